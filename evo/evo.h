@@ -1,0 +1,329 @@
+/* evo.h -- the public interface of libevo, an evolutionary search engine for GPU kernels.
+ *
+ * Read this file as the manual. Every type is opaque and lives in a handle; there is no
+ * global state, so several engines can run in one process. Functions return an int status
+ * (EVO_OK or one of the EVO_E* codes below) and keep a human-readable message on the object
+ * (evo_errmsg(), evo_run_errmsg()). The library never prints and never calls exit().
+ *
+ * The pieces:
+ *   evo_config     a run's configuration, parsed from one JSON file (defaults applied).
+ *   evo_engine     a search in a run directory: the plan-execute-summarize loop, islands,
+ *                  elite archive and operator bandit, persisted in LMDB after every evaluation.
+ *   evo_run        a read-only view of a run directory (status, best, candidates, log).
+ *   evo_genome     a candidate: a source text plus an assignment of named parameters.
+ *   evo_evaluator  a callback table that scores genomes (the GPU evaluator is one).
+ *   evo_operator   a callback table that makes children (template mutations, the LLM, yours).
+ */
+#ifndef EVO_H
+#define EVO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EVO_VERSION_MAJOR 0
+#define EVO_VERSION_MINOR 1
+#define EVO_VERSION_PATCH 0
+#define EVO_VERSION "0.1.0"
+
+/* The library's version string, e.g. "0.1.0". Static storage. */
+const char *evo_version(void);
+
+/* ---------------------------------------------------------------------------------------
+ * Return codes. evo_strerror() names one in a few words (static storage).
+ * ------------------------------------------------------------------------------------- */
+#define EVO_OK 0
+#define EVO_ERROR 1      /* generic failure; see the object's message */
+#define EVO_ENOMEM 2     /* out of host memory */
+#define EVO_EIO 3        /* file or pipe I/O failed */
+#define EVO_ECONFIG 4    /* configuration is invalid */
+#define EVO_ESPACE 5     /* parameter space is malformed or has no valid point */
+#define EVO_ESTORE 6     /* the run store is corrupt, foreign, or an LMDB call failed */
+#define EVO_EBUSY 7      /* the run directory is in use by another process */
+#define EVO_ECOMPILE 8   /* a source did not compile (NVRTC) */
+#define EVO_ECUDA 9      /* a CUDA call failed */
+#define EVO_ENOGPU 10    /* no CUDA device is available */
+#define EVO_ELLM 11      /* a language-model request failed */
+#define EVO_EBUDGET 12   /* a budget (cost, tokens, calls) is exhausted */
+#define EVO_EINTERRUPT 13 /* the run was interrupted (SIGINT/SIGTERM) */
+#define EVO_ENOTFOUND 14 /* no such candidate, key or file */
+#define EVO_EDUPLICATE 15 /* an operator produced only candidates already seen */
+#define EVO_EINVAL 16    /* an argument is invalid */
+
+const char *evo_strerror(int rc);
+
+/* Free memory returned by the library (strings marked "caller frees"). */
+void evo_free(void *p);
+
+/* ---------------------------------------------------------------------------------------
+ * Candidate statuses: FlashInfer-Bench's seven, plus a broken guard (out-of-bounds write or
+ * an input modified in place) and INVALID (an operator could not produce a candidate, e.g. a
+ * model's diff did not apply). Only PASSED candidates have a fitness and can be parents.
+ * ------------------------------------------------------------------------------------- */
+typedef enum evo_status {
+    EVO_STATUS_PENDING = 0,
+    EVO_STATUS_PASSED,
+    EVO_STATUS_INCORRECT_SHAPE,
+    EVO_STATUS_INCORRECT_NUMERICAL,
+    EVO_STATUS_INCORRECT_DTYPE,
+    EVO_STATUS_RUNTIME_ERROR,
+    EVO_STATUS_COMPILE_ERROR,
+    EVO_STATUS_TIMEOUT,
+    EVO_STATUS_GUARD_VIOLATION,
+    EVO_STATUS_INVALID,
+    EVO_STATUS_COUNT
+} evo_status;
+
+/* "PASSED", "COMPILE_ERROR", ... (static storage). */
+const char *evo_status_name(evo_status s);
+/* The status named s, or -1 if s names none. */
+int evo_status_from_name(const char *s);
+
+/* ---------------------------------------------------------------------------------------
+ * Configuration. configs/README.md documents every key and its default.
+ * ------------------------------------------------------------------------------------- */
+typedef struct evo_config evo_config;
+
+/* Parse the JSON file at path into *out. On error returns EVO_ECONFIG (or EVO_EIO) and writes
+ * into err a message naming file, line:column, key path, what was expected and what was
+ * found; unknown keys get the nearest valid key suggested. */
+int evo_config_load(const char *path, evo_config **out, char *err, size_t errlen);
+/* Same, from a string; name is used in messages in place of a file name. */
+int evo_config_parse(const char *text, const char *name, evo_config **out, char *err,
+                     size_t errlen);
+void evo_config_free(evo_config *cfg);
+/* The configuration as compact JSON with every default filled in (static for cfg's life). */
+const char *evo_config_json(const evo_config *cfg);
+/* The file the configuration came from ("" for a string), used to resolve relative paths. */
+const char *evo_config_path(const evo_config *cfg);
+
+/* ---------------------------------------------------------------------------------------
+ * Genomes: a source text plus parameters. Parameters reach the source as -D macros. The
+ * content hash of (normalised source, sorted parameters) identifies a candidate.
+ * Views passed to callbacks are valid only during the callback.
+ * ------------------------------------------------------------------------------------- */
+typedef struct evo_genome evo_genome;
+
+/* The source text as written (parameters not applied). */
+const char *evo_genome_source(const evo_genome *g);
+/* Name of the template the source came from ("gemm_mma", or "llm-<hash8>" for model code). */
+const char *evo_genome_template(const evo_genome *g);
+/* 64 hex digits: SHA-256 of the normalised source and the sorted parameter assignment. */
+const char *evo_genome_hash(const evo_genome *g);
+/* Number of parameters, and the i-th name and value (value as macro text, e.g. "128"). */
+int evo_genome_param_count(const evo_genome *g);
+const char *evo_genome_param_name(const evo_genome *g, int i);
+const char *evo_genome_param_value(const evo_genome *g, int i);
+/* Value of the parameter called name as an integer: EVO_OK, EVO_ENOTFOUND, or EVO_EINVAL
+ * when its value is not an integer (an enum). */
+int evo_genome_param_int(const evo_genome *g, const char *name, int64_t *out);
+
+/* ---------------------------------------------------------------------------------------
+ * Results: what an evaluator reports for one genome.
+ * ------------------------------------------------------------------------------------- */
+typedef struct evo_result evo_result;
+
+void evo_result_set_status(evo_result *r, evo_status s);
+/* Fitness: larger is better; only meaningful with EVO_STATUS_PASSED. */
+void evo_result_set_fitness(evo_result *r, double fitness);
+/* An error excerpt (trimmed to 4 KiB) shown to users and to the LLM operator. */
+void evo_result_set_error(evo_result *r, const char *fmt, ...);
+/* A named figure; workload NULL means the candidate as a whole (e.g. "compile_ms").
+ * Per-workload figures conventionally use latency_us, baseline_us, speedup, gbps, tflops,
+ * frac_bw, frac_flops, max_abs_err, max_rel_err, status (as a status number). */
+int evo_result_add_metric(evo_result *r, const char *workload, const char *key, double value);
+/* A named text kept with the candidate (compile log, launch plan, prompts). */
+int evo_result_add_artifact(evo_result *r, const char *name, const char *text);
+evo_status evo_result_status(const evo_result *r);
+double evo_result_fitness(const evo_result *r);
+/* The result as JSON {"status","fitness","error","metrics":{...},"workloads":{...}};
+ * caller frees with evo_free(). */
+char *evo_result_json(const evo_result *r);
+
+/* ---------------------------------------------------------------------------------------
+ * Evaluators. evaluate() is called from up to `concurrency` threads at once; `slot` is in
+ * [0, concurrency) and unique among calls in flight, so state kept per slot needs no lock.
+ * Return EVO_OK once a verdict is in `out` (a failing candidate is still EVO_OK); any other
+ * code stops the run and the message set with evo_result_set_error() becomes the engine's.
+ * ------------------------------------------------------------------------------------- */
+typedef struct evo_engine evo_engine;
+
+typedef struct evo_evaluator {
+    const char *name;
+    void *user;
+    /* Optional. Called once on the engine thread before the first evaluation; may call
+     * evo_engine_set_constant(). Non-EVO_OK stops the run with errmsg set by the evaluator
+     * through evo_engine_set_error(). */
+    int (*start)(void *user, evo_engine *e, int concurrency);
+    int (*evaluate)(void *user, int slot, const evo_genome *g, evo_result *out);
+    /* Optional. A description of the task (definition, shapes, tolerances, target device,
+     * launch-plan format) for LLM prompts. Static for the evaluator's life. */
+    const char *(*describe)(void *user);
+    /* Optional. Called once when the run ends. */
+    void (*stop)(void *user);
+} evo_evaluator;
+
+/* ---------------------------------------------------------------------------------------
+ * Operators: make one child from the context of a mutation. Operators run on worker
+ * threads; the context holds copies of everything they may read, so they never touch engine
+ * state directly. Return EVO_OK after evo_mutation_emit(), EVO_EDUPLICATE if no unseen
+ * child could be made, EVO_ESPACE if the space has no valid point, or another code with
+ * evo_mutation_fail() explaining why (the attempt is recorded as an INVALID candidate).
+ * ------------------------------------------------------------------------------------- */
+typedef struct evo_mutation evo_mutation;
+
+typedef struct evo_operator {
+    const char *name;  /* unique in the engine: "point", "multi", "crossover", "restart", "llm" */
+    int parents;       /* parents needed: 1, or 2 for crossover */
+    void *user;
+    int (*mutate)(void *user, evo_mutation *m);
+    /* Optional. The last child failed (compile error, wrong output...): emit a repaired child
+     * and return EVO_OK, or return EVO_ENOTFOUND to give up. Called at most max_repairs times. */
+    int (*repair)(void *user, evo_mutation *m, const evo_result *failed);
+    /* Optional. The child has been evaluated; label is "improvement", "regression" or
+     * "stale". May call evo_mutation_set_insight() with a lesson for later planners. */
+    int (*summarize)(void *user, evo_mutation *m, const evo_result *child, const char *label);
+    /* Optional. Called once when the engine closes. */
+    void (*destroy)(void *user);
+} evo_operator;
+
+/* Uniform random numbers from the mutation's own PCG32 stream (deterministic per plan). */
+uint32_t evo_mutation_random(evo_mutation *m);
+double evo_mutation_uniform(evo_mutation *m); /* in [0, 1) */
+/* Parents (1 or 2), their fitness and full records as JSON (metrics, status, lineage). */
+int evo_mutation_parent_count(const evo_mutation *m);
+const evo_genome *evo_mutation_parent(const evo_mutation *m, int i);
+double evo_mutation_parent_fitness(const evo_mutation *m, int i);
+const char *evo_mutation_parent_json(const evo_mutation *m, int i);
+/* Inspirations: records (JSON) of the island best, global elites and a diverse pick. */
+int evo_mutation_inspiration_count(const evo_mutation *m);
+const char *evo_mutation_inspiration_json(const evo_mutation *m, int i);
+/* The island's recent insights and failures, one per line, newest last. */
+const char *evo_mutation_memory(const evo_mutation *m);
+/* The evaluator's task description ("" when it has none). */
+const char *evo_mutation_task(const evo_mutation *m);
+/* The island the child will join, and the operator's own config section as JSON ("{}"). */
+int evo_mutation_island(const evo_mutation *m);
+const char *evo_mutation_options(const evo_mutation *m);
+/* Parameter spaces: the template space of a source is parsed from its evo:params block. */
+const char *evo_mutation_constants_json(const evo_mutation *m);
+
+/* Emit the child. template_name NULL keeps the first parent's template when the source is
+ * the same, or names the new template "llm-<hash8>". params_json is an object mapping
+ * parameter names to values; NULL takes the source's defaults, keeping the first parent's
+ * value for every parameter both share. Returns EVO_ESPACE with evo_mutation_errmsg() set
+ * when the source's evo:params block is malformed or the assignment violates it. */
+int evo_mutation_emit(evo_mutation *m, const char *template_name, const char *source,
+                      const char *params_json);
+/* The child emitted last (NULL before the first emit). */
+const evo_genome *evo_mutation_child(const evo_mutation *m);
+/* Whether a genome with this hash has already been evaluated or is in flight. */
+int evo_mutation_seen(const evo_mutation *m, const char *hash);
+/* Record why no child could be made (kept as the INVALID candidate's error). */
+void evo_mutation_fail(evo_mutation *m, const char *fmt, ...);
+const char *evo_mutation_errmsg(const evo_mutation *m);
+/* Audit trail: a named text kept with the child (prompt, reply, plan, lesson...). */
+void evo_mutation_note(evo_mutation *m, const char *name, const char *text);
+/* Language-model usage spent on this child, counted per model and against the budgets. */
+void evo_mutation_add_usage(evo_mutation *m, const char *model, int64_t tokens_in,
+                            int64_t tokens_out, double cost_usd);
+/* Whether a budget (cost, tokens, calls) is exhausted; an LLM operator checks it first. */
+int evo_mutation_budget_left(const evo_mutation *m);
+/* Set the lesson stored as this child's insight (replaces the structured default line). */
+void evo_mutation_set_insight(evo_mutation *m, const char *text);
+
+/* ---------------------------------------------------------------------------------------
+ * Engine: one search in one run directory.
+ * ------------------------------------------------------------------------------------- */
+
+/* Start a new run in run_dir (created if missing) from cfg, which the engine copies. Fails
+ * with EVO_EBUSY if another process holds the directory, EVO_ESTORE if it already holds a
+ * run or a foreign/corrupt store. On failure *out is still set (or NULL on EVO_ENOMEM) so
+ * evo_errmsg() can be read; close it with evo_engine_close(). */
+int evo_engine_open(evo_engine **out, const char *run_dir, const evo_config *cfg);
+/* Reopen the run in run_dir to continue it; its configuration is read from the store. */
+int evo_engine_resume(evo_engine **out, const char *run_dir);
+/* Close: stop workers, commit, release the directory. NULL is a no-op. */
+void evo_engine_close(evo_engine *e);
+/* The last error message ("" if none). Never NULL; e may be NULL (gives "out of memory"). */
+const char *evo_errmsg(const evo_engine *e);
+/* Set the error message (for evaluators and operators reporting through the engine). */
+void evo_engine_set_error(evo_engine *e, const char *fmt, ...);
+/* The run's configuration (owned by the engine). */
+const evo_config *evo_engine_config(const evo_engine *e);
+const char *evo_engine_run_dir(const evo_engine *e);
+
+/* Add a seed template: a source with an evo:params block. On a resumed run a seed already
+ * stored is skipped. The seed is evaluated first at its defaults. */
+int evo_engine_add_seed(evo_engine *e, const char *template_name, const char *source);
+/* Set the evaluator (copied). Must be called before evo_engine_run(). */
+int evo_engine_set_evaluator(evo_engine *e, const evo_evaluator *ev);
+/* Add an operator (copied). The four template operators are built in and added by
+ * evo_engine_open(); names must be unique. The config's operator weights apply by name. */
+int evo_engine_add_operator(evo_engine *e, const evo_operator *op);
+/* A named integer constant usable in parameter constraints (e.g. SMEM_LIMIT). */
+int evo_engine_set_constant(evo_engine *e, const char *name, int64_t value);
+
+/* Progress reports, called on the engine thread after every committed evaluation. */
+typedef struct evo_progress {
+    int64_t evaluations;   /* evaluations committed (this run, all sessions) */
+    int64_t cached;        /* children whose result was reused from an identical candidate */
+    int64_t failures[EVO_STATUS_COUNT]; /* count per status */
+    double best_fitness;   /* 0 before the first PASSED candidate */
+    int64_t best_id;       /* -1 before the first PASSED candidate */
+    double elapsed_s;      /* wall time summed over sessions */
+    double budget_s;       /* the wall-time stop, 0 if none */
+    int64_t max_evaluations; /* 0 if none */
+    double llm_cost_usd;
+    int64_t llm_tokens;
+    int64_t last_id;       /* candidate just committed */
+    evo_status last_status;
+    double last_fitness;
+    int done;              /* 1 on the final call */
+} evo_progress;
+typedef void (*evo_progress_fn)(void *user, const evo_progress *p);
+void evo_engine_set_progress(evo_engine *e, evo_progress_fn fn, void *user);
+
+/* Run until a stop condition holds. Returns EVO_OK at a stop condition, EVO_EINTERRUPT
+ * after evo_engine_interrupt(), or an error code with evo_errmsg() set. */
+int evo_engine_run(evo_engine *e);
+/* Ask the run to stop: hard = 0 finishes evaluations in flight and commits them; hard = 1
+ * abandons them. Async-signal-safe (only sets a flag). */
+void evo_engine_interrupt(evo_engine *e, int hard);
+
+/* ---------------------------------------------------------------------------------------
+ * Run directories, read-only: usable while a run is in progress in another process.
+ * ------------------------------------------------------------------------------------- */
+typedef struct evo_run evo_run;
+typedef struct evo_candidate evo_candidate;
+
+/* Open run_dir read-only. On failure *out is set for evo_run_errmsg() (or NULL). */
+int evo_run_open(evo_run **out, const char *run_dir);
+void evo_run_close(evo_run *r);
+const char *evo_run_errmsg(const evo_run *r);
+/* The run's status as JSON (counters, best, islands, operators, budgets); caller frees. */
+int evo_run_status_json(evo_run *r, char **out);
+/* Number of committed candidates; ids run from 1 to this number. */
+int64_t evo_run_count(evo_run *r);
+/* Candidate by id, or the best PASSED candidate (EVO_ENOTFOUND if none). */
+int evo_run_candidate(evo_run *r, int64_t id, evo_candidate **out);
+int evo_run_best(evo_run *r, evo_candidate **out);
+void evo_candidate_free(evo_candidate *c);
+
+int64_t evo_candidate_id(const evo_candidate *c);
+evo_status evo_candidate_status(const evo_candidate *c);
+double evo_candidate_fitness(const evo_candidate *c);
+const evo_genome *evo_candidate_genome(const evo_candidate *c);
+/* The full record as JSON: id, hash, parents, island, operator, params, status, fitness,
+ * metrics, error, timings, notes. Static for c's life. */
+const char *evo_candidate_json(const evo_candidate *c);
+/* The source with its parameters applied as #define lines before it; caller frees. */
+char *evo_candidate_render(const evo_candidate *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EVO_H */

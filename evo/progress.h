@@ -1,0 +1,18 @@
+/* progress.h -- the CLI's progress display.
+ * On a terminal: one status line redrawn in place (\r, clear to end of line), at most a few
+ * times a second. Off a terminal: a plain line every `interval` seconds, and a last one. */
+#ifndef EVO_PROGRESS_H
+#define EVO_PROGRESS_H
+#include <stdio.h>
+#include "evo.h"
+
+typedef struct evo_progress_view evo_progress_view;
+
+evo_progress_view *progress_new(FILE *out, int is_tty, double interval_s);
+/* The engine's progress callback: pass progress_update as evo_progress_fn with the view. */
+void progress_update(void *view, const evo_progress *p);
+void progress_free(evo_progress_view *v);
+/* Format one status line into buf: "eval 120/500 (38.2/min) best 1.234 #97 fail: 3
+ * COMPILE_ERROR 1 TIMEOUT cached 4 elapsed 3m08s left 6m52s". */
+void progress_format(const evo_progress *p, double rate_per_min, char *buf, size_t n);
+#endif

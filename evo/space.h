@@ -1,0 +1,84 @@
+/* space.h -- typed parameter spaces with constraints, parsed from a source's evo:params block.
+ *
+ * The block is a C comment whose first line is `evo:params`, so one text carries its own
+ * tunables:
+ *
+ *   (comment opens) evo:params
+ *    BM       pow2 16..256           default 128   # powers of two in [16, 256]
+ *    BK       set 16 32 64           default 32    # explicit integer set
+ *    STAGES   range 2..6 step 1      default 3     # integers lo..hi by step
+ *    LAYOUT   enum ROW COL           default ROW   # identifiers, passed as macro text
+ *    SWIZZLE  bool                   default 1     # 0 or 1
+ *    require  BM*BK*STAGES*2 <= SMEM_LIMIT         # constraint over params and constants
+ *   (comment closes)
+ *
+ * Lines may carry leading '*' or '//' decoration; '#' starts a comment. A parameter without
+ * `default` takes the value of a `#define NAME value` under `#ifndef NAME` in the source if
+ * that value is in its domain, else its first value. Constraints may read any parameter and
+ * any constant (task or device constants set by the evaluator; an unknown name is an error).
+ */
+#ifndef EVO_SPACE_H
+#define EVO_SPACE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "pcg.h"
+
+typedef enum { PARAM_RANGE, PARAM_POW2, PARAM_SET, PARAM_ENUM, PARAM_BOOL } evo_param_kind;
+
+typedef struct evo_param {
+    char *name;
+    evo_param_kind kind;
+    int nvalues;     /* the domain, expanded, in order (ranges and pow2 included) */
+    char **values;   /* macro text of each value */
+    int64_t *ints;   /* integer value of each (0 for enums) */
+    int def;         /* index of the default value */
+} evo_param;
+
+typedef struct evo_space {
+    int nparams;
+    evo_param *params;  /* in declaration order */
+    int nconstraints;
+    struct evo_expr **constraints;
+} evo_space;
+
+/* A point: for each parameter of the space, an index into its values. */
+typedef struct evo_point {
+    int n;
+    int *idx;
+} evo_point;
+
+/* Named integer constants (task and device facts) visible to constraints. */
+typedef struct evo_constants {
+    int n;
+    char **names;
+    int64_t *values;
+} evo_constants;
+
+void constants_init(evo_constants *c);
+int constants_set(evo_constants *c, const char *name, int64_t value);
+int constants_get(const evo_constants *c, const char *name, int64_t *out);
+void constants_free(evo_constants *c);
+
+/* Parse the evo:params block of source (a source without one gives an empty space).
+ * Returns NULL with err "line L: ..." (line in the source) on a malformed block. */
+evo_space *space_parse(const char *source, char *err, size_t errlen);
+void space_free(evo_space *s);
+/* Index of the parameter called name, or -1. */
+int space_find(const evo_space *s, const char *name);
+
+evo_point point_new(const evo_space *s);  /* all defaults */
+evo_point point_copy(const evo_point *p);
+void point_free(evo_point *p);
+/* Whether p satisfies every constraint: 1 yes, 0 no, -1 error (written to err). */
+int space_check(const evo_space *s, const evo_constants *k, const evo_point *p, char *err,
+                size_t errlen);
+/* A uniformly random valid point, trying at most max_tries times. Returns 0, or -1 with err
+ * "no valid point in N tries: <the constraint most often violated>". */
+int space_sample(const evo_space *s, const evo_constants *k, evo_pcg32 *rng, int max_tries,
+                 evo_point *out, char *err, size_t errlen);
+/* Assignment <-> JSON object text {"BM":128,"LAYOUT":"ROW"}. point_from_json sets every
+ * parameter present in json whose value is in its domain; others keep p's values. */
+char *point_to_json(const evo_space *s, const evo_point *p);
+int point_from_json(const evo_space *s, const char *json, evo_point *p, char *err,
+                    size_t errlen);
+#endif

@@ -1,0 +1,79 @@
+/* store.h -- the run store: one LMDB environment per run directory.
+ *
+ * Layout (named databases inside DIR/store.mdb, one file via MDB_NOSUBDIR):
+ *   meta        "magic" -> "evo-store-1"; "config"; "state/..." keys for engine state
+ *               (islands, archive, bandit, rng, counters, usage), values are JSON text
+ *   candidates  id (uint64 big-endian) -> candidate record, JSON text
+ *   hashes      genome hash (64 hex) -> id (uint64 big-endian)
+ *   sources     source SHA-256 (64 hex) -> source text (deduplicated sources)
+ *   blobs       key -> bytes (compiled cubins and other artifacts by content hash)
+ *   insights    id (uint64 big-endian) -> insight JSON text
+ *
+ * A writer holds DIR/lock with flock(LOCK_EX|LOCK_NB); a second writer gets EVO_EBUSY with
+ * "run directory DIR is in use by process PID". Readers (evo status/best/log while a run
+ * goes on) open read-only without the lock. A file that is not an LMDB environment, or an
+ * environment without our magic, gives EVO_ESTORE with a clear message, never a crash.
+ * All functions are safe to call from any thread with their own transaction; store_lookup_*
+ * open and close their own read transaction and are safe from worker threads.
+ */
+#ifndef EVO_STORE_H
+#define EVO_STORE_H
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct evo_store evo_store;
+typedef struct evo_txn evo_txn;
+
+#define STORE_CREATE 1   /* create the run if the directory holds none */
+#define STORE_RDONLY 2   /* read-only, no lock */
+#define STORE_EXISTING 4 /* the directory must hold a run */
+
+/* sync: "full" (fsync each commit), "meta" (MDB_NOMETASYNC), "none" (MDB_NOSYNC: survives
+ * process kills, not power loss). Returns EVO_OK, EVO_EBUSY, EVO_ESTORE, EVO_EIO, with a
+ * message in err. */
+int store_open(evo_store **out, const char *dir, int flags, const char *sync, char *err,
+               size_t errlen);
+void store_close(evo_store *s);
+/* Whether this store was created by this open (a new run). */
+int store_is_new(const evo_store *s);
+
+int store_begin(evo_store *s, int write, evo_txn **out);
+int store_commit(evo_txn *t);  /* frees t; EVO_OK or EVO_ESTORE (e.g. disk full) */
+void store_abort(evo_txn *t);  /* frees t */
+/* The last error message of the store (for messages after a failed call). */
+const char *store_errmsg(const evo_store *s);
+
+/* meta: JSON text values under string keys. get returns a new reference or NULL. */
+int store_meta_put(evo_txn *t, const char *key, const json_t *value);
+json_t *store_meta_get(evo_txn *t, const char *key);
+
+/* candidates: id >= 1. */
+int store_cand_put(evo_txn *t, int64_t id, const json_t *rec);
+json_t *store_cand_get(evo_txn *t, int64_t id);
+int64_t store_cand_last(evo_txn *t); /* highest id, 0 if none */
+/* Call fn for ids from..last in order; fn returns non-zero to stop. */
+int store_cand_each(evo_txn *t, int64_t from, int (*fn)(void *user, int64_t id, json_t *rec),
+                    void *user);
+
+/* hash index. get returns the id or 0 when absent. */
+int store_hash_put(evo_txn *t, const char *hash, int64_t id);
+int64_t store_hash_get(evo_txn *t, const char *hash);
+/* Same, in its own read transaction (thread-safe). */
+int64_t store_lookup_hash(evo_store *s, const char *hash);
+
+/* sources, by SHA-256 of the normalised text. get returns a malloc'd copy or NULL. */
+int store_source_put(evo_txn *t, const char *sha, const char *text);
+char *store_source_get(evo_txn *t, const char *sha);
+
+/* blobs. get returns a malloc'd copy and its size, or NULL. */
+int store_blob_put(evo_txn *t, const char *key, const void *data, size_t n);
+void *store_blob_get(evo_txn *t, const char *key, size_t *n);
+void *store_lookup_blob(evo_store *s, const char *key, size_t *n);
+int store_save_blob(evo_store *s, const char *key, const void *data, size_t n); /* own txn */
+
+/* insights. */
+int store_insight_put(evo_txn *t, int64_t id, const json_t *rec);
+json_t *store_insight_get(evo_txn *t, int64_t id);
+int64_t store_insight_last(evo_txn *t);
+#endif

@@ -1,0 +1,138 @@
+/* task.h -- tasks: a FlashInfer Trace definition, its workloads, tolerances, a host
+ * reference, a baseline, a cost model, and the seed kernels with their parameter spaces.
+ *
+ * A task lives in a folder kernels/<op>/ with task.json:
+ *   {"definition": "definition.json",      FlashInfer Trace definition (as published)
+ *    "workloads": "workloads.jsonl",        FlashInfer Trace workloads (as published)
+ *    "tolerance": {"atol": 1e-2, "rtol": 1e-2, "required_ratio": 1.0},
+ *    "reference": "gemm",                   host reference name (reference/reference.h)
+ *    "baseline": {"kind": "cublas"} | {"kind": "kernel", "source": "baseline.cu"},
+ *    "cost": {"bytes": "2*(M*K + N*K + M*N)", "flops": "2*M*N*K"},  expressions over axes
+ *    "seeds": ["gemm_simt.cu", "gemm_mma.cu"],
+ *    "defines": {"T": "__half"},            macros for every compile of this task
+ *    "nvrtc_options": ["--use_fast_math"]}
+ * Paths are relative to the folder. FlashInfer files can also be loaded on their own
+ * (task_from_flashinfer) to build a task from a user's dataset. */
+#ifndef EVO_TASK_H
+#define EVO_TASK_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define TASK_NAME 128
+#define TASK_MAX_DIMS 8
+
+typedef enum {
+    DT_FLOAT32, DT_FLOAT16, DT_BFLOAT16, DT_FLOAT8_E4M3, DT_FLOAT8_E5M2, DT_FLOAT64,
+    DT_INT64, DT_INT32, DT_INT16, DT_INT8, DT_UINT8, DT_BOOL, DT_COUNT
+} evo_dtype;
+
+/* "float32", "bfloat16", "float8_e4m3fn", "int64", ... as FlashInfer writes them. */
+const char *dtype_name(evo_dtype t);
+int dtype_from_name(const char *s); /* -1 if unknown */
+int dtype_size(evo_dtype t);
+/* The CUDA C++ type a kernel parameter of this dtype points to ("__half", "float"...). */
+const char *dtype_ctype(evo_dtype t);
+
+typedef struct task_axis {
+    char name[TASK_NAME];
+    int is_var;       /* "var" axes take their value from each workload */
+    int64_t value;    /* for "const" axes */
+} task_axis;
+
+typedef struct task_tensor {
+    char name[TASK_NAME];
+    evo_dtype dtype;
+    int ndim;         /* 0 with is_scalar: a scalar input (shape null) */
+    int is_scalar;
+    int optional;     /* the definition marks it optional (may be absent in a workload) */
+    char dims[TASK_MAX_DIMS][TASK_NAME]; /* axis names */
+} task_tensor;
+
+typedef enum { GEN_RANDOM, GEN_SCALAR, GEN_SAFETENSORS, GEN_ABSENT } task_gen_kind;
+
+typedef struct task_input_gen {
+    char name[TASK_NAME];
+    task_gen_kind kind;
+    double scalar;         /* GEN_SCALAR */
+    char path[512];        /* GEN_SAFETENSORS: path as written */
+    char tensor_key[TASK_NAME];
+} task_input_gen;
+
+typedef struct task_workload {
+    char uuid[64];
+    char label[128];       /* "M=1024" or "batch_size=7,seq=3": var axes in order */
+    int naxes;
+    char (*axis_names)[TASK_NAME];
+    int64_t *axis_values;  /* the var axes' values */
+    int ninputs;
+    task_input_gen *inputs;
+} task_workload;
+
+typedef struct task_definition {
+    char name[TASK_NAME];
+    char op_type[TASK_NAME];
+    char *description;
+    char *reference_code;  /* the Python reference, kept for prompts and export */
+    int naxes;
+    task_axis *axes;
+    int ninputs, noutputs;
+    task_tensor *inputs;
+    task_tensor *outputs;
+    int nconstraints;
+    char **constraints;    /* as written (Python expressions), kept for prompts */
+} task_definition;
+
+typedef struct evo_task {
+    char dir[512];
+    task_definition def;
+    int nworkloads;
+    task_workload *workloads;
+    double atol, rtol, required_ratio;
+    char reference[TASK_NAME];     /* host reference name */
+    char baseline_kind[16];        /* "cublas" or "kernel" */
+    char *baseline_source;         /* kernel text for "kernel" baselines */
+    char *bytes_expr, *flops_expr; /* cost model over axes */
+    int nseeds;
+    char (*seed_names)[TASK_NAME]; /* file stem, e.g. "gemm_mma" */
+    char **seed_sources;
+    int ndefines;
+    char (*define_names)[TASK_NAME];
+    char **define_values;
+    int nnvrtc_options;
+    char **nvrtc_options;
+} evo_task;
+
+/* Load a FlashInfer Trace definition JSON. Returns 0, or -1 with err naming the file and
+ * key that is wrong. */
+int task_load_definition(const char *path, task_definition *out, char *err, size_t errlen);
+void task_definition_free(task_definition *d);
+/* Load a workload JSONL for def (lines for another definition are skipped). A safetensors
+ * input is loaded as GEN_SAFETENSORS; whether its blob exists is checked by
+ * task_check_blobs. Returns the number loaded, or -1 with err "FILE:LINE: ...". */
+int task_load_workloads(const char *path, const task_definition *def, task_workload **out,
+                        char *err, size_t errlen);
+void task_workloads_free(task_workload *w, int n);
+/* For each GEN_SAFETENSORS input whose blob (resolved against dataset_root) is missing:
+ * policy 0 -> error naming workload, input and path; policy 1 -> fall back to GEN_RANDOM
+ * (documented fallback) and count it. Returns the number of fallbacks or -1. */
+int task_check_blobs(task_workload *w, int n, const char *dataset_root, int policy, char *err,
+                     size_t errlen);
+
+/* Load kernels/<op>/task.json and everything it names. */
+int task_load_dir(const char *dir, evo_task **out, char *err, size_t errlen);
+/* Build a task from a FlashInfer Trace dataset root and a definition name (searches
+ * definitions/ and workloads/ below root); tolerance defaults 1e-2, required ratio 1. */
+int task_from_flashinfer(const char *root, const char *definition, evo_task **out, char *err,
+                         size_t errlen);
+void task_free(evo_task *t);
+
+/* Value of an axis in a workload (const axes from the definition). -1 if unknown. */
+int task_axis_value(const evo_task *t, const task_workload *w, const char *axis, int64_t *out);
+/* Element count of a tensor in a workload (1 for scalars). */
+int64_t task_tensor_numel(const evo_task *t, const task_workload *w, const task_tensor *x);
+/* Bytes and FLOPs of a workload from the cost model (0 when the task has none). */
+double task_bytes(const evo_task *t, const task_workload *w);
+double task_flops(const evo_task *t, const task_workload *w);
+/* The task as prompt text: definition math, shapes, dtypes, tolerances (caller frees). */
+char *task_describe(const evo_task *t);
+#endif

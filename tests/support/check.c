@@ -1,0 +1,3 @@
+/* check.c -- counters for check.h. */
+#include "check.h"
+int check_passed, check_failed;
