@@ -1,0 +1,493 @@
+/* config.c -- loading a run configuration: read, parse, validate, fill defaults, and expose
+ * it as struct evo_config plus the defaulted JSON tree (see config.h and evo.h).
+ *
+ * The steps: jansson parses the text (syntax errors carry its line:column); config_pos scans
+ * the same text for the position of every key and value (and finds duplicate keys);
+ * config_validate checks the user's tree against the schema; defaults from the schema fill
+ * in what is absent; config_check_rules checks rules across keys. The filled tree is dumped
+ * with sorted keys and parsed back, so `root` has the same member order whether it came from
+ * the user's file or from a stored dump on resume. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_schema.h"
+#include "config_validate.h"
+
+/* 15 significant digits print 0.2 as 0.2 and reparse to the same double for any value a
+ * person writes; the dump of a parsed dump is identical. */
+#define CONFIG_DUMP_FLAGS (JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15))
+
+/* ---- defaults ----------------------------------------------------------------------- */
+
+static int fill_object(json_t *obj, const char *spath);
+
+/* Integers given for number keys become reals, so readers see one type. */
+static void to_real(json_t *obj, const char *key, json_t *v)
+{
+    if (json_is_integer(v))
+        json_object_set_new(obj, key, json_real((double)json_integer_value(v)));
+}
+
+static int fill_map(const config_key *k, json_t *map)
+{
+    json_t *def = json_loads(k->def ? k->def : "{}", 0, NULL);
+    if (!def)
+        return EVO_ENOMEM;
+    const char *key;
+    json_t *v;
+    json_object_foreach(def, key, v)
+        if (!json_object_get(map, key) && json_object_set(map, key, v) != 0) {
+            json_decref(def);
+            return EVO_ENOMEM;
+        }
+    json_decref(def);
+    char spath[256];
+    snprintf(spath, sizeof spath, "%s.*", k->path);
+    const config_key *vk = config_schema_find(spath);
+    if (vk && vk->type == CT_NUMBER)
+        json_object_foreach(map, key, v)
+            to_real(map, key, v);
+    return EVO_OK;
+}
+
+static int fill_key(json_t *obj, const char *name, const config_key *k)
+{
+    json_t *v = json_object_get(obj, name);
+    if (!v && k->def) {
+        if (json_object_set_new(obj, name, json_loads(k->def, JSON_DECODE_ANY, NULL)) != 0)
+            return EVO_ENOMEM;
+        v = json_object_get(obj, name);
+    }
+    if (!v)
+        return EVO_OK;
+    if (k->type == CT_NUMBER)
+        to_real(obj, name, v);
+    if (k->type == CT_MAP)
+        return fill_map(k, v);
+    if (k->type != CT_OBJECTS)
+        return EVO_OK;
+    char selem[256];
+    snprintf(selem, sizeof selem, "%s[]", k->path);
+    for (size_t i = 0; i < json_array_size(v); i++)
+        if (fill_object(json_array_get(v, i), selem) != EVO_OK)
+            return EVO_ENOMEM;
+    return EVO_OK;
+}
+
+/* The direct child of spath named by schema path p, into out (0 if p is not below spath). */
+static int direct_child(const char *spath, const char *p, char *out, size_t len)
+{
+    size_t n = strlen(spath);
+    if (n && (strncmp(p, spath, n) != 0 || p[n] != '.'))
+        return 0;
+    p += n ? n + 1 : 0;
+    size_t m = strcspn(p, ".[");
+    if (m == 0 || m >= len || (m == 1 && *p == '*'))
+        return 0;
+    memcpy(out, p, m);
+    out[m] = 0;
+    return 1;
+}
+
+static int seen_before(const char *spath, int upto, const char *name)
+{
+    char other[64];
+    for (int j = 0; j < upto; j++)
+        if (direct_child(spath, config_schema_at(j)->path, other, sizeof other) &&
+            strcmp(other, name) == 0)
+            return 1;
+    return 0;
+}
+
+static int fill_object(json_t *obj, const char *spath)
+{
+    char name[64], child[256];
+    int n = config_schema_count();
+    for (int i = 0; i < n; i++) {
+        if (!direct_child(spath, config_schema_at(i)->path, name, sizeof name) ||
+            seen_before(spath, i, name))
+            continue;
+        snprintf(child, sizeof child, "%s%s%s", spath, *spath ? "." : "", name);
+        const config_key *k = config_schema_find(child);
+        if (k) {
+            if (fill_key(obj, name, k) != EVO_OK)
+                return EVO_ENOMEM;
+            continue;
+        }
+        json_t *section = json_object_get(obj, name);
+        if (!section) {
+            if (json_object_set_new(obj, name, json_object()) != 0)
+                return EVO_ENOMEM;
+            section = json_object_get(obj, name);
+        }
+        if (fill_object(section, child) != EVO_OK)
+            return EVO_ENOMEM;
+    }
+    return EVO_OK;
+}
+
+/* ---- the struct --------------------------------------------------------------------- */
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+static evo_feature_kind feature_kind(const char *s)
+{
+    static const char *const names[] = {"template", "param", "metric", "source_length", "hash"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0)
+            return (evo_feature_kind)i;
+    return FEATURE_TEMPLATE;
+}
+
+static void read_features(evo_config *cfg)
+{
+    json_t *arr = config_get(cfg, "islands.features");
+    cfg->nfeatures = 0;
+    for (size_t i = 0; i < json_array_size(arr) && i < EVO_MAX_FEATURES; i++) {
+        json_t *f = json_array_get(arr, i);
+        evo_feature_cfg *out = &cfg->features[cfg->nfeatures++];
+        out->kind = feature_kind(json_string_value(json_object_get(f, "kind")));
+        copy_str(out->name, sizeof out->name, json_string_value(json_object_get(f, "name")));
+        out->bins = (int)json_integer_value(json_object_get(f, "bins"));
+        out->min = json_number_value(json_object_get(f, "min"));
+        out->max = json_number_value(json_object_get(f, "max"));
+    }
+}
+
+static int read_maps(evo_config *cfg)
+{
+    const char *key;
+    json_t *v;
+    cfg->noperators = 0;
+    json_object_foreach(config_get(cfg, "operators"), key, v) {
+        if (cfg->noperators == (int)(sizeof cfg->operators / sizeof cfg->operators[0]))
+            break;
+        evo_operator_weight *w = &cfg->operators[cfg->noperators++];
+        copy_str(w->name, sizeof w->name, key);
+        w->weight = json_number_value(v);
+    }
+    json_t *consts = config_get(cfg, "constants");
+    size_t n = json_object_size(consts);
+    cfg->constant_names = calloc(n ? n : 1, sizeof *cfg->constant_names);
+    cfg->constant_values = calloc(n ? n : 1, sizeof *cfg->constant_values);
+    if (!cfg->constant_names || !cfg->constant_values)
+        return EVO_ENOMEM;
+    cfg->nconstants = 0;
+    json_object_foreach(consts, key, v) {
+        copy_str(cfg->constant_names[cfg->nconstants], 64, key);
+        cfg->constant_values[cfg->nconstants++] = json_integer_value(v);
+    }
+    return EVO_OK;
+}
+
+static int read_struct(evo_config *cfg)
+{
+    copy_str(cfg->name, sizeof cfg->name, config_get_string(cfg, "name", "run"));
+    cfg->seed = (uint64_t)config_get_int(cfg, "seed", 1);
+    cfg->concurrency = (int)config_get_int(cfg, "concurrency", 1);
+    cfg->islands = (int)config_get_int(cfg, "islands.count", 3);
+    cfg->population = (int)config_get_int(cfg, "islands.population", 100);
+    read_features(cfg);
+    cfg->migration_interval = (int)config_get_int(cfg, "migration.interval", 10);
+    cfg->migration_rate = config_get_double(cfg, "migration.rate", 0.2);
+    copy_str(cfg->migration_topology, sizeof cfg->migration_topology,
+             config_get_string(cfg, "migration.topology", "ring"));
+    cfg->temperature = config_get_double(cfg, "selection.temperature", 1.0);
+    cfg->explore_rate = config_get_double(cfg, "selection.explore_rate", 0.2);
+    cfg->explore_max = config_get_double(cfg, "selection.explore_max", 0.8);
+    cfg->explore_growth = config_get_double(cfg, "selection.explore_growth", 2.0);
+    cfg->stagnation_window = (int)config_get_int(cfg, "selection.stagnation_window", 20);
+    cfg->elite_ratio = config_get_double(cfg, "selection.elite_ratio", 0.3);
+    cfg->global_mix = config_get_double(cfg, "selection.global_mix", 0.3);
+    cfg->weight_decay = config_get_double(cfg, "selection.weight_decay", 0.8);
+    cfg->weight_boost = config_get_double(cfg, "selection.weight_boost", 1.5);
+    cfg->min_weight = config_get_double(cfg, "selection.min_weight", 0.05);
+    cfg->inspirations = (int)config_get_int(cfg, "selection.inspirations", 3);
+    cfg->archive_size = (int)config_get_int(cfg, "archive.size", 50);
+    copy_str(cfg->bandit_policy, sizeof cfg->bandit_policy,
+             config_get_string(cfg, "bandit.policy", "ucb"));
+    cfg->bandit_c = config_get_double(cfg, "bandit.c", 0.5);
+    cfg->bandit_discount = config_get_double(cfg, "bandit.discount", 0.98);
+    cfg->max_repairs = (int)config_get_int(cfg, "mutation.max_repairs", 2);
+    cfg->multi_max = (int)config_get_int(cfg, "mutation.multi_max", 3);
+    cfg->resample_prob = config_get_double(cfg, "mutation.resample_prob", 0.2);
+    cfg->max_tries = (int)config_get_int(cfg, "mutation.max_tries", 64);
+    cfg->improve_epsilon = config_get_double(cfg, "mutation.improve_epsilon", 0.005);
+    cfg->max_evaluations = config_get_int(cfg, "stop.max_evaluations", 500);
+    cfg->max_wall_seconds = config_get_double(cfg, "stop.max_wall_seconds", 0);
+    cfg->target_fitness = config_get_double(cfg, "stop.target_fitness", 0);
+    cfg->stagnation_patience = config_get_int(cfg, "stop.stagnation", 0);
+    copy_str(cfg->store_sync, sizeof cfg->store_sync, config_get_string(cfg, "store.sync", "meta"));
+    cfg->progress_interval = config_get_double(cfg, "log.progress_interval", 10);
+    return read_maps(cfg);
+}
+
+/* ---- parsing ------------------------------------------------------------------------ */
+
+static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+{
+    if (err && errlen)
+        snprintf(err, errlen, fmt, a, b);
+}
+
+static int only_whitespace(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (!strchr(" \t\r\n", text[i]) || !text[i])
+            return 0;
+    return 1;
+}
+
+static int syntax_error(config_ctx *c, const json_error_t *e)
+{
+    if (c->err && c->errlen)
+        snprintf(c->err, c->errlen, "%s:%d:%d: invalid JSON: %s", c->name,
+                 e->line > 0 ? e->line : 1, e->column > 0 ? e->column : 1, e->text);
+    return EVO_ECONFIG;
+}
+
+static int duplicate_error(config_ctx *c, int dup, int first)
+{
+    const config_pos *d = &c->pos.v[dup], *f = &c->pos.v[first];
+    if (c->err && c->errlen)
+        snprintf(c->err, c->errlen, "%s:%d:%d: duplicate key '%s' (first at %d:%d)", c->name,
+                 d->key_line, d->key_col, d->path, f->key_line, f->key_col);
+    return EVO_ECONFIG;
+}
+
+/* Validate and default tree (consumed) into a new config. */
+static int build(config_ctx *c, json_t *tree, const char *path, const char *dir,
+                 evo_config **out)
+{
+    int rc = config_validate(c, tree);
+    if (rc == EVO_OK)
+        rc = fill_object(tree, "");
+    if (rc == EVO_OK)
+        rc = config_check_rules(c, tree);
+    if (rc != EVO_OK) {
+        json_decref(tree);
+        return rc;
+    }
+    evo_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg) {
+        json_decref(tree);
+        return EVO_ENOMEM;
+    }
+    cfg->json = json_dumps(tree, CONFIG_DUMP_FLAGS);
+    json_decref(tree);
+    cfg->path = strdup(path);
+    cfg->dir = strdup(dir);
+    cfg->root = cfg->json ? json_loads(cfg->json, 0, NULL) : NULL;
+    if (!cfg->json || !cfg->path || !cfg->dir || !cfg->root || read_struct(cfg) != EVO_OK) {
+        evo_config_free(cfg);
+        return EVO_ENOMEM;
+    }
+    *out = cfg;
+    return EVO_OK;
+}
+
+static int parse_text(const char *text, size_t len, const char *name, const char *path,
+                      const char *dir, evo_config **out, char *err, size_t errlen)
+{
+    config_ctx c = {.name = name, .text = text, .err = err, .errlen = errlen};
+    if (err && errlen)
+        err[0] = 0;
+    if (only_whitespace(text, len)) {
+        set_err(err, errlen, "%s:1:1: invalid JSON: %s", name,
+                "no content (a config with every default is {})");
+        return EVO_ECONFIG;
+    }
+    json_error_t e;
+    json_t *tree = json_loadb(text, len, JSON_DECODE_ANY, &e);
+    if (!tree)
+        return syntax_error(&c, &e);
+    int dup = -1, first = -1;
+    int rc = config_pos_scan(&c.pos, text, len, &dup, &first);
+    if (rc == EVO_ECONFIG)
+        rc = duplicate_error(&c, dup, first);
+    if (rc == EVO_OK)
+        rc = build(&c, tree, path, dir, out);
+    else
+        json_decref(tree);
+    config_pos_free(&c.pos);
+    return rc;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+static char *read_file(const char *path, size_t *len, int *errnum)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        *errnum = errno;
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        char *bigger = realloc(buf, 2 * cap + 1);
+        if (!bigger) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    *errnum = !buf ? ENOMEM : ferror(f) ? (errno ? errno : EIO) : 0;
+    fclose(f);
+    if (*errnum) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+int evo_config_load(const char *path, evo_config **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    size_t len = 0;
+    int errnum = 0;
+    errno = 0;
+    char *text = read_file(path, &len, &errnum);
+    if (!text) {
+        set_err(err, errlen, "%s: cannot read: %s", path, strerror(errnum));
+        return errnum == ENOMEM ? EVO_ENOMEM : EVO_EIO;
+    }
+    char *dir = dir_of(path);
+    int rc = dir ? parse_text(text, len, path, path, dir, out, err, errlen) : EVO_ENOMEM;
+    free(dir);
+    free(text);
+    return rc;
+}
+
+int evo_config_parse(const char *text, const char *name, evo_config **out, char *err,
+                     size_t errlen)
+{
+    *out = NULL;
+    return parse_text(text, strlen(text), name ? name : "<config>", "", ".", out, err, errlen);
+}
+
+void evo_config_free(evo_config *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->path);
+    free(cfg->dir);
+    json_decref(cfg->root);
+    free(cfg->json);
+    free(cfg->constant_names);
+    free(cfg->constant_values);
+    free(cfg);
+}
+
+const char *evo_config_json(const evo_config *cfg)
+{
+    return cfg->json;
+}
+
+const char *evo_config_path(const evo_config *cfg)
+{
+    return cfg->path;
+}
+
+/* ---- lookups ------------------------------------------------------------------------ */
+
+json_t *config_get(const evo_config *cfg, const char *path)
+{
+    json_t *v = cfg ? cfg->root : NULL;
+    const char *p = path;
+    while (v && *p) {
+        if (*p == '[') {
+            char *end;
+            long i = strtol(p + 1, &end, 10);
+            if (*end != ']' || i < 0)
+                return NULL;
+            v = json_array_get(v, (size_t)i);
+            p = end + 1;
+        } else {
+            size_t n = strcspn(p, ".[");
+            char key[256];
+            if (n >= sizeof key)
+                return NULL;
+            memcpy(key, p, n);
+            key[n] = 0;
+            v = json_object_get(v, key);
+            p += n;
+        }
+        if (*p == '.')
+            p++;
+    }
+    return v;
+}
+
+const char *config_get_string(const evo_config *cfg, const char *path, const char *fallback)
+{
+    json_t *v = config_get(cfg, path);
+    return json_is_string(v) ? json_string_value(v) : fallback;
+}
+
+int64_t config_get_int(const evo_config *cfg, const char *path, int64_t fallback)
+{
+    json_t *v = config_get(cfg, path);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : fallback;
+}
+
+double config_get_double(const evo_config *cfg, const char *path, double fallback)
+{
+    json_t *v = config_get(cfg, path);
+    return json_is_number(v) ? json_number_value(v) : fallback;
+}
+
+int config_get_bool(const evo_config *cfg, const char *path, int fallback)
+{
+    json_t *v = config_get(cfg, path);
+    return json_is_boolean(v) ? json_is_true(v) : fallback;
+}
+
+char *config_resolve_path(const evo_config *cfg, const char *path)
+{
+    if (!path)
+        return NULL;
+    if (path[0] == '/' || path[0] == 0)
+        return strdup(path);
+    if (path[0] == '~' && (path[1] == '/' || path[1] == 0)) {
+        const char *home = getenv("HOME");
+        if (!home || !*home)
+            return strdup(path);
+        char *out = NULL;
+        return asprintf(&out, "%s%s", home, path + 1) < 0 ? NULL : out;
+    }
+    char *out = NULL;
+    const char *dir = cfg && cfg->dir ? cfg->dir : ".";
+    const char *sep = dir[strlen(dir) - 1] == '/' ? "" : "/";
+    return asprintf(&out, "%s%s%s", dir, sep, path) < 0 ? NULL : out;
+}
+
+double config_operator_weight(const evo_config *cfg, const char *name)
+{
+    for (int i = 0; i < cfg->noperators; i++)
+        if (strcmp(cfg->operators[i].name, name) == 0)
+            return cfg->operators[i].weight;
+    return strcmp(name, "llm") == 0 ? 0.0 : 1.0;
+}
