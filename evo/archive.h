@@ -18,5 +18,8 @@ int archive_offer(evo_archive *a, const evo_member *m);
 int archive_find(const evo_archive *a, int64_t id);
 void archive_reweight(evo_archive *a, const evo_config *cfg, int64_t id, double factor);
 json_t *archive_to_json(const evo_archive *a);
+/* Replace the members of *a (initialised by archive_init: its cap stays, members beyond it
+ * are dropped) with archive_to_json's form. Returns 0, or -1 on a malformed form (then *a is
+ * empty). */
 int archive_from_json(evo_archive *a, const json_t *j);
 #endif

@@ -62,7 +62,14 @@ void island_remember(evo_island *is, const char *line);
 char *island_memory_text(const evo_island *is);
 
 json_t *island_to_json(const evo_island *is);
+/* Replace the contents of *is (initialised by island_init, or zeroed) with island_to_json's
+ * form, the cap coming from cfg. Returns 0, or -1 on a malformed form (then *is is empty). */
 int island_from_json(evo_island *is, const evo_config *cfg, const json_t *j);
+
+/* JSON form of one member, shared with the archive (new reference). */
+json_t *member_to_json(const evo_member *m);
+/* Returns 0, or -1 if j is not a member's form. */
+int member_from_json(evo_member *m, const json_t *j);
 
 /* Ring (or full) migration: each island sends copies of its best ceil(rate * n) members to
  * its neighbour(s); members already present there (same id or hash) are skipped. Returns
