@@ -33,7 +33,8 @@ char *source_normalise(const char *source);
 char *genome_params_json(const evo_genome *g);
 /* The source with "#define NAME VALUE" lines for its parameters before it (caller frees). */
 char *genome_render(const evo_genome *g);
-/* Recover the point of g in space s (parameters absent from g keep defaults).
- * Returns 0, or -1 if a value of g is not in its domain. */
+/* Recover the point of g in space s (parameters absent from g keep defaults, parameters s
+ * does not declare are ignored). Returns 0, or -1 if a value of g is not in its domain.
+ * *out must be a point (point_new, or {0, NULL}); its old storage is freed on success. */
 int genome_point(const evo_genome *g, const evo_space *s, evo_point *out);
 #endif

@@ -16,6 +16,8 @@
  * `default` takes the value of a `#define NAME value` under `#ifndef NAME` in the source if
  * that value is in its domain, else its first value. Constraints may read any parameter and
  * any constant (task or device constants set by the evaluator; an unknown name is an error).
+ * In constraints an enum parameter reads as the 0-based index of its value (LAYOUT == 1 is
+ * COL above) and a bool as 0/1; a parameter hides a constant of the same name.
  */
 #ifndef EVO_SPACE_H
 #define EVO_SPACE_H
@@ -72,8 +74,20 @@ void point_free(evo_point *p);
 /* Whether p satisfies every constraint: 1 yes, 0 no, -1 error (written to err). */
 int space_check(const evo_space *s, const evo_constants *k, const evo_point *p, char *err,
                 size_t errlen);
+/* Same, checking every constraint and adding 1 to fails[i] for each constraint i that p
+ * violates (fails has s->nconstraints entries), for "most violated" messages. */
+int space_check_count(const evo_space *s, const evo_constants *k, const evo_point *p,
+                      int *fails, char *err, size_t errlen);
+/* "no valid <what> in <tries> tries: constraint '<text>' failed <n> times", naming the
+ * constraint with the most failures in fails. */
+void space_explain_failures(const evo_space *s, const int *fails, int tries, const char *what,
+                            char *err, size_t errlen);
+/* Index of the value written text in p's domain (an integer matches by value, a bool also
+ * takes true/false), or -1. */
+int param_value_index(const evo_param *p, const char *text);
 /* A uniformly random valid point, trying at most max_tries times. Returns 0, or -1 with err
- * "no valid point in N tries: <the constraint most often violated>". */
+ * "no valid point in N tries: <the constraint most often violated>". *out must be a point
+ * (point_new, or {0, NULL}); its old storage is freed on success and kept on failure. */
 int space_sample(const evo_space *s, const evo_constants *k, evo_pcg32 *rng, int max_tries,
                  evo_point *out, char *err, size_t errlen);
 /* Assignment <-> JSON object text {"BM":128,"LAYOUT":"ROW"}. point_from_json sets every

@@ -1,0 +1,101 @@
+/* mutate_ops.c -- the four template operators as evo_operator tables (see mutate.h).
+ *
+ * A thin layer: it gathers what the mutation context offers (parents, constants, options,
+ * a random seed), runs the pure move in mutate.c, and emits the child or records why none
+ * could be made. Kept apart from mutate.c so the moves can be tested without an engine. */
+#include <stdlib.h>
+
+#include "mutate.h"
+
+static int seen_in_run(void *user, const char *hash)
+{
+    return evo_mutation_seen((const evo_mutation *)user, hash);
+}
+
+static int run(evo_mutation *m, mutate_kind kind)
+{
+    char err[1024];
+    const evo_genome *a = evo_mutation_parent(m, 0);
+    if (!a) {
+        evo_mutation_fail(m, "template operator: the mutation has no parent");
+        return EVO_EINVAL;
+    }
+    const evo_genome *b = NULL;
+    if (kind == MUTATE_CROSSOVER && evo_mutation_parent_count(m) > 1)
+        b = evo_mutation_parent(m, 1);
+
+    mutate_options o;
+    mutate_options_default(&o);
+    if (mutate_options_parse(evo_mutation_options(m), &o, err, sizeof err) != 0) {
+        evo_mutation_fail(m, "%s", err);
+        return EVO_ECONFIG;
+    }
+    evo_constants k;
+    constants_init(&k);
+    if (mutate_constants_parse(evo_mutation_constants_json(m), &k, err, sizeof err) != 0) {
+        constants_free(&k);
+        evo_mutation_fail(m, "%s", err);
+        return EVO_EINVAL;
+    }
+    /* Two draws seed a private stream: the move's randomness depends only on the plan. */
+    uint32_t state = evo_mutation_random(m);
+    uint32_t seq = evo_mutation_random(m);
+    evo_pcg32 rng;
+    pcg32_seed(&rng, state, seq);
+
+    evo_genome *child = NULL;
+    int rc = mutate_child(kind, a, b, &k, &o, &rng, seen_in_run, m, &child, err, sizeof err);
+    constants_free(&k);
+    if (rc != EVO_OK) {
+        evo_mutation_fail(m, "%s", err);
+        return rc;
+    }
+    char *params = genome_params_json(child);
+    rc = params ? evo_mutation_emit(m, NULL, evo_genome_source(a), params) : EVO_ENOMEM;
+    if (!params)
+        evo_mutation_fail(m, "out of memory");
+    free(params);
+    genome_free(child);
+    return rc;
+}
+
+static int op_point(void *user, evo_mutation *m)
+{
+    (void)user;
+    return run(m, MUTATE_POINT);
+}
+
+static int op_multi(void *user, evo_mutation *m)
+{
+    (void)user;
+    return run(m, MUTATE_MULTI);
+}
+
+static int op_crossover(void *user, evo_mutation *m)
+{
+    (void)user;
+    return run(m, MUTATE_CROSSOVER);
+}
+
+static int op_restart(void *user, evo_mutation *m)
+{
+    (void)user;
+    return run(m, MUTATE_RESTART);
+}
+
+int mutate_builtin_operators(evo_operator ops[4])
+{
+    static const struct {
+        const char *name;
+        int parents;
+        int (*fn)(void *, evo_mutation *);
+    } table[4] = {{"point", 1, op_point},
+                  {"multi", 1, op_multi},
+                  {"crossover", 2, op_crossover},
+                  {"restart", 1, op_restart}};
+    for (int i = 0; i < 4; i++) {
+        ops[i] = (evo_operator){.name = table[i].name, .parents = table[i].parents,
+                                .mutate = table[i].fn};
+    }
+    return 4;
+}
