@@ -31,8 +31,13 @@ extern int check_passed, check_failed;
     } while (0)
 
 /* Substring check with the actual text printed on failure. */
+static inline int check_contains_(const char *hay, const char *needle)
+{
+    return hay && needle && strstr(hay, needle) != NULL;
+}
+static inline const char *check_text_(const char *s) { return s ? s : "(null)"; }
 #define CHECK_CONTAINS(hay, needle) \
-    CHECK_MSG((hay) && strstr((hay), (needle)), "\"%s\" does not contain \"%s\"", (hay) ? (hay) : "(null)", (needle))
+    CHECK_MSG(check_contains_((hay), (needle)), "\"%s\" does not contain \"%s\"", check_text_(hay), (needle))
 
 #define CHECK_DONE()                                                        \
     (printf("%d passed, %d failed\n", check_passed, check_failed),         \

@@ -1,0 +1,31 @@
+/* cli.h -- the `evo` command line: one function per subcommand, dispatched by cli.c.
+ * Each returns the process exit code (documented in README.md):
+ *   0 success, 1 error (message on stderr), 2 usage error, 3 no GPU found,
+ *   4 run directory busy, 5 store corrupt or foreign, 6 configuration invalid,
+ *   130 interrupted (SIGINT/SIGTERM). */
+#ifndef EVO_CLI_H
+#define EVO_CLI_H
+
+#define EXIT_OK 0
+#define EXIT_ERROR 1
+#define EXIT_USAGE 2
+#define EXIT_NOGPU 3
+#define EXIT_BUSY 4
+#define EXIT_STORE 5
+#define EXIT_CONFIG 6
+#define EXIT_INTERRUPTED 130
+
+int cli_run(int argc, char **argv);      /* evo run CONFIG [--run-dir DIR] */
+int cli_resume(int argc, char **argv);   /* evo resume DIR */
+int cli_status(int argc, char **argv);   /* evo status DIR [--json] */
+int cli_best(int argc, char **argv);     /* evo best DIR [--out FILE] */
+int cli_log(int argc, char **argv);      /* evo log DIR [--csv] */
+int cli_plot(int argc, char **argv);     /* evo plot DIR -o FILE.svg */
+int cli_check(int argc, char **argv);    /* evo check [--arch ARCH] [--samples N] */
+int cli_trace(int argc, char **argv);    /* evo trace DIR [CANDIDATE] */
+int cli_llm_check(int argc, char **argv);/* evo llm-check CONFIG */
+int cli_export(int argc, char **argv);   /* evo export DIR --flashinfer-bench OUT_DIR */
+
+/* Map an EVO_E* code to an exit code. */
+int cli_exit_code(int rc);
+#endif

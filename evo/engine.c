@@ -1,0 +1,828 @@
+/* engine.c -- a search in a run directory: opening and resuming runs, and the
+ * plan-execute-summarize loop.
+ *
+ * Plan (here, on the engine thread): pick the island (round robin), the operator (bandit),
+ * the parent(s) (selection), inspirations and the island's memory, and give the job its own
+ * PCG stream split from the engine's. Execute (pool.c, worker threads): the operator makes
+ * the child, the evaluator scores it. Summarize (commit.c, back on this thread): label the
+ * child, update islands, archive, weights and the bandit, and commit it all at once.
+ * With concurrency 1 every random draw happens in a fixed order, so a seeded run is
+ * reproducible bit for bit, across kills and resumes too. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "engine.h"
+#include "mutate.h"
+#include "record.h"
+#include "select.h"
+#include "sha256.h"
+
+/* Consecutive duplicate children after which the space is taken as exhausted. */
+#define DUP_STREAK_LIMIT 1000
+
+const char *evo_errmsg(const evo_engine *e) { return e ? e->errmsg : "out of memory"; }
+
+void evo_engine_set_error(evo_engine *e, const char *fmt, ...)
+{
+    if (!e) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->errmsg, sizeof e->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+const evo_config *evo_engine_config(const evo_engine *e) { return e->cfg; }
+const char *evo_engine_run_dir(const evo_engine *e) { return e->run_dir; }
+
+void evo_engine_set_progress(evo_engine *e, evo_progress_fn fn, void *user)
+{
+    e->progress = fn;
+    e->progress_user = user;
+}
+
+void evo_engine_interrupt(evo_engine *e, int hard)
+{
+    if (e) e->interrupt = hard ? 2 : 1;
+}
+
+int evo_engine_set_constant(evo_engine *e, const char *name, int64_t value)
+{
+    return constants_set(&e->constants, name, value) == 0 ? EVO_OK : EVO_ENOMEM;
+}
+
+int evo_engine_set_evaluator(evo_engine *e, const evo_evaluator *ev)
+{
+    if (!ev || !ev->evaluate) {
+        evo_engine_set_error(e, "evaluator has no evaluate callback");
+        return EVO_EINVAL;
+    }
+    e->ev = *ev;
+    e->have_evaluator = 1;
+    return EVO_OK;
+}
+
+int evo_engine_add_operator(evo_engine *e, const evo_operator *op)
+{
+    if (!op || !op->name || !op->mutate || op->parents < 1 || op->parents > 2) {
+        evo_engine_set_error(e, "operator '%s': needs a name, a mutate callback and 1 or 2 parents",
+                             op && op->name ? op->name : "?");
+        return EVO_EINVAL;
+    }
+    for (int i = 0; i < e->nops; i++) {
+        if (strcmp(e->ops[i].name, op->name) == 0) {
+            evo_engine_set_error(e, "operator '%s' is already registered", op->name);
+            return EVO_EINVAL;
+        }
+    }
+    if (e->nops == EVO_MAX_OPERATORS) {
+        evo_engine_set_error(e, "too many operators (at most %d)", EVO_MAX_OPERATORS);
+        return EVO_EINVAL;
+    }
+    e->ops[e->nops++] = *op;
+    return EVO_OK;
+}
+
+/* ---- in-flight hashes ------------------------------------------------------------- */
+
+static int inflight_index(const evo_engine *e, const char *hash)
+{
+    for (int i = 0; i < e->ninflight; i++)
+        if (strcmp(e->inflight[i], hash) == 0) return i;
+    return -1;
+}
+
+int engine_seen(evo_engine *e, const char *hash)
+{
+    if (store_lookup_hash(e->store, hash) > 0) return 1;
+    pthread_mutex_lock(&e->inflight_mu);
+    int busy = inflight_index(e, hash) >= 0;
+    pthread_mutex_unlock(&e->inflight_mu);
+    return busy ? 2 : 0;
+}
+
+int inflight_claim(evo_engine *e, const char *hash)
+{
+    if (store_lookup_hash(e->store, hash) > 0) return 1;
+    pthread_mutex_lock(&e->inflight_mu);
+    int rc = 0;
+    if (inflight_index(e, hash) >= 0) {
+        rc = 2;
+    } else if (e->ninflight == e->inflight_cap) {
+        int cap = e->inflight_cap ? 2 * e->inflight_cap : 16;
+        void *p = realloc(e->inflight, (size_t)cap * sizeof *e->inflight);
+        if (!p) {
+            rc = 2; /* treat as busy: the child is retried later rather than lost */
+        } else {
+            e->inflight = p;
+            e->inflight_cap = cap;
+        }
+    }
+    if (rc == 0) snprintf(e->inflight[e->ninflight++], 65, "%s", hash);
+    pthread_mutex_unlock(&e->inflight_mu);
+    return rc;
+}
+
+void inflight_release(evo_engine *e, const char *hash)
+{
+    pthread_mutex_lock(&e->inflight_mu);
+    int i = inflight_index(e, hash);
+    if (i >= 0) memcpy(e->inflight[i], e->inflight[--e->ninflight], 65);
+    pthread_mutex_unlock(&e->inflight_mu);
+}
+
+/* ---- opening and resuming ------------------------------------------------------- */
+
+static evo_engine *engine_alloc(const char *run_dir)
+{
+    evo_engine *e = calloc(1, sizeof *e);
+    if (!e) return NULL;
+    e->run_dir = strdup(run_dir);
+    pthread_mutex_init(&e->inflight_mu, NULL);
+    constants_init(&e->constants);
+    e->usage.models = json_object();
+    e->c.best_id = -1;
+    e->task_text = "";
+    return e;
+}
+
+static int add_builtin_operators(evo_engine *e)
+{
+    evo_operator ops[4];
+    int n = mutate_builtin_operators(ops);
+    for (int i = 0; i < n; i++) {
+        int rc = evo_engine_add_operator(e, &ops[i]);
+        if (rc != EVO_OK) return rc;
+    }
+    return EVO_OK;
+}
+
+static int init_population(evo_engine *e)
+{
+    e->nislands = e->cfg->islands;
+    e->islands = calloc((size_t)e->nislands, sizeof *e->islands);
+    if (!e->islands) return EVO_ENOMEM;
+    for (int i = 0; i < e->nislands; i++) island_init(&e->islands[i], i, e->cfg);
+    archive_init(&e->archive, e->cfg->archive_size);
+    bandit_init(&e->bandit);
+    return EVO_OK;
+}
+
+static int open_store(evo_engine *e, int flags)
+{
+    char err[1024];
+    const char *sync = e->cfg ? e->cfg->store_sync : "meta";
+    int rc = store_open(&e->store, e->run_dir, flags, sync, err, sizeof err);
+    if (rc != EVO_OK) evo_engine_set_error(e, "%s", err);
+    return rc;
+}
+
+static int write_new_run(evo_engine *e)
+{
+    evo_txn *t;
+    int rc = store_begin(e->store, 1, &t);
+    if (rc != EVO_OK) return rc;
+    char created[64];
+    time_t now = time(NULL);
+    strftime(created, sizeof created, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)e->cfg->seed);
+    json_t *run = json_pack("{ss ss ss ss ss}", "name", e->cfg->name, "created", created,
+                            "evo_version", EVO_VERSION, "seed", seed, "config_dir", e->cfg->dir);
+    json_t *cfg = json_loads(e->cfg->json, 0, NULL);
+    json_t *seeds = json_array();
+    rc = store_meta_put(t, META_RUN, run);
+    if (rc == EVO_OK) rc = store_meta_put(t, META_CONFIG, cfg);
+    if (rc == EVO_OK) rc = store_meta_put(t, META_SEEDS, seeds);
+    if (rc == EVO_OK) rc = engine_save_all(e, t);
+    json_decref(run);
+    json_decref(cfg);
+    json_decref(seeds);
+    if (rc == EVO_OK) return store_commit(t);
+    store_abort(t);
+    return rc;
+}
+
+static int open_log(evo_engine *e)
+{
+    char err[512];
+    e->log = fitlog_open(e->run_dir, err, sizeof err);
+    if (!e->log) {
+        evo_engine_set_error(e, "%s", err);
+        return EVO_EIO;
+    }
+    return EVO_OK;
+}
+
+static int copy_config(evo_engine *e, const evo_config *cfg)
+{
+    char err[2048];
+    int rc = evo_config_parse(evo_config_json(cfg), evo_config_path(cfg), &e->cfg, err, sizeof err);
+    if (rc != EVO_OK) {
+        evo_engine_set_error(e, "%s", err);
+        return rc;
+    }
+    free(e->cfg->dir);
+    e->cfg->dir = strdup(cfg->dir ? cfg->dir : ".");
+    return EVO_OK;
+}
+
+int evo_engine_open(evo_engine **out, const char *run_dir, const evo_config *cfg)
+{
+    evo_engine *e = *out = engine_alloc(run_dir);
+    if (!e) return EVO_ENOMEM;
+    int rc = copy_config(e, cfg);
+    if (rc == EVO_OK) rc = open_store(e, STORE_CREATE);
+    if (rc == EVO_OK && !store_is_new(e->store)) {
+        evo_engine_set_error(e, "%s already holds a run: continue it with `evo resume %s` or choose another directory",
+                             run_dir, run_dir);
+        rc = EVO_ESTORE;
+    }
+    if (rc == EVO_OK) rc = add_builtin_operators(e);
+    if (rc == EVO_OK) rc = init_population(e);
+    if (rc == EVO_OK) {
+        pcg32_seed(&e->rng, e->cfg->seed, 0x9e3779b97f4a7c15ULL);
+        rc = write_new_run(e);
+        if (rc != EVO_OK) evo_engine_set_error(e, "%s", store_errmsg(e->store));
+    }
+    if (rc == EVO_OK) {
+        fitlog_truncate(run_dir, 0);
+        rc = open_log(e);
+    }
+    return rc;
+}
+
+static uint64_t parse_u64(const json_t *j, const char *key)
+{
+    const char *s = json_string_value(json_object_get(j, key));
+    return s ? strtoull(s, NULL, 10) : 0;
+}
+
+static int load_seeds(evo_engine *e, evo_txn *t)
+{
+    json_t *seeds = store_meta_get(t, META_SEEDS);
+    size_t i;
+    json_t *s;
+    json_array_foreach(seeds, i, s) {
+        if (e->nseeds == (int)(sizeof e->seeds / sizeof e->seeds[0])) break;
+        char *src = store_source_get(t, json_string_value(json_object_get(s, "source_sha")));
+        if (!src) {
+            json_decref(seeds);
+            evo_engine_set_error(e, "store: source of seed '%s' is missing",
+                                 json_string_value(json_object_get(s, "template")));
+            return EVO_ESTORE;
+        }
+        evo_seed *sd = &e->seeds[e->nseeds++];
+        snprintf(sd->name, sizeof sd->name, "%s", json_string_value(json_object_get(s, "template")));
+        sd->source = src;
+    }
+    json_decref(seeds);
+    return EVO_OK;
+}
+
+static int load_state(evo_engine *e, evo_txn *t)
+{
+    json_t *c = store_meta_get(t, META_COUNTERS);
+    json_t *rng = store_meta_get(t, META_RNG);
+    json_t *arch = store_meta_get(t, META_ARCHIVE);
+    json_t *usage = store_meta_get(t, META_USAGE);
+    int rc = (c && rng && arch) ? EVO_OK : EVO_ESTORE;
+    if (rc != EVO_OK) evo_engine_set_error(e, "%s: store lacks the engine state (counters, rng or archive)", e->run_dir);
+    if (rc == EVO_OK) {
+        counters_from_json(&e->c, c);
+        e->rng.state = parse_u64(rng, "state");
+        e->rng.inc = parse_u64(rng, "inc");
+        archive_from_json(&e->archive, arch);
+        if (usage) {
+            json_decref(e->usage.models);
+            e->usage.models = json_deep_copy(json_object_get(usage, "models"));
+            if (!e->usage.models) e->usage.models = json_object();
+            e->usage.tokens_in = json_integer_value(json_object_get(usage, "tokens_in"));
+            e->usage.tokens_out = json_integer_value(json_object_get(usage, "tokens_out"));
+            e->usage.calls = json_integer_value(json_object_get(usage, "calls"));
+            e->usage.cost_usd = json_number_value(json_object_get(usage, "cost_usd"));
+        }
+    }
+    for (int i = 0; rc == EVO_OK && i < e->nislands; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s%d", META_ISLAND_PREFIX, i);
+        json_t *j = store_meta_get(t, key);
+        if (!j || island_from_json(&e->islands[i], e->cfg, j) != 0) {
+            evo_engine_set_error(e, "%s: island %d state is missing or malformed", e->run_dir, i);
+            rc = EVO_ESTORE;
+        }
+        json_decref(j);
+    }
+    json_t *k = store_meta_get(t, META_CONSTANTS);
+    const char *name;
+    json_t *v;
+    json_object_foreach(k, name, v) constants_set(&e->constants, name, json_integer_value(v));
+    json_decref(k);
+    json_decref(c);
+    json_decref(rng);
+    json_decref(arch);
+    json_decref(usage);
+    return rc;
+}
+
+struct rebuild { evo_fitlog *log; double best; int64_t best_id; };
+
+static int rebuild_line(void *user, int64_t id, json_t *rec)
+{
+    struct rebuild *r = user;
+    double f = json_number_value(json_object_get(rec, "fitness"));
+    const char *st = json_string_value(json_object_get(rec, "status"));
+    if (st && strcmp(st, "PASSED") == 0 && (r->best_id < 0 || f > r->best)) {
+        r->best = f;
+        r->best_id = id;
+    }
+    json_t *l = json_object();
+    const char *keys[] = {"index", "t", "island", "id", "parents", "operator", "template", "status", "fitness"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        json_object_set(l, keys[i], json_object_get(rec, i == 0 ? "id" : keys[i]));
+    json_object_set_new(l, "best", json_real(r->best_id > 0 ? r->best : 0.0));
+    json_object_set_new(l, "best_id", json_integer(r->best_id));
+    json_object_set(l, "label", json_object_get(rec, "label"));
+    json_object_set(l, "workloads", json_object_get(rec, "workloads"));
+    fitlog_append(r->log, l);
+    json_decref(l);
+    return 0;
+}
+
+/* The store is the truth: if the log lost lines to a crash (or has extra ones), rewrite it. */
+static int reconcile_log(evo_engine *e, evo_txn *t)
+{
+    int64_t lines = fitlog_count(e->run_dir);
+    if (lines == e->c.evaluations) return open_log(e);
+    fitlog_truncate(e->run_dir, 0);
+    int rc = open_log(e);
+    if (rc != EVO_OK) return rc;
+    struct rebuild r = {e->log, 0.0, -1};
+    store_cand_each(t, 1, rebuild_line, &r);
+    return EVO_OK;
+}
+
+int evo_engine_resume(evo_engine **out, const char *run_dir)
+{
+    evo_engine *e = *out = engine_alloc(run_dir);
+    if (!e) return EVO_ENOMEM;
+    int rc = open_store(e, STORE_EXISTING);
+    if (rc != EVO_OK) return rc;
+    evo_txn *t;
+    rc = store_begin(e->store, 0, &t);
+    if (rc != EVO_OK) {
+        evo_engine_set_error(e, "%s", store_errmsg(e->store));
+        return rc;
+    }
+    json_t *cfg = store_meta_get(t, META_CONFIG);
+    json_t *run = store_meta_get(t, META_RUN);
+    if (!cfg || !run) {
+        evo_engine_set_error(e, "%s: store has no run configuration", run_dir);
+        rc = EVO_ESTORE;
+    }
+    if (rc == EVO_OK) {
+        char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+        char name[1100], err[2048];
+        snprintf(name, sizeof name, "%s/store.mdb (stored config)", run_dir);
+        rc = evo_config_parse(text, name, &e->cfg, err, sizeof err);
+        free(text);
+        if (rc != EVO_OK) evo_engine_set_error(e, "%s", err);
+    }
+    if (rc == EVO_OK) {
+        const char *dir = json_string_value(json_object_get(run, "config_dir"));
+        free(e->cfg->dir);
+        e->cfg->dir = strdup(dir ? dir : ".");
+        rc = add_builtin_operators(e);
+    }
+    if (rc == EVO_OK) rc = init_population(e);
+    if (rc == EVO_OK) rc = load_state(e, t);
+    if (rc == EVO_OK) rc = load_seeds(e, t);
+    if (rc == EVO_OK) rc = reconcile_log(e, t);
+    json_decref(cfg);
+    json_decref(run);
+    store_abort(t);
+    return rc;
+}
+
+void evo_engine_close(evo_engine *e)
+{
+    if (!e) return;
+    pool_stop(e->pool);
+    for (int i = 0; i < e->nops; i++)
+        if (e->ops[i].destroy) e->ops[i].destroy(e->ops[i].user);
+    fitlog_close(e->log);
+    store_close(e->store);
+    for (int i = 0; i < e->nislands; i++) island_free(&e->islands[i]);
+    free(e->islands);
+    archive_free(&e->archive);
+    for (int i = 0; i < e->nseeds; i++) free(e->seeds[i].source);
+    constants_free(&e->constants);
+    free(e->constants_json);
+    free(e->options_json);
+    free(e->inflight);
+    json_decref(e->usage.models);
+    pthread_mutex_destroy(&e->inflight_mu);
+    evo_config_free(e->cfg);
+    free(e->run_dir);
+    free(e);
+}
+
+int evo_engine_add_seed(evo_engine *e, const char *template_name, const char *source)
+{
+    char err[1024];
+    evo_space *s = space_parse(source, err, sizeof err);
+    if (!s) {
+        evo_engine_set_error(e, "seed '%s': evo:params block: %s", template_name, err);
+        return EVO_ESPACE;
+    }
+    space_free(s);
+    char *norm = source_normalise(source);
+    char sha[65];
+    sha256_hex(norm, strlen(norm), sha);
+    free(norm);
+    for (int i = 0; i < e->nseeds; i++) {
+        if (strcmp(e->seeds[i].name, template_name) == 0) return EVO_OK; /* resumed run */
+    }
+    if (e->nseeds == (int)(sizeof e->seeds / sizeof e->seeds[0])) {
+        evo_engine_set_error(e, "too many seeds (at most %d)", e->nseeds);
+        return EVO_EINVAL;
+    }
+    evo_txn *t;
+    int rc = store_begin(e->store, 1, &t);
+    if (rc != EVO_OK) return rc;
+    json_t *seeds = store_meta_get(t, META_SEEDS);
+    if (!seeds) seeds = json_array();
+    json_array_append_new(seeds, json_pack("{ss ss}", "template", template_name, "source_sha", sha));
+    rc = store_source_put(t, sha, source);
+    if (rc == EVO_OK) rc = store_meta_put(t, META_SEEDS, seeds);
+    json_decref(seeds);
+    if (rc == EVO_OK) {
+        rc = store_commit(t);
+    } else {
+        store_abort(t);
+    }
+    if (rc != EVO_OK) {
+        evo_engine_set_error(e, "%s", store_errmsg(e->store));
+        return rc;
+    }
+    evo_seed *sd = &e->seeds[e->nseeds++];
+    snprintf(sd->name, sizeof sd->name, "%s", template_name);
+    sd->source = strdup(source);
+    return EVO_OK;
+}
+
+/* ---- planning --------------------------------------------------------------------- */
+
+static evo_genome *seed_genome(const evo_seed *sd)
+{
+    char err[512];
+    evo_space *s = space_parse(sd->source, err, sizeof err);
+    if (!s) return NULL;
+    evo_point p = point_new(s);
+    evo_genome *g = genome_new(sd->name, sd->source, s, &p);
+    point_free(&p);
+    space_free(s);
+    return g;
+}
+
+/* Load a committed candidate's genome and record. */
+static int load_candidate(evo_txn *t, int64_t id, evo_genome **g, char **json)
+{
+    json_t *rec = store_cand_get(t, id);
+    if (!rec) return EVO_ENOTFOUND;
+    char *src = store_source_get(t, json_string_value(json_object_get(rec, "source_sha")));
+    json_t *params = json_object_get(rec, "params");
+    int n = (int)json_object_size(params), i = 0;
+    const char **names = calloc((size_t)n + 1, sizeof *names);
+    const char **values = calloc((size_t)n + 1, sizeof *values);
+    const char *k;
+    json_t *v;
+    json_object_foreach(params, k, v) {
+        names[i] = k;
+        values[i++] = json_string_value(v);
+    }
+    *g = src ? genome_from_pairs(json_string_value(json_object_get(rec, "template")), src, n,
+                                 names, values)
+             : NULL;
+    free(names);
+    free(values);
+    free(src);
+    if (json) {
+        /* Artifacts are large and already summarised by metrics: keep prompts lean. */
+        json_object_del(rec, "artifacts");
+        *json = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
+    }
+    json_decref(rec);
+    return *g ? EVO_OK : EVO_ESTORE;
+}
+
+static int pick_operator(evo_engine *e)
+{
+    int arm = bandit_choose(&e->bandit, e->cfg, &e->rng);
+    for (int i = 0; arm >= 0 && i < e->nops; i++)
+        if (e->bandit_arm[i] == arm) return i;
+    return -1;
+}
+
+static int find_operator(const evo_engine *e, const char *name)
+{
+    for (int i = 0; i < e->nops; i++)
+        if (strcmp(e->ops[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* Fill a job for a parent-based mutation; returns EVO_OK or an error with errmsg set. */
+static int plan_mutation(evo_engine *e, evo_job *job)
+{
+    evo_mutation *m = &job->m;
+    m->island = (int)(e->jobs_planned % e->nislands);
+    m->op = pick_operator(e);
+    if (m->op < 0) {
+        evo_engine_set_error(e, "every operator has weight 0: nothing can make a child");
+        return EVO_ECONFIG;
+    }
+    evo_island *is = &e->islands[m->island];
+    evo_member p1, p2;
+    if (select_parent(is, &e->archive, e->cfg, &e->rng, &p1) != 0) {
+        /* Nothing has passed yet: mutate from a seed's defaults. */
+        const evo_seed *sd = &e->seeds[pcg32_bounded(&e->rng, (uint32_t)e->nseeds)];
+        m->parents[0] = seed_genome(sd);
+        m->parent_ids[0] = 0;
+        m->nparents = 1;
+        if (e->ops[m->op].parents == 2) m->op = find_operator(e, "point") >= 0 ? find_operator(e, "point") : m->op;
+        return m->parents[0] ? EVO_OK : EVO_ESPACE;
+    }
+    int two = e->ops[m->op].parents == 2;
+    if (two && select_mate(is, &e->archive, e->cfg, &e->rng, &p1, &p2) != 0) {
+        int point = find_operator(e, "point");
+        if (point >= 0) m->op = point;
+        two = 0;
+    }
+    evo_txn *t;
+    int rc = store_begin(e->store, 0, &t);
+    if (rc != EVO_OK) return rc;
+    rc = load_candidate(t, p1.id, &m->parents[0], &m->parent_json[0]);
+    m->parent_ids[0] = p1.id;
+    m->parent_fitness[0] = p1.fitness;
+    m->nparents = 1;
+    if (rc == EVO_OK && two) {
+        rc = load_candidate(t, p2.id, &m->parents[1], &m->parent_json[1]);
+        m->parent_ids[1] = p2.id;
+        m->parent_fitness[1] = p2.fitness;
+        m->nparents = 2;
+    }
+    evo_member insp[EVO_MAX_INSPIRATIONS];
+    int max = e->cfg->inspirations < EVO_MAX_INSPIRATIONS ? e->cfg->inspirations : EVO_MAX_INSPIRATIONS;
+    int n = select_inspirations(is, &e->archive, &e->rng, p1.id, max, insp);
+    for (int i = 0; rc == EVO_OK && i < n; i++) {
+        evo_genome *g = NULL;
+        if (load_candidate(t, insp[i].id, &g, &m->insp_json[m->ninsp]) == EVO_OK) m->ninsp++;
+        genome_free(g);
+    }
+    store_abort(t);
+    m->memory = island_memory_text(is);
+    if (rc != EVO_OK) evo_engine_set_error(e, "plan: cannot load parent #%lld from the store", (long long)p1.id);
+    return rc;
+}
+
+static evo_job *plan_job(evo_engine *e, int64_t *seeds_planned, int *rc)
+{
+    evo_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        *rc = EVO_ENOMEM;
+        return NULL;
+    }
+    mutation_init(&job->m, e);
+    job->m.rng = pcg32_split(&e->rng);
+    *rc = EVO_OK;
+    if (*seeds_planned < e->nseeds) {
+        const evo_seed *sd = &e->seeds[(*seeds_planned)++];
+        job->m.op = OP_SEED;
+        job->m.child = seed_genome(sd);
+        if (!job->m.child) {
+            evo_engine_set_error(e, "seed '%s' cannot be instantiated at its defaults", sd->name);
+            *rc = EVO_ESPACE;
+        }
+    } else {
+        *rc = plan_mutation(e, job);
+        e->jobs_planned++;
+    }
+    if (*rc != EVO_OK) {
+        mutation_clear(&job->m);
+        free(job);
+        return NULL;
+    }
+    return job;
+}
+
+/* ---- the loop --------------------------------------------------------------------- */
+
+/* The stop condition that holds now, or NULL. */
+static const char *stop_reason(evo_engine *e, int inflight, char *buf, size_t n)
+{
+    const evo_config *c = e->cfg;
+    if (c->max_evaluations > 0 && e->c.evaluations + inflight >= c->max_evaluations) {
+        snprintf(buf, n, "reached max_evaluations (%lld)", (long long)c->max_evaluations);
+        return buf;
+    }
+    if (c->max_wall_seconds > 0 && engine_elapsed(e) >= c->max_wall_seconds) {
+        snprintf(buf, n, "reached max_wall_seconds (%g s)", c->max_wall_seconds);
+        return buf;
+    }
+    if (c->target_fitness > 0 && e->c.best_id >= 0 && e->c.best_fitness >= c->target_fitness) {
+        snprintf(buf, n, "reached target_fitness (%g >= %g)", e->c.best_fitness, c->target_fitness);
+        return buf;
+    }
+    if (c->stagnation_patience > 0 && e->c.since_best >= c->stagnation_patience) {
+        snprintf(buf, n, "no improvement in %lld evaluations (stagnation)", (long long)e->c.since_best);
+        return buf;
+    }
+    if (e->c.dup_streak >= DUP_STREAK_LIMIT) {
+        snprintf(buf, n, "search space exhausted: %d children in a row had been evaluated already",
+                 DUP_STREAK_LIMIT);
+        return buf;
+    }
+    return NULL;
+}
+
+static void report(evo_engine *e, const evo_msg *msg, int done)
+{
+    if (!e->progress) return;
+    evo_progress p;
+    memset(&p, 0, sizeof p);
+    p.evaluations = e->c.evaluations;
+    p.cached = e->c.cached;
+    memcpy(p.failures, e->c.failures, sizeof p.failures);
+    p.best_fitness = e->c.best_id >= 0 ? e->c.best_fitness : 0;
+    p.best_id = e->c.best_id;
+    p.elapsed_s = engine_elapsed(e);
+    p.budget_s = e->cfg->max_wall_seconds;
+    p.max_evaluations = e->cfg->max_evaluations;
+    p.llm_cost_usd = e->usage.cost_usd;
+    p.llm_tokens = e->usage.tokens_in + e->usage.tokens_out;
+    p.last_id = msg && msg->kind != MSG_DUPLICATE ? e->c.evaluations : -1;
+    p.last_status = msg && msg->result ? msg->result->status : EVO_STATUS_INVALID;
+    p.last_fitness = msg && msg->result ? msg->result->fitness : 0;
+    p.done = done;
+    e->progress(e->progress_user, &p);
+}
+
+static char *constants_to_json(const evo_constants *k)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < k->n; i++) json_object_set_new(o, k->names[i], json_integer(k->values[i]));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    return s;
+}
+
+static int prepare_run(evo_engine *e)
+{
+    for (int i = 0; i < e->cfg->nconstants; i++)
+        constants_set(&e->constants, e->cfg->constant_names[i], e->cfg->constant_values[i]);
+    if (e->ev.start) {
+        int rc = e->ev.start(e->ev.user, e, e->cfg->concurrency);
+        if (rc != EVO_OK) {
+            if (!e->errmsg[0]) evo_engine_set_error(e, "evaluator '%s' failed to start: %s",
+                                                    e->ev.name ? e->ev.name : "?", evo_strerror(rc));
+            return rc;
+        }
+    }
+    free(e->constants_json);
+    e->constants_json = constants_to_json(&e->constants);
+    json_t *opts = json_pack("{sI sf sI sI}", "multi_max", (json_int_t)e->cfg->multi_max, "resample_prob",
+                             e->cfg->resample_prob, "max_tries", (json_int_t)e->cfg->max_tries,
+                             "max_repairs", (json_int_t)e->cfg->max_repairs);
+    json_t *llm = config_get(e->cfg, "llm");
+    if (llm) json_object_set(opts, "llm", llm);
+    free(e->options_json);
+    e->options_json = json_dumps(opts, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(opts);
+    if (e->ev.describe) e->task_text = e->ev.describe(e->ev.user);
+    if (!e->task_text) e->task_text = "";
+
+    /* Bandit arms follow the operators; statistics of a resumed run are restored by name. */
+    evo_txn *t;
+    json_t *saved = NULL;
+    if (store_begin(e->store, 0, &t) == EVO_OK) {
+        saved = store_meta_get(t, META_BANDIT);
+        store_abort(t);
+    }
+    bandit_init(&e->bandit);
+    for (int i = 0; i < e->nops; i++)
+        e->bandit_arm[i] = bandit_add(&e->bandit, e->ops[i].name, config_operator_weight(e->cfg, e->ops[i].name));
+    if (saved) bandit_from_json(&e->bandit, saved);
+    json_decref(saved);
+
+    json_t *k = json_loads(e->constants_json, 0, NULL);
+    int rc = store_begin(e->store, 1, &t);
+    if (rc == EVO_OK) {
+        e->c.sessions++;
+        rc = store_meta_put(t, META_CONSTANTS, k);
+        if (rc == EVO_OK) rc = engine_save_all(e, t);
+        rc = rc == EVO_OK ? store_commit(t) : (store_abort(t), rc);
+    }
+    json_decref(k);
+    if (rc != EVO_OK) evo_engine_set_error(e, "%s", store_errmsg(e->store));
+    return rc;
+}
+
+static int mark_finished(evo_engine *e, const char *reason)
+{
+    e->c.finished = 1;
+    snprintf(e->c.stop_reason, sizeof e->c.stop_reason, "%s", reason);
+    e->c.elapsed_s = engine_elapsed(e);
+    evo_txn *t;
+    int rc = store_begin(e->store, 1, &t);
+    if (rc != EVO_OK) return rc;
+    json_t *c = counters_to_json(&e->c);
+    rc = store_meta_put(t, META_COUNTERS, c);
+    json_decref(c);
+    return rc == EVO_OK ? store_commit(t) : (store_abort(t), rc);
+}
+
+int evo_engine_run(evo_engine *e)
+{
+    if (!e->have_evaluator) {
+        evo_engine_set_error(e, "no evaluator: call evo_engine_set_evaluator first");
+        return EVO_EINVAL;
+    }
+    if (e->c.finished) {
+        evo_engine_set_error(e, "run already finished: %s", e->c.stop_reason);
+        return EVO_OK;
+    }
+    if (e->nseeds == 0) {
+        evo_engine_set_error(e, "no seed templates: add one with evo_engine_add_seed");
+        return EVO_EINVAL;
+    }
+    e->errmsg[0] = 0;
+    int rc = prepare_run(e);
+    if (rc != EVO_OK) return rc;
+    e->session_start = engine_now();
+    e->elapsed_base = e->c.elapsed_s;
+    e->pool = pool_start(e, e->cfg->concurrency);
+    if (!e->pool) {
+        evo_engine_set_error(e, "cannot start %d worker threads", e->cfg->concurrency);
+        return EVO_ENOMEM;
+    }
+    e->jobs_planned = e->c.jobs_done - e->c.seeds_done;
+    int64_t seeds_planned = e->c.seeds_done;
+    int inflight = 0, stopping = 0;
+    char why[256];
+    const char *reason = NULL;
+    for (;;) {
+        while (!stopping && !e->interrupt && inflight < e->cfg->concurrency) {
+            reason = stop_reason(e, inflight, why, sizeof why);
+            if (reason) {
+                stopping = 1;
+                break;
+            }
+            evo_job *job = plan_job(e, &seeds_planned, &rc);
+            if (!job) {
+                stopping = 1;
+                break;
+            }
+            pool_submit(e->pool, job);
+            inflight++;
+        }
+        if (inflight == 0 || e->interrupt == 2) break;
+        evo_msg *msg = pool_next(e->pool);
+        if (msg->kind == MSG_FATAL) {
+            if (rc == EVO_OK) {
+                evo_engine_set_error(e, "evaluator: %s", msg->error ? msg->error : "failed");
+                rc = EVO_ERROR;
+            }
+            stopping = 1;
+        } else if (rc == EVO_OK) {
+            rc = commit_message(e, msg);
+            if (rc != EVO_OK) stopping = 1;
+        }
+        if (msg->final) {
+            inflight--;
+            mutation_clear(&msg->job->m);
+            free(msg->job);
+        }
+        if (msg->kind != MSG_FATAL) report(e, msg, 0);
+        msg_free(msg);
+        if (e->interrupt) stopping = 1;
+    }
+    pool_stop(e->pool);
+    e->pool = NULL;
+    if (rc == EVO_OK && e->interrupt) {
+        rc = EVO_EINTERRUPT;
+        evo_engine_set_error(e, "interrupted");
+    }
+    if (rc == EVO_OK) {
+        reason = stop_reason(e, 0, why, sizeof why);
+        if (reason) rc = mark_finished(e, reason);
+        if (rc != EVO_OK) evo_engine_set_error(e, "%s", store_errmsg(e->store));
+    }
+    if (e->ev.stop) e->ev.stop(e->ev.user);
+    report(e, NULL, 1);
+    return rc;
+}

@@ -1,0 +1,49 @@
+/* record.h -- what the engine writes into the store, shared by the writer (engine.c) and the
+ * read-only views (run.c, the CLI). JSON shapes are stable: `evo status --json` and the
+ * fitness log expose them.
+ *
+ * Candidate record (candidates db, key = id):
+ *   {"id":7, "hash":"<64 hex>", "template":"gemm_mma", "source_sha":"<64 hex>",
+ *    "params":{"BM":"128",...}, "parents":[3] , "repair_of":null|id, "island":1,
+ *    "operator":"point", "status":"PASSED", "fitness":1.12, "label":"improvement",
+ *    "error":null|"...", "metrics":{...}, "workloads":{"M=1024":{...}},
+ *    "artifacts":{"compile_log":"..."}, "notes":{"plan":"...","prompt":"..."},
+ *    "usage":{"model":{"tokens_in":..,"tokens_out":..,"cost_usd":..,"calls":..}} or {},
+ *    "insight":"#7 point on #3 (island 1): BM 128->64: improvement, 1.1 (parent 1.02)",
+ *    "t":12.5 (run seconds at commit), "eval_ms":830.2, "session":1}
+ * The source text lives once in the sources db under source_sha.
+ *
+ * Meta keys (meta db):
+ *   "magic"            "evo-store-1" (store_lmdb.c)
+ *   "run"              {"name","created":"ISO-8601","evo_version","seed"}
+ *   "config"           the configuration JSON with defaults
+ *   "seeds"            [{"template":"gemm_mma","source_sha":"..."}] seed templates, in order
+ *   "constants"        {"SMEM_LIMIT":232448,...} constants set by the evaluator
+ *   "state/counters"   {"evaluations":n,"cached":n,"failures":{"COMPILE_ERROR":n,..},
+ *                       "best_id":id|-1,"best_fitness":f,"elapsed_s":s,"sessions":n,
+ *                       "since_best":n,"seeds_done":n,"jobs_done":n,"dup_streak":n,
+ *                       "finished":bool,"stop_reason":"..."}
+ *   "state/rng"        {"state":"<u64 decimal>","inc":"<u64 decimal>"} the engine stream
+ *   "state/islands"    {"count":n}; each island under "state/island/<i>" (island_to_json),
+ *                      so a commit writes only the islands it changed
+ *   "state/archive"    archive_to_json
+ *   "state/bandit"     bandit_to_json
+ *   "state/usage"      {"models":{name:{tokens_in,tokens_out,cost_usd,calls}},
+ *                       "tokens_in":n,"tokens_out":n,"cost_usd":x,"calls":n}
+ */
+#ifndef EVO_RECORD_H
+#define EVO_RECORD_H
+
+#define EVO_STORE_MAGIC "evo-store-1"
+#define META_RUN "run"
+#define META_CONFIG "config"
+#define META_SEEDS "seeds"
+#define META_CONSTANTS "constants"
+#define META_COUNTERS "state/counters"
+#define META_RNG "state/rng"
+#define META_ISLANDS "state/islands"
+#define META_ISLAND_PREFIX "state/island/"
+#define META_ARCHIVE "state/archive"
+#define META_BANDIT "state/bandit"
+#define META_USAGE "state/usage"
+#endif

@@ -1,0 +1,23 @@
+/* synthetic.h -- a CPU-only evaluator with a known optimum, for tests, benchmarks and as an
+ * example of a user-supplied evaluator (config "evaluator": {"kind": "synthetic"}).
+ *
+ * The genome has parameters P0..P{dims-1}, each an integer in [0, levels). The optimum is
+ * evaluator.synthetic.optimum (or P_i = (7*i + 3) mod levels). Fitness is
+ * 1 / (1 + sum_i ((P_i - O_i) / levels)^2 * dims), so 1.0 exactly at the optimum, with
+ * a second, lower peak at the mirrored point to make the landscape multimodal. A candidate
+ * whose hash falls under fail_rate reports COMPILE_ERROR; delay_ms simulates cost. */
+#ifndef EVO_SYNTHETIC_H
+#define EVO_SYNTHETIC_H
+#include "evo.h"
+
+typedef struct synthetic_evaluator synthetic_evaluator;
+
+/* Build from cfg's evaluator.synthetic section. Returns NULL on allocation failure. */
+synthetic_evaluator *synthetic_new(const evo_config *cfg);
+void synthetic_free(synthetic_evaluator *s);
+evo_evaluator synthetic_table(synthetic_evaluator *s);
+/* The seed source with its evo:params block (static for s's life). */
+const char *synthetic_seed(const synthetic_evaluator *s);
+/* Number of evaluate() calls made (for tests). */
+long synthetic_calls(const synthetic_evaluator *s);
+#endif
