@@ -82,14 +82,104 @@ static json_t *rng_to_json(const evo_pcg32 *r)
     return json_pack("{ss ss}", "state", s, "inc", i);
 }
 
+/* Islands and the archive are written after most commits, yet only a member or two changes
+ * each time: the JSON text of each member is kept in a direct-mapped cache and reused while
+ * the member is unchanged, so a commit encodes what changed and copies the rest. The text
+ * is exactly what member_to_json gives, so island_from_json reads it back. */
+#define MEMBER_CACHE 8192
+
+struct member_text {
+    evo_member m;
+    char *text;
+};
+
+/* owner: the island index, or -1 for the archive (one id may sit in several with other
+ * weights, so each owner has its own slot). */
+static const char *member_text(evo_engine *e, const evo_member *m, int owner)
+{
+    if (!e->member_cache) e->member_cache = calloc(MEMBER_CACHE, sizeof *e->member_cache);
+    if (!e->member_cache) return NULL;
+    uint64_t slot = ((uint64_t)m->id * 67 + (uint64_t)(owner + 1)) % MEMBER_CACHE;
+    struct member_text *c = &e->member_cache[slot];
+    if (c->text && memcmp(&c->m, m, sizeof *m) == 0) return c->text;
+    json_t *j = member_to_json(m);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!text) return NULL;
+    free(c->text);
+    c->m = *m;
+    c->text = text;
+    return text;
+}
+
+void member_cache_free(evo_engine *e)
+{
+    for (int i = 0; e->member_cache && i < MEMBER_CACHE; i++) free(e->member_cache[i].text);
+    free(e->member_cache);
+    e->member_cache = NULL;
+}
+
+/* '{"members":[m1,m2,...],' followed by the rest of `head` (an encoded object). */
+static char *with_members(evo_engine *e, const evo_member *ms, int n, int owner, const char *head)
+{
+    size_t cap = strlen(head) + 32, len = 0;
+    const char **texts = calloc((size_t)n + 1, sizeof *texts);
+    if (!texts) return NULL;
+    for (int i = 0; i < n; i++) {
+        texts[i] = member_text(e, &ms[i], owner);
+        if (!texts[i]) {
+            free(texts);
+            return NULL;
+        }
+        cap += strlen(texts[i]) + 1;
+    }
+    char *out = malloc(cap);
+    if (out) {
+        len += (size_t)sprintf(out, "{\"members\":[");
+        for (int i = 0; i < n; i++) {
+            if (i) out[len++] = ',';
+            size_t l = strlen(texts[i]);
+            memcpy(out + len, texts[i], l);
+            len += l;
+        }
+        out[len++] = ']';
+        if (strcmp(head, "{}") != 0) out[len++] = ',';
+        strcpy(out + len, head + 1);
+    }
+    free(texts);
+    return out;
+}
+
+static int put_text(evo_txn *t, const char *key, char *text)
+{
+    int rc = text ? store_meta_put_text(t, key, text) : EVO_ENOMEM;
+    free(text);
+    return rc;
+}
+
 static int put_island(evo_engine *e, evo_txn *t, int i)
 {
+    const evo_island *is = &e->islands[i];
+    json_t *memory = json_array();
+    for (int k = 0; k < is->nmemory; k++) json_array_append_new(memory, json_string(is->memory[k]));
+    json_t *head = json_pack("{si sI sf sf sI sI so}", "index", is->index, "best_id", (json_int_t)is->best_id,
+                             "best_fitness", is->best_fitness, "explore_rate", is->explore_rate, "evaluations",
+                             (json_int_t)is->evaluations, "since_improvement", (json_int_t)is->since_improvement,
+                             "memory", memory);
+    char *head_text = head ? json_dumps(head, JSON_COMPACT) : NULL;
+    json_decref(head);
     char key[64];
     snprintf(key, sizeof key, "%s%d", META_ISLAND_PREFIX, i);
-    json_t *j = island_to_json(&e->islands[i]);
-    int rc = store_meta_put(t, key, j);
-    json_decref(j);
+    int rc = head_text ? put_text(t, key, with_members(e, is->members, is->n, i, head_text)) : EVO_ENOMEM;
+    free(head_text);
     return rc;
+}
+
+static int put_archive(evo_engine *e, evo_txn *t)
+{
+    char head[64];
+    snprintf(head, sizeof head, "{\"cap\":%d}", e->archive.cap);
+    return put_text(t, META_ARCHIVE, with_members(e, e->archive.members, e->archive.n, -1, head));
 }
 
 static int put_meta(evo_txn *t, const char *key, json_t *j)
@@ -99,12 +189,13 @@ static int put_meta(evo_txn *t, const char *key, json_t *j)
     return rc;
 }
 
-/* Everything but the islands, which are written only when they change. */
-static int save_state(evo_engine *e, evo_txn *t)
+/* Everything but the islands, and the archive unless it changed: the two largest values
+ * are written only when they change. */
+static int save_state(evo_engine *e, evo_txn *t, int archive_changed)
 {
     int rc = put_meta(t, META_COUNTERS, counters_to_json(&e->c));
     if (rc == EVO_OK) rc = put_meta(t, META_RNG, rng_to_json(&e->rng));
-    if (rc == EVO_OK) rc = put_meta(t, META_ARCHIVE, archive_to_json(&e->archive));
+    if (rc == EVO_OK && archive_changed) rc = put_archive(e, t);
     if (rc == EVO_OK) rc = put_meta(t, META_BANDIT, bandit_to_json(&e->bandit));
     if (rc == EVO_OK) rc = put_meta(t, META_USAGE, usage_to_json(&e->usage));
     return rc;
@@ -112,7 +203,7 @@ static int save_state(evo_engine *e, evo_txn *t)
 
 int engine_save_all(evo_engine *e, evo_txn *t)
 {
-    int rc = save_state(e, t);
+    int rc = save_state(e, t, 1);
     if (rc == EVO_OK) rc = put_meta(t, META_ISLANDS, json_pack("{si}", "count", e->nislands));
     for (int i = 0; rc == EVO_OK && i < e->nislands; i++) rc = put_island(e, t, i);
     return rc;
@@ -282,7 +373,7 @@ static int place_member(evo_engine *e, const evo_msg *msg, int64_t id, double fi
         if (island_offer(&e->islands[i], e->cfg, &mem)) dirty[i] = 1;
         if (i == m->island && e->islands[i].best_fitness > before) improved = 1;
     }
-    archive_offer(&e->archive, &mem);
+    if (archive_offer(&e->archive, &mem)) e->archive_dirty = 1;
     return improved;
 }
 
@@ -296,7 +387,10 @@ static void learn(evo_engine *e, const evo_msg *msg, evo_status st, double fitne
     evo_island *is = &e->islands[m->island];
     for (int i = 0; i < m->nparents; i++) {
         island_reweight(is, e->cfg, m->parent_ids[i], factor);
-        archive_reweight(&e->archive, e->cfg, m->parent_ids[i], factor);
+        if (archive_find(&e->archive, m->parent_ids[i]) >= 0) {
+            archive_reweight(&e->archive, e->cfg, m->parent_ids[i], factor);
+            e->archive_dirty = 1;
+        }
     }
     island_after_child(is, e->cfg, island_improved);
     dirty[m->island] = 1;
@@ -382,7 +476,8 @@ int commit_message(evo_engine *e, evo_msg *msg)
                   e->c.evaluations % e->cfg->migration_interval == 0;
     if (migrate && islands_migrate(e->islands, e->nislands, e->cfg) > 0) memset(dirty, 1, sizeof dirty);
     e->c.elapsed_s = engine_elapsed(e);
-    if (rc == EVO_OK) rc = save_state(e, t);
+    if (rc == EVO_OK) rc = save_state(e, t, e->archive_dirty);
+    e->archive_dirty = 0;
     for (int i = 0; rc == EVO_OK && i < e->nislands && i < (int)sizeof dirty; i++)
         if (dirty[i]) rc = put_island(e, t, i);
     if (rc == EVO_OK) {

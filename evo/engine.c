@@ -144,6 +144,7 @@ static evo_engine *engine_alloc(const char *run_dir)
     if (!e) return NULL;
     e->run_dir = strdup(run_dir);
     pthread_mutex_init(&e->inflight_mu, NULL);
+    pthread_mutex_init(&e->space_mu, NULL);
     constants_init(&e->constants);
     e->usage.models = json_object();
     e->c.best_id = -1;
@@ -427,6 +428,9 @@ void evo_engine_close(evo_engine *e)
     free(e->inflight);
     json_decref(e->usage.models);
     pthread_mutex_destroy(&e->inflight_mu);
+    space_cache_free(e);
+    member_cache_free(e);
+    pthread_mutex_destroy(&e->space_mu);
     evo_config_free(e->cfg);
     free(e->run_dir);
     free(e);
@@ -563,29 +567,32 @@ static int plan_mutation(evo_engine *e, evo_job *job)
         if (point >= 0) m->op = point;
         two = 0;
     }
+    /* Template operators need only the parents' genomes; model operators read the rest. */
+    int context = e->ops[m->op].summarize != NULL;
     evo_txn *t;
     int rc = store_begin(e->store, 0, &t);
     if (rc != EVO_OK) return rc;
-    rc = load_candidate(t, p1.id, &m->parents[0], &m->parent_json[0]);
+    rc = load_candidate(t, p1.id, &m->parents[0], context ? &m->parent_json[0] : NULL);
     m->parent_ids[0] = p1.id;
     m->parent_fitness[0] = p1.fitness;
     m->nparents = 1;
     if (rc == EVO_OK && two) {
-        rc = load_candidate(t, p2.id, &m->parents[1], &m->parent_json[1]);
+        rc = load_candidate(t, p2.id, &m->parents[1], context ? &m->parent_json[1] : NULL);
         m->parent_ids[1] = p2.id;
         m->parent_fitness[1] = p2.fitness;
         m->nparents = 2;
     }
     evo_member insp[EVO_MAX_INSPIRATIONS];
     int max = e->cfg->inspirations < EVO_MAX_INSPIRATIONS ? e->cfg->inspirations : EVO_MAX_INSPIRATIONS;
+    /* Drawn for every operator so the random stream does not depend on which one runs. */
     int n = select_inspirations(is, &e->archive, &e->rng, p1.id, max, insp);
-    for (int i = 0; rc == EVO_OK && i < n; i++) {
+    for (int i = 0; context && rc == EVO_OK && i < n; i++) {
         evo_genome *g = NULL;
         if (load_candidate(t, insp[i].id, &g, &m->insp_json[m->ninsp]) == EVO_OK) m->ninsp++;
         genome_free(g);
     }
     store_abort(t);
-    m->memory = island_memory_text(is);
+    if (context) m->memory = island_memory_text(is);
     if (rc != EVO_OK) evo_engine_set_error(e, "plan: cannot load parent #%lld from the store", (long long)p1.id);
     return rc;
 }

@@ -135,9 +135,16 @@ struct evo_engine {
     int nislands;
     evo_island *islands;
     evo_archive archive;
+    struct member_text *member_cache; /* JSON text of members by id, reused while unchanged */
+    int archive_dirty;            /* changed since the last commit */
     evo_counters c;
     evo_usage usage;
     int64_t jobs_planned;
+
+    /* Parsed parameter spaces by source, shared read-only with workers (locked by mu). */
+    pthread_mutex_t space_mu;
+    int nspaces;
+    struct space_entry *spaces;
 
     /* In-flight hashes, so two workers never evaluate one candidate twice (locked by mu). */
     pthread_mutex_t inflight_mu;
@@ -153,6 +160,14 @@ struct evo_engine {
 };
 
 /* mutation.c */
+#define SPACE_CACHE_MAX 4096
+struct space_entry { char sha[65]; evo_space *space; };
+/* The parsed space of a source, cached by the engine (immutable, valid until the engine
+ * closes). *owned is set when the cache is full and the caller must space_free it.
+ * Returns NULL with err on a malformed evo:params block. */
+const evo_space *mutation_space(evo_mutation *m, const char *source, int *owned, char *err,
+                                size_t errlen);
+void space_cache_free(evo_engine *e);
 void mutation_init(evo_mutation *m, evo_engine *e);
 void mutation_clear(evo_mutation *m);
 /* pool.c */
@@ -171,6 +186,7 @@ int engine_seen(evo_engine *e, const char *hash);
 /* commit.c */
 int commit_message(evo_engine *e, evo_msg *msg);
 int engine_save_all(evo_engine *e, evo_txn *t);
+void member_cache_free(evo_engine *e);
 json_t *counters_to_json(const evo_counters *c);
 void counters_from_json(evo_counters *c, const json_t *j);
 double engine_now(void);

@@ -184,7 +184,10 @@ typedef struct evo_operator {
      * and return EVO_OK, or return EVO_ENOTFOUND to give up. Called at most max_repairs times. */
     int (*repair)(void *user, evo_mutation *m, const evo_result *failed);
     /* Optional. The child has been evaluated; label is "improvement", "regression" or
-     * "stale". May call evo_mutation_set_insight() with a lesson for later planners. */
+     * "stale". May call evo_mutation_set_insight() with a lesson for later planners.
+     * Operators that summarize are given the full context (parents' records,
+     * inspirations, island memory); the others only the parents' genomes and fitness, so
+     * that planning a template mutation stays cheap. */
     int (*summarize)(void *user, evo_mutation *m, const evo_result *child, const char *label);
     /* Optional. Called once when the engine closes. */
     void (*destroy)(void *user);

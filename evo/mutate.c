@@ -380,10 +380,20 @@ int mutate_child(mutate_kind kind, const evo_genome *a, const evo_genome *b,
         snprintf(err, errlen, "template '%s': %s", a->tmpl, perr);
         return strcmp(perr, "out of memory") == 0 ? EVO_ENOMEM : EVO_ESPACE;
     }
+    int rc = mutate_child_in(s, kind, a, b, k, o, rng, seen, user, child, err, errlen);
+    space_free(s);
+    return rc;
+}
+
+int mutate_child_in(const evo_space *s, mutate_kind kind, const evo_genome *a,
+                    const evo_genome *b, const evo_constants *k, const mutate_options *o,
+                    evo_pcg32 *rng, mutate_seen_fn seen, void *user, evo_genome **child,
+                    char *err, size_t errlen)
+{
+    *child = NULL;
     int tun[s->nparams > 0 ? s->nparams : 1];
     if (kind != MUTATE_RESTART && tunables(s, tun) == 0) {
         snprintf(err, errlen, "template '%s' has no tunable parameters", a->tmpl);
-        space_free(s);
         return EVO_EDUPLICATE;
     }
     evo_point pa = {0, NULL}, pb = {0, NULL};
@@ -403,6 +413,5 @@ int mutate_child(mutate_kind kind, const evo_genome *a, const evo_genome *b,
                           err, errlen);
     point_free(&pa);
     point_free(&pb);
-    space_free(s);
     return rc;
 }

@@ -72,4 +72,9 @@ typedef int (*mutate_seen_fn)(void *user, const char *hash);
 int mutate_child(mutate_kind kind, const evo_genome *a, const evo_genome *b,
                  const evo_constants *k, const mutate_options *o, evo_pcg32 *rng,
                  mutate_seen_fn seen, void *user, evo_genome **child, char *err, size_t errlen);
+/* Same, with a's space already parsed (the engine caches spaces by source). */
+int mutate_child_in(const evo_space *s, mutate_kind kind, const evo_genome *a,
+                    const evo_genome *b, const evo_constants *k, const mutate_options *o,
+                    evo_pcg32 *rng, mutate_seen_fn seen, void *user, evo_genome **child,
+                    char *err, size_t errlen);
 #endif

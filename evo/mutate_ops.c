@@ -5,6 +5,7 @@
  * could be made. Kept apart from mutate.c so the moves can be tested without an engine. */
 #include <stdlib.h>
 
+#include "engine.h"
 #include "mutate.h"
 
 static int seen_in_run(void *user, const char *hash)
@@ -43,8 +44,16 @@ static int run(evo_mutation *m, mutate_kind kind)
     evo_pcg32 rng;
     pcg32_seed(&rng, state, seq);
 
+    int owned = 0;
+    const evo_space *s = mutation_space(m, evo_genome_source(a), &owned, err, sizeof err);
+    if (!s) {
+        constants_free(&k);
+        evo_mutation_fail(m, "template '%s': %s", evo_genome_template(a), err);
+        return EVO_ESPACE;
+    }
     evo_genome *child = NULL;
-    int rc = mutate_child(kind, a, b, &k, &o, &rng, seen_in_run, m, &child, err, sizeof err);
+    int rc = mutate_child_in(s, kind, a, b, &k, &o, &rng, seen_in_run, m, &child, err, sizeof err);
+    if (owned) space_free((evo_space *)s);
     constants_free(&k);
     if (rc != EVO_OK) {
         evo_mutation_fail(m, "%s", err);

@@ -37,6 +37,45 @@ void mutation_clear(evo_mutation *m)
     memset(m, 0, sizeof *m);
 }
 
+const evo_space *mutation_space(evo_mutation *m, const char *source, int *owned, char *err,
+                                size_t errlen)
+{
+    evo_engine *e = m->e;
+    char sha[65];
+    sha256_hex(source, strlen(source), sha);
+    *owned = 0;
+    pthread_mutex_lock(&e->space_mu);
+    for (int i = e->nspaces - 1; i >= 0; i--) {
+        if (strcmp(e->spaces[i].sha, sha) == 0) {
+            evo_space *s = e->spaces[i].space;
+            pthread_mutex_unlock(&e->space_mu);
+            return s;
+        }
+    }
+    pthread_mutex_unlock(&e->space_mu);
+    evo_space *s = space_parse(source, err, errlen);
+    if (!s) return NULL;
+    pthread_mutex_lock(&e->space_mu);
+    if (!e->spaces) e->spaces = calloc(SPACE_CACHE_MAX, sizeof *e->spaces);
+    if (e->spaces && e->nspaces < SPACE_CACHE_MAX) {
+        /* Two workers may parse the same source at once; both entries are valid. */
+        memcpy(e->spaces[e->nspaces].sha, sha, 65);
+        e->spaces[e->nspaces++].space = s;
+    } else {
+        *owned = 1;
+    }
+    pthread_mutex_unlock(&e->space_mu);
+    return s;
+}
+
+void space_cache_free(evo_engine *e)
+{
+    for (int i = 0; i < e->nspaces; i++) space_free(e->spaces[i].space);
+    free(e->spaces);
+    e->spaces = NULL;
+    e->nspaces = 0;
+}
+
 uint32_t evo_mutation_random(evo_mutation *m) { return pcg32_next(&m->rng); }
 double evo_mutation_uniform(evo_mutation *m) { return pcg32_uniform(&m->rng); }
 int evo_mutation_parent_count(const evo_mutation *m) { return m->nparents; }
@@ -121,7 +160,8 @@ int evo_mutation_emit(evo_mutation *m, const char *template_name, const char *so
         return EVO_EINVAL;
     }
     char err[1024];
-    evo_space *s = space_parse(source, err, sizeof err);
+    int owned = 0;
+    const evo_space *s = mutation_space(m, source, &owned, err, sizeof err);
     if (!s) {
         evo_mutation_fail(m, "evo:params block: %s", err);
         return EVO_ESPACE;
@@ -130,7 +170,7 @@ int evo_mutation_emit(evo_mutation *m, const char *template_name, const char *so
     int rc = EVO_OK;
     if (params_json) {
         if (point_from_json(s, params_json, &p, err, sizeof err) != 0) {
-            evo_mutation_fail(m, "parameters: %s", err);
+            evo_mutation_fail(m, "%s", err);
             rc = EVO_ESPACE;
         }
     } else {
@@ -161,7 +201,7 @@ int evo_mutation_emit(evo_mutation *m, const char *template_name, const char *so
         }
     }
     point_free(&p);
-    space_free(s);
+    if (owned) space_free((evo_space *)s);
     return rc;
 }
 

@@ -47,6 +47,8 @@ const char *store_errmsg(const evo_store *s);
 /* meta: JSON text values under string keys. get returns a new reference or NULL. */
 int store_meta_put(evo_txn *t, const char *key, const json_t *value);
 json_t *store_meta_get(evo_txn *t, const char *key);
+/* Put a value already encoded as JSON text (the caller vouches that it is valid JSON). */
+int store_meta_put_text(evo_txn *t, const char *key, const char *json_text);
 
 /* candidates: id >= 1. */
 int store_cand_put(evo_txn *t, int64_t id, const json_t *rec);

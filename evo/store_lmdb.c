@@ -367,7 +367,7 @@ static int put_json(evo_txn *t, int db, MDB_val *k, const json_t *value, const c
         set_err(t->s, "store: %s: no value", op);
         return EVO_EINVAL;
     }
-    char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
     if (!text) {
         set_err(t->s, "store: %s: value cannot be encoded as JSON (NaN or infinity?)", op);
         return EVO_EINVAL;
@@ -455,6 +455,24 @@ int store_meta_put(evo_txn *t, const char *key, const json_t *value)
     }
     MDB_val k = {strlen(key), (void *)key};
     return put_json(t, DB_META, &k, value, op);
+}
+
+int store_meta_put_text(evo_txn *t, const char *key, const char *json_text)
+{
+    char op[128];
+    snprintf(op, sizeof op, "put meta '%.64s'", key ? key : "");
+    int rc = check_write(t, op);
+    if (rc == EVO_OK)
+        rc = check_key(t, "put meta", key);
+    if (rc)
+        return rc;
+    if (strcmp(key, "magic") == 0 || !json_text) {
+        set_err(t->s, "store: %s: %s", op, json_text ? "the key is reserved for the store format" : "no value");
+        return EVO_EINVAL;
+    }
+    MDB_val k = {strlen(key), (void *)key};
+    MDB_val v = {strlen(json_text), (void *)json_text};
+    return raw_put(t, DB_META, &k, &v, op);
 }
 
 json_t *store_meta_get(evo_txn *t, const char *key)
