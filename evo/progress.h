@@ -13,6 +13,9 @@ evo_progress_view *progress_new(FILE *out, int is_tty, double interval_s);
 void progress_update(void *view, const evo_progress *p);
 void progress_free(evo_progress_view *v);
 /* Format one status line into buf: "eval 120/500 (38.2/min) best 1.234 #97 fail: 3
- * COMPILE_ERROR 1 TIMEOUT cached 4 elapsed 3m08s left 6m52s". */
+ * compile 1 timeout cached 4 elapsed 3m08s left 6m52s, 380 evals". Absent parts are left
+ * out: "/max" without an evaluation limit, "best -" before the first PASSED candidate, the
+ * failure counts that are zero (short names: compile runtime timeout numerical shape dtype
+ * guard invalid), "cached" at 0, "llm $x.xx" without spending, "left" without a budget. */
 void progress_format(const evo_progress *p, double rate_per_min, char *buf, size_t n);
 #endif

@@ -1,0 +1,72 @@
+/* cli.c -- main() of the `evo` program: dispatches to one function per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "evo.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "evo %s -- evolutionary search for fast GPU kernels\n"
+            "\n"
+            "usage:\n"
+            "  evo run CONFIG [--run-dir DIR]     start a search (the main job)\n"
+            "  evo resume DIR                     continue a run after a stop or a crash\n"
+            "  evo status DIR [--json]            counters, best candidate, islands, operators\n"
+            "  evo best DIR [--out FILE]          best candidate's source with parameters applied\n"
+            "  evo log DIR [--csv]                the fitness log (JSON lines, or CSV)\n"
+            "  evo plot DIR [-o FILE.svg]         fitness against evaluations and time, as SVG\n"
+            "  evo trace DIR [CANDIDATE]          a candidate's lineage with plans and lessons\n"
+            "  evo check [--arch ARCH]... [--samples N] [--kernels DIR]\n"
+            "                                     compile every shipped seed kernel with NVRTC\n"
+            "  evo version\n"
+            "\n"
+            "exit codes: 0 ok, 1 error, 2 usage, 3 no GPU, 4 run directory busy,\n"
+            "            5 store corrupt or foreign, 6 configuration invalid, 130 interrupted\n",
+            evo_version());
+}
+
+int cli_exit_code(int rc)
+{
+    switch (rc) {
+    case EVO_OK: return EXIT_OK;
+    case EVO_ENOGPU: return EXIT_NOGPU;
+    case EVO_EBUSY: return EXIT_BUSY;
+    case EVO_ESTORE: return EXIT_STORE;
+    case EVO_ECONFIG: return EXIT_CONFIG;
+    case EVO_EINTERRUPT: return EXIT_INTERRUPTED;
+    case EVO_EINVAL: return EXIT_USAGE;
+    default: return EXIT_ERROR;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {
+        {"run", cli_run},       {"resume", cli_resume}, {"status", cli_status},
+        {"best", cli_best},     {"log", cli_log},       {"plot", cli_plot},
+        {"check", cli_check},   {"trace", cli_trace},
+    };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("evo %s\n", evo_version());
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    fprintf(stderr, "evo: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}

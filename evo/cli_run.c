@@ -1,0 +1,351 @@
+/* cli_run.c -- `evo run`, `evo resume` and `evo check`: build the evaluator a config names,
+ * drive the engine with a progress display and signal handling, and end with a report. */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "evo.h"
+#include "gpu_evaluator.h"
+#include "progress.h"
+#include "synthetic.h"
+#include "task.h"
+
+/* The engine a signal should reach. Signals are process-wide, so this is the one piece of
+ * static state in the program (never in the library). */
+static evo_engine *volatile signal_engine;
+static volatile sig_atomic_t signal_count;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (++signal_count > 1) {
+        /* A second signal aborts at once; every commit is atomic, so the store stays whole. */
+        static const char msg[] = "\nevo: aborted\n";
+        ssize_t w = write(2, msg, sizeof msg - 1);
+        (void)w;
+        _exit(EXIT_INTERRUPTED);
+    }
+    if (signal_engine) evo_engine_interrupt(signal_engine, 0);
+    static const char msg[] = "\nevo: stopping after the evaluations in flight (again to abort)\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+}
+
+static void install_signals(evo_engine *e)
+{
+    signal_engine = e;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Everything a run needs besides the engine, so it can be torn down in one place. */
+typedef struct run_setup {
+    gpu_evaluator *gpu;
+    synthetic_evaluator *syn;
+} run_setup;
+
+static void setup_free(run_setup *s)
+{
+    gpu_evaluator_free(s->gpu);
+    synthetic_free(s->syn);
+}
+
+static int wanted_seed(const evo_config *cfg, const char *name)
+{
+    json_t *list = config_get(cfg, "evaluator.seeds");
+    if (!list || json_array_size(list) == 0) return 1;
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+        if (json_string_value(v) && strcmp(json_string_value(v), name) == 0) return 1;
+    return 0;
+}
+
+/* Build the evaluator named by the config and hand it and its seeds to the engine. */
+static int setup_evaluator(evo_engine *e, run_setup *s)
+{
+    const evo_config *cfg = evo_engine_config(e);
+    const char *kind = config_get_string(cfg, "evaluator.kind", "gpu");
+    if (strcmp(kind, "synthetic") == 0) {
+        s->syn = synthetic_new(cfg);
+        if (!s->syn) return EVO_ENOMEM;
+        evo_evaluator ev = synthetic_table(s->syn);
+        int rc = evo_engine_set_evaluator(e, &ev);
+        return rc == EVO_OK ? evo_engine_add_seed(e, "synthetic", synthetic_seed(s->syn)) : rc;
+    }
+    if (strcmp(kind, "gpu") != 0) {
+        evo_engine_set_error(e, "evaluator.kind '%s' is for programs that embed libevo with their own "
+                                "evaluator; the evo command runs 'gpu' and 'synthetic'", kind);
+        return EVO_ECONFIG;
+    }
+    char err[2048];
+    int rc = gpu_evaluator_new(cfg, &s->gpu, err, sizeof err);
+    if (rc != EVO_OK) {
+        evo_engine_set_error(e, "%s", err);
+        return rc;
+    }
+    evo_evaluator ev = gpu_evaluator_table(s->gpu);
+    rc = evo_engine_set_evaluator(e, &ev);
+    const evo_task *t = gpu_evaluator_task(s->gpu);
+    int added = 0;
+    for (int i = 0; rc == EVO_OK && i < t->nseeds; i++) {
+        if (!wanted_seed(cfg, t->seed_names[i])) continue;
+        rc = evo_engine_add_seed(e, t->seed_names[i], t->seed_sources[i]);
+        added++;
+    }
+    if (rc == EVO_OK && added == 0) {
+        evo_engine_set_error(e, "evaluator.seeds names no seed of task '%s'", t->def.name);
+        rc = EVO_ECONFIG;
+    }
+    return rc;
+}
+
+static void print_report(const char *run_dir, const run_setup *s)
+{
+    evo_run *r;
+    if (evo_run_open(&r, run_dir) != EVO_OK) {
+        fprintf(stderr, "evo: cannot reopen %s for the report: %s\n", run_dir, evo_run_errmsg(r));
+        evo_run_close(r);
+        return;
+    }
+    char *status = NULL;
+    evo_run_status_json(r, &status);
+    json_t *st = status ? json_loads(status, 0, NULL) : NULL;
+    json_t *c = json_object_get(st, "counters");
+    printf("\n== evo report ==\n");
+    printf("run directory : %s\n", run_dir);
+    printf("evaluations   : %lld (%lld reused from identical candidates)\n",
+           (long long)json_integer_value(json_object_get(c, "evaluations")),
+           (long long)json_integer_value(json_object_get(c, "cached")));
+    if (json_is_true(json_object_get(c, "finished")))
+        printf("stopped       : %s\n", json_string_value(json_object_get(c, "stop_reason")));
+    if (s->gpu)
+        printf("device        : %s (%s), ceilings %.0f GB/s copy, %.0f TFLOP/s cuBLAS\n",
+               gpu_evaluator_device_name(s->gpu), gpu_evaluator_arch(s->gpu),
+               gpu_evaluator_ceiling_gbps(s->gpu), gpu_evaluator_ceiling_tflops(s->gpu));
+    evo_candidate *best;
+    if (evo_run_best(r, &best) != EVO_OK) {
+        printf("best          : none passed the correctness gate\n");
+    } else {
+        json_t *rec = json_loads(evo_candidate_json(best), 0, NULL);
+        printf("best          : #%lld %s, fitness %.4f (mean speedup over the baseline)\n",
+               (long long)evo_candidate_id(best), json_string_value(json_object_get(rec, "template")),
+               evo_candidate_fitness(best));
+        const evo_genome *g = evo_candidate_genome(best);
+        printf("parameters    :");
+        for (int i = 0; i < evo_genome_param_count(g); i++)
+            printf(" %s=%s", evo_genome_param_name(g, i), evo_genome_param_value(g, i));
+        printf("\n%-24s %12s %12s %9s %8s %8s\n", "workload", "latency us", "baseline us", "speedup",
+               "frac bw", "frac fl");
+        const char *wl;
+        json_t *w;
+        json_object_foreach(json_object_get(rec, "workloads"), wl, w) {
+            printf("%-24s %12.2f %12.2f %8.2fx %8.2f %8.2f\n", wl,
+                   json_number_value(json_object_get(w, "latency_us")),
+                   json_number_value(json_object_get(w, "baseline_us")),
+                   json_number_value(json_object_get(w, "speedup")),
+                   json_number_value(json_object_get(w, "frac_bw")),
+                   json_number_value(json_object_get(w, "frac_flops")));
+        }
+        printf("source        : evo best %s --out best.cu\n", run_dir);
+        json_decref(rec);
+        evo_candidate_free(best);
+    }
+    printf("plot          : evo plot %s -o %s/fitness.svg\n", run_dir, run_dir);
+    json_decref(st);
+    free(status);
+    evo_run_close(r);
+}
+
+static int drive(evo_engine *e, run_setup *s, int quiet)
+{
+    const evo_config *cfg = evo_engine_config(e);
+    evo_progress_view *view = NULL;
+    if (!quiet) {
+        view = progress_new(stderr, isatty(2), cfg->progress_interval);
+        evo_engine_set_progress(e, progress_update, view);
+    }
+    install_signals(e);
+    int rc = evo_engine_run(e);
+    signal_engine = NULL;
+    progress_free(view);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", evo_engine_run_dir(e));
+    if (rc == EVO_ENOGPU) {
+        fprintf(stderr, "evo: %s\n", evo_errmsg(e));
+        evo_engine_close(e);
+        return EXIT_NOGPU;
+    }
+    if (rc != EVO_OK && rc != EVO_EINTERRUPT) fprintf(stderr, "evo: %s\n", evo_errmsg(e));
+    else if (rc == EVO_OK && evo_errmsg(e)[0]) fprintf(stderr, "evo: %s\n", evo_errmsg(e));
+    evo_engine_close(e);
+    if (rc == EVO_OK || rc == EVO_EINTERRUPT) print_report(dir, s);
+    if (rc == EVO_EINTERRUPT) fprintf(stderr, "evo: interrupted; continue with `evo resume %s`\n", dir);
+    return cli_exit_code(rc);
+}
+
+static void default_run_dir(const evo_config *cfg, char *out, size_t n)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+    snprintf(out, n, "runs/%s-%s", cfg->name, stamp);
+}
+
+int cli_run(int argc, char **argv)
+{
+    const char *config = NULL, *run_dir = NULL;
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--run-dir") == 0 && i + 1 < argc) {
+            run_dir = argv[++i];
+        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+            quiet = 1;
+        } else if (argv[i][0] != '-' && !config) {
+            config = argv[i];
+        } else {
+            fprintf(stderr, "usage: evo run CONFIG [--run-dir DIR] [--quiet]\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (!config) {
+        fprintf(stderr, "usage: evo run CONFIG [--run-dir DIR] [--quiet]\n");
+        return EXIT_USAGE;
+    }
+    evo_config *cfg;
+    char err[4096];
+    int rc = evo_config_load(config, &cfg, err, sizeof err);
+    if (rc != EVO_OK) {
+        fprintf(stderr, "evo: %s\n", err);
+        return cli_exit_code(rc);
+    }
+    char dir[4096];
+    if (run_dir)
+        snprintf(dir, sizeof dir, "%s", run_dir);
+    else
+        default_run_dir(cfg, dir, sizeof dir);
+    evo_engine *e;
+    rc = evo_engine_open(&e, dir, cfg);
+    evo_config_free(cfg);
+    run_setup s = {0};
+    if (rc == EVO_OK) rc = setup_evaluator(e, &s);
+    if (rc != EVO_OK) {
+        fprintf(stderr, "evo: %s\n", evo_errmsg(e));
+        evo_engine_close(e);
+        setup_free(&s);
+        return cli_exit_code(rc);
+    }
+    fprintf(stderr, "evo: run directory %s\n", dir);
+    int code = drive(e, &s, quiet);
+    setup_free(&s);
+    return code;
+}
+
+int cli_resume(int argc, char **argv)
+{
+    const char *dir = NULL;
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
+            quiet = 1;
+        else if (argv[i][0] != '-' && !dir)
+            dir = argv[i];
+        else
+            dir = NULL, i = argc;
+    }
+    if (!dir) {
+        fprintf(stderr, "usage: evo resume DIR [--quiet]\n");
+        return EXIT_USAGE;
+    }
+    evo_engine *e;
+    int rc = evo_engine_resume(&e, dir);
+    run_setup s = {0};
+    if (rc == EVO_OK) rc = setup_evaluator(e, &s);
+    if (rc != EVO_OK) {
+        fprintf(stderr, "evo: %s\n", evo_errmsg(e));
+        evo_engine_close(e);
+        setup_free(&s);
+        return cli_exit_code(rc);
+    }
+    int code = drive(e, &s, quiet);
+    setup_free(&s);
+    return code;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The shipped kernels: ./kernels, then the installed copy, then the source tree. */
+static const char *kernels_root(void)
+{
+    if (is_dir("kernels")) return "kernels";
+    if (is_dir(EVO_DATA_DIR "/kernels")) return EVO_DATA_DIR "/kernels";
+    return EVO_SOURCE_DIR "/kernels";
+}
+
+int cli_check(int argc, char **argv)
+{
+    const char *arches[8];
+    int narch = 0, samples = 3;
+    const char *root = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--arch") == 0 && i + 1 < argc && narch < 8) {
+            arches[narch++] = argv[++i];
+        } else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc) {
+            samples = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--kernels") == 0 && i + 1 < argc) {
+            root = argv[++i];
+        } else {
+            fprintf(stderr, "usage: evo check [--arch ARCH]... [--samples N] [--kernels DIR]\n");
+            return EXIT_USAGE;
+        }
+    }
+    if (narch == 0) arches[narch++] = "sm_90a";
+    if (!root) root = kernels_root();
+    struct dirent **ents;
+    int nents = scandir(root, &ents, NULL, alphasort);
+    if (nents < 0) {
+        fprintf(stderr, "evo check: cannot read %s: %s\n", root, strerror(errno));
+        return EXIT_ERROR;
+    }
+    int failures = 0, checked = 0;
+    for (int k = 0; k < nents; k++) {
+        char dir[4096], err[2048], spec[4200];
+        snprintf(dir, sizeof dir, "%s/%s", root, ents[k]->d_name);
+        snprintf(spec, sizeof spec, "%s/task.json", dir);
+        int hidden = ents[k]->d_name[0] == '.';
+        free(ents[k]);
+        if (hidden || access(spec, R_OK) != 0) continue;
+        evo_task *t;
+        if (task_load_dir(dir, &t, err, sizeof err) != 0) {
+            fprintf(stderr, "evo check: %s\n", err);
+            failures++;
+            continue;
+        }
+        for (int a = 0; a < narch; a++) failures += gpu_check_task(t, arches[a], samples, 1, stdout);
+        checked++;
+        task_free(t);
+    }
+    free(ents);
+    if (checked == 0) {
+        fprintf(stderr, "evo check: no task folders under %s\n", root);
+        return EXIT_ERROR;
+    }
+    printf("%s: %d task(s), %d failure(s)\n", failures ? "FAILED" : "ok", checked, failures);
+    return failures ? EXIT_ERROR : EXIT_OK;
+}

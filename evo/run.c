@@ -1,0 +1,324 @@
+/* run.c -- read-only views of a run directory: evo_run_* and evo_candidate_* of evo.h.
+ *
+ * `evo status`, `evo best` and research tools read a run while the engine may still be
+ * writing it in another process, so the store is opened read-only without the directory
+ * lock, and every view takes one LMDB read transaction (a consistent snapshot). Everything
+ * is read from the shapes record.h documents; nothing here knows engine internals beyond
+ * them. A candidate is the stored record plus its genome rebuilt from the sources db. */
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evo.h"
+#include "genome.h"
+#include "record.h"
+#include "store.h"
+
+#define STATUS_ARCHIVE_TOP 10
+
+struct evo_run {
+    evo_store *store;
+    char err[1024];
+};
+
+struct evo_candidate {
+    int64_t id;
+    evo_status status;
+    double fitness;
+    char *json;
+    evo_genome *genome;
+};
+
+static int fail(evo_run *r, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(evo_run *r, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int evo_run_open(evo_run **out, const char *run_dir)
+{
+    evo_run *r = calloc(1, sizeof *r);
+    *out = r;
+    if (!r)
+        return EVO_ENOMEM;
+    if (!run_dir || !*run_dir)
+        return fail(r, EVO_EINVAL, "no run directory given");
+    return store_open(&r->store, run_dir, STORE_RDONLY | STORE_EXISTING, NULL, r->err,
+                      sizeof r->err);
+}
+
+void evo_run_close(evo_run *r)
+{
+    if (!r)
+        return;
+    store_close(r->store);
+    free(r);
+}
+
+const char *evo_run_errmsg(const evo_run *r) { return r ? r->err : "out of memory"; }
+
+static int begin(evo_run *r, evo_txn **t)
+{
+    if (!r->store)
+        return fail(r, EVO_EINVAL, "the run is not open");
+    int rc = store_begin(r->store, 0, t);
+    if (rc != EVO_OK)
+        fail(r, rc, "%s", store_errmsg(r->store));
+    return rc;
+}
+
+int64_t evo_run_count(evo_run *r)
+{
+    evo_txn *t;
+    if (!r || begin(r, &t) != EVO_OK)
+        return -1;
+    int64_t n = store_cand_last(t);
+    store_abort(t);
+    return n;
+}
+
+/* ---- status ---- */
+
+static json_t *meta_or_null(evo_txn *t, const char *key)
+{
+    json_t *v = store_meta_get(t, key);
+    return v ? v : json_null();
+}
+
+static json_t *island_summary(const json_t *is)
+{
+    static const char *const keys[] = {"best_id", "best_fitness", "explore_rate", "evaluations",
+                                       "since_improvement"};
+    json_t *o = json_object(), *index = json_object_get(is, "index");
+    json_object_set(o, "index", index ? index : json_null());
+    json_object_set_new(o, "members",
+                        json_integer((json_int_t)json_array_size(json_object_get(is, "members"))));
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(is, keys[i]);
+        json_object_set(o, keys[i], v ? v : json_null());
+    }
+    return o;
+}
+
+static json_t *islands_summary(evo_txn *t)
+{
+    json_t *arr = json_array(), *head = store_meta_get(t, META_ISLANDS);
+    json_int_t n = json_integer_value(json_object_get(head, "count"));
+    json_decref(head);
+    for (json_int_t i = 0; i < n; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s%lld", META_ISLAND_PREFIX, (long long)i);
+        json_t *is = store_meta_get(t, key);
+        if (is)
+            json_array_append_new(arr, island_summary(is));
+        json_decref(is);
+    }
+    return arr;
+}
+
+static json_t *archive_summary(evo_txn *t)
+{
+    json_t *arr = json_array(), *archive = store_meta_get(t, META_ARCHIVE);
+    json_t *members = json_object_get(archive, "members");
+    for (size_t i = 0; i < json_array_size(members) && i < STATUS_ARCHIVE_TOP; i++) {
+        json_t *m = json_array_get(members, i);
+        json_array_append_new(arr, json_pack("{sO sO}", "id", json_object_get(m, "id"), "fitness",
+                                             json_object_get(m, "fitness")));
+    }
+    json_decref(archive);
+    return arr;
+}
+
+/* The best candidate in a few fields; null when nothing has passed yet. */
+static json_t *best_summary(evo_txn *t, const json_t *counters)
+{
+    json_int_t id = json_integer_value(json_object_get(counters, "best_id"));
+    json_t *rec = id >= 1 ? store_cand_get(t, id) : NULL;
+    if (!rec)
+        return json_null();
+    json_t *o = json_object();
+    static const char *const keys[] = {"id", "template", "params", "fitness", "workloads"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(rec, keys[i]);
+        json_object_set(o, keys[i], v ? v : json_null());
+    }
+    json_decref(rec);
+    return o;
+}
+
+int evo_run_status_json(evo_run *r, char **out)
+{
+    *out = NULL;
+    evo_txn *t;
+    int rc = begin(r, &t);
+    if (rc != EVO_OK)
+        return rc;
+    json_t *counters = meta_or_null(t, META_COUNTERS);
+    json_t *usage = store_meta_get(t, META_USAGE);
+    json_t *st = json_object();
+    json_object_set_new(st, "run", meta_or_null(t, META_RUN));
+    json_object_set_new(st, "config", meta_or_null(t, META_CONFIG));
+    json_object_set(st, "counters", counters);
+    json_object_set_new(st, "islands", islands_summary(t));
+    json_object_set_new(st, "archive", archive_summary(t));
+    json_object_set_new(st, "operators", meta_or_null(t, META_BANDIT));
+    json_object_set_new(st, "usage", usage ? usage : json_object());
+    json_object_set_new(st, "best", best_summary(t, counters));
+    store_abort(t);
+    json_decref(counters);
+    *out = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(st);
+    return *out ? EVO_OK : fail(r, EVO_ENOMEM, "out of memory");
+}
+
+/* ---- candidates ---- */
+
+/* Parameter values are macro text; a writer that stored numbers still reads back. */
+static const char *param_text(const json_t *v, char *buf, size_t n)
+{
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v))
+        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, n, "%.17g", json_real_value(v));
+    else
+        return NULL;
+    return buf;
+}
+
+static int genome_of(evo_run *r, int64_t id, const json_t *rec, const char *source,
+                     evo_genome **out)
+{
+    json_t *params = json_object_get(rec, "params");
+    size_t n = json_object_size(params), i = 0;
+    const char **names = calloc(n + 1, sizeof *names), **values = calloc(n + 1, sizeof *values);
+    char(*bufs)[32] = calloc(n + 1, sizeof *bufs);
+    int rc = names && values && bufs ? EVO_OK : fail(r, EVO_ENOMEM, "out of memory");
+    const char *k;
+    json_t *v;
+    json_object_foreach(params, k, v)
+    {
+        if (rc != EVO_OK)
+            break;
+        names[i] = k;
+        values[i] = param_text(v, bufs[i], sizeof bufs[i]);
+        if (!values[i])
+            rc = fail(r, EVO_ESTORE, "candidate %lld: parameter %s is not a string or number",
+                      (long long)id, k);
+        i++;
+    }
+    json_t *tmpl = json_object_get(rec, "template");
+    if (rc == EVO_OK) {
+        *out = genome_from_pairs(json_is_string(tmpl) ? json_string_value(tmpl) : "", source,
+                                 (int)n, names, values);
+        if (!*out)
+            rc = fail(r, EVO_ENOMEM, "out of memory");
+    }
+    free(names);
+    free(values);
+    free(bufs);
+    return rc;
+}
+
+/* A candidate without a source (an operator that failed before making one) stores "". */
+static int load_source(evo_run *r, evo_txn *t, int64_t id, const json_t *rec, char **out)
+{
+    json_t *sha = json_object_get(rec, "source_sha");
+    const char *s = json_is_string(sha) ? json_string_value(sha) : "";
+    *out = *s ? store_source_get(t, s) : strdup("");
+    if (*out)
+        return EVO_OK;
+    if (!*s)
+        return fail(r, EVO_ENOMEM, "out of memory");
+    return fail(r, EVO_ESTORE, "candidate %lld: source %.64s is missing from the store",
+                (long long)id, s);
+}
+
+static int make_candidate(evo_run *r, int64_t id, json_t *rec, const char *source,
+                          evo_candidate **out)
+{
+    evo_candidate *c = calloc(1, sizeof *c);
+    if (!c)
+        return fail(r, EVO_ENOMEM, "out of memory");
+    c->id = id;
+    int st = evo_status_from_name(json_string_value(json_object_get(rec, "status")));
+    c->status = st < 0 ? EVO_STATUS_PENDING : (evo_status)st;
+    c->fitness = json_number_value(json_object_get(rec, "fitness"));
+    int rc = genome_of(r, id, rec, source, &c->genome);
+    if (rc == EVO_OK && !(c->json = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER)))
+        rc = fail(r, EVO_ENOMEM, "out of memory");
+    if (rc != EVO_OK) {
+        evo_candidate_free(c);
+        return rc;
+    }
+    *out = c;
+    return EVO_OK;
+}
+
+static int load_candidate(evo_run *r, evo_txn *t, int64_t id, evo_candidate **out)
+{
+    json_t *rec = id >= 1 ? store_cand_get(t, id) : NULL;
+    if (!rec)
+        return fail(r, EVO_ENOTFOUND, "candidate %lld: not found (the run has %lld candidates)",
+                    (long long)id, (long long)store_cand_last(t));
+    char *source = NULL;
+    int rc = load_source(r, t, id, rec, &source);
+    if (rc == EVO_OK)
+        rc = make_candidate(r, id, rec, source, out);
+    free(source);
+    json_decref(rec);
+    return rc;
+}
+
+int evo_run_candidate(evo_run *r, int64_t id, evo_candidate **out)
+{
+    *out = NULL;
+    evo_txn *t;
+    int rc = begin(r, &t);
+    if (rc != EVO_OK)
+        return rc;
+    rc = load_candidate(r, t, id, out);
+    store_abort(t);
+    return rc;
+}
+
+int evo_run_best(evo_run *r, evo_candidate **out)
+{
+    *out = NULL;
+    evo_txn *t;
+    int rc = begin(r, &t);
+    if (rc != EVO_OK)
+        return rc;
+    json_t *counters = store_meta_get(t, META_COUNTERS);
+    json_int_t id = json_integer_value(json_object_get(counters, "best_id"));
+    json_decref(counters);
+    if (id < 1)
+        rc = fail(r, EVO_ENOTFOUND, "no candidate has passed yet");
+    else
+        rc = load_candidate(r, t, id, out);
+    store_abort(t);
+    return rc;
+}
+
+void evo_candidate_free(evo_candidate *c)
+{
+    if (!c)
+        return;
+    genome_free(c->genome);
+    free(c->json);
+    free(c);
+}
+
+int64_t evo_candidate_id(const evo_candidate *c) { return c->id; }
+evo_status evo_candidate_status(const evo_candidate *c) { return c->status; }
+double evo_candidate_fitness(const evo_candidate *c) { return c->fitness; }
+const evo_genome *evo_candidate_genome(const evo_candidate *c) { return c->genome; }
+const char *evo_candidate_json(const evo_candidate *c) { return c->json; }
+char *evo_candidate_render(const evo_candidate *c) { return genome_render(c->genome); }

@@ -1,0 +1,121 @@
+/* test_progress.c -- the progress line: exact text for fixed inputs, and when lines are
+ * printed on and off a terminal. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "evo.h"
+#include "progress.h"
+
+static evo_progress base(void)
+{
+    evo_progress p;
+    memset(&p, 0, sizeof p);
+    p.best_id = -1;
+    return p;
+}
+
+static void expect_line(const evo_progress *p, double rate, const char *want)
+{
+    char buf[512];
+    progress_format(p, rate, buf, sizeof buf);
+    CHECK_MSG(strcmp(buf, want) == 0, "got \"%s\", want \"%s\"", buf, want);
+}
+
+static void test_format(void)
+{
+    evo_progress p = base();
+    expect_line(&p, 0, "eval 0 (0.0/min) best - elapsed 0s");
+
+    p.evaluations = 120;
+    p.max_evaluations = 500;
+    p.best_fitness = 1.2341;
+    p.best_id = 97;
+    p.failures[EVO_STATUS_COMPILE_ERROR] = 3;
+    p.failures[EVO_STATUS_TIMEOUT] = 1;
+    p.cached = 4;
+    p.elapsed_s = 188;
+    p.budget_s = 600;
+    expect_line(&p, 38.24,
+                "eval 120/500 (38.2/min) best 1.234 #97 fail: 3 compile 1 timeout cached 4 "
+                "elapsed 3m08s left 6m52s, 380 evals");
+
+    p.budget_s = 0;
+    p.failures[EVO_STATUS_INCORRECT_NUMERICAL] = 2;
+    p.failures[EVO_STATUS_GUARD_VIOLATION] = 5;
+    p.failures[EVO_STATUS_INVALID] = 6;
+    p.failures[EVO_STATUS_RUNTIME_ERROR] = 7;
+    p.failures[EVO_STATUS_INCORRECT_SHAPE] = 8;
+    p.failures[EVO_STATUS_INCORRECT_DTYPE] = 9;
+    p.failures[EVO_STATUS_PASSED] = 100; /* not a failure: never listed */
+    p.llm_cost_usd = 0.4249;
+    p.elapsed_s = 7500;
+    expect_line(&p, 1,
+                "eval 120/500 (1.0/min) best 1.234 #97 fail: 3 compile 7 runtime 1 timeout "
+                "2 numerical 8 shape 9 dtype 5 guard 6 invalid cached 4 llm $0.42 elapsed "
+                "2h05m left 380 evals");
+
+    evo_progress q = base();
+    q.evaluations = 9;
+    q.elapsed_s = 59.4;
+    q.budget_s = 30;
+    expect_line(&q, 9.1, "eval 9 (9.1/min) best - elapsed 59s left 0s");
+
+    char small[12];
+    progress_format(&p, 1, small, sizeof small);
+    CHECK(strcmp(small, "eval 120/50") == 0);
+}
+
+static char *capture(int is_tty, double interval)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *out = open_memstream(&buf, &n);
+    evo_progress_view *v = progress_new(out, is_tty, interval);
+    evo_progress p = base();
+    p.elapsed_s = 60;
+    for (int i = 1; i <= 3; i++) {
+        p.evaluations = i;
+        progress_update(v, &p);
+    }
+    p.done = 1;
+    progress_update(v, &p);
+    progress_free(v);
+    fclose(out);
+    return buf;
+}
+
+static void test_update(void)
+{
+    char *plain = capture(0, 3600);
+    CHECK_MSG(plain && strcmp(plain, "eval 1 (1.0/min) best - elapsed 1m00s\n"
+                                     "eval 3 (3.0/min) best - elapsed 1m00s\n") == 0,
+              "got \"%s\"", plain ? plain : "(null)");
+    free(plain);
+
+    char *tty = capture(1, 3600);
+    CHECK_MSG(tty && strcmp(tty, "\r\033[Keval 1 (1.0/min) best - elapsed 1m00s"
+                                 "\r\033[Keval 3 (3.0/min) best - elapsed 1m00s\n") == 0,
+              "got \"%s\"", tty ? tty : "(null)");
+    free(tty);
+
+    /* A run that ends without a final call still leaves the terminal on a new line. */
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *out = open_memstream(&buf, &n);
+    evo_progress_view *v = progress_new(out, 1, 1);
+    evo_progress p = base();
+    progress_update(v, &p);
+    progress_free(v);
+    fclose(out);
+    CHECK(buf && strcmp(buf, "\r\033[Keval 0 (0.0/min) best - elapsed 0s\n") == 0);
+    free(buf);
+}
+
+int main(void)
+{
+    test_format();
+    test_update();
+    return CHECK_DONE();
+}
