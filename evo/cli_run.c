@@ -99,9 +99,14 @@ static int setup_evaluator(evo_engine *e, run_setup *s)
     evo_evaluator ev = gpu_evaluator_table(s->gpu);
     rc = evo_engine_set_evaluator(e, &ev);
     const evo_task *t = gpu_evaluator_task(s->gpu);
+    const char *arch = config_get_string(cfg, "evaluator.arch", "");
     int added = 0;
     for (int i = 0; rc == EVO_OK && i < t->nseeds; i++) {
         if (!wanted_seed(cfg, t->seed_names[i])) continue;
+        /* Seeds for another architecture (wgmma on a B200...) are left out. The device is
+         * known only once the worker starts, so an unset arch means Hopper, our test bed,
+         * unless the seed is evaluated and fails to compile, which is recorded. */
+        if (!task_seed_supports(t, i, arch[0] ? arch : "sm_90a")) continue;
         rc = evo_engine_add_seed(e, t->seed_names[i], t->seed_sources[i]);
         added++;
     }

@@ -233,13 +233,24 @@ static int copy_config(evo_engine *e, const evo_config *cfg)
     return EVO_OK;
 }
 
+static int has_run(evo_engine *e)
+{
+    evo_txn *t;
+    if (store_begin(e->store, 0, &t) != EVO_OK) return 1;
+    json_t *run = store_meta_get(t, META_RUN);
+    store_abort(t);
+    json_decref(run);
+    return run != NULL;
+}
+
 int evo_engine_open(evo_engine **out, const char *run_dir, const evo_config *cfg)
 {
     evo_engine *e = *out = engine_alloc(run_dir);
     if (!e) return EVO_ENOMEM;
     int rc = copy_config(e, cfg);
     if (rc == EVO_OK) rc = open_store(e, STORE_CREATE);
-    if (rc == EVO_OK && !store_is_new(e->store)) {
+    /* A store whose run was never written (killed during its creation) is taken as new. */
+    if (rc == EVO_OK && !store_is_new(e->store) && has_run(e)) {
         evo_engine_set_error(e, "%s already holds a run: continue it with `evo resume %s` or choose another directory",
                              run_dir, run_dir);
         rc = EVO_ESTORE;
@@ -383,8 +394,10 @@ int evo_engine_resume(evo_engine **out, const char *run_dir)
     json_t *cfg = store_meta_get(t, META_CONFIG);
     json_t *run = store_meta_get(t, META_RUN);
     if (!cfg || !run) {
-        evo_engine_set_error(e, "%s: store has no run configuration", run_dir);
-        rc = EVO_ESTORE;
+        evo_engine_set_error(e, "%s: the run was stopped before its first commit, so nothing can be resumed; "
+                                "start it again with `evo run CONFIG --run-dir %s`",
+                             run_dir, run_dir);
+        rc = EVO_ENOTFOUND;
     }
     if (rc == EVO_OK) {
         char *text = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);

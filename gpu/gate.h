@@ -19,6 +19,7 @@ typedef struct gate_stats {
     double matched_ratio;
     int64_t first_bad;       /* index of the first failing element, -1 if none */
     float first_got, first_want;
+    double required_ratio;   /* as passed to gate_compare, for gate_describe */
 } gate_stats;
 
 /* Fill host buffers (one per definition input, malloc'd by the caller with

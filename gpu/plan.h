@@ -22,7 +22,11 @@
  * Validation checks, before any launch: known kernels (declared extern "C" __global__ in
  * the source, whose parameters are parsed to check count and kinds: pointer vs integer vs
  * float, and that an output is not passed to a const pointer), known argument names,
- * positive grid dims within limits, block threads in 1..1024, smem within SMEM_OPTIN. */
+ * positive grid dims within limits, block threads in 1..1024, smem within SMEM_OPTIN.
+ * Details: lines may carry leading '*' or '//' decoration and '#' comments; a long argument
+ * list may end in ',' and continue on another `args` line; an output or workspace may go to a
+ * const pointer only after an earlier kernel of the plan took it through a non-const one
+ * (read-after-write across kernels), and every output must be written by some kernel. */
 #ifndef EVO_PLAN_H
 #define EVO_PLAN_H
 #include <stddef.h>

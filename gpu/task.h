@@ -6,11 +6,13 @@
  *    "workloads": "workloads.jsonl",        FlashInfer Trace workloads (as published)
  *    "tolerance": {"atol": 1e-2, "rtol": 1e-2, "required_ratio": 1.0},
  *    "reference": "gemm",                   host reference name (reference/reference.h)
- *    "baseline": {"kind": "cublas"} | {"kind": "kernel", "source": "baseline.cu"},
+ *    "baseline": {"kind": "cublas"} | {"kind": "kernel", "source": "baseline.cu"}
+ *                | {"kind": "none"} (the default),
  *    "cost": {"bytes": "2*(M*K + N*K + M*N)", "flops": "2*M*N*K"},  expressions over axes
- *    "seeds": ["gemm_simt.cu", "gemm_mma.cu"],
+ *    "seeds": ["gemm_simt.cu", {"file": "gemm_wgmma.cu", "archs": ["sm_90a"]}],
  *    "defines": {"T": "__half"},            macros for every compile of this task
- *    "nvrtc_options": ["--use_fast_math"]}
+ *    "nvrtc_options": ["--use_fast_math"],
+ *    "notes": "free text"}                  (also "description"; any other key is an error)
  * Paths are relative to the folder. FlashInfer files can also be loaded on their own
  * (task_from_flashinfer) to build a task from a user's dataset. */
 #ifndef EVO_TASK_H
@@ -89,12 +91,13 @@ typedef struct evo_task {
     task_workload *workloads;
     double atol, rtol, required_ratio;
     char reference[TASK_NAME];     /* host reference name */
-    char baseline_kind[16];        /* "cublas" or "kernel" */
+    char baseline_kind[16];        /* "cublas", "kernel" or "none" */
     char *baseline_source;         /* kernel text for "kernel" baselines */
     char *bytes_expr, *flops_expr; /* cost model over axes */
     int nseeds;
     char (*seed_names)[TASK_NAME]; /* file stem, e.g. "gemm_mma" */
     char **seed_sources;
+    char **seed_archs;             /* NULL, or "sm_90a,sm_90" where a seed needs those */
     int ndefines;
     char (*define_names)[TASK_NAME];
     char **define_values;
@@ -126,6 +129,9 @@ int task_from_flashinfer(const char *root, const char *definition, evo_task **ou
                          size_t errlen);
 void task_free(evo_task *t);
 
+/* Whether seed i can be built for arch (a seed may list the architectures it needs, e.g.
+ * wgmma kernels need sm_90a: {"file": "gemm_wgmma.cu", "archs": ["sm_90a"]}). */
+int task_seed_supports(const evo_task *t, int i, const char *arch);
 /* Value of an axis in a workload (const axes from the definition). -1 if unknown. */
 int task_axis_value(const evo_task *t, const task_workload *w, const char *axis, int64_t *out);
 /* Element count of a tensor in a workload (1 for scalars). */

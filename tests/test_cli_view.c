@@ -216,8 +216,8 @@ static void test_best(const char *dir)
     CHECK_CONTAINS(str(out_text), "#define BM 128\n");
     CHECK_CONTAINS(str(out_text), SRC_A "\n\n/* evo best: candidate #1 of run ");
     CHECK_CONTAINS(str(out_text), " * template gemm_mma, fitness 1.25 (PASSED)\n * params: BM=128\n"
-                                  " * workload M=1024: baseline_us=92.25 frac_bw=0.25 "
-                                  "latency_us=61.5 speedup=1.5\n */\n");
+                                  " * workload M=1024: latency_us=61.5 baseline_us=92.25 "
+                                  "speedup=1.5 frac_bw=0.25\n */\n");
 
     char path[1024];
     snprintf(path, sizeof path, "%s/best.cu", dir);

@@ -141,6 +141,21 @@ static void write_config(void)
     fclose(f);
 }
 
+static int initialised(const char *dir)
+{
+    evo_run *r;
+    char *text = NULL;
+    int ok = 0;
+    if (evo_run_open(&r, dir) == EVO_OK && evo_run_status_json(r, &text) == EVO_OK) {
+        json_t *j = json_loads(text, 0, NULL);
+        ok = json_is_object(json_object_get(j, "run"));
+        json_decref(j);
+    }
+    free(text);
+    evo_run_close(r);
+    return ok;
+}
+
 static void test_kill_resume(void)
 {
     char a[512], b[512], out[600];
@@ -155,14 +170,15 @@ static void test_kill_resume(void)
     const char *again[] = {evo_bin, "resume", b, "--quiet", NULL};
     int kills = 0, finished_early = 0;
     for (int i = 0; i <= KILLS; i++) {
-        pid_t pid = spawn(i == 0 ? first : again, out);
+        /* A kill before the run's first commit leaves nothing to resume: start it again. */
+        pid_t pid = spawn(initialised(b) ? again : first, out);
         sleep_ms(30 + rand() % 120);
         if (kill(pid, SIGKILL) == 0) kills++;
         int code = wait_code(pid);
         if (code == 0) finished_early++;
     }
     const char *last[] = {evo_bin, "resume", b, "--quiet", NULL};
-    int code = run_cmd(last, out);
+    int code = run_cmd(initialised(b) ? last : first, out);
     CHECK_MSG(code == 0, "final resume exited %d", code);
     CHECK(kills >= KILLS);
 

@@ -1,0 +1,623 @@
+/* evaluator.c -- the GPU evaluator, parent side (gpu_evaluator.h). It loads the task and
+ * picks the workloads, compiles each candidate with NVRTC on the calling engine thread (so
+ * compiles of several slots overlap GPU work), checks its launch plan, then hands the cubin
+ * to the evo-worker process of a device (one per device, used under a mutex) and waits with
+ * a watchdog. A worker that hangs is killed (TIMEOUT), one that dies or reports an unusable
+ * context is reaped (RUNTIME_ERROR) and replaced on the next evaluation. The CUDA runtime
+ * never enters this process: only NVRTC and pipes. */
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "gpu_evaluator.h"
+#include "ipc.h"
+#include "nvrtc.h"
+#include "plan.h"
+
+#define INIT_TIMEOUT_S 300.0
+#define STDERR_TAIL 2048
+
+typedef struct gpu_device {
+    int index;
+    pthread_mutex_t lock;
+    ipc_child child;
+    int alive;
+    char err_tail[STDERR_TAIL];
+} gpu_device;
+
+struct gpu_evaluator {
+    evo_task *task;
+    int nsel;
+    int *sel;                   /* indices of the evaluated workloads */
+    char task_dir[1024], dataset[1024], definition[TASK_NAME];
+    int blob_fallback;
+    int trials, warmup, iterations, input_sets;
+    uint64_t seed;
+    double timeout_s;
+    char cache_dir[1024];
+    char arch_cfg[32];
+    int ndev;
+    gpu_device *devs;
+    int started;
+    char device_name[256], arch[32];
+    int64_t sms, l2_bytes, smem_optin;
+    double ceiling_gbps, ceiling_tflops;
+    char *description;
+    pthread_mutex_t base_lock;
+    double *base_us;            /* baseline latency per task workload, 0 = not measured yet */
+};
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int find_workload(const evo_task *t, const char *name) {
+    for (int i = 0; i < t->nworkloads; i++)
+        if (strcmp(t->workloads[i].label, name) == 0 || strcmp(t->workloads[i].uuid, name) == 0)
+            return i;
+    return -1;
+}
+
+/* Labels/uuids from evaluator.workloads, else all; then at most max_workloads, spread
+ * evenly over the list so small and large shapes both stay. */
+static int select_workloads(gpu_evaluator *g, const evo_config *cfg, char *err, size_t errlen) {
+    const evo_task *t = g->task;
+    json_t *names = config_get(cfg, "evaluator.workloads");
+    size_t nn = json_is_array(names) ? json_array_size(names) : 0;
+    int *all = calloc((size_t)t->nworkloads + nn + 1, sizeof *all);
+    if (!all) return set_err(err, errlen, EVO_ENOMEM, "out of memory");
+    int n = 0;
+    for (size_t i = 0; i < nn; i++) {
+        const char *s = json_string_value(json_array_get(names, i));
+        int wi = s ? find_workload(t, s) : -1;
+        if (wi < 0) {
+            free(all);
+            return set_err(err, errlen, EVO_ECONFIG,
+                           "evaluator.workloads[%zu]: task '%s' has no workload labelled or "
+                           "with uuid '%s' (labels look like '%s')",
+                           i, t->def.name, s ? s : "?",
+                           t->nworkloads ? t->workloads[0].label : "none");
+        }
+        all[n++] = wi;
+    }
+    if (nn == 0)
+        for (int i = 0; i < t->nworkloads; i++) all[n++] = i;
+    if (n == 0) {
+        free(all);
+        return set_err(err, errlen, EVO_ECONFIG, "task '%s' has no workloads", t->def.name);
+    }
+    int max = (int)config_get_int(cfg, "evaluator.max_workloads", 0);
+    if (max > 0 && max < n) {
+        int *pick = calloc((size_t)max, sizeof *pick);
+        if (!pick) {
+            free(all);
+            return set_err(err, errlen, EVO_ENOMEM, "out of memory");
+        }
+        for (int i = 0; i < max; i++)
+            pick[i] = all[max == 1 ? 0 : (int)((int64_t)i * (n - 1) / (max - 1))];
+        free(all);
+        all = pick;
+        n = max;
+    }
+    g->sel = all;
+    g->nsel = n;
+    return EVO_OK;
+}
+
+static void default_cache_dir(char *out, size_t n) {
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(out, n, "%s/evo", xdg);
+    else if (home && *home)
+        snprintf(out, n, "%s/.cache/evo", home);
+    else
+        out[0] = 0;
+}
+
+static int load_task(gpu_evaluator *g, const evo_config *cfg, char *err, size_t errlen) {
+    const char *dataset = config_get_string(cfg, "evaluator.dataset", "");
+    char terr[2048] = "";
+    int rc;
+    if (dataset && *dataset) {
+        const char *def = config_get_string(cfg, "evaluator.definition", "");
+        if (!def || !*def)
+            return set_err(err, errlen, EVO_ECONFIG,
+                           "evaluator.definition: required when evaluator.dataset is set");
+        char *root = config_resolve_path(cfg, dataset);
+        snprintf(g->dataset, sizeof g->dataset, "%s", root ? root : dataset);
+        free(root);
+        snprintf(g->definition, sizeof g->definition, "%s", def);
+        rc = task_from_flashinfer(g->dataset, def, &g->task, terr, sizeof terr);
+        if (rc == 0 && g->blob_fallback &&
+            task_check_blobs(g->task->workloads, g->task->nworkloads, g->dataset, 1, terr,
+                             sizeof terr) < 0)
+            rc = -1;
+    } else {
+        const char *task = config_get_string(cfg, "evaluator.task", "kernels/gemm");
+        char *dir = config_resolve_path(cfg, task);
+        snprintf(g->task_dir, sizeof g->task_dir, "%s", dir ? dir : task);
+        free(dir);
+        rc = task_load_dir(g->task_dir, &g->task, terr, sizeof terr);
+    }
+    if (rc != 0) return set_err(err, errlen, EVO_ECONFIG, "evaluator: %s", terr);
+    return EVO_OK;
+}
+
+int gpu_evaluator_new(const evo_config *cfg, gpu_evaluator **out, char *err, size_t errlen) {
+    *out = NULL;
+    gpu_evaluator *g = calloc(1, sizeof *g);
+    if (!g) return set_err(err, errlen, EVO_ENOMEM, "out of memory");
+    const char *blob = config_get_string(cfg, "evaluator.blob_policy", "error");
+    g->blob_fallback = blob && strcmp(blob, "random") == 0;
+    g->trials = (int)config_get_int(cfg, "evaluator.trials", 3);
+    g->warmup = (int)config_get_int(cfg, "evaluator.warmup", 10);
+    g->iterations = (int)config_get_int(cfg, "evaluator.iterations", 50);
+    g->input_sets = (int)config_get_int(cfg, "evaluator.input_sets", 3);
+    g->timeout_s = config_get_double(cfg, "evaluator.timeout_s", 60.0);
+    g->seed = cfg->seed;
+    snprintf(g->arch_cfg, sizeof g->arch_cfg, "%s", config_get_string(cfg, "evaluator.arch", ""));
+    const char *cache = config_get_string(cfg, "evaluator.cache_dir", "");
+    if (cache && *cache) {
+        char *c = config_resolve_path(cfg, cache);
+        snprintf(g->cache_dir, sizeof g->cache_dir, "%s", c ? c : cache);
+        free(c);
+    } else {
+        default_cache_dir(g->cache_dir, sizeof g->cache_dir);
+    }
+    pthread_mutex_init(&g->base_lock, NULL);
+    int rc = load_task(g, cfg, err, errlen);
+    if (rc == EVO_OK) rc = select_workloads(g, cfg, err, errlen);
+    if (rc == EVO_OK && !(g->base_us = calloc((size_t)g->task->nworkloads + 1, sizeof *g->base_us)))
+        rc = set_err(err, errlen, EVO_ENOMEM, "out of memory");
+    json_t *devs = config_get(cfg, "evaluator.devices");
+    g->ndev = json_is_array(devs) && json_array_size(devs) > 0 ? (int)json_array_size(devs) : 1;
+    g->devs = calloc((size_t)g->ndev, sizeof *g->devs);
+    if (rc == EVO_OK && !g->devs) rc = set_err(err, errlen, EVO_ENOMEM, "out of memory");
+    for (int i = 0; g->devs && i < g->ndev; i++) {
+        json_t *d = json_array_get(devs, (size_t)i);
+        g->devs[i].index = d ? (int)json_integer_value(d) : 0;
+        g->devs[i].child.pid = -1;
+        g->devs[i].child.to_child = g->devs[i].child.from_child = g->devs[i].child.err_fd = -1;
+        pthread_mutex_init(&g->devs[i].lock, NULL);
+    }
+    snprintf(g->arch, sizeof g->arch, "%s", g->arch_cfg[0] ? g->arch_cfg : "sm_90a");
+    snprintf(g->device_name, sizeof g->device_name, "(not started)");
+    if (rc != EVO_OK) {
+        gpu_evaluator_free(g);
+        return rc;
+    }
+    *out = g;
+    return EVO_OK;
+}
+
+static void device_stop(gpu_device *d) {
+    if (!d->alive && d->child.pid <= 0) return;
+    if (d->child.to_child >= 0) {
+        char err[128];
+        json_t *q = json_pack("{s:s}", "op", "quit");
+        ipc_send(d->child.to_child, q, NULL, 0, err, sizeof err);
+        json_decref(q);
+        /* A moment to exit cleanly; then SIGKILL. */
+        for (int i = 0; i < 50; i++) {
+            json_t *h;
+            void *p;
+            size_t n;
+            if (ipc_recv(d->child.from_child, 20, &h, &p, &n, err, sizeof err) == IPC_EOF) break;
+            json_decref(h);
+            free(p);
+        }
+    }
+    ipc_child_kill(&d->child, NULL, 0);
+    d->alive = 0;
+}
+
+void gpu_evaluator_free(gpu_evaluator *g) {
+    if (!g) return;
+    for (int i = 0; g->devs && i < g->ndev; i++) {
+        device_stop(&g->devs[i]);
+        pthread_mutex_destroy(&g->devs[i].lock);
+    }
+    free(g->devs);
+    free(g->sel);
+    free(g->description);
+    free(g->base_us);
+    pthread_mutex_destroy(&g->base_lock);
+    if (g->task) task_free(g->task);
+    free(g);
+}
+
+const evo_task *gpu_evaluator_task(const gpu_evaluator *g) { return g->task; }
+const char *gpu_evaluator_device_name(const gpu_evaluator *g) { return g->device_name; }
+const char *gpu_evaluator_arch(const gpu_evaluator *g) { return g->arch; }
+double gpu_evaluator_ceiling_gbps(const gpu_evaluator *g) { return g->ceiling_gbps; }
+double gpu_evaluator_ceiling_tflops(const gpu_evaluator *g) { return g->ceiling_tflops; }
+
+static json_t *init_request(const gpu_evaluator *g, const gpu_device *d, int ceilings) {
+    json_t *r = json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:I,s:s,s:b}", "op", "init", "device",
+                          d->index, "trials", g->trials, "warmup", g->warmup, "iterations",
+                          g->iterations, "input_sets", g->input_sets, "seed",
+                          (json_int_t)(g->seed & 0x7fffffffffffffffull), "cache_dir",
+                          g->cache_dir, "ceilings", ceilings);
+    if (g->dataset[0]) {
+        json_object_set_new(r, "dataset", json_string(g->dataset));
+        json_object_set_new(r, "definition", json_string(g->definition));
+        json_object_set_new(r, "blob_fallback", json_boolean(g->blob_fallback));
+    } else {
+        json_object_set_new(r, "task_dir", json_string(g->task_dir));
+    }
+    /* A replacement worker reuses the baselines already measured, so speedups stay
+     * comparable across restarts and a crash costs no re-measurement. */
+    json_t *known = json_array();
+    pthread_mutex_lock((pthread_mutex_t *)&g->base_lock);
+    for (int i = 0; g->base_us && i < g->task->nworkloads; i++)
+        if (g->base_us[i] > 0)
+            json_array_append_new(known, json_pack("[i,f]", i, g->base_us[i]));
+    pthread_mutex_unlock((pthread_mutex_t *)&g->base_lock);
+    json_object_set_new(r, "baselines", known);
+    json_object_set_new(r, "ceiling_gbps", json_real(g->ceiling_gbps));
+    json_object_set_new(r, "ceiling_tflops", json_real(g->ceiling_tflops));
+    return r;
+}
+
+/* Wait for a non-tick message; every tick restarts the watchdog. */
+static int await_reply(gpu_device *d, double timeout_s, json_t **reply, char *err,
+                       size_t errlen) {
+    for (;;) {
+        void *p = NULL;
+        size_t n = 0;
+        int rc = ipc_recv(d->child.from_child, (int)(timeout_s * 1000), reply, &p, &n, err,
+                          errlen);
+        free(p);
+        ipc_child_drain_stderr(&d->child, d->err_tail, sizeof d->err_tail);
+        if (rc != IPC_OK) return rc;
+        if (!json_object_get(*reply, "tick")) return IPC_OK;
+        json_decref(*reply);
+        *reply = NULL;
+    }
+}
+
+/* The last non-empty line the worker wrote on stderr, or "". */
+static void last_line(const char *tail, char *out, size_t n) {
+    size_t len = strlen(tail);
+    while (len > 0 && (tail[len - 1] == '\n' || tail[len - 1] == '\r')) len--;
+    size_t start = len;
+    while (start > 0 && tail[start - 1] != '\n') start--;
+    snprintf(out, n, "%.*s", (int)(len - start), tail + start);
+}
+
+/* Kill or reap the worker and say how it ended: "signal 9", or its last stderr line. */
+static void device_bury(gpu_device *d, char *why, size_t n) {
+    char how[64] = "", line[512] = "";
+    ipc_child_drain_stderr(&d->child, d->err_tail, sizeof d->err_tail);
+    ipc_child_kill(&d->child, how, sizeof how);
+    last_line(d->err_tail, line, sizeof line);
+    d->alive = 0;
+    d->err_tail[0] = 0;
+    if (why) snprintf(why, n, "worker died: %s%s%s", how[0] ? how : "unknown", line[0] ? ": " : "",
+                      line);
+}
+
+static void take_facts(gpu_evaluator *g, json_t *reply) {
+    json_t *dev = json_object_get(reply, "device");
+    const char *name = json_string_value(json_object_get(dev, "name"));
+    const char *cc = json_string_value(json_object_get(dev, "cc"));
+    if (name) snprintf(g->device_name, sizeof g->device_name, "%s", name);
+    int major = 0, minor = 0;
+    if (cc && sscanf(cc, "%d.%d", &major, &minor) == 2 && !g->arch_cfg[0])
+        snprintf(g->arch, sizeof g->arch, "%s", arch_for_device(major, minor));
+    g->sms = json_integer_value(json_object_get(dev, "sms"));
+    g->l2_bytes = json_integer_value(json_object_get(dev, "l2_bytes"));
+    g->smem_optin = json_integer_value(json_object_get(dev, "smem_optin"));
+    g->ceiling_gbps = json_number_value(json_object_get(reply, "ceiling_gbps"));
+    g->ceiling_tflops = json_number_value(json_object_get(reply, "ceiling_tflops"));
+}
+
+/* Start d's worker and initialise it. Returns EVO_OK, or EVO_ENOGPU / EVO_ECUDA / EVO_EIO
+ * with msg. Called with d->lock held (or before any evaluation). */
+static int device_start(gpu_evaluator *g, gpu_device *d, int ceilings, json_t **facts,
+                        char *msg, size_t n) {
+    char path[4096], err[1024];
+    if (ipc_worker_path(path, sizeof path, err, sizeof err) != 0)
+        return set_err(msg, n, EVO_EIO, "%s", err);
+    if (ipc_spawn(path, &d->child, err, sizeof err) != 0)
+        return set_err(msg, n, EVO_EIO, "%s", err);
+    d->alive = 1;
+    d->err_tail[0] = 0;
+    json_t *req = init_request(g, d, ceilings);
+    int rc = ipc_send(d->child.to_child, req, NULL, 0, err, sizeof err);
+    json_decref(req);
+    json_t *reply = NULL;
+    if (rc == IPC_OK) rc = await_reply(d, INIT_TIMEOUT_S + g->timeout_s, &reply, err, sizeof err);
+    if (rc != IPC_OK) {
+        char why[1024];
+        device_bury(d, why, sizeof why);
+        return set_err(msg, n, EVO_ECUDA, "device %d: %s during init (%s)", d->index,
+                       rc == IPC_TIMEOUT ? "no answer" : why, err);
+    }
+    if (!json_is_true(json_object_get(reply, "ok"))) {
+        const char *e = json_string_value(json_object_get(reply, "error"));
+        int code = e && strncmp(e, "no CUDA device found", 20) == 0 ? EVO_ENOGPU : EVO_ECUDA;
+        set_err(msg, n, code, "%s", e ? e : "the worker refused init");
+        json_decref(reply);
+        device_bury(d, NULL, 0);
+        return code;
+    }
+    if (facts)
+        *facts = reply;
+    else
+        json_decref(reply);
+    return EVO_OK;
+}
+
+static const char PLAN_FORMAT[] =
+    "Launch plan: each candidate source carries a comment block beginning `evo:launch` that "
+    "lists, in order, the extern \"C\" __global__ kernels to run: `kernel NAME`, then `grid` "
+    "(1-3 expressions), `block` (1-3), optional `smem` (dynamic bytes) and `args` (definition "
+    "tensors as device pointers, workspaces, axis names as int or i64(NAME), scalar inputs "
+    "by value, integer literals). `workspace NAME DTYPE COUNT` declares scratch memory. "
+    "Expressions may use axes, parameters and SM_COUNT, SMEM_OPTIN, L2_BYTES, WARP_SIZE, "
+    "with min, max, ceil_div, align_up. Parameters arrive as -D macros (evo:params block).\n";
+
+static void build_description(gpu_evaluator *g) {
+    char *task = task_describe(g->task);
+    char dev[1024];
+    if (g->started)
+        snprintf(dev, sizeof dev,
+                 "Target device: %s (%s, %lld SMs, L2 %lld KiB, shared memory opt-in %lld "
+                 "bytes per block); measured ceilings: copy %.0f GB/s%s",
+                 g->device_name, g->arch, (long long)g->sms, (long long)(g->l2_bytes / 1024),
+                 (long long)g->smem_optin, g->ceiling_gbps,
+                 g->ceiling_tflops > 0 ? "" : ".\n");
+    else
+        snprintf(dev, sizeof dev, "Target architecture: %s.\n", g->arch);
+    char flops[128] = "";
+    if (g->started && g->ceiling_tflops > 0)
+        snprintf(flops, sizeof flops, ", cuBLAS %.0f TFLOP/s.\n", g->ceiling_tflops);
+    size_t n = (task ? strlen(task) : 0) + strlen(dev) + strlen(flops) + sizeof PLAN_FORMAT + 8;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s\n%s%s%s", task ? task : "", dev, flops, PLAN_FORMAT);
+    free(task);
+    free(g->description);
+    g->description = s;
+}
+
+static int ev_start(void *user, evo_engine *e, int concurrency) {
+    gpu_evaluator *g = user;
+    (void)concurrency;
+    char msg[2048];
+    for (int i = 0; i < g->ndev; i++) {
+        json_t *facts = NULL;
+        int rc = device_start(g, &g->devs[i], i == 0, i == 0 ? &facts : NULL, msg, sizeof msg);
+        if (rc != EVO_OK) {
+            if (e) evo_engine_set_error(e, "%s", msg);
+            return rc;
+        }
+        if (facts) {
+            take_facts(g, facts);
+            json_decref(facts);
+        }
+    }
+    g->started = 1;
+    if (e) { /* NULL: a test or tool driving the evaluator without an engine */
+        evo_engine_set_constant(e, "SMEM_OPTIN", g->smem_optin);
+        evo_engine_set_constant(e, "SMEM_LIMIT", g->smem_optin);
+        evo_engine_set_constant(e, "SM_COUNT", g->sms);
+        evo_engine_set_constant(e, "L2_BYTES", g->l2_bytes);
+    }
+    build_description(g);
+    return EVO_OK;
+}
+
+static void ev_stop(void *user) {
+    gpu_evaluator *g = user;
+    for (int i = 0; i < g->ndev; i++) {
+        pthread_mutex_lock(&g->devs[i].lock);
+        device_stop(&g->devs[i]);
+        pthread_mutex_unlock(&g->devs[i].lock);
+    }
+}
+
+static const char *ev_describe(void *user) {
+    gpu_evaluator *g = user;
+    if (!g->description) build_description(g);
+    return g->description ? g->description : "";
+}
+
+/* Task options, task defines, then one -DNAME=VALUE per parameter (caller frees). */
+static char **compile_options(const gpu_evaluator *g, const evo_genome *gen, int *nopts) {
+    const evo_task *t = g->task;
+    int np = evo_genome_param_count(gen);
+    int n = t->nnvrtc_options + t->ndefines + np;
+    char **o = calloc((size_t)n + 1, sizeof *o);
+    if (!o) return NULL;
+    int k = 0;
+    for (int i = 0; i < t->nnvrtc_options; i++) o[k++] = strdup(t->nvrtc_options[i]);
+    for (int i = 0; i < t->ndefines; i++) {
+        if (asprintf(&o[k++], "-D%s=%s", t->define_names[i], t->define_values[i]) < 0)
+            o[k - 1] = NULL;
+    }
+    for (int i = 0; i < np; i++) {
+        if (asprintf(&o[k++], "-D%s=%s", evo_genome_param_name(gen, i),
+                     evo_genome_param_value(gen, i)) < 0)
+            o[k - 1] = NULL;
+    }
+    *nopts = k;
+    for (int i = 0; i < k; i++) {
+        if (o[i]) continue;
+        for (int j = 0; j < k; j++) free(o[j]);
+        free(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void free_options(char **o, int n) {
+    for (int i = 0; o && i < n; i++) free(o[i]);
+    free(o);
+}
+
+static json_t *eval_request(const gpu_evaluator *g, const evo_genome *gen) {
+    json_t *params = json_object();
+    for (int i = 0; i < evo_genome_param_count(gen); i++)
+        json_object_set_new(params, evo_genome_param_name(gen, i),
+                            json_string(evo_genome_param_value(gen, i)));
+    json_t *wl = json_array();
+    for (int i = 0; i < g->nsel; i++) json_array_append_new(wl, json_integer(g->sel[i]));
+    return json_pack("{s:s,s:s,s:o,s:o}", "op", "eval", "source", evo_genome_source(gen),
+                     "params", params, "workloads", wl);
+}
+
+/* Copy the worker's verdict into the result. Returns EVO_OK, or EVO_ECUDA for a harness
+ * failure (the baseline broke) that must stop the run. */
+static int take_verdict(gpu_evaluator *g, json_t *reply, evo_result *out) {
+    const char *status = json_string_value(json_object_get(reply, "status"));
+    int s = status ? evo_status_from_name(status) : -1;
+    const char *error = json_string_value(json_object_get(reply, "error"));
+    if (json_is_true(json_object_get(reply, "fatal"))) {
+        evo_result_set_status(out, EVO_STATUS_RUNTIME_ERROR);
+        evo_result_set_error(out, "%s", error ? error : "the evaluator failed");
+        return EVO_ECUDA;
+    }
+    if (s < 0) {
+        evo_result_set_status(out, EVO_STATUS_RUNTIME_ERROR);
+        evo_result_set_error(out, "the worker sent a bad verdict (status %s)",
+                             status ? status : "missing");
+        return EVO_OK;
+    }
+    evo_result_set_status(out, (evo_status)s);
+    if (error && *error) evo_result_set_error(out, "%s", error);
+    if (s == EVO_STATUS_PASSED)
+        evo_result_set_fitness(out, json_number_value(json_object_get(reply, "fitness")));
+    const char *label;
+    json_t *fig;
+    json_object_foreach(json_object_get(reply, "workloads"), label, fig) {
+        const char *key;
+        json_t *v;
+        double base = json_number_value(json_object_get(fig, "baseline_us"));
+        int wi = find_workload(g->task, label);
+        if (base > 0 && wi >= 0) {
+            pthread_mutex_lock(&g->base_lock);
+            g->base_us[wi] = base;
+            pthread_mutex_unlock(&g->base_lock);
+        }
+        json_object_foreach(fig, key, v) {
+            if (json_is_number(v))
+                evo_result_add_metric(out, label, key, json_number_value(v));
+            else if (json_is_string(v) && strcmp(key, "status") == 0)
+                evo_result_add_metric(out, label, key,
+                                      evo_status_from_name(json_string_value(v)));
+        }
+    }
+    return EVO_OK;
+}
+
+/* Send the candidate to the device's worker and wait; d->lock is held. */
+static int run_on_device(gpu_evaluator *g, gpu_device *d, const evo_genome *gen,
+                         const nvrtc_output *o, evo_result *out) {
+    char msg[2048], err[1024];
+    if (!d->alive) {
+        int rc = device_start(g, d, 0, NULL, msg, sizeof msg);
+        if (rc != EVO_OK) {
+            evo_result_set_status(out, EVO_STATUS_RUNTIME_ERROR);
+            evo_result_set_error(out, "cannot restart the worker: %s", msg);
+            return rc;
+        }
+    }
+    double t0 = now_ms();
+    json_t *req = eval_request(g, gen);
+    int rc = ipc_send(d->child.to_child, req, o->cubin, o->size, err, sizeof err);
+    json_decref(req);
+    json_t *reply = NULL;
+    if (rc == IPC_OK) rc = await_reply(d, g->timeout_s, &reply, err, sizeof err);
+    evo_result_add_metric(out, NULL, "gpu_ms", now_ms() - t0);
+    if (rc == IPC_TIMEOUT) {
+        device_bury(d, NULL, 0);
+        evo_result_set_status(out, EVO_STATUS_TIMEOUT);
+        evo_result_set_error(out, "kernel did not finish within %g s", g->timeout_s);
+        return EVO_OK;
+    }
+    if (rc != IPC_OK) {
+        char why[1024];
+        device_bury(d, why, sizeof why);
+        evo_result_set_status(out, EVO_STATUS_RUNTIME_ERROR);
+        evo_result_set_error(out, "%s", why);
+        return EVO_OK;
+    }
+    if (json_is_true(json_object_get(reply, "exiting"))) device_bury(d, NULL, 0);
+    rc = take_verdict(g, reply, out);
+    json_decref(reply);
+    return rc;
+}
+
+static int ev_evaluate(void *user, int slot, const evo_genome *gen, evo_result *out) {
+    gpu_evaluator *g = user;
+    int nopts = 0;
+    char **opts = compile_options(g, gen, &nopts);
+    if (!opts) {
+        evo_result_set_error(out, "out of memory");
+        return EVO_ENOMEM;
+    }
+    char name[TASK_NAME + 8];
+    snprintf(name, sizeof name, "%s.cu", evo_genome_template(gen));
+    nvrtc_output o;
+    memset(&o, 0, sizeof o);
+    int rc = nvrtc_compile(evo_genome_source(gen), name, g->arch, (const char *const *)opts,
+                           nopts, g->cache_dir[0] ? g->cache_dir : NULL, &o);
+    free_options(opts, nopts);
+    evo_result_add_metric(out, NULL, "compile_ms", o.ms);
+    if (o.log && *o.log) evo_result_add_artifact(out, "compile_log", o.log);
+    if (rc == EVO_ECOMPILE) {
+        evo_result_set_status(out, EVO_STATUS_COMPILE_ERROR);
+        evo_result_set_error(out, "%s", o.log && *o.log ? o.log : "NVRTC failed with no log");
+        nvrtc_output_free(&o);
+        return EVO_OK;
+    }
+    if (rc != EVO_OK) {
+        evo_result_set_error(out, "NVRTC: %s", o.log ? o.log : evo_strerror(rc));
+        nvrtc_output_free(&o);
+        return rc;
+    }
+    char err[1024] = "";
+    evo_plan *plan = plan_parse(evo_genome_source(gen), g->task, err, sizeof err);
+    if (!plan) {
+        evo_result_set_status(out, EVO_STATUS_COMPILE_ERROR);
+        evo_result_set_error(out, "%s", err);
+        nvrtc_output_free(&o);
+        return EVO_OK;
+    }
+    plan_free(plan);
+    gpu_device *d = &g->devs[(slot < 0 ? 0 : slot) % g->ndev];
+    pthread_mutex_lock(&d->lock);
+    rc = run_on_device(g, d, gen, &o, out);
+    pthread_mutex_unlock(&d->lock);
+    nvrtc_output_free(&o);
+    return rc;
+}
+
+evo_evaluator gpu_evaluator_table(gpu_evaluator *g) {
+    evo_evaluator ev;
+    memset(&ev, 0, sizeof ev);
+    ev.name = "gpu";
+    ev.user = g;
+    ev.start = ev_start;
+    ev.evaluate = ev_evaluate;
+    ev.describe = ev_describe;
+    ev.stop = ev_stop;
+    return ev;
+}

@@ -1,0 +1,251 @@
+/* gate.c -- the host side of the correctness gate: inputs drawn as FlashInfer-Bench draws
+ * them (randn for floats, fp8 randn clamped to [-2, 2], randint for integers, workload
+ * scalars, safetensors blobs), the FlashInfer-Bench element test, and checksums.
+ *
+ * Randomness is a PCG32 stream per (seed, workload uuid, input index), so the reference
+ * and every candidate of a run see the very same inputs, and a trial seed gives fresh ones. */
+#include "gate.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcg.h"
+#include "reference.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+uint64_t gate_checksum(const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* Standard normal by Box-Muller; u1 is kept away from 0 so log() stays finite. */
+static double randn(evo_pcg32 *rng)
+{
+    double u1 = pcg32_uniform(rng), u2 = pcg32_uniform(rng);
+    if (u1 < 1e-300) u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* Store a double as element i of dtype t. */
+static void store(evo_dtype t, void *buf, int64_t i, double v)
+{
+    switch (t) {
+    case DT_FLOAT32: ((float *)buf)[i] = (float)v; break;
+    case DT_FLOAT16: ((uint16_t *)buf)[i] = float_to_half((float)v); break;
+    case DT_BFLOAT16: ((uint16_t *)buf)[i] = float_to_bf16((float)v); break;
+    case DT_FLOAT8_E4M3: ((uint8_t *)buf)[i] = float_to_fp8e4m3((float)v); break;
+    case DT_FLOAT8_E5M2: {
+        /* e5m2 is the top byte of a half: round the half's low byte away (nearest even). */
+        uint16_t h = float_to_half((float)v);
+        uint16_t r = (uint16_t)(h + 0x7f + ((h >> 8) & 1));
+        ((uint8_t *)buf)[i] = (h & 0x7fff) > 0x7c00 ? (uint8_t)((h >> 8) | 2) : (uint8_t)(r >> 8);
+        break;
+    }
+    case DT_FLOAT64: ((double *)buf)[i] = v; break;
+    case DT_INT64: ((int64_t *)buf)[i] = (int64_t)v; break;
+    case DT_INT32: ((int32_t *)buf)[i] = (int32_t)v; break;
+    case DT_INT16: ((int16_t *)buf)[i] = (int16_t)v; break;
+    case DT_INT8: ((int8_t *)buf)[i] = (int8_t)v; break;
+    case DT_UINT8: ((uint8_t *)buf)[i] = (uint8_t)v; break;
+    case DT_BOOL: ((uint8_t *)buf)[i] = v != 0; break;
+    default: break;
+    }
+}
+
+static int is_float(evo_dtype t)
+{
+    return t == DT_FLOAT32 || t == DT_FLOAT16 || t == DT_BFLOAT16 || t == DT_FLOAT8_E4M3 ||
+           t == DT_FLOAT8_E5M2 || t == DT_FLOAT64;
+}
+
+/* Exclusive upper bound of randint for an integer dtype: 1<<15, narrowed to what fits. */
+static uint32_t int_bound(evo_dtype t)
+{
+    if (t == DT_BOOL) return 2;
+    if (t == DT_INT8) return 128;
+    if (t == DT_UINT8) return 256;
+    return 1u << 15;
+}
+
+static void fill_random(evo_dtype t, void *buf, int64_t n, evo_pcg32 *rng)
+{
+    int fp8 = t == DT_FLOAT8_E4M3 || t == DT_FLOAT8_E5M2;
+    for (int64_t i = 0; i < n; i++) {
+        if (is_float(t)) {
+            double v = randn(rng);
+            if (fp8) v = v < -2 ? -2 : v > 2 ? 2 : v;
+            store(t, buf, i, v);
+        } else {
+            store(t, buf, i, (double)pcg32_bounded(rng, int_bound(t)));
+        }
+    }
+}
+
+static const char *safetensors_dtype(evo_dtype t)
+{
+    static const char *const names[DT_COUNT] = {
+        [DT_FLOAT32] = "F32", [DT_FLOAT16] = "F16", [DT_BFLOAT16] = "BF16",
+        [DT_FLOAT8_E4M3] = "F8_E4M3", [DT_FLOAT8_E5M2] = "F8_E5M2", [DT_FLOAT64] = "F64",
+        [DT_INT64] = "I64", [DT_INT32] = "I32", [DT_INT16] = "I16", [DT_INT8] = "I8",
+        [DT_UINT8] = "U8", [DT_BOOL] = "BOOL"};
+    return names[t];
+}
+
+/* Read tensor `key` of a safetensors file into buf (exactly bytes long, dtype t). The
+ * format: u64 little-endian header length, a JSON header, then the raw data. */
+static int load_safetensors(const char *where, const task_input_gen *g, evo_dtype t, void *buf,
+                            size_t bytes, char *err, size_t errlen)
+{
+    FILE *f = fopen(g->path, "rb");
+    if (!f) return fail(err, errlen, "%s: cannot open %s: %s", where, g->path, strerror(errno));
+    uint8_t lenb[8];
+    uint64_t hlen = 0;
+    int rc = -1;
+    char *hdr = NULL;
+    json_t *root = NULL;
+    if (fread(lenb, 1, 8, f) != 8) {
+        fail(err, errlen, "%s: %s: truncated safetensors header", where, g->path);
+        goto out;
+    }
+    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | lenb[i];
+    if (hlen > (100u << 20) || !(hdr = malloc(hlen + 1)) || fread(hdr, 1, hlen, f) != hlen) {
+        fail(err, errlen, "%s: %s: bad safetensors header length %llu", where, g->path,
+             (unsigned long long)hlen);
+        goto out;
+    }
+    hdr[hlen] = 0;
+    root = json_loads(hdr, 0, NULL);
+    json_t *e = json_object_get(root, g->tensor_key);
+    const char *dt = json_string_value(json_object_get(e, "dtype"));
+    json_t *off = json_object_get(e, "data_offsets");
+    if (!e || !dt || json_array_size(off) != 2) {
+        fail(err, errlen, "%s: %s has no tensor '%s'", where, g->path, g->tensor_key);
+        goto out;
+    }
+    if (strcmp(dt, safetensors_dtype(t))) {
+        fail(err, errlen, "%s: %s: tensor '%s' is %s, the definition says %s", where, g->path,
+             g->tensor_key, dt, dtype_name(t));
+        goto out;
+    }
+    json_int_t b0 = json_integer_value(json_array_get(off, 0));
+    json_int_t b1 = json_integer_value(json_array_get(off, 1));
+    if (b1 - b0 != (json_int_t)bytes) {
+        fail(err, errlen, "%s: %s: tensor '%s' holds %lld bytes, the workload needs %zu", where,
+             g->path, g->tensor_key, (long long)(b1 - b0), bytes);
+        goto out;
+    }
+    if (fseek(f, (long)(8 + hlen + (uint64_t)b0), SEEK_SET) || fread(buf, 1, bytes, f) != bytes) {
+        fail(err, errlen, "%s: %s: tensor '%s' is truncated", where, g->path, g->tensor_key);
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(root);
+    free(hdr);
+    fclose(f);
+    return rc;
+}
+
+static uint64_t uuid_hash(const char *uuid) { return gate_checksum(uuid, strlen(uuid)); }
+
+int gate_make_inputs(const evo_task *t, const task_workload *w, uint64_t seed, void **inputs,
+                     char *err, size_t errlen)
+{
+    const task_definition *d = &t->def;
+    for (int i = 0; i < d->ninputs; i++) {
+        if (!inputs[i]) continue;
+        const task_tensor *x = &d->inputs[i];
+        const task_input_gen *g = i < w->ninputs ? &w->inputs[i] : NULL;
+        int64_t n = task_tensor_numel(t, w, x);
+        if (n < 0)
+            return fail(err, errlen, "workload %s: input '%s': cannot size it", w->uuid, x->name);
+        char where[256];
+        snprintf(where, sizeof where, "workload %s: input '%s'", w->uuid, x->name);
+        task_gen_kind kind = g ? g->kind : GEN_RANDOM;
+        evo_pcg32 rng;
+        pcg32_seed(&rng, seed ^ uuid_hash(w->uuid), (uint64_t)i);
+        switch (kind) {
+        case GEN_RANDOM: fill_random(x->dtype, inputs[i], n, &rng); break;
+        case GEN_SCALAR: store(x->dtype, inputs[i], 0, g->scalar); break;
+        case GEN_ABSENT: memset(inputs[i], 0, (size_t)n * (size_t)dtype_size(x->dtype)); break;
+        case GEN_SAFETENSORS:
+            if (load_safetensors(where, g, x->dtype, inputs[i],
+                                 (size_t)n * (size_t)dtype_size(x->dtype), err, errlen))
+                return -1;
+            break;
+        }
+    }
+    return 0;
+}
+
+int gate_compare(evo_dtype dt, const void *got, const float *want, int64_t n, double atol,
+                 double rtol, double required_ratio, gate_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    st->n = n;
+    st->first_bad = -1;
+    st->required_ratio = required_ratio;
+    for (int64_t i = 0; i < n; i++) {
+        double g = dtype_load_float(dt, got, i), y = want[i];
+        int bad;
+        if (!isfinite(g)) {
+            st->nonfinite++;
+            bad = 1;
+        } else if (!isfinite(y)) {
+            bad = 1;
+        } else {
+            double ae = fabs(g - y), re = ae / (fabs(y) + 1e-8);
+            if (ae > st->max_abs) st->max_abs = ae;
+            if (re > st->max_rel) st->max_rel = re;
+            bad = ae > atol && re > rtol;
+        }
+        if (!bad) continue;
+        st->mismatched++;
+        if (st->first_bad < 0) {
+            st->first_bad = i;
+            st->first_got = (float)g;
+            st->first_want = (float)y;
+        }
+    }
+    st->matched_ratio = n ? (double)(n - st->mismatched) / (double)n : 1.0;
+    return st->nonfinite == 0 && st->matched_ratio >= required_ratio;
+}
+
+void gate_describe(const char *output, const gate_stats *st, char *buf, size_t n)
+{
+    if (st->nonfinite) {
+        snprintf(buf, n, "output '%s': %lld of %lld elements are NaN or Inf; first bad at %lld: "
+                 "got %.4f, want %.4f", output, (long long)st->nonfinite, (long long)st->n,
+                 (long long)st->first_bad, st->first_got, st->first_want);
+        return;
+    }
+    if (st->first_bad < 0) {
+        snprintf(buf, n, "output '%s': all %lld elements matched; max abs err %.3g, max rel err "
+                 "%.3g", output, (long long)st->n, st->max_abs, st->max_rel);
+        return;
+    }
+    snprintf(buf, n, "output '%s': %lld of %lld elements mismatched (matched %.6f %s %.6f); max "
+             "abs err %.3g, max rel err %.3g; first at %lld: got %.4f, want %.4f", output,
+             (long long)st->mismatched, (long long)st->n, st->matched_ratio,
+             st->matched_ratio < st->required_ratio ? "<" : ">=", st->required_ratio,
+             st->max_abs, st->max_rel, (long long)st->first_bad, st->first_got, st->first_want);
+}

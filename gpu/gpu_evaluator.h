@@ -1,0 +1,41 @@
+/* gpu_evaluator.h -- the GPU evaluator: an evo_evaluator that compiles candidates with NVRTC
+ * on the calling (CPU) thread, then runs them in an evo-worker process that owns the CUDA
+ * context: correctness gate against the host reference, then timing against the baseline.
+ *
+ * Concurrency: every engine slot compiles in parallel; GPU work is serialised per device
+ * through one worker per device, so compilation runs ahead of the GPU. A worker that
+ * crashes, faults or hangs (watchdog: evaluator.timeout_s) is killed and replaced; the
+ * candidate gets RUNTIME_ERROR or TIMEOUT with the CUDA error text.
+ *
+ * Fitness = mean over workloads of baseline latency / candidate latency; 0 if any fails. */
+#ifndef EVO_GPU_EVALUATOR_H
+#define EVO_GPU_EVALUATOR_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "evo.h"
+#include "task.h"
+
+typedef struct gpu_evaluator gpu_evaluator;
+
+/* Build from cfg's evaluator section (task folder or FlashInfer dataset, workloads subset,
+ * trials, warm-up, iterations, timeout, cache dir, devices). Loads the task; starts no
+ * process. Returns EVO_OK, or EVO_ECONFIG / EVO_EIO with err naming the problem. */
+int gpu_evaluator_new(const evo_config *cfg, gpu_evaluator **out, char *err, size_t errlen);
+void gpu_evaluator_free(gpu_evaluator *g);
+/* The evo_evaluator table bound to g (start launches the workers and reports EVO_ENOGPU with
+ * "no CUDA device found: ..." when there is none; evaluate; describe; stop). */
+evo_evaluator gpu_evaluator_table(gpu_evaluator *g);
+/* The loaded task (seeds, workloads, definition). */
+const evo_task *gpu_evaluator_task(const gpu_evaluator *g);
+/* Device facts after start: name, e.g. "NVIDIA H100 80GB HBM3", arch "sm_90a", and the
+ * measured ceilings (copy bandwidth in GB/s, cuBLAS TFLOP/s for the task's GEMM shape or 0). */
+const char *gpu_evaluator_device_name(const gpu_evaluator *g);
+const char *gpu_evaluator_arch(const gpu_evaluator *g);
+double gpu_evaluator_ceiling_gbps(const gpu_evaluator *g);
+double gpu_evaluator_ceiling_tflops(const gpu_evaluator *g);
+/* Compile every seed of the task at its defaults and at `samples` random valid points of its
+ * space for arch, with no GPU. Prints one line per compile to out; returns the number of
+ * failures. Used by `evo check`. */
+int gpu_check_task(const evo_task *t, const char *arch, int samples, uint64_t seed, FILE *out);
+#endif

@@ -1,0 +1,67 @@
+/* ipc.h -- the pipe protocol between the GPU evaluator (parent) and evo-worker (child).
+ *
+ * A message is a 4-byte little-endian length, that many bytes of JSON header (an object),
+ * then an optional binary payload whose length the header gives as "payload_bytes". The
+ * parent writes requests ({"op":"init"|"eval"|"quit", ...}) on one pipe and reads replies on
+ * the other; the worker may send {"tick": "..."} messages while it works so the parent's
+ * watchdog measures progress, not the whole evaluation. Also here: spawning the worker
+ * with its pipes, killing and reaping it, and finding its executable.
+ *
+ * Requests and replies (worker_main.c answers, evaluator.c asks):
+ *   {"op":"init", "task_dir":D | "dataset":R,"definition":N[,"blob_fallback":true],
+ *    "device":0, "trials":3, "warmup":10, "iterations":50, "input_sets":3, "seed":S,
+ *    "cache_dir":C, "ceilings":true (measure them; else use "ceiling_gbps"/"ceiling_tflops"
+ *    as given), "baselines":[[workload index, us], ...] (already measured)}
+ *     -> {"ok":true, "device":{"name","cc":"9.0","sms","l2_bytes","smem_optin","mem_bytes"},
+ *         "ceiling_gbps":G, "ceiling_tflops":T}  |  {"ok":false, "error":"no CUDA device
+ *         found: ..." or another reason}
+ *   {"op":"eval", "source":S, "params":{NAME:VALUE}, "workloads":[indices]} + cubin payload
+ *     -> {"status":"PASSED"|..., "error":E, "fitness":F, "wall_ms":W,
+ *         "workloads":{label:{latency_us, baseline_us, speedup, gbps, tflops, frac_bw,
+ *                             frac_flops, max_abs_err, max_rel_err, status}},
+ *         "exiting":true (the context is unusable; the worker exits after this reply),
+ *         "fatal":true (the harness itself failed, e.g. the baseline: stop the run)}
+ *   {"op":"quit"} -> no reply; the worker exits. */
+#ifndef EVO_GPU_IPC_H
+#define EVO_GPU_IPC_H
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define IPC_MAX_HEADER (64u << 20)
+#define IPC_MAX_PAYLOAD (1u << 30)
+
+enum { IPC_OK = 0, IPC_TIMEOUT = 1, IPC_EOF = 2, IPC_FAIL = -1 };
+
+/* Send hdr (not stolen) followed by payload (n bytes, may be 0). "payload_bytes" is set in
+ * hdr when n > 0. A peer that has gone away gives IPC_EOF (no SIGPIPE reaches the process).
+ * Returns IPC_OK, IPC_EOF or IPC_FAIL with err set. */
+int ipc_send(int fd, json_t *hdr, const void *payload, size_t n, char *err, size_t errlen);
+/* Receive one message. timeout_ms < 0 waits forever; the deadline covers the whole message.
+ * On IPC_OK *hdr is a new reference and *payload a malloc'd buffer (NULL when none). Returns
+ * IPC_OK, IPC_TIMEOUT, IPC_EOF (peer closed before a message began) or IPC_FAIL. */
+int ipc_recv(int fd, int timeout_ms, json_t **hdr, void **payload, size_t *n, char *err,
+             size_t errlen);
+
+/* A spawned worker: its pid, the pipe ends the parent uses, and its stderr (non-blocking). */
+typedef struct ipc_child {
+    pid_t pid;
+    int to_child, from_child, err_fd;
+} ipc_child;
+
+/* Start path as a child process with requests on its fd 3 and replies on its fd 4
+ * (argv: path "--ipc" "3" "4"); stdin is /dev/null, stderr a pipe the parent drains. The
+ * child dies with the parent (PR_SET_PDEATHSIG). Returns 0, or -1 with err. */
+int ipc_spawn(const char *path, ipc_child *c, char *err, size_t errlen);
+/* Close the pipes, SIGKILL the child if it still runs, reap it, and describe how it ended
+ * ("exit status 1", "signal 9"). Safe on a child already reaped (pid <= 0). */
+void ipc_child_kill(ipc_child *c, char *how, size_t howlen);
+/* Read what the child wrote on stderr so far (non-blocking) into the tail buffer, keeping
+ * the last tail_len - 1 bytes. */
+void ipc_child_drain_stderr(ipc_child *c, char *tail, size_t tail_len);
+
+/* The evo-worker executable: $EVO_WORKER, else "evo-worker" beside /proc/self/exe, else
+ * EVO_LIBEXEC_DIR/evo-worker. Writes the first that exists into buf; returns 0 or -1 with
+ * err listing where it looked. */
+int ipc_worker_path(char *buf, size_t n, char *err, size_t errlen);
+#endif

@@ -1,0 +1,52 @@
+/* gemm.c -- host reference for gemm_* definitions: C = A @ B.T (A [M, K], B [N, K]), as the
+ * definition's `torch.matmul(A, B.T)`. Inputs are widened to float and multiplied with
+ * OpenBLAS (float accumulation, like the fp32-accumulating kernels it judges). */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "reference.h"
+
+static int axis(const evo_task *t, const task_workload *w, const char *name, int64_t *v,
+                char *err, size_t errlen)
+{
+    if (task_axis_value(t, w, name, v) == 0 && *v >= 0 && *v <= INT32_MAX) return 0;
+    snprintf(err, errlen, "gemm reference: %s has no usable axis '%s'", t->def.name, name);
+    return -1;
+}
+
+static float *widen(evo_dtype dt, const void *src, int64_t n)
+{
+    float *f = malloc((size_t)(n ? n : 1) * sizeof *f);
+    if (!f) return NULL;
+    for (int64_t i = 0; i < n; i++) f[i] = dtype_load_float(dt, src, i);
+    return f;
+}
+
+int reference_gemm(const evo_task *t, const task_workload *w, const void *const *inputs,
+                   float *const *outputs, char *err, size_t errlen)
+{
+    const task_definition *d = &t->def;
+    if (d->ninputs != 2 || d->noutputs != 1) {
+        snprintf(err, errlen, "gemm reference: %s must have inputs A, B and output C", d->name);
+        return -1;
+    }
+    int64_t M, N, K;
+    if (axis(t, w, "M", &M, err, errlen) || axis(t, w, "N", &N, err, errlen) ||
+        axis(t, w, "K", &K, err, errlen))
+        return -1;
+    float *a = widen(d->inputs[0].dtype, inputs[0], M * K);
+    float *b = widen(d->inputs[1].dtype, inputs[1], N * K);
+    if (!a || !b) {
+        free(a);
+        free(b);
+        snprintf(err, errlen, "gemm reference: out of memory (M=%lld)", (long long)M);
+        return -1;
+    }
+    if (M && N)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, a,
+                    (int)(K ? K : 1), b, (int)(K ? K : 1), 0.0f, outputs[0], (int)N);
+    free(a);
+    free(b);
+    return 0;
+}

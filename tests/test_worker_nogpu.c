@@ -1,0 +1,139 @@
+/* test_worker_nogpu.c -- the GPU evaluator on a machine without a usable GPU (CPU suite):
+ * evo-worker answers init with "no CUDA device found: ..." instead of crashing (devices
+ * hidden with CUDA_VISIBLE_DEVICES="" so this holds on GPU machines too), rejects unknown
+ * requests by name, and the parent side reports EVO_ENOGPU from start(), keeps compile
+ * errors and launch-plan errors as COMPILE_ERROR without a GPU, and names bad evaluator
+ * settings precisely. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "genome.h"
+#include "gpu_evaluator.h"
+#include "ipc.h"
+#include "result.h"
+
+#define WORKER EVO_BUILD_DIR "/evo-worker"
+
+static const char *text(const char *s) { return s; }
+
+static json_t *ask(ipc_child *c, json_t *req) {
+    char err[512] = "";
+    json_t *reply = NULL;
+    void *p = NULL;
+    size_t n = 0;
+    CHECK(ipc_send(c->to_child, req, NULL, 0, err, sizeof err) == IPC_OK);
+    json_decref(req);
+    int rc = ipc_recv(c->from_child, 60000, &reply, &p, &n, err, sizeof err);
+    CHECK_MSG(rc == IPC_OK, "no reply from the worker: %s", err);
+    free(p);
+    return reply;
+}
+
+static void test_worker(void) {
+    ipc_child c;
+    char err[512] = "", how[64] = "";
+    CHECK(ipc_spawn(WORKER, &c, err, sizeof err) == 0);
+    json_t *r = ask(&c, json_pack("{s:s}", "op", "bogus"));
+    CHECK(json_is_false(json_object_get(r, "ok")));
+    CHECK_CONTAINS(json_string_value(json_object_get(r, "error")), "unknown request op 'bogus'");
+    json_decref(r);
+    r = ask(&c, json_pack("{s:s,s:s}", "op", "eval", "source", "x"));
+    CHECK_CONTAINS(json_string_value(json_object_get(r, "status")), "RUNTIME_ERROR");
+    CHECK_CONTAINS(json_string_value(json_object_get(r, "error")), "eval before init");
+    json_decref(r);
+    r = ask(&c, json_pack("{s:s,s:s,s:i}", "op", "init", "task_dir",
+                          EVO_SOURCE_DIR "/kernels/rmsnorm", "device", 0));
+    CHECK(json_is_false(json_object_get(r, "ok")));
+    const char *e = json_string_value(json_object_get(r, "error"));
+    CHECK_CONTAINS(e, "no CUDA device found: ");
+    json_decref(r);
+    ipc_child_kill(&c, how, sizeof how);
+    CHECK(how[0] != 0);
+}
+
+static gpu_evaluator *open_eval(const char *extra, int want_rc, const char *want_err) {
+    char cfgtext[2048], err[2048] = "";
+    snprintf(cfgtext, sizeof cfgtext,
+             "{\"evaluator\": {\"task\": \"%s/kernels/rmsnorm\", "
+             "\"cache_dir\": \"/tmp/evo-test-nogpu-cache\"%s}}",
+             EVO_SOURCE_DIR, extra);
+    evo_config *cfg = NULL;
+    CHECK_MSG(evo_config_parse(cfgtext, "test", &cfg, err, sizeof err) == EVO_OK, "%s", err);
+    if (!cfg) return NULL;
+    gpu_evaluator *g = NULL;
+    int rc = gpu_evaluator_new(cfg, &g, err, sizeof err);
+    evo_config_free(cfg);
+    CHECK_MSG(rc == want_rc, "gpu_evaluator_new: %s (%s)", evo_strerror(rc), err);
+    if (want_err) CHECK_CONTAINS(text(err), want_err);
+    return g;
+}
+
+static evo_result *eval_src(evo_evaluator *ev, const char *src, int *rc) {
+    evo_genome *gen = genome_from_pairs("t", src, 0, NULL, NULL);
+    evo_result *r = result_new();
+    *rc = ev->evaluate(ev->user, 0, gen, r);
+    genome_free(gen);
+    return r;
+}
+
+static const char GOOD[] =
+    "/* evo:launch\n kernel k\n   grid batch_size\n   block 256\n"
+    "   args hidden_states, weight, output, batch_size, hidden_size\n*/\n"
+    "#include <cuda_bf16.h>\n"
+    "extern \"C\" __global__ void k(const __nv_bfloat16 *x, const __nv_bfloat16 *w,\n"
+    "                               __nv_bfloat16 *y, int b, int h) { y[0] = x[0]; }\n";
+
+static void test_evaluator(void) {
+    setenv("EVO_WORKER", WORKER, 1);
+    open_eval(", \"workloads\": [\"batch_size=999\"]", EVO_ECONFIG,
+              "evaluator.workloads[0]: task 'rmsnorm_h4096' has no workload labelled or with "
+              "uuid 'batch_size=999' (labels look like 'batch_size=7')");
+    open_eval(", \"dataset\": \"/tmp\"", EVO_ECONFIG,
+              "evaluator.definition: required when evaluator.dataset is set");
+    gpu_evaluator *g = open_eval(", \"max_workloads\": 2", EVO_OK, NULL);
+    CHECK(g != NULL);
+    if (!g) return;
+    evo_evaluator ev = gpu_evaluator_table(g);
+    CHECK(strcmp(ev.name, "gpu") == 0);
+    CHECK(gpu_evaluator_task(g)->nworkloads == 14);
+    CHECK(strcmp(gpu_evaluator_arch(g), "sm_90a") == 0);
+    CHECK_CONTAINS(ev.describe(ev.user), "evo:launch");
+    CHECK(ev.start(ev.user, NULL, 1) == EVO_ENOGPU);
+
+    int rc;
+    evo_result *r = eval_src(&ev, "extern \"C\" __global__ void k( { }\n", &rc);
+    CHECK(rc == EVO_OK && r->status == EVO_STATUS_COMPILE_ERROR);
+    CHECK_CONTAINS(r->error, "error");
+    result_free(r);
+
+    r = eval_src(&ev, "/* evo:launch\n kernel nothere\n   grid 1\n   block 32\n   args\n*/\n"
+                      "extern \"C\" __global__ void k() { }\n", &rc);
+    CHECK(rc == EVO_OK && r->status == EVO_STATUS_COMPILE_ERROR);
+    CHECK_CONTAINS(r->error, "launch plan line");
+    result_free(r);
+
+    /* Compiles and plans fine, then there is no device to run on. */
+    r = eval_src(&ev, GOOD, &rc);
+    CHECK(rc == EVO_ENOGPU);
+    CHECK_CONTAINS(r->error, "cannot restart the worker: no CUDA device found: ");
+    CHECK(json_number_value(json_object_get(r->metrics, "compile_ms")) >= 0);
+    result_free(r);
+    ev.stop(ev.user);
+    gpu_evaluator_free(g);
+}
+
+int main(void) {
+    /* Hide any GPU so the suite means the same everywhere. */
+    setenv("CUDA_VISIBLE_DEVICES", "", 1);
+    if (access(WORKER, X_OK) != 0) {
+        fprintf(stderr, "%s is not built\n", WORKER);
+        return 1;
+    }
+    test_worker();
+    test_evaluator();
+    return CHECK_DONE();
+}
