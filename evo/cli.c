@@ -20,6 +20,7 @@ static void usage(FILE *out)
             "  evo trace DIR [CANDIDATE]          a candidate's lineage with plans and lessons\n"
             "  evo check [--arch ARCH]... [--samples N] [--kernels DIR]\n"
             "                                     compile every shipped seed kernel with NVRTC\n"
+            "  evo llm-check CONFIG               one short request to each configured model\n"
             "  evo version\n"
             "\n"
             "exit codes: 0 ok, 1 error, 2 usage, 3 no GPU, 4 run directory busy,\n"
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"run", cli_run},       {"resume", cli_resume}, {"status", cli_status},
         {"best", cli_best},     {"log", cli_log},       {"plot", cli_plot},
-        {"check", cli_check},   {"trace", cli_trace},
+        {"check", cli_check},   {"trace", cli_trace},   {"llm-check", cli_llm_check},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "evo.h"
 #include "gpu_evaluator.h"
+#include "llm_operator.h"
 #include "progress.h"
 #include "synthetic.h"
 #include "task.h"
@@ -114,6 +115,23 @@ static int setup_evaluator(evo_engine *e, run_setup *s)
         evo_engine_set_error(e, "evaluator.seeds names no seed of task '%s'", t->def.name);
         rc = EVO_ECONFIG;
     }
+    return rc;
+}
+
+/* The LLM operator joins the run when the config gives it a weight. */
+static int setup_llm(evo_engine *e)
+{
+    const evo_config *cfg = evo_engine_config(e);
+    if (config_operator_weight(cfg, "llm") <= 0) return EVO_OK;
+    evo_operator op;
+    char err[2048];
+    int rc = llm_operator_create(cfg, &op, err, sizeof err);
+    if (rc != EVO_OK) {
+        evo_engine_set_error(e, "%s", err);
+        return rc;
+    }
+    rc = evo_engine_add_operator(e, &op);
+    if (rc != EVO_OK && op.destroy) op.destroy(op.user);
     return rc;
 }
 
@@ -246,6 +264,7 @@ int cli_run(int argc, char **argv)
     evo_config_free(cfg);
     run_setup s = {0};
     if (rc == EVO_OK) rc = setup_evaluator(e, &s);
+    if (rc == EVO_OK) rc = setup_llm(e);
     if (rc != EVO_OK) {
         fprintf(stderr, "evo: %s\n", evo_errmsg(e));
         evo_engine_close(e);
@@ -278,6 +297,7 @@ int cli_resume(int argc, char **argv)
     int rc = evo_engine_resume(&e, dir);
     run_setup s = {0};
     if (rc == EVO_OK) rc = setup_evaluator(e, &s);
+    if (rc == EVO_OK) rc = setup_llm(e);
     if (rc != EVO_OK) {
         fprintf(stderr, "evo: %s\n", evo_errmsg(e));
         evo_engine_close(e);

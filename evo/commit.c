@@ -321,11 +321,11 @@ static json_t *build_record(evo_engine *e, evo_txn *t, const evo_msg *msg, int64
     json_object_set_new(rec, "label", json_string(label));
     const char *err = msg->result ? msg->result->error : msg->error;
     json_object_set_new(rec, "error", err ? json_string(err) : json_null());
-    json_object_set(rec, "metrics", res ? json_object_get(res, "metrics") : json_object());
-    json_object_set(rec, "workloads", res ? json_object_get(res, "workloads") : json_object());
-    json_object_set(rec, "artifacts", res ? json_object_get(res, "artifacts") : json_object());
-    json_object_set(rec, "notes", msg->notes ? msg->notes : json_object());
-    json_object_set(rec, "usage", msg->usage ? msg->usage : json_object());
+    json_object_set_new(rec, "metrics", res ? json_incref(json_object_get(res, "metrics")) : json_object());
+    json_object_set_new(rec, "workloads", res ? json_incref(json_object_get(res, "workloads")) : json_object());
+    json_object_set_new(rec, "artifacts", res ? json_incref(json_object_get(res, "artifacts")) : json_object());
+    json_object_set_new(rec, "notes", msg->notes ? json_incref(msg->notes) : json_object());
+    json_object_set_new(rec, "usage", msg->usage ? json_incref(msg->usage) : json_object());
     json_object_set_new(rec, "t", json_real(engine_elapsed(e)));
     json_object_set_new(rec, "eval_ms", json_real(msg->eval_ms));
     json_object_set_new(rec, "session", json_integer(e->c.sessions));
@@ -468,6 +468,7 @@ int commit_message(evo_engine *e, evo_msg *msg)
         rc = commit_candidate(e, msg, t, dirty, &line);
     }
     if (msg->usage) add_usage(e, msg->usage);
+    engine_check_budget(e);
     if (msg->final) {
         e->c.jobs_done++;
         if (m->op == OP_SEED) e->c.seeds_done++;

@@ -493,6 +493,16 @@ int evo_engine_add_seed(evo_engine *e, const char *template_name, const char *so
     return EVO_OK;
 }
 
+void engine_check_budget(evo_engine *e)
+{
+    evo_mutation probe;
+    memset(&probe, 0, sizeof probe);
+    probe.e = e;
+    if (evo_mutation_budget_left(&probe)) return;
+    for (int i = 0; i < e->nops; i++)
+        if (e->ops[i].summarize && e->bandit_arm[i] >= 0) e->bandit.arms[e->bandit_arm[i]].weight = 0;
+}
+
 /* ---- planning --------------------------------------------------------------------- */
 
 static evo_genome *seed_genome(const evo_seed *sd)
@@ -738,6 +748,7 @@ static int prepare_run(evo_engine *e)
         e->bandit_arm[i] = bandit_add(&e->bandit, e->ops[i].name, config_operator_weight(e->cfg, e->ops[i].name));
     if (saved) bandit_from_json(&e->bandit, saved);
     json_decref(saved);
+    engine_check_budget(e);
 
     json_t *k = json_loads(e->constants_json, 0, NULL);
     int rc = store_begin(e->store, 1, &t);
@@ -792,19 +803,17 @@ int evo_engine_run(evo_engine *e)
     }
     e->jobs_planned = e->c.jobs_done - e->c.seeds_done;
     int64_t seeds_planned = e->c.seeds_done;
-    int inflight = 0, stopping = 0;
+    int inflight = 0, halted = 0;
     char why[256];
     const char *reason = NULL;
     for (;;) {
-        while (!stopping && !e->interrupt && inflight < e->cfg->concurrency) {
-            reason = stop_reason(e, inflight, why, sizeof why);
-            if (reason) {
-                stopping = 1;
-                break;
-            }
+        /* A stop condition is looked at again after every message: a job that ends without
+         * an evaluation (a duplicate) can leave room under max_evaluations. */
+        while (!halted && !e->interrupt && inflight < e->cfg->concurrency) {
+            if (stop_reason(e, inflight, why, sizeof why)) break;
             evo_job *job = plan_job(e, &seeds_planned, &rc);
             if (!job) {
-                stopping = 1;
+                halted = 1;
                 break;
             }
             pool_submit(e->pool, job);
@@ -817,10 +826,10 @@ int evo_engine_run(evo_engine *e)
                 evo_engine_set_error(e, "evaluator: %s", msg->error ? msg->error : "failed");
                 rc = EVO_ERROR;
             }
-            stopping = 1;
+            halted = 1;
         } else if (rc == EVO_OK) {
             rc = commit_message(e, msg);
-            if (rc != EVO_OK) stopping = 1;
+            if (rc != EVO_OK) halted = 1;
         }
         if (msg->final) {
             inflight--;
@@ -829,7 +838,6 @@ int evo_engine_run(evo_engine *e)
         }
         if (msg->kind != MSG_FATAL) report(e, msg, 0);
         msg_free(msg);
-        if (e->interrupt) stopping = 1;
     }
     pool_stop(e->pool);
     e->pool = NULL;

@@ -190,5 +190,8 @@ void member_cache_free(evo_engine *e);
 json_t *counters_to_json(const evo_counters *c);
 void counters_from_json(evo_counters *c, const json_t *j);
 double engine_now(void);
+/* When an LLM budget is spent, give the model operators (those that summarize) weight 0 so
+ * the bandit stops choosing them. */
+void engine_check_budget(evo_engine *e);
 double engine_elapsed(const evo_engine *e);
 #endif

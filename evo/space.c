@@ -269,7 +269,7 @@ static int parse_bounds(parse_ctx *c, const evo_param *p, const char *tok, int64
 
 static int parse_range(parse_ctx *c, evo_param *p, char **args, int nargs)
 {
-    int64_t lo, hi, step = 1;
+    int64_t lo = 0, hi = 0, step = 1;
     if (parse_bounds(c, p, nargs > 0 ? args[0] : NULL, &lo, &hi))
         return -1;
     int used = 1;
@@ -303,7 +303,7 @@ static int is_pow2(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
 
 static int parse_pow2(parse_ctx *c, evo_param *p, char **args, int nargs)
 {
-    int64_t lo, hi;
+    int64_t lo = 0, hi = 0;
     if (parse_bounds(c, p, nargs > 0 ? args[0] : NULL, &lo, &hi))
         return -1;
     if (!is_pow2(lo) || !is_pow2(hi))

@@ -232,7 +232,7 @@ static void test_task_folders(void)
         int rc = task_load_dir("kernels/rmsnorm", &t, err, sizeof err);
         CHECK_MSG(rc == 0, "%s", err);
         if (rc == 0) {
-            CHECK(t->nworkloads == 14 && strcmp(t->baseline_kind, "kernel") == 0);
+            CHECK(t->nworkloads == 15 && strcmp(t->baseline_kind, "kernel") == 0);
             CHECK(t->baseline_source && strstr(t->baseline_source, "__global__"));
             CHECK(task_bytes(t, &t->workloads[1]) == 2.0 * 1 * 4096 * 2 + 4096 * 2);
             task_free(t);

@@ -99,7 +99,7 @@ static void test_evaluator(void) {
     if (!g) return;
     evo_evaluator ev = gpu_evaluator_table(g);
     CHECK(strcmp(ev.name, "gpu") == 0);
-    CHECK(gpu_evaluator_task(g)->nworkloads == 14);
+    CHECK(gpu_evaluator_task(g)->nworkloads == 15);
     CHECK(strcmp(gpu_evaluator_arch(g), "sm_90a") == 0);
     CHECK_CONTAINS(ev.describe(ev.user), "evo:launch");
     CHECK(ev.start(ev.user, NULL, 1) == EVO_ENOGPU);
