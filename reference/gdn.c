@@ -1,0 +1,275 @@
+/* gdn.c -- host references for the Gated Delta Net definitions (gdn_decode_*_k_last and
+ * gdn_prefill_*_k_last), read off the definitions' PyTorch in the same order of operations:
+ *
+ *   g    = exp(-exp(A_log) * softplus(a + dt_bias))      per token and v head
+ *   beta = sigmoid(b)
+ *   S    = g * S                                         S is [K, V] (the k-last state
+ *   old  = k S;  new = beta v + (1 - beta) old           [V, K] transposed)
+ *   S    = (S - k^T old) + k^T new
+ *   out  = scale * q S                                   scale 0 means 1/sqrt(K)
+ *
+ * Each q/k head serves num_v_heads / num_q_heads consecutive v heads (repeat_interleave).
+ * Decode is one step per batch row; prefill runs the step token by token within each
+ * sequence of cu_seqlens, starting from that sequence's state (zeros when the optional state
+ * is absent). Everything is float, as the definitions compute it; the output is returned in
+ * float and the gate compares the kernel's bf16 against it. */
+#include "gdn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The pieces of a definition the recurrence needs, found by name so the references do not
+ * depend on the order the definition lists its inputs in. */
+typedef struct gdn_io {
+    int q, k, v, state, A_log, a, dt_bias, b, scale, cu_seqlens;
+    int out, new_state;
+    int64_t hq, hv, dk;  /* q/k heads, v heads, head size */
+} gdn_io;
+
+static int input_index(const task_definition *d, const char *name)
+{
+    for (int i = 0; i < d->ninputs; i++)
+        if (!strcmp(d->inputs[i].name, name)) return i;
+    return -1;
+}
+
+static int output_index(const task_definition *d, const char *name)
+{
+    for (int i = 0; i < d->noutputs; i++)
+        if (!strcmp(d->outputs[i].name, name)) return i;
+    return -1;
+}
+
+static int gdn_bind(const evo_task *t, const task_workload *w, const char *who, int prefill,
+                    gdn_io *io, char *err, size_t errlen)
+{
+    const task_definition *d = &t->def;
+    static const char *const need[] = {"q", "k", "v", "state", "A_log", "a", "dt_bias", "b",
+                                       "scale"};
+    int *slots[] = {&io->q, &io->k, &io->v, &io->state, &io->A_log, &io->a, &io->dt_bias,
+                    &io->b, &io->scale};
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+        *slots[i] = input_index(d, need[i]);
+        if (*slots[i] < 0) {
+            snprintf(err, errlen, "%s reference: %s has no input '%s'", who, d->name, need[i]);
+            return -1;
+        }
+    }
+    io->cu_seqlens = input_index(d, "cu_seqlens");
+    if (prefill && io->cu_seqlens < 0) {
+        snprintf(err, errlen, "%s reference: %s has no input 'cu_seqlens'", who, d->name);
+        return -1;
+    }
+    io->out = output_index(d, "output");
+    io->new_state = output_index(d, "new_state");
+    if (io->out < 0 || io->new_state < 0) {
+        snprintf(err, errlen, "%s reference: %s must have outputs 'output' and 'new_state'",
+                 who, d->name);
+        return -1;
+    }
+    if (task_axis_value(t, w, "num_q_heads", &io->hq) ||
+        task_axis_value(t, w, "num_v_heads", &io->hv) ||
+        task_axis_value(t, w, "head_size", &io->dk)) {
+        snprintf(err, errlen, "%s reference: %s needs axes num_q_heads, num_v_heads, head_size",
+                 who, d->name);
+        return -1;
+    }
+    if (io->hq <= 0 || io->hv <= 0 || io->dk <= 0 || io->hv % io->hq) {
+        snprintf(err, errlen, "%s reference: num_v_heads %lld is not a multiple of "
+                 "num_q_heads %lld", who, (long long)io->hv, (long long)io->hq);
+        return -1;
+    }
+    if (d->inputs[io->scale].dtype != DT_FLOAT32 || d->inputs[io->state].dtype != DT_FLOAT32 ||
+        d->inputs[io->A_log].dtype != DT_FLOAT32 || d->inputs[io->dt_bias].dtype != DT_FLOAT32) {
+        snprintf(err, errlen, "%s reference: scale, state, A_log and dt_bias must be float32",
+                 who);
+        return -1;
+    }
+    return 0;
+}
+
+/* torch.nn.functional.softplus with its default beta 1 and threshold 20. */
+static float softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
+
+float gdn_gate(float A_log, float a, float dt_bias)
+{
+    float x = a + dt_bias;
+    return expf(-expf(A_log) * softplus(x));
+}
+
+float gdn_beta(float b) { return 1.0f / (1.0f + expf(-b)); }
+
+void gdn_step(float *S, const float *q, const float *k, const float *v, float g, float beta,
+              float scale, int n, float *old_v, float *out)
+{
+    for (int i = 0; i < n * n; i++) S[i] = g * S[i];
+    for (int j = 0; j < n; j++) old_v[j] = 0.0f;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) old_v[j] += k[i] * S[i * n + j];
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            float new_v = beta * v[j] + (1.0f - beta) * old_v[j];
+            S[i * n + j] = (S[i * n + j] - k[i] * old_v[j]) + k[i] * new_v;
+        }
+    for (int j = 0; j < n; j++) {
+        float acc = 0.0f;
+        for (int i = 0; i < n; i++) acc += q[i] * S[i * n + j];
+        out[j] = scale * acc;
+    }
+}
+
+/* Scratch for one head: the [K, V] state, the token's q, k, v and old_v as float. */
+typedef struct gdn_scratch {
+    float *S, *q, *k, *v, *old_v, *out;
+} gdn_scratch;
+
+static int scratch_new(gdn_scratch *s, int64_t n)
+{
+    s->S = malloc((size_t)(n * n) * sizeof(float));
+    s->q = malloc((size_t)(5 * n) * sizeof(float));
+    if (!s->S || !s->q) {
+        free(s->S);
+        free(s->q);
+        return -1;
+    }
+    s->k = s->q + n;
+    s->v = s->k + n;
+    s->old_v = s->v + n;
+    s->out = s->old_v + n;
+    return 0;
+}
+
+static void scratch_free(gdn_scratch *s)
+{
+    free(s->S);
+    free(s->q);
+}
+
+static void load_row(evo_dtype t, const void *buf, int64_t off, int64_t n, float *dst)
+{
+    for (int64_t i = 0; i < n; i++) dst[i] = dtype_load_float(t, buf, off + i);
+}
+
+/* state [V, K] (k-last) -> S [K, V]; zeros without a state. */
+static void load_state(const float *state, int64_t n, float *S)
+{
+    for (int64_t vi = 0; vi < n; vi++)
+        for (int64_t ki = 0; ki < n; ki++) S[ki * n + vi] = state ? state[vi * n + ki] : 0.0f;
+}
+
+static void store_state(const float *S, int64_t n, float *dst)
+{
+    for (int64_t vi = 0; vi < n; vi++)
+        for (int64_t ki = 0; ki < n; ki++) dst[vi * n + ki] = S[ki * n + vi];
+}
+
+static float read_scale(const void *p, int64_t dk)
+{
+    float s = p ? *(const float *)p : 0.0f;
+    return s == 0.0f ? 1.0f / sqrtf((float)dk) : s;
+}
+
+/* One token t of a run of tokens for v head h: tokens are rows of q/k [T, Hq, K] and
+ * v [T, Hv, V]; gates a, b are [T, Hv]. Writes out[t, h, :]. */
+static void token_step(const evo_task *tk, const gdn_io *io, const void *const *in, int64_t t,
+                       int64_t h, float scale, gdn_scratch *s, float *out)
+{
+    const task_definition *d = &tk->def;
+    int64_t n = io->dk, hk = h / (io->hv / io->hq);
+    load_row(d->inputs[io->q].dtype, in[io->q], (t * io->hq + hk) * n, n, s->q);
+    load_row(d->inputs[io->k].dtype, in[io->k], (t * io->hq + hk) * n, n, s->k);
+    load_row(d->inputs[io->v].dtype, in[io->v], (t * io->hv + h) * n, n, s->v);
+    float A_log = ((const float *)in[io->A_log])[h];
+    float dt_bias = ((const float *)in[io->dt_bias])[h];
+    float a = dtype_load_float(d->inputs[io->a].dtype, in[io->a], t * io->hv + h);
+    float b = dtype_load_float(d->inputs[io->b].dtype, in[io->b], t * io->hv + h);
+    gdn_step(s->S, s->q, s->k, s->v, gdn_gate(A_log, a, dt_bias), gdn_beta(b), scale, (int)n,
+             s->old_v, s->out);
+    memcpy(out + (t * io->hv + h) * n, s->out, (size_t)n * sizeof(float));
+}
+
+int reference_gdn_decode(const evo_task *t, const task_workload *w, const void *const *inputs,
+                         float *const *outputs, char *err, size_t errlen)
+{
+    gdn_io io;
+    if (gdn_bind(t, w, "gdn_decode", 0, &io, err, errlen)) return -1;
+    int64_t B;
+    if (task_axis_value(t, w, "batch_size", &B) || B < 0) {
+        snprintf(err, errlen, "gdn_decode reference: %s: no batch_size axis", t->def.name);
+        return -1;
+    }
+    int64_t seq = 1;
+    if (task_axis_value(t, w, "seq_len", &seq) == 0 && seq != 1) {
+        snprintf(err, errlen, "gdn_decode reference: seq_len is %lld, decode needs 1",
+                 (long long)seq);
+        return -1;
+    }
+    gdn_scratch s;
+    if (scratch_new(&s, io.dk)) {
+        snprintf(err, errlen, "gdn_decode reference: out of memory");
+        return -1;
+    }
+    float scale = read_scale(inputs[io.scale], io.dk);
+    const float *state = inputs[io.state];
+    int64_t n2 = io.dk * io.dk;
+    for (int64_t bi = 0; bi < B; bi++)
+        for (int64_t h = 0; h < io.hv; h++) {
+            int64_t sh = bi * io.hv + h;
+            load_state(state ? state + sh * n2 : NULL, io.dk, s.S);
+            token_step(t, &io, inputs, bi, h, scale, &s, outputs[io.out]);
+            store_state(s.S, io.dk, outputs[io.new_state] + sh * n2);
+        }
+    scratch_free(&s);
+    return 0;
+}
+
+int reference_gdn_prefill(const evo_task *t, const task_workload *w, const void *const *inputs,
+                          float *const *outputs, char *err, size_t errlen)
+{
+    gdn_io io;
+    if (gdn_bind(t, w, "gdn_prefill", 1, &io, err, errlen)) return -1;
+    int64_t T, N;
+    if (task_axis_value(t, w, "total_seq_len", &T) || task_axis_value(t, w, "num_seqs", &N)) {
+        snprintf(err, errlen, "gdn_prefill reference: %s needs axes total_seq_len and num_seqs",
+                 t->def.name);
+        return -1;
+    }
+    if (t->def.inputs[io.cu_seqlens].dtype != DT_INT64 || !inputs[io.cu_seqlens]) {
+        snprintf(err, errlen, "gdn_prefill reference: cu_seqlens must be a present int64 tensor");
+        return -1;
+    }
+    const int64_t *cu = inputs[io.cu_seqlens];
+    for (int64_t i = 0; i < N; i++)
+        if (cu[0] < 0 || cu[i] > cu[i + 1] || cu[i + 1] > T) {
+            snprintf(err, errlen, "gdn_prefill reference: workload %s: cu_seqlens[%lld..%lld] = "
+                     "%lld, %lld is not a non-decreasing split of %lld tokens", w->uuid,
+                     (long long)i, (long long)i + 1, (long long)cu[i], (long long)cu[i + 1],
+                     (long long)T);
+            return -1;
+        }
+    gdn_scratch s;
+    if (scratch_new(&s, io.dk)) {
+        snprintf(err, errlen, "gdn_prefill reference: out of memory");
+        return -1;
+    }
+    float scale = read_scale(inputs[io.scale], io.dk);
+    const float *state = inputs[io.state];
+    int64_t n2 = io.dk * io.dk;
+    /* Tokens outside every sequence keep zero output, as the definition's zeros() leaves
+     * them. */
+    memset(outputs[io.out], 0, (size_t)(T * io.hv * io.dk) * sizeof(float));
+    for (int64_t sq = 0; sq < N; sq++)
+        for (int64_t h = 0; h < io.hv; h++) {
+            int64_t sh = sq * io.hv + h;
+            /* The definition skips an empty sequence, leaving its new_state zero. */
+            int empty = cu[sq + 1] <= cu[sq];
+            load_state(state && !empty ? state + sh * n2 : NULL, io.dk, s.S);
+            for (int64_t tok = cu[sq]; tok < cu[sq + 1]; tok++)
+                token_step(t, &io, inputs, tok, h, scale, &s, outputs[io.out]);
+            store_state(s.S, io.dk, outputs[io.new_state] + sh * n2);
+        }
+    scratch_free(&s);
+    return 0;
+}

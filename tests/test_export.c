@@ -1,0 +1,382 @@
+/* test_export.c -- FlashInfer-Bench export (gpu/export.c): the Solution and Trace objects
+ * built from the gdn_decode task, its tuned seed and hand-made candidate records follow the
+ * format's rules (required keys and types, correctness/performance per status), the binding
+ * is generated from the launch plan, the files land in the dataset layout, and every rule of
+ * the validators rejects a broken object with its exact message.
+ * With EVO_EXPORT_KEEP=DIR set, the exported files are left in DIR (for a GPU check). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "export.h"
+#include "plan.h"
+#include "task.h"
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = 0;
+    fclose(f);
+    return s;
+}
+
+static evo_task *decode_task(void)
+{
+    evo_task *t = calloc(1, sizeof *t);
+    char err[512] = "";
+    CHECK_MSG(task_load_definition("kernels/gdn_decode/definition.json", &t->def, err,
+                                   sizeof err) == 0, "%s", err);
+    t->nworkloads = task_load_workloads("kernels/gdn_decode/workloads.jsonl", &t->def,
+                                        &t->workloads, err, sizeof err);
+    CHECK_MSG(t->nworkloads > 4, "%s", err);
+    return t;
+}
+
+static void free_task(evo_task *t)
+{
+    task_definition_free(&t->def);
+    task_workloads_free(t->workloads, t->nworkloads);
+    free(t);
+}
+
+/* The tuned seed with parameters applied, as evo_candidate_render would give it. */
+static char *rendered_seed(void)
+{
+    char *src = read_text("kernels/gdn_decode/gdn_decode_tuned.cu");
+    CHECK(src != NULL);
+    if (!src) return NULL;
+    const char *defs = "#define RPW 8\n#define WARPS 2\n#define VEC 4\n#define MAP HB\n";
+    char *out = malloc(strlen(defs) + strlen(src) + 1);
+    strcpy(out, defs);
+    strcat(out, src);
+    free(src);
+    return out;
+}
+
+static const export_info INFO = {"evo_gdn_decode_tuned_c7", "evo", "NVIDIA_H100",
+                                 "2026-11-24T16:00:00Z", "cuda=13.0,torch=2.11"};
+
+static void test_binding(const evo_task *t, const evo_plan *p)
+{
+    char err[512] = "";
+    char *b = export_binding(t, p, "kernel.cu", err, sizeof err);
+    CHECK_MSG(b != NULL, "%s", err);
+    if (!b) return;
+    CHECK_CONTAINS(b, "#include \"kernel.cu\"");
+    CHECK_CONTAINS(b, "void run(torch::Tensor q, torch::Tensor k, torch::Tensor v, "
+                      "c10::optional<torch::Tensor> state, torch::Tensor A_log, torch::Tensor a, "
+                      "torch::Tensor dt_bias, torch::Tensor b, double scale, torch::Tensor output, "
+                      "torch::Tensor new_state)");
+    CHECK_CONTAINS(b, "const int64_t batch_size = q.size(0);");
+    CHECK_CONTAINS(b, "const int64_t head_size = 128;");
+    CHECK_CONTAINS(b, "dim3 grid((unsigned)(evo_ceil_div(head_size, RPW * WARPS)), "
+                      "(unsigned)(batch_size * num_v_heads)), block((unsigned)(WARPS * 32));");
+    CHECK_CONTAINS(b, "gdn_decode_tuned<<<grid, block, smem, stream>>>(");
+    CHECK_CONTAINS(b, "state.has_value() ? reinterpret_cast<float *>(state->data_ptr()) : nullptr");
+    CHECK_CONTAINS(b, "reinterpret_cast<__nv_bfloat16 *>(output.data_ptr())");
+    CHECK_CONTAINS(b, "(float)scale");
+    CHECK_CONTAINS(b, "(int)batch_size");
+    CHECK_CONTAINS(b, "PYBIND11_MODULE(TORCH_EXTENSION_NAME, m)");
+    free(b);
+}
+
+static void test_solution(const evo_task *t, const evo_plan *p, const char *src)
+{
+    char err[512] = "";
+    json_t *s = export_solution(t, p, src, &INFO, err, sizeof err);
+    CHECK_MSG(s != NULL, "%s", err);
+    if (!s) return;
+    CHECK_MSG(export_check_solution(s, err, sizeof err) == 0, "%s", err);
+    json_t *spec = json_object_get(s, "spec");
+    CHECK(!strcmp(json_string_value(json_object_get(spec, "language")), "cuda"));
+    CHECK(!strcmp(json_string_value(json_object_get(spec, "entry_point")), "binding.cu::run"));
+    CHECK(json_is_true(json_object_get(spec, "destination_passing_style")));
+    CHECK(!strcmp(json_string_value(json_array_get(json_object_get(spec, "target_hardware"), 0)),
+                  "NVIDIA_H100"));
+    CHECK(!strcmp(json_string_value(json_object_get(s, "definition")),
+                  "gdn_decode_qk4_v8_d128_k_last"));
+    json_t *k = json_array_get(json_object_get(s, "sources"), 0);
+    CHECK(!strcmp(json_string_value(json_object_get(k, "content")), src));
+
+    /* Each rule, broken in a copy. */
+    static const struct {
+        const char *path, *key;
+        json_t *(*value)(void);
+        const char *msg;
+    } cases[] = {
+        {NULL, "name", json_null, "solution: key 'name': expected a string"},
+        {NULL, "author", NULL, "solution: key 'author': expected a string"},
+        {"spec", "language", NULL, "solution.spec: key 'language': expected a string"},
+        {"spec", "entry_point", NULL, "solution.spec: key 'entry_point': expected a string"},
+        {"spec", "target_hardware", json_array, "solution.spec: key 'target_hardware': expected "
+                                                "a non-empty array of strings"},
+        {"spec", "destination_passing_style", json_null,
+         "solution.spec: key 'destination_passing_style': expected a boolean"},
+        {NULL, "sources", json_array, "solution: key 'sources': expected a non-empty array"},
+        {NULL, "spec", json_null, "solution: key 'spec': expected an object"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *c = json_deep_copy(s);
+        json_t *o = cases[i].path ? json_object_get(c, cases[i].path) : c;
+        if (cases[i].value) json_object_set_new(o, cases[i].key, cases[i].value());
+        else json_object_del(o, cases[i].key);
+        err[0] = 0;
+        CHECK(export_check_solution(c, err, sizeof err) == -1);
+        CHECK_CONTAINS(err, cases[i].msg);
+        json_decref(c);
+    }
+    json_t *c = json_deep_copy(s);
+    json_object_set_new(json_object_get(c, "spec"), "entry_point", json_string("run"));
+    CHECK(export_check_solution(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "solution.spec: key 'entry_point': 'run' is not FILE::FUNCTION");
+    json_object_set_new(json_object_get(c, "spec"), "entry_point", json_string("main.cu::run"));
+    CHECK(export_check_solution(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "solution.spec: key 'entry_point': no source 'main.cu'");
+    json_object_set_new(json_object_get(c, "spec"), "language", json_string("fortran"));
+    CHECK(export_check_solution(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "solution.spec: key 'language': unknown language 'fortran'");
+    json_decref(c);
+    c = json_deep_copy(s);
+    json_object_set_new(json_object_get(c, "name"), "x", NULL);
+    json_object_set_new(c, "name", json_string(""));
+    CHECK(export_check_solution(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "solution: key 'name': must not be empty");
+    json_decref(c);
+    c = json_deep_copy(s);
+    json_object_set_new(json_array_get(json_object_get(c, "sources"), 1), "path",
+                        json_string("../binding.cu"));
+    CHECK(export_check_solution(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "solution.sources[1]: key 'path': '../binding.cu' must be relative, "
+                        "without '..'");
+    json_decref(c);
+    json_decref(s);
+}
+
+static json_t *record(const char *status, const char *label, const char *figures)
+{
+    char text[1024];
+    snprintf(text, sizeof text,
+             "{\"id\":7,\"template\":\"gdn_decode_tuned\",\"status\":\"%s\",\"error\":%s,"
+             "\"params\":{\"RPW\":\"8\"},\"workloads\":{\"%s\":%s}}",
+             status, strcmp(status, "PASSED") ? "\"output: 12 of 1024 elements differ\"" : "null",
+             label, figures);
+    json_error_t je;
+    json_t *r = json_loads(text, 0, &je);
+    CHECK_MSG(r != NULL, "%s", je.text);
+    return r;
+}
+
+static void test_traces(const evo_task *t)
+{
+    char err[512] = "";
+    const task_workload *w = &t->workloads[0];
+    json_t *rec = record("PASSED", w->label,
+                         "{\"latency_us\":10.0,\"baseline_us\":40.0,\"speedup\":4.0,"
+                         "\"max_abs_err\":0.001,\"max_rel_err\":0.002}");
+    json_t *tr = export_trace(t, w, rec, &INFO);
+    CHECK(tr != NULL);
+    CHECK_MSG(export_check_trace(tr, err, sizeof err) == 0, "%s", err);
+    json_t *ev = json_object_get(tr, "evaluation");
+    CHECK(!strcmp(json_string_value(json_object_get(ev, "status")), "PASSED"));
+    json_t *perf = json_object_get(ev, "performance");
+    CHECK(json_real_value(json_object_get(perf, "latency_ms")) == 0.01);
+    CHECK(json_real_value(json_object_get(perf, "reference_latency_ms")) == 0.04);
+    CHECK(json_real_value(json_object_get(perf, "speedup_factor")) == 4.0);
+    CHECK(json_real_value(json_object_get(json_object_get(ev, "correctness"),
+                                          "max_absolute_error")) == 0.001);
+    CHECK(!strcmp(json_string_value(json_object_get(json_object_get(
+                      json_object_get(ev, "environment"), "libs"), "torch")), "2.11"));
+    json_t *wl = json_object_get(tr, "workload");
+    CHECK(!strcmp(json_string_value(json_object_get(wl, "uuid")), w->uuid));
+    CHECK(json_is_integer(json_object_get(json_object_get(wl, "axes"), "batch_size")));
+    json_t *scale = json_object_get(json_object_get(wl, "inputs"), "scale");
+    CHECK(!strcmp(json_string_value(json_object_get(scale, "type")), "scalar"));
+    CHECK(!strcmp(json_string_value(json_object_get(tr, "solution")), INFO.name));
+
+    /* Not evaluated on another workload: no line. */
+    CHECK(export_trace(t, &t->workloads[1], rec, &INFO) == NULL);
+
+    /* Per-status blocks: each rule, broken in a copy. */
+    json_t *c = json_deep_copy(tr);
+    json_object_del(json_object_get(c, "evaluation"), "performance");
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace.evaluation: status PASSED needs 'performance'");
+    json_object_del(json_object_get(c, "evaluation"), "correctness");
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace.evaluation: status PASSED needs 'correctness'");
+    json_decref(c);
+    c = json_deep_copy(tr);
+    json_object_set_new(json_object_get(c, "evaluation"), "status", json_string("TIMEOUT"));
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace.evaluation: status TIMEOUT must not have 'correctness'");
+    json_object_set_new(json_object_get(c, "evaluation"), "status", json_string("INCORRECT_NUMERICAL"));
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace.evaluation: status INCORRECT_NUMERICAL must not have 'performance'");
+    json_object_set_new(json_object_get(c, "evaluation"), "status", json_string("GREAT"));
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace.evaluation: key 'status': unknown status 'GREAT'");
+    json_decref(c);
+    c = json_deep_copy(tr);
+    json_object_set_new(json_object_get(json_object_get(c, "evaluation"), "performance"),
+                        "latency_ms", json_real(-1));
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace.evaluation.performance: key 'latency_ms': must be non-negative, "
+                        "found -1");
+    json_object_set_new(json_object_get(json_object_get(c, "evaluation"), "performance"),
+                        "latency_ms", json_string("fast"));
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace.evaluation.performance: key 'latency_ms': expected a number");
+    json_decref(c);
+    c = json_deep_copy(tr);
+    json_object_set_new(json_object_get(json_object_get(c, "evaluation"), "environment"),
+                        "hardware", json_string(""));
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace.evaluation.environment: key 'hardware': must not be empty");
+    json_object_del(json_object_get(c, "evaluation"), "environment");
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace.evaluation: key 'environment': expected an object");
+    json_object_del(json_object_get(c, "evaluation"), "timestamp");
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace.evaluation: key 'timestamp': expected a string");
+    json_object_set_new(c, "solution", json_integer(3));
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace: key 'solution': expected a solution name");
+    json_object_del(json_object_get(c, "workload"), "uuid");
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace.workload: key 'uuid': expected a string");
+    json_object_del(c, "definition");
+    CHECK(export_check_trace(c, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "trace: key 'definition': expected a string");
+    json_decref(c);
+    json_decref(tr);
+    json_decref(rec);
+
+    /* A numerical failure: correctness, no performance, the error in the log. */
+    rec = record("INCORRECT_NUMERICAL", w->label, "{\"max_abs_err\":0.5,\"max_rel_err\":3.0}");
+    tr = export_trace(t, w, rec, &INFO);
+    CHECK_MSG(export_check_trace(tr, err, sizeof err) == 0, "%s", err);
+    ev = json_object_get(tr, "evaluation");
+    CHECK(!strcmp(json_string_value(json_object_get(ev, "status")), "INCORRECT_NUMERICAL"));
+    CHECK(json_object_get(ev, "performance") == NULL && json_object_get(ev, "correctness"));
+    CHECK_CONTAINS(json_string_value(json_object_get(ev, "log")),
+                   "evo candidate 7 (gdn_decode_tuned): output: 12 of 1024 elements differ");
+    json_decref(tr);
+    json_decref(rec);
+    /* Our own statuses map onto FlashInfer-Bench's. */
+    rec = record("GUARD_VIOLATION", w->label, "{}");
+    tr = export_trace(t, w, rec, &INFO);
+    CHECK_MSG(export_check_trace(tr, err, sizeof err) == 0, "%s", err);
+    CHECK(!strcmp(json_string_value(json_object_get(json_object_get(tr, "evaluation"), "status")),
+                  "RUNTIME_ERROR"));
+    json_decref(tr);
+    json_decref(rec);
+    /* A workload-only line (as in the published workloads files) is valid. */
+    json_error_t je;
+    c = json_loads("{\"definition\":\"d\",\"workload\":{\"uuid\":\"u\",\"axes\":{},\"inputs\":{}},"
+                   "\"solution\":null,\"evaluation\":null}", 0, &je);
+    CHECK(export_check_trace(c, err, sizeof err) == 0);
+    json_decref(c);
+}
+
+/* The trace of a workload with the optional state absent leaves it out of inputs. */
+static void test_absent_input(const evo_task *t)
+{
+    int s = -1;
+    for (int i = 0; i < t->def.ninputs; i++)
+        if (!strcmp(t->def.inputs[i].name, "state")) s = i;
+    const task_workload *w = NULL;
+    for (int i = 0; i < t->nworkloads && !w; i++)
+        if (t->workloads[i].inputs[s].kind == GEN_ABSENT) w = &t->workloads[i];
+    CHECK(w != NULL);
+    if (!w) return;
+    json_t *rec = record("PASSED", w->label, "{\"latency_us\":3,\"baseline_us\":6}");
+    json_t *tr = export_trace(t, w, rec, &INFO);
+    json_t *inputs = json_object_get(json_object_get(tr, "workload"), "inputs");
+    CHECK(json_object_get(inputs, "state") == NULL && json_object_get(inputs, "q") != NULL);
+    /* speedup derived when the record has none */
+    CHECK(json_real_value(json_object_get(json_object_get(json_object_get(tr, "evaluation"),
+                                                          "performance"), "speedup_factor")) == 2.0);
+    json_decref(tr);
+    json_decref(rec);
+}
+
+static void test_write(const evo_task *t, const char *src)
+{
+    char tmpl[] = "/tmp/evo_export_XXXXXX";
+    const char *keep = getenv("EVO_EXPORT_KEEP");
+    const char *dir = keep && *keep ? keep : mkdtemp(tmpl);
+    CHECK(dir != NULL);
+    if (!dir) return;
+    /* PASSED on the first three workloads, as a finished candidate's record reads. */
+    json_t *rec = record("PASSED", t->workloads[0].label,
+                         "{\"latency_us\":10,\"baseline_us\":40,\"speedup\":4,\"max_abs_err\":0,"
+                         "\"max_rel_err\":0}");
+    json_t *wls = json_object_get(rec, "workloads");
+    for (int i = 1; i < 3; i++)
+        json_object_set(wls, t->workloads[i].label, json_object_get(wls, t->workloads[0].label));
+    int distinct = json_object_size(wls);
+    char err[512] = "";
+    int n = -1;
+    CHECK_MSG(export_write(t, rec, src, &INFO, dir, &n, err, sizeof err) == 0, "%s", err);
+    CHECK(n == distinct);
+    char path[512];
+    snprintf(path, sizeof path, "%s/solutions/evo/gdn/gdn_decode_qk4_v8_d128_k_last/"
+             "evo_gdn_decode_tuned_c7.json", dir);
+    json_error_t je;
+    json_t *sol = json_load_file(path, 0, &je);
+    CHECK_MSG(sol != NULL, "%s: %s", path, je.text);
+    CHECK_MSG(export_check_solution(sol, err, sizeof err) == 0, "%s", err);
+    json_decref(sol);
+    snprintf(path, sizeof path, "%s/traces/evo/gdn/gdn_decode_qk4_v8_d128_k_last.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    CHECK_MSG(f != NULL, "cannot open %s", path);
+    int lines = 0;
+    char line[8192];
+    while (f && fgets(line, sizeof line, f)) {
+        json_t *tr = json_loads(line, 0, &je);
+        CHECK_MSG(tr && export_check_trace(tr, err, sizeof err) == 0, "line %d: %s", lines + 1, err);
+        json_decref(tr);
+        lines++;
+    }
+    if (f) fclose(f);
+    CHECK(lines == distinct);
+    /* A candidate whose plan does not parse is named in the error. */
+    CHECK(export_write(t, rec, "extern \"C\" __global__ void k() {}", &INFO, dir, &n, err,
+                       sizeof err) == -1);
+    CHECK_CONTAINS(err, "candidate 7: ");
+    json_decref(rec);
+    if (!keep) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        CHECK(system(cmd) == 0);
+    }
+}
+
+int main(void)
+{
+    evo_task *t = decode_task();
+    char *src = rendered_seed();
+    char err[512] = "";
+    evo_plan *p = src ? plan_parse(src, t, err, sizeof err) : NULL;
+    CHECK_MSG(p != NULL, "plan: %s", err);
+    if (p) {
+        test_binding(t, p);
+        test_solution(t, p, src);
+        test_traces(t);
+        test_absent_input(t);
+        test_write(t, src);
+        plan_free(p);
+    }
+    free(src);
+    free_task(t);
+    return CHECK_DONE();
+}
