@@ -21,6 +21,8 @@ static void usage(FILE *out)
             "  evo check [--arch ARCH]... [--samples N] [--kernels DIR]\n"
             "                                     compile every shipped seed kernel with NVRTC\n"
             "  evo llm-check CONFIG               one short request to each configured model\n"
+            "  evo export DIR --flashinfer-bench OUT_DIR [--candidate ID]\n"
+            "                                     FlashInfer-Bench Solution and Trace files\n"
             "  evo version\n"
             "\n"
             "exit codes: 0 ok, 1 error, 2 usage, 3 no GPU, 4 run directory busy,\n"
@@ -56,6 +58,7 @@ int main(int argc, char **argv)
         {"run", cli_run},       {"resume", cli_resume}, {"status", cli_status},
         {"best", cli_best},     {"log", cli_log},       {"plot", cli_plot},
         {"check", cli_check},   {"trace", cli_trace},   {"llm-check", cli_llm_check},
+        {"export", cli_export},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,18 +88,79 @@ static uint32_t int_bound(evo_dtype t)
     return 1u << 15;
 }
 
-static void fill_random(evo_dtype t, void *buf, int64_t n, evo_pcg32 *rng)
+/* Host work on big tensors (a 14509 x 4096 workload has 59M elements, checked several times
+ * per candidate) is split over the machine's cores in fixed chunks, so results do not
+ * depend on the number of threads. */
+#define GATE_CHUNK ((int64_t)1 << 20)
+#define GATE_MAX_THREADS 32
+
+typedef struct par_job {
+    void (*fn)(void *ctx, int64_t chunk);
+    void *ctx;
+    int64_t nchunks;
+    int64_t next;
+    pthread_mutex_t mu;
+} par_job;
+
+static void *par_worker(void *arg)
 {
-    int fp8 = t == DT_FLOAT8_E4M3 || t == DT_FLOAT8_E5M2;
-    for (int64_t i = 0; i < n; i++) {
-        if (is_float(t)) {
-            double v = randn(rng);
+    par_job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        int64_t c = j->next++;
+        pthread_mutex_unlock(&j->mu);
+        if (c >= j->nchunks) return NULL;
+        j->fn(j->ctx, c);
+    }
+}
+
+static void parallel_chunks(int64_t n, void (*fn)(void *ctx, int64_t chunk), void *ctx)
+{
+    par_job j = {fn, ctx, (n + GATE_CHUNK - 1) / GATE_CHUNK, 0, PTHREAD_MUTEX_INITIALIZER};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = (int)(cores < 1 ? 1 : cores > GATE_MAX_THREADS ? GATE_MAX_THREADS : cores);
+    if (nt > j.nchunks) nt = (int)j.nchunks;
+    pthread_t th[GATE_MAX_THREADS];
+    int started = 0;
+    for (int i = 1; i < nt; i++)
+        if (pthread_create(&th[started], NULL, par_worker, &j) == 0) started++;
+    par_worker(&j);
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&j.mu);
+}
+
+typedef struct fill_ctx {
+    evo_dtype t;
+    void *buf;
+    int64_t n;
+    uint64_t seed, stream;
+    double scale;
+} fill_ctx;
+
+/* Each chunk draws from its own PCG stream: deterministic in (seed, input, chunk). */
+static void fill_chunk(void *arg, int64_t chunk)
+{
+    const fill_ctx *c = arg;
+    evo_pcg32 rng;
+    pcg32_seed(&rng, c->seed, (c->stream << 32) ^ (uint64_t)chunk);
+    int fp8 = c->t == DT_FLOAT8_E4M3 || c->t == DT_FLOAT8_E5M2;
+    int64_t hi = (chunk + 1) * GATE_CHUNK < c->n ? (chunk + 1) * GATE_CHUNK : c->n;
+    for (int64_t i = chunk * GATE_CHUNK; i < hi; i++) {
+        if (is_float(c->t)) {
+            double v = randn(&rng) * c->scale;
             if (fp8) v = v < -2 ? -2 : v > 2 ? 2 : v;
-            store(t, buf, i, v);
+            store(c->t, c->buf, i, v);
         } else {
-            store(t, buf, i, (double)pcg32_bounded(rng, int_bound(t)));
+            store(c->t, c->buf, i, (double)pcg32_bounded(&rng, int_bound(c->t)));
         }
     }
+}
+
+static void fill_random(evo_dtype t, void *buf, int64_t n, uint64_t seed, uint64_t stream,
+                        double scale)
+{
+    fill_ctx c = {t, buf, n, seed, stream, scale};
+    parallel_chunks(n, fill_chunk, &c);
 }
 
 static const char *safetensors_dtype(evo_dtype t)
@@ -181,10 +244,9 @@ int gate_make_inputs(const evo_task *t, const task_workload *w, uint64_t seed, v
         char where[256];
         snprintf(where, sizeof where, "workload %s: input '%s'", w->uuid, x->name);
         task_gen_kind kind = g ? g->kind : GEN_RANDOM;
-        evo_pcg32 rng;
-        pcg32_seed(&rng, seed ^ uuid_hash(w->uuid), (uint64_t)i);
+        double scale = t->input_scale ? t->input_scale[i] : 1.0;
         switch (kind) {
-        case GEN_RANDOM: fill_random(x->dtype, inputs[i], n, &rng); break;
+        case GEN_RANDOM: fill_random(x->dtype, inputs[i], n, seed ^ uuid_hash(w->uuid), (uint64_t)i, scale); break;
         case GEN_SCALAR: store(x->dtype, inputs[i], 0, g->scalar); break;
         case GEN_ABSENT: memset(inputs[i], 0, (size_t)n * (size_t)dtype_size(x->dtype)); break;
         case GEN_SAFETENSORS:
@@ -197,6 +259,25 @@ int gate_make_inputs(const evo_task *t, const task_workload *w, uint64_t seed, v
     return 0;
 }
 
+typedef struct cmp_ctx {
+    evo_dtype dt;
+    const void *got;
+    const float *want;
+    int64_t n;
+    double atol, rtol;
+    gate_stats *parts; /* one per chunk */
+} cmp_ctx;
+
+static void compare_range(evo_dtype dt, const void *got, const float *want, int64_t lo,
+                          int64_t hi, double atol, double rtol, gate_stats *st);
+
+static void compare_chunk(void *arg, int64_t chunk)
+{
+    const cmp_ctx *c = arg;
+    int64_t lo = chunk * GATE_CHUNK, hi = lo + GATE_CHUNK < c->n ? lo + GATE_CHUNK : c->n;
+    compare_range(c->dt, c->got, c->want, lo, hi, c->atol, c->rtol, &c->parts[chunk]);
+}
+
 int gate_compare(evo_dtype dt, const void *got, const float *want, int64_t n, double atol,
                  double rtol, double required_ratio, gate_stats *st)
 {
@@ -204,7 +285,37 @@ int gate_compare(evo_dtype dt, const void *got, const float *want, int64_t n, do
     st->n = n;
     st->first_bad = -1;
     st->required_ratio = required_ratio;
-    for (int64_t i = 0; i < n; i++) {
+    int64_t nchunks = (n + GATE_CHUNK - 1) / GATE_CHUNK;
+    gate_stats *parts = nchunks > 1 ? calloc((size_t)nchunks, sizeof *parts) : NULL;
+    if (parts) {
+        cmp_ctx c = {dt, got, want, n, atol, rtol, parts};
+        parallel_chunks(n, compare_chunk, &c);
+        /* Chunks merge in order, so the first bad element is the same as a serial scan's. */
+        for (int64_t k = 0; k < nchunks; k++) {
+            gate_stats *p = &parts[k];
+            st->nonfinite += p->nonfinite;
+            st->mismatched += p->mismatched;
+            if (p->max_abs > st->max_abs) st->max_abs = p->max_abs;
+            if (p->max_rel > st->max_rel) st->max_rel = p->max_rel;
+            if (st->first_bad < 0 && p->first_bad >= 0) {
+                st->first_bad = p->first_bad;
+                st->first_got = p->first_got;
+                st->first_want = p->first_want;
+            }
+        }
+        free(parts);
+    } else {
+        compare_range(dt, got, want, 0, n, atol, rtol, st);
+    }
+    st->matched_ratio = n ? (double)(n - st->mismatched) / (double)n : 1.0;
+    return st->nonfinite == 0 && st->matched_ratio >= required_ratio;
+}
+
+static void compare_range(evo_dtype dt, const void *got, const float *want, int64_t lo,
+                          int64_t hi, double atol, double rtol, gate_stats *st)
+{
+    st->first_bad = -1;
+    for (int64_t i = lo; i < hi; i++) {
         double g = dtype_load_float(dt, got, i), y = want[i];
         int bad;
         if (!isfinite(g)) {
@@ -226,8 +337,6 @@ int gate_compare(evo_dtype dt, const void *got, const float *want, int64_t n, do
             st->first_want = (float)y;
         }
     }
-    st->matched_ratio = n ? (double)(n - st->mismatched) / (double)n : 1.0;
-    return st->nonfinite == 0 && st->matched_ratio >= required_ratio;
 }
 
 void gate_describe(const char *output, const gate_stats *st, char *buf, size_t n)

@@ -675,6 +675,7 @@ void task_free(evo_task *t)
     free(t->bytes_expr);
     free(t->flops_expr);
     for (int i = 0; i < t->nseeds; i++) free(t->seed_sources ? t->seed_sources[i] : NULL);
+    free(t->input_scale);
     free(t->seed_sources);
     for (int i = 0; t->seed_archs && i < t->nseeds; i++) free(t->seed_archs[i]);
     free(t->seed_archs);
@@ -886,11 +887,36 @@ static int parse_defines(const char *file, json_t *defs, evo_task *t, char *err,
     return 0;
 }
 
+/* "input_scale": {"k": 0.088}: randn draws for that input are multiplied by the factor
+ * (a definition whose math overflows on unit-variance inputs states its input scale). */
+static int parse_input_scale(const char *file, json_t *scales, evo_task *t, char *err,
+                             size_t errlen)
+{
+    if (!scales) return 0;
+    if (!json_is_object(scales))
+        return fail(err, errlen, "%s: key 'input_scale': expected an object of input -> factor", file);
+    t->input_scale = calloc((size_t)t->def.ninputs + 1, sizeof *t->input_scale);
+    if (!t->input_scale) return fail(err, errlen, "%s: out of memory", file);
+    for (int i = 0; i < t->def.ninputs; i++) t->input_scale[i] = 1.0;
+    const char *name;
+    json_t *v;
+    json_object_foreach(scales, name, v) {
+        int k = -1;
+        for (int i = 0; i < t->def.ninputs; i++)
+            if (strcmp(t->def.inputs[i].name, name) == 0) k = i;
+        if (k < 0) return fail(err, errlen, "%s: key 'input_scale.%s': no input of that name", file, name);
+        if (!json_is_number(v) || json_number_value(v) <= 0)
+            return fail(err, errlen, "%s: key 'input_scale.%s': expected a positive number", file, name);
+        t->input_scale[k] = json_number_value(v);
+    }
+    return 0;
+}
+
 static int task_from_json(const char *file, json_t *root, evo_task *t, char *err, size_t errlen)
 {
     static const char *const keys[] = {"definition", "workloads", "tolerance", "reference",
                                        "baseline", "cost", "seeds", "defines", "nvrtc_options",
-                                       "notes", "description", NULL};
+                                       "input_scale", "notes", "description", NULL};
     if (!json_is_object(root)) return fail(err, errlen, "%s: expected a JSON object", file);
     const char *bad = unknown_key(root, keys);
     if (bad) return fail(err, errlen, "%s: key '%s': unknown key", file, bad);
@@ -932,6 +958,10 @@ static int task_from_json(const char *file, json_t *root, evo_task *t, char *err
     json_t *notes = json_object_get(root, "notes");
     if (notes && !json_is_string(notes))
         return fail(err, errlen, "%s: key 'notes': expected a string", file);
+    if (parse_input_scale(file, json_object_get(root, "input_scale"), t, err, errlen)) return -1;
+    /* Blob paths in workloads are relative to the task folder; missing blobs are an error
+     * named at load time rather than a failure of every candidate later. */
+    if (task_check_blobs(t->workloads, t->nworkloads, t->dir, 0, err, errlen) < 0) return -1;
     return 0;
 }
 

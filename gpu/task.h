@@ -103,6 +103,7 @@ typedef struct evo_task {
     char **define_values;
     int nnvrtc_options;
     char **nvrtc_options;
+    double *input_scale;           /* per definition input, or NULL (all 1) */
 } evo_task;
 
 /* Load a FlashInfer Trace definition JSON. Returns 0, or -1 with err naming the file and
