@@ -134,8 +134,11 @@ static int sweep(const char *config_path, const char *tmpl, const char *dir)
     }
     free(cfg2->dir);
     cfg2->dir = strdup(cfg->dir);
+    /* A sweep cut short by a time limit is continued: the enumerator skips what is stored. */
     evo_engine *e;
-    rc = evo_engine_open(&e, dir, cfg2);
+    char probe[1100];
+    snprintf(probe, sizeof probe, "%s/store.mdb", dir);
+    rc = access(probe, F_OK) == 0 ? evo_engine_resume(&e, dir) : evo_engine_open(&e, dir, cfg2);
     evo_operator op = {.name = "enumerate", .parents = 1, .user = &en, .mutate = enumerate_mutate};
     if (rc == EVO_OK) rc = evo_engine_set_evaluator(e, &ev);
     if (rc == EVO_OK) rc = evo_engine_add_operator(e, &op);

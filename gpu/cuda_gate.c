@@ -16,17 +16,13 @@ static int check_inputs(worker *w, const cw_set *bufs, const cw_set *content, cw
         const cw_buffer *b = &bufs->dev[i];
         if (!b->base) continue;
         if (cw_buffer_check_guards((cw_buffer *)b, "input", e)) return -1;
-        void *tmp = malloc(b->bytes ? b->bytes : 1);
-        if (!tmp) {
-            cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "worker out of host memory");
-            return -1;
-        }
+        void *tmp = cw_staging(w, b->bytes ? b->bytes : 1, e);
+        if (!tmp) return -1;
         int rc = cw_cuda_check(e, cudaMemcpy(tmp, b->data, b->bytes, cudaMemcpyDeviceToHost),
                                "reading inputs back");
         /* Compared with the host copy the set was uploaded from: faster than hashing, and
          * exact. */
         int same = rc ? 0 : memcmp(tmp, content->host[i], b->bytes) == 0;
-        free(tmp);
         if (rc) return -1;
         if (!same) {
             cw_fail(e, EVO_STATUS_GUARD_VIOLATION, "input '%s' was modified in place", b->name);
@@ -43,22 +39,16 @@ static int compare_outputs(worker *w, int wi, const cw_set *content, double *max
     for (int o = 0; o < t->def.noutputs; o++) {
         const task_tensor *x = &t->def.outputs[o];
         const cw_buffer *b = &c->outs[o];
-        void *got = malloc(b->bytes ? b->bytes : 1);
-        if (!got) {
-            cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "worker out of host memory");
-            return -1;
-        }
+        void *got = cw_staging(w, b->bytes ? b->bytes : 1, e);
+        if (!got) return -1;
         if (cw_cuda_check(e, cudaMemcpy(got, b->data, b->bytes, cudaMemcpyDeviceToHost),
-                          "reading outputs")) {
-            free(got);
+                          "reading outputs"))
             return -1;
-        }
         gate_stats st;
         memset(&st, 0, sizeof st);
         int64_t n = task_tensor_numel(t, &t->workloads[wi], x);
         int ok = gate_compare(x->dtype, got, content->ref[o], n, t->atol, t->rtol,
                               t->required_ratio, &st);
-        free(got);
         if (st.max_abs > *max_abs) *max_abs = st.max_abs;
         if (st.max_rel > *max_rel) *max_rel = st.max_rel;
         if (!ok) {
@@ -70,6 +60,18 @@ static int compare_outputs(worker *w, int wi, const cw_set *content, double *max
         }
     }
     return 0;
+}
+
+void *cw_staging(worker *w, size_t bytes, cw_error *e) {
+    if (bytes <= w->staging_bytes) return w->staging;
+    if (w->staging) cudaFreeHost(w->staging);
+    w->staging = NULL;
+    w->staging_bytes = 0;
+    void *p = NULL;
+    if (cw_cuda_check(e, cudaMallocHost(&p, bytes), "allocating pinned host memory")) return NULL;
+    w->staging = p;
+    w->staging_bytes = bytes;
+    return p;
 }
 
 int cw_poison(worker *w, cw_bound *b, int wi, cw_error *e) {

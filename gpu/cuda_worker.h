@@ -93,6 +93,8 @@ typedef struct worker {
     void *cublas;         /* cublasHandle_t, created on first use */
     cw_program *baseline; /* "kernel" baselines */
     double ceiling_gbps, ceiling_tflops;
+    void *staging;        /* pinned host buffer for reading results back, grown as needed */
+    size_t staging_bytes;
 } worker;
 
 /* Check a CUDA return code: on failure sets RUNTIME_ERROR "what: cudaErrorName: string",
@@ -105,6 +107,10 @@ void cw_prefix(cw_error *e, const char *prefix);
 void cw_tick(worker *w, const char *what);
 /* Mark long host work (inputs, references): a heartbeat keeps the watchdog fed meanwhile. */
 void cw_host_busy(worker *w, int busy);
+
+/* A pinned host buffer of at least `bytes` (reused): device-to-host copies into pageable
+ * memory run several times slower and fault every page in on each call. */
+void *cw_staging(worker *w, size_t bytes, cw_error *e);
 
 /* cuda_buffers.c */
 int cw_buffer_alloc(cw_buffer *b, const char *name, size_t bytes, cw_error *e);

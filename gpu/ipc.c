@@ -182,6 +182,10 @@ static void close_fd(int *fd) {
 
 /* In the child after fork: only async-signal-safe calls until exec. */
 static void child_exec(const char *path, int req_rd, int rep_wr, int err_wr) {
+    /* Its own process group: Ctrl-C (or `timeout`) signals the terminal's group, and a
+     * worker killed by it would fail the candidate in flight. The engine stops workers
+     * itself, and the death signal ends one whose parent is gone. */
+    setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int devnull = open("/dev/null", O_RDWR);
     /* Move the pipe ends above 4 first so the dup2 targets cannot clobber them. */

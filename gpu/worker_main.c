@@ -260,6 +260,7 @@ static void worker_free(worker *w) {
     if (w->task) cw_workloads_free(w);
     cw_baseline_free(w);
     if (w->flush) cudaFree(w->flush);
+    if (w->staging) cudaFreeHost(w->staging);
     for (int i = 0; w->ev_start && i < w->iterations; i++) {
         if (w->ev_start[i]) cudaEventDestroy(w->ev_start[i]);
         if (w->ev_end[i]) cudaEventDestroy(w->ev_end[i]);
