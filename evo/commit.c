@@ -287,7 +287,9 @@ static char *default_insight(const evo_engine *e, const evo_mutation *m, int64_t
 static json_t *parents_json(const evo_mutation *m)
 {
     json_t *a = json_array();
-    for (int i = 0; i < m->nparents; i++) json_array_append_new(a, json_integer(m->parent_ids[i]));
+    /* Before anything has passed, children grow from a seed's defaults: no committed parent. */
+    for (int i = 0; i < m->nparents; i++)
+        if (m->parent_ids[i] > 0) json_array_append_new(a, json_integer(m->parent_ids[i]));
     return a;
 }
 

@@ -179,26 +179,6 @@ evo_genome *genome_copy(const evo_genome *g)
 
 /* ---- views ---- */
 
-/* Whole-string decimal integer with optional '-', in int64. */
-static int text_int(const char *s, int64_t *out)
-{
-    int neg = *s == '-';
-    if (neg)
-        s++;
-    if (!*s)
-        return -1;
-    uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        uint64_t d = (uint64_t)(*s - '0');
-        if (v > (limit - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
-    return 0;
-}
 
 char *genome_params_json(const evo_genome *g)
 {
@@ -207,7 +187,7 @@ char *genome_params_json(const evo_genome *g)
         return NULL;
     for (int i = 0; i < g->nparams; i++) {
         int64_t v;
-        json_t *j = text_int(g->values[i], &v) == 0 ? json_integer((json_int_t)v)
+        json_t *j = text_to_int64(g->values[i], &v) == 0 ? json_integer((json_int_t)v)
                                                    : json_string(g->values[i]);
         if (json_object_set_new(o, g->names[i], j) != 0) {
             json_decref(o);
@@ -278,6 +258,6 @@ int evo_genome_param_int(const evo_genome *g, const char *name, int64_t *out)
 {
     for (int i = 0; i < g->nparams; i++)
         if (strcmp(g->names[i], name) == 0)
-            return text_int(g->values[i], out) == 0 ? EVO_OK : EVO_EINVAL;
+            return text_to_int64(g->values[i], out) == 0 ? EVO_OK : EVO_EINVAL;
     return EVO_ENOTFOUND;
 }

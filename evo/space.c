@@ -82,8 +82,7 @@ static int is_ident(const char *s)
     return 1;
 }
 
-/* Whole-string decimal integer with optional '-', in int64. */
-static int parse_int(const char *s, int64_t *out)
+int text_to_int64(const char *s, int64_t *out)
 {
     int neg = *s == '-';
     if (neg)
@@ -109,7 +108,7 @@ int param_value_index(const evo_param *p, const char *text)
         if (strcmp(p->values[i], text) == 0)
             return i;
     int64_t v;
-    if (p->kind == PARAM_ENUM || parse_int(text, &v) != 0) {
+    if (p->kind == PARAM_ENUM || text_to_int64(text, &v) != 0) {
         if (p->kind == PARAM_BOOL && strcmp(text, "true") == 0)
             return 1;
         if (p->kind == PARAM_BOOL && strcmp(text, "false") == 0)
@@ -260,7 +259,7 @@ static int parse_bounds(parse_ctx *c, const evo_param *p, const char *tok, int64
         return fail(c, "parameter '%s': expected LO..HI, found '%s'", p->name, tok);
     memcpy(left, tok, (size_t)(dots - tok));
     left[dots - tok] = '\0';
-    if (parse_int(left, lo) != 0 || parse_int(dots + 2, hi) != 0)
+    if (text_to_int64(left, lo) != 0 || text_to_int64(dots + 2, hi) != 0)
         return fail(c, "parameter '%s': expected LO..HI, found '%s'", p->name, tok);
     if (*hi < *lo)
         return fail(c, "parameter '%s': %s has HI < LO", p->name, tok);
@@ -277,7 +276,7 @@ static int parse_range(parse_ctx *c, evo_param *p, char **args, int nargs)
         if (nargs < 3)
             return fail(c, "parameter '%s': expected an integer after 'step', found end of line",
                         p->name);
-        if (parse_int(args[2], &step) != 0)
+        if (text_to_int64(args[2], &step) != 0)
             return fail(c, "parameter '%s': expected an integer after 'step', found '%s'",
                         p->name, args[2]);
         if (step <= 0)
@@ -323,7 +322,7 @@ static int parse_set(parse_ctx *c, evo_param *p, char **args, int nargs)
 {
     for (int i = 0; i < nargs; i++) {
         int64_t v;
-        if (parse_int(args[i], &v) != 0)
+        if (text_to_int64(args[i], &v) != 0)
             return fail(c, "parameter '%s': expected an integer, found '%s'", p->name, args[i]);
         if (add_value(c, p, NULL, v))
             return -1;

@@ -56,6 +56,10 @@ typedef struct evo_constants {
     int64_t *values;
 } evo_constants;
 
+/* A whole string as a decimal int64 with an optional '-': 0, or -1 (not a number, or it
+ * overflows). Shared by spaces and genomes. */
+int text_to_int64(const char *s, int64_t *out);
+
 void constants_init(evo_constants *c);
 int constants_set(evo_constants *c, const char *name, int64_t value);
 int constants_get(const evo_constants *c, const char *name, int64_t *out);
