@@ -266,6 +266,12 @@ static void set_free(const evo_task *t, cw_set *s) {
         if (s->dev) cw_buffer_free(&s->dev[i]);
     }
     for (int o = 0; s->ref && o < t->def.noutputs; o++) free(s->ref[o]);
+    for (int i = 0; s->pristine && i < t->def.ninputs; i++)
+        if (s->pristine[i]) cudaFree(s->pristine[i]);
+    for (int o = 0; s->dref && o < t->def.noutputs; o++)
+        if (s->dref[o]) cudaFree(s->dref[o]);
+    free(s->pristine);
+    free(s->dref);
     free(s->host);
     free(s->bytes);
     free(s->checksum);

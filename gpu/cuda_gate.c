@@ -11,11 +11,20 @@
 #include "cuda_worker.h"
 #include "gate.h"
 
-static int check_inputs(worker *w, const cw_set *bufs, const cw_set *content, cw_error *e) {
+static int check_inputs(worker *w, int wi, const cw_set *bufs, const cw_set *content, cw_error *e) {
     for (int i = 0; i < w->task->def.ninputs; i++) {
         const cw_buffer *b = &bufs->dev[i];
         if (!b->base) continue;
         if (cw_buffer_check_guards((cw_buffer *)b, "input", e)) return -1;
+        if (w->dcheck) {
+            int same = 0;
+            if (cw_check_input_device(w, b, (cw_set *)content, wi, i, &same, e)) return -1;
+            if (!same) {
+                cw_fail(e, EVO_STATUS_GUARD_VIOLATION, "input '%s' was modified in place", b->name);
+                return -1;
+            }
+            continue;
+        }
         void *tmp = cw_staging(w, b->bytes ? b->bytes : 1, e);
         if (!tmp) return -1;
         int rc = cw_cuda_check(e, cudaMemcpy(tmp, b->data, b->bytes, cudaMemcpyDeviceToHost),
@@ -39,16 +48,24 @@ static int compare_outputs(worker *w, int wi, const cw_set *content, double *max
     for (int o = 0; o < t->def.noutputs; o++) {
         const task_tensor *x = &t->def.outputs[o];
         const cw_buffer *b = &c->outs[o];
-        void *got = cw_staging(w, b->bytes ? b->bytes : 1, e);
-        if (!got) return -1;
-        if (cw_cuda_check(e, cudaMemcpy(got, b->data, b->bytes, cudaMemcpyDeviceToHost),
-                          "reading outputs"))
-            return -1;
         gate_stats st;
         memset(&st, 0, sizeof st);
+        st.required_ratio = t->required_ratio;
         int64_t n = task_tensor_numel(t, &t->workloads[wi], x);
-        int ok = gate_compare(x->dtype, got, content->ref[o], n, t->atol, t->rtol,
+        int ok;
+        if (cw_check_covers(w, x->dtype)) {
+            if (cw_check_output_device(w, b, x->dtype, (cw_set *)content, wi, o, n, t->atol, t->rtol, &st, e))
+                return -1;
+            ok = st.nonfinite == 0 && st.matched_ratio >= t->required_ratio;
+        } else {
+            void *got = cw_staging(w, b->bytes ? b->bytes : 1, e);
+            if (!got) return -1;
+            if (cw_cuda_check(e, cudaMemcpy(got, b->data, b->bytes, cudaMemcpyDeviceToHost),
+                              "reading outputs"))
+                return -1;
+            ok = gate_compare(x->dtype, got, content->ref[o], n, t->atol, t->rtol,
                               t->required_ratio, &st);
+        }
         if (st.max_abs > *max_abs) *max_abs = st.max_abs;
         if (st.max_rel > *max_rel) *max_rel = st.max_rel;
         if (!ok) {
@@ -90,7 +107,7 @@ int cw_verify(worker *w, cw_bound *b, int wi, int buf_set, int content_set, doub
         if (cw_buffer_check_guards(&c->outs[o], "output", e)) return -1;
     for (int i = 0; b && i < b->nws; i++)
         if (cw_buffer_check_guards(&b->ws[i], "workspace", e)) return -1;
-    if (check_inputs(w, &c->sets[buf_set], &c->sets[content_set], e)) return -1;
+    if (check_inputs(w, wi, &c->sets[buf_set], &c->sets[content_set], e)) return -1;
     return compare_outputs(w, wi, &c->sets[content_set], max_abs, max_rel, e);
 }
 

@@ -42,6 +42,8 @@ typedef struct cw_set {
     uint64_t *checksum;   /* of host[i] */
     cw_buffer *dev;       /* per definition input */
     float **ref;          /* per output, NULL until computed */
+    void **pristine;      /* device copies of host[i] for the input check (cuda_check.c) */
+    float **dref;         /* device copies of ref[o] for the output check */
 } cw_set;
 
 typedef struct cw_workload {
@@ -95,6 +97,10 @@ typedef struct worker {
     double ceiling_gbps, ceiling_tflops;
     void *staging;        /* pinned host buffer for reading results back, grown as needed */
     size_t staging_bytes;
+    int dcheck;           /* the device-side checks of cuda_check.c are loaded */
+    cudaLibrary_t check_lib;
+    cudaKernel_t check_kernels[4];
+    void *dstats, *hstats;
 } worker;
 
 /* Check a CUDA return code: on failure sets RUNTIME_ERROR "what: cudaErrorName: string",
@@ -148,6 +154,17 @@ int cw_verify(worker *w, cw_bound *b, int wi, int buf_set, int content_set, doub
               double *max_rel, cw_error *e);
 /* Poison outputs and workspaces, run once on set s, synchronise, verify. */
 int cw_run_checked(worker *w, cw_program *p, cw_bound *b, int wi, int s, cw_error *e);
+
+/* cuda_check.c: output and input checks on the device (falls back to the host path when
+ * the check kernels could not be built or the dtype is not covered). */
+void cw_check_init(worker *w);
+void cw_check_free(worker *w);
+int cw_check_covers(const worker *w, evo_dtype dt);
+int cw_check_input_device(worker *w, const cw_buffer *b, cw_set *content, int wi, int i, int *same,
+                          cw_error *e);
+struct gate_stats;
+int cw_check_output_device(worker *w, const cw_buffer *b, evo_dtype dt, cw_set *content, int wi, int o,
+                           int64_t n, double atol, double rtol, struct gate_stats *st, cw_error *e);
 
 /* cuda_timing.c */
 typedef int (*cw_run_fn)(worker *w, void *user, int set, cw_error *e);

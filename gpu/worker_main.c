@@ -148,6 +148,7 @@ static json_t *handle_init(worker *w, json_t *req) {
     cw_error e = {.status = EVO_STATUS_PASSED};
     if (cw_timing_init(w, &e) || cw_baseline_init(w, &e))
         return fail_reply("init: %s%s", e.msg, "");
+    cw_check_init(w);
     /* A replacement worker is handed the ceilings its predecessor measured. */
     w->ceiling_gbps = json_number_value(json_object_get(req, "ceiling_gbps"));
     w->ceiling_tflops = json_number_value(json_object_get(req, "ceiling_tflops"));
@@ -261,6 +262,7 @@ static void worker_free(worker *w) {
     cw_baseline_free(w);
     if (w->flush) cudaFree(w->flush);
     if (w->staging) cudaFreeHost(w->staging);
+    cw_check_free(w);
     for (int i = 0; w->ev_start && i < w->iterations; i++) {
         if (w->ev_start[i]) cudaEventDestroy(w->ev_start[i]);
         if (w->ev_end[i]) cudaEventDestroy(w->ev_end[i]);
