@@ -56,6 +56,16 @@ int evo_engine_set_constant(evo_engine *e, const char *name, int64_t value)
     return constants_set(&e->constants, name, value) == 0 ? EVO_OK : EVO_ENOMEM;
 }
 
+int evo_engine_save_blob(evo_engine *e, const char *key, const void *data, size_t n)
+{
+    return store_save_blob(e->store, key, data, n);
+}
+
+void *evo_engine_load_blob(evo_engine *e, const char *key, size_t *n)
+{
+    return store_lookup_blob(e->store, key, n);
+}
+
 int evo_engine_set_evaluator(evo_engine *e, const evo_evaluator *ev)
 {
     if (!ev || !ev->evaluate) {

@@ -269,6 +269,11 @@ int evo_engine_set_evaluator(evo_engine *e, const evo_evaluator *ev);
 int evo_engine_add_operator(evo_engine *e, const evo_operator *op);
 /* A named integer constant usable in parameter constraints (e.g. SMEM_LIMIT). */
 int evo_engine_set_constant(evo_engine *e, const char *name, int64_t value);
+/* Keep bytes with the run under a key (an evaluator's compiled code by content hash) and get
+ * them back; both thread-safe. save returns EVO_OK or EVO_ESTORE; load returns a copy the
+ * caller frees with evo_free(), or NULL when the key is absent. */
+int evo_engine_save_blob(evo_engine *e, const char *key, const void *data, size_t n);
+void *evo_engine_load_blob(evo_engine *e, const char *key, size_t *n);
 
 /* Progress reports, called on the engine thread after every committed evaluation. */
 typedef struct evo_progress {

@@ -51,6 +51,7 @@ struct gpu_evaluator {
     char *description;
     pthread_mutex_t base_lock;
     double *base_us;            /* baseline latency per task workload, 0 = not measured yet */
+    evo_engine *engine;         /* the run, which keeps compiled cubins too (from start) */
 };
 
 static double now_ms(void) {
@@ -400,6 +401,7 @@ static void build_description(gpu_evaluator *g) {
 static int ev_start(void *user, evo_engine *e, int concurrency) {
     gpu_evaluator *g = user;
     (void)concurrency;
+    g->engine = e;
     char msg[2048];
     for (int i = 0; i < g->ndev; i++) {
         json_t *facts = NULL;
@@ -577,8 +579,21 @@ static int ev_evaluate(void *user, int slot, const evo_genome *gen, evo_result *
     snprintf(name, sizeof name, "%s.cu", evo_genome_template(gen));
     nvrtc_output o;
     memset(&o, 0, sizeof o);
-    int rc = nvrtc_compile(evo_genome_source(gen), name, g->arch, (const char *const *)opts,
-                           nopts, g->cache_dir[0] ? g->cache_dir : NULL, &o);
+    /* Cubins live in the shared cache directory and in the run itself, so a run keeps its
+     * compiled code even when the cache is wiped or the run directory moves. */
+    char key[65], blob_key[80];
+    nvrtc_cache_key(evo_genome_source(gen), g->arch, (const char *const *)opts, nopts, key);
+    snprintf(blob_key, sizeof blob_key, "cubin/%s", key);
+    int rc = EVO_OK;
+    o.cubin = g->engine ? evo_engine_load_blob(g->engine, blob_key, &o.size) : NULL;
+    if (o.cubin) {
+        o.cache_hit = 1;
+        o.log = strdup("");
+    } else {
+        rc = nvrtc_compile(evo_genome_source(gen), name, g->arch, (const char *const *)opts, nopts,
+                           g->cache_dir[0] ? g->cache_dir : NULL, &o);
+        if (rc == EVO_OK && g->engine) evo_engine_save_blob(g->engine, blob_key, o.cubin, o.size);
+    }
     free_options(opts, nopts);
     evo_result_add_metric(out, NULL, "compile_ms", o.ms);
     if (o.log && *o.log) evo_result_add_artifact(out, "compile_log", o.log);
