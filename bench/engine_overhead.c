@@ -1,7 +1,7 @@
 /* engine_overhead.c -- the engine's own cost per candidate, with an evaluator that costs
  * nothing (the synthetic one, no delay) and durable commits, and its memory over a long run.
  *
- *   bench_engine_overhead EVALUATIONS SYNC [RUN_DIR]
+ *   bench_engine_overhead EVALUATIONS SYNC [RUN_DIR [CONCURRENCY]]
  *
  * Prints wall time per candidate overall and per 10k block, and the resident set (anonymous
  * and file-backed, from /proc/self/status) at 10k, 50k, 100k, 200k evaluations. */
@@ -60,13 +60,14 @@ int main(int argc, char **argv)
         snprintf(dir, sizeof dir, "%s", argv[3]);
     else
         snprintf(dir, sizeof dir, "/tmp/evo-bench-overhead-%d", (int)getpid());
+    int concurrency = argc > 4 ? atoi(argv[4]) : 1;
     char text[1024], err[2048];
     /* A space of 64^8 points so the run never exhausts it. */
     snprintf(text, sizeof text,
-             "{\"islands\": {\"count\": 3, \"population\": 100},"
+             "{\"concurrency\": %d, \"islands\": {\"count\": 3, \"population\": 100},"
              " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"dims\": 8, \"levels\": 64}},"
              " \"store\": {\"sync\": \"%s\"}, \"stop\": {\"max_evaluations\": %ld}}",
-             sync, n);
+             concurrency, sync, n);
     evo_config *cfg;
     if (evo_config_parse(text, "bench", &cfg, err, sizeof err) != EVO_OK) {
         fprintf(stderr, "%s\n", err);

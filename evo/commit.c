@@ -449,17 +449,11 @@ static int commit_candidate(evo_engine *e, evo_msg *msg, evo_txn *t, char *dirty
     return rc;
 }
 
-int commit_message(evo_engine *e, evo_msg *msg)
+/* Apply one message to the engine state and put its records into t. */
+static int apply_message(evo_engine *e, evo_msg *msg, evo_txn *t, char *dirty, json_t **line)
 {
     evo_mutation *m = &msg->job->m;
-    char dirty[256] = {0};
-    json_t *line = NULL;
-    evo_txn *t = NULL;
-    int rc = store_begin(e->store, 1, &t);
-    if (rc != EVO_OK) {
-        evo_engine_set_error(e, "%s", store_errmsg(e->store));
-        return rc;
-    }
+    int rc = EVO_OK;
     if (msg->kind == MSG_DUPLICATE) {
         if (msg->cached) e->c.cached++;
         e->c.dup_streak++;
@@ -467,7 +461,7 @@ int commit_message(evo_engine *e, evo_msg *msg)
         if (arm >= 0) bandit_update(&e->bandit, e->cfg, arm, 0.0, 0, 0);
     } else {
         e->c.dup_streak = 0;
-        rc = commit_candidate(e, msg, t, dirty, &line);
+        rc = commit_candidate(e, msg, t, dirty, line);
     }
     if (msg->usage) add_usage(e, msg->usage);
     engine_check_budget(e);
@@ -477,7 +471,26 @@ int commit_message(evo_engine *e, evo_msg *msg)
     }
     int migrate = msg->kind != MSG_DUPLICATE && e->cfg->migration_interval > 0 && e->nislands > 1 &&
                   e->c.evaluations % e->cfg->migration_interval == 0;
-    if (migrate && islands_migrate(e->islands, e->nislands, e->cfg) > 0) memset(dirty, 1, sizeof dirty);
+    if (migrate && islands_migrate(e->islands, e->nislands, e->cfg) > 0) memset(dirty, 1, 256);
+    return rc;
+}
+
+/* Evaluations that finished while the last commit ran are committed together: one
+ * transaction, one fsync. Each is applied in order exactly as it would be alone, so the
+ * resulting state is the same, and a kill before the commit loses only evaluations that
+ * were never committed. */
+int commit_batch(evo_engine *e, evo_msg **msgs, int n)
+{
+    char dirty[256] = {0};
+    json_t *lines[COMMIT_BATCH_MAX] = {0};
+    if (n > COMMIT_BATCH_MAX) n = COMMIT_BATCH_MAX;
+    evo_txn *t = NULL;
+    int rc = store_begin(e->store, 1, &t);
+    if (rc != EVO_OK) {
+        evo_engine_set_error(e, "%s", store_errmsg(e->store));
+        return rc;
+    }
+    for (int k = 0; rc == EVO_OK && k < n; k++) rc = apply_message(e, msgs[k], t, dirty, &lines[k]);
     e->c.elapsed_s = engine_elapsed(e);
     if (rc == EVO_OK) rc = save_state(e, t, e->archive_dirty);
     e->archive_dirty = 0;
@@ -491,12 +504,16 @@ int commit_message(evo_engine *e, evo_msg *msg)
     if (rc != EVO_OK) {
         evo_engine_set_error(e, "commit of candidate %lld failed: %s", (long long)e->c.evaluations,
                              store_errmsg(e->store));
-        json_decref(line);
+        for (int k = 0; k < n; k++) json_decref(lines[k]);
         return rc;
     }
-    if (msg->kind == MSG_EVALUATED) inflight_release(e, msg->child->hash);
-    /* The log follows the store: a line lost to a crash here is rebuilt on resume. */
-    if (line && e->log) fitlog_append(e->log, line);
-    json_decref(line);
+    for (int k = 0; k < n; k++) {
+        if (msgs[k]->kind == MSG_EVALUATED) inflight_release(e, msgs[k]->child->hash);
+        /* The log follows the store: a line lost to a crash here is rebuilt on resume. */
+        if (lines[k] && e->log) fitlog_append(e->log, lines[k]);
+        json_decref(lines[k]);
+    }
     return EVO_OK;
 }
+
+int commit_message(evo_engine *e, evo_msg *msg) { return commit_batch(e, &msg, 1); }

@@ -830,24 +830,34 @@ int evo_engine_run(evo_engine *e)
             inflight++;
         }
         if (inflight == 0 || e->interrupt == 2) break;
-        evo_msg *msg = pool_next(e->pool);
-        if (msg->kind == MSG_FATAL) {
-            if (rc == EVO_OK) {
-                evo_engine_set_error(e, "evaluator: %s", msg->error ? msg->error : "failed");
+        /* Take every message already waiting, so their commits share one transaction. */
+        evo_msg *batch[COMMIT_BATCH_MAX], *ok[COMMIT_BATCH_MAX];
+        int nb = 0, nok = 0;
+        batch[nb++] = pool_next(e->pool);
+        while (nb < COMMIT_BATCH_MAX && (batch[nb] = pool_poll(e->pool)) != NULL) nb++;
+        for (int k = 0; k < nb; k++) {
+            if (batch[k]->kind != MSG_FATAL) {
+                ok[nok++] = batch[k];
+            } else if (rc == EVO_OK) {
+                evo_engine_set_error(e, "evaluator: %s", batch[k]->error ? batch[k]->error : "failed");
                 rc = EVO_ERROR;
+                halted = 1;
             }
-            halted = 1;
-        } else if (rc == EVO_OK) {
-            rc = commit_message(e, msg);
+        }
+        if (rc == EVO_OK && nok > 0) {
+            rc = commit_batch(e, ok, nok);
             if (rc != EVO_OK) halted = 1;
         }
-        if (msg->final) {
-            inflight--;
-            mutation_clear(&msg->job->m);
-            free(msg->job);
+        for (int k = 0; k < nb; k++) {
+            evo_msg *msg = batch[k];
+            if (msg->final) {
+                inflight--;
+                mutation_clear(&msg->job->m);
+                free(msg->job);
+            }
+            if (msg->kind != MSG_FATAL) report(e, msg, 0);
+            msg_free(msg);
         }
-        if (msg->kind != MSG_FATAL) report(e, msg, 0);
-        msg_free(msg);
     }
     pool_stop(e->pool);
     e->pool = NULL;

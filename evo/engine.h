@@ -184,7 +184,10 @@ int inflight_claim(evo_engine *e, const char *hash);
 void inflight_release(evo_engine *e, const char *hash);
 int engine_seen(evo_engine *e, const char *hash);
 /* commit.c */
+#define COMMIT_BATCH_MAX 64
 int commit_message(evo_engine *e, evo_msg *msg);
+/* Commit n finished messages (not MSG_FATAL) in one transaction, in order. */
+int commit_batch(evo_engine *e, evo_msg **msgs, int n);
 int engine_save_all(evo_engine *e, evo_txn *t);
 void member_cache_free(evo_engine *e);
 json_t *counters_to_json(const evo_counters *c);
