@@ -1,6 +1,7 @@
-/* gpu_harness.h -- shared by the GPU suites (tests/gpu_*.c): builds a GPU evaluator for the
- * rmsnorm task from a config string, skips with a visible reason when there is no device,
- * and evaluates hostile variants of one small RMSNorm kernel chosen by its MODE parameter.
+/* gpu_harness.h -- shared by the GPU suites (tests/gpu_*.c): builds a GPU evaluator for a
+ * task folder (rmsnorm unless told) from a config string, skips with a visible reason when
+ * there is no device, and evaluates hostile variants of one small RMSNorm kernel chosen by
+ * its MODE parameter.
  * Header-only (static functions) so each suite stays one file in the build's glob. */
 #ifndef EVO_TEST_GPU_HARNESS_H
 #define EVO_TEST_GPU_HARNESS_H
@@ -128,16 +129,17 @@ static const char *harness_probe(char *buf, size_t n) {
     return buf;
 }
 
-/* Build the evaluator for kernels/rmsnorm with extra evaluator keys (a JSON fragment that
- * starts with a comma, or ""). Returns 77 to skip, 0 on success, 1 on failure. */
-__attribute__((unused)) static int harness_open(const char *extra, gpu_evaluator **g,
-                                                evo_evaluator *ev) {
+/* Build the evaluator for the task folder task_rel (relative to the repository, e.g.
+ * "kernels/gdn_decode") with extra evaluator keys (a JSON fragment that starts with a comma,
+ * or ""). Returns 77 to skip, 0 on success, 1 on failure (nothing left to free). */
+__attribute__((unused)) static int harness_open_task(const char *task_rel, const char *extra,
+                                                     gpu_evaluator **g, evo_evaluator *ev) {
     setenv("EVO_WORKER", harness_worker(), 1);
     char text[4096];
     snprintf(text, sizeof text,
-             "{\"seed\": 7, \"evaluator\": {\"task\": \"%s/kernels/rmsnorm\", "
+             "{\"seed\": 7, \"evaluator\": {\"task\": \"%s/%s\", "
              "\"cache_dir\": \"/tmp/evo-gpu-test-cache\"%s}}",
-             harness_source_dir(), extra);
+             harness_source_dir(), task_rel, extra);
     evo_config *cfg = NULL;
     char err[2048] = "";
     if (evo_config_parse(text, "gpu-test", &cfg, err, sizeof err) != EVO_OK) {
@@ -154,16 +156,25 @@ __attribute__((unused)) static int harness_open(const char *extra, gpu_evaluator
     rc = ev->start(ev->user, NULL, 1);
     if (rc == EVO_ENOGPU) {
         gpu_evaluator_free(*g);
+        *g = NULL;
         printf("SKIPPED: no CUDA device: %s\n", harness_probe(err, sizeof err));
         return 77;
     }
     if (rc != EVO_OK) {
         fprintf(stderr, "start failed: %s\n", evo_strerror(rc));
+        gpu_evaluator_free(*g);
+        *g = NULL;
         return 1;
     }
     printf("device %s (%s): copy %.0f GB/s\n", gpu_evaluator_device_name(*g),
            gpu_evaluator_arch(*g), gpu_evaluator_ceiling_gbps(*g));
     return 0;
+}
+
+/* harness_open_task for kernels/rmsnorm. */
+__attribute__((unused)) static int harness_open(const char *extra, gpu_evaluator **g,
+                                                evo_evaluator *ev) {
+    return harness_open_task("kernels/rmsnorm", extra, g, ev);
 }
 
 /* Evaluate src with n parameters; returns the result (caller frees with result_free). */

@@ -13,6 +13,7 @@
  *   MAP    enum BH HB    blockIdx.y = batch * 8 + head (BH) or head * batch_size + batch (HB)
  *   NC     bool          state loads through the non-coherent read-only path
  *   CS     bool          streaming (evict-first) stores of the new state
+ *   ONEPASS bool         one shuffle-reduction round for k.S, q.S and q.k (1) or two (0)
  */
 #include <cuda_bf16.h>
 
@@ -23,6 +24,7 @@
  MAP     enum BH HB     default BH
  NC      bool           default 1
  CS      bool           default 1
+ ONEPASS bool           default 1
  require RPW * WARPS <= 128
 */
 
@@ -47,6 +49,9 @@
 #endif
 #ifndef CS
 #define CS 1
+#endif
+#ifndef ONEPASS
+#define ONEPASS 1
 #endif
 #define BH 0
 #define HB 1
@@ -103,9 +108,11 @@ __device__ __forceinline__ float warp_sum(float x)
 }
 
 extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
-    const __nv_bfloat16 *q, const __nv_bfloat16 *k, const __nv_bfloat16 *v, const float *state,
-    const float *A_log, const __nv_bfloat16 *a, const float *dt_bias, const __nv_bfloat16 *b,
-    float scale, __nv_bfloat16 *output, float *new_state, int batch_size)
+    const __nv_bfloat16 *__restrict__ q, const __nv_bfloat16 *__restrict__ k,
+    const __nv_bfloat16 *__restrict__ v, const float *__restrict__ state,
+    const float *__restrict__ A_log, const __nv_bfloat16 *__restrict__ a,
+    const float *__restrict__ dt_bias, const __nv_bfloat16 *__restrict__ b, float scale,
+    __nv_bfloat16 *__restrict__ output, float *__restrict__ new_state, int batch_size)
 {
     int bi, h;
 #if MAP == HB
@@ -136,6 +143,9 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
                 for (int i = 0; i < VEC; i++) vset(s[r][c], i, 0.0f);
         }
 
+    float vrow[RPW];
+#pragma unroll
+    for (int r = 0; r < RPW; r++) vrow[r] = __bfloat162float(v[bh * D + row0 + r]);
     float qf[CH][VEC], kf[CH][VEC];
     const __nv_bfloat16 *qp = q + (bi * HK + hk) * D, *kp = k + (bi * HK + hk) * D;
 #pragma unroll
@@ -152,7 +162,53 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
     float g = expf(-expf(A_log[h]) * sp);
     float beta = 1.0f / (1.0f + expf(-__bfloat162float(b[bh])));
 
-    float old_v[RPW];
+    float old_v[RPW], o[RPW];
+#if ONEPASS
+    /* One reduction round: with delta = beta (v - k.gS), q.S_new = q.gS + (q.k) delta, so
+     * k.gS, q.gS and q.k are reduced together (interleaved shuffles: one latency chain). */
+    float qk = 0.0f;
+#pragma unroll
+    for (int c = 0; c < CH; c++)
+#pragma unroll
+        for (int i = 0; i < VEC; i++) qk += qf[c][i] * kf[c][i];
+#pragma unroll
+    for (int r = 0; r < RPW; r++) {
+        float ak = 0.0f, aq = 0.0f;
+#pragma unroll
+        for (int c = 0; c < CH; c++)
+#pragma unroll
+            for (int i = 0; i < VEC; i++) {
+                float gs = g * vget(s[r][c], i);
+                vset(s[r][c], i, gs);
+                ak += kf[c][i] * gs;
+                aq += qf[c][i] * gs;
+            }
+        old_v[r] = ak;
+        o[r] = aq;
+    }
+#pragma unroll
+    for (int m = 16; m > 0; m >>= 1) {
+#pragma unroll
+        for (int r = 0; r < RPW; r++) {
+            old_v[r] += __shfl_xor_sync(0xffffffffu, old_v[r], m);
+            o[r] += __shfl_xor_sync(0xffffffffu, o[r], m);
+        }
+        qk += __shfl_xor_sync(0xffffffffu, qk, m);
+    }
+#pragma unroll
+    for (int r = 0; r < RPW; r++) {
+        float delta = beta * (vrow[r] - old_v[r]);
+#pragma unroll
+        for (int c = 0; c < CH; c++) {
+#pragma unroll
+            for (int i = 0; i < VEC; i++) vset(s[r][c], i, vget(s[r][c], i) + kf[c][i] * delta);
+            int col = c * 32 * VEC + lane * VEC;
+            vstore(reinterpret_cast<vec_t *>(new_state + base + (size_t)(row0 + r) * D + col),
+                   s[r][c]);
+        }
+        o[r] += qk * delta;
+    }
+#else
 #pragma unroll
     for (int r = 0; r < RPW; r++) {
         float acc = 0.0f;
@@ -169,11 +225,9 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
 #pragma unroll
     for (int r = 0; r < RPW; r++) old_v[r] = warp_sum(old_v[r]);
 
-    float o[RPW];
 #pragma unroll
     for (int r = 0; r < RPW; r++) {
-        float vv = __bfloat162float(v[bh * D + row0 + r]);
-        float new_v = beta * vv + (1.0f - beta) * old_v[r];
+        float new_v = beta * vrow[r] + (1.0f - beta) * old_v[r];
         float acc = 0.0f;
 #pragma unroll
         for (int c = 0; c < CH; c++) {
@@ -191,6 +245,7 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
     }
 #pragma unroll
     for (int r = 0; r < RPW; r++) o[r] = warp_sum(o[r]);
+#endif
     if (lane < RPW) {
         float mine = o[0];
 #pragma unroll
