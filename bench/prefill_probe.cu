@@ -39,17 +39,17 @@ int main(int argc, char **argv)
     CK(cudaMalloc(&fl, fb));
     int shapes[][2] = {{1, 1}, {64, 1}, {512, 1}, {8192, 1}, {1024, 16}, {4096, 16}, {16, 16}};
     int pbytes = 1088 * C + 16 * C * (C + 4) + 24 * C;
-    int sbytes = 2 * STAGE_BYTES + 4 * (128 + 2 * C) * HS;
+    int sbytes = VT * 528 + VT * (C + 4) * 4 + ST * STAGE_FLOATS * 4;
     CK(cudaFuncSetAttribute(gdn_prefill_prep, cudaFuncAttributeMaxDynamicSharedMemorySize, pbytes));
     CK(cudaFuncSetAttribute(gdn_prefill_scan, cudaFuncAttributeMaxDynamicSharedMemorySize, sbytes));
-    printf("C=%d VT=%d NW=%d PW=%d smem prep %d scan %d\n", C, VT, NW, PW, pbytes, sbytes);
+    printf("C=%d VT=%d NW=%d PW=%d ST=%d smem prep %d scan %d\n", C, VT, NW, PW, ST, pbytes, sbytes);
     for (auto &sh : shapes) {
         int T = sh[0], N = sh[1];
         if (argc > 2 && (T != atoi(argv[1]) || N != atoi(argv[2]))) continue; /* one shape */
         std::vector<long long> cu(N + 1);
         for (int i = 0; i <= N; i++) cu[i] = (long long)T * i / N;
         bf16 *q, *k, *v, *a, *b, *o;
-        float *st, *ns, *Al, *dt, *ww, *uw, *pw, *gw;
+        float *st, *ns, *Al, *dt, *rec;
         long long *cud;
         CK(cudaMalloc(&q, (size_t)T * 4 * 128 * 2));
         CK(cudaMalloc(&k, (size_t)T * 4 * 128 * 2));
@@ -61,10 +61,7 @@ int main(int argc, char **argv)
         CK(cudaMalloc(&ns, (size_t)N * 8 * 128 * 128 * 4));
         CK(cudaMalloc(&Al, 32));
         CK(cudaMalloc(&dt, 32));
-        CK(cudaMalloc(&ww, (size_t)T * 8 * 128 * 4));
-        CK(cudaMalloc(&uw, (size_t)T * 8 * 128 * 4));
-        CK(cudaMalloc(&pw, (size_t)T * 8 * C * 4));
-        CK(cudaMalloc(&gw, (size_t)2 * T * 8 * 4));
+        CK(cudaMalloc(&rec, (size_t)((T + C - 1) / C + N) * 8 * REC * 4));
         CK(cudaMalloc(&cud, (N + 1) * 8));
         CK(cudaMemcpy(cud, cu.data(), (N + 1) * 8, cudaMemcpyHostToDevice));
         CK(cudaMemset(q, 0, (size_t)T * 4 * 128 * 2));
@@ -76,13 +73,13 @@ int main(int argc, char **argv)
         CK(cudaMemset(Al, 0, 32));
         CK(cudaMemset(dt, 0, 32));
         dim3 pg((T + C - 1) / C + N, 4), sg(N * 8 * (128 / VT));
-        auto prep = [&] { gdn_prefill_prep<<<pg, PW * 32, pbytes>>>(q, k, v, Al, a, dt, b, cud, ww, uw, pw, gw, N, T); };
-        auto scan = [&] { gdn_prefill_scan<<<sg, NW * 32, sbytes>>>(q, k, st, cud, ww, uw, pw, gw, 0.0f, o, ns, N, T); };
+        auto prep = [&] { gdn_prefill_prep<<<pg, PW * 32, pbytes>>>(q, k, v, Al, a, dt, b, cud, rec, N); };
+        auto scan = [&] { gdn_prefill_scan<<<sg, NW * 32, sbytes>>>(st, cud, rec, 0.0f, o, ns, N); };
         float tp = med(fl, fb, prep), ts = med(fl, fb, scan), tb = med(fl, fb, [&] { prep(); scan(); });
         CK(cudaGetLastError());
         printf("T=%5d N=%2d  prep %8.2f us  scan %8.2f us  both %8.2f us\n", T, N, tp, ts, tb);
         for (void *p : {(void *)q, (void *)k, (void *)v, (void *)o, (void *)a, (void *)b, (void *)st,
-                        (void *)ns, (void *)Al, (void *)dt, (void *)ww, (void *)uw, (void *)pw, (void *)gw, (void *)cud})
+                        (void *)ns, (void *)Al, (void *)dt, (void *)rec, (void *)cud})
             cudaFree(p);
     }
     return 0;

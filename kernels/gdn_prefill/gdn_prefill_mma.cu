@@ -13,51 +13,54 @@
  * gdn_prefill_prep: one block per (chunk, k head), all chunks of all sequences at once (they
  * are independent): the Gram matrices K K^T and Q K^T (shared by the k head's two v heads),
  * the gates, T' by forward substitution (one column per thread, in registers), then W and U~
- * on tensor cores. Writes W, U~ ([token][v head][128]), P ([token][v head][C]) and the decay
- * factors e^lG_i, e^(lG_L - lG_i) ([2][v head][token]); W and P already rounded to TF32.
+ * on tensor cores. It writes one record per (chunk, v head), rows past the chunk's end zero:
+ * W, Q~ = diag(e^lG) Q, K~^T = (diag(e^(lG_L - lG)) K)^T, U~ (each [C][128] or [128][C]), P
+ * [C][C] and e^lG_L; every mma operand already rounded to TF32.
  * gdn_prefill_scan: one block per (sequence, v head, VT value columns); value columns of the
- * state are independent, so the state tile H [128][VT] stays in shared memory for the whole
- * sequence (read once, written once). Per chunk two phases, one barrier each: U = U~ - W H
- * with Q H beside it (same H fragments, four independent accumulator chains), then O and the
- * state update. The next chunk's q, k, W, U~, P and decays arrive by cp.async meanwhile.
- * Operands that are bf16 inputs are exact in TF32; f32 operands are rounded to TF32 (10-bit
- * mantissa); every accumulation, and the state itself, is f32.
+ * state are independent, so the f32 state tile [128][VT] lives in registers (accumulator
+ * layout) for the whole sequence, read once and written once, with a TF32 copy in shared
+ * memory. Per chunk two phases, one barrier each: U = U~ - W H with Q~ H beside it (same H
+ * fragments, four independent accumulator chains), then O = Q~ H + P U and the state update
+ * H = e^lG_L H + K~^T U. Every fragment comes from ldmatrix (one instruction per 16x8 TF32
+ * tile). The next ST - 1 chunks' records arrive by cp.async, issued by the warps that have no
+ * phase-1 tile, so the sequential chain never waits on copies or on their issue.
+ * Measured on the H100 (bench/NOTES.md): the chunk step is latency bound (barriers and mma
+ * dependencies), the prep bound by writing the records.
  * An absent state (NULL) starts from zeros; an empty sequence leaves new_state zero (as the
  * definition's reference does); scale 0 = 1/sqrt(128).
  *
  * Tunable parameters:
- *   C    set 16 32 64   tokens per chunk (longer chunks: fewer sequential steps, more work each)
+ *   C    set 16 32      tokens per chunk (longer chunks: fewer sequential steps, more work each;
+ *                       64 does not fit ST >= 2 chunk buffers in shared memory)
  *   VT   set 8 16 32    value columns per scan block: 8 * 128 / VT blocks per sequence
  *   NW   set 1 2 4 8    warps per scan block
  *   PW   set 2 4 8      warps per prep block
+ *   ST   set 2 3 4      chunk buffers in the scan: ST - 1 chunks in flight ahead of the one
+ *                       being computed
  */
 #include <cuda_bf16.h>
 
 /* evo:params
- C       set 16 32 64       default 32
+ C       set 16 32          default 32
  VT      set 8 16 32        default 8
  NW      set 1 2 4 8        default 8
  PW      set 2 4 8          default 8
- require 512 * (VT == 8 ? 8 : VT + 8) + 2 * (1072 * C + 4 * C * VT + 4 * C * (C + 4) + 8 * C) + 8 * C * (VT == 8 ? 8 : VT + 8) <= SMEM_LIMIT
+ ST      set 2 3 4          default 3
+ require VT * 528 + VT * (C + 4) * 4 + ST * (1056 * C + 512 * (C + 4) + 4 * C * VT + 4 * C * (C + 4) + 16) <= SMEM_LIMIT
 */
 
 /* evo:launch
- workspace ww float32 total_seq_len * num_v_heads * head_size
- workspace uw float32 total_seq_len * num_v_heads * head_size
- workspace pw float32 total_seq_len * num_v_heads * C
- workspace gw float32 2 * total_seq_len * num_v_heads
+ workspace rec float32 (ceil_div(total_seq_len, C) + num_seqs) * num_v_heads * (512 * C + C * C + 4)
  kernel gdn_prefill_prep
    grid  ceil_div(total_seq_len, C) + num_seqs, num_k_heads
    block PW * 32
    smem  1088 * C + 16 * C * (C + 4) + 24 * C
-   args  q, k, v, A_log, a, dt_bias, b, cu_seqlens, ww, uw, pw, gw, num_seqs,
-   args  total_seq_len
+   args  q, k, v, A_log, a, dt_bias, b, cu_seqlens, rec, num_seqs
  kernel gdn_prefill_scan
    grid  num_seqs * num_v_heads * (head_size / VT)
    block NW * 32
-   smem  512 * (VT == 8 ? 8 : VT + 8) + 2 * (1072 * C + 4 * C * VT + 4 * C * (C + 4) + 8 * C) + 8 * C * (VT == 8 ? 8 : VT + 8)
-   args  q, k, state, cu_seqlens, ww, uw, pw, gw, scale, output, new_state, num_seqs,
-   args  total_seq_len
+   smem  VT * 528 + VT * (C + 4) * 4 + ST * (1056 * C + 512 * (C + 4) + 4 * C * VT + 4 * C * (C + 4) + 16)
+   args  state, cu_seqlens, rec, scale, output, new_state, num_seqs
 */
 
 #ifndef C
@@ -72,14 +75,17 @@
 #ifndef PW
 #define PW 8
 #endif
+#ifndef ST
+#define ST 3
+#endif
 
 #define HK 4
 #define HV 8
 #define D 128
 #define KP 136                          /* bf16 row of a q/k/v chunk: 272 bytes, no bank conflicts */
 #define CP (C + 4)                      /* f32 row of a C x C matrix */
-#define WP (D + 4)                      /* f32 row of W in the scan */
-#define HS (VT == 8 ? 8 : VT + 8)       /* f32 row of a [*][VT] tile: conflict-free B fragments */
+#define WP (D + 4)                      /* f32 row of a [*][128] tile in the scan (ldmatrix) */
+#define REC (512 * C + C * C + 4)       /* floats per (chunk, v head) record, see prep */
 
 typedef __nv_bfloat16 bf16;
 
@@ -124,15 +130,15 @@ __device__ __forceinline__ void cp4(void *dst, const void *src, int bytes)
 }
 
 __device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n"); }
-__device__ __forceinline__ void cp_wait_all() { asm volatile("cp.async.wait_group 0;\n"); }
+#define CP_WAIT(n) asm volatile("cp.async.wait_group %0;\n" ::"n"(n))
 
 /* ---- kernel 1: per-chunk matrices, every chunk in parallel -------------------------------- */
 
 extern "C" __global__ void __launch_bounds__(PW * 32) gdn_prefill_prep(
     const bf16 *__restrict__ q, const bf16 *__restrict__ k, const bf16 *__restrict__ v,
     const float *__restrict__ A_log, const bf16 *__restrict__ a, const float *__restrict__ dt_bias,
-    const bf16 *__restrict__ b, const long long *__restrict__ cu_seqlens, float *__restrict__ ww,
-    float *__restrict__ uw, float *__restrict__ pw, float *__restrict__ gw, int num_seqs, int total)
+    const bf16 *__restrict__ b, const long long *__restrict__ cu_seqlens, float *__restrict__ rec,
+    int num_seqs)
 {
     extern __shared__ __align__(16) unsigned char smem[];
     bf16 *Ks = (bf16 *)smem;                     /* [C][KP] */
@@ -253,20 +259,24 @@ extern "C" __global__ void __launch_bounds__(PW * 32) gdn_prefill_prep(
         out[8 * CP + 1] = c0a[3] + c1a[3];
     }
     __syncthreads();
-    /* A of both heads; P and the decay factors straight to the workspaces. */
+    /* A of both heads; the record's P, Q~, K~^T and e^lG_L (TF32-rounded operands). Rows and
+     * columns past L come out zero: their q, k rows are zero. */
     for (int e = tid; e < 2 * C * C; e += PW * 32) {
         int hh = e / (C * C), i = (e / C) % C, j = e % C, h = hk * 2 + hh;
         float dec = j <= i ? expf(lG[hh * C + i] - lG[hh * C + j]) : 0.0f;
         Am[(hh * C + i) * CP + j] = j < i ? bt[hh * C + i] * dec * KK[i * CP + j] : 0.0f;
         /* Tiles above the diagonal were never computed: select, do not multiply by 0. */
-        if (i < L)
-            pw[((size_t)(c0 + i) * HV + h) * C + j] =
-                __uint_as_float(tf32(j <= i ? dec * QK[i * CP + j] : 0.0f));
+        rec[((size_t)blockIdx.x * HV + h) * REC + 4 * C * D + i * C + j] =
+            __uint_as_float(tf32(j <= i ? dec * QK[i * CP + j] : 0.0f));
     }
-    for (int e = tid; e < 2 * L; e += PW * 32) {
-        int hh = e / L, i = e % L, h = hk * 2 + hh;
-        gw[(size_t)h * total + c0 + i] = eg[hh * C + i];
-        gw[(size_t)(HV + h) * total + c0 + i] = expf(lG[hh * C + L - 1] - lG[hh * C + i]);
+    for (int e = tid; e < 2 * C * D; e += PW * 32) {
+        int hh = e / (C * D), r = (e / D) % C, d = e % D, h = hk * 2 + hh;
+        float *R = rec + ((size_t)blockIdx.x * HV + h) * REC;
+        R[C * D + r * D + d] = __uint_as_float(tf32(eg[hh * C + r] * __bfloat162float(Qs[r * KP + d])));
+        int dd = (e / C) % D, j = e % C; /* K~^T [d][j], written in order */
+        R[2 * C * D + dd * C + j] = __uint_as_float(
+            tf32(expf(lG[hh * C + L - 1] - lG[hh * C + j]) * __bfloat162float(Ks[j * KP + dd])));
+        if (e % (C * D) == 0) R[4 * C * D + C * C] = eg[hh * C + L - 1];
     }
     __syncthreads();
     /* T = (I + A)^-1 by forward substitution, one column per thread, kept in registers;
@@ -306,134 +316,161 @@ extern "C" __global__ void __launch_bounds__(PW * 32) gdn_prefill_prep(
                 tf32(ar[8 * CP + k0 + 4]), b0, b1);
         }
         int r0 = mt * 16 + g, cn = nt * 8 + 2 * t;
-        float *dst = isu ? uw : ww;
+        float *dst = rec + ((size_t)blockIdx.x * HV + h) * REC + (isu ? 3 * C * D : 0);
         float2 lo = make_float2(acc[0], acc[1]), hi = make_float2(acc[2], acc[3]);
         if (!isu) {
             lo = make_float2(__uint_as_float(tf32(lo.x)), __uint_as_float(tf32(lo.y)));
             hi = make_float2(__uint_as_float(tf32(hi.x)), __uint_as_float(tf32(hi.y)));
         }
-        if (r0 < L) *(float2 *)(dst + ((size_t)(c0 + r0) * HV + h) * D + cn) = lo;
-        if (r0 + 8 < L) *(float2 *)(dst + ((size_t)(c0 + r0 + 8) * HV + h) * D + cn) = hi;
+        *(float2 *)(dst + r0 * D + cn) = lo;
+        *(float2 *)(dst + (r0 + 8) * D + cn) = hi;
     }
 }
 
 /* ---- kernel 2: the sequential scan over chunks -------------------------------------------- */
 
-#define STAGE_BYTES (544 * C + 4 * C * WP + 4 * C * VT + 4 * C * CP + 8 * C)
+/* Four 8x8 tiles of 32-bit words from shared memory in one instruction: lane L receives word
+ * (L / 4, L % 4) of each tile, exactly a TF32 mma fragment; lanes 8m..8m+7 give tile m's rows. */
+__device__ __forceinline__ void ldm4(unsigned &r0, unsigned &r1, unsigned &r2, unsigned &r3,
+                                     const float *p)
+{
+    unsigned s = (unsigned)__cvta_generic_to_shared(p);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+                 : "r"(s)
+                 : "memory");
+}
+
+__device__ __forceinline__ void ldm2(unsigned &r0, unsigned &r1, const float *p)
+{
+    unsigned s = (unsigned)__cvta_generic_to_shared(p);
+    asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];\n"
+                 : "=r"(r0), "=r"(r1)
+                 : "r"(s)
+                 : "memory");
+}
+
+#define KT (C + 4)                              /* f32 row of K~^T, P and U^T in the scan */
+#define STAGE_FLOATS (2 * C * WP + D * KT + C * VT + C * KT + 4)
 #define NTA ((C / 16) * (VT / 8))               /* [C][VT] output tiles */
 #define TPW ((NTA + NW - 1) / NW)               /* of them per warp */
+#define HPW ((VT + NW - 1) / NW)                /* [128][VT] state tiles (VT of them) per warp */
+#define LOADERS (NTA < NW ? NW - NTA : 0)       /* warps idle in phase 1 that issue the copies */
 
 struct stage {
-    bf16 *K, *Q;
-    float *W, *U, *P, *G1, *G2;
+    float *W, *Q, *Kt, *U, *P, *gL;
 };
 
-__device__ __forceinline__ stage stage_at(unsigned char *base)
+__device__ __forceinline__ stage stage_at(float *base)
 {
     stage s;
-    s.K = (bf16 *)base;
-    s.Q = s.K + C * KP;
-    s.W = (float *)(s.Q + C * KP);
-    s.U = s.W + C * WP;
+    s.W = base;
+    s.Q = s.W + C * WP;
+    s.Kt = s.Q + C * WP;
+    s.U = s.Kt + D * KT;
     s.P = s.U + C * VT;
-    s.G1 = s.P + C * CP;
-    s.G2 = s.G1 + C;
+    s.gL = s.P + C * KT;
     return s;
 }
 
-/* Issue the copies of one chunk (rows past L are zero-filled). A version with chunk base
- * pointers and 32-bit offsets measured slower on the H100 (scan at 8192 tokens 787 us vs
- * 680 us, bench/NOTES.md), so the plain form stays. */
-__device__ __forceinline__ void load_chunk(stage s, const bf16 *q, const bf16 *k, const float *ww,
-                                           const float *uw, const float *pw, const float *gw,
-                                           long long c0, int L, int hk, int h, int vt, int total)
+/* Issue the copies of one chunk's record (all rows present: prep zeroed the padding). */
+__device__ __forceinline__ void load_chunk(stage s, const float *r, int vt, int tid, int nthr)
 {
-    const int tid = threadIdx.x;
-    for (int e = tid; e < C * (D / 8); e += NW * 32) {
-        int i = e / (D / 8), c = e % (D / 8), n = i < L ? 16 : 0;
-        size_t off = i < L ? ((size_t)(c0 + i) * HK + hk) * D + c * 8 : 0;
-        cp16(s.K + i * KP + c * 8, k + off, n);
-        cp16(s.Q + i * KP + c * 8, q + off, n);
+    for (int e = tid; e < C * (D / 4); e += nthr) {
+        int i = e / (D / 4), c = e % (D / 4);
+        cp16(s.W + i * WP + c * 4, r + i * D + c * 4, 16);
+        cp16(s.Q + i * WP + c * 4, r + C * D + i * D + c * 4, 16);
     }
-    for (int e = tid; e < C * (D / 4); e += NW * 32) {
-        int i = e / (D / 4), c = e % (D / 4), n = i < L ? 16 : 0;
-        cp16(s.W + i * WP + c * 4, ww + (i < L ? ((size_t)(c0 + i) * HV + h) * D + c * 4 : 0), n);
+    for (int e = tid; e < D * (C / 4); e += nthr) {
+        int d = e / (C / 4), c = e % (C / 4);
+        cp16(s.Kt + d * KT + c * 4, r + 2 * C * D + d * C + c * 4, 16);
     }
-    for (int e = tid; e < C * (VT / 4); e += NW * 32) {
-        int i = e / (VT / 4), c = e % (VT / 4), n = i < L ? 16 : 0;
-        size_t off = i < L ? ((size_t)(c0 + i) * HV + h) * D + vt * VT + c * 4 : 0;
-        cp16(s.U + i * VT + c * 4, uw + off, n);
+    for (int e = tid; e < C * (VT / 4); e += nthr) {
+        int i = e / (VT / 4), c = e % (VT / 4);
+        cp16(s.U + i * VT + c * 4, r + 3 * C * D + i * D + vt * VT + c * 4, 16);
     }
-    for (int e = tid; e < C * (C / 4); e += NW * 32) {
-        int i = e / (C / 4), c = e % (C / 4), n = i < L ? 16 : 0;
-        cp16(s.P + i * CP + c * 4, pw + (i < L ? ((size_t)(c0 + i) * HV + h) * C + c * 4 : 0), n);
+    for (int e = tid; e < C * (C / 4) + 1; e += nthr) {
+        if (e == C * (C / 4)) {
+            cp16(s.gL, r + 4 * C * D + C * C, 16);
+        } else {
+            int i = e / (C / 4), c = e % (C / 4);
+            cp16(s.P + i * KT + c * 4, r + 4 * C * D + i * C + c * 4, 16);
+        }
     }
-    for (int i = tid; i < C; i += NW * 32) {
-        int n = i < L ? 4 : 0;
-        cp4(s.G1 + i, gw + (i < L ? (size_t)h * total + c0 + i : 0), n);
-        cp4(s.G2 + i, gw + (i < L ? (size_t)(HV + h) * total + c0 + i : 0), n);
-    }
-    cp_commit();
 }
 
 extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan(
-    const bf16 *__restrict__ q, const bf16 *__restrict__ k, const float *__restrict__ state,
-    const long long *__restrict__ cu_seqlens, const float *__restrict__ ww,
-    const float *__restrict__ uw, const float *__restrict__ pw, const float *__restrict__ gw,
-    float scale, bf16 *__restrict__ output, float *__restrict__ new_state, int num_seqs, int total)
+    const float *__restrict__ state, const long long *__restrict__ cu_seqlens,
+    const float *__restrict__ rec, float scale, bf16 *__restrict__ output,
+    float *__restrict__ new_state, int num_seqs)
 {
-    extern __shared__ __align__(16) unsigned char smem[];
-    float *Hs = (float *)smem;                                   /* [128][HS] state tile */
-    unsigned char *stages = smem + 128 * HS * 4;
-    float *Us = (float *)(stages + 2 * STAGE_BYTES);             /* [C][HS] U (TF32) */
-    float *Uw = Us + C * HS;                                     /* [C][HS] decayed U (TF32) */
+    extern __shared__ __align__(16) float fsm[];
+    float *Ht = fsm;                          /* [VT][WP] state tile transposed, TF32 */
+    float *Ut = Ht + VT * WP;                 /* [VT][KT] U transposed, TF32 */
+    float *stages = Ut + VT * KT;
 
     const int tiles = D / VT;
     int blk = blockIdx.x;
     int vt = blk % tiles, h = (blk / tiles) % HV, sq = blk / (tiles * HV);
     if (sq >= num_seqs) return;
-    const int hk = h / (HV / HK), tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
     const int g = lane >> 2, t = lane & 3;
     const long long t0 = cu_seqlens[sq], t1 = cu_seqlens[sq + 1];
+    long long cg = 0; /* the sequence's first chunk in prep's numbering */
+    for (int s2 = 0; s2 < sq; s2++) cg += (cu_seqlens[s2 + 1] - cu_seqlens[s2] + C - 1) / C;
+    const float *r0p = rec + ((size_t)cg * HV + h) * REC;
     const size_t sbase = ((size_t)(sq * HV + h) * D + vt * VT) * D; /* state [V][K] rows */
     if (scale == 0.0f) scale = rsqrtf((float)D);
 
-    if (t1 > t0)
-        load_chunk(stage_at(stages), q, k, ww, uw, pw, gw, t0, (int)min((long long)C, t1 - t0), hk,
-                   h, vt, total);
-    /* The state tile in one batch of float4 loads (a loop of dependent-looking load/store
-     * pairs cost a memory round trip each); value column n varies fastest across lanes so the
-     * transposing stores to shared memory are at most 2-way conflicted. */
-    {
-        float4 st[VT / NW];
+    /* Prologue: chunks 0 .. ST - 2 in flight. One commit group per chunk slot, empty past the
+     * end, so the number of groups still pending at each wait is the constant ST - 2. */
+    const int nch = (int)((t1 - t0 + C - 1) / C);
 #pragma unroll
-        for (int u = 0; u < VT / NW; u++) {
-            int e = tid + u * NW * 32, n = e % VT, d4 = e / VT;
-            st[u] = (state && t1 > t0)
-                        ? *(const float4 *)(state + sbase + (size_t)n * D + d4 * 4)
-                        : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-        }
-#pragma unroll
-        for (int u = 0; u < VT / NW; u++) {
-            int e = tid + u * NW * 32, n = e % VT, d4 = e / VT;
-            Hs[(d4 * 4 + 0) * HS + n] = st[u].x;
-            Hs[(d4 * 4 + 1) * HS + n] = st[u].y;
-            Hs[(d4 * 4 + 2) * HS + n] = st[u].z;
-            Hs[(d4 * 4 + 3) * HS + n] = st[u].w;
-        }
+    for (int c = 0; c < ST - 1; c++) {
+        if (c < nch)
+            load_chunk(stage_at(stages + c * STAGE_FLOATS), r0p + (size_t)c * HV * REC, vt, tid,
+                       NW * 32);
+        cp_commit();
     }
+    /* The f32 state lives in registers, in the accumulator layout of the tiles this warp
+     * updates every chunk; Ht holds its TF32 copy for the other products. */
+    float hr[HPW][4];
+#pragma unroll
+    for (int u = 0; u < HPW; u++) {
+        int tI = warp + u * NW;
+        if (tI >= VT) break;
+        int d0 = (tI / (VT / 8)) * 16 + g, n0 = (tI % (VT / 8)) * 8 + 2 * t;
+        const float *sp = state + sbase;
+        bool have = state && t1 > t0;
+        hr[u][0] = have ? sp[(size_t)n0 * D + d0] : 0.0f;
+        hr[u][1] = have ? sp[(size_t)(n0 + 1) * D + d0] : 0.0f;
+        hr[u][2] = have ? sp[(size_t)n0 * D + d0 + 8] : 0.0f;
+        hr[u][3] = have ? sp[(size_t)(n0 + 1) * D + d0 + 8] : 0.0f;
+        Ht[n0 * WP + d0] = __uint_as_float(tf32(hr[u][0]));
+        Ht[(n0 + 1) * WP + d0] = __uint_as_float(tf32(hr[u][1]));
+        Ht[n0 * WP + d0 + 8] = __uint_as_float(tf32(hr[u][2]));
+        Ht[(n0 + 1) * WP + d0 + 8] = __uint_as_float(tf32(hr[u][3]));
+    }
+
+    /* ldmatrix row addresses: A tiles (16 rows) and B tiles (8 rows). */
+    const int arow = (lane & 7) + ((lane >> 3) & 1) * 8, acol = (lane >> 4) * 4;
+    const int brow = lane & 7, bcol = (lane >> 3) * 4; /* x4: four k-quarters of 16 */
 
     int ci = 0;
     for (long long c0 = t0; c0 < t1; c0 += C, ci++) {
         const int L = (int)min((long long)C, t1 - c0);
-        stage s = stage_at(stages + (ci & 1) * STAGE_BYTES);
-        cp_wait_all();
+        stage s = stage_at(stages + (ci % ST) * STAGE_FLOATS);
+        CP_WAIT(ST - 2);
         __syncthreads(); /* chunk ci landed for everyone; chunk ci - 1 is finished */
-        if (c0 + C < t1)
-            load_chunk(stage_at(stages + ((ci + 1) & 1) * STAGE_BYTES), q, k, ww, uw, pw, gw,
-                       c0 + C, (int)min((long long)C, t1 - c0 - C), hk, h, vt, total);
+        /* Warps without a phase-1 tile issue the next copies while the others start on the
+         * sequential chain; when every warp has a tile, the copies go after phase 1. */
+        const bool pf = ci + ST - 1 < nch;
+        float *pf_at = stages + ((ci + ST - 1) % ST) * STAGE_FLOATS;
+        const float *pf_rec = r0p + (size_t)(ci + ST - 1) * HV * REC;
+        if (LOADERS && pf && warp >= NW - LOADERS)
+            load_chunk(stage_at(pf_at), pf_rec, vt, tid - (NW - LOADERS) * 32, LOADERS * 32);
 
-        /* Phase 1: U = U~ - W H (the sequential chain) and Q H beside it, sharing the H
+        /* Phase 1: U = U~ - W H (the sequential chain) and Q~ H beside it, sharing the H
          * fragments; even and odd k steps in separate accumulators. */
         float oq[TPW][4];
 #pragma unroll
@@ -443,55 +480,50 @@ extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan(
             int mt = tI / (VT / 8), nt = tI % (VT / 8);
             float w0[4] = {0.0f, 0.0f, 0.0f, 0.0f}, w1[4] = {0.0f, 0.0f, 0.0f, 0.0f};
             float q0[4] = {0.0f, 0.0f, 0.0f, 0.0f}, q1[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-            const float *wr = s.W + (mt * 16 + g) * WP + t;
-            const bf16 *qr = s.Q + (mt * 16 + g) * KP + t;
-            const float *hr = Hs + t * HS + nt * 8 + g;
-#pragma unroll 4
+            const float *wa = s.W + (mt * 16 + arow) * WP + acol;
+            const float *qa = s.Q + (mt * 16 + arow) * WP + acol;
+            const float *hb = Ht + (nt * 8 + brow) * WP + bcol;
+#pragma unroll 2
             for (int k0 = 0; k0 < D; k0 += 16) {
-                unsigned b0 = tf32(hr[k0 * HS]), b1 = tf32(hr[(k0 + 4) * HS]);
-                unsigned b2 = tf32(hr[(k0 + 8) * HS]), b3 = tf32(hr[(k0 + 12) * HS]);
-                mma(w0, __float_as_uint(wr[k0]), __float_as_uint(wr[8 * WP + k0]),
-                    __float_as_uint(wr[k0 + 4]), __float_as_uint(wr[8 * WP + k0 + 4]), b0, b1);
-                mma(q0, bf(qr + k0), bf(qr + 8 * KP + k0), bf(qr + k0 + 4),
-                    bf(qr + 8 * KP + k0 + 4), b0, b1);
-                mma(w1, __float_as_uint(wr[k0 + 8]), __float_as_uint(wr[8 * WP + k0 + 8]),
-                    __float_as_uint(wr[k0 + 12]), __float_as_uint(wr[8 * WP + k0 + 12]), b2, b3);
-                mma(q1, bf(qr + k0 + 8), bf(qr + 8 * KP + k0 + 8), bf(qr + k0 + 12),
-                    bf(qr + 8 * KP + k0 + 12), b2, b3);
+                unsigned b0, b1, b2, b3, a0, a1, a2, a3, c0_, c1, c2, c3;
+                ldm4(b0, b1, b2, b3, hb + k0);
+                ldm4(a0, a1, a2, a3, wa + k0);
+                ldm4(c0_, c1, c2, c3, wa + k0 + 8);
+                mma(w0, a0, a1, a2, a3, b0, b1);
+                mma(w1, c0_, c1, c2, c3, b2, b3);
+                ldm4(a0, a1, a2, a3, qa + k0);
+                ldm4(c0_, c1, c2, c3, qa + k0 + 8);
+                mma(q0, a0, a1, a2, a3, b0, b1);
+                mma(q1, c0_, c1, c2, c3, b2, b3);
             }
             int r0 = mt * 16 + g, cn = nt * 8 + 2 * t;
             const float *u0 = s.U + r0 * VT + cn, *u1 = u0 + 8 * VT;
-            float x0 = u0[0] - (w0[0] + w1[0]), x1 = u0[1] - (w0[1] + w1[1]);
-            float x2 = u1[0] - (w0[2] + w1[2]), x3 = u1[1] - (w0[3] + w1[3]);
-            float d0 = s.G2[r0], d1 = s.G2[r0 + 8];
-            Us[r0 * HS + cn] = __uint_as_float(tf32(x0));
-            Us[r0 * HS + cn + 1] = __uint_as_float(tf32(x1));
-            Us[(r0 + 8) * HS + cn] = __uint_as_float(tf32(x2));
-            Us[(r0 + 8) * HS + cn + 1] = __uint_as_float(tf32(x3));
-            Uw[r0 * HS + cn] = __uint_as_float(tf32(d0 * x0));
-            Uw[r0 * HS + cn + 1] = __uint_as_float(tf32(d0 * x1));
-            Uw[(r0 + 8) * HS + cn] = __uint_as_float(tf32(d1 * x2));
-            Uw[(r0 + 8) * HS + cn + 1] = __uint_as_float(tf32(d1 * x3));
-            float e0 = s.G1[r0], e1 = s.G1[r0 + 8];
-            oq[u][0] = e0 * (q0[0] + q1[0]);
-            oq[u][1] = e0 * (q0[1] + q1[1]);
-            oq[u][2] = e1 * (q0[2] + q1[2]);
-            oq[u][3] = e1 * (q0[3] + q1[3]);
+            Ut[cn * KT + r0] = __uint_as_float(tf32(u0[0] - (w0[0] + w1[0])));
+            Ut[(cn + 1) * KT + r0] = __uint_as_float(tf32(u0[1] - (w0[1] + w1[1])));
+            Ut[cn * KT + r0 + 8] = __uint_as_float(tf32(u1[0] - (w0[2] + w1[2])));
+            Ut[(cn + 1) * KT + r0 + 8] = __uint_as_float(tf32(u1[1] - (w0[3] + w1[3])));
+#pragma unroll
+            for (int x = 0; x < 4; x++) oq[u][x] = q0[x] + q1[x];
         }
+        if (!LOADERS && pf) load_chunk(stage_at(pf_at), pf_rec, vt, tid, NW * 32);
+        cp_commit();
         __syncthreads();
 
-        /* Phase 2a: O = scale (e^lG Q H + P U), rows of this chunk only. */
+        /* Phase 2a: O = scale (Q~ H + P U), rows of this chunk only (P lower triangular). */
 #pragma unroll
         for (int u = 0; u < TPW; u++) {
             int tI = warp + u * NW;
             if (tI >= NTA) break;
             int mt = tI / (VT / 8), nt = tI % (VT / 8);
             float *acc = oq[u];
-            const float *ar = s.P + (mt * 16 + g) * CP + t, *br = Us + t * HS + nt * 8 + g;
-            for (int k0 = 0; k0 < mt * 16 + 16; k0 += 8)
-                mma(acc, __float_as_uint(ar[k0]), __float_as_uint(ar[8 * CP + k0]),
-                    __float_as_uint(ar[k0 + 4]), __float_as_uint(ar[8 * CP + k0 + 4]),
-                    __float_as_uint(br[k0 * HS]), __float_as_uint(br[(k0 + 4) * HS]));
+            const float *pa = s.P + (mt * 16 + arow) * KT + acol;
+            const float *ub = Ut + (nt * 8 + brow) * KT + ((lane >> 3) & 1) * 4;
+            for (int k0 = 0; k0 < mt * 16 + 16; k0 += 8) {
+                unsigned a0, a1, a2, a3, b0, b1;
+                ldm4(a0, a1, a2, a3, pa + k0);
+                ldm2(b0, b1, ub + k0);
+                mma(acc, a0, a1, a2, a3, b0, b1);
+            }
             int r0 = mt * 16 + g, cn = vt * VT + nt * 8 + 2 * t;
             if (r0 < L)
                 *(__nv_bfloat162 *)(output + ((size_t)(c0 + r0) * HV + h) * D + cn) =
@@ -501,42 +533,54 @@ extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan(
                     __floats2bfloat162_rn(scale * acc[2], scale * acc[3]);
         }
 
-        /* Phase 2b: H = e^lG_L H + K^T Uw: [128][VT] tiles, A = K^T read transposed. */
-        const float eL = s.G1[L - 1];
+        /* Phase 2b: H = e^lG_L H + K~^T U on the register state; Ht refreshed. */
+        const float eL = s.gL[0];
         const int KS = (L + 7) & ~7; /* k steps past the chunk's end multiply zeros */
-        for (int tI = warp; tI < 8 * (VT / 8); tI += NW) {
+#pragma unroll
+        for (int u = 0; u < HPW; u++) {
+            int tI = warp + u * NW;
+            if (tI >= VT) break;
             int mt = tI / (VT / 8), nt = tI % (VT / 8);
-            int r0 = mt * 16 + g, cn = nt * 8 + 2 * t;
-            float *h0 = Hs + r0 * HS + cn, *h1 = h0 + 8 * HS;
-            float acc[4] = {eL * h0[0], eL * h0[1], eL * h1[0], eL * h1[1]};
-            float ac2[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-            const bf16 *ar = s.K + t * KP + mt * 16 + g;
-            const float *br = Uw + t * HS + nt * 8 + g;
+            float acc[4], ac2[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+#pragma unroll
+            for (int x = 0; x < 4; x++) acc[x] = eL * hr[u][x];
+            const float *ka = s.Kt + (mt * 16 + arow) * KT + acol;
+            const float *ub = Ut + (nt * 8 + brow) * KT + ((lane >> 3) & 1) * 4;
             int k0 = 0;
             for (; k0 + 16 <= KS; k0 += 16) {
-                mma(acc, bf(ar + k0 * KP), bf(ar + k0 * KP + 8), bf(ar + (k0 + 4) * KP),
-                    bf(ar + (k0 + 4) * KP + 8), __float_as_uint(br[k0 * HS]),
-                    __float_as_uint(br[(k0 + 4) * HS]));
-                mma(ac2, bf(ar + (k0 + 8) * KP), bf(ar + (k0 + 8) * KP + 8),
-                    bf(ar + (k0 + 12) * KP), bf(ar + (k0 + 12) * KP + 8),
-                    __float_as_uint(br[(k0 + 8) * HS]), __float_as_uint(br[(k0 + 12) * HS]));
+                unsigned a0, a1, a2, a3, b0, b1;
+                ldm4(a0, a1, a2, a3, ka + k0);
+                ldm2(b0, b1, ub + k0);
+                mma(acc, a0, a1, a2, a3, b0, b1);
+                ldm4(a0, a1, a2, a3, ka + k0 + 8);
+                ldm2(b0, b1, ub + k0 + 8);
+                mma(ac2, a0, a1, a2, a3, b0, b1);
             }
-            if (k0 < KS)
-                mma(acc, bf(ar + k0 * KP), bf(ar + k0 * KP + 8), bf(ar + (k0 + 4) * KP),
-                    bf(ar + (k0 + 4) * KP + 8), __float_as_uint(br[k0 * HS]),
-                    __float_as_uint(br[(k0 + 4) * HS]));
-            h0[0] = acc[0] + ac2[0];
-            h0[1] = acc[1] + ac2[1];
-            h1[0] = acc[2] + ac2[2];
-            h1[1] = acc[3] + ac2[3];
+            if (k0 < KS) {
+                unsigned a0, a1, a2, a3, b0, b1;
+                ldm4(a0, a1, a2, a3, ka + k0);
+                ldm2(b0, b1, ub + k0);
+                mma(acc, a0, a1, a2, a3, b0, b1);
+            }
+            int d0 = mt * 16 + g, n0 = nt * 8 + 2 * t;
+#pragma unroll
+            for (int x = 0; x < 4; x++) hr[u][x] = acc[x] + ac2[x];
+            Ht[n0 * WP + d0] = __uint_as_float(tf32(hr[u][0]));
+            Ht[(n0 + 1) * WP + d0] = __uint_as_float(tf32(hr[u][1]));
+            Ht[n0 * WP + d0 + 8] = __uint_as_float(tf32(hr[u][2]));
+            Ht[(n0 + 1) * WP + d0 + 8] = __uint_as_float(tf32(hr[u][3]));
         }
     }
-    __syncthreads();
+    /* An empty sequence never loaded its state: new_state stays zero, as in the reference. */
 #pragma unroll
-    for (int u = 0; u < VT / NW; u++) {
-        int e = tid + u * NW * 32, n = e % VT, d4 = e / VT;
-        *(float4 *)(new_state + sbase + (size_t)n * D + d4 * 4) =
-            make_float4(Hs[(d4 * 4 + 0) * HS + n], Hs[(d4 * 4 + 1) * HS + n],
-                        Hs[(d4 * 4 + 2) * HS + n], Hs[(d4 * 4 + 3) * HS + n]);
+    for (int u = 0; u < HPW; u++) {
+        int tI = warp + u * NW;
+        if (tI >= VT) break;
+        int d0 = (tI / (VT / 8)) * 16 + g, n0 = (tI % (VT / 8)) * 8 + 2 * t;
+        float *sp = new_state + sbase;
+        sp[(size_t)n0 * D + d0] = hr[u][0];
+        sp[(size_t)(n0 + 1) * D + d0] = hr[u][1];
+        sp[(size_t)n0 * D + d0 + 8] = hr[u][2];
+        sp[(size_t)(n0 + 1) * D + d0 + 8] = hr[u][3];
     }
 }
