@@ -42,7 +42,7 @@
 
 /* evo:params
  C       set 16 32          default 32
- VT      set 8 16 32        default 8
+ VT      set 8 16 32        default 16
  NW      set 1 2 4 8        default 8
  PW      set 2 4 8          default 8
  ST      set 2 3 4          default 3
@@ -67,7 +67,7 @@
 #define C 32
 #endif
 #ifndef VT
-#define VT 8
+#define VT 16
 #endif
 #ifndef NW
 #define NW 8
