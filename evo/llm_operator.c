@@ -76,7 +76,8 @@ static const char LAUNCH_FORMAT[] =
     "expressions), `block` (1-3), optional `smem` (dynamic shared bytes) and `args` "
     "(definition tensors as device pointers, workspaces, axis names as int or i64(NAME), "
     "scalar inputs by value, integer literals); `workspace NAME DTYPE COUNT` declares scratch "
-    "memory. Expressions may use axes, parameters and SM_COUNT, SMEM_OPTIN, L2_BYTES, "
+    "memory; `when EXPR` in a kernel's block launches it only for workloads where EXPR is "
+    "nonzero (dispatch on shape). Expressions may use axes, parameters and SM_COUNT, SMEM_OPTIN, L2_BYTES, "
     "WARP_SIZE, with min, max, ceil_div, align_up.\n";
 
 static const char NO_LAUNCH_FORMAT[] =

@@ -295,6 +295,7 @@ static int fill_arg(worker *w, const plan_arg *a, cw_bound *b, int wi, const cw_
 int cw_launch(worker *w, cw_program *p, cw_bound *b, int wi, const cw_set *s, cw_error *e) {
     for (int k = 0; k < p->plan->nkernels; k++) {
         const plan_kernel *pk = &p->plan->kernels[k];
+        if (b->launch[k].skip) continue; /* `when` is 0 for this workload */
         cw_argval vals[PLAN_MAX_ARGS];
         void *argv[PLAN_MAX_ARGS];
         for (int i = 0; i < pk->nargs; i++) {

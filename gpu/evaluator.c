@@ -372,6 +372,8 @@ static const char PLAN_FORMAT[] =
     "(1-3 expressions), `block` (1-3), optional `smem` (dynamic bytes) and `args` (definition "
     "tensors as device pointers, workspaces, axis names as int or i64(NAME), scalar inputs "
     "by value, integer literals). `workspace NAME DTYPE COUNT` declares scratch memory. "
+    "`when EXPR` in a kernel's block launches it only for workloads where EXPR is nonzero "
+    "(dispatch on shape: e.g. one kernel `when num_seqs <= 2`, another `when num_seqs > 2`). "
     "Expressions may use axes, parameters and SM_COUNT, SMEM_OPTIN, L2_BYTES, WARP_SIZE, "
     "with min, max, ceil_div, align_up. Parameters arrive as -D macros (evo:params block).\n";
 

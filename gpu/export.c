@@ -200,6 +200,11 @@ static void binding_arg(sbuf *b, const evo_task *t, const evo_plan *p, const pla
 static void binding_kernel(sbuf *b, const evo_task *t, const evo_plan *p, int k)
 {
     const plan_kernel *pk = &p->kernels[k];
+    if (pk->when) { /* shape dispatch, the same condition the evaluator applied */
+        sb_printf(b, "    if (");
+        sb_expr(b, pk->when);
+        sb_printf(b, ")\n");
+    }
     sb_printf(b, "    {\n        dim3 grid(");
     for (int i = 0; i < pk->ngrid; i++) {
         sb_printf(b, "%s(unsigned)", i ? ", " : "");

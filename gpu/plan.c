@@ -326,7 +326,7 @@ typedef struct raw_arg {
 
 typedef struct raw_kernel {
     int line;
-    int grid_line, block_line, smem_line;
+    int grid_line, block_line, smem_line, when_line;
     int nargs;
     raw_arg args[PLAN_MAX_ARGS + 1];
 } raw_kernel;
@@ -517,10 +517,10 @@ static int statement(parser *p, int line, char *text)
         return 0;
     }
     int known = !strcmp(kw, "grid") || !strcmp(kw, "block") || !strcmp(kw, "smem") ||
-                !strcmp(kw, "args");
+                !strcmp(kw, "args") || !strcmp(kw, "when");
     if (!known)
         return perr(p, line, "unknown statement '%s' (expected workspace, kernel, grid, block, "
-                    "smem or args)", kw);
+                    "smem, when or args)", kw);
     if (pl->nkernels == 0) return perr(p, line, "'%s' before any 'kernel'", kw);
     plan_kernel *k = &pl->kernels[pl->nkernels - 1];
     raw_kernel *rk = &p->raw[pl->nkernels - 1];
@@ -534,6 +534,13 @@ static int statement(parser *p, int line, char *text)
                         rk->smem_line);
         rk->smem_line = line;
         return (k->smem = parse_expr(p, line, "smem", rest)) ? 0 : -1;
+    }
+    if (!strcmp(kw, "when")) {
+        if (rk->when_line)
+            return perr(p, line, "a second 'when' for this kernel (first at line %d)",
+                        rk->when_line);
+        rk->when_line = line;
+        return (k->when = parse_expr(p, line, "when", rest)) ? 0 : -1;
     }
     return st_args(p, line, rk, rest);
 }
@@ -750,6 +757,7 @@ void plan_free(evo_plan *p)
             expr_free(k->block[j]);
         }
         expr_free(k->smem);
+        expr_free(k->when);
     }
     for (int i = 0; i < p->nworkspaces; i++) expr_free(p->workspaces[i].count);
     free(p);
@@ -806,6 +814,14 @@ int plan_resolve(const evo_plan *p, int k, plan_lookup lookup, void *user, int64
     static const int64_t grid_max[] = {2147483647LL, 65535, 65535};
     static const int64_t block_max[] = {1024, 1024, 64};
     memset(out, 0, sizeof *out);
+    if (pk->when) {
+        int64_t on = 0;
+        if (eval(pk->when, lookup, user, &on, pk->name, "when", err, errlen)) return -1;
+        if (!on) {
+            out->skip = 1; /* not launched for this workload: its grid need not be valid */
+            return 0;
+        }
+    }
     int64_t threads = 1;
     for (int i = 0; i < 3; i++) {
         int64_t g = 1, b = 1;

@@ -15,6 +15,12 @@
  *      args partial, C, M, N, i64(K)
  *   (comment closes)
  *
+ * Shape dispatch: `when EXPR` in a kernel's block launches that kernel only for workloads where
+ * EXPR (axes, parameters, constants; comparisons and && || ! as in C) is nonzero, e.g. one
+ * kernel `when num_seqs <= 2` and another `when num_seqs > 2`. A skipped kernel's grid, block
+ * and smem are not evaluated. Whether every output is written for every workload is then the
+ * gate's to see (outputs are poisoned: an unwritten one fails).
+ *
  * Arguments: a definition input or output tensor (passed as a device pointer), a workspace
  * (device pointer), an axis name (passed as int; i64(NAME) passes int64), a scalar input
  * (passed by value in its dtype), or an integer literal (int). Expressions (expr.h) may read
@@ -50,7 +56,7 @@ typedef struct plan_arg {
 typedef struct plan_kernel {
     char name[TASK_NAME];
     int ngrid, nblock;
-    struct evo_expr *grid[3], *block[3], *smem;
+    struct evo_expr *grid[3], *block[3], *smem, *when; /* when: NULL = always launched */
     int nargs;
     plan_arg args[PLAN_MAX_ARGS];
 } plan_kernel;
@@ -72,6 +78,7 @@ typedef struct evo_plan {
 typedef struct plan_launch {
     unsigned grid[3], block[3];
     unsigned smem;
+    int skip; /* the kernel's `when` is 0 for this workload: not launched */
 } plan_launch;
 
 /* Parse the evo:launch block of source and check it against the task's definition and the

@@ -87,6 +87,25 @@ static void test_binding(const evo_task *t, const evo_plan *p)
     CHECK_CONTAINS(b, "(int)batch_size");
     CHECK_CONTAINS(b, "PYBIND11_MODULE(TORCH_EXTENSION_NAME, m)");
     free(b);
+
+    /* A kernel with `when` is launched under the same condition in the binding. */
+    const char *src = "/* evo:launch\n kernel few\n when batch_size <= 4\n grid batch_size\n"
+                      " block 32\n args output, new_state\n kernel many\n when batch_size > 4\n"
+                      " grid batch_size\n block 128\n args output, new_state\n*/\n"
+                      "extern \"C\" __global__ void few(__nv_bfloat16 *o, float *s) {}\n"
+                      "extern \"C\" __global__ void many(__nv_bfloat16 *o, float *s) {}\n";
+    evo_plan *w = plan_parse(src, t, err, sizeof err);
+    CHECK_MSG(w != NULL, "%s", err);
+    if (!w) return;
+    b = export_binding(t, w, "kernel.cu", err, sizeof err);
+    CHECK_MSG(b != NULL, "%s", err);
+    if (b) {
+        CHECK_CONTAINS(b, "    if ((batch_size <= 4))\n    {\n        dim3 grid(");
+        CHECK_CONTAINS(b, "    if ((batch_size > 4))\n    {\n");
+        CHECK_CONTAINS(b, "few<<<grid, block, smem, stream>>>(");
+        free(b);
+    }
+    plan_free(w);
 }
 
 static void test_solution(const evo_task *t, const evo_plan *p, const char *src)

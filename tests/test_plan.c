@@ -166,6 +166,36 @@ static void expect_error(const char *body, const char *decls, const char *want)
 #define K1 " kernel k\n grid 1\n block 32\n"
 #define DECL_C "extern \"C\" __global__ void k(__half* C) {}\n"
 
+/* Shape dispatch: each kernel launched only where its `when` holds; a skipped kernel's grid
+ * (here 0 blocks, which would be an error) is not evaluated. */
+static void test_when(void)
+{
+    const char *src = "/* evo:launch\n"
+                      " kernel small\n when M <= 64\n grid M\n block 32\n args C\n"
+                      " kernel big\n when M > 64 && !(M % 8)\n grid M / 8 - 8\n block 256\n"
+                      " args C\n*/\n"
+                      "extern \"C\" __global__ void small(__half* C) {}\n"
+                      "extern \"C\" __global__ void big(__half* C) {}\n";
+    char err[512] = "";
+    evo_plan *p = plan_parse(src, &task, err, sizeof err);
+    CHECK_MSG(p != NULL, "%s", err);
+    if (!p) return;
+    vars v = {{"M"}, {64}};
+    plan_launch l;
+    CHECK_MSG(plan_resolve(p, 0, lookup, &v, 1024, &l, err, sizeof err) == 0, "%s", err);
+    CHECK(!l.skip && l.grid[0] == 64 && l.block[0] == 32);
+    CHECK_MSG(plan_resolve(p, 1, lookup, &v, 1024, &l, err, sizeof err) == 0, "%s", err);
+    CHECK(l.skip);
+    v.value[0] = 128;
+    CHECK(plan_resolve(p, 0, lookup, &v, 1024, &l, err, sizeof err) == 0 && l.skip);
+    CHECK(plan_resolve(p, 1, lookup, &v, 1024, &l, err, sizeof err) == 0);
+    CHECK(!l.skip && l.grid[0] == 8 && l.block[0] == 256);
+    v.name[0] = "N"; /* an unknown name in a condition is an error, not a skip */
+    CHECK(plan_resolve(p, 0, lookup, &v, 1024, &l, err, sizeof err) == -1);
+    CHECK_MSG(!strncmp(err, "kernel 'small' when = M <= 64: ", 31), "got %s", err);
+    plan_free(p);
+}
+
 static void test_errors(void)
 {
     char err[512];
@@ -180,8 +210,12 @@ static void test_errors(void)
     expect_error(" grid 1\n", DECL_C, "launch plan line 2: 'grid' before any 'kernel'");
     expect_error(" kernel k\n  grd 1\n", DECL_C,
                  "launch plan line 3: unknown statement 'grd' (expected workspace, kernel, grid, "
-                 "block, smem or args)");
+                 "block, smem, when or args)");
     expect_error(" kernel k\n block 32\n args C\n", DECL_C, "launch plan line 2: kernel 'k' has no 'grid'");
+    expect_error(" when 1\n", DECL_C, "launch plan line 2: 'when' before any 'kernel'");
+    expect_error(" kernel k\n when 1\n when 0\n", DECL_C,
+                 "launch plan line 4: a second 'when' for this kernel (first at line 3)");
+    expect_error(" kernel k\n when\n", DECL_C, "launch plan line 3: when: empty expression");
     expect_error(" kernel k\n grid 1\n args C\n", DECL_C, "launch plan line 2: kernel 'k' has no 'block'");
     expect_error(" kernel k\n grid 1\n grid 2\n", DECL_C,
                  "launch plan line 4: a second 'grid' for this kernel (first at line 3)");
@@ -295,6 +329,7 @@ int main(void)
     if (load_task()) return CHECK_DONE();
     test_good_plan();
     test_block_threads();
+    test_when();
     test_errors();
     test_read_after_write();
     task_definition_free(&task.def);

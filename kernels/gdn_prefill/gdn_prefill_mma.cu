@@ -32,7 +32,11 @@
  * Tunable parameters:
  *   C    set 16 32      tokens per chunk (longer chunks: fewer sequential steps, more work each;
  *                       64 does not fit ST >= 2 chunk buffers in shared memory)
- *   VT   set 8 16 32    value columns per scan block: 8 * 128 / VT blocks per sequence
+ *   VTA  set 8 16 32    value columns per scan block for batches of at most NSPLIT sequences
+ *   VTB  set 8 16 32    the same for larger batches (8 * 128 / VT blocks per sequence: few
+ *                       long sequences want many small blocks, many sequences fewer waves)
+ *   NSPLIT set 1 2 4 8  the launch plan runs gdn_prefill_scan (VTA) when num_seqs <= NSPLIT,
+ *                       gdn_prefill_scan_many (VTB) otherwise: shape dispatch by `when`
  *   NW   set 1 2 4 8    warps per scan block
  *   PW   set 2 4 8      warps per prep block
  *   ST   set 2 3 4      chunk buffers in the scan: ST - 1 chunks in flight ahead of the one
@@ -42,11 +46,14 @@
 
 /* evo:params
  C       set 16 32          default 32
- VT      set 8 16 32        default 16
+ VTA     set 8 16 32        default 8
+ VTB     set 8 16 32        default 16
+ NSPLIT  set 1 2 4 8        default 1
  NW      set 1 2 4 8        default 8
  PW      set 2 4 8          default 8
  ST      set 2 3 4          default 3
- require VT * 528 + VT * (C + 4) * 4 + ST * (1056 * C + 512 * (C + 4) + 4 * C * VT + 4 * C * (C + 4) + 16) <= SMEM_LIMIT
+ require VTA * 528 + VTA * (C + 4) * 4 + ST * (1056 * C + 512 * (C + 4) + 4 * C * VTA + 4 * C * (C + 4) + 16) <= SMEM_LIMIT
+ require VTB * 528 + VTB * (C + 4) * 4 + ST * (1056 * C + 512 * (C + 4) + 4 * C * VTB + 4 * C * (C + 4) + 16) <= SMEM_LIMIT
 */
 
 /* evo:launch
@@ -57,17 +64,27 @@
    smem  1088 * C + 16 * C * (C + 4) + 24 * C
    args  q, k, v, A_log, a, dt_bias, b, cu_seqlens, rec, num_seqs
  kernel gdn_prefill_scan
-   grid  num_seqs * num_v_heads * (head_size / VT)
+   when  num_seqs <= NSPLIT
+   grid  num_seqs * num_v_heads * (head_size / VTA)
    block NW * 32
-   smem  VT * 528 + VT * (C + 4) * 4 + ST * (1056 * C + 512 * (C + 4) + 4 * C * VT + 4 * C * (C + 4) + 16)
+   smem  VTA * 528 + VTA * (C + 4) * 4 + ST * (1056 * C + 512 * (C + 4) + 4 * C * VTA + 4 * C * (C + 4) + 16)
+   args  state, cu_seqlens, rec, scale, output, new_state, num_seqs
+ kernel gdn_prefill_scan_many
+   when  num_seqs > NSPLIT
+   grid  num_seqs * num_v_heads * (head_size / VTB)
+   block NW * 32
+   smem  VTB * 528 + VTB * (C + 4) * 4 + ST * (1056 * C + 512 * (C + 4) + 4 * C * VTB + 4 * C * (C + 4) + 16)
    args  state, cu_seqlens, rec, scale, output, new_state, num_seqs
 */
 
 #ifndef C
 #define C 32
 #endif
-#ifndef VT
-#define VT 16
+#ifndef VTA
+#define VTA 8
+#endif
+#ifndef VTB
+#define VTB 16
 #endif
 #ifndef NW
 #define NW 8
@@ -361,7 +378,7 @@ struct stage {
     float *W, *Q, *Kt, *U, *P, *gL;
 };
 
-__device__ __forceinline__ stage stage_at(float *base)
+template <int VT> __device__ __forceinline__ stage stage_at(float *base)
 {
     stage s;
     s.W = base;
@@ -374,6 +391,7 @@ __device__ __forceinline__ stage stage_at(float *base)
 }
 
 /* Issue the copies of one chunk's record (all rows present: prep zeroed the padding). */
+template <int VT>
 __device__ __forceinline__ void load_chunk(stage s, const float *r, int vt, int tid, int nthr)
 {
     for (int e = tid; e < C * (D / 4); e += nthr) {
@@ -399,10 +417,14 @@ __device__ __forceinline__ void load_chunk(stage s, const float *r, int vt, int 
     }
 }
 
-extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan(
-    const float *__restrict__ state, const long long *__restrict__ cu_seqlens,
-    const float *__restrict__ rec, float scale, bf16 *__restrict__ output,
-    float *__restrict__ new_state, int num_seqs)
+/* The scan for VT value columns per block (VT is the template parameter the macros above
+ * read); instantiated twice below, one kernel per batch shape. */
+template <int VT>
+__device__ __forceinline__ void scan_body(const float *__restrict__ state,
+                                          const long long *__restrict__ cu_seqlens,
+                                          const float *__restrict__ rec, float scale,
+                                          bf16 *__restrict__ output, float *__restrict__ new_state,
+                                          int num_seqs)
 {
     extern __shared__ __align__(16) float fsm[];
     float *Ht = fsm;                          /* [VT][WP] state tile transposed, TF32 */
@@ -428,8 +450,8 @@ extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan(
 #pragma unroll
     for (int c = 0; c < ST - 1; c++) {
         if (c < nch)
-            load_chunk(stage_at(stages + c * STAGE_FLOATS), r0p + (size_t)c * HV * REC, vt, tid,
-                       NW * 32);
+            load_chunk<VT>(stage_at<VT>(stages + c * STAGE_FLOATS), r0p + (size_t)c * HV * REC,
+                           vt, tid, NW * 32);
         cp_commit();
     }
     /* The f32 state lives in registers, in the accumulator layout of the tiles this warp
@@ -459,7 +481,7 @@ extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan(
     int ci = 0;
     for (long long c0 = t0; c0 < t1; c0 += C, ci++) {
         const int L = (int)min((long long)C, t1 - c0);
-        stage s = stage_at(stages + (ci % ST) * STAGE_FLOATS);
+        stage s = stage_at<VT>(stages + (ci % ST) * STAGE_FLOATS);
         CP_WAIT(ST - 2);
         __syncthreads(); /* chunk ci landed for everyone; chunk ci - 1 is finished */
         /* Warps without a phase-1 tile issue the next copies while the others start on the
@@ -468,7 +490,8 @@ extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan(
         float *pf_at = stages + ((ci + ST - 1) % ST) * STAGE_FLOATS;
         const float *pf_rec = r0p + (size_t)(ci + ST - 1) * HV * REC;
         if (LOADERS && pf && warp >= NW - LOADERS)
-            load_chunk(stage_at(pf_at), pf_rec, vt, tid - (NW - LOADERS) * 32, LOADERS * 32);
+            load_chunk<VT>(stage_at<VT>(pf_at), pf_rec, vt, tid - (NW - LOADERS) * 32,
+                           LOADERS * 32);
 
         /* Phase 1: U = U~ - W H (the sequential chain) and Q~ H beside it, sharing the H
          * fragments; even and odd k steps in separate accumulators. */
@@ -505,7 +528,7 @@ extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan(
 #pragma unroll
             for (int x = 0; x < 4; x++) oq[u][x] = q0[x] + q1[x];
         }
-        if (!LOADERS && pf) load_chunk(stage_at(pf_at), pf_rec, vt, tid, NW * 32);
+        if (!LOADERS && pf) load_chunk<VT>(stage_at<VT>(pf_at), pf_rec, vt, tid, NW * 32);
         cp_commit();
         __syncthreads();
 
@@ -583,4 +606,20 @@ extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan(
         sp[(size_t)n0 * D + d0 + 8] = hr[u][2];
         sp[(size_t)(n0 + 1) * D + d0 + 8] = hr[u][3];
     }
+}
+
+extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan(
+    const float *__restrict__ state, const long long *__restrict__ cu_seqlens,
+    const float *__restrict__ rec, float scale, bf16 *__restrict__ output,
+    float *__restrict__ new_state, int num_seqs)
+{
+    scan_body<VTA>(state, cu_seqlens, rec, scale, output, new_state, num_seqs);
+}
+
+extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan_many(
+    const float *__restrict__ state, const long long *__restrict__ cu_seqlens,
+    const float *__restrict__ rec, float scale, bf16 *__restrict__ output,
+    float *__restrict__ new_state, int num_seqs)
+{
+    scan_body<VTB>(state, cu_seqlens, rec, scale, output, new_state, num_seqs);
 }
