@@ -45,7 +45,8 @@
    smem  (BM + BN) * (BK + (SWIZZLE ? 0 : 8)) * 2 * STAGES
    args  A, B, C, partial, M, N, K
  kernel gemm_splitk_reduce
-   grid  KSPLIT > 1 ? ceil_div(M * N, 1024) : 1
+   when  KSPLIT > 1
+   grid  ceil_div(M * N, 1024)
    block 256
    args  partial, C, M, N
 */
@@ -277,7 +278,7 @@ gemm_mma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *__r
     }
 }
 
-/* Sums the KSPLIT fp32 partials into C; a no-op launch when KSPLIT == 1. */
+/* Sums the KSPLIT fp32 partials into C; not launched when KSPLIT == 1 (the plan's `when`). */
 extern "C" __global__ void __launch_bounds__(256)
 gemm_splitk_reduce(const float *__restrict__ partial, elem_t *__restrict__ C, int M, int N)
 {
