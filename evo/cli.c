@@ -30,20 +30,6 @@ static void usage(FILE *out)
             evo_version());
 }
 
-int cli_exit_code(int rc)
-{
-    switch (rc) {
-    case EVO_OK: return EXIT_OK;
-    case EVO_ENOGPU: return EXIT_NOGPU;
-    case EVO_EBUSY: return EXIT_BUSY;
-    case EVO_ESTORE: return EXIT_STORE;
-    case EVO_ECONFIG: return EXIT_CONFIG;
-    case EVO_EINTERRUPT: return EXIT_INTERRUPTED;
-    case EVO_EINVAL: return EXIT_USAGE;
-    default: return EXIT_ERROR;
-    }
-}
-
 int main(int argc, char **argv)
 {
     if (argc < 2) {

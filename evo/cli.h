@@ -6,6 +6,8 @@
 #ifndef EVO_CLI_H
 #define EVO_CLI_H
 
+#include "evo.h"
+
 #define EXIT_OK 0
 #define EXIT_ERROR 1
 #define EXIT_USAGE 2
@@ -26,6 +28,19 @@ int cli_trace(int argc, char **argv);    /* evo trace DIR [CANDIDATE] */
 int cli_llm_check(int argc, char **argv);/* evo llm-check CONFIG */
 int cli_export(int argc, char **argv);   /* evo export DIR --flashinfer-bench OUT_DIR */
 
-/* Map an EVO_E* code to an exit code. */
-int cli_exit_code(int rc);
+/* Map an EVO_E* code to an exit code. Inline here so the suites that compile one cli_*.c
+ * file in (tests/test_cli_*.c) share it instead of copying it. */
+static inline int cli_exit_code(int rc)
+{
+    switch (rc) {
+    case EVO_OK: return EXIT_OK;
+    case EVO_ENOGPU: return EXIT_NOGPU;
+    case EVO_EBUSY: return EXIT_BUSY;
+    case EVO_ESTORE: return EXIT_STORE;
+    case EVO_ECONFIG: return EXIT_CONFIG;
+    case EVO_EINTERRUPT: return EXIT_INTERRUPTED;
+    case EVO_EINVAL: return EXIT_USAGE;
+    default: return EXIT_ERROR;
+    }
+}
 #endif

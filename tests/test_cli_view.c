@@ -11,57 +11,17 @@
 #include <unistd.h>
 
 #include "../evo/cli_view.c"
+#include "capture.h"
 #include "check.h"
 #include "record.h"
 #include "store.h"
 
-/* cli.c holds main(), so its exit-code map is repeated here (keep in step with cli.c). */
-int cli_exit_code(int rc)
-{
-    switch (rc) {
-    case EVO_OK: return EXIT_OK;
-    case EVO_ENOGPU: return EXIT_NOGPU;
-    case EVO_EBUSY: return EXIT_BUSY;
-    case EVO_ESTORE: return EXIT_STORE;
-    case EVO_ECONFIG: return EXIT_CONFIG;
-    case EVO_EINTERRUPT: return EXIT_INTERRUPTED;
-    case EVO_EINVAL: return EXIT_USAGE;
-    default: return EXIT_ERROR;
-    }
-}
-
 static char out_text[1 << 16], err_text[1 << 16];
-
-static void read_back(int fd, char *buf, size_t n)
-{
-    lseek(fd, 0, SEEK_SET);
-    ssize_t got = read(fd, buf, n - 1);
-    buf[got > 0 ? got : 0] = '\0';
-    close(fd);
-}
 
 /* Runs fn with argv and captures what it prints. */
 static int run_cli(int (*fn)(int, char **), int argc, const char **argv)
 {
-    char o[] = "/tmp/evo_cli_out_XXXXXX", e[] = "/tmp/evo_cli_err_XXXXXX";
-    int fo = mkstemp(o), fe = mkstemp(e);
-    unlink(o);
-    unlink(e);
-    fflush(stdout);
-    fflush(stderr);
-    int saved_out = dup(1), saved_err = dup(2);
-    dup2(fo, 1);
-    dup2(fe, 2);
-    int code = fn(argc, (char **)argv);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(saved_out, 1);
-    dup2(saved_err, 2);
-    close(saved_out);
-    close(saved_err);
-    read_back(fo, out_text, sizeof out_text);
-    read_back(fe, err_text, sizeof err_text);
-    return code;
+    return capture_call(fn, argc, argv, out_text, sizeof out_text, err_text, sizeof err_text);
 }
 
 #define RUN(fn, ...)                                                                               \
