@@ -38,7 +38,7 @@ int main(int argc, char **argv)
     void *fl;
     CK(cudaMalloc(&fl, fb));
     int shapes[][2] = {{1, 1}, {64, 1}, {512, 1}, {8192, 1}, {1024, 16}, {4096, 16}, {16, 16}};
-    int pbytes = 1088 * C + 16 * C * (C + 4) + 24 * C;
+    int pbytes = 1088 * C + 16 * C * (C + 4) + 32 * C;
     const int VT = VTA; /* the one-sequence kernel */
     int sbytes = VT * 528 + VT * (C + 4) * 4 + ST * STAGE_FLOATS * 4;
     CK(cudaFuncSetAttribute(gdn_prefill_prep, cudaFuncAttributeMaxDynamicSharedMemorySize, pbytes));

@@ -162,15 +162,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
     float g = expf(-expf(A_log[h]) * sp);
     float beta = 1.0f / (1.0f + expf(-__bfloat162float(b[bh])));
 
+    /* g S in place, with its dot products against k (and q, for ONEPASS). */
     float old_v[RPW], o[RPW];
-#if ONEPASS
-    /* One reduction round: with delta = beta (v - k.gS), q.S_new = q.gS + (q.k) delta, so
-     * k.gS, q.gS and q.k are reduced together (interleaved shuffles: one latency chain). */
-    float qk = 0.0f;
-#pragma unroll
-    for (int c = 0; c < CH; c++)
-#pragma unroll
-        for (int i = 0; i < VEC; i++) qk += qf[c][i] * kf[c][i];
 #pragma unroll
     for (int r = 0; r < RPW; r++) {
         float ak = 0.0f, aq = 0.0f;
@@ -181,11 +174,19 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
                 float gs = g * vget(s[r][c], i);
                 vset(s[r][c], i, gs);
                 ak += kf[c][i] * gs;
-                aq += qf[c][i] * gs;
+                if (ONEPASS) aq += qf[c][i] * gs;
             }
         old_v[r] = ak;
         o[r] = aq;
     }
+#if ONEPASS
+    /* One reduction round: with delta = beta (v - k.gS), q.S_new = q.gS + (q.k) delta, so
+     * k.gS, q.gS and q.k are reduced together (interleaved shuffles: one latency chain). */
+    float qk = 0.0f;
+#pragma unroll
+    for (int c = 0; c < CH; c++)
+#pragma unroll
+        for (int i = 0; i < VEC; i++) qk += qf[c][i] * kf[c][i];
 #pragma unroll
     for (int m = 16; m > 0; m >>= 1) {
 #pragma unroll
@@ -209,19 +210,6 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
         o[r] += qk * delta;
     }
 #else
-#pragma unroll
-    for (int r = 0; r < RPW; r++) {
-        float acc = 0.0f;
-#pragma unroll
-        for (int c = 0; c < CH; c++)
-#pragma unroll
-            for (int i = 0; i < VEC; i++) {
-                float gs = g * vget(s[r][c], i);
-                vset(s[r][c], i, gs);
-                acc += kf[c][i] * gs;
-            }
-        old_v[r] = acc;
-    }
 #pragma unroll
     for (int r = 0; r < RPW; r++) old_v[r] = warp_sum(old_v[r]);
 

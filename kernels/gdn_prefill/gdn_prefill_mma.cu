@@ -61,7 +61,7 @@
  kernel gdn_prefill_prep
    grid  ceil_div(total_seq_len, C) + num_seqs, num_k_heads
    block PW * 32
-   smem  1088 * C + 16 * C * (C + 4) + 24 * C
+   smem  1088 * C + 16 * C * (C + 4) + 32 * C
    args  q, k, v, A_log, a, dt_bias, b, cu_seqlens, rec, num_seqs
  kernel gdn_prefill_scan
    when  num_seqs <= NSPLIT
@@ -168,6 +168,7 @@ extern "C" __global__ void __launch_bounds__(PW * 32) gdn_prefill_prep(
     float *lG = Am + 2 * C * CP;                 /* [2][C] */
     float *bt = lG + 2 * C;                      /* [2][C] */
     float *eg = bt + 2 * C;                      /* [2][C] e^lG */
+    float *ek = eg + 2 * C;                      /* [2][C] e^(lG_L - lG), K~'s row scales */
 
     /* Which chunk: blocks enumerate the chunks of all sequences in order. */
     long long c0 = -1;
@@ -252,6 +253,9 @@ extern "C" __global__ void __launch_bounds__(PW * 32) gdn_prefill_prep(
                 eg[warp * C + i] = expf(x[u] + before);
             }
         }
+        __syncwarp();
+        for (int i = lane; i < C; i += 32)
+            ek[warp * C + i] = expf(lG[warp * C + L - 1] - lG[warp * C + i]);
     }
     /* Gram products on tensor cores, lower-triangular tiles only; two accumulators per tile
      * halve the dependent chain of mma. */
@@ -291,8 +295,8 @@ extern "C" __global__ void __launch_bounds__(PW * 32) gdn_prefill_prep(
         float *R = rec + ((size_t)blockIdx.x * HV + h) * REC;
         R[C * D + r * D + d] = __uint_as_float(tf32(eg[hh * C + r] * __bfloat162float(Qs[r * KP + d])));
         int dd = (e / C) % D, j = e % C; /* K~^T [d][j], written in order */
-        R[2 * C * D + dd * C + j] = __uint_as_float(
-            tf32(expf(lG[hh * C + L - 1] - lG[hh * C + j]) * __bfloat162float(Ks[j * KP + dd])));
+        R[2 * C * D + dd * C + j] =
+            __uint_as_float(tf32(ek[hh * C + j] * __bfloat162float(Ks[j * KP + dd])));
         if (e % (C * D) == 0) R[4 * C * D + C * C] = eg[hh * C + L - 1];
     }
     __syncthreads();
