@@ -498,6 +498,16 @@ static int st_args(parser *p, int line, raw_kernel *rk, char *rest)
     return 0;
 }
 
+/* A statement holding one expression, at most once per kernel (smem, when). */
+static int st_single(parser *p, int line, const char *kw, const char *rest,
+                     struct evo_expr **dst, int *seen_line)
+{
+    if (*seen_line)
+        return perr(p, line, "a second '%s' for this kernel (first at line %d)", kw, *seen_line);
+    *seen_line = line;
+    return (*dst = parse_expr(p, line, kw, rest)) ? 0 : -1;
+}
+
 static int statement(parser *p, int line, char *text)
 {
     evo_plan *pl = p->plan;
@@ -528,20 +538,8 @@ static int statement(parser *p, int line, char *text)
         return st_dims(p, line, "grid", rest, k->grid, &k->ngrid, &rk->grid_line);
     if (!strcmp(kw, "block"))
         return st_dims(p, line, "block", rest, k->block, &k->nblock, &rk->block_line);
-    if (!strcmp(kw, "smem")) {
-        if (rk->smem_line)
-            return perr(p, line, "a second 'smem' for this kernel (first at line %d)",
-                        rk->smem_line);
-        rk->smem_line = line;
-        return (k->smem = parse_expr(p, line, "smem", rest)) ? 0 : -1;
-    }
-    if (!strcmp(kw, "when")) {
-        if (rk->when_line)
-            return perr(p, line, "a second 'when' for this kernel (first at line %d)",
-                        rk->when_line);
-        rk->when_line = line;
-        return (k->when = parse_expr(p, line, "when", rest)) ? 0 : -1;
-    }
+    if (!strcmp(kw, "smem")) return st_single(p, line, "smem", rest, &k->smem, &rk->smem_line);
+    if (!strcmp(kw, "when")) return st_single(p, line, "when", rest, &k->when, &rk->when_line);
     return st_args(p, line, rk, rest);
 }
 
