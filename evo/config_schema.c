@@ -153,11 +153,16 @@ const config_key config_schema_engine[] = {
     {.path = "evaluator.arch", .type = CT_STRING, .def = "\"\"",
      .doc = "Target architecture for NVRTC (\"sm_90\"); \"\" = the device's own."},
     {.path = "evaluator.trials", .type = CT_INT, .def = "3", .flags = CK_MIN | CK_MAX, .min = 1,
-     .max = 100, .doc = "Timing trials per workload; the median is kept."},
+     .max = 100,
+     .doc = "Runs per workload whose outputs are compared with the host reference (at least "
+            "3), each on an input set the candidate has not seen; their positions among the "
+            "runs are drawn at random for every candidate."},
     {.path = "evaluator.warmup", .type = CT_INT, .def = "10", .flags = CK_MIN | CK_MAX,
-     .min = 0, .max = 10000, .doc = "Untimed launches before each trial."},
+     .min = 0, .max = 10000,
+     .doc = "Untimed runs before the timed ones, on average: each candidate and workload "
+            "draws the count from [warmup/2, 3*warmup/2]."},
     {.path = "evaluator.iterations", .type = CT_INT, .def = "50", .flags = CK_MIN | CK_MAX,
-     .min = 1, .max = 10000, .doc = "Timed launches per trial."},
+     .min = 1, .max = 10000, .doc = "Timed runs per workload, each on fresh inputs; the median is kept."},
     {.path = "evaluator.timeout_s", .type = CT_NUMBER, .def = "60.0",
      .flags = CK_MIN | CK_MIN_EXCL, .min = 0,
      .doc = "Seconds one candidate may take (compile and run) before it is a TIMEOUT."},
@@ -166,8 +171,24 @@ const config_key config_schema_engine[] = {
             "~/.cache/evo)."},
     {.path = "evaluator.devices", .type = CT_INTS, .def = "[0]", .flags = CK_MIN, .min = 0,
      .minlen = 1, .maxlen = 64, .doc = "CUDA devices to evaluate on, by index."},
-    {.path = "evaluator.input_sets", .type = CT_INT, .def = "3", .flags = CK_MIN | CK_MAX,
-     .min = 1, .max = 100, .doc = "Random input sets each candidate is checked against."},
+    {.path = "evaluator.input_sets", .type = CT_INT, .def = "0", .flags = CK_MIN | CK_MAX,
+     .min = 0, .max = 100,
+     .doc = "Reference-checked input sets kept per workload, the pool that compared runs draw "
+            "from without repeats (at least trials; 0 = twice trials)."},
+    {.path = "evaluator.max_source_bytes", .type = CT_INT, .def = "262144",
+     .flags = CK_MIN | CK_MAX, .min = 1024, .max = 4194304,
+     .doc = "Largest candidate source accepted; a longer one is a COMPILE_ERROR before NVRTC "
+            "sees it."},
+    {.path = "evaluator.floor_slack", .type = CT_NUMBER, .def = "1.3", .flags = CK_MIN | CK_MAX,
+     .min = 1.0, .max = 100.0,
+     .doc = "A workload faster than its physical floor (its bytes at slack times the measured "
+            "copy ceiling, its FLOPs at slack times the measured matrix rate, twice that for "
+            "fp8) is re-timed, and BEYOND_FLOOR if it still is."},
+    {.path = "evaluator.confirm_rounds", .type = CT_INT, .def = "3", .flags = CK_MIN | CK_MAX,
+     .min = 0, .max = 20,
+     .doc = "A candidate that would be the new global best is re-timed against the incumbent "
+            "this many times, interleaved, on fresh inputs; it displaces the incumbent only if "
+            "its lead exceeds the timing noise (0 = off)."},
     {.path = "evaluator.blob_policy", .type = CT_STRING, .def = "\"error\"",
      .allowed = "error|random",
      .doc = "Workload inputs stored as files (blobs) that are missing: fail, or use random "

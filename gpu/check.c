@@ -148,7 +148,7 @@ static int check_point(const evo_task *t, int i, const evo_space *s, const evo_p
     snprintf(name, sizeof name, "%s.cu", t->seed_names[i]);
     nvrtc_output o;
     int rc = nvrtc_compile(t->seed_sources[i], name, arch, (const char *const *)opts, nopts,
-                           NULL, &o);
+                           NULL, 0, &o);
     free_options(opts, nopts);
     if (rc == 0) {
         fprintf(out, "ok   %s/%s %s %s %.0f ms\n", task_label(t), t->seed_names[i], pt, arch,

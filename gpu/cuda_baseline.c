@@ -49,7 +49,7 @@ static int compile_baseline(worker *w, cw_error *e) {
     memset(&o, 0, sizeof o);
     const char *arch = arch_for_device(w->cc_major, w->cc_minor);
     int crc = nvrtc_compile(t->baseline_source, "baseline.cu", arch, opts, nopts,
-                            w->cache_dir[0] ? w->cache_dir : NULL, &o);
+                            w->cache_dir[0] ? w->cache_dir : NULL, 0, &o);
     if (crc != EVO_OK) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: the baseline kernel does not compile: %s",
                 t->def.name, o.log ? o.log : "");

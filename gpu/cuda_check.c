@@ -97,7 +97,7 @@ void cw_check_init(worker *w)
     nvrtc_output out;
     memset(&out, 0, sizeof out);
     const char *opts[] = {"-std=c++17"};
-    if (nvrtc_compile(CHECK_SOURCE, "evo_check.cu", arch, opts, 1, w->cache_dir[0] ? w->cache_dir : NULL,
+    if (nvrtc_compile(CHECK_SOURCE, "evo_check.cu", arch, opts, 1, w->cache_dir[0] ? w->cache_dir : NULL, 0,
                       &out) != EVO_OK) {
         fprintf(stderr, "evo-worker: device checks unavailable, checking on the host: %s\n",
                 out.log ? out.log : "");

@@ -19,6 +19,7 @@
 #include "ipc.h"
 #include "nvrtc.h"
 #include "plan.h"
+#include "source_policy.h"
 
 #define INIT_TIMEOUT_S 300.0
 #define STDERR_TAIL 2048
@@ -40,6 +41,7 @@ struct gpu_evaluator {
     int trials, warmup, iterations, input_sets;
     uint64_t seed;
     double timeout_s;
+    size_t max_source_bytes;
     char cache_dir[1024];
     char arch_cfg[32];
     int ndev;
@@ -171,6 +173,7 @@ int gpu_evaluator_new(const evo_config *cfg, gpu_evaluator **out, char *err, siz
     g->iterations = (int)config_get_int(cfg, "evaluator.iterations", 50);
     g->input_sets = (int)config_get_int(cfg, "evaluator.input_sets", 3);
     g->timeout_s = config_get_double(cfg, "evaluator.timeout_s", 60.0);
+    g->max_source_bytes = (size_t)config_get_int(cfg, "evaluator.max_source_bytes", SOURCE_DEFAULT_MAX_BYTES);
     g->seed = cfg->seed;
     snprintf(g->arch_cfg, sizeof g->arch_cfg, "%s", config_get_string(cfg, "evaluator.arch", ""));
     const char *cache = config_get_string(cfg, "evaluator.cache_dir", "");
@@ -569,8 +572,23 @@ static int run_on_device(gpu_evaluator *g, gpu_device *d, const evo_genome *gen,
     return rc;
 }
 
+/* The source and its parameters pass the source policy before anything compiles or loads
+ * them (a cubin kept in the run was compiled from a source that passed). */
+static int policy_refuses(const gpu_evaluator *g, const evo_genome *gen, evo_result *out) {
+    char why[512];
+    int bad = source_policy_check(evo_genome_source(gen), g->max_source_bytes, why, sizeof why);
+    for (int i = 0; !bad && i < evo_genome_param_count(gen); i++)
+        bad = source_policy_param(evo_genome_param_name(gen, i), evo_genome_param_value(gen, i),
+                                  why, sizeof why);
+    if (!bad) return 0;
+    evo_result_set_status(out, EVO_STATUS_COMPILE_ERROR);
+    evo_result_set_error(out, "%s", why);
+    return 1;
+}
+
 static int ev_evaluate(void *user, int slot, const evo_genome *gen, evo_result *out) {
     gpu_evaluator *g = user;
+    if (policy_refuses(g, gen, out)) return EVO_OK;
     int nopts = 0;
     char **opts = compile_options(g, gen, &nopts);
     if (!opts) {
@@ -593,7 +611,7 @@ static int ev_evaluate(void *user, int slot, const evo_genome *gen, evo_result *
         o.log = strdup("");
     } else {
         rc = nvrtc_compile(evo_genome_source(gen), name, g->arch, (const char *const *)opts, nopts,
-                           g->cache_dir[0] ? g->cache_dir : NULL, &o);
+                           g->cache_dir[0] ? g->cache_dir : NULL, g->max_source_bytes, &o);
         if (rc == EVO_OK && g->engine) evo_engine_save_blob(g->engine, blob_key, o.cubin, o.size);
     }
     free_options(opts, nopts);

@@ -2,8 +2,10 @@
  * them (randn for floats, fp8 randn clamped to [-2, 2], randint for integers, workload
  * scalars, safetensors blobs), the FlashInfer-Bench element test, and checksums.
  *
- * Randomness is a PCG32 stream per (seed, workload uuid, input index), so the reference
- * and every candidate of a run see the very same inputs, and a trial seed gives fresh ones. */
+ * Random inputs are counter-based draws keyed by (seed, workload uuid, input index), the
+ * generator of input_gen.h, which the sandbox runs on the GPU too: the same seed gives the
+ * same bits on both, so the host computes references for exactly the inputs a candidate ran
+ * on, and a new seed gives a set never seen before. */
 #include "gate.h"
 
 #include <errno.h>
@@ -16,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcg.h"
+#include "input_gen.h"
 #include "reference.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -37,14 +39,6 @@ uint64_t gate_checksum(const void *data, size_t n)
         h *= 0x100000001b3ULL;
     }
     return h;
-}
-
-/* Standard normal by Box-Muller; u1 is kept away from 0 so log() stays finite. */
-static double randn(evo_pcg32 *rng)
-{
-    double u1 = pcg32_uniform(rng), u2 = pcg32_uniform(rng);
-    if (u1 < 1e-300) u1 = 1e-300;
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
 /* Store a double as element i of dtype t. */
@@ -73,20 +67,12 @@ static void store(evo_dtype t, void *buf, int64_t i, double v)
     }
 }
 
-static int is_float(evo_dtype t)
-{
-    return t == DT_FLOAT32 || t == DT_FLOAT16 || t == DT_BFLOAT16 || t == DT_FLOAT8_E4M3 ||
-           t == DT_FLOAT8_E5M2 || t == DT_FLOAT64;
-}
+static uint64_t uuid_hash(const char *uuid) { return gate_checksum(uuid, strlen(uuid)); }
 
-/* Exclusive upper bound of randint for an integer dtype: 1<<15, narrowed to what fits. */
-static uint32_t int_bound(evo_dtype t)
-{
-    if (t == DT_BOOL) return 2;
-    if (t == DT_INT8) return 128;
-    if (t == DT_UINT8) return 256;
-    return 1u << 15;
-}
+/* input_gen.h's kinds are the dtypes, in the same order. */
+_Static_assert(IG_F32 == (int)DT_FLOAT32 && IG_BF16 == (int)DT_BFLOAT16 && IG_E4M3 == (int)DT_FLOAT8_E4M3 &&
+                   IG_F64 == (int)DT_FLOAT64 && IG_I64 == (int)DT_INT64 && IG_BOOL == (int)DT_BOOL,
+               "input_gen kinds follow evo_dtype");
 
 /* Host work on big tensors (a 14509 x 4096 workload has 59M elements, checked several times
  * per candidate) is split over the machine's cores in fixed chunks, so results do not
@@ -130,37 +116,38 @@ static void parallel_chunks(int64_t n, void (*fn)(void *ctx, int64_t chunk), voi
 }
 
 typedef struct fill_ctx {
-    evo_dtype t;
+    int kind;
     void *buf;
     int64_t n;
-    uint64_t seed, stream;
-    double scale;
+    ig_u64 key;
+    float scale;
 } fill_ctx;
 
-/* Each chunk draws from its own PCG stream: deterministic in (seed, input, chunk). */
+/* Counter-based draws (input_gen.h): any chunk, on any core, gives the same bits, and so does
+ * the sandbox's GPU kernel for the same key. */
 static void fill_chunk(void *arg, int64_t chunk)
 {
     const fill_ctx *c = arg;
-    evo_pcg32 rng;
-    pcg32_seed(&rng, c->seed, (c->stream << 32) ^ (uint64_t)chunk);
-    int fp8 = c->t == DT_FLOAT8_E4M3 || c->t == DT_FLOAT8_E5M2;
     int64_t hi = (chunk + 1) * GATE_CHUNK < c->n ? (chunk + 1) * GATE_CHUNK : c->n;
-    for (int64_t i = chunk * GATE_CHUNK; i < hi; i++) {
-        if (is_float(c->t)) {
-            double v = randn(&rng) * c->scale;
-            if (fp8) v = v < -2 ? -2 : v > 2 ? 2 : v;
-            store(c->t, c->buf, i, v);
-        } else {
-            store(c->t, c->buf, i, (double)pcg32_bounded(&rng, int_bound(c->t)));
-        }
-    }
+    for (int64_t i = chunk * GATE_CHUNK; i < hi; i++) ig_store(c->kind, c->buf, c->key, (ig_u64)i, c->scale);
 }
 
-static void fill_random(evo_dtype t, void *buf, int64_t n, uint64_t seed, uint64_t stream,
-                        double scale)
+uint64_t gate_input_key(const evo_task *t, const task_workload *w, uint64_t seed, int input)
 {
-    fill_ctx c = {t, buf, n, seed, stream, scale};
-    parallel_chunks(n, fill_chunk, &c);
+    (void)t;
+    return ig_key(seed ^ uuid_hash(w->uuid), input);
+}
+
+float gate_input_scale(const evo_task *t, int input)
+{
+    return t->input_scale ? (float)t->input_scale[input] : 1.0f;
+}
+
+int gate_input_drawn(const evo_task *t, const task_workload *w, int input)
+{
+    (void)t;
+    const task_input_gen *g = input < w->ninputs ? &w->inputs[input] : NULL;
+    return !g || g->kind == GEN_RANDOM;
 }
 
 static const char *safetensors_dtype(evo_dtype t)
@@ -228,7 +215,6 @@ out:
     return rc;
 }
 
-static uint64_t uuid_hash(const char *uuid) { return gate_checksum(uuid, strlen(uuid)); }
 
 int gate_make_inputs(const evo_task *t, const task_workload *w, uint64_t seed, void **inputs,
                      char *err, size_t errlen)
@@ -246,7 +232,11 @@ int gate_make_inputs(const evo_task *t, const task_workload *w, uint64_t seed, v
         task_gen_kind kind = g ? g->kind : GEN_RANDOM;
         double scale = t->input_scale ? t->input_scale[i] : 1.0;
         switch (kind) {
-        case GEN_RANDOM: fill_random(x->dtype, inputs[i], n, seed ^ uuid_hash(w->uuid), (uint64_t)i, scale); break;
+        case GEN_RANDOM: {
+            fill_ctx c = {(int)x->dtype, inputs[i], n, gate_input_key(t, w, seed, i), (float)scale};
+            parallel_chunks(n, fill_chunk, &c);
+            break;
+        }
         case GEN_SCALAR: store(x->dtype, inputs[i], 0, g->scalar); break;
         case GEN_ABSENT: memset(inputs[i], 0, (size_t)n * (size_t)dtype_size(x->dtype)); break;
         case GEN_SAFETENSORS:

@@ -2,8 +2,9 @@
  * draws them, the element test, and checksums. No CUDA here, so all of it is tested on CPU.
  *
  * Inputs: floats randn (fp8: randn clamped to [-2, 2] then converted), integers randint in
- * [0, 1<<15) unless a task hook narrows the range (indices must be valid), bool 0/1; scalar
- * inputs take their workload value. Generation is deterministic in (workload, seed).
+ * [0, 1<<15) (narrower for 8-bit types), bool 0/1; scalar inputs take their workload value.
+ * Generation is deterministic in (workload, seed) and bit-identical to the sandbox's GPU
+ * generator (input_gen.h).
  * Element test (FlashInfer-Bench): an element fails only if |x - y| > atol and
  * |x - y| / (|y| + 1e-8) > rtol; NaN or Inf in the output fails outright; the output passes
  * if the matched fraction >= required_ratio. */
@@ -26,6 +27,11 @@ typedef struct gate_stats {
  * task_tensor_numel * dtype_size bytes; NULL for absent optional inputs) for a workload. */
 int gate_make_inputs(const evo_task *t, const task_workload *w, uint64_t seed, void **inputs,
                      char *err, size_t errlen);
+/* The generator key of random input `input` for a seed (input_gen.h), its scale, and whether
+ * the workload draws it at random (else it is a scalar value, a stored blob or absent). */
+uint64_t gate_input_key(const evo_task *t, const task_workload *w, uint64_t seed, int input);
+float gate_input_scale(const evo_task *t, int input);
+int gate_input_drawn(const evo_task *t, const task_workload *w, int input);
 /* Compare an output of dtype dt (device bytes copied to host) with the float reference.
  * Returns 1 if it passes, 0 if not; stats filled either way. */
 int gate_compare(evo_dtype dt, const void *got, const float *want, int64_t n, double atol,

@@ -19,6 +19,7 @@
 
 #include "evo.h"
 #include "sha256.h"
+#include "source_policy.h"
 
 /* NVRTC's C API, declared here because CUDA's <nvrtc.h> has the same name as this module's
  * header and the build puts gpu/ first on the include path. These are the documented,
@@ -45,6 +46,7 @@ nvrtcResult nvrtcGetProgramLog(nvrtcProgram prog, char *log);
 #endif
 
 #define LOG_LIMIT 8192
+#define TASK_NAME_MAX 256
 
 const char *arch_for_device(int major, int minor)
 {
@@ -132,21 +134,6 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* Keep the head of a long log: the first errors are the ones that explain the rest. */
-static char *trimmed_log(const char *text)
-{
-    size_t n = strlen(text);
-    if (n <= LOG_LIMIT) return strdup(text);
-    char tail[96];
-    int tl = snprintf(tail, sizeof tail, "\n[log trimmed: %zu more bytes]\n",
-                      n - (LOG_LIMIT - 96));
-    char *out = malloc(LOG_LIMIT + 1);
-    if (!out) return NULL;
-    memcpy(out, text, LOG_LIMIT - 96);
-    memcpy(out + LOG_LIMIT - 96, tail, (size_t)tl + 1);
-    return out;
 }
 
 static int set_log(nvrtc_output *out, const char *fmt, const char *a, const char *b)
@@ -244,8 +231,12 @@ static int run_nvrtc(const char *source, const char *name, const char *arch,
     }
     for (int i = 0; i < nopts; i++) all[n++] = opts[i];
 
+    /* A name in a directory that cannot exist: a quoted include is looked up beside the
+     * program, and the working directory must never be searched. */
+    char vname[TASK_NAME_MAX];
+    snprintf(vname, sizeof vname, "%s%s", SOURCE_VIRTUAL_DIR, name ? name : "candidate.cu");
     nvrtcProgram prog;
-    nvrtcResult r = nvrtcCreateProgram(&prog, source, name ? name : "candidate.cu", 0, NULL, NULL);
+    nvrtcResult r = nvrtcCreateProgram(&prog, source, vname, 0, NULL, NULL);
     if (r != NVRTC_SUCCESS) {
         free(all);
         set_log(out, "nvrtcCreateProgram failed: %s%s", nvrtcGetErrorString(r), "");
@@ -261,7 +252,7 @@ static int run_nvrtc(const char *source, const char *name, const char *arch,
         if (nvrtcGetProgramLog(prog, log) != NVRTC_SUCCESS) log[0] = 0;
         log[lsz] = 0;
     }
-    out->log = trimmed_log(log ? log : "");
+    out->log = source_policy_scrub_log(log ? log : "", inc, LOG_LIMIT);
     free(log);
     int rc = EVO_OK;
     if (cr != NVRTC_SUCCESS) {
@@ -295,10 +286,15 @@ done:
 }
 
 int nvrtc_compile(const char *source, const char *name, const char *arch,
-                  const char *const *opts, int nopts, const char *cache_dir,
+                  const char *const *opts, int nopts, const char *cache_dir, size_t max_source,
                   nvrtc_output *out)
 {
     memset(out, 0, sizeof *out);
+    char why[512];
+    if (source_policy_check(source, max_source, why, sizeof why)) {
+        out->log = strdup(why);
+        return EVO_ECOMPILE;
+    }
     char key[65], path[1200] = "";
     if (cache_dir && cache_dir[0]) {
         nvrtc_cache_key(source, arch, opts, nopts, key);

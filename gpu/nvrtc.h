@@ -9,7 +9,7 @@
 typedef struct nvrtc_output {
     void *cubin;       /* malloc'd, NULL on failure */
     size_t size;
-    char *log;         /* compile log, trimmed to 8 KiB, malloc'd (may be "") */
+    char *log;         /* compile log, scrubbed and trimmed to 8 KiB, malloc'd (may be "") */
     double ms;         /* compile wall time; 0 on a cache hit */
     int cache_hit;
 } nvrtc_output;
@@ -25,12 +25,15 @@ const char *nvrtc_version_string(void);
 void nvrtc_cache_key(const char *source, const char *arch, const char *const *opts, int nopts,
                      char key[65]);
 
-/* Compile source for arch with options (each "-DNAME=VALUE" or an nvrtc flag). When
- * cache_dir is not NULL, a cubin cached under cache_dir/<key>.cubin is reused and a new one
- * is written there atomically. Returns EVO_OK, EVO_ECOMPILE (log says why), or EVO_EIO /
- * EVO_ERROR with log set to the reason (e.g. libnvrtc missing). Thread-safe. */
+/* Compile source for arch with options (each "-DNAME=VALUE" or an nvrtc flag). The source
+ * first passes source_policy_check with max_source bytes (0: the default): a source that
+ * fails never reaches NVRTC and gets EVO_ECOMPILE with the reason as its log. When cache_dir
+ * is not NULL, a cubin cached under cache_dir/<key>.cubin is reused and a new one is written
+ * there atomically. The log is scrubbed (source_policy_scrub_log). Returns EVO_OK,
+ * EVO_ECOMPILE (log says why), or EVO_EIO / EVO_ERROR with log set to the reason (e.g.
+ * libnvrtc missing). Thread-safe. */
 int nvrtc_compile(const char *source, const char *name, const char *arch,
-                  const char *const *opts, int nopts, const char *cache_dir,
+                  const char *const *opts, int nopts, const char *cache_dir, size_t max_source,
                   nvrtc_output *out);
 void nvrtc_output_free(nvrtc_output *o);
 #endif

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "expr.h"
 
@@ -526,6 +527,17 @@ static int statement(parser *p, int line, char *text)
         pl->nkernels++;
         return 0;
     }
+    /* Launch attributes are the harness's: an access-policy window or a persisting-L2 hint
+     * would keep data resident across the flush, another stream would run outside the timed
+     * region. */
+    static const char *const attributes[] = {"attr", "attribute", "attributes", "access_policy",
+                                             "accesspolicy", "persisting", "persist", "l2",
+                                             "stream", "priority", "cluster", "graph", NULL};
+    for (int i = 0; attributes[i]; i++)
+        if (!strcasecmp(kw, attributes[i]))
+            return perr(p, line, "'%s': a launch plan cannot set launch attributes (access-policy "
+                        "windows, L2 persistence, streams, clusters); the harness launches every "
+                        "kernel on its own stream with default attributes", kw);
     int known = !strcmp(kw, "grid") || !strcmp(kw, "block") || !strcmp(kw, "smem") ||
                 !strcmp(kw, "args") || !strcmp(kw, "when");
     if (!known)
@@ -843,6 +855,15 @@ int plan_resolve(const evo_plan *p, int k, plan_lookup lookup, void *user, int64
     if (threads > 1024)
         return fail(err, errlen, "kernel '%s' block has %lld threads (at most 1024)", pk->name,
                     (long long)threads);
+    /* Each dimension may be legal while the product is astronomical: only the watchdog would
+     * stop it, after the time limit. */
+    int64_t blocks = (int64_t)out->grid[0] * out->grid[1] * out->grid[2];
+    if (blocks > PLAN_MAX_BLOCKS)
+        return fail(err, errlen, "kernel '%s' grid has %lld blocks (at most %lld)", pk->name,
+                    (long long)blocks, (long long)PLAN_MAX_BLOCKS);
+    if (blocks * threads > PLAN_MAX_THREADS)
+        return fail(err, errlen, "kernel '%s' launches %lld threads in all (at most %lld)",
+                    pk->name, (long long)(blocks * threads), (long long)PLAN_MAX_THREADS);
     int64_t smem = 0;
     if (pk->smem && eval(pk->smem, lookup, user, &smem, pk->name, "smem", err, errlen)) return -1;
     if (smem < 0 || smem > smem_optin)

@@ -42,6 +42,9 @@
 #define PLAN_MAX_KERNELS 8
 #define PLAN_MAX_ARGS 32
 #define PLAN_MAX_WORKSPACES 8
+/* Bounds on one launch as a whole: 2^24 blocks, 2^32 threads. */
+#define PLAN_MAX_BLOCKS (1LL << 24)
+#define PLAN_MAX_THREADS (1LL << 32)
 
 typedef enum { ARG_TENSOR, ARG_WORKSPACE, ARG_AXIS_I32, ARG_AXIS_I64, ARG_SCALAR,
                ARG_LITERAL } plan_arg_kind;
@@ -90,7 +93,8 @@ void plan_free(evo_plan *p);
 /* Named integers visible to plan expressions. */
 typedef int (*plan_lookup)(void *user, const char *name, int64_t *out);
 /* Resolve kernel k's grid/block/smem for a workload; checks positivity, grid limits
- * (x < 2^31, y,z < 65536), threads <= 1024, smem <= smem_optin. Returns 0, or -1 with err. */
+ * (x < 2^31, y,z < 65536), threads <= 1024 per block, at most PLAN_MAX_BLOCKS blocks and
+ * PLAN_MAX_THREADS threads in all, smem <= smem_optin. Returns 0, or -1 with err. */
 int plan_resolve(const evo_plan *p, int k, plan_lookup lookup, void *user, int64_t smem_optin,
                  plan_launch *out, char *err, size_t errlen);
 /* Bytes of workspace w for a workload, or -1 with err. */

@@ -56,21 +56,21 @@ static void test_compile(void)
     const char *archs[] = {"sm_90a", "sm_100a"};
     for (int i = 0; i < 2; i++) {
         nvrtc_output o;
-        int rc = nvrtc_compile(TINY, "tiny.cu", archs[i], opts, 1, NULL, &o);
+        int rc = nvrtc_compile(TINY, "tiny.cu", archs[i], opts, 1, NULL, 0, &o);
         CHECK_MSG(rc == EVO_OK, "%s: %s", archs[i], o.log);
         CHECK(is_elf(&o) && !o.cache_hit && o.ms > 0 && o.log != NULL);
         nvrtc_output_free(&o);
     }
     /* without the -D the source does not compile: the log names the line */
     nvrtc_output o;
-    int rc = nvrtc_compile(TINY, "tiny.cu", "sm_90a", NULL, 0, NULL, &o);
+    int rc = nvrtc_compile(TINY, "tiny.cu", "sm_90a", NULL, 0, NULL, 0, &o);
     CHECK(rc == EVO_ECOMPILE && o.cubin == NULL && o.size == 0);
     CHECK_CONTAINS(o.log, "tiny.cu(3): error");
     CHECK_CONTAINS(o.log, "SCALE");
     nvrtc_output_free(&o);
 
     const char *syntax = "extern \"C\" __global__ void k(int* p) {\n  p[0] = 1\n}\n";
-    rc = nvrtc_compile(syntax, "syntax.cu", "sm_90a", NULL, 0, NULL, &o);
+    rc = nvrtc_compile(syntax, "syntax.cu", "sm_90a", NULL, 0, NULL, 0, &o);
     CHECK(rc == EVO_ECOMPILE);
     CHECK_CONTAINS(o.log, "syntax.cu(3): error: expected a \";\"");
     nvrtc_output_free(&o);
@@ -89,7 +89,7 @@ static void test_headers(void)
         "    if (threadIdx.x == 0) out[0] = v + __half2float(__float2half(1.0f));\n"
         "}\n";
     nvrtc_output o;
-    int rc = nvrtc_compile(src, "headers.cu", "sm_90a", NULL, 0, NULL, &o);
+    int rc = nvrtc_compile(src, "headers.cu", "sm_90a", NULL, 0, NULL, 0, &o);
     CHECK_MSG(rc == EVO_OK, "%s", o.log);
     CHECK(is_elf(&o));
     nvrtc_output_free(&o);
@@ -101,7 +101,7 @@ static void test_cache(void)
     snprintf(dir, sizeof dir, "%s/nested/cubins", cache);
     const char *opts[] = {"-DSCALE=4"};
     nvrtc_output a, b;
-    int rc = nvrtc_compile(TINY, "tiny.cu", "sm_90a", opts, 1, dir, &a);
+    int rc = nvrtc_compile(TINY, "tiny.cu", "sm_90a", opts, 1, dir, 0, &a);
     CHECK_MSG(rc == EVO_OK, "%s", a.log);
     CHECK(!a.cache_hit && a.ms > 0);
     char key[65], path[512];
@@ -109,12 +109,12 @@ static void test_cache(void)
     snprintf(path, sizeof path, "%s/%s.cubin", dir, key);
     struct stat st;
     CHECK(stat(path, &st) == 0 && (size_t)st.st_size == a.size);
-    rc = nvrtc_compile(TINY, "tiny.cu", "sm_90a", opts, 1, dir, &b);
+    rc = nvrtc_compile(TINY, "tiny.cu", "sm_90a", opts, 1, dir, 0, &b);
     CHECK(rc == EVO_OK && b.cache_hit && b.ms == 0);
     CHECK(b.size == a.size && !memcmp(a.cubin, b.cubin, a.size));
     nvrtc_output_free(&b);
     /* a failed compile caches nothing */
-    rc = nvrtc_compile("broken(", "b.cu", "sm_90a", NULL, 0, dir, &b);
+    rc = nvrtc_compile("broken(", "b.cu", "sm_90a", NULL, 0, dir, 0, &b);
     CHECK(rc == EVO_ECOMPILE);
     nvrtc_cache_key("broken(", "sm_90a", NULL, 0, key);
     snprintf(path, sizeof path, "%s/%s.cubin", dir, key);
@@ -134,7 +134,7 @@ static void *compile_job(void *arg)
     job *j = arg;
     const char *opts[] = {"-DSCALE=5"};
     nvrtc_output o;
-    j->rc = nvrtc_compile(TINY, "tiny.cu", "sm_100a", opts, 1, j->dir, &o);
+    j->rc = nvrtc_compile(TINY, "tiny.cu", "sm_100a", opts, 1, j->dir, 0, &o);
     j->hit = o.cache_hit;
     j->size = o.size;
     nvrtc_output_free(&o);
@@ -168,7 +168,7 @@ static void test_log_trim(void)
     for (int i = 0; i < 400 && n + 100 < cap; i++)
         n += (size_t)snprintf(src + n, cap - n, "__device__ int v%d = undefined_name_%d;\n", i, i);
     nvrtc_output o;
-    int rc = nvrtc_compile(src, "many.cu", "sm_90a", NULL, 0, NULL, &o);
+    int rc = nvrtc_compile(src, "many.cu", "sm_90a", NULL, 0, NULL, 0, &o);
     CHECK(rc == EVO_ECOMPILE);
     CHECK_MSG(strlen(o.log) <= 8192, "log is %zu bytes", strlen(o.log));
     CHECK_CONTAINS(o.log, "many.cu(1): error");
