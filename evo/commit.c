@@ -416,6 +416,7 @@ static int commit_candidate(evo_engine *e, evo_msg *msg, evo_txn *t, char *dirty
         e->c.best_id = id;
         e->c.best_fitness = fitness;
         e->c.since_best = 0;
+        engine_set_incumbent(e, msg->child, fitness);
     } else {
         e->c.since_best++;
     }

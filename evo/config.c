@@ -220,6 +220,7 @@ static int read_struct(evo_config *cfg)
     cfg->resample_prob = config_get_double(cfg, "mutation.resample_prob", 0.2);
     cfg->max_tries = (int)config_get_int(cfg, "mutation.max_tries", 64);
     cfg->improve_epsilon = config_get_double(cfg, "mutation.improve_epsilon", 0.005);
+    cfg->confirm_rounds = (int)config_get_int(cfg, "evaluator.confirm_rounds", 3);
     cfg->max_evaluations = config_get_int(cfg, "stop.max_evaluations", 500);
     cfg->max_wall_seconds = config_get_double(cfg, "stop.max_wall_seconds", 0);
     cfg->target_fitness = config_get_double(cfg, "stop.target_fitness", 0);

@@ -75,6 +75,7 @@ struct evo_config {
     double resample_prob;     /* point operator: resample instead of stepping */
     int max_tries;            /* constraint and duplicate rejection tries */
     double improve_epsilon;   /* relative change below which a child is "stale" */
+    int confirm_rounds;       /* interleaved re-timings of a would-be new best (0 = off) */
 
     /* stop conditions (0 = none) */
     int64_t max_evaluations;

@@ -155,6 +155,7 @@ static evo_engine *engine_alloc(const char *run_dir)
     e->run_dir = strdup(run_dir);
     pthread_mutex_init(&e->inflight_mu, NULL);
     pthread_mutex_init(&e->space_mu, NULL);
+    pthread_mutex_init(&e->best_mu, NULL);
     constants_init(&e->constants);
     e->usage.models = json_object();
     e->c.best_id = -1;
@@ -454,6 +455,8 @@ void evo_engine_close(evo_engine *e)
     space_cache_free(e);
     member_cache_free(e);
     pthread_mutex_destroy(&e->space_mu);
+    genome_free(e->incumbent);
+    pthread_mutex_destroy(&e->best_mu);
     evo_config_free(e->cfg);
     free(e->run_dir);
     free(e);
@@ -721,6 +724,16 @@ static char *constants_to_json(const evo_constants *k)
     return s;
 }
 
+void engine_set_incumbent(evo_engine *e, const evo_genome *g, double fitness)
+{
+    evo_genome *copy = g ? genome_copy(g) : NULL;
+    pthread_mutex_lock(&e->best_mu);
+    genome_free(e->incumbent);
+    e->incumbent = copy;
+    e->incumbent_fitness = fitness;
+    pthread_mutex_unlock(&e->best_mu);
+}
+
 static int prepare_run(evo_engine *e)
 {
     for (int i = 0; i < e->cfg->nconstants; i++)
@@ -745,6 +758,16 @@ static int prepare_run(evo_engine *e)
     json_decref(opts);
     if (e->ev.describe) e->task_text = e->ev.describe(e->ev.user);
     if (!e->task_text) e->task_text = "";
+    /* A resumed run's best is the incumbent new children are re-timed against. */
+    if (e->c.best_id >= 0 && !e->incumbent) {
+        evo_txn *bt;
+        evo_genome *g = NULL;
+        if (store_begin(e->store, 0, &bt) == EVO_OK) {
+            if (load_candidate(bt, e->c.best_id, &g, NULL) == EVO_OK) engine_set_incumbent(e, g, e->c.best_fitness);
+            store_abort(bt);
+        }
+        genome_free(g);
+    }
 
     /* Bandit arms follow the operators; statistics of a resumed run are restored by name. */
     evo_txn *t;

@@ -151,6 +151,11 @@ struct evo_engine {
     int ninflight, inflight_cap;
     char (*inflight)[65];
 
+    /* The global best's genome and fitness, for the winner's-curse check (locked by best_mu). */
+    pthread_mutex_t best_mu;
+    evo_genome *incumbent;
+    double incumbent_fitness;
+
     evo_pool *pool;
     evo_progress_fn progress;
     void *progress_user;
@@ -196,5 +201,7 @@ double engine_now(void);
 /* When an LLM budget is spent, give the model operators (those that summarize) weight 0 so
  * the bandit stops choosing them. */
 void engine_check_budget(evo_engine *e);
+/* The incumbent best changed (engine thread): keep a copy for the workers' checks. */
+void engine_set_incumbent(evo_engine *e, const evo_genome *g, double fitness);
 double engine_elapsed(const evo_engine *e);
 #endif

@@ -60,8 +60,11 @@ void evo_free(void *p);
 
 /* ---------------------------------------------------------------------------------------
  * Candidate statuses: FlashInfer-Bench's seven, plus a broken guard (out-of-bounds write or
- * an input modified in place) and INVALID (an operator could not produce a candidate, e.g. a
- * model's diff did not apply). Only PASSED candidates have a fitness and can be parents.
+ * an input modified in place), INVALID (an operator could not produce a candidate, e.g. a
+ * model's diff did not apply), HARNESS_TAMPERED (the candidate wrote over memory of the
+ * harness's own) and BEYOND_FLOOR (a workload ran faster than its bytes and FLOPs allow at
+ * the measured ceilings, even re-timed alone: a cheat or a wrong cost model). Only PASSED
+ * candidates have a fitness and can be parents.
  * ------------------------------------------------------------------------------------- */
 typedef enum evo_status {
     EVO_STATUS_PENDING = 0,
@@ -74,6 +77,8 @@ typedef enum evo_status {
     EVO_STATUS_TIMEOUT,
     EVO_STATUS_GUARD_VIOLATION,
     EVO_STATUS_INVALID,
+    EVO_STATUS_HARNESS_TAMPERED, /* wrote over the harness's own memory */
+    EVO_STATUS_BEYOND_FLOOR,     /* faster than the physical floor allows, even re-timed alone */
     EVO_STATUS_COUNT
 } evo_status;
 
@@ -164,6 +169,14 @@ typedef struct evo_evaluator {
     const char *(*describe)(void *user);
     /* Optional. Called once when the run ends. */
     void (*stop)(void *user);
+    /* Optional: the winner's curse. A child whose fitness beats the incumbent best is
+     * re-timed against it, interleaved, `rounds` times on fresh inputs; fill child_fit[i] and
+     * incumbent_fit[i] with both fitnesses of round i. A failure of the child in a round goes
+     * into out (status and error) with EVO_OK returned; any other return code stops the run.
+     * The engine admits the child as the new best only if it leads in every round and its mean
+     * lead exceeds the rounds' own spread; otherwise its fitness is capped at the incumbent's. */
+    int (*confirm)(void *user, int slot, const evo_genome *child, const evo_genome *incumbent,
+                   int rounds, double *child_fit, double *incumbent_fit, evo_result *out);
 } evo_evaluator;
 
 /* ---------------------------------------------------------------------------------------

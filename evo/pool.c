@@ -4,6 +4,7 @@
  * child's hash (so no candidate is evaluated twice), evaluates it, lets the operator repair
  * a failed child for up to max_repairs rounds, asks the operator to summarise the outcome,
  * and posts one message per evaluation to the engine thread, which alone commits state. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +97,56 @@ static void post_simple(evo_pool *p, evo_job *job, evo_msg_kind kind, const char
     post(p, msg);
 }
 
+/* The winner's curse: a child that would displace the incumbent best is re-timed against it,
+ * interleaved, on fresh inputs, and displaces it only if it leads in every round by more than
+ * the rounds' own spread; otherwise its fitness is capped at the incumbent's, so it stays a
+ * member of its island but not the best. Returns the evaluator's code. */
+static int confirm_best(evo_engine *e, int slot, const evo_genome *child, evo_result *r)
+{
+    int rounds = e->cfg->confirm_rounds;
+    if (!e->ev.confirm || rounds <= 0 || r->status != EVO_STATUS_PASSED) return EVO_OK;
+    pthread_mutex_lock(&e->best_mu);
+    evo_genome *inc = e->incumbent && r->fitness > e->incumbent_fitness ? genome_copy(e->incumbent) : NULL;
+    double inc_fit = e->incumbent_fitness;
+    pthread_mutex_unlock(&e->best_mu);
+    if (!inc || !strcmp(inc->hash, child->hash)) {
+        genome_free(inc);
+        return EVO_OK;
+    }
+    double *a = calloc((size_t)rounds, sizeof *a), *b = calloc((size_t)rounds, sizeof *b);
+    int rc = a && b ? e->ev.confirm(e->ev.user, slot, child, inc, rounds, a, b, r) : EVO_ENOMEM;
+    genome_free(inc);
+    if (rc == EVO_OK && r->status == EVO_STATUS_PASSED) {
+        double sum = 0, lo = INFINITY, alo = INFINITY, ahi = 0, blo = INFINITY, bhi = 0, as = 0, bs = 0;
+        int ok = 1;
+        for (int i = 0; i < rounds; i++) {
+            double ratio = b[i] > 0 ? a[i] / b[i] : 0;
+            ok = ok && a[i] > 0 && b[i] > 0;
+            sum += ratio;
+            lo = fmin(lo, ratio);
+            alo = fmin(alo, a[i]);
+            ahi = fmax(ahi, a[i]);
+            blo = fmin(blo, b[i]);
+            bhi = fmax(bhi, b[i]);
+            as += a[i];
+            bs += b[i];
+        }
+        double ratio = sum / rounds;
+        /* The noise: how far apart the rounds of either candidate landed, relatively. */
+        double noise = fmax(as > 0 ? (ahi - alo) / (as / rounds) : 1, bs > 0 ? (bhi - blo) / (bs / rounds) : 1);
+        int confirmed = ok && lo > 1 && ratio - 1 > noise;
+        evo_result_add_metric(r, NULL, "fitness_measured", r->fitness);
+        evo_result_add_metric(r, NULL, "confirm_ratio", ratio);
+        evo_result_add_metric(r, NULL, "confirm_noise", noise);
+        evo_result_add_metric(r, NULL, "confirm_rounds", rounds);
+        evo_result_add_metric(r, NULL, "confirmed", confirmed);
+        if (!confirmed) r->fitness = fmin(r->fitness, inc_fit);
+    }
+    free(a);
+    free(b);
+    return rc;
+}
+
 /* Evaluate the job's child, then its repairs. */
 static void evaluate_chain(evo_pool *p, evo_job *job)
 {
@@ -117,6 +168,7 @@ static void evaluate_chain(evo_pool *p, evo_job *job)
         evo_result *r = result_new();
         double t0 = engine_now();
         int rc = e->ev.evaluate(e->ev.user, job->slot, child, r);
+        if (rc == EVO_OK) rc = confirm_best(e, job->slot, child, r);
         double ms = (engine_now() - t0) * 1e3;
         if (rc != EVO_OK) {
             evo_msg *msg = msg_new(MSG_FATAL, job, 1);

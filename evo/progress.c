@@ -33,6 +33,7 @@ static const struct {
     {EVO_STATUS_TIMEOUT, "timeout"},       {EVO_STATUS_INCORRECT_NUMERICAL, "numerical"},
     {EVO_STATUS_INCORRECT_SHAPE, "shape"}, {EVO_STATUS_INCORRECT_DTYPE, "dtype"},
     {EVO_STATUS_GUARD_VIOLATION, "guard"}, {EVO_STATUS_INVALID, "invalid"},
+    {EVO_STATUS_HARNESS_TAMPERED, "tampered"}, {EVO_STATUS_BEYOND_FLOOR, "beyond-floor"},
 };
 
 static double now_s(void)

@@ -48,6 +48,8 @@ static const char *const status_names[EVO_STATUS_COUNT] = {
     [EVO_STATUS_TIMEOUT] = "TIMEOUT",
     [EVO_STATUS_GUARD_VIOLATION] = "GUARD_VIOLATION",
     [EVO_STATUS_INVALID] = "INVALID",
+    [EVO_STATUS_HARNESS_TAMPERED] = "HARNESS_TAMPERED",
+    [EVO_STATUS_BEYOND_FLOOR] = "BEYOND_FLOOR",
 };
 
 const char *evo_status_name(evo_status s)

@@ -1,35 +1,35 @@
-/* cuda_baseline.c -- what candidates are measured against, timed exactly as they are:
- * cuBLAS (cublasGemmEx, fp16/bf16 in, fp32 compute, C = A B^T row-major) for "cublas" tasks,
- * or the task's baseline kernel (compiled with NVRTC at worker start, run through its own
- * launch plan) for "kernel" tasks. Each baseline passes the gate once before it is timed, so
- * a wrong baseline cannot inflate speedups. Also the matrix ceiling (cuBLAS rate on the
- * task's largest GEMM shape). */
+/* cuda_baseline.c -- what candidates are measured against, run in the sandbox exactly as
+ * candidates are (same sequence, fresh inputs, compared runs checked by evo-worker): cuBLAS
+ * (cublasGemmEx, fp16/bf16 in, fp32 compute, C = A B^T row-major) for "cublas" tasks, or the
+ * task's baseline kernel (compiled with NVRTC at start, run through its own launch plan) for
+ * "kernel" tasks. Also the measured ceilings: the copy bandwidth (a device-to-device copy,
+ * bytes read plus written) and the matrix rate (cuBLAS bf16 on an 8192-cube product of
+ * random data: constant or zero data draws less power and runs faster). */
 #include <cublas_v2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cuda_worker.h"
 #include "nvrtc.h"
+#include "sandbox.h"
 
-static int cublas_handle(worker *w, cw_error *e) {
-    if (w->cublas) return 0;
+static int cublas_handle(sandbox *s, cw_error *e) {
+    if (s->cublas) return 0;
     cublasHandle_t h = NULL;
     cublasStatus_t st = cublasCreate(&h);
     if (st != CUBLAS_STATUS_SUCCESS) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "cublasCreate failed: %s", cublasGetStatusString(st));
         return -1;
     }
-    cublasSetStream(h, w->stream);
-    w->cublas = h;
+    cublasSetStream(h, s->stream);
+    s->cublas = h;
     return 0;
 }
 
-static int compile_baseline(worker *w, cw_error *e) {
-    const evo_task *t = w->task;
+static int compile_baseline(sandbox *s, cw_error *e) {
+    const evo_task *t = s->task;
     if (!t->baseline_source) {
-        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: kernel baseline has no source",
-                t->def.name);
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: kernel baseline has no source", t->def.name);
         return -1;
     }
     int nopts = t->nnvrtc_options + t->ndefines;
@@ -47,14 +47,13 @@ static int compile_baseline(worker *w, cw_error *e) {
     }
     nvrtc_output o;
     memset(&o, 0, sizeof o);
-    const char *arch = arch_for_device(w->cc_major, w->cc_minor);
-    int crc = nvrtc_compile(t->baseline_source, "baseline.cu", arch, opts, nopts,
-                            w->cache_dir[0] ? w->cache_dir : NULL, 0, &o);
+    int crc = nvrtc_compile(t->baseline_source, "baseline.cu", arch_for_device(s->cc_major, s->cc_minor),
+                            opts, nopts, s->cache_dir[0] ? s->cache_dir : NULL, 0, &o);
     if (crc != EVO_OK) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: the baseline kernel does not compile: %s",
                 t->def.name, o.log ? o.log : "");
     } else {
-        rc = cw_program_load(w, t->baseline_source, o.cubin, o.size, NULL, &w->baseline, e);
+        rc = cw_program_load(s, t->baseline_source, o.cubin, o.size, NULL, &s->prog[SB_BASELINE], e);
         if (rc) {
             cw_prefix(e, "baseline kernel: ");
             e->status = EVO_STATUS_RUNTIME_ERROR;
@@ -65,30 +64,21 @@ out:
     for (int i = 0; owned && i < t->ndefines; i++) free(owned[i]);
     free(owned);
     free(opts);
-    if (rc && e->status == EVO_STATUS_PASSED)
-        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "worker out of host memory");
+    if (rc && e->status == EVO_STATUS_PASSED) cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "sandbox out of host memory");
     return rc;
 }
 
-int cw_baseline_init(worker *w, cw_error *e) {
-    if (strcmp(w->task->baseline_kind, "kernel") == 0) return compile_baseline(w, e);
+int cw_baseline_init(sandbox *s, cw_error *e) {
+    if (strcmp(s->task->baseline_kind, "kernel") == 0) return compile_baseline(s, e);
     return 0;
 }
 
-void cw_baseline_free(worker *w) {
-    cw_program_free(w->baseline);
-    w->baseline = NULL;
-    if (w->cublas) cublasDestroy((cublasHandle_t)w->cublas);
-    w->cublas = NULL;
-}
+int cw_baseline_is_cublas(const sandbox *s) { return strcmp(s->task->baseline_kind, "cublas") == 0; }
 
-/* A GEMM C[M,N] = A[M,K] B[N,K]^T in row-major terms. */
-typedef struct gemm_job {
-    int64_t m, n, k;
-    cudaDataType_t ab, c;
-    const void *a, *b;
-    void *out;
-} gemm_job;
+void cw_baseline_free(sandbox *s) {
+    if (s->cublas) cublasDestroy((cublasHandle_t)s->cublas);
+    s->cublas = NULL;
+}
 
 static int cuda_dtype(evo_dtype t, cudaDataType_t *out) {
     switch (t) {
@@ -99,32 +89,13 @@ static int cuda_dtype(evo_dtype t, cudaDataType_t *out) {
     }
 }
 
-static int gemm_shape(worker *w, int wi, gemm_job *j, cw_error *e) {
-    const evo_task *t = w->task;
-    const task_workload *wl = &t->workloads[wi];
-    if (task_axis_value(t, wl, "M", &j->m) || task_axis_value(t, wl, "N", &j->n) ||
-        task_axis_value(t, wl, "K", &j->k) || t->def.ninputs < 2 || t->def.noutputs < 1) {
-        cw_fail(e, EVO_STATUS_RUNTIME_ERROR,
-                "task %s: a cublas baseline needs axes M, N, K, inputs A[M,K], B[N,K] and "
-                "output C[M,N]",
-                t->def.name);
-        return -1;
-    }
-    if (cuda_dtype(t->def.inputs[0].dtype, &j->ab) || cuda_dtype(t->def.outputs[0].dtype, &j->c)) {
-        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: cublas baseline does not support dtype %s",
-                t->def.name, dtype_name(t->def.inputs[0].dtype));
-        return -1;
-    }
-    return 0;
-}
-
-static int gemm_run(worker *w, const gemm_job *j, cw_error *e) {
+/* C[M,N] = A[M,K] B[N,K]^T in row-major terms is column-major C^T = B A^T. */
+static int gemm(sandbox *s, int64_t m, int64_t n, int64_t k, cudaDataType_t ab, cudaDataType_t c,
+                const void *a, const void *b, void *out, cw_error *e) {
     float alpha = 1.0f, beta = 0.0f;
-    /* Row-major C = A B^T is column-major C^T = B A^T: B is (K x N)^T, A is K x M. */
-    cublasStatus_t st = cublasGemmEx((cublasHandle_t)w->cublas, CUBLAS_OP_T, CUBLAS_OP_N,
-                                     (int)j->n, (int)j->m, (int)j->k, &alpha, j->b, j->ab,
-                                     (int)j->k, j->a, j->ab, (int)j->k, &beta, j->out, j->c,
-                                     (int)j->n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    cublasStatus_t st = cublasGemmEx((cublasHandle_t)s->cublas, CUBLAS_OP_T, CUBLAS_OP_N, (int)n, (int)m,
+                                     (int)k, &alpha, b, ab, (int)k, a, ab, (int)k, &beta, out, c, (int)n,
+                                     CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
     if (st != CUBLAS_STATUS_SUCCESS) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "cublasGemmEx failed: %s", cublasGetStatusString(st));
         return -1;
@@ -132,104 +103,115 @@ static int gemm_run(worker *w, const gemm_job *j, cw_error *e) {
     return 0;
 }
 
-typedef struct base_ctx {
-    int wi;
-    cw_bound *bound;
-    gemm_job job;
-} base_ctx;
-
-static int run_cublas(worker *w, void *user, int set, cw_error *e) {
-    base_ctx *c = user;
-    const cw_set *s = &w->wl[c->wi].sets[set];
-    c->job.a = s->dev[0].data;
-    c->job.b = s->dev[1].data;
-    c->job.out = w->wl[c->wi].outs[0].data;
-    return gemm_run(w, &c->job, e);
-}
-
-static int run_kernel(worker *w, void *user, int set, cw_error *e) {
-    base_ctx *c = user;
-    return cw_launch(w, w->baseline, c->bound, c->wi, &w->wl[c->wi].sets[set], e);
-}
-
-/* The cuBLAS baseline must pass the gate too (it checks the A B^T orientation). */
-static int check_cublas(worker *w, base_ctx *c, cw_error *e) {
-    if (cw_set_reference(w, c->wi, &w->wl[c->wi].sets[0], e)) return -1;
-    if (cw_poison(w, c->bound, c->wi, e)) return -1;
-    if (run_cublas(w, c, 0, e)) return -1;
-    if (cw_cuda_check(e, cudaDeviceSynchronize(), "running cuBLAS")) return -1;
-    double a = 0, r = 0;
-    return cw_verify(w, c->bound, c->wi, 0, 0, &a, &r, e);
-}
-
-static int baseline_measure(worker *w, int wi, double *us, cw_error *e) {
-    base_ctx c = {.wi = wi};
-    cw_bound bound;
-    memset(&bound, 0, sizeof bound);
-    c.bound = &bound;
-    int nsets = w->input_sets < w->wl[wi].nsets ? w->input_sets : w->wl[wi].nsets;
-    int rc = -1;
-    if (strcmp(w->task->baseline_kind, "cublas") == 0) {
-        if (cublas_handle(w, e) || gemm_shape(w, wi, &c.job, e) || check_cublas(w, &c, e))
-            return -1;
-        rc = cw_time(w, run_cublas, &c, nsets, us, e);
-    } else if (w->baseline) {
-        if (cw_bind(w, w->baseline, wi, &bound, e) == 0 &&
-            cw_run_checked(w, w->baseline, &bound, wi, 0, e) == 0)
-            rc = cw_time(w, run_kernel, &c, nsets, us, e);
-        cw_unbind(&bound);
-    } else {
-        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: unknown baseline kind '%s'",
-                w->task->def.name, w->task->baseline_kind);
+int cw_cublas_run(sandbox *s, int wi, const sb_args *a, cw_error *e) {
+    const evo_task *t = s->task;
+    const task_workload *wl = &t->workloads[wi];
+    int64_t m, n, k;
+    cudaDataType_t ab, c;
+    if (task_axis_value(t, wl, "M", &m) || task_axis_value(t, wl, "N", &n) ||
+        task_axis_value(t, wl, "K", &k) || t->def.ninputs < 2 || t->def.noutputs < 1) {
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR,
+                "task %s: a cublas baseline needs axes M, N, K, inputs A[M,K], B[N,K] and output C[M,N]",
+                t->def.name);
+        return -1;
     }
+    if (cuda_dtype(t->def.inputs[0].dtype, &ab) || cuda_dtype(t->def.outputs[0].dtype, &c)) {
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: cublas baseline does not support dtype %s",
+                t->def.name, dtype_name(t->def.inputs[0].dtype));
+        return -1;
+    }
+    if (cublas_handle(s, e)) return -1;
+    return gemm(s, m, n, k, ab, c, a->in[0], a->in[1], a->out[0], e);
+}
+
+static int cmp_float(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+typedef int (*timed_fn)(sandbox *s, void *user, cw_error *e);
+
+/* Median milliseconds of 30 runs after 5, each behind an L2 flush. */
+static int median_ms(sandbox *s, timed_fn fn, void *user, float *out, cw_error *e) {
+    enum { WARM = 5, RUNS = 30 };
+    float ms[RUNS];
+    for (int i = 0; i < WARM; i++)
+        if (fn(s, user, e)) return -1;
+    for (int i = 0; i < RUNS; i++) {
+        if (cw_cuda_check(e, cudaMemsetAsync(s->flush, 0, s->flush_bytes, s->stream), "flushing L2") ||
+            cw_cuda_check(e, cudaEventRecord(s->ev_start[i], s->stream), "recording events") || fn(s, user, e) ||
+            cw_cuda_check(e, cudaEventRecord(s->ev_end[i], s->stream), "recording events"))
+            return -1;
+    }
+    if (cw_cuda_check(e, cudaStreamSynchronize(s->stream), "measuring a ceiling")) return -1;
+    for (int i = 0; i < RUNS; i++)
+        if (cw_cuda_check(e, cudaEventElapsedTime(&ms[i], s->ev_start[i], s->ev_end[i]), "reading events"))
+            return -1;
+    qsort(ms, RUNS, sizeof *ms, cmp_float);
+    *out = 0.5f * (ms[RUNS / 2 - 1] + ms[RUNS / 2]);
+    return 0;
+}
+
+typedef struct copy_job {
+    void *dst, *src;
+    size_t bytes;
+} copy_job;
+
+static int run_copy(sandbox *s, void *user, cw_error *e) {
+    copy_job *j = user;
+    return cw_cuda_check(e, cudaMemcpyAsync(j->dst, j->src, j->bytes, cudaMemcpyDeviceToDevice, s->stream),
+                         "copying");
+}
+
+int cw_measure_copy_gbps(sandbox *s, double *gbps, cw_error *e) {
+    copy_job j = {NULL, NULL, (size_t)256 << 20};
+    *gbps = 0;
+    if ((int64_t)j.bytes * 4 > s->mem_bytes) j.bytes = (size_t)(s->mem_bytes / 8);
+    int rc = -1;
+    float ms = 0;
+    if (s->max_runs < 30) return 0;
+    if (cw_cuda_check(e, cudaMalloc(&j.src, j.bytes), "allocating the copy benchmark") ||
+        cw_cuda_check(e, cudaMalloc(&j.dst, j.bytes), "allocating the copy benchmark") ||
+        cw_cuda_check(e, cudaMemset(j.src, 1, j.bytes), "filling the copy benchmark") ||
+        median_ms(s, run_copy, &j, &ms, e))
+        goto out;
+    if (ms > 0) *gbps = 2.0 * (double)j.bytes / (ms * 1e-3) / 1e9;
+    rc = 0;
+out:
+    if (j.src) cudaFree(j.src);
+    if (j.dst) cudaFree(j.dst);
     return rc;
 }
 
-int cw_baseline_us(worker *w, int wi, double *us, cw_error *e) {
-    cw_workload *c = &w->wl[wi];
-    if (!c->baseline_done) {
-        cw_error be = {.status = EVO_STATUS_PASSED};
-        if (cw_workload_prepare(w, wi, &be) == 0) baseline_measure(w, wi, &c->baseline_us, &be);
-        if (be.status != EVO_STATUS_PASSED) {
-            char pre[TASK_NAME + 64];
-            snprintf(pre, sizeof pre, "baseline on workload %s: ", w->task->workloads[wi].label);
-            cw_prefix(&be, pre);
-            memcpy(c->baseline_err, be.msg, sizeof c->baseline_err);
-        }
-        c->baseline_done = 1;
-        if (be.sticky) {
-            e->sticky = 1;
-            c->baseline_done = 0;
-        }
-    }
-    *us = c->baseline_us;
-    if (c->baseline_err[0]) {
-        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "%s", c->baseline_err);
-        return -1;
-    }
-    return 0;
+typedef struct matrix_job {
+    int64_t n;
+    void *a, *b, *c;
+} matrix_job;
+
+static int run_matrix(sandbox *s, void *user, cw_error *e) {
+    matrix_job *j = user;
+    return gemm(s, j->n, j->n, j->n, CUDA_R_16BF, CUDA_R_16BF, j->a, j->b, j->c, e);
 }
 
-/* cuBLAS on the task's largest GEMM, on that workload's random inputs: constant or zero
- * data draws less power and runs faster than real data, which would inflate the ceiling. */
-int cw_measure_gemm_tflops(worker *w, double *tflops, cw_error *e) {
+int cw_measure_matrix_tflops(sandbox *s, double *tflops, cw_error *e) {
+    matrix_job j = {8192, NULL, NULL, NULL};
     *tflops = 0;
-    if (strcmp(w->task->baseline_kind, "cublas") != 0 || w->task->nworkloads == 0) return 0;
-    int best = 0;
-    for (int i = 1; i < w->task->nworkloads; i++)
-        if (task_flops(w->task, &w->task->workloads[i]) >
-            task_flops(w->task, &w->task->workloads[best]))
-            best = i;
-    base_ctx c;
-    memset(&c, 0, sizeof c);
-    c.wi = best;
-    if (cublas_handle(w, e) || gemm_shape(w, best, &c.job, e) || cw_workload_prepare(w, best, e))
-        return -1;
-    int nsets = w->input_sets < w->wl[best].nsets ? w->input_sets : w->wl[best].nsets;
-    double us = 0;
-    if (cw_time(w, run_cublas, &c, nsets, &us, e)) return -1;
-    double flops = task_flops(w->task, &w->task->workloads[best]);
-    if (flops <= 0) flops = 2.0 * (double)c.job.m * (double)c.job.n * (double)c.job.k;
-    if (us > 0) *tflops = flops / (us * 1e-6) / 1e12;
-    return 0;
+    size_t bytes = (size_t)j.n * (size_t)j.n * 2;
+    if ((int64_t)bytes * 6 > s->mem_bytes || s->max_runs < 30) return 0;
+    int rc = -1;
+    float ms = 0;
+    if (cublas_handle(s, e) || cw_cuda_check(e, cudaMalloc(&j.a, bytes), "allocating the matrix benchmark") ||
+        cw_cuda_check(e, cudaMalloc(&j.b, bytes), "allocating the matrix benchmark") ||
+        cw_cuda_check(e, cudaMalloc(&j.c, bytes), "allocating the matrix benchmark") ||
+        sb_draw(s, j.a, (uint64_t)j.n * (uint64_t)j.n, DT_BFLOAT16, 1, e) ||
+        sb_draw(s, j.b, (uint64_t)j.n * (uint64_t)j.n, DT_BFLOAT16, 2, e) ||
+        median_ms(s, run_matrix, &j, &ms, e))
+        goto out;
+    if (ms > 0) *tflops = 2.0 * (double)j.n * (double)j.n * (double)j.n / (ms * 1e-3) / 1e12;
+    rc = 0;
+out:
+    if (j.a) cudaFree(j.a);
+    if (j.b) cudaFree(j.b);
+    if (j.c) cudaFree(j.c);
+    return rc;
 }

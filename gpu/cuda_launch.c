@@ -1,68 +1,16 @@
-/* cuda_launch.c -- loading a candidate's cubin and running its launch plan: kernels looked
- * up by name in the cubin (cudaLibraryLoadData), their parameter lists checked against the
- * plan (sizes from cudaFuncGetParamInfo), grids resolved per workload, workspaces
- * allocated with canaries, and the launches enqueued on the worker's one stream.
- * Also the CUDA error classification every other file uses. */
-#include <stdarg.h>
+/* cuda_launch.c -- loading a candidate's cubin and running its launch plan in the sandbox:
+ * kernels looked up by name in the cubin (cudaLibraryLoadData), their parameter lists checked
+ * against the plan (sizes from cudaFuncGetParamInfo), grids resolved per workload, workspaces
+ * allocated with canaries, and the launches enqueued on the sandbox's one stream. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cuda_worker.h"
-
-void cw_fail(cw_error *e, evo_status s, const char *fmt, ...) {
-    if (e->status != EVO_STATUS_PASSED) return; /* the first failure is the one reported */
-    e->status = s;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-    va_end(ap);
-}
-
-void cw_prefix(cw_error *e, const char *prefix) {
-    size_t n = strlen(prefix), have = strlen(e->msg);
-    if (n >= sizeof e->msg) n = sizeof e->msg - 1;
-    if (have + n >= sizeof e->msg) have = sizeof e->msg - 1 - n;
-    memmove(e->msg + n, e->msg, have);
-    memcpy(e->msg, prefix, n);
-    e->msg[n + have] = 0;
-}
-
-/* Errors after which the context is unusable: the process must exit. */
-static int sticky_error(cudaError_t rc) {
-    switch (rc) {
-    case cudaErrorIllegalAddress:
-    case cudaErrorLaunchFailure:
-    case cudaErrorMisalignedAddress:
-    case cudaErrorAssert:
-    case cudaErrorIllegalInstruction:
-    case cudaErrorHardwareStackError:
-    case cudaErrorInvalidAddressSpace:
-    case cudaErrorInvalidPc:
-    case cudaErrorLaunchTimeout:
-    case cudaErrorECCUncorrectable:
-    case cudaErrorUnknown:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-int cw_cuda_check(cw_error *e, cudaError_t rc, const char *what) {
-    if (rc == cudaSuccess) return 0;
-    int sticky = sticky_error(rc);
-    if (!sticky) cudaGetLastError(); /* clear a non-sticky error so later calls work */
-    if (e->status == EVO_STATUS_PASSED) {
-        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "%s: %s: %s", what, cudaGetErrorName(rc),
-                cudaGetErrorString(rc));
-    }
-    if (sticky) e->sticky = 1;
-    return -1;
-}
+#include "sandbox.h"
 
 int cw_lookup(void *user, const char *name, int64_t *out) {
     const cw_lookup_ctx *c = user;
-    const worker *w = c->w;
+    const sandbox *w = c->s;
     if (strcmp(name, "SM_COUNT") == 0) return *out = w->sms, 0;
     if (strcmp(name, "SMEM_OPTIN") == 0 || strcmp(name, "SMEM_LIMIT") == 0)
         return *out = w->smem_optin, 0;
@@ -148,7 +96,7 @@ static int check_params(const evo_task *t, const plan_kernel *k, cudaKernel_t f,
     return 0;
 }
 
-int cw_program_load(worker *w, const char *source, const void *cubin, size_t n, json_t *params,
+int cw_program_load(sandbox *w, const char *source, const void *cubin, size_t n, json_t *params,
                     cw_program **out, cw_error *e) {
     *out = NULL;
     cw_program *p = calloc(1, sizeof *p);
@@ -205,7 +153,7 @@ void cw_program_free(cw_program *p) {
     free(p);
 }
 
-int cw_bind(worker *w, cw_program *p, int wi, cw_bound *b, cw_error *e) {
+int cw_bind(sandbox *w, cw_program *p, int wi, cw_bound *b, cw_error *e) {
     memset(b, 0, sizeof *b);
     const task_workload *wl = &w->task->workloads[wi];
     cw_lookup_ctx ctx = {w, wl, p};
@@ -238,14 +186,14 @@ int cw_bind(worker *w, cw_program *p, int wi, cw_bound *b, cw_error *e) {
                     wl->label, p->plan->workspaces[i].name, (long long)bytes);
             return -1;
         }
-        if (cw_buffer_alloc(&b->ws[i], p->plan->workspaces[i].name, (size_t)bytes, e)) return -1;
+        if (sb_buffer_alloc(&b->ws[i], p->plan->workspaces[i].name, (size_t)bytes, e)) return -1;
         b->nws = i + 1;
     }
     return 0;
 }
 
 void cw_unbind(cw_bound *b) {
-    for (int i = 0; i < b->nws; i++) cw_buffer_free(&b->ws[i]);
+    for (int i = 0; i < b->nws; i++) sb_buffer_free(&b->ws[i]);
     b->nws = 0;
 }
 
@@ -256,15 +204,14 @@ typedef union cw_argval {
     unsigned char raw[16];
 } cw_argval;
 
-static int fill_arg(worker *w, const plan_arg *a, cw_bound *b, int wi, const cw_set *s,
+static int fill_arg(sandbox *w, const plan_arg *a, cw_bound *b, int wi, const sb_args *in,
                     cw_argval *v, cw_error *e) {
     const evo_task *t = w->task;
     memset(v, 0, sizeof *v);
     int ni = t->def.ninputs;
     switch (a->kind) {
     case ARG_TENSOR:
-        v->p = a->index < ni ? (void *)s->dev[a->index].data
-                             : (void *)w->wl[wi].outs[a->index - ni].data;
+        v->p = a->index < ni ? in->in[a->index] : in->out[a->index - ni];
         return 0;
     case ARG_WORKSPACE:
         v->p = b->ws[a->index].data;
@@ -273,8 +220,7 @@ static int fill_arg(worker *w, const plan_arg *a, cw_bound *b, int wi, const cw_
         v->i = (int)a->literal;
         return 0;
     case ARG_SCALAR:
-        if (!s->host[a->index]) break;
-        memcpy(v->raw, s->host[a->index], (size_t)dtype_size(t->def.inputs[a->index].dtype));
+        memcpy(v->raw, in->scalar[a->index], (size_t)dtype_size(t->def.inputs[a->index].dtype));
         return 0;
     case ARG_AXIS_I32:
     case ARG_AXIS_I64: {
@@ -292,7 +238,7 @@ static int fill_arg(worker *w, const plan_arg *a, cw_bound *b, int wi, const cw_
     return -1;
 }
 
-int cw_launch(worker *w, cw_program *p, cw_bound *b, int wi, const cw_set *s, cw_error *e) {
+int cw_launch(sandbox *w, cw_program *p, cw_bound *b, int wi, const sb_args *s, cw_error *e) {
     for (int k = 0; k < p->plan->nkernels; k++) {
         const plan_kernel *pk = &p->plan->kernels[k];
         if (b->launch[k].skip) continue; /* `when` is 0 for this workload */

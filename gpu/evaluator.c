@@ -40,8 +40,9 @@ struct gpu_evaluator {
     int blob_fallback;
     int trials, warmup, iterations, input_sets;
     uint64_t seed;
-    double timeout_s;
+    double timeout_s, floor_slack;
     size_t max_source_bytes;
+    int fresh_pool;             /* draw new pool seeds and keep none (evo validate) */
     char cache_dir[1024];
     char arch_cfg[32];
     int ndev;
@@ -174,6 +175,7 @@ int gpu_evaluator_new(const evo_config *cfg, gpu_evaluator **out, char *err, siz
     g->input_sets = (int)config_get_int(cfg, "evaluator.input_sets", 3);
     g->timeout_s = config_get_double(cfg, "evaluator.timeout_s", 60.0);
     g->max_source_bytes = (size_t)config_get_int(cfg, "evaluator.max_source_bytes", SOURCE_DEFAULT_MAX_BYTES);
+    g->floor_slack = config_get_double(cfg, "evaluator.floor_slack", 1.3);
     g->seed = cfg->seed;
     snprintf(g->arch_cfg, sizeof g->arch_cfg, "%s", config_get_string(cfg, "evaluator.arch", ""));
     const char *cache = config_get_string(cfg, "evaluator.cache_dir", "");
@@ -274,6 +276,9 @@ static json_t *init_request(const gpu_evaluator *g, const gpu_device *d, int cei
             json_array_append_new(known, json_pack("[i,f]", i, g->base_us[i]));
     pthread_mutex_unlock((pthread_mutex_t *)&g->base_lock);
     json_object_set_new(r, "baselines", known);
+    json_object_set_new(r, "timeout_s", json_real(g->timeout_s));
+    json_object_set_new(r, "floor_slack", json_real(g->floor_slack));
+    json_object_set_new(r, "fresh_pool", json_boolean(g->fresh_pool));
     json_object_set_new(r, "ceiling_gbps", json_real(g->ceiling_gbps));
     json_object_set_new(r, "ceiling_tflops", json_real(g->ceiling_tflops));
     return r;
@@ -511,6 +516,12 @@ static int take_verdict(gpu_evaluator *g, json_t *reply, evo_result *out) {
     if (error && *error) evo_result_set_error(out, "%s", error);
     if (s == EVO_STATUS_PASSED)
         evo_result_set_fitness(out, json_number_value(json_object_get(reply, "fitness")));
+    /* The mean alone can be carried by one near-zero workload: keep its companions. */
+    static const char *const whole[] = {"speedup_geomean", "speedup_min", "won_share", NULL};
+    for (int i = 0; whole[i]; i++) {
+        json_t *v = json_object_get(reply, whole[i]);
+        if (json_is_number(v)) evo_result_add_metric(out, NULL, whole[i], json_number_value(v));
+    }
     const char *label;
     json_t *fig;
     json_object_foreach(json_object_get(reply, "workloads"), label, fig) {

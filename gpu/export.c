@@ -324,12 +324,14 @@ static json_t *workload_json(const evo_task *t, const task_workload *w)
     return json_pack("{s:s,s:o,s:o}", "uuid", w->uuid, "axes", axes, "inputs", inputs);
 }
 
-/* Our statuses as FlashInfer-Bench's: a guard violation is a runtime failure of the
- * solution, an invalid parameter point one that does not build. */
+/* Our statuses as FlashInfer-Bench's: a guard violation or a write over the harness is a
+ * runtime failure of the solution, a time beyond the physical floor a wrong result (it did
+ * not do the work), an invalid parameter point one that does not build. */
 static const char *fib_status(const char *ours)
 {
     if (!ours) return "RUNTIME_ERROR";
-    if (!strcmp(ours, "GUARD_VIOLATION")) return "RUNTIME_ERROR";
+    if (!strcmp(ours, "GUARD_VIOLATION") || !strcmp(ours, "HARNESS_TAMPERED")) return "RUNTIME_ERROR";
+    if (!strcmp(ours, "BEYOND_FLOOR")) return "INCORRECT_NUMERICAL";
     if (!strcmp(ours, "INVALID")) return "COMPILE_ERROR";
     return ours;
 }

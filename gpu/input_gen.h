@@ -24,9 +24,8 @@ typedef unsigned int ig_u32;
 typedef unsigned short ig_u16;
 typedef unsigned char ig_u8;
 #else
-#include <math.h>
-#include <stdint.h>
-#include <string.h>
+/* Host files include <math.h>, <stdint.h> and <string.h> before this one: the same text is
+ * compiled by NVRTC, where the source policy allows no host header. */
 #define IG_FN static inline
 typedef uint64_t ig_u64;
 typedef uint32_t ig_u32;
@@ -131,16 +130,17 @@ IG_FN void ig_cossin2pi(float u, float *c, float *s)
     }
 }
 
-/* The standard normal of element i (of an input whose key is key). */
-IG_FN float ig_normal(ig_u64 key, ig_u64 i)
+/* The standard normals of pair j: elements 2j (cosine) and 2j + 1 (sine). */
+IG_FN void ig_normal_pair(ig_u64 key, ig_u64 j, float *a, float *b)
 {
-    ig_u64 h = ig_mix(key + IG_GOLDEN * (i >> 1));
+    ig_u64 h = ig_mix(key + IG_GOLDEN * j);
     float u1 = ((float)(ig_u32)(h >> 40) + 1.0f) * 0x1p-24f; /* (0, 1] */
     float u2 = (float)(ig_u32)((h >> 8) & 0xffffffu) * 0x1p-24f; /* [0, 1) */
     float r = sqrtf(-2.0f * ig_log(u1));
     float c, s;
     ig_cossin2pi(u2, &c, &s);
-    return r * ((i & 1) ? s : c);
+    *a = r * c;
+    *b = r * s;
 }
 
 /* An integer in [0, bound) for element i. */
@@ -223,30 +223,85 @@ IG_FN int ig_size(int kind)
     }
 }
 
-/* Write element i of an input of this kind into buf (typed as bytes). scale multiplies the
- * normal (a task's input_scale); fp8 kinds are then clamped to [-2, 2]. */
-IG_FN void ig_store(int kind, void *buf, ig_u64 key, ig_u64 i, float scale)
+/* The stored bits of a float value v (already scaled) in a float kind; fp8 kinds clamp to
+ * [-2, 2] first, as FlashInfer-Bench draws them. */
+IG_FN ig_u64 ig_encode_float(int kind, float v)
+{
+    if (kind == IG_E4M3 || kind == IG_E5M2) v = v < -2.0f ? -2.0f : v > 2.0f ? 2.0f : v;
+    switch (kind) {
+    case IG_F32: return ig_f2u(v);
+    case IG_F16: return ig_to_half(v);
+    case IG_BF16: return ig_to_bf16(v);
+    case IG_E4M3: return ig_to_e4m3(v);
+    case IG_E5M2: return ig_to_e5m2(v);
+    default: {
+        double d = (double)v;
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
+        return (ig_u64)__double_as_longlong(d);
+#else
+        ig_u64 u;
+        memcpy(&u, &d, 8);
+        return u;
+#endif
+    }
+    }
+}
+
+/* The stored bits of elements 2j and 2j + 1 of an input of this kind. */
+IG_FN void ig_pair_bits(int kind, ig_u64 key, ig_u64 j, float scale, ig_u64 *b0, ig_u64 *b1)
 {
     if (ig_is_float(kind)) {
-        float v = ig_normal(key, i) * scale;
-        if (kind == IG_E4M3 || kind == IG_E5M2) v = v < -2.0f ? -2.0f : v > 2.0f ? 2.0f : v;
-        switch (kind) {
-        case IG_F32: ((float *)buf)[i] = v; break;
-        case IG_F16: ((ig_u16 *)buf)[i] = ig_to_half(v); break;
-        case IG_BF16: ((ig_u16 *)buf)[i] = ig_to_bf16(v); break;
-        case IG_E4M3: ((ig_u8 *)buf)[i] = ig_to_e4m3(v); break;
-        case IG_E5M2: ((ig_u8 *)buf)[i] = ig_to_e5m2(v); break;
-        default: ((double *)buf)[i] = (double)v; break;
-        }
+        float a, b;
+        ig_normal_pair(key, j, &a, &b);
+        *b0 = ig_encode_float(kind, a * scale);
+        *b1 = ig_encode_float(kind, b * scale);
         return;
     }
-    ig_u32 x = ig_uniform_int(key, i, ig_int_bound(kind));
-    switch (kind) {
-    case IG_I64: ((long long *)buf)[i] = (long long)x; break;
-    case IG_I32: ((int *)buf)[i] = (int)x; break;
-    case IG_I16: ((short *)buf)[i] = (short)x; break;
-    case IG_I8: ((signed char *)buf)[i] = (signed char)x; break;
-    default: ((ig_u8 *)buf)[i] = (ig_u8)x; break;
+    ig_u32 bound = ig_int_bound(kind);
+    ig_u32 x = ig_uniform_int(key, 2 * j, bound), y = ig_uniform_int(key, 2 * j + 1, bound);
+    ig_u64 mask = ig_size(kind) == 8 ? ~0ull : ((1ull << (8 * ig_size(kind))) - 1);
+    *b0 = (ig_u64)x & mask;
+    *b1 = (ig_u64)y & mask;
+}
+
+IG_FN void ig_put(int size, void *buf, ig_u64 i, ig_u64 bits)
+{
+    switch (size) {
+    case 1: ((ig_u8 *)buf)[i] = (ig_u8)bits; break;
+    case 2: ((ig_u16 *)buf)[i] = (ig_u16)bits; break;
+    case 4: ((ig_u32 *)buf)[i] = (ig_u32)bits; break;
+    default: ((ig_u64 *)buf)[i] = bits; break;
     }
+}
+
+IG_FN ig_u64 ig_get(int size, const void *buf, ig_u64 i)
+{
+    switch (size) {
+    case 1: return ((const ig_u8 *)buf)[i];
+    case 2: return ((const ig_u16 *)buf)[i];
+    case 4: return ((const ig_u32 *)buf)[i];
+    default: return ((const ig_u64 *)buf)[i];
+    }
+}
+
+/* Write elements 2j and 2j + 1 (if below n) of an input into buf. */
+IG_FN void ig_fill_pair(int kind, void *buf, ig_u64 key, ig_u64 j, ig_u64 n, float scale)
+{
+    ig_u64 b0, b1;
+    ig_pair_bits(kind, key, j, scale, &b0, &b1);
+    int size = ig_size(kind);
+    ig_put(size, buf, 2 * j, b0);
+    if (2 * j + 1 < n) ig_put(size, buf, 2 * j + 1, b1);
+}
+
+/* The first of elements 2j and 2j + 1 (if below n) that differs from its draw, or -1. */
+IG_FN long long ig_check_pair(int kind, const void *buf, ig_u64 key, ig_u64 j, ig_u64 n, float scale)
+{
+    ig_u64 b0, b1;
+    ig_pair_bits(kind, key, j, scale, &b0, &b1);
+    int size = ig_size(kind);
+    if (ig_get(size, buf, 2 * j) != b0) return (long long)(2 * j);
+    if (2 * j + 1 < n && ig_get(size, buf, 2 * j + 1) != b1) return (long long)(2 * j + 1);
+    return -1;
 }
 #endif

@@ -286,35 +286,41 @@ void ipc_child_drain_stderr(ipc_child *c, char *tail, size_t tail_len) {
 
 static int executable(const char *p) { return access(p, X_OK) == 0; }
 
-int ipc_worker_path(char *buf, size_t n, char *err, size_t errlen) {
-    const char *env = getenv("EVO_WORKER");
+int ipc_program_path(const char *name, const char *env_var, char *buf, size_t n, char *err,
+                     size_t errlen) {
+    const char *env = getenv(env_var);
     if (env && *env) {
         if (executable(env)) {
             snprintf(buf, n, "%s", env);
             return 0;
         }
-        snprintf(err, errlen, "EVO_WORKER=%s is not an executable file", env);
+        snprintf(err, errlen, "%s=%s is not an executable file", env_var, env);
         return -1;
     }
     char self[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    char beside[PATH_MAX + 16] = "";
+    char beside[PATH_MAX + 64] = "";
     if (len > 0) {
         self[len] = 0;
         char *slash = strrchr(self, '/');
         if (slash) *slash = 0;
-        snprintf(beside, sizeof beside, "%s/evo-worker", self);
+        snprintf(beside, sizeof beside, "%s/%s", self, name);
         if (executable(beside)) {
             snprintf(buf, n, "%s", beside);
             return 0;
         }
     }
-    const char *installed = EVO_LIBEXEC_DIR "/evo-worker";
+    char installed[PATH_MAX];
+    snprintf(installed, sizeof installed, "%s/%s", EVO_LIBEXEC_DIR, name);
     if (executable(installed)) {
         snprintf(buf, n, "%s", installed);
         return 0;
     }
-    snprintf(err, errlen, "evo-worker not found (looked at $EVO_WORKER, %s, %s)",
+    snprintf(err, errlen, "%s not found (looked at $%s, %s, %s)", name, env_var,
              beside[0] ? beside : "beside the program", installed);
     return -1;
+}
+
+int ipc_worker_path(char *buf, size_t n, char *err, size_t errlen) {
+    return ipc_program_path("evo-worker", "EVO_WORKER", buf, n, err, errlen);
 }

@@ -60,8 +60,10 @@ void ipc_child_kill(ipc_child *c, char *how, size_t howlen);
  * the last tail_len - 1 bytes. */
 void ipc_child_drain_stderr(ipc_child *c, char *tail, size_t tail_len);
 
-/* The evo-worker executable: $EVO_WORKER, else "evo-worker" beside /proc/self/exe, else
- * EVO_LIBEXEC_DIR/evo-worker. Writes the first that exists into buf; returns 0 or -1 with
- * err listing where it looked. */
+/* A program of evo's: $ENV_VAR, else NAME beside /proc/self/exe, else EVO_LIBEXEC_DIR/NAME.
+ * Writes the first that exists into buf; returns 0 or -1 with err listing where it looked. */
+int ipc_program_path(const char *name, const char *env_var, char *buf, size_t n, char *err,
+                     size_t errlen);
+/* ipc_program_path("evo-worker", "EVO_WORKER", ...). */
 int ipc_worker_path(char *buf, size_t n, char *err, size_t errlen);
 #endif

@@ -695,16 +695,29 @@ static void set_default_tolerance(evo_task *t)
     t->required_ratio = 1.0;
 }
 
+/* Partial work inside a loose matched ratio: where the ratio is below 1 the mismatches that
+ * it allows must be scattered, so unless the task says otherwise every row (the last
+ * dimension: a token's hidden vector) must match at 2 * ratio - 1 of its elements and stay
+ * within a relative L2 error of 0.2 (a token left out has 1; an expert of eight left out about
+ * 0.35; fp8 block-scaled products about 0.05). */
+static void default_row_checks(evo_task *t, int have_ratio, int have_error)
+{
+    if (t->required_ratio >= 1) return;
+    if (!have_ratio) t->row_min_ratio = 2 * t->required_ratio - 1 > 0 ? 2 * t->required_ratio - 1 : 0;
+    if (!have_error) t->row_max_error = 0.2;
+}
+
 static int parse_tolerance(const char *file, json_t *tol, evo_task *t, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"atol", "rtol", "required_ratio", NULL};
+    static const char *const keys[] = {"atol", "rtol", "required_ratio", "row_min_ratio",
+                                       "row_max_error", NULL};
     if (!tol) return 0;
     if (!json_is_object(tol))
         return fail(err, errlen, "%s: key 'tolerance': expected an object", file);
     const char *bad = unknown_key(tol, keys);
     if (bad) return fail(err, errlen, "%s: key 'tolerance.%s': unknown key", file, bad);
-    double *dst[] = {&t->atol, &t->rtol, &t->required_ratio};
-    for (int i = 0; i < 3; i++) {
+    double *dst[] = {&t->atol, &t->rtol, &t->required_ratio, &t->row_min_ratio, &t->row_max_error};
+    for (int i = 0; i < 5; i++) {
         json_t *v = json_object_get(tol, keys[i]);
         if (!v) continue;
         if (!json_is_number(v) || json_number_value(v) < 0)
@@ -715,6 +728,11 @@ static int parse_tolerance(const char *file, json_t *tol, evo_task *t, char *err
     if (t->required_ratio > 1)
         return fail(err, errlen, "%s: key 'tolerance.required_ratio': %g is above 1", file,
                     t->required_ratio);
+    if (t->row_min_ratio > 1)
+        return fail(err, errlen, "%s: key 'tolerance.row_min_ratio': %g is above 1", file,
+                    t->row_min_ratio);
+    default_row_checks(t, json_object_get(tol, "row_min_ratio") != NULL,
+                       json_object_get(tol, "row_max_error") != NULL);
     return 0;
 }
 
@@ -1050,6 +1068,7 @@ int task_from_flashinfer(const char *root, const char *definition, evo_task **ou
         t->atol = 1;
         t->rtol = 0.3;
         t->required_ratio = 0.9;
+        default_row_checks(t, 0, 0);
     }
     if (reference_find(t->def.op_type)) copy_name(t->reference, t->def.op_type);
     /* cuBLAS is the natural yardstick for a plain GEMM; other operators have none here. */

@@ -4,7 +4,10 @@
  * A task lives in a folder kernels/<op>/ with task.json:
  *   {"definition": "definition.json",      FlashInfer Trace definition (as published)
  *    "workloads": "workloads.jsonl",        FlashInfer Trace workloads (as published)
- *    "tolerance": {"atol": 1e-2, "rtol": 1e-2, "required_ratio": 1.0},
+ *    "tolerance": {"atol": 1e-2, "rtol": 1e-2, "required_ratio": 1.0,
+ *                  "row_min_ratio": 0, "row_max_error": 0},  per row of each output (its
+ *                  last dimension): matched fraction and relative L2 error bounds; where
+ *                  required_ratio < 1 they default to 2 * ratio - 1 and 0.2 (task.c says why)
  *    "reference": "gemm",                   host reference name (reference/reference.h)
  *    "baseline": {"kind": "cublas"} | {"kind": "kernel", "source": "baseline.cu"}
  *                | {"kind": "none"} (the default),
@@ -90,6 +93,7 @@ typedef struct evo_task {
     int nworkloads;
     task_workload *workloads;
     double atol, rtol, required_ratio;
+    double row_min_ratio, row_max_error; /* per row (last dim): 0 = not checked */
     char reference[TASK_NAME];     /* host reference name */
     char baseline_kind[16];        /* "cublas", "kernel" or "none" */
     char *baseline_source;         /* kernel text for "kernel" baselines */

@@ -1,18 +1,19 @@
-/* worker_main.c -- main of evo-worker, the process that owns the CUDA context. It reads
- * requests from the GPU evaluator (ipc.h framing; fds from "--ipc IN OUT", else stdin and
- * stdout), answers "init" with the device's facts and measured ceilings, and "eval" with the
- * verdict of the gate and the timings for each requested workload. A CUDA error that
- * poisons the context (illegal address, trap, ...) is reported, then the process exits so
- * the parent starts a fresh one; a hang is the parent's watchdog's business. */
+/* worker_main.c -- main of evo-worker, the harness process of one device. It answers the GPU
+ * evaluator (ipc.h framing; fds from "--ipc IN OUT", else stdin and stdout): "init" with the
+ * device's facts and measured ceilings, "eval" with a candidate's verdict and figures per
+ * workload, "confirm" with interleaved rounds of a candidate against the incumbent. Candidate
+ * code never runs here: it runs in evo-sandbox, which this process starts and replaces. */
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
-#include "cuda_worker.h"
-#include "ipc.h"
+#include "sha256.h"
+#include "worker.h"
 
 static double wall_ms(void) {
     struct timespec ts;
@@ -20,7 +21,7 @@ static double wall_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-void cw_tick(worker *w, const char *what) {
+void hw_tick(worker *w, const char *what) {
     if (w->reply_fd < 0) return;
     char err[256];
     json_t *t = json_pack("{s:s}", "tick", what);
@@ -30,15 +31,18 @@ void cw_tick(worker *w, const char *what) {
     json_decref(t);
 }
 
-void cw_host_busy(worker *w, int busy) { __atomic_store_n(&w->host_busy, busy, __ATOMIC_SEQ_CST); }
+void hw_busy(worker *w, int busy) { __atomic_store_n(&w->busy, busy, __ATOMIC_SEQ_CST); }
 
-/* Large references (a GEMM on the CPU) can outlast the watchdog: tick while they run. */
+uint64_t hw_random64(worker *w) { return (uint64_t)pcg32_next(&w->rng) << 32 | pcg32_next(&w->rng); }
+
+/* While the worker works (references on the host, a sequence in the sandbox, whose own
+ * watchdog is here), the engine's watchdog hears from it. */
 static void *heartbeat(void *arg) {
     worker *w = arg;
     while (!__atomic_load_n(&w->quit, __ATOMIC_SEQ_CST)) {
         struct timespec ts = {0, 250 * 1000 * 1000};
         nanosleep(&ts, NULL);
-        if (__atomic_load_n(&w->host_busy, __ATOMIC_SEQ_CST)) cw_tick(w, "host");
+        if (__atomic_load_n(&w->busy, __ATOMIC_SEQ_CST)) hw_tick(w, "busy");
     }
     return NULL;
 }
@@ -64,20 +68,24 @@ static json_t *load_task(worker *w, json_t *req) {
     const char *dir = get_str(req, "task_dir"), *root = get_str(req, "dataset");
     const char *def = get_str(req, "definition");
     int rc;
-    if (dir && *dir)
+    w->task_req = json_object();
+    if (dir && *dir) {
         rc = task_load_dir(dir, &w->task, err, sizeof err);
-    else if (root && *root && def && *def)
+        json_object_set_new(w->task_req, "task_dir", json_string(dir));
+    } else if (root && *root && def && *def) {
         rc = task_from_flashinfer(root, def, &w->task, err, sizeof err);
-    else
+        json_object_set_new(w->task_req, "dataset", json_string(root));
+        json_object_set_new(w->task_req, "definition", json_string(def));
+        json_object_set(w->task_req, "blob_fallback", json_object_get(req, "blob_fallback"));
+    } else {
         return fail_reply("init: no task (give task_dir, or dataset and definition)%s%s", "", "");
+    }
     if (rc != 0) return fail_reply("init: cannot load the task: %s%s", err, "");
-    json_t *policy = json_object_get(req, "blob_fallback");
-    if (root && *root && json_is_true(policy) &&
+    if (root && *root && json_is_true(json_object_get(req, "blob_fallback")) &&
         task_check_blobs(w->task->workloads, w->task->nworkloads, root, 1, err, sizeof err) < 0)
         return fail_reply("init: %s%s", err, "");
     w->wl = calloc((size_t)w->task->nworkloads + 1, sizeof *w->wl);
     if (!w->wl) return fail_reply("init: out of memory%s%s", "", "");
-    /* Baselines a previous worker measured: [[workload index, us], ...]. */
     size_t i;
     json_t *b;
     json_array_foreach(json_object_get(req, "baselines"), i, b) {
@@ -90,19 +98,10 @@ static json_t *load_task(worker *w, json_t *req) {
     return NULL;
 }
 
-static json_t *device_facts(worker *w) {
-    char cc[16];
-    snprintf(cc, sizeof cc, "%d.%d", w->cc_major, w->cc_minor);
-    return json_pack("{s:s,s:s,s:i,s:I,s:I,s:I}", "name", w->name, "cc", cc, "sms", w->sms,
-                     "l2_bytes", (json_int_t)w->l2_bytes, "smem_optin",
-                     (json_int_t)w->smem_optin, "mem_bytes", (json_int_t)w->mem_bytes);
-}
-
 static json_t *open_device(worker *w) {
     int count = 0;
     cudaError_t rc = cudaGetDeviceCount(&count);
-    if (rc != cudaSuccess)
-        return fail_reply("no CUDA device found: %s%s", cudaGetErrorString(rc), "");
+    if (rc != cudaSuccess) return fail_reply("no CUDA device found: %s%s", cudaGetErrorString(rc), "");
     if (count == 0) return fail_reply("no CUDA device found: %s%s", "no devices", "");
     if (w->device < 0 || w->device >= count) {
         char a[64], b[64];
@@ -110,19 +109,8 @@ static json_t *open_device(worker *w) {
         snprintf(b, sizeof b, "%d", count);
         return fail_reply("device %s is not present (this machine has %s)", a, b);
     }
-    struct cudaDeviceProp p;
-    if ((rc = cudaSetDevice(w->device)) != cudaSuccess ||
-        (rc = cudaGetDeviceProperties(&p, w->device)) != cudaSuccess ||
-        (rc = cudaStreamCreate(&w->stream)) != cudaSuccess)
-        return fail_reply("no CUDA device found: %s: %s", cudaGetErrorName(rc),
-                          cudaGetErrorString(rc));
-    snprintf(w->name, sizeof w->name, "%s", p.name);
-    w->cc_major = p.major;
-    w->cc_minor = p.minor;
-    w->sms = p.multiProcessorCount;
-    w->l2_bytes = p.l2CacheSize;
-    w->smem_optin = (int64_t)p.sharedMemPerBlockOptin;
-    w->mem_bytes = (int64_t)p.totalGlobalMem;
+    if ((rc = cudaSetDevice(w->device)) != cudaSuccess || (rc = cudaStreamCreate(&w->stream)) != cudaSuccess)
+        return fail_reply("no CUDA device found: %s: %s", cudaGetErrorName(rc), cudaGetErrorString(rc));
     return NULL;
 }
 
@@ -132,143 +120,186 @@ static json_t *handle_init(worker *w, json_t *req) {
     w->trials = get_int(req, "trials", 3);
     w->warmup = get_int(req, "warmup", 10);
     w->iterations = get_int(req, "iterations", 50);
-    w->input_sets = get_int(req, "input_sets", 3);
+    w->pool = get_int(req, "input_sets", 0);
+    w->fresh_pool = json_is_true(json_object_get(req, "fresh_pool"));
+    w->timeout_s = json_number_value(json_object_get(req, "timeout_s"));
+    w->floor_slack = json_number_value(json_object_get(req, "floor_slack"));
     /* FlashInfer-Bench checks 3 input draws per workload; fewer would weaken the gate. */
     if (w->trials < 3) w->trials = 3;
     if (w->iterations < 1) w->iterations = 1;
     if (w->warmup < 0) w->warmup = 0;
-    if (w->input_sets < 1) w->input_sets = 1;
-    json_t *seed = json_object_get(req, "seed");
-    w->seed = json_is_integer(seed) ? (uint64_t)json_integer_value(seed) : 1;
+    if (w->pool <= 0) w->pool = 2 * w->trials;
+    if (w->pool < w->trials) w->pool = w->trials;
+    if (w->timeout_s <= 0) w->timeout_s = 60;
+    if (w->floor_slack < 1) w->floor_slack = 1.3;
     const char *cache = get_str(req, "cache_dir");
     snprintf(w->cache_dir, sizeof w->cache_dir, "%s", cache ? cache : "");
+    uint64_t seed[2] = {0, 0};
+    if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed || getrandom(&w->digest_key, 8, 0) != 8)
+        return fail_reply("init: no randomness from getrandom%s%s", "", "");
+    pcg32_seed(&w->rng, seed[0], seed[1]);
     json_t *bad = open_device(w);
     if (!bad) bad = load_task(w, req);
     if (bad) return bad;
     cw_error e = {.status = EVO_STATUS_PASSED};
-    if (cw_timing_init(w, &e) || cw_baseline_init(w, &e))
-        return fail_reply("init: %s%s", e.msg, "");
-    cw_check_init(w);
-    /* A replacement worker is handed the ceilings its predecessor measured. */
     w->ceiling_gbps = json_number_value(json_object_get(req, "ceiling_gbps"));
     w->ceiling_tflops = json_number_value(json_object_get(req, "ceiling_tflops"));
-    if (!json_is_false(json_object_get(req, "ceilings"))) {
-        if (cw_measure_copy_gbps(w, &w->ceiling_gbps, &e) ||
-            cw_measure_gemm_tflops(w, &w->ceiling_tflops, &e))
-            return fail_reply("init: measuring ceilings: %s%s", e.msg, "");
-    }
-    return json_pack("{s:b,s:o,s:f,s:f}", "ok", 1, "device", device_facts(w), "ceiling_gbps",
-                     w->ceiling_gbps, "ceiling_tflops", w->ceiling_tflops);
-}
-
-typedef struct cand_run {
-    cw_program *p;
-    cw_bound *b;
-    int wi;
-} cand_run;
-
-static int run_candidate(worker *w, void *user, int set, cw_error *e) {
-    cand_run *c = user;
-    return cw_launch(w, c->p, c->b, c->wi, &w->wl[c->wi].sets[set], e);
+    if (json_is_true(json_object_get(req, "ceilings"))) w->ceiling_gbps = w->ceiling_tflops = 0;
+    if (hw_compare_init(w, &e) || hw_sandbox_ensure(w, &e)) return fail_reply("init: %s%s", e.msg, "");
+    return json_pack("{s:b,s:O,s:f,s:f}", "ok", 1, "device", w->device_facts, "ceiling_gbps", w->ceiling_gbps,
+                     "ceiling_tflops", w->ceiling_tflops);
 }
 
 static void put(json_t *o, const char *k, double v) { json_object_set_new(o, k, json_real(v)); }
 
-/* Gate, time, re-check after timing; figures into j. */
-static int eval_workload(worker *w, cw_program *p, int wi, json_t *j, cw_error *e) {
-    double base = 0, us = 0;
-    if (cw_workload_prepare(w, wi, e) || cw_baseline_us(w, wi, &base, e)) return -2;
-    cw_bound b;
-    int rc = cw_bind(w, p, wi, &b, e);
-    if (rc == 0) rc = cw_gate(w, p, &b, wi, j, e);
-    cand_run c = {p, &b, wi};
-    int nsets = w->input_sets < w->wl[wi].nsets ? w->input_sets : w->wl[wi].nsets;
-    if (rc == 0) rc = cw_time(w, run_candidate, &c, nsets, &us, e);
-    if (rc == 0) rc = cw_gate_after_timing(w, p, &b, wi, e);
-    cw_unbind(&b);
-    if (rc) return -1;
+static json_t *verdict(evo_status s, const char *error) {
+    return json_pack("{s:s,s:s,s:o,s:f}", "status", evo_status_name(s), "error", error, "workloads",
+                     json_object(), "fitness", 0.0);
+}
+
+static void cubin_hash(const void *cubin, size_t n, const char *params, char out[65]) {
+    evo_sha256 h;
+    uint8_t d[32];
+    sha256_init(&h);
+    sha256_update(&h, cubin, n);
+    sha256_update(&h, params, strlen(params));
+    sha256_final(&h, d);
+    sha256_to_hex(d, out);
+}
+
+static int load(worker *w, int slot, json_t *spec, const void *cubin, size_t n, cw_error *e) {
+    const char *source = get_str(spec, "source");
+    json_t *params = json_object_get(spec, "params");
+    if (!source || !cubin || n == 0) {
+        cw_fail(e, EVO_STATUS_COMPILE_ERROR, "no compiled code was sent");
+        return -1;
+    }
+    char *ptext = json_dumps(params ? params : json_null(), JSON_SORT_KEYS | JSON_COMPACT);
+    char hash[65];
+    cubin_hash(cubin, n, ptext ? ptext : "", hash);
+    free(ptext);
+    return hw_sandbox_load(w, slot, hash, source, params, cubin, n, e);
+}
+
+/* Figures of one passed workload into j. */
+static double figures(worker *w, int wi, const hw_figures *f, double base, json_t *j) {
     const task_workload *wl = &w->task->workloads[wi];
-    double bytes = task_bytes(w->task, wl), flops = task_flops(w->task, wl);
-    double gbps = us > 0 ? bytes / (us * 1e-6) / 1e9 : 0;
-    double tflops = us > 0 ? flops / (us * 1e-6) / 1e12 : 0;
+    double us = f->latency_us, bytes = task_bytes(w->task, wl), flops = task_flops(w->task, wl);
+    double gbps = us > 0 ? bytes / (us * 1e-6) / 1e9 : 0, tflops = us > 0 ? flops / (us * 1e-6) / 1e12 : 0;
+    double speedup = us > 0 ? base / us : 0;
     put(j, "latency_us", us);
     put(j, "baseline_us", base);
-    put(j, "speedup", us > 0 ? base / us : 0);
+    put(j, "speedup", speedup);
     put(j, "gbps", gbps);
     put(j, "tflops", tflops);
     put(j, "frac_bw", w->ceiling_gbps > 0 ? gbps / w->ceiling_gbps : 0);
     put(j, "frac_flops", w->ceiling_tflops > 0 ? tflops / w->ceiling_tflops : 0);
-    /* Faster than the measured ceilings allow: a cheat or a wrong cost model; flagged for
-     * people to look at, not failed, since the cost model is the task author's. */
-    int beyond = (w->ceiling_gbps > 0 && gbps > 1.15 * w->ceiling_gbps) ||
-                 (w->ceiling_tflops > 0 && tflops > 1.15 * w->ceiling_tflops);
-    put(j, "beyond_roofline", beyond);
-    return 0;
+    put(j, "max_abs_err", f->max_abs);
+    put(j, "max_rel_err", f->max_rel);
+    if (w->task->row_max_error > 0 || w->task->row_min_ratio > 0) {
+        put(j, "worst_row_error", f->worst_row_error);
+        put(j, "worst_row_ratio", f->worst_row_ratio);
+    }
+    if (f->remeasured) put(j, "remeasured_alone", 1);
+    return speedup;
 }
 
-static json_t *verdict(evo_status s, const char *error) {
-    return json_pack("{s:s,s:s,s:o,s:f}", "status", evo_status_name(s), "error", error,
-                     "workloads", json_object(), "fitness", 0.0);
-}
-
-static json_t *handle_eval(worker *w, json_t *req, const void *cubin, size_t n, int *sticky) {
+static json_t *handle_eval(worker *w, json_t *req, const void *cubin, size_t n) {
     double t0 = wall_ms();
     if (!w->task) return verdict(EVO_STATUS_RUNTIME_ERROR, "eval before init");
-    const char *source = get_str(req, "source");
-    json_t *list = json_object_get(req, "workloads");
+    if (!get_str(req, "source")) return verdict(EVO_STATUS_RUNTIME_ERROR, "eval without a source");
     cw_error e = {.status = EVO_STATUS_PASSED};
-    cw_program *p = NULL;
-    if (!source || cw_program_load(w, source, cubin, n, json_object_get(req, "params"), &p, &e)) {
-        json_t *r = verdict(source ? e.status : EVO_STATUS_RUNTIME_ERROR,
-                            source ? e.msg : "eval without a source");
-        *sticky = e.sticky;
-        return r;
-    }
+    hw_busy(w, 1);
     json_t *out = verdict(EVO_STATUS_PASSED, "");
     json_t *wls = json_object_get(out, "workloads");
-    double sum = 0;
-    int count = 0, fatal = 0;
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v) {
-        int wi = (int)json_integer_value(v);
-        if (wi < 0 || wi >= w->task->nworkloads) {
-            cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "eval: no workload %d", wi);
-            fatal = 1;
-            break;
+    double sum = 0, logsum = 0, minimum = 0;
+    int count = 0, won = 0, fatal = 0;
+    if (load(w, 0, req, cubin, n, &e) == 0) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(req, "workloads"), i, v) {
+            int wi = (int)json_integer_value(v);
+            if (wi < 0 || wi >= w->task->nworkloads) {
+                cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "eval: no workload %d", wi);
+                fatal = 1;
+                break;
+            }
+            json_t *j = json_object();
+            json_object_set_new(wls, w->task->workloads[wi].label, j);
+            hw_figures f;
+            double base = 0;
+            int rc = hw_eval_workload(w, wi, &f, &base, &e);
+            json_object_set_new(j, "status", json_string(evo_status_name(e.status)));
+            if (rc == -2) fatal = 1;
+            if (rc) break;
+            double s = figures(w, wi, &f, base, j);
+            sum += s;
+            logsum += log(s > 0 ? s : 1e-30);
+            minimum = count == 0 || s < minimum ? s : minimum;
+            won += s > 1;
+            count++;
         }
-        json_t *j = json_object();
-        json_object_set_new(wls, w->task->workloads[wi].label, j);
-        int rc = eval_workload(w, p, wi, j, &e);
-        json_object_set_new(j, "status", json_string(evo_status_name(e.status)));
-        if (rc == -2) fatal = 1;
-        if (rc) break;
-        sum += json_real_value(json_object_get(j, "speedup"));
-        count++;
     }
-    cw_program_free(p);
+    hw_busy(w, 0);
+    int passed = e.status == EVO_STATUS_PASSED && count;
     json_object_set_new(out, "status", json_string(evo_status_name(e.status)));
     json_object_set_new(out, "error", json_string(e.msg));
-    json_object_set_new(out, "fitness",
-                        json_real(e.status == EVO_STATUS_PASSED && count ? sum / count : 0));
-    json_object_set_new(out, "wall_ms", json_real(wall_ms() - t0));
+    put(out, "fitness", passed ? sum / count : 0);
+    if (passed) {
+        put(out, "speedup_geomean", exp(logsum / count));
+        put(out, "speedup_min", minimum);
+        put(out, "won_share", (double)won / count);
+    }
+    put(out, "wall_ms", wall_ms() - t0);
     if (fatal) json_object_set_new(out, "fatal", json_true());
-    *sticky = e.sticky;
+    return out;
+}
+
+/* Interleaved rounds of the candidate (a) against the incumbent (b): the payload holds a's
+ * cubin then b's, "a"/"b" their sources, parameters and byte counts. */
+static json_t *handle_confirm(worker *w, json_t *req, const unsigned char *payload, size_t n) {
+    if (!w->task) return verdict(EVO_STATUS_RUNTIME_ERROR, "confirm before init");
+    json_t *a = json_object_get(req, "a"), *b = json_object_get(req, "b");
+    size_t na = (size_t)json_integer_value(json_object_get(a, "bytes"));
+    size_t nb = (size_t)json_integer_value(json_object_get(b, "bytes"));
+    cw_error e = {.status = EVO_STATUS_PASSED};
+    json_t *out = verdict(EVO_STATUS_PASSED, "");
+    json_t *fa = json_array(), *fb = json_array();
+    json_t *list = json_object_get(req, "workloads");
+    int nl = (int)json_array_size(list), rounds = get_int(req, "rounds", 3), fatal = 0;
+    int *wl = calloc((size_t)nl + 1, sizeof *wl);
+    if (!wl || na + nb != n) cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "confirm: bad request");
+    for (int i = 0; wl && i < nl; i++) {
+        wl[i] = (int)json_integer_value(json_array_get(list, (size_t)i));
+        if (wl[i] < 0 || wl[i] >= w->task->nworkloads) cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "confirm: no workload %d", wl[i]);
+    }
+    hw_busy(w, 1);
+    for (int r = 0; r < rounds && e.status == EVO_STATUS_PASSED; r++) {
+        /* Loaded each round: a replaced sandbox has neither. */
+        double x = 0, y = 0;
+        if (load(w, 0, a, payload, na, &e) || load(w, 1, b, payload + na, nb, &e)) break;
+        int rc = hw_confirm_round(w, wl, nl, &x, &y, &e);
+        if (rc == -2) fatal = 1;
+        if (rc) break;
+        json_array_append_new(fa, json_real(x));
+        json_array_append_new(fb, json_real(y));
+    }
+    hw_busy(w, 0);
+    free(wl);
+    json_object_set_new(out, "status", json_string(evo_status_name(e.status)));
+    json_object_set_new(out, "error", json_string(e.msg));
+    json_object_set_new(out, "a", fa);
+    json_object_set_new(out, "b", fb);
+    if (fatal) json_object_set_new(out, "fatal", json_true());
     return out;
 }
 
 static void worker_free(worker *w) {
-    if (w->task) cw_workloads_free(w);
-    cw_baseline_free(w);
-    if (w->flush) cudaFree(w->flush);
-    if (w->staging) cudaFreeHost(w->staging);
-    cw_check_free(w);
-    for (int i = 0; w->ev_start && i < w->iterations; i++) {
-        if (w->ev_start[i]) cudaEventDestroy(w->ev_start[i]);
-        if (w->ev_end[i]) cudaEventDestroy(w->ev_end[i]);
-    }
-    free(w->ev_start);
-    free(w->ev_end);
+    hw_sandbox_stop(w, 1);
+    hw_pool_free(w);
+    hw_compare_free(w);
+    json_decref(w->device_facts);
+    json_decref(w->task_req);
     if (w->task) task_free(w->task);
 }
 
@@ -282,6 +313,8 @@ int main(int argc, char **argv) {
     worker w;
     memset(&w, 0, sizeof w);
     w.reply_fd = out;
+    w.sb.pid = -1;
+    w.sb.to_child = w.sb.from_child = w.sb.err_fd = -1;
     pthread_mutex_init(&w.send_lock, NULL);
     pthread_t beat;
     int beating = pthread_create(&beat, NULL, heartbeat, &w) == 0;
@@ -300,11 +333,13 @@ int main(int argc, char **argv) {
         }
         const char *op = get_str(req, "op");
         json_t *reply = NULL;
-        int sticky = 0, quit = 0;
+        int quit = 0;
         if (op && strcmp(op, "init") == 0)
             reply = handle_init(&w, req);
         else if (op && strcmp(op, "eval") == 0)
-            reply = handle_eval(&w, req, payload, n, &sticky);
+            reply = handle_eval(&w, req, payload, n);
+        else if (op && strcmp(op, "confirm") == 0)
+            reply = handle_confirm(&w, req, payload, n);
         else if (op && strcmp(op, "quit") == 0)
             quit = 1;
         else
@@ -312,16 +347,11 @@ int main(int argc, char **argv) {
         json_decref(req);
         free(payload);
         if (reply) {
-            if (sticky) json_object_set_new(reply, "exiting", json_true());
             pthread_mutex_lock(&w.send_lock);
             rc = ipc_send(out, reply, NULL, 0, err, sizeof err);
             pthread_mutex_unlock(&w.send_lock);
             json_decref(reply);
             if (rc != IPC_OK) break;
-        }
-        if (sticky) {
-            fprintf(stderr, "evo-worker: the CUDA context is unusable after an error; exiting\n");
-            return 3; /* no cleanup: the context is gone and the driver frees it */
         }
         if (quit) break;
     }

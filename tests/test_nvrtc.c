@@ -11,6 +11,7 @@
 #include "check.h"
 #include "evo.h"
 #include "gpu_evaluator.h"
+#include "harness_text.h"
 #include "nvrtc.h"
 #include "task.h"
 
@@ -247,8 +248,33 @@ static void test_check_task(void)
     task_free(t);
 }
 
+/* The harness's own kernels compile, with the options the sandbox and the worker use, for
+ * every architecture evo targets (and pass the source policy like any candidate). */
+static void test_harness_kernels(void)
+{
+    size_t n = strlen(evo_input_gen_text) + strlen(evo_sandbox_kernels_text) + 2;
+    char *src = malloc(n);
+    CHECK(src != NULL);
+    if (!src) return;
+    snprintf(src, n, "%s\n%s", evo_input_gen_text, evo_sandbox_kernels_text);
+    const char *archs[] = {"sm_90a", "sm_100a"};
+    for (int i = 0; i < 2; i++) {
+        const char *opts[] = {"--fmad=false", "-std=c++17"};
+        nvrtc_output o;
+        int rc = nvrtc_compile(src, "evo_harness.cu", archs[i], opts, 2, NULL, 0, &o);
+        CHECK_MSG(rc == EVO_OK, "sandbox kernels for %s: %s", archs[i], o.log ? o.log : "");
+        nvrtc_output_free(&o);
+        const char *copts[] = {"-std=c++17"};
+        rc = nvrtc_compile(evo_compare_kernels_text, "evo_compare.cu", archs[i], copts, 1, NULL, 0, &o);
+        CHECK_MSG(rc == EVO_OK, "comparison kernels for %s: %s", archs[i], o.log ? o.log : "");
+        nvrtc_output_free(&o);
+    }
+    free(src);
+}
+
 int main(void)
 {
+    test_harness_kernels();
     snprintf(cache, sizeof cache, "/tmp/evo_test_nvrtc_XXXXXX");
     if (!mkdtemp(cache)) return 1;
     test_facts();

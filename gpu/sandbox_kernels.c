@@ -1,0 +1,139 @@
+/* sandbox_kernels.c -- the harness's own kernels in the sandbox, compiled with NVRTC at start
+ * (--fmad=false, so the draws are bit for bit the host's, input_gen.h):
+ *   evo_gen    draws a workload's inputs for one seed into the input region, or checks
+ *              that they are still what was drawn (an input edited in place);
+ *   evo_guard  writes canaries, or checks them (a write before or past a buffer);
+ *   evo_final  turns one run's findings into its verdict: the run's random token if nothing
+ *              was found, else 0. The token is a kernel parameter, so a candidate that runs
+ *              later cannot write it for a run that failed.
+ * Their parameters are structs passed by value: no harness state lives in memory the
+ * candidate's kernels could address, except the per-run findings, which only fail a run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gate.h"
+#include "harness_text.h"
+#include "nvrtc.h"
+#include "sandbox.h"
+
+
+
+
+/* The parameter blocks, laid out as the device structs above. */
+typedef struct gen_in {
+    void *ptr;
+    uint64_t n, key;
+    float scale;
+    int kind;
+} gen_in;
+typedef struct gen_args {
+    int count, pad;
+    gen_in in[SB_MAX_INPUTS];
+} gen_args;
+typedef struct guard_args {
+    int count, pad;
+    unsigned char *at[SB_MAX_GUARDS];
+} guard_args;
+
+_Static_assert(sizeof(gen_in) == 32, "GenIn layout");
+_Static_assert(sizeof(sb_fail) == 32 + 8 * SB_MAX_INPUTS + 8 * SB_MAX_GUARDS, "Fail layout");
+
+int sb_kernels_load(sandbox *s, cw_error *e) {
+    size_t n = strlen(evo_input_gen_text) + strlen(evo_sandbox_kernels_text) + 2;
+    char *src = malloc(n);
+    if (!src) {
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "sandbox out of host memory");
+        return -1;
+    }
+    snprintf(src, n, "%s\n%s", evo_input_gen_text, evo_sandbox_kernels_text);
+    const char *opts[] = {"--fmad=false", "-std=c++17"};
+    nvrtc_output o;
+    int rc = nvrtc_compile(src, "evo_harness.cu", arch_for_device(s->cc_major, s->cc_minor), opts, 2,
+                           s->cache_dir[0] ? s->cache_dir : NULL, 0, &o);
+    free(src);
+    if (rc != EVO_OK) {
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "the harness kernels do not compile: %s",
+                o.log ? o.log : evo_strerror(rc));
+        nvrtc_output_free(&o);
+        return -1;
+    }
+    cudaError_t c = cudaLibraryLoadData(&s->hlib, o.cubin, NULL, NULL, 0, NULL, NULL, 0);
+    nvrtc_output_free(&o);
+    if (cw_cuda_check(e, c, "loading the harness kernels") ||
+        cw_cuda_check(e, cudaLibraryGetKernel(&s->k_gen, s->hlib, "evo_gen"), "evo_gen") ||
+        cw_cuda_check(e, cudaLibraryGetKernel(&s->k_guard, s->hlib, "evo_guard"), "evo_guard") ||
+        cw_cuda_check(e, cudaLibraryGetKernel(&s->k_final, s->hlib, "evo_final"), "evo_final"))
+        return -1;
+    return 0;
+}
+
+void sb_kernels_free(sandbox *s) {
+    if (s->hlib) cudaLibraryUnload(s->hlib);
+    s->hlib = NULL;
+}
+
+int sb_gen(sandbox *s, int wi, uint64_t seed, int check, void *fail, cw_error *e) {
+    const evo_task *t = s->task;
+    const task_workload *w = &t->workloads[wi];
+    const sb_workload *l = &s->wl[wi];
+    gen_args a;
+    memset(&a, 0, sizeof a);
+    uint64_t most = 0;
+    for (int i = 0; i < t->def.ninputs; i++) {
+        if (!l->drawn[i] || t->def.inputs[i].is_scalar) continue;
+        gen_in *g = &a.in[a.count++];
+        g->ptr = s->region + l->in_off[i];
+        g->n = (uint64_t)task_tensor_numel(t, w, &t->def.inputs[i]);
+        g->key = gate_input_key(t, w, seed, i);
+        g->scale = gate_input_scale(t, i);
+        g->kind = (int)t->def.inputs[i].dtype;
+        if (g->n > most) most = g->n;
+    }
+    if (a.count == 0) return 0;
+    uint64_t blocks = (most / 2 + 255) / 256;
+    uint64_t cap = (uint64_t)s->sms * 8;
+    if (blocks > cap) blocks = cap;
+    if (blocks < 1) blocks = 1;
+    void *args[] = {&a, &check, &fail};
+    dim3 grid = {(unsigned)blocks, 1, 1}, block = {256, 1, 1};
+    return cw_cuda_check(e, cudaLaunchKernel((const void *)s->k_gen, grid, block, args, 0, s->stream),
+                         check ? "checking inputs" : "drawing inputs");
+}
+
+int sb_draw(sandbox *s, void *ptr, uint64_t n, int kind, uint64_t key, cw_error *e) {
+    gen_args a;
+    memset(&a, 0, sizeof a);
+    a.count = 1;
+    a.in[0] = (gen_in){ptr, n, key, 1.0f, kind};
+    int check = 0;
+    void *fail = NULL;
+    void *args[] = {&a, &check, &fail};
+    dim3 grid = {(unsigned)s->sms * 8, 1, 1}, block = {256, 1, 1};
+    return cw_cuda_check(e, cudaLaunchKernel((const void *)s->k_gen, grid, block, args, 0, s->stream),
+                         "drawing inputs");
+}
+
+int sb_guards(sandbox *s, unsigned char *const *guards, int n, int check, int clear_fail,
+              void *fail, cw_error *e) {
+    guard_args g;
+    memset(&g, 0, sizeof g);
+    if (n > SB_MAX_GUARDS) {
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "more than %d guarded buffers", SB_MAX_GUARDS / 2);
+        return -1;
+    }
+    g.count = n;
+    memcpy(g.at, guards, (size_t)n * sizeof *guards);
+    void *args[] = {&g, &check, &clear_fail, &fail};
+    dim3 grid = {(unsigned)(n > 0 ? n : 1), 1, 1}, block = {SB_GUARD, 1, 1};
+    return cw_cuda_check(e, cudaLaunchKernel((const void *)s->k_guard, grid, block, args, 0, s->stream),
+                         check ? "checking canaries" : "writing canaries");
+}
+
+int sb_finalize(sandbox *s, void *fail, uint64_t *res, uint64_t token, cw_error *e) {
+    unsigned long long tok = token;
+    void *args[] = {&fail, &res, &tok};
+    dim3 one = {1, 1, 1};
+    return cw_cuda_check(e, cudaLaunchKernel((const void *)s->k_final, one, one, args, 0, s->stream),
+                         "recording the run's verdict");
+}

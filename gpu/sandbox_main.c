@@ -1,0 +1,176 @@
+/* sandbox_main.c -- main of evo-sandbox, the process whose CUDA context runs candidate code.
+ * evo-worker (the harness) starts it and asks, over the ipc.h framing on "--ipc IN OUT":
+ *
+ *   {"op":"init", "device", "task_dir" | "dataset","definition"[,"blob_fallback"],
+ *    "cache_dir", "max_runs", "ceilings":bool, "ceiling_gbps", "ceiling_tflops"}
+ *     -> {"ok":true, "device":{...}, "ceiling_gbps", "ceiling_tflops",
+ *         "ring":{"handle": CUDA IPC handle in hex, "bytes", "stride", "runs"}}
+ *   {"op":"load", "slot":"a"|"b", "source", "params"} + cubin
+ *     -> {"ok":true} | {"ok":false, "status":"COMPILE_ERROR"|..., "error"}
+ *   {"op":"run", "program":"a"|"b"|"baseline", "workload":W, "seeds":[hex, ...],
+ *    "timed_from":T, "isolate":bool}
+ *     -> {"status", "error", "latencies_us":[...], "slot_offsets":[per output]}
+ *   {"op":"quit"}
+ *
+ * A reply may carry "exiting": the context is unusable after a CUDA error (a fault in the
+ * candidate), and the process exits after replying; evo-worker starts another. */
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc.h"
+#include "sandbox.h"
+
+void sb_tick(sandbox *s, const char *what) {
+    if (s->reply_fd < 0) return;
+    char err[256];
+    json_t *t = json_pack("{s:s}", "tick", what);
+    pthread_mutex_lock(&s->send_lock);
+    if (t) ipc_send(s->reply_fd, t, NULL, 0, err, sizeof err);
+    pthread_mutex_unlock(&s->send_lock);
+    json_decref(t);
+}
+
+void *sb_staging(sandbox *s, size_t bytes, cw_error *e) {
+    if (bytes <= s->staging_bytes) return s->staging;
+    if (s->staging) cudaFreeHost(s->staging);
+    s->staging = NULL;
+    s->staging_bytes = 0;
+    void *p = NULL;
+    if (cw_cuda_check(e, cudaMallocHost(&p, bytes), "allocating pinned host memory")) return NULL;
+    s->staging = p;
+    s->staging_bytes = bytes;
+    return p;
+}
+
+static const char *get_str(json_t *req, const char *key) {
+    json_t *v = json_object_get(req, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static json_t *failed(const cw_error *e) {
+    return json_pack("{s:b,s:s,s:s}", "ok", 0, "status", evo_status_name(e->status), "error", e->msg);
+}
+
+static int slot_index(const char *name) {
+    if (!name) return -1;
+    if (!strcmp(name, "a")) return 0;
+    if (!strcmp(name, "b")) return 1;
+    if (!strcmp(name, "baseline")) return SB_BASELINE;
+    return -1;
+}
+
+static json_t *handle_load(sandbox *s, json_t *req, const void *cubin, size_t n, int *sticky) {
+    cw_error e = {.status = EVO_STATUS_PASSED};
+    int k = slot_index(get_str(req, "slot"));
+    const char *source = get_str(req, "source");
+    if (!s->task || k < 0 || k == SB_BASELINE || !source) {
+        cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "load: %s", !s->task ? "before init" : "needs slot a or b and a source");
+        return failed(&e);
+    }
+    cw_program_free(s->prog[k]);
+    s->prog[k] = NULL;
+    if (cw_program_load(s, source, cubin, n, json_object_get(req, "params"), &s->prog[k], &e)) {
+        *sticky = e.sticky;
+        return failed(&e);
+    }
+    return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *handle_run(sandbox *s, json_t *req, int *sticky) {
+    cw_error e = {.status = EVO_STATUS_PASSED};
+    int p = slot_index(get_str(req, "program"));
+    json_t *seeds = json_object_get(req, "seeds");
+    int wi = (int)json_integer_value(json_object_get(req, "workload"));
+    int n = (int)json_array_size(seeds);
+    int timed_from = (int)json_integer_value(json_object_get(req, "timed_from"));
+    if (!s->task || p < 0 || wi < 0 || wi >= s->task->nworkloads || n < 1) {
+        cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "run: bad request (program, workload or seeds)");
+        return failed(&e);
+    }
+    uint64_t *sv = calloc((size_t)n, sizeof *sv);
+    double *lat = calloc((size_t)n, sizeof *lat);
+    if (!sv || !lat) {
+        free(sv);
+        free(lat);
+        cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "sandbox out of host memory");
+        return failed(&e);
+    }
+    for (int i = 0; i < n; i++) {
+        const char *h = json_string_value(json_array_get(seeds, (size_t)i));
+        sv[i] = h ? strtoull(h, NULL, 16) : 0;
+    }
+    int rc = sb_sequence(s, p, wi, sv, n, timed_from, json_is_true(json_object_get(req, "isolate")), lat, &e);
+    json_t *out = json_pack("{s:s,s:s}", "status", evo_status_name(e.status), "error", e.msg);
+    if (rc == 0) {
+        json_t *l = json_array(), *off = json_array();
+        for (int i = 0; i < n - timed_from; i++) json_array_append_new(l, json_real(lat[i]));
+        for (int o = 0; o < s->task->def.noutputs; o++)
+            json_array_append_new(off, json_integer((json_int_t)s->wl[wi].out_off[o]));
+        json_object_set_new(out, "latencies_us", l);
+        json_object_set_new(out, "slot_offsets", off);
+    }
+    free(sv);
+    free(lat);
+    *sticky = e.sticky;
+    return out;
+}
+
+int main(int argc, char **argv) {
+    int in = 0, out = 1;
+    if (argc == 4 && strcmp(argv[1], "--ipc") == 0) {
+        in = atoi(argv[2]);
+        out = atoi(argv[3]);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    sandbox s;
+    memset(&s, 0, sizeof s);
+    s.reply_fd = out;
+    pthread_mutex_init(&s.send_lock, NULL);
+    int status = 0;
+    for (;;) {
+        json_t *req = NULL;
+        void *payload = NULL;
+        size_t n = 0;
+        char err[512];
+        int rc = ipc_recv(in, -1, &req, &payload, &n, err, sizeof err);
+        if (rc == IPC_EOF) break;
+        if (rc != IPC_OK) {
+            fprintf(stderr, "evo-sandbox: %s\n", err);
+            status = 2;
+            break;
+        }
+        const char *op = get_str(req, "op");
+        json_t *reply = NULL;
+        int sticky = 0, quit = 0;
+        if (op && !strcmp(op, "init"))
+            reply = sb_init(&s, req);
+        else if (op && !strcmp(op, "load"))
+            reply = handle_load(&s, req, payload, n, &sticky);
+        else if (op && !strcmp(op, "run"))
+            reply = handle_run(&s, req, &sticky);
+        else if (op && !strcmp(op, "quit"))
+            quit = 1;
+        else
+            reply = json_pack("{s:b,s:s}", "ok", 0, "error", "unknown request op");
+        json_decref(req);
+        free(payload);
+        if (reply) {
+            if (sticky) json_object_set_new(reply, "exiting", json_true());
+            pthread_mutex_lock(&s.send_lock);
+            rc = ipc_send(out, reply, NULL, 0, err, sizeof err);
+            pthread_mutex_unlock(&s.send_lock);
+            json_decref(reply);
+            if (rc != IPC_OK) break;
+        }
+        if (sticky) {
+            fprintf(stderr, "evo-sandbox: the CUDA context is unusable after an error; exiting\n");
+            return 3;
+        }
+        if (quit) break;
+    }
+    sb_free(&s);
+    return status;
+}
