@@ -19,6 +19,7 @@
 #include "ipc.h"
 #include "nvrtc.h"
 #include "plan.h"
+#include "result.h"
 #include "source_policy.h"
 
 #define INIT_TIMEOUT_S 300.0
@@ -546,9 +547,13 @@ static int take_verdict(gpu_evaluator *g, json_t *reply, evo_result *out) {
 }
 
 /* Send the candidate to the device's worker and wait; d->lock is held. */
-static int run_on_device(gpu_evaluator *g, gpu_device *d, const evo_genome *gen,
-                         const nvrtc_output *o, evo_result *out) {
+/* Send req (+ payload) to the device's worker and wait; d->lock is held. EVO_OK with *reply
+ * set, or EVO_OK with out's status set (the worker hung or died: it is replaced), or another
+ * code when no worker could be started. */
+static int device_ask(gpu_evaluator *g, gpu_device *d, json_t *req, const void *payload, size_t n,
+                      json_t **reply, evo_result *out) {
     char msg[2048], err[1024];
+    *reply = NULL;
     if (!d->alive) {
         int rc = device_start(g, d, 0, NULL, msg, sizeof msg);
         if (rc != EVO_OK) {
@@ -558,11 +563,8 @@ static int run_on_device(gpu_evaluator *g, gpu_device *d, const evo_genome *gen,
         }
     }
     double t0 = now_ms();
-    json_t *req = eval_request(g, gen);
-    int rc = ipc_send(d->child.to_child, req, o->cubin, o->size, err, sizeof err);
-    json_decref(req);
-    json_t *reply = NULL;
-    if (rc == IPC_OK) rc = await_reply(d, g->timeout_s, &reply, err, sizeof err);
+    int rc = ipc_send(d->child.to_child, req, payload, n, err, sizeof err);
+    if (rc == IPC_OK) rc = await_reply(d, g->timeout_s, reply, err, sizeof err);
     evo_result_add_metric(out, NULL, "gpu_ms", now_ms() - t0);
     if (rc == IPC_TIMEOUT) {
         device_bury(d, NULL, 0);
@@ -577,7 +579,16 @@ static int run_on_device(gpu_evaluator *g, gpu_device *d, const evo_genome *gen,
         evo_result_set_error(out, "%s", why);
         return EVO_OK;
     }
-    if (json_is_true(json_object_get(reply, "exiting"))) device_bury(d, NULL, 0);
+    if (json_is_true(json_object_get(*reply, "exiting"))) device_bury(d, NULL, 0);
+    return EVO_OK;
+}
+
+static int run_on_device(gpu_evaluator *g, gpu_device *d, const evo_genome *gen,
+                         const nvrtc_output *o, evo_result *out) {
+    json_t *req = eval_request(g, gen), *reply = NULL;
+    int rc = device_ask(g, d, req, o->cubin, o->size, &reply, out);
+    json_decref(req);
+    if (rc != EVO_OK || !reply) return rc;
     rc = take_verdict(g, reply, out);
     json_decref(reply);
     return rc;
@@ -597,8 +608,11 @@ static int policy_refuses(const gpu_evaluator *g, const evo_genome *gen, evo_res
     return 1;
 }
 
-static int ev_evaluate(void *user, int slot, const evo_genome *gen, evo_result *out) {
-    gpu_evaluator *g = user;
+/* The cubin of a genome (from the run's blobs, the cache, or NVRTC) with its launch plan
+ * checked. Returns EVO_OK with o->cubin set; EVO_OK with o->cubin NULL when the candidate
+ * failed to build (status and error in out); another code for a harness failure. */
+static int build(gpu_evaluator *g, const evo_genome *gen, nvrtc_output *o, evo_result *out) {
+    memset(o, 0, sizeof *o);
     if (policy_refuses(g, gen, out)) return EVO_OK;
     int nopts = 0;
     char **opts = compile_options(g, gen, &nopts);
@@ -608,35 +622,33 @@ static int ev_evaluate(void *user, int slot, const evo_genome *gen, evo_result *
     }
     char name[TASK_NAME + 8];
     snprintf(name, sizeof name, "%s.cu", evo_genome_template(gen));
-    nvrtc_output o;
-    memset(&o, 0, sizeof o);
     /* Cubins live in the shared cache directory and in the run itself, so a run keeps its
      * compiled code even when the cache is wiped or the run directory moves. */
     char key[65], blob_key[80];
     nvrtc_cache_key(evo_genome_source(gen), g->arch, (const char *const *)opts, nopts, key);
     snprintf(blob_key, sizeof blob_key, "cubin/%s", key);
     int rc = EVO_OK;
-    o.cubin = g->engine ? evo_engine_load_blob(g->engine, blob_key, &o.size) : NULL;
-    if (o.cubin) {
-        o.cache_hit = 1;
-        o.log = strdup("");
+    o->cubin = g->engine ? evo_engine_load_blob(g->engine, blob_key, &o->size) : NULL;
+    if (o->cubin) {
+        o->cache_hit = 1;
+        o->log = strdup("");
     } else {
         rc = nvrtc_compile(evo_genome_source(gen), name, g->arch, (const char *const *)opts, nopts,
-                           g->cache_dir[0] ? g->cache_dir : NULL, g->max_source_bytes, &o);
-        if (rc == EVO_OK && g->engine) evo_engine_save_blob(g->engine, blob_key, o.cubin, o.size);
+                           g->cache_dir[0] ? g->cache_dir : NULL, g->max_source_bytes, o);
+        if (rc == EVO_OK && g->engine) evo_engine_save_blob(g->engine, blob_key, o->cubin, o->size);
     }
     free_options(opts, nopts);
-    evo_result_add_metric(out, NULL, "compile_ms", o.ms);
-    if (o.log && *o.log) evo_result_add_artifact(out, "compile_log", o.log);
+    evo_result_add_metric(out, NULL, "compile_ms", o->ms);
+    if (o->log && *o->log) evo_result_add_artifact(out, "compile_log", o->log);
     if (rc == EVO_ECOMPILE) {
         evo_result_set_status(out, EVO_STATUS_COMPILE_ERROR);
-        evo_result_set_error(out, "%s", o.log && *o.log ? o.log : "NVRTC failed with no log");
-        nvrtc_output_free(&o);
+        evo_result_set_error(out, "%s", o->log && *o->log ? o->log : "NVRTC failed with no log");
+        nvrtc_output_free(o);
         return EVO_OK;
     }
     if (rc != EVO_OK) {
-        evo_result_set_error(out, "NVRTC: %s", o.log ? o.log : evo_strerror(rc));
-        nvrtc_output_free(&o);
+        evo_result_set_error(out, "NVRTC: %s", o->log ? o->log : evo_strerror(rc));
+        nvrtc_output_free(o);
         return rc;
     }
     char err[1024] = "";
@@ -644,16 +656,96 @@ static int ev_evaluate(void *user, int slot, const evo_genome *gen, evo_result *
     if (!plan) {
         evo_result_set_status(out, EVO_STATUS_COMPILE_ERROR);
         evo_result_set_error(out, "%s", err);
-        nvrtc_output_free(&o);
+        nvrtc_output_free(o);
         return EVO_OK;
     }
     plan_free(plan);
+    return EVO_OK;
+}
+
+static int ev_evaluate(void *user, int slot, const evo_genome *gen, evo_result *out) {
+    gpu_evaluator *g = user;
+    nvrtc_output o;
+    int rc = build(g, gen, &o, out);
+    if (rc != EVO_OK || !o.cubin) return rc;
     gpu_device *d = &g->devs[(slot < 0 ? 0 : slot) % g->ndev];
     pthread_mutex_lock(&d->lock);
     rc = run_on_device(g, d, gen, &o, out);
     pthread_mutex_unlock(&d->lock);
     nvrtc_output_free(&o);
     return rc;
+}
+
+static json_t *program_spec(const evo_genome *gen, size_t bytes) {
+    json_t *params = json_object();
+    for (int i = 0; i < evo_genome_param_count(gen); i++)
+        json_object_set_new(params, evo_genome_param_name(gen, i), json_string(evo_genome_param_value(gen, i)));
+    return json_pack("{s:s,s:o,s:I}", "source", evo_genome_source(gen), "params", params, "bytes",
+                     (json_int_t)bytes);
+}
+
+/* The winner's curse: child and incumbent, interleaved, on the same device worker. */
+static int ev_confirm(void *user, int slot, const evo_genome *child, const evo_genome *inc, int rounds,
+                      double *child_fit, double *inc_fit, evo_result *out) {
+    gpu_evaluator *g = user;
+    nvrtc_output a, b;
+    evo_result *scratch = result_new();
+    int rc = build(g, child, &a, out);
+    if (rc == EVO_OK && a.cubin) rc = build(g, inc, &b, scratch);
+    else memset(&b, 0, sizeof b);
+    if (rc != EVO_OK || !a.cubin || !b.cubin) {
+        /* An incumbent that no longer builds (a changed toolkit) cannot be compared against:
+         * zero rounds leave the child unconfirmed, so it cannot displace the incumbent. */
+        for (int i = 0; i < rounds; i++) child_fit[i] = inc_fit[i] = 0;
+        nvrtc_output_free(&a);
+        nvrtc_output_free(&b);
+        result_free(scratch);
+        return rc;
+    }
+    result_free(scratch);
+    unsigned char *payload = malloc(a.size + b.size);
+    if (!payload) {
+        nvrtc_output_free(&a);
+        nvrtc_output_free(&b);
+        evo_result_set_error(out, "out of memory");
+        return EVO_ENOMEM;
+    }
+    memcpy(payload, a.cubin, a.size);
+    memcpy(payload + a.size, b.cubin, b.size);
+    json_t *wl = json_array();
+    for (int i = 0; i < g->nsel; i++) json_array_append_new(wl, json_integer(g->sel[i]));
+    json_t *req = json_pack("{s:s,s:o,s:o,s:o,s:i}", "op", "confirm", "a", program_spec(child, a.size), "b",
+                            program_spec(inc, b.size), "workloads", wl, "rounds", rounds);
+    gpu_device *d = &g->devs[(slot < 0 ? 0 : slot) % g->ndev];
+    pthread_mutex_lock(&d->lock);
+    json_t *reply = NULL;
+    rc = device_ask(g, d, req, payload, a.size + b.size, &reply, out);
+    pthread_mutex_unlock(&d->lock);
+    json_decref(req);
+    free(payload);
+    nvrtc_output_free(&a);
+    nvrtc_output_free(&b);
+    if (rc != EVO_OK || !reply) return rc;
+    const char *status = json_string_value(json_object_get(reply, "status"));
+    const char *error = json_string_value(json_object_get(reply, "error"));
+    int s = status ? evo_status_from_name(status) : -1;
+    if (json_is_true(json_object_get(reply, "fatal"))) {
+        evo_result_set_error(out, "%s", error ? error : "the evaluator failed");
+        json_decref(reply);
+        return EVO_ECUDA;
+    }
+    if (s != EVO_STATUS_PASSED) {
+        evo_result_set_status(out, s > 0 ? (evo_status)s : EVO_STATUS_RUNTIME_ERROR);
+        evo_result_set_fitness(out, 0);
+        evo_result_set_error(out, "re-timed against the incumbent: %s", error ? error : "failed");
+    }
+    json_t *fa = json_object_get(reply, "a"), *fb = json_object_get(reply, "b");
+    for (int i = 0; i < rounds; i++) {
+        child_fit[i] = json_number_value(json_array_get(fa, (size_t)i));
+        inc_fit[i] = json_number_value(json_array_get(fb, (size_t)i));
+    }
+    json_decref(reply);
+    return EVO_OK;
 }
 
 evo_evaluator gpu_evaluator_table(gpu_evaluator *g) {
@@ -665,5 +757,6 @@ evo_evaluator gpu_evaluator_table(gpu_evaluator *g) {
     ev.evaluate = ev_evaluate;
     ev.describe = ev_describe;
     ev.stop = ev_stop;
+    ev.confirm = ev_confirm;
     return ev;
 }

@@ -102,7 +102,7 @@ typedef struct sandbox {
     void *dfail;                   /* per run: what the harness's check found */
     uint64_t *dres, *hres;         /* per run: the token, or 0 (device, pinned host) */
     cudaLibrary_t hlib;
-    cudaKernel_t k_gen, k_guard, k_final;
+    cudaKernel_t k_gen, k_guard, k_final, k_pre, k_post;
     sb_workload *wl;
     cw_program *prog[SB_PROGRAMS];
     void *cublas;                  /* cublasHandle_t for "cublas" baselines and the ceiling */
@@ -115,7 +115,8 @@ typedef struct sandbox {
 typedef struct sb_fail {
     uint32_t input_bad;            /* bit k: the k-th drawn input differs from its draw */
     uint32_t guard_bad[SB_MAX_GUARDS / 32]; /* bit g: guard g lost its canary */
-    uint32_t pad[3];
+    uint32_t done;                 /* blocks of the check that finished */
+    uint32_t pad[2];
     uint64_t first[SB_MAX_INPUTS]; /* per drawn input: the first element that differs */
     int32_t lo[SB_MAX_GUARDS], hi[SB_MAX_GUARDS]; /* lowest and highest bad byte of each guard */
 } sb_fail;
@@ -142,6 +143,14 @@ int sb_guards(sandbox *s, unsigned char *const *guards, int n, int check, int cl
               void *fail, cw_error *e);
 /* res = token if *fail shows nothing, else 0. */
 int sb_finalize(sandbox *s, void *fail, uint64_t *res, uint64_t token, cw_error *e);
+/* Before run r in one launch: clear its findings, write the canaries guards[0..n), poison
+ * fills[0..nf) (data ranges), draw the inputs for seed. */
+int sb_pre(sandbox *s, int wi, uint64_t seed, unsigned char *const *guards, int n, unsigned char *const *fills,
+           const size_t *fill_bytes, int nf, void *fail, cw_error *e);
+/* After run r in one launch: check the canaries, the inputs (if check_inputs), and write the
+ * verdict (token or 0) into *res. */
+int sb_post(sandbox *s, int wi, uint64_t seed, int check_inputs, unsigned char *const *guards, int n, void *fail,
+            uint64_t *res, uint64_t token, cw_error *e);
 
 /* sandbox_workload.c */
 int sb_buffer_alloc(cw_buffer *b, const char *name, size_t bytes, cw_error *e);
@@ -160,11 +169,12 @@ int sb_workload_check_fixed(sandbox *s, int wi, cw_error *e);
 void sb_workloads_free(sandbox *s);
 
 /* sandbox_run.c: a sequence of runs of program p on workload wi, one seed per run; runs
- * [timed_from, n) are timed. isolate: synchronise and reset the persisting L2 before every
+ * [timed_from, n) are timed; check[r]: verify after run r that its inputs are the draw (the
+ * harness asks it for the runs it compares; canaries are checked after every run). isolate: synchronise and reset the persisting L2 before every
  * run (the re-measure of a workload that beat its floor). latencies_us gets n - timed_from
  * values. */
-int sb_sequence(sandbox *s, int p, int wi, const uint64_t *seeds, int n, int timed_from,
-                int isolate, double *latencies_us, cw_error *e);
+int sb_sequence(sandbox *s, int p, int wi, const uint64_t *seeds, const unsigned char *check, int n,
+                int timed_from, int isolate, double *latencies_us, cw_error *e);
 
 /* cuda_launch.c */
 int cw_program_load(sandbox *s, const char *source, const void *cubin, size_t n,

@@ -35,6 +35,11 @@ typedef struct guard_args {
     int count, pad;
     unsigned char *at[SB_MAX_GUARDS];
 } guard_args;
+typedef struct fill_args {
+    int count, pad;
+    unsigned char *at[16];
+    unsigned long long bytes[16];
+} fill_args;
 
 _Static_assert(sizeof(gen_in) == 32, "GenIn layout");
 _Static_assert(sizeof(sb_fail) == 32 + 8 * SB_MAX_INPUTS + 8 * SB_MAX_GUARDS, "Fail layout");
@@ -63,7 +68,9 @@ int sb_kernels_load(sandbox *s, cw_error *e) {
     if (cw_cuda_check(e, c, "loading the harness kernels") ||
         cw_cuda_check(e, cudaLibraryGetKernel(&s->k_gen, s->hlib, "evo_gen"), "evo_gen") ||
         cw_cuda_check(e, cudaLibraryGetKernel(&s->k_guard, s->hlib, "evo_guard"), "evo_guard") ||
-        cw_cuda_check(e, cudaLibraryGetKernel(&s->k_final, s->hlib, "evo_final"), "evo_final"))
+        cw_cuda_check(e, cudaLibraryGetKernel(&s->k_final, s->hlib, "evo_final"), "evo_final") ||
+        cw_cuda_check(e, cudaLibraryGetKernel(&s->k_pre, s->hlib, "evo_pre"), "evo_pre") ||
+        cw_cuda_check(e, cudaLibraryGetKernel(&s->k_post, s->hlib, "evo_post"), "evo_post"))
         return -1;
     return 0;
 }
@@ -71,6 +78,97 @@ int sb_kernels_load(sandbox *s, cw_error *e) {
 void sb_kernels_free(sandbox *s) {
     if (s->hlib) cudaLibraryUnload(s->hlib);
     s->hlib = NULL;
+}
+
+/* The draw of workload wi for a seed; returns the largest input's element count. */
+static uint64_t gen_for(sandbox *s, int wi, uint64_t seed, gen_args *a) {
+    const evo_task *t = s->task;
+    const task_workload *w = &t->workloads[wi];
+    const sb_workload *l = &s->wl[wi];
+    memset(a, 0, sizeof *a);
+    uint64_t most = 0;
+    for (int i = 0; i < t->def.ninputs; i++) {
+        if (!l->drawn[i] || t->def.inputs[i].is_scalar || !l->in_bytes[i]) continue;
+        gen_in *g = &a->in[a->count++];
+        g->ptr = s->region + l->in_off[i];
+        g->n = (uint64_t)task_tensor_numel(t, w, &t->def.inputs[i]);
+        g->key = gate_input_key(t, w, seed, i);
+        g->scale = gate_input_scale(t, i);
+        g->kind = (int)t->def.inputs[i].dtype;
+        if (g->n > most) most = g->n;
+    }
+    return most;
+}
+
+static dim3 grid_for(const sandbox *s, uint64_t threads) {
+    uint64_t blocks = (threads + 255) / 256, cap = (uint64_t)s->sms * 8;
+    if (blocks > cap) blocks = cap;
+    if (blocks < 1) blocks = 1;
+    return (dim3){(unsigned)blocks, 1, 1};
+}
+
+int sb_pre(sandbox *s, int wi, uint64_t seed, unsigned char *const *guards, int n, unsigned char *const *fills,
+           const size_t *fill_bytes, int nf, void *fail, cw_error *e) {
+    gen_args a;
+    guard_args g;
+    fill_args f, d;
+    memset(&g, 0, sizeof g);
+    memset(&f, 0, sizeof f);
+    memset(&d, 0, sizeof d);
+    /* Lines to demote: the input region, the fixed inputs, and the run's outputs and workspaces. */
+    const sb_workload *l = &s->wl[wi];
+    d.at[d.count] = s->region;
+    d.bytes[d.count++] = l->region_bytes;
+    for (int i = 0; i < s->task->def.ninputs && d.count < 16; i++)
+        if (l->fixed[i].base) {
+            d.at[d.count] = l->fixed[i].base;
+            d.bytes[d.count++] = l->fixed[i].bytes + 2 * SB_GUARD;
+        }
+    for (int k = 0; k < nf && d.count < 16; k++) {
+        d.at[d.count] = fills[k];
+        d.bytes[d.count++] = fill_bytes[k];
+    }
+    if (n > SB_MAX_GUARDS || nf > 16) {
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "too many guarded buffers");
+        return -1;
+    }
+    uint64_t most = gen_for(s, wi, seed, &a) / 2, poison = 0;
+    g.count = n;
+    memcpy(g.at, guards, (size_t)n * sizeof *guards);
+    f.count = nf;
+    for (int k = 0; k < nf; k++) {
+        f.at[k] = fills[k];
+        f.bytes[k] = fill_bytes[k];
+        if (fill_bytes[k] / 16 > poison) poison = fill_bytes[k] / 16;
+    }
+    if (poison > most) most = poison;
+    if ((uint64_t)n * SB_GUARD > most) most = (uint64_t)n * SB_GUARD;
+    for (int k = 0; k < d.count; k++)
+        if (d.bytes[k] / 128 > most) most = d.bytes[k] / 128;
+    void *args[] = {&a, &f, &d, &g, &fail};
+    return cw_cuda_check(e, cudaLaunchKernel((const void *)s->k_pre, grid_for(s, most), (dim3){256, 1, 1}, args, 0,
+                                             s->stream),
+                         "preparing a run");
+}
+
+int sb_post(sandbox *s, int wi, uint64_t seed, int check_inputs, unsigned char *const *guards, int n, void *fail,
+            uint64_t *res, uint64_t token, cw_error *e) {
+    gen_args a;
+    guard_args g;
+    memset(&g, 0, sizeof g);
+    if (n > SB_MAX_GUARDS) {
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "too many guarded buffers");
+        return -1;
+    }
+    uint64_t most = check_inputs ? gen_for(s, wi, seed, &a) / 2 : (gen_for(s, wi, seed, &a), 0);
+    g.count = n;
+    memcpy(g.at, guards, (size_t)n * sizeof *guards);
+    if ((uint64_t)n * SB_GUARD > most) most = (uint64_t)n * SB_GUARD;
+    unsigned long long tok = token;
+    void *args[] = {&a, &check_inputs, &g, &fail, &res, &tok};
+    return cw_cuda_check(e, cudaLaunchKernel((const void *)s->k_post, grid_for(s, most), (dim3){256, 1, 1}, args, 0,
+                                             s->stream),
+                         "checking a run");
 }
 
 int sb_gen(sandbox *s, int wi, uint64_t seed, int check, void *fail, cw_error *e) {

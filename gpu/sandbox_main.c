@@ -8,7 +8,7 @@
  *   {"op":"load", "slot":"a"|"b", "source", "params"} + cubin
  *     -> {"ok":true} | {"ok":false, "status":"COMPILE_ERROR"|..., "error"}
  *   {"op":"run", "program":"a"|"b"|"baseline", "workload":W, "seeds":[hex, ...],
- *    "timed_from":T, "isolate":bool}
+ *    "timed_from":T, "check":[runs whose inputs to verify], "isolate":bool}
  *     -> {"status", "error", "latencies_us":[...], "slot_offsets":[per output]}
  *   {"op":"quit"}
  *
@@ -102,7 +102,15 @@ static json_t *handle_run(sandbox *s, json_t *req, int *sticky) {
         const char *h = json_string_value(json_array_get(seeds, (size_t)i));
         sv[i] = h ? strtoull(h, NULL, 16) : 0;
     }
-    int rc = sb_sequence(s, p, wi, sv, n, timed_from, json_is_true(json_object_get(req, "isolate")), lat, &e);
+    unsigned char *check = calloc((size_t)n, 1);
+    size_t k;
+    json_t *v;
+    json_array_foreach(json_object_get(req, "check"), k, v) {
+        json_int_t r = json_integer_value(v);
+        if (check && r >= 0 && r < n) check[r] = 1;
+    }
+    int rc = sb_sequence(s, p, wi, sv, check, n, timed_from, json_is_true(json_object_get(req, "isolate")), lat, &e);
+    free(check);
     json_t *out = json_pack("{s:s,s:s}", "status", evo_status_name(e.status), "error", e.msg);
     if (rc == 0) {
         json_t *l = json_array(), *off = json_array();

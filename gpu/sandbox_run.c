@@ -1,13 +1,14 @@
 /* sandbox_run.c -- a sequence of runs of one program on one workload, the only way the
  * sandbox runs candidate code. Run r, enqueued without a host round trip between runs:
  *
- *   draw inputs (seed r) | poison slot r and the workspaces, write their canaries | flush L2
- *   | event | the program's launches | event | check the inputs are still the draw, check
- *   every canary | record the run's verdict (its token, or 0)
+ *   draw inputs (seed r), poison slot r and the workspaces, write their canaries (one launch)
+ *   | flush L2 | event | the program's launches | event | check every canary and, for the runs
+ *   the harness compares, that the inputs are still the draw; record the run's verdict (its
+ *   token, or 0) (one launch)
  *
- * Runs differ only in their seed and their ring slot, so a candidate cannot tell the runs the
- * harness will compare (it picks them, and does not say) from the others, nor a warm-up from
- * a timed run. After the sequence: one synchronisation, the verdicts, the fixed inputs
+ * Before its launches, runs differ only in their seed and their ring slot, so a candidate
+ * cannot tell a run the harness will compare from the others, nor a warm-up from a timed run.
+ * (After a compared run the input check takes longer: that is seen only once the run is over.) After the sequence: one synchronisation, the verdicts, the fixed inputs
  * against their host copies, and the latencies of the timed runs. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,32 +69,34 @@ static int build_guards(sandbox *s, int wi, const cw_bound *b, int slot, guard_l
 
 static sb_fail *fail_of(sandbox *s, int r) { return (sb_fail *)((char *)s->dfail + (size_t)r * sizeof(sb_fail)); }
 
-/* Everything of run r before the timed region. */
+/* Everything of run r before the timed region: one harness launch, then the flush. */
 static int prepare_run(sandbox *s, int wi, const cw_bound *b, int r, uint64_t seed, cw_error *e) {
     guard_list g;
     int per_run = 0;
     if (build_guards(s, wi, b, r, &g, &per_run, e)) return -1;
-    if (sb_gen(s, wi, seed, 0, NULL, e)) return -1;
+    const evo_task *t = s->task;
     const sb_workload *l = &s->wl[wi];
-    unsigned char *slot = s->ring + (size_t)r * s->stride;
-    if (cw_cuda_check(e, cudaMemsetAsync(slot, 0xFF, l->slot_bytes, s->stream), "poisoning outputs"))
-        return -1;
-    for (int k = 0; b && k < b->nws; k++)
-        if (cw_cuda_check(e, cudaMemsetAsync(b->ws[k].base, 0xFF, b->ws[k].bytes + 2 * SB_GUARD, s->stream),
-                          "poisoning workspaces"))
-            return -1;
-    if (sb_guards(s, g.at + per_run, g.n - per_run, 0, 1, fail_of(s, r), e)) return -1;
+    unsigned char *fills[16], *slot = s->ring + (size_t)r * s->stride;
+    size_t bytes[16];
+    int nf = 0;
+    for (int o = 0; o < t->def.noutputs && nf < 16; o++, nf++) {
+        fills[nf] = slot + l->out_off[o];
+        bytes[nf] = l->out_bytes[o];
+    }
+    for (int k = 0; b && k < b->nws && nf < 16; k++, nf++) {
+        fills[nf] = b->ws[k].data;
+        bytes[nf] = b->ws[k].bytes;
+    }
+    if (sb_pre(s, wi, seed, g.at + per_run, g.n - per_run, fills, bytes, nf, fail_of(s, r), e)) return -1;
     return cw_cuda_check(e, cudaMemsetAsync(s->flush, 0, s->flush_bytes, s->stream), "flushing L2");
 }
 
-static int check_run(sandbox *s, int wi, const cw_bound *b, int r, uint64_t seed, uint64_t token,
-                     cw_error *e) {
+static int check_run(sandbox *s, int wi, const cw_bound *b, int r, uint64_t seed, int check_inputs,
+                     uint64_t token, cw_error *e) {
     guard_list g;
     int per_run = 0;
     if (build_guards(s, wi, b, r, &g, &per_run, e)) return -1;
-    if (sb_gen(s, wi, seed, 1, fail_of(s, r), e)) return -1;
-    if (sb_guards(s, g.at, g.n, 1, 0, fail_of(s, r), e)) return -1;
-    return sb_finalize(s, fail_of(s, r), s->dres + r, token, e);
+    return sb_post(s, wi, seed, check_inputs, g.at, g.n, fail_of(s, r), s->dres + r, token, e);
 }
 
 static int launch(sandbox *s, int p, int wi, cw_bound *b, int r, uint64_t seed, cw_error *e) {
@@ -163,8 +166,8 @@ static int reset_l2(cw_error *e) {
     return 0;
 }
 
-int sb_sequence(sandbox *s, int p, int wi, const uint64_t *seeds, int n, int timed_from,
-                int isolate, double *latencies_us, cw_error *e) {
+int sb_sequence(sandbox *s, int p, int wi, const uint64_t *seeds, const unsigned char *check, int n,
+                int timed_from, int isolate, double *latencies_us, cw_error *e) {
     if (n < 1 || n > s->max_runs || timed_from < 0 || timed_from >= n) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "a sequence of %d runs (timed from %d) does not fit %d slots",
                 n, timed_from, s->max_runs);
@@ -193,7 +196,7 @@ int sb_sequence(sandbox *s, int p, int wi, const uint64_t *seeds, int n, int tim
         if (rc == 0) rc = cw_cuda_check(e, cudaEventRecord(s->ev_start[r], s->stream), "recording events");
         if (rc == 0) rc = launch(s, p, wi, &b, r, seeds[r], e);
         if (rc == 0) rc = cw_cuda_check(e, cudaEventRecord(s->ev_end[r], s->stream), "recording events");
-        if (rc == 0) rc = check_run(s, wi, &b, r, seeds[r], tokens[r], e);
+        if (rc == 0) rc = check_run(s, wi, &b, r, seeds[r], check && check[r], tokens[r], e);
     }
     sb_tick(s, "enqueued");
     if (rc == 0)

@@ -97,8 +97,8 @@ int hw_sandbox_load(worker *w, int slot, const char *hash, const char *source, j
                     const void *cubin, size_t n, cw_error *e);
 /* A sequence: program "a", "b" or "baseline"; latencies_us gets n - timed_from values and
  * slot_off the offset of each output in a ring slot. A TIMEOUT or fault replaces the sandbox. */
-int hw_sandbox_run(worker *w, const char *program, int wi, const uint64_t *seeds, int n,
-                   int timed_from, int isolate, double *latencies_us, size_t *slot_off, cw_error *e);
+int hw_sandbox_run(worker *w, const char *program, int wi, const uint64_t *seeds, const int *check, int ncheck,
+                   int n, int timed_from, int isolate, double *latencies_us, size_t *slot_off, cw_error *e);
 /* Stop (and reap) the sandbox; unmaps the ring. */
 void hw_sandbox_stop(worker *w, int polite);
 

@@ -65,7 +65,7 @@ static int sequence(worker *w, const char *prog, int wi, int isolate, double *me
     pick(w, w->pool, k, set);
     for (int r = 0; r < runs; r++) seeds[r] = hw_random64(w);
     for (int j = 0; j < k; j++) seeds[pos[j]] = w->wl[wi].sets[set[j]].seed;
-    if (hw_sandbox_run(w, prog, wi, seeds, runs, warm, isolate, lat, off, e)) goto out;
+    if (hw_sandbox_run(w, prog, wi, seeds, pos, k, runs, warm, isolate, lat, off, e)) goto out;
     hw_tick(w, "compare");
     for (int j = 0; j < k; j++)
         for (int o = 0; o < w->task->def.noutputs; o++)

@@ -198,8 +198,8 @@ int hw_sandbox_load(worker *w, int slot, const char *hash, const char *source, j
     return rc;
 }
 
-int hw_sandbox_run(worker *w, const char *program, int wi, const uint64_t *seeds, int n,
-                   int timed_from, int isolate, double *latencies_us, size_t *slot_off, cw_error *e) {
+int hw_sandbox_run(worker *w, const char *program, int wi, const uint64_t *seeds, const int *check, int ncheck,
+                   int n, int timed_from, int isolate, double *latencies_us, size_t *slot_off, cw_error *e) {
     if (hw_sandbox_ensure(w, e)) return -1;
     json_t *sv = json_array();
     for (int i = 0; i < n; i++) {
@@ -207,8 +207,10 @@ int hw_sandbox_run(worker *w, const char *program, int wi, const uint64_t *seeds
         snprintf(hex, sizeof hex, "%016llx", (unsigned long long)seeds[i]);
         json_array_append_new(sv, json_string(hex));
     }
-    json_t *req = json_pack("{s:s,s:s,s:i,s:o,s:i,s:b}", "op", "run", "program", program, "workload", wi,
-                            "seeds", sv, "timed_from", timed_from, "isolate", isolate);
+    json_t *cv = json_array();
+    for (int i = 0; i < ncheck; i++) json_array_append_new(cv, json_integer(check[i]));
+    json_t *req = json_pack("{s:s,s:s,s:i,s:o,s:o,s:i,s:b}", "op", "run", "program", program, "workload", wi,
+                            "seeds", sv, "check", cv, "timed_from", timed_from, "isolate", isolate);
     json_t *reply = ask(w, req, NULL, 0, e);
     json_decref(req);
     if (!reply) return -1;
