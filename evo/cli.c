@@ -21,6 +21,7 @@ static void usage(FILE *out)
             "  evo check [--arch ARCH]... [--samples N] [--kernels DIR]\n"
             "                                     compile every shipped seed kernel with NVRTC\n"
             "  evo llm-check CONFIG               one short request to each configured model\n"
+            "  evo validate DIR [CANDIDATE]       re-evaluate the best (or CANDIDATE) strictly\n"
             "  evo export DIR --flashinfer-bench OUT_DIR [--candidate ID]\n"
             "                                     FlashInfer-Bench Solution and Trace files\n"
             "  evo version\n"
@@ -44,7 +45,7 @@ int main(int argc, char **argv)
         {"run", cli_run},       {"resume", cli_resume}, {"status", cli_status},
         {"best", cli_best},     {"log", cli_log},       {"plot", cli_plot},
         {"check", cli_check},   {"trace", cli_trace},   {"llm-check", cli_llm_check},
-        {"export", cli_export},
+        {"export", cli_export}, {"validate", cli_validate},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);

@@ -5,6 +5,8 @@
  *   130 interrupted (SIGINT/SIGTERM). */
 #ifndef EVO_CLI_H
 #define EVO_CLI_H
+#include <jansson.h>
+#include <stddef.h>
 
 #include "evo.h"
 
@@ -27,6 +29,10 @@ int cli_check(int argc, char **argv);    /* evo check [--arch ARCH] [--samples N
 int cli_trace(int argc, char **argv);    /* evo trace DIR [CANDIDATE] */
 int cli_llm_check(int argc, char **argv);/* evo llm-check CONFIG */
 int cli_export(int argc, char **argv);   /* evo export DIR --flashinfer-bench OUT_DIR */
+int cli_validate(int argc, char **argv); /* evo validate DIR [CANDIDATE] */
+/* "geomean 2.41x, min 0.98x, won 14 of 15": the speedups of a candidate's workloads (a JSON
+ * object of per-workload figures), so one near-zero workload cannot hide behind the mean. */
+void cli_speedup_summary(const json_t *workloads, char *buf, size_t n);
 
 /* Map an EVO_E* code to an exit code. Inline here so the suites that compile one cli_*.c
  * file in (tests/test_cli_*.c) share it instead of copying it. */

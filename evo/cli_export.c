@@ -1,7 +1,7 @@
 /* cli_export.c -- `evo export DIR --flashinfer-bench OUT_DIR [--candidate ID] [--task DIR]
  * [--hardware NAME] [--libs K=V,...]`: the best PASSED candidate of a run (or the one named)
  * as a FlashInfer-Bench Solution plus a Trace JSONL of its evaluated workloads
- * (gpu/export.h). The task is found from the run's stored configuration (evaluator.task,
+ * (gpu/export.h), once `evo validate` has passed it (--unvalidated skips that). The task is found from the run's stored configuration (evaluator.task,
  * resolved against the directory of the config file the run started from, or
  * evaluator.dataset + evaluator.definition); --task overrides it.
  *
@@ -21,11 +21,12 @@
 #include "task.h"
 
 #define USAGE "usage: evo export DIR --flashinfer-bench OUT_DIR [--candidate ID] [--task DIR] " \
-              "[--hardware NAME] [--libs K=V,...]\n"
+              "[--hardware NAME] [--libs K=V,...] [--unvalidated]\n"
 
 typedef struct export_args {
     const char *dir, *out, *task, *hardware, *libs;
     long long candidate; /* 0 = best */
+    int unvalidated;     /* export without a passing `evo validate` */
 } export_args;
 
 static int parse(int argc, char **argv, export_args *a)
@@ -56,6 +57,8 @@ static int parse(int argc, char **argv, export_args *a)
                 fprintf(stderr, "evo export: --candidate: '%s' is not a candidate id\n", val);
                 return EXIT_USAGE;
             }
+        } else if (!strcmp(s, "--unvalidated")) {
+            a->unvalidated = 1;
         } else if (s[0] == '-') {
             fprintf(stderr, "evo export: unknown option '%s'\n" USAGE, s);
             return EXIT_USAGE;
@@ -125,8 +128,41 @@ static int load_task(const export_args *a, evo_task **t)
     return code;
 }
 
+/* Whether `evo validate` passed this candidate (its verdict is kept in the run). */
+static int validated(const export_args *a, int64_t id, char *why, size_t n)
+{
+    char err[1024], key[64];
+    evo_store *s;
+    if (store_open(&s, a->dir, STORE_RDONLY | STORE_EXISTING, "none", err, sizeof err) != EVO_OK) {
+        snprintf(why, n, "%.400s", err);
+        return 0;
+    }
+    snprintf(key, sizeof key, "validation/%lld", (long long)id);
+    size_t len = 0;
+    char *text = store_lookup_blob(s, key, &len);
+    store_close(s);
+    json_t *v = text && len && text[len - 1] == 0 ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    const char *st = json_string_value(json_object_get(v, "status"));
+    int ok = st && !strcmp(st, "PASSED");
+    if (!v)
+        snprintf(why, n, "it has not been validated");
+    else if (!ok)
+        snprintf(why, n, "its validation ended %s: %.300s", st ? st : "without a verdict",
+                 json_string_value(json_object_get(v, "error")) ? json_string_value(json_object_get(v, "error")) : "");
+    json_decref(v);
+    return ok;
+}
+
 static int export_candidate(const export_args *a, const evo_task *t, evo_candidate *c)
 {
+    char why[512];
+    if (!a->unvalidated && !validated(a, evo_candidate_id(c), why, sizeof why)) {
+        fprintf(stderr, "evo export: candidate %lld: %s; run `evo validate %s %lld` first (a stricter "
+                "re-evaluation on every workload with fresh inputs), or pass --unvalidated\n",
+                (long long)evo_candidate_id(c), why, a->dir, (long long)evo_candidate_id(c));
+        return EXIT_ERROR;
+    }
     json_error_t je;
     json_t *rec = json_loads(evo_candidate_json(c), 0, &je);
     char *rendered = evo_candidate_render(c);

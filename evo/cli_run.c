@@ -166,6 +166,9 @@ static void print_report(const char *run_dir, const run_setup *s)
         printf("best          : #%lld %s, fitness %.4f (mean speedup over the baseline)\n",
                (long long)evo_candidate_id(best), json_string_value(json_object_get(rec, "template")),
                evo_candidate_fitness(best));
+        char sum[256];
+        cli_speedup_summary(json_object_get(rec, "workloads"), sum, sizeof sum);
+        printf("speedups      : %s\n", sum);
         const evo_genome *g = evo_candidate_genome(best);
         printf("parameters    :");
         for (int i = 0; i < evo_genome_param_count(g); i++)

@@ -7,6 +7,7 @@
  * without a run is 1). Flags may come before or after DIR. */
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,27 @@ static void workload_table(const json_t *workloads)
     printf("\n");
 }
 
+void cli_speedup_summary(const json_t *workloads, char *buf, size_t n)
+{
+    double logsum = 0, lo = 0;
+    int count = 0, won = 0;
+    const char *k;
+    json_t *w;
+    json_object_foreach((json_t *)workloads, k, w) {
+        double s = json_number_value(json_object_get(w, "speedup"));
+        if (s <= 0) continue;
+        logsum += log(s);
+        lo = count == 0 || s < lo ? s : lo;
+        won += s > 1;
+        count++;
+    }
+    if (count == 0) {
+        snprintf(buf, n, "no speedups");
+        return;
+    }
+    snprintf(buf, n, "geomean %.3fx, min %.3fx, won %d of %d workloads", exp(logsum / count), lo, won, count);
+}
+
 static void print_best(const json_t *st)
 {
     json_t *b = json_object_get(st, "best");
@@ -245,6 +267,11 @@ static void print_best(const json_t *st)
            json_number_value(json_object_get(b, "fitness")));
     print_params(json_object_get(b, "params"));
     json_t *w = json_object_get(b, "workloads");
+    if (json_object_size(w) > 0) {
+        char sum[256];
+        cli_speedup_summary(w, sum, sizeof sum);
+        printf("speedups     %s\n", sum);
+    }
     if (json_object_size(w) > 0)
         workload_table(w);
 }

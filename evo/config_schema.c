@@ -184,6 +184,9 @@ const config_key config_schema_engine[] = {
      .doc = "A workload faster than its physical floor (its bytes at slack times the measured "
             "copy ceiling, its FLOPs at slack times the measured matrix rate, twice that for "
             "fp8) is re-timed, and BEYOND_FLOOR if it still is."},
+    {.path = "evaluator.fresh_pool", .type = CT_BOOL, .def = "false",
+     .doc = "Draw new secret seeds for the reference-checked input sets and keep none (evo "
+            "validate sets it); otherwise a workload's pool is kept in the cache directory."},
     {.path = "evaluator.confirm_rounds", .type = CT_INT, .def = "3", .flags = CK_MIN | CK_MAX,
      .min = 0, .max = 20,
      .doc = "A candidate that would be the new global best is re-timed against the incumbent "

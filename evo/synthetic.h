@@ -18,6 +18,8 @@ void synthetic_free(synthetic_evaluator *s);
 evo_evaluator synthetic_table(synthetic_evaluator *s);
 /* The seed source with its evo:params block (static for s's life). */
 const char *synthetic_seed(const synthetic_evaluator *s);
+/* The fitness of g without the configured noise (what re-timing it measures). */
+double synthetic_true_fitness(const synthetic_evaluator *s, const evo_genome *g);
 /* Number of evaluate() calls made (for tests). */
 long synthetic_calls(const synthetic_evaluator *s);
 #endif

@@ -177,6 +177,7 @@ int gpu_evaluator_new(const evo_config *cfg, gpu_evaluator **out, char *err, siz
     g->timeout_s = config_get_double(cfg, "evaluator.timeout_s", 60.0);
     g->max_source_bytes = (size_t)config_get_int(cfg, "evaluator.max_source_bytes", SOURCE_DEFAULT_MAX_BYTES);
     g->floor_slack = config_get_double(cfg, "evaluator.floor_slack", 1.3);
+    g->fresh_pool = config_get_bool(cfg, "evaluator.fresh_pool", 0);
     g->seed = cfg->seed;
     snprintf(g->arch_cfg, sizeof g->arch_cfg, "%s", config_get_string(cfg, "evaluator.arch", ""));
     const char *cache = config_get_string(cfg, "evaluator.cache_dir", "");

@@ -104,6 +104,18 @@ static int count_valid_lines(const char *path, const char *status)
     return n;
 }
 
+/* What `evo validate` keeps for a candidate. */
+static void save_validation(const char *run, int id, const char *status)
+{
+    evo_store *s;
+    char err[512], key[64], text[256];
+    CHECK_MSG(store_open(&s, run, STORE_EXISTING, "none", err, sizeof err) == EVO_OK, "%s", err);
+    snprintf(key, sizeof key, "validation/%d", id);
+    snprintf(text, sizeof text, "{\"status\":\"%s\",\"error\":\"workload x: wrong\",\"candidate\":%d}", status, id);
+    CHECK(store_save_blob(s, key, text, strlen(text) + 1) == EVO_OK);
+    store_close(s);
+}
+
 int main(void)
 {
     char cwd[512], cfgdir[700], run[] = "/tmp/evo_cli_export_XXXXXX";
@@ -114,6 +126,14 @@ int main(void)
     char out[700];
     snprintf(out, sizeof out, "%s/fib", run);
 
+    /* No export before `evo validate` has passed the candidate (unless told). */
+    CHECK(RUN("export", run, "--flashinfer-bench", out, "--hardware", "NVIDIA_H100") == EXIT_ERROR);
+    CHECK_CONTAINS(err_text, "candidate 1: it has not been validated; run `evo validate");
+    CHECK_CONTAINS(err_text, "or pass --unvalidated");
+    save_validation(run, 1, "INCORRECT_NUMERICAL");
+    CHECK(RUN("export", run, "--flashinfer-bench", out, "--hardware", "NVIDIA_H100") == EXIT_ERROR);
+    CHECK_CONTAINS(err_text, "its validation ended INCORRECT_NUMERICAL: workload x: wrong");
+    save_validation(run, 1, "PASSED");
     CHECK(RUN("export", run, "--flashinfer-bench", out, "--hardware", "NVIDIA_H100") == EXIT_OK);
     CHECK_CONTAINS(out_text, "exported candidate 1 as evo_gdn_decode_tuned_c1");
     CHECK_CONTAINS(out_text, "and 2 trace lines in");
@@ -133,7 +153,7 @@ int main(void)
 
     /* The failed candidate by id, with the task named on the command line. */
     CHECK(RUN("export", run, "--flashinfer-bench", out, "--candidate", "2", "--task",
-              "kernels/gdn_decode") == EXIT_OK);
+              "kernels/gdn_decode", "--unvalidated") == EXIT_OK);
     CHECK(count_valid_lines(path, "INCORRECT_NUMERICAL") == 1);
 
     /* Bad usage and bad references, each with its message. */
