@@ -30,6 +30,7 @@ STEP:
                                                                 Authorization header (the
                                                                 client must scrub the key)
 
+With --log FILE every request body is appended to FILE (what a model would be sent).
 With --key-env NAME, requests must carry "Authorization: Bearer $NAME" or get 401. The key
 is never printed or logged.
 """
@@ -80,7 +81,7 @@ def completion(content, model, usage=None, no_usage=False):
     return body
 
 
-def make_handler(script, key):
+def make_handler(script, key, log=None):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # headers and body go out as separate writes
@@ -111,6 +112,9 @@ def make_handler(script, key):
 
         def do_POST(self):
             raw = self.read_body()
+            if log:
+                with open(log, "ab") as f:
+                    f.write(raw + b"\n")
             if self.path == "/control/steps":
                 with script.lock:
                     script.steps.extend(json.loads(raw or b"[]"))
@@ -190,13 +194,14 @@ def main():
     ap.add_argument("--lifetime", type=float, default=120.0)
     ap.add_argument("--key-env", help="environment variable holding the expected key")
     ap.add_argument("--port", type=int, default=0, help="port to bind (0 = a free one)")
+    ap.add_argument("--log", help="append every request body (headers left out) to this file")
     args = ap.parse_args()
     data = {}
     if args.script:
         with open(args.script) as f:
             data = json.load(f)
     key = os.environ.get(args.key_env) if args.key_env else None
-    server = QuietServer(("127.0.0.1", args.port), make_handler(Script(data), key))
+    server = QuietServer(("127.0.0.1", args.port), make_handler(Script(data), key, args.log))
     print("PORT %d" % server.server_address[1], flush=True)
 
     def stop():
