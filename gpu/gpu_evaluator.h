@@ -1,11 +1,12 @@
 /* gpu_evaluator.h -- the GPU evaluator: an evo_evaluator that compiles candidates with NVRTC
- * on the calling (CPU) thread, then runs them in an evo-worker process that owns the CUDA
- * context: correctness gate against the host reference, then timing against the baseline.
+ * on the calling (CPU) thread (after the source policy), then hands them to the evo-worker
+ * process of a device, which runs them in its evo-sandbox and compares their outputs with the
+ * host references in its own CUDA context (README: "Fitness that cannot be gamed").
  *
  * Concurrency: every engine slot compiles in parallel; GPU work is serialised per device
- * through one worker per device, so compilation runs ahead of the GPU. A worker that
- * crashes, faults or hangs (watchdog: evaluator.timeout_s) is killed and replaced; the
- * candidate gets RUNTIME_ERROR or TIMEOUT with the CUDA error text.
+ * through one worker per device, so compilation runs ahead of the GPU. A sandbox that faults
+ * or hangs (watchdog: evaluator.timeout_s) is killed and replaced by its worker, a worker that
+ * dies by the evaluator; the candidate gets RUNTIME_ERROR or TIMEOUT with the CUDA error text.
  *
  * Fitness = mean over workloads of baseline latency / candidate latency; 0 if any fails. */
 #ifndef EVO_GPU_EVALUATOR_H

@@ -9,18 +9,24 @@
  *
  * Requests and replies (worker_main.c answers, evaluator.c asks):
  *   {"op":"init", "task_dir":D | "dataset":R,"definition":N[,"blob_fallback":true],
- *    "device":0, "trials":3, "warmup":10, "iterations":50, "input_sets":3, "seed":S,
- *    "cache_dir":C, "ceilings":true (measure them; else use "ceiling_gbps"/"ceiling_tflops"
- *    as given), "baselines":[[workload index, us], ...] (already measured)}
+ *    "device":0, "trials":3, "warmup":10, "iterations":50, "input_sets":0 (pool size, 0 =
+ *    twice trials), "cache_dir":C, "timeout_s":T (the sandbox's watchdog), "floor_slack":S,
+ *    "fresh_pool":bool, "ceilings":true (measure them; else use "ceiling_gbps" /
+ *    "ceiling_tflops" as given), "baselines":[[workload index, us], ...] (already measured)}
  *     -> {"ok":true, "device":{"name","cc":"9.0","sms","l2_bytes","smem_optin","mem_bytes"},
  *         "ceiling_gbps":G, "ceiling_tflops":T}  |  {"ok":false, "error":"no CUDA device
  *         found: ..." or another reason}
  *   {"op":"eval", "source":S, "params":{NAME:VALUE}, "workloads":[indices]} + cubin payload
- *     -> {"status":"PASSED"|..., "error":E, "fitness":F, "wall_ms":W,
+ *     -> {"status":"PASSED"|..., "error":E, "fitness":F, "speedup_geomean", "speedup_min",
+ *         "won_share", "wall_ms":W,
  *         "workloads":{label:{latency_us, baseline_us, speedup, gbps, tflops, frac_bw,
- *                             frac_flops, max_abs_err, max_rel_err, status}},
- *         "exiting":true (the context is unusable; the worker exits after this reply),
+ *                             frac_flops, max_abs_err, max_rel_err, status, ...}},
  *         "fatal":true (the harness itself failed, e.g. the baseline: stop the run)}
+ *   {"op":"confirm", "a":{"source","params","bytes"}, "b":{...}, "workloads":[...],
+ *    "rounds":R} + a's cubin then b's
+ *     -> {"status", "error", "a":[fitness per round], "b":[...], "fatal"?}
+ *   The worker sends {"tick": ...} while it works; hangs of candidate code are its own
+ *   watchdog's business (it runs them in evo-sandbox, sandbox_main.c has that protocol).
  *   {"op":"quit"} -> no reply; the worker exits. */
 #ifndef EVO_GPU_IPC_H
 #define EVO_GPU_IPC_H
