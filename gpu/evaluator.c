@@ -303,21 +303,13 @@ static int await_reply(gpu_device *d, double timeout_s, json_t **reply, char *er
     }
 }
 
-/* The last non-empty line the worker wrote on stderr, or "". */
-static void last_line(const char *tail, char *out, size_t n) {
-    size_t len = strlen(tail);
-    while (len > 0 && (tail[len - 1] == '\n' || tail[len - 1] == '\r')) len--;
-    size_t start = len;
-    while (start > 0 && tail[start - 1] != '\n') start--;
-    snprintf(out, n, "%.*s", (int)(len - start), tail + start);
-}
 
 /* Kill or reap the worker and say how it ended: "signal 9", or its last stderr line. */
 static void device_bury(gpu_device *d, char *why, size_t n) {
     char how[64] = "", line[512] = "";
     ipc_child_drain_stderr(&d->child, d->err_tail, sizeof d->err_tail);
     ipc_child_kill(&d->child, how, sizeof how);
-    last_line(d->err_tail, line, sizeof line);
+    ipc_last_line(d->err_tail, line, sizeof line);
     d->alive = 0;
     d->err_tail[0] = 0;
     if (why) snprintf(why, n, "worker died: %s%s%s", how[0] ? how : "unknown", line[0] ? ": " : "",

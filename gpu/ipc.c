@@ -5,6 +5,7 @@
 #include "ipc.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -323,4 +324,62 @@ int ipc_program_path(const char *name, const char *env_var, char *buf, size_t n,
 
 int ipc_worker_path(char *buf, size_t n, char *err, size_t errlen) {
     return ipc_program_path("evo-worker", "EVO_WORKER", buf, n, err, errlen);
+}
+
+const char *ipc_str(const json_t *msg, const char *key) {
+    json_t *v = json_object_get(msg, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+int ipc_int(const json_t *msg, const char *key, int fallback) {
+    json_t *v = json_object_get(msg, key);
+    return json_is_integer(v) ? (int)json_integer_value(v) : fallback;
+}
+
+json_t *ipc_refusal(const char *fmt, ...) {
+    char msg[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+}
+
+void ipc_last_line(const char *tail, char *out, size_t n) {
+    size_t len = strlen(tail);
+    while (len > 0 && (tail[len - 1] == '\n' || tail[len - 1] == '\r')) len--;
+    size_t start = len;
+    while (start > 0 && tail[start - 1] != '\n') start--;
+    snprintf(out, n, "%.*s", (int)(len - start), tail + start);
+}
+
+int ipc_serve(int in, int out, pthread_mutex_t *send_lock, const char *who, ipc_handler handler,
+              void *user) {
+    for (;;) {
+        json_t *req = NULL;
+        void *payload = NULL;
+        size_t n = 0;
+        char err[512];
+        int rc = ipc_recv(in, -1, &req, &payload, &n, err, sizeof err);
+        if (rc == IPC_EOF) return 0;
+        if (rc != IPC_OK) {
+            fprintf(stderr, "%s: %s\n", who, err);
+            return 2;
+        }
+        const char *op = ipc_str(req, "op");
+        int quit = op && !strcmp(op, "quit"), exit_now = -1;
+        json_t *reply = quit ? NULL : handler(user, op ? op : "", req, payload, n, &exit_now);
+        json_decref(req);
+        free(payload);
+        if (reply) {
+            if (exit_now >= 0) json_object_set_new(reply, "exiting", json_true());
+            pthread_mutex_lock(send_lock);
+            rc = ipc_send(out, reply, NULL, 0, err, sizeof err);
+            pthread_mutex_unlock(send_lock);
+            json_decref(reply);
+            if (rc != IPC_OK) return 0;
+        }
+        if (exit_now >= 0) return exit_now;
+        if (quit) return 0;
+    }
 }

@@ -31,6 +31,7 @@
 #ifndef EVO_GPU_IPC_H
 #define EVO_GPU_IPC_H
 #include <jansson.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -72,4 +73,21 @@ int ipc_program_path(const char *name, const char *env_var, char *buf, size_t n,
                      size_t errlen);
 /* ipc_program_path("evo-worker", "EVO_WORKER", ...). */
 int ipc_worker_path(char *buf, size_t n, char *err, size_t errlen);
+/* Message fields: a string (NULL if absent), an integer (fallback if absent). */
+const char *ipc_str(const json_t *msg, const char *key);
+int ipc_int(const json_t *msg, const char *key, int fallback);
+/* {"ok": false, "error": formatted text}. */
+json_t *ipc_refusal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last non-empty line of a stderr tail (for "died: ..." messages). */
+void ipc_last_line(const char *tail, char *out, size_t n);
+
+/* The request loop of a served process: each request goes to handler(user, op, req,
+ * payload, n, &exit_now) and its reply (if any) back under send_lock; "quit" ends the loop.
+ * A handler that sets exit_now >= 0 gets its reply marked "exiting" and the loop returns
+ * exit_now at once (the CUDA context is gone: no cleanup). Returns 0 at EOF or quit, 2 when
+ * the pipe breaks (who names the process in the message). */
+typedef json_t *(*ipc_handler)(void *user, const char *op, json_t *req, const void *payload,
+                               size_t n, int *exit_now);
+int ipc_serve(int in, int out, pthread_mutex_t *send_lock, const char *who, ipc_handler handler,
+              void *user);
 #endif

@@ -45,10 +45,6 @@ void *sb_staging(sandbox *s, size_t bytes, cw_error *e) {
     return p;
 }
 
-static const char *get_str(json_t *req, const char *key) {
-    json_t *v = json_object_get(req, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 static json_t *failed(const cw_error *e) {
     return json_pack("{s:b,s:s,s:s}", "ok", 0, "status", evo_status_name(e->status), "error", e->msg);
@@ -64,8 +60,8 @@ static int slot_index(const char *name) {
 
 static json_t *handle_load(sandbox *s, json_t *req, const void *cubin, size_t n, int *sticky) {
     cw_error e = {.status = EVO_STATUS_PASSED};
-    int k = slot_index(get_str(req, "slot"));
-    const char *source = get_str(req, "source");
+    int k = slot_index(ipc_str(req, "slot"));
+    const char *source = ipc_str(req, "source");
     if (!s->task || k < 0 || k == SB_BASELINE || !source) {
         cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "load: %s", !s->task ? "before init" : "needs slot a or b and a source");
         return failed(&e);
@@ -81,7 +77,7 @@ static json_t *handle_load(sandbox *s, json_t *req, const void *cubin, size_t n,
 
 static json_t *handle_run(sandbox *s, json_t *req, int *sticky) {
     cw_error e = {.status = EVO_STATUS_PASSED};
-    int p = slot_index(get_str(req, "program"));
+    int p = slot_index(ipc_str(req, "program"));
     json_t *seeds = json_object_get(req, "seeds");
     int wi = (int)json_integer_value(json_object_get(req, "workload"));
     int n = (int)json_array_size(seeds);
@@ -126,6 +122,22 @@ static json_t *handle_run(sandbox *s, json_t *req, int *sticky) {
     return out;
 }
 
+static json_t *handle(void *user, const char *op, json_t *req, const void *payload, size_t n, int *exit_now) {
+    sandbox *s = user;
+    int sticky = 0;
+    json_t *reply;
+    if (!strcmp(op, "init"))
+        reply = sb_init(s, req);
+    else if (!strcmp(op, "load"))
+        reply = handle_load(s, req, payload, n, &sticky);
+    else if (!strcmp(op, "run"))
+        reply = handle_run(s, req, &sticky);
+    else
+        reply = ipc_refusal("unknown request op '%s'", op[0] ? op : "(none)");
+    if (sticky) *exit_now = 3;
+    return reply;
+}
+
 int main(int argc, char **argv) {
     int in = 0, out = 1;
     if (argc == 4 && strcmp(argv[1], "--ipc") == 0) {
@@ -137,47 +149,10 @@ int main(int argc, char **argv) {
     memset(&s, 0, sizeof s);
     s.reply_fd = out;
     pthread_mutex_init(&s.send_lock, NULL);
-    int status = 0;
-    for (;;) {
-        json_t *req = NULL;
-        void *payload = NULL;
-        size_t n = 0;
-        char err[512];
-        int rc = ipc_recv(in, -1, &req, &payload, &n, err, sizeof err);
-        if (rc == IPC_EOF) break;
-        if (rc != IPC_OK) {
-            fprintf(stderr, "evo-sandbox: %s\n", err);
-            status = 2;
-            break;
-        }
-        const char *op = get_str(req, "op");
-        json_t *reply = NULL;
-        int sticky = 0, quit = 0;
-        if (op && !strcmp(op, "init"))
-            reply = sb_init(&s, req);
-        else if (op && !strcmp(op, "load"))
-            reply = handle_load(&s, req, payload, n, &sticky);
-        else if (op && !strcmp(op, "run"))
-            reply = handle_run(&s, req, &sticky);
-        else if (op && !strcmp(op, "quit"))
-            quit = 1;
-        else
-            reply = json_pack("{s:b,s:s}", "ok", 0, "error", "unknown request op");
-        json_decref(req);
-        free(payload);
-        if (reply) {
-            if (sticky) json_object_set_new(reply, "exiting", json_true());
-            pthread_mutex_lock(&s.send_lock);
-            rc = ipc_send(out, reply, NULL, 0, err, sizeof err);
-            pthread_mutex_unlock(&s.send_lock);
-            json_decref(reply);
-            if (rc != IPC_OK) break;
-        }
-        if (sticky) {
-            fprintf(stderr, "evo-sandbox: the CUDA context is unusable after an error; exiting\n");
-            return 3;
-        }
-        if (quit) break;
+    int status = ipc_serve(in, out, &s.send_lock, "evo-sandbox", handle, &s);
+    if (status == 3) {
+        fprintf(stderr, "evo-sandbox: the CUDA context is unusable after an error; exiting\n");
+        return 3; /* no cleanup: the context is gone and the driver frees it */
     }
     sb_free(&s);
     return status;

@@ -7,59 +7,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipc.h"
 #include "sandbox.h"
 
-static json_t *fail_reply(const char *fmt, const char *a, const char *b) {
-    char msg[2 * CW_MSG + 256];
-    snprintf(msg, sizeof msg, fmt, a, b);
-    return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
-}
 
-static int get_int(json_t *req, const char *key, int fallback) {
-    json_t *v = json_object_get(req, key);
-    return json_is_integer(v) ? (int)json_integer_value(v) : fallback;
-}
 
-static const char *get_str(json_t *req, const char *key) {
-    json_t *v = json_object_get(req, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 static json_t *load_task(sandbox *s, json_t *req) {
     char err[2048] = "";
-    const char *dir = get_str(req, "task_dir"), *root = get_str(req, "dataset");
-    const char *def = get_str(req, "definition");
+    const char *dir = ipc_str(req, "task_dir"), *root = ipc_str(req, "dataset");
+    const char *def = ipc_str(req, "definition");
     int rc;
     if (dir && *dir)
         rc = task_load_dir(dir, &s->task, err, sizeof err);
     else if (root && *root && def && *def)
         rc = task_from_flashinfer(root, def, &s->task, err, sizeof err);
     else
-        return fail_reply("init: no task (give task_dir, or dataset and definition)%s%s", "", "");
-    if (rc != 0) return fail_reply("init: cannot load the task: %s%s", err, "");
+        return ipc_refusal("init: no task (give task_dir, or dataset and definition)");
+    if (rc != 0) return ipc_refusal("init: cannot load the task: %s", err);
     if (root && *root && json_is_true(json_object_get(req, "blob_fallback")) &&
         task_check_blobs(s->task->workloads, s->task->nworkloads, root, 1, err, sizeof err) < 0)
-        return fail_reply("init: %s%s", err, "");
+        return ipc_refusal("init: %s", err);
     s->wl = calloc((size_t)s->task->nworkloads + 1, sizeof *s->wl);
-    return s->wl ? NULL : fail_reply("init: out of memory%s%s", "", "");
+    return s->wl ? NULL : ipc_refusal("init: out of memory");
 }
 
 static json_t *open_device(sandbox *s) {
     int count = 0;
     cudaError_t rc = cudaGetDeviceCount(&count);
-    if (rc != cudaSuccess) return fail_reply("no CUDA device found: %s%s", cudaGetErrorString(rc), "");
-    if (count == 0) return fail_reply("no CUDA device found: %s%s", "no devices", "");
-    if (s->device < 0 || s->device >= count) {
-        char a[64], b[64];
-        snprintf(a, sizeof a, "%d", s->device);
-        snprintf(b, sizeof b, "%d", count);
-        return fail_reply("device %s is not present (this machine has %s)", a, b);
-    }
+    if (rc != cudaSuccess) return ipc_refusal("no CUDA device found: %s", cudaGetErrorString(rc));
+    if (count == 0) return ipc_refusal("no CUDA device found: %s", "no devices");
+    if (s->device < 0 || s->device >= count)
+        return ipc_refusal("device %d is not present (this machine has %d)", s->device, count);
     struct cudaDeviceProp p;
     if ((rc = cudaSetDevice(s->device)) != cudaSuccess ||
         (rc = cudaGetDeviceProperties(&p, s->device)) != cudaSuccess ||
         (rc = cudaStreamCreate(&s->stream)) != cudaSuccess)
-        return fail_reply("no CUDA device found: %s: %s", cudaGetErrorName(rc), cudaGetErrorString(rc));
+        return ipc_refusal("no CUDA device found: %s: %s", cudaGetErrorName(rc), cudaGetErrorString(rc));
     snprintf(s->name, sizeof s->name, "%s", p.name);
     s->cc_major = p.major;
     s->cc_minor = p.minor;
@@ -150,11 +134,11 @@ static json_t *ring_facts(const sandbox *s, cw_error *e) {
 }
 
 json_t *sb_init(sandbox *s, json_t *req) {
-    if (s->task) return fail_reply("init: the sandbox is already initialised%s%s", "", "");
-    s->device = get_int(req, "device", 0);
-    s->max_runs = get_int(req, "max_runs", 80);
+    if (s->task) return ipc_refusal("init: the sandbox is already initialised");
+    s->device = ipc_int(req, "device", 0);
+    s->max_runs = ipc_int(req, "max_runs", 80);
     if (s->max_runs < 2) s->max_runs = 2;
-    const char *cache = get_str(req, "cache_dir");
+    const char *cache = ipc_str(req, "cache_dir");
     snprintf(s->cache_dir, sizeof s->cache_dir, "%s", cache ? cache : "");
     json_t *bad = open_device(s);
     if (!bad) bad = load_task(s, req);
@@ -164,14 +148,14 @@ json_t *sb_init(sandbox *s, json_t *req) {
     if (cw_cuda_check(&e, cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, 0), "clearing the L2 limit") ||
         cw_cuda_check(&e, cudaMalloc(&s->flush, s->flush_bytes), "allocating the L2 flush buffer") ||
         sb_kernels_load(s, &e) || allocate_ring(s, &e) || allocate_runs(s, &e) || cw_baseline_init(s, &e))
-        return fail_reply("init: %s%s", e.msg, "");
+        return ipc_refusal("init: %s", e.msg);
     s->ceiling_gbps = json_number_value(json_object_get(req, "ceiling_gbps"));
     s->ceiling_tflops = json_number_value(json_object_get(req, "ceiling_tflops"));
     if (json_is_true(json_object_get(req, "ceilings")) &&
         (cw_measure_copy_gbps(s, &s->ceiling_gbps, &e) || cw_measure_matrix_tflops(s, &s->ceiling_tflops, &e)))
-        return fail_reply("init: measuring ceilings: %s%s", e.msg, "");
+        return ipc_refusal("init: measuring ceilings: %s", e.msg);
     json_t *ring = ring_facts(s, &e);
-    if (!ring) return fail_reply("init: %s%s", e.msg, "");
+    if (!ring) return ipc_refusal("init: %s", e.msg);
     return json_pack("{s:b,s:o,s:f,s:f,s:o}", "ok", 1, "device", device_facts(s), "ceiling_gbps",
                      s->ceiling_gbps, "ceiling_tflops", s->ceiling_tflops, "ring", ring);
 }

@@ -47,26 +47,13 @@ static void *heartbeat(void *arg) {
     return NULL;
 }
 
-static json_t *fail_reply(const char *fmt, const char *a, const char *b) {
-    char msg[2 * CW_MSG + 256];
-    snprintf(msg, sizeof msg, fmt, a, b);
-    return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
-}
 
-static int get_int(json_t *req, const char *key, int fallback) {
-    json_t *v = json_object_get(req, key);
-    return json_is_integer(v) ? (int)json_integer_value(v) : fallback;
-}
 
-static const char *get_str(json_t *req, const char *key) {
-    json_t *v = json_object_get(req, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 static json_t *load_task(worker *w, json_t *req) {
     char err[2048] = "";
-    const char *dir = get_str(req, "task_dir"), *root = get_str(req, "dataset");
-    const char *def = get_str(req, "definition");
+    const char *dir = ipc_str(req, "task_dir"), *root = ipc_str(req, "dataset");
+    const char *def = ipc_str(req, "definition");
     int rc;
     w->task_req = json_object();
     if (dir && *dir) {
@@ -78,14 +65,14 @@ static json_t *load_task(worker *w, json_t *req) {
         json_object_set_new(w->task_req, "definition", json_string(def));
         json_object_set(w->task_req, "blob_fallback", json_object_get(req, "blob_fallback"));
     } else {
-        return fail_reply("init: no task (give task_dir, or dataset and definition)%s%s", "", "");
+        return ipc_refusal("init: no task (give task_dir, or dataset and definition)");
     }
-    if (rc != 0) return fail_reply("init: cannot load the task: %s%s", err, "");
+    if (rc != 0) return ipc_refusal("init: cannot load the task: %s", err);
     if (root && *root && json_is_true(json_object_get(req, "blob_fallback")) &&
         task_check_blobs(w->task->workloads, w->task->nworkloads, root, 1, err, sizeof err) < 0)
-        return fail_reply("init: %s%s", err, "");
+        return ipc_refusal("init: %s", err);
     w->wl = calloc((size_t)w->task->nworkloads + 1, sizeof *w->wl);
-    if (!w->wl) return fail_reply("init: out of memory%s%s", "", "");
+    if (!w->wl) return ipc_refusal("init: out of memory");
     size_t i;
     json_t *b;
     json_array_foreach(json_object_get(req, "baselines"), i, b) {
@@ -101,26 +88,22 @@ static json_t *load_task(worker *w, json_t *req) {
 static json_t *open_device(worker *w) {
     int count = 0;
     cudaError_t rc = cudaGetDeviceCount(&count);
-    if (rc != cudaSuccess) return fail_reply("no CUDA device found: %s%s", cudaGetErrorString(rc), "");
-    if (count == 0) return fail_reply("no CUDA device found: %s%s", "no devices", "");
-    if (w->device < 0 || w->device >= count) {
-        char a[64], b[64];
-        snprintf(a, sizeof a, "%d", w->device);
-        snprintf(b, sizeof b, "%d", count);
-        return fail_reply("device %s is not present (this machine has %s)", a, b);
-    }
+    if (rc != cudaSuccess) return ipc_refusal("no CUDA device found: %s", cudaGetErrorString(rc));
+    if (count == 0) return ipc_refusal("no CUDA device found: %s", "no devices");
+    if (w->device < 0 || w->device >= count)
+        return ipc_refusal("device %d is not present (this machine has %d)", w->device, count);
     if ((rc = cudaSetDevice(w->device)) != cudaSuccess || (rc = cudaStreamCreate(&w->stream)) != cudaSuccess)
-        return fail_reply("no CUDA device found: %s: %s", cudaGetErrorName(rc), cudaGetErrorString(rc));
+        return ipc_refusal("no CUDA device found: %s: %s", cudaGetErrorName(rc), cudaGetErrorString(rc));
     return NULL;
 }
 
 static json_t *handle_init(worker *w, json_t *req) {
-    if (w->task) return fail_reply("init: the worker is already initialised%s%s", "", "");
-    w->device = get_int(req, "device", 0);
-    w->trials = get_int(req, "trials", 3);
-    w->warmup = get_int(req, "warmup", 10);
-    w->iterations = get_int(req, "iterations", 50);
-    w->pool = get_int(req, "input_sets", 0);
+    if (w->task) return ipc_refusal("init: the worker is already initialised");
+    w->device = ipc_int(req, "device", 0);
+    w->trials = ipc_int(req, "trials", 3);
+    w->warmup = ipc_int(req, "warmup", 10);
+    w->iterations = ipc_int(req, "iterations", 50);
+    w->pool = ipc_int(req, "input_sets", 0);
     w->fresh_pool = json_is_true(json_object_get(req, "fresh_pool"));
     w->timeout_s = json_number_value(json_object_get(req, "timeout_s"));
     w->floor_slack = json_number_value(json_object_get(req, "floor_slack"));
@@ -132,11 +115,11 @@ static json_t *handle_init(worker *w, json_t *req) {
     if (w->pool < w->trials) w->pool = w->trials;
     if (w->timeout_s <= 0) w->timeout_s = 60;
     if (w->floor_slack < 1) w->floor_slack = 1.3;
-    const char *cache = get_str(req, "cache_dir");
+    const char *cache = ipc_str(req, "cache_dir");
     snprintf(w->cache_dir, sizeof w->cache_dir, "%s", cache ? cache : "");
     uint64_t seed[2] = {0, 0};
     if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed || getrandom(&w->digest_key, 8, 0) != 8)
-        return fail_reply("init: no randomness from getrandom%s%s", "", "");
+        return ipc_refusal("init: no randomness from getrandom");
     pcg32_seed(&w->rng, seed[0], seed[1]);
     json_t *bad = open_device(w);
     if (!bad) bad = load_task(w, req);
@@ -145,7 +128,7 @@ static json_t *handle_init(worker *w, json_t *req) {
     w->ceiling_gbps = json_number_value(json_object_get(req, "ceiling_gbps"));
     w->ceiling_tflops = json_number_value(json_object_get(req, "ceiling_tflops"));
     if (json_is_true(json_object_get(req, "ceilings"))) w->ceiling_gbps = w->ceiling_tflops = 0;
-    if (hw_compare_init(w, &e) || hw_sandbox_ensure(w, &e)) return fail_reply("init: %s%s", e.msg, "");
+    if (hw_compare_init(w, &e) || hw_sandbox_ensure(w, &e)) return ipc_refusal("init: %s", e.msg);
     return json_pack("{s:b,s:O,s:f,s:f}", "ok", 1, "device", w->device_facts, "ceiling_gbps", w->ceiling_gbps,
                      "ceiling_tflops", w->ceiling_tflops);
 }
@@ -168,7 +151,7 @@ static void cubin_hash(const void *cubin, size_t n, const char *params, char out
 }
 
 static int load(worker *w, int slot, json_t *spec, const void *cubin, size_t n, cw_error *e) {
-    const char *source = get_str(spec, "source");
+    const char *source = ipc_str(spec, "source");
     json_t *params = json_object_get(spec, "params");
     if (!source || !cubin || n == 0) {
         cw_fail(e, EVO_STATUS_COMPILE_ERROR, "no compiled code was sent");
@@ -207,7 +190,7 @@ static double figures(worker *w, int wi, const hw_figures *f, double base, json_
 static json_t *handle_eval(worker *w, json_t *req, const void *cubin, size_t n) {
     double t0 = wall_ms();
     if (!w->task) return verdict(EVO_STATUS_RUNTIME_ERROR, "eval before init");
-    if (!get_str(req, "source")) return verdict(EVO_STATUS_RUNTIME_ERROR, "eval without a source");
+    if (!ipc_str(req, "source")) return verdict(EVO_STATUS_RUNTIME_ERROR, "eval without a source");
     cw_error e = {.status = EVO_STATUS_PASSED};
     hw_busy(w, 1);
     json_t *out = verdict(EVO_STATUS_PASSED, "");
@@ -266,7 +249,7 @@ static json_t *handle_confirm(worker *w, json_t *req, const unsigned char *paylo
     json_t *out = verdict(EVO_STATUS_PASSED, "");
     json_t *fa = json_array(), *fb = json_array();
     json_t *list = json_object_get(req, "workloads");
-    int nl = (int)json_array_size(list), rounds = get_int(req, "rounds", 3), fatal = 0;
+    int nl = (int)json_array_size(list), rounds = ipc_int(req, "rounds", 3), fatal = 0;
     int *wl = calloc((size_t)nl + 1, sizeof *wl);
     if (!wl || na + nb != n) cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "confirm: bad request");
     for (int i = 0; wl && i < nl; i++) {
@@ -294,6 +277,15 @@ static json_t *handle_confirm(worker *w, json_t *req, const unsigned char *paylo
     return out;
 }
 
+static json_t *handle(void *user, const char *op, json_t *req, const void *payload, size_t n, int *exit_now) {
+    worker *w = user;
+    (void)exit_now; /* the worker's context never runs candidate code: it does not go bad */
+    if (!strcmp(op, "init")) return handle_init(w, req);
+    if (!strcmp(op, "eval")) return handle_eval(w, req, payload, n);
+    if (!strcmp(op, "confirm")) return handle_confirm(w, req, payload, n);
+    return ipc_refusal("unknown request op '%s'", op[0] ? op : "(none)");
+}
+
 static void worker_free(worker *w) {
     hw_sandbox_stop(w, 1);
     hw_pool_free(w);
@@ -318,43 +310,7 @@ int main(int argc, char **argv) {
     pthread_mutex_init(&w.send_lock, NULL);
     pthread_t beat;
     int beating = pthread_create(&beat, NULL, heartbeat, &w) == 0;
-    int status = 0;
-    for (;;) {
-        json_t *req = NULL;
-        void *payload = NULL;
-        size_t n = 0;
-        char err[512];
-        int rc = ipc_recv(in, -1, &req, &payload, &n, err, sizeof err);
-        if (rc == IPC_EOF) break;
-        if (rc != IPC_OK) {
-            fprintf(stderr, "evo-worker: %s\n", err);
-            status = 2;
-            break;
-        }
-        const char *op = get_str(req, "op");
-        json_t *reply = NULL;
-        int quit = 0;
-        if (op && strcmp(op, "init") == 0)
-            reply = handle_init(&w, req);
-        else if (op && strcmp(op, "eval") == 0)
-            reply = handle_eval(&w, req, payload, n);
-        else if (op && strcmp(op, "confirm") == 0)
-            reply = handle_confirm(&w, req, payload, n);
-        else if (op && strcmp(op, "quit") == 0)
-            quit = 1;
-        else
-            reply = fail_reply("unknown request op '%s'%s", op ? op : "(none)", "");
-        json_decref(req);
-        free(payload);
-        if (reply) {
-            pthread_mutex_lock(&w.send_lock);
-            rc = ipc_send(out, reply, NULL, 0, err, sizeof err);
-            pthread_mutex_unlock(&w.send_lock);
-            json_decref(reply);
-            if (rc != IPC_OK) break;
-        }
-        if (quit) break;
-    }
+    int status = ipc_serve(in, out, &w.send_lock, "evo-worker", handle, &w);
     __atomic_store_n(&w.quit, 1, __ATOMIC_SEQ_CST);
     if (beating) pthread_join(beat, NULL);
     worker_free(&w);

@@ -11,14 +11,6 @@
 
 #define SB_INIT_TIMEOUT_S 300.0
 
-/* The last non-empty line the sandbox wrote on stderr, or "". */
-static void last_line(const char *tail, char *out, size_t n) {
-    size_t len = strlen(tail);
-    while (len > 0 && (tail[len - 1] == '\n' || tail[len - 1] == '\r')) len--;
-    size_t start = len;
-    while (start > 0 && tail[start - 1] != '\n') start--;
-    snprintf(out, n, "%.*s", (int)(len - start), tail + start);
-}
 
 void hw_sandbox_stop(worker *w, int polite) {
     if (w->ring) cudaIpcCloseMemHandle(w->ring);
@@ -49,7 +41,7 @@ static void bury(worker *w, char *why, size_t n) {
     if (w->ring) cudaIpcCloseMemHandle(w->ring);
     w->ring = NULL;
     ipc_child_kill(&w->sb, how, sizeof how);
-    last_line(w->sb_err, line, sizeof line);
+    ipc_last_line(w->sb_err, line, sizeof line);
     w->sb_alive = 0;
     w->sb_err[0] = 0;
     w->loaded[0][0] = w->loaded[1][0] = 0;

@@ -17,6 +17,7 @@
 #include "result.h"
 
 #define WORKER EVO_BUILD_DIR "/evo-worker"
+#define SANDBOX EVO_BUILD_DIR "/evo-sandbox"
 
 static const char *text(const char *s) { return s; }
 
@@ -53,6 +54,38 @@ static void test_worker(void) {
     json_decref(r);
     ipc_child_kill(&c, how, sizeof how);
     CHECK(how[0] != 0);
+}
+
+/* The sandbox answers the same way: refusals by name, runs before init, no device; and it
+ * ends cleanly at "quit". */
+static void test_sandbox(void) {
+    ipc_child c;
+    char err[512] = "", how[64] = "";
+    CHECK(ipc_spawn(SANDBOX, &c, err, sizeof err) == 0);
+    json_t *r = ask(&c, json_pack("{s:s}", "op", "bogus"));
+    CHECK(json_is_false(json_object_get(r, "ok")));
+    CHECK_CONTAINS(json_string_value(json_object_get(r, "error")), "unknown request op 'bogus'");
+    json_decref(r);
+    r = ask(&c, json_pack("{s:s,s:s,s:i,s:[s]}", "op", "run", "program", "a", "workload", 0, "seeds", "1"));
+    CHECK_CONTAINS(json_string_value(json_object_get(r, "status")), "RUNTIME_ERROR");
+    CHECK_CONTAINS(json_string_value(json_object_get(r, "error")), "run: bad request");
+    json_decref(r);
+    r = ask(&c, json_pack("{s:s,s:s,s:s}", "op", "load", "slot", "a", "source", "x"));
+    CHECK_CONTAINS(json_string_value(json_object_get(r, "error")), "load: before init");
+    json_decref(r);
+    r = ask(&c, json_pack("{s:s,s:s,s:i}", "op", "init", "task_dir", EVO_SOURCE_DIR "/kernels/rmsnorm", "device", 0));
+    CHECK(json_is_false(json_object_get(r, "ok")));
+    CHECK_CONTAINS(json_string_value(json_object_get(r, "error")), "no CUDA device found: ");
+    json_decref(r);
+    json_t *q = json_pack("{s:s}", "op", "quit");
+    CHECK(ipc_send(c.to_child, q, NULL, 0, err, sizeof err) == IPC_OK);
+    json_decref(q);
+    json_t *h = NULL;
+    void *p = NULL;
+    size_t n = 0;
+    CHECK(ipc_recv(c.from_child, 10000, &h, &p, &n, err, sizeof err) == IPC_EOF);
+    ipc_child_kill(&c, how, sizeof how);
+    CHECK_MSG(!strcmp(how, "exit status 0"), "the sandbox ended with %s", how);
 }
 
 static gpu_evaluator *open_eval(const char *extra, int want_rc, const char *want_err) {
@@ -134,6 +167,7 @@ int main(void) {
         return 1;
     }
     test_worker();
+    test_sandbox();
     test_evaluator();
     return CHECK_DONE();
 }
