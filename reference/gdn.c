@@ -28,52 +28,35 @@ typedef struct gdn_io {
     int64_t hq, hv, dk;  /* q/k heads, v heads, head size */
 } gdn_io;
 
-static int input_index(const task_definition *d, const char *name)
+static int gdn_bind(const ref_problem *p, const char *who, int prefill, gdn_io *io, char *err, size_t errlen)
 {
-    for (int i = 0; i < d->ninputs; i++)
-        if (!strcmp(d->inputs[i].name, name)) return i;
-    return -1;
-}
-
-static int output_index(const task_definition *d, const char *name)
-{
-    for (int i = 0; i < d->noutputs; i++)
-        if (!strcmp(d->outputs[i].name, name)) return i;
-    return -1;
-}
-
-static int gdn_bind(const evo_task *t, const task_workload *w, const char *who, int prefill,
-                    gdn_io *io, char *err, size_t errlen)
-{
-    const task_definition *d = &t->def;
     static const char *const need[] = {"q", "k", "v", "state", "A_log", "a", "dt_bias", "b",
                                        "scale"};
     int *slots[] = {&io->q, &io->k, &io->v, &io->state, &io->A_log, &io->a, &io->dt_bias,
                     &io->b, &io->scale};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
-        *slots[i] = input_index(d, need[i]);
+        *slots[i] = ref_input(p, need[i]);
         if (*slots[i] < 0) {
-            snprintf(err, errlen, "%s reference: %s has no input '%s'", who, d->name, need[i]);
+            snprintf(err, errlen, "%s reference: %s has no input '%s'", who, p->definition, need[i]);
             return -1;
         }
     }
-    io->cu_seqlens = input_index(d, "cu_seqlens");
+    io->cu_seqlens = ref_input(p, "cu_seqlens");
     if (prefill && io->cu_seqlens < 0) {
-        snprintf(err, errlen, "%s reference: %s has no input 'cu_seqlens'", who, d->name);
+        snprintf(err, errlen, "%s reference: %s has no input 'cu_seqlens'", who, p->definition);
         return -1;
     }
-    io->out = output_index(d, "output");
-    io->new_state = output_index(d, "new_state");
+    io->out = ref_output(p, "output");
+    io->new_state = ref_output(p, "new_state");
     if (io->out < 0 || io->new_state < 0) {
         snprintf(err, errlen, "%s reference: %s must have outputs 'output' and 'new_state'",
-                 who, d->name);
+                 who, p->definition);
         return -1;
     }
-    if (task_axis_value(t, w, "num_q_heads", &io->hq) ||
-        task_axis_value(t, w, "num_v_heads", &io->hv) ||
-        task_axis_value(t, w, "head_size", &io->dk)) {
+    if (ref_axis(p, "num_q_heads", &io->hq) || ref_axis(p, "num_v_heads", &io->hv) ||
+        ref_axis(p, "head_size", &io->dk)) {
         snprintf(err, errlen, "%s reference: %s needs axes num_q_heads, num_v_heads, head_size",
-                 who, d->name);
+                 who, p->definition);
         return -1;
     }
     if (io->hq <= 0 || io->hv <= 0 || io->dk <= 0 || io->hv % io->hq) {
@@ -81,12 +64,42 @@ static int gdn_bind(const evo_task *t, const task_workload *w, const char *who, 
                  "num_q_heads %lld", who, (long long)io->hv, (long long)io->hq);
         return -1;
     }
-    if (d->inputs[io->scale].dtype != DT_FLOAT32 || d->inputs[io->state].dtype != DT_FLOAT32 ||
-        d->inputs[io->A_log].dtype != DT_FLOAT32 || d->inputs[io->dt_bias].dtype != DT_FLOAT32) {
+    const ref_tensor *in = p->inputs;
+    if (in[io->scale].dtype != REF_F32 || in[io->state].dtype != REF_F32 ||
+        in[io->A_log].dtype != REF_F32 || in[io->dt_bias].dtype != REF_F32) {
         snprintf(err, errlen, "%s reference: scale, state, A_log and dt_bias must be float32",
                  who);
         return -1;
     }
+    return 0;
+}
+
+/* The shapes the recurrence reads and writes, per token row of `rows` leading dims (decode:
+ * [B, 1], prefill: [T]) and per state of `states` rows (B or N). */
+static int gdn_shapes(const ref_problem *p, const char *who, const gdn_io *io, const int64_t *lead, int nlead,
+                      int64_t states, char *err, size_t errlen)
+{
+    int64_t d[REF_MAX_DIMS];
+    const ref_tensor *in = p->inputs;
+    memcpy(d, lead, (size_t)nlead * sizeof *d);
+    d[nlead] = io->hq;
+    d[nlead + 1] = io->dk;
+    if (ref_need_shape(who, "input", &in[io->q], nlead + 2, d, err, errlen) ||
+        ref_need_shape(who, "input", &in[io->k], nlead + 2, d, err, errlen))
+        return -1;
+    d[nlead] = io->hv;
+    if (ref_need_shape(who, "input", &in[io->v], nlead + 2, d, err, errlen) ||
+        ref_need_shape(who, "output", &p->outputs[io->out], nlead + 2, d, err, errlen) ||
+        ref_need_shape(who, "input", &in[io->a], nlead + 1, d, err, errlen) ||
+        ref_need_shape(who, "input", &in[io->b], nlead + 1, d, err, errlen))
+        return -1;
+    int64_t st[4] = {states, io->hv, io->dk, io->dk};
+    if (ref_need_shape(who, "input", &in[io->state], 4, st, err, errlen) ||
+        ref_need_shape(who, "output", &p->outputs[io->new_state], 4, st, err, errlen) ||
+        ref_need_shape(who, "input", &in[io->A_log], 1, &io->hv, err, errlen) ||
+        ref_need_shape(who, "input", &in[io->dt_bias], 1, &io->hv, err, errlen) ||
+        ref_need_shape(who, "input", &in[io->scale], 0, NULL, err, errlen))
+        return -1;
     return 0;
 }
 
@@ -147,7 +160,7 @@ static void scratch_free(gdn_scratch *s)
     free(s->q);
 }
 
-static void load_row(evo_dtype t, const void *buf, int64_t off, int64_t n, float *dst)
+static void load_row(int t, const void *buf, int64_t off, int64_t n, float *dst)
 {
     for (int64_t i = 0; i < n; i++) dst[i] = dtype_load_float(t, buf, off + i);
 }
@@ -173,39 +186,41 @@ static float read_scale(const void *p, int64_t dk)
 
 /* One token t of a run of tokens for v head h: tokens are rows of q/k [T, Hq, K] and
  * v [T, Hv, V]; gates a, b are [T, Hv]. Writes out[t, h, :]. */
-static void token_step(const evo_task *tk, const gdn_io *io, const void *const *in, int64_t t,
+static void token_step(const ref_problem *p, const gdn_io *io, const void *const *in, int64_t t,
                        int64_t h, float scale, gdn_scratch *s, float *out)
 {
-    const task_definition *d = &tk->def;
+    const ref_tensor *d = p->inputs;
     int64_t n = io->dk, hk = h / (io->hv / io->hq);
-    load_row(d->inputs[io->q].dtype, in[io->q], (t * io->hq + hk) * n, n, s->q);
-    load_row(d->inputs[io->k].dtype, in[io->k], (t * io->hq + hk) * n, n, s->k);
-    load_row(d->inputs[io->v].dtype, in[io->v], (t * io->hv + h) * n, n, s->v);
+    load_row(d[io->q].dtype, in[io->q], (t * io->hq + hk) * n, n, s->q);
+    load_row(d[io->k].dtype, in[io->k], (t * io->hq + hk) * n, n, s->k);
+    load_row(d[io->v].dtype, in[io->v], (t * io->hv + h) * n, n, s->v);
     float A_log = ((const float *)in[io->A_log])[h];
     float dt_bias = ((const float *)in[io->dt_bias])[h];
-    float a = dtype_load_float(d->inputs[io->a].dtype, in[io->a], t * io->hv + h);
-    float b = dtype_load_float(d->inputs[io->b].dtype, in[io->b], t * io->hv + h);
+    float a = dtype_load_float(d[io->a].dtype, in[io->a], t * io->hv + h);
+    float b = dtype_load_float(d[io->b].dtype, in[io->b], t * io->hv + h);
     gdn_step(s->S, s->q, s->k, s->v, gdn_gate(A_log, a, dt_bias), gdn_beta(b), scale, (int)n,
              s->old_v, s->out);
     memcpy(out + (t * io->hv + h) * n, s->out, (size_t)n * sizeof(float));
 }
 
-int reference_gdn_decode(const evo_task *t, const task_workload *w, const void *const *inputs,
-                         float *const *outputs, char *err, size_t errlen)
+int reference_gdn_decode(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
+                         size_t errlen)
 {
     gdn_io io;
-    if (gdn_bind(t, w, "gdn_decode", 0, &io, err, errlen)) return -1;
+    if (gdn_bind(p, "gdn_decode", 0, &io, err, errlen)) return -1;
     int64_t B;
-    if (task_axis_value(t, w, "batch_size", &B) || B < 0) {
-        snprintf(err, errlen, "gdn_decode reference: %s: no batch_size axis", t->def.name);
+    if (ref_axis(p, "batch_size", &B) || B < 0) {
+        snprintf(err, errlen, "gdn_decode reference: %s: no batch_size axis", p->definition);
         return -1;
     }
     int64_t seq = 1;
-    if (task_axis_value(t, w, "seq_len", &seq) == 0 && seq != 1) {
+    if (ref_axis(p, "seq_len", &seq) == 0 && seq != 1) {
         snprintf(err, errlen, "gdn_decode reference: seq_len is %lld, decode needs 1",
                  (long long)seq);
         return -1;
     }
+    int64_t lead[2] = {B, 1};
+    if (gdn_shapes(p, "gdn_decode", &io, lead, 2, B, err, errlen)) return -1;
     gdn_scratch s;
     if (scratch_new(&s, io.dk)) {
         snprintf(err, errlen, "gdn_decode reference: out of memory");
@@ -218,25 +233,29 @@ int reference_gdn_decode(const evo_task *t, const task_workload *w, const void *
         for (int64_t h = 0; h < io.hv; h++) {
             int64_t sh = bi * io.hv + h;
             load_state(state ? state + sh * n2 : NULL, io.dk, s.S);
-            token_step(t, &io, inputs, bi, h, scale, &s, outputs[io.out]);
+            token_step(p, &io, inputs, bi, h, scale, &s, outputs[io.out]);
             store_state(s.S, io.dk, outputs[io.new_state] + sh * n2);
         }
     scratch_free(&s);
     return 0;
 }
 
-int reference_gdn_prefill(const evo_task *t, const task_workload *w, const void *const *inputs,
-                          float *const *outputs, char *err, size_t errlen)
+int reference_gdn_prefill(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
+                          size_t errlen)
 {
     gdn_io io;
-    if (gdn_bind(t, w, "gdn_prefill", 1, &io, err, errlen)) return -1;
+    if (gdn_bind(p, "gdn_prefill", 1, &io, err, errlen)) return -1;
     int64_t T, N;
-    if (task_axis_value(t, w, "total_seq_len", &T) || task_axis_value(t, w, "num_seqs", &N)) {
+    if (ref_axis(p, "total_seq_len", &T) || ref_axis(p, "num_seqs", &N)) {
         snprintf(err, errlen, "gdn_prefill reference: %s needs axes total_seq_len and num_seqs",
-                 t->def.name);
+                 p->definition);
         return -1;
     }
-    if (t->def.inputs[io.cu_seqlens].dtype != DT_INT64 || !inputs[io.cu_seqlens]) {
+    int64_t n1 = N + 1;
+    if (gdn_shapes(p, "gdn_prefill", &io, &T, 1, N, err, errlen) ||
+        ref_need_shape("gdn_prefill", "input", &p->inputs[io.cu_seqlens], 1, &n1, err, errlen))
+        return -1;
+    if (p->inputs[io.cu_seqlens].dtype != REF_I64 || !inputs[io.cu_seqlens]) {
         snprintf(err, errlen, "gdn_prefill reference: cu_seqlens must be a present int64 tensor");
         return -1;
     }
@@ -244,7 +263,7 @@ int reference_gdn_prefill(const evo_task *t, const task_workload *w, const void 
     for (int64_t i = 0; i < N; i++)
         if (cu[0] < 0 || cu[i] > cu[i + 1] || cu[i + 1] > T) {
             snprintf(err, errlen, "gdn_prefill reference: workload %s: cu_seqlens[%lld..%lld] = "
-                     "%lld, %lld is not a non-decreasing split of %lld tokens", w->uuid,
+                     "%lld, %lld is not a non-decreasing split of %lld tokens", p->workload,
                      (long long)i, (long long)i + 1, (long long)cu[i], (long long)cu[i + 1],
                      (long long)T);
             return -1;
@@ -267,7 +286,7 @@ int reference_gdn_prefill(const evo_task *t, const task_workload *w, const void 
             int empty = cu[sq + 1] <= cu[sq];
             load_state(state && !empty ? state + sh * n2 : NULL, io.dk, s.S);
             for (int64_t tok = cu[sq]; tok < cu[sq + 1]; tok++)
-                token_step(t, &io, inputs, tok, h, scale, &s, outputs[io.out]);
+                token_step(p, &io, inputs, tok, h, scale, &s, outputs[io.out]);
             store_state(s.S, io.dk, outputs[io.new_state] + sh * n2);
         }
     scratch_free(&s);

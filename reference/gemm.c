@@ -7,15 +7,14 @@
 
 #include "reference.h"
 
-static int axis(const evo_task *t, const task_workload *w, const char *name, int64_t *v,
-                char *err, size_t errlen)
+static int axis(const ref_problem *p, const char *name, int64_t *v, char *err, size_t errlen)
 {
-    if (task_axis_value(t, w, name, v) == 0 && *v >= 0 && *v <= INT32_MAX) return 0;
-    snprintf(err, errlen, "gemm reference: %s has no usable axis '%s'", t->def.name, name);
+    if (ref_axis(p, name, v) == 0 && *v >= 0 && *v <= INT32_MAX) return 0;
+    snprintf(err, errlen, "gemm reference: %s has no usable axis '%s'", p->definition, name);
     return -1;
 }
 
-static float *widen(evo_dtype dt, const void *src, int64_t n)
+static float *widen(int dt, const void *src, int64_t n)
 {
     float *f = malloc((size_t)(n ? n : 1) * sizeof *f);
     if (!f) return NULL;
@@ -23,20 +22,23 @@ static float *widen(evo_dtype dt, const void *src, int64_t n)
     return f;
 }
 
-int reference_gemm(const evo_task *t, const task_workload *w, const void *const *inputs,
-                   float *const *outputs, char *err, size_t errlen)
+int reference_gemm(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
+                   size_t errlen)
 {
-    const task_definition *d = &t->def;
-    if (d->ninputs != 2 || d->noutputs != 1) {
-        snprintf(err, errlen, "gemm reference: %s must have inputs A, B and output C", d->name);
+    if (p->ninputs != 2 || p->noutputs != 1) {
+        snprintf(err, errlen, "gemm reference: %s must have inputs A, B and output C", p->definition);
         return -1;
     }
     int64_t M, N, K;
-    if (axis(t, w, "M", &M, err, errlen) || axis(t, w, "N", &N, err, errlen) ||
-        axis(t, w, "K", &K, err, errlen))
+    if (axis(p, "M", &M, err, errlen) || axis(p, "N", &N, err, errlen) || axis(p, "K", &K, err, errlen))
         return -1;
-    float *a = widen(d->inputs[0].dtype, inputs[0], M * K);
-    float *b = widen(d->inputs[1].dtype, inputs[1], N * K);
+    int64_t mk[2] = {M, K}, nk[2] = {N, K}, mn[2] = {M, N};
+    if (ref_need_shape("gemm", "input", &p->inputs[0], 2, mk, err, errlen) ||
+        ref_need_shape("gemm", "input", &p->inputs[1], 2, nk, err, errlen) ||
+        ref_need_shape("gemm", "output", &p->outputs[0], 2, mn, err, errlen))
+        return -1;
+    float *a = widen(p->inputs[0].dtype, inputs[0], M * K);
+    float *b = widen(p->inputs[1].dtype, inputs[1], N * K);
     if (!a || !b) {
         free(a);
         free(b);

@@ -13,10 +13,10 @@
 
 /* Each reference lives in its own file (reference/<op>.c). To add one, declare it here (or
  * include its header) and add a row to REFS and a name to NAMES. */
-int reference_gemm(const evo_task *t, const task_workload *w, const void *const *inputs,
-                   float *const *outputs, char *err, size_t errlen);
-int reference_rmsnorm(const evo_task *t, const task_workload *w, const void *const *inputs,
-                      float *const *outputs, char *err, size_t errlen);
+int reference_gemm(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
+                   size_t errlen);
+int reference_rmsnorm(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
+                      size_t errlen);
 
 static const struct {
     const char *name;
@@ -38,6 +38,60 @@ reference_fn reference_find(const char *name)
 }
 
 const char *const *reference_names(void) { return NAMES; }
+
+int ref_axis(const ref_problem *p, const char *name, int64_t *out)
+{
+    for (int i = 0; i < p->naxes; i++)
+        if (!strcmp(p->axis_names[i], name)) {
+            *out = p->axis_values[i];
+            return 0;
+        }
+    return -1;
+}
+
+int ref_input(const ref_problem *p, const char *name)
+{
+    for (int i = 0; i < p->ninputs; i++)
+        if (!strcmp(p->inputs[i].name, name)) return i;
+    return -1;
+}
+
+int ref_output(const ref_problem *p, const char *name)
+{
+    for (int i = 0; i < p->noutputs; i++)
+        if (!strcmp(p->outputs[i].name, name)) return i;
+    return -1;
+}
+
+int64_t ref_numel(const ref_tensor *t)
+{
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++) n *= t->dims[i];
+    return n;
+}
+
+static void shape_text(const int64_t *d, int n, char *buf, size_t len)
+{
+    size_t k = (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < n && k < len; i++) {
+        if (d[i] < 0) k += (size_t)snprintf(buf + k, len - k, "%s*", i ? ", " : "");
+        else k += (size_t)snprintf(buf + k, len - k, "%s%lld", i ? ", " : "", (long long)d[i]);
+    }
+    if (k < len) snprintf(buf + k, len - k, "]");
+}
+
+int ref_need_shape(const char *who, const char *kind, const ref_tensor *x, int ndim, const int64_t *want,
+                   char *err, size_t errlen)
+{
+    int ok = x->ndim == ndim;
+    for (int i = 0; ok && i < ndim; i++) ok = want[i] < 0 || x->dims[i] == want[i];
+    if (ok) return 0;
+    char have[160], need[160];
+    shape_text(x->dims, x->ndim, have, sizeof have);
+    shape_text(want, ndim, need, sizeof need);
+    snprintf(err, errlen, "%s reference: %s '%s' is %s; it must be %s", who, kind, x->name, have, need);
+    return -1;
+}
 
 static uint32_t f2u(float f)
 {
@@ -132,21 +186,21 @@ uint8_t float_to_fp8e4m3(float f)
     return sign | (uint8_t)(((e + 7) << 3) | (int)q);
 }
 
-float dtype_load_float(evo_dtype t, const void *buf, int64_t i)
+float dtype_load_float(int t, const void *buf, int64_t i)
 {
     switch (t) {
-    case DT_FLOAT32: return ((const float *)buf)[i];
-    case DT_FLOAT16: return half_to_float(((const uint16_t *)buf)[i]);
-    case DT_BFLOAT16: return bf16_to_float(((const uint16_t *)buf)[i]);
-    case DT_FLOAT8_E4M3: return fp8e4m3_to_float(((const uint8_t *)buf)[i]);
-    case DT_FLOAT8_E5M2: return half_to_float((uint16_t)(((const uint8_t *)buf)[i] << 8));
-    case DT_FLOAT64: return (float)((const double *)buf)[i];
-    case DT_INT64: return (float)((const int64_t *)buf)[i];
-    case DT_INT32: return (float)((const int32_t *)buf)[i];
-    case DT_INT16: return (float)((const int16_t *)buf)[i];
-    case DT_INT8: return (float)((const int8_t *)buf)[i];
-    case DT_UINT8: return (float)((const uint8_t *)buf)[i];
-    case DT_BOOL: return ((const uint8_t *)buf)[i] ? 1.0f : 0.0f;
+    case REF_F32: return ((const float *)buf)[i];
+    case REF_F16: return half_to_float(((const uint16_t *)buf)[i]);
+    case REF_BF16: return bf16_to_float(((const uint16_t *)buf)[i]);
+    case REF_E4M3: return fp8e4m3_to_float(((const uint8_t *)buf)[i]);
+    case REF_E5M2: return half_to_float((uint16_t)(((const uint8_t *)buf)[i] << 8));
+    case REF_F64: return (float)((const double *)buf)[i];
+    case REF_I64: return (float)((const int64_t *)buf)[i];
+    case REF_I32: return (float)((const int32_t *)buf)[i];
+    case REF_I16: return (float)((const int16_t *)buf)[i];
+    case REF_I8: return (float)((const int8_t *)buf)[i];
+    case REF_U8: return (float)((const uint8_t *)buf)[i];
+    case REF_BOOL: return ((const uint8_t *)buf)[i] ? 1.0f : 0.0f;
     default: return NAN;
     }
 }

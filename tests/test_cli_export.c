@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../evo/cli_export.c"
+#include "../evo/cli/cli_export.c"
 #include "capture.h"
 #include "check.h"
 #include "export.h"

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../evo/cli_view.c"
+#include "../evo/cli/cli_view.c"
 #include "capture.h"
 #include "check.h"
 #include "record.h"

@@ -146,7 +146,7 @@ static void run_case(json_t *meta, json_t *c)
     float *out[2] = {malloc((size_t)nout * sizeof(float)), malloc((size_t)nstate * sizeof(float))};
     char err[512] = "";
     reference_fn fn = prefill ? reference_gdn_prefill : reference_gdn_decode;
-    int rc = fn(t, &w, (const void *const *)in, out, err, sizeof err);
+    int rc = task_reference_run(t, &w, fn, (const void *const *)in, out, err, sizeof err);
     CHECK_MSG(rc == 0, "%s: %s", name, err);
     char file[128];
     snprintf(file, sizeof file, "%s.output.f32", name);
@@ -367,26 +367,26 @@ static void test_bad_inputs(void)
     cu[2] = 2; /* goes backwards */
     float *out[2] = {calloc(4 * 8 * 128, sizeof(float)), calloc(2 * 8 * 128 * 128, sizeof(float))};
     char err[512] = "";
-    CHECK(reference_gdn_prefill(t, &w, (const void *const *)in, out, err, sizeof err) == -1);
+    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "gdn_prefill reference: workload test-case: cu_seqlens[1..2] = 3, 2 is "
                         "not a non-decreasing split of 4 tokens");
     cu[2] = 9; /* past the end */
-    CHECK(reference_gdn_prefill(t, &w, (const void *const *)in, out, err, sizeof err) == -1);
+    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "cu_seqlens[1..2] = 3, 9 is not a non-decreasing split of 4 tokens");
     cu[2] = 4;
-    CHECK(reference_gdn_prefill(t, &w, (const void *const *)in, out, err, sizeof err) == 0);
+    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err, sizeof err) == 0);
     /* The decode reference on the prefill definition: it has no batch_size axis. */
-    CHECK(reference_gdn_decode(t, &w, (const void *const *)in, out, err, sizeof err) == -1);
+    CHECK(task_reference_run(t, &w, reference_gdn_decode, (const void *const *)in, out, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "gdn_decode reference: gdn_prefill_qk4_v8_d128_k_last: no batch_size axis");
     /* A definition without cu_seqlens cannot be a prefill. */
     int c = find_in(d, "cu_seqlens");
     strcpy(t->def.inputs[c].name, "seqlens");
-    CHECK(reference_gdn_prefill(t, &w, (const void *const *)in, out, err, sizeof err) == -1);
+    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "gdn_prefill reference: gdn_prefill_qk4_v8_d128_k_last has no input "
                         "'cu_seqlens'");
     strcpy(t->def.inputs[c].name, "cu_seqlens");
     strcpy(t->def.inputs[0].name, "query");
-    CHECK(reference_gdn_prefill(t, &w, (const void *const *)in, out, err, sizeof err) == -1);
+    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "gdn_prefill reference: gdn_prefill_qk4_v8_d128_k_last has no input 'q'");
     for (int j = 0; j < d->ninputs; j++) free(in[j]);
     free(in);

@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "reference.h"
+#include "task.h"
 
 static void test_half(void)
 {
@@ -168,7 +169,7 @@ static void test_gemm(void)
         const void *ins[2] = {ah, bh};
         float *outs[1] = {c};
         char err[256] = "";
-        CHECK_MSG(f(&t, &w, ins, outs, err, sizeof err) == 0, "%s", err);
+        CHECK_MSG(task_reference_run(&t, &w, f, ins, outs, err, sizeof err) == 0, "%s", err);
         CHECK(c[0] == 4 && c[1] == 3.5f && c[2] == 10 && c[3] == 8);
     }
     /* a task without the gemm axes is refused by name */
@@ -177,7 +178,7 @@ static void test_gemm(void)
     const void *ins[2] = {a, b};
     float *outs[1] = {c};
     char err[256] = "";
-    CHECK(f(&t, &w, ins, outs, err, sizeof err) == -1);
+    CHECK(task_reference_run(&t, &w, f, ins, outs, err, sizeof err) == -1);
     CHECK_MSG(!strcmp(err, "gemm reference: gemm_test has no usable axis 'K'"), "got %s", err);
 }
 
@@ -222,7 +223,7 @@ static void test_rmsnorm(void)
     const void *ins[2] = {xb, wb};
     float *outs[1] = {y};
     char err[256] = "";
-    CHECK_MSG(f(&t, &w, ins, outs, err, sizeof err) == 0, "%s", err);
+    CHECK_MSG(task_reference_run(&t, &w, f, ins, outs, err, sizeof err) == 0, "%s", err);
     float inv = 1.0f / sqrtf(7.5f + 1e-5f);
     CHECK(y[0] == 1 * inv && y[1] == 2 * inv && y[2] == (3 * inv) * 2 && y[3] == (4 * inv) * 0.5f);
     CHECK(fabsf(y[0] - 0.365148f) < 1e-5f);

@@ -146,4 +146,10 @@ double task_bytes(const evo_task *t, const task_workload *w);
 double task_flops(const evo_task *t, const task_workload *w);
 /* The task as prompt text: definition math, shapes, dtypes, tolerances (caller frees). */
 char *task_describe(const evo_task *t);
+
+/* task_problem.c: a workload as the host references see it, and a reference run on it. */
+#include "reference.h"
+int task_problem(const evo_task *t, const task_workload *w, ref_problem *p, char *err, size_t errlen);
+int task_reference_run(const evo_task *t, const task_workload *w, reference_fn fn, const void *const *inputs,
+                       float *const *outputs, char *err, size_t errlen);
 #endif

@@ -148,7 +148,7 @@ static int host_reference(worker *w, int wi, uint64_t seed, float **ref, cw_erro
     }
     char err[512] = "";
     int rc = gate_make_inputs(t, wl, seed, in, err, sizeof err);
-    if (rc == 0) rc = fn(t, wl, (const void *const *)in, ref, err, sizeof err);
+    if (rc == 0) rc = task_reference_run(t, wl, fn, (const void *const *)in, ref, err, sizeof err);
     free_host(in, ni, NULL, 0);
     if (rc != 0) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "workload %s: reference failed: %s", wl->label, err);
