@@ -7,6 +7,7 @@
 #include "reference.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gdn.h"

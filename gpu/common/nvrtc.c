@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "evo.h"
+#include "evo_status.h"
 #include "sha256.h"
 #include "source_policy.h"
 

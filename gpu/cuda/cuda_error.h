@@ -5,7 +5,7 @@
 #ifndef EVO_CUDA_ERROR_H
 #define EVO_CUDA_ERROR_H
 #include <cuda_runtime_api.h>
-#include "evo.h"
+#include "evo_status.h"
 
 #define CW_MSG 2048
 

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #include "cuda_error.h"
-#include "evo.h"
+#include "evo_status.h"
 #include "plan.h"
 #include "task.h"
 

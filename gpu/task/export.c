@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "evo.h"
+#include "evo_status.h"
 #include "expr.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "cuda_error.h"
-#include "evo.h"
+#include "evo_status.h"
 #include "gate.h"
 #include "ipc.h"
 #include "pcg.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evo.h"
+#include "evo_status.h"
 
 const char *evo_version(void) { return EVO_VERSION; }
 
