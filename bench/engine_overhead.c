@@ -75,7 +75,7 @@ int main(int argc, char **argv)
     }
     evo_engine *e;
     int rc = evo_engine_open(&e, dir, cfg);
-    synthetic_evaluator *syn = synthetic_new(cfg);
+    synthetic_evaluator *syn = synthetic_new(config_get(cfg, "evaluator"));
     evo_config_free(cfg);
     evo_evaluator ev = synthetic_table(syn);
     if (rc == EVO_OK) rc = evo_engine_set_evaluator(e, &ev);

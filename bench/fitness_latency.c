@@ -83,7 +83,7 @@ int main(int argc, char **argv)
         return 1;
     }
     gpu_evaluator *g;
-    if (gpu_evaluator_new(cfg, &g, err, sizeof err) != EVO_OK) {
+    if (gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err) != EVO_OK) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }

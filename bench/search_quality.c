@@ -91,11 +91,11 @@ static int sweep(const char *config_path, const char *tmpl, const char *dir)
     const char *source = NULL;
     evo_evaluator ev;
     if (strcmp(config_get_string(cfg, "evaluator.kind", "gpu"), "synthetic") == 0) {
-        syn = synthetic_new(cfg);
+        syn = synthetic_new(config_get(cfg, "evaluator"));
         ev = synthetic_table(syn);
         source = synthetic_seed(syn);
     } else {
-        if (gpu_evaluator_new(cfg, &g, err, sizeof err) != EVO_OK) {
+        if (gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err) != EVO_OK) {
             fprintf(stderr, "%s\n", err);
             return 1;
         }

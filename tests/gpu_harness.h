@@ -146,7 +146,7 @@ __attribute__((unused)) static int harness_open_task(const char *task_rel, const
         fprintf(stderr, "config: %s\n", err);
         return 1;
     }
-    int rc = gpu_evaluator_new(cfg, g, err, sizeof err);
+    int rc = gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, g, err, sizeof err);
     evo_config_free(cfg);
     if (rc != EVO_OK) {
         fprintf(stderr, "gpu_evaluator_new: %s\n", err);

@@ -14,6 +14,7 @@
 
 #include "check.h"
 #include "evo.h"
+#include "config.h"
 #include "gpu_evaluator.h"
 #include "llm_operator.h"
 #include "loopback.h"
@@ -129,7 +130,7 @@ int main(void)
     CHECK_MSG(rc == EVO_OK, "%s", err);
     gpu_evaluator *g = NULL;
     if (rc == EVO_OK) {
-        rc = gpu_evaluator_new(cfg, &g, err, sizeof err);
+        rc = gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err);
         CHECK_MSG(rc == EVO_OK, "%s", err);
     }
     evo_engine *e = NULL;
@@ -143,7 +144,7 @@ int main(void)
         if (strcmp(t->seed_names[i], "rmsnorm_warp") == 0) rc = evo_engine_add_seed(e, t->seed_names[i], t->seed_sources[i]);
     evo_operator op;
     if (rc == EVO_OK) {
-        rc = llm_operator_create(evo_engine_config(e), &op, err, sizeof err);
+        rc = llm_operator_create(config_get(evo_engine_config(e), "llm"), evo_engine_config(e)->dir, &op, err, sizeof err);
         CHECK_MSG(rc == EVO_OK, "%s", err);
     }
     if (rc == EVO_OK) rc = evo_engine_add_operator(e, &op);

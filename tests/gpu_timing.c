@@ -31,7 +31,7 @@ static void test_cublas_baseline(void) {
     evo_config *cfg = NULL;
     CHECK_MSG(evo_config_parse(text, "gemm-test", &cfg, err, sizeof err) == EVO_OK, "%s", err);
     gpu_evaluator *g = NULL;
-    int rc = cfg ? gpu_evaluator_new(cfg, &g, err, sizeof err) : EVO_ECONFIG;
+    int rc = cfg ? gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err) : EVO_ECONFIG;
     evo_config_free(cfg);
     CHECK_MSG(rc == EVO_OK, "%s", err);
     if (rc != EVO_OK) return;

@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "evo.h"
+#include "config.h"
 #include "synthetic.h"
 
 static char root[256];
@@ -45,7 +46,7 @@ static outcome search(int rounds)
     evo_config *cfg = config(rounds);
     evo_engine *e = NULL;
     CHECK(cfg && evo_engine_open(&e, dir, cfg) == EVO_OK);
-    synthetic_evaluator *syn = synthetic_new(cfg);
+    synthetic_evaluator *syn = synthetic_new(config_get(cfg, "evaluator"));
     evo_config_free(cfg);
     evo_evaluator ev = synthetic_table(syn);
     CHECK(evo_engine_set_evaluator(e, &ev) == EVO_OK);

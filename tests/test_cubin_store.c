@@ -26,7 +26,7 @@ int main(void)
     evo_config *cfg;
     CHECK(evo_config_parse(text, "test", &cfg, err, sizeof err) == EVO_OK);
     gpu_evaluator *g = NULL;
-    CHECK_MSG(gpu_evaluator_new(cfg, &g, err, sizeof err) == EVO_OK, "%s", err);
+    CHECK_MSG(gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err) == EVO_OK, "%s", err);
     if (!g) return CHECK_DONE();
     evo_evaluator ev = gpu_evaluator_table(g);
     char dir[200];

@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "evo.h"
+#include "config.h"
 #include "synthetic.h"
 
 static char tmp_root[256];
@@ -63,7 +64,7 @@ static void on_progress(void *user, const evo_progress *p)
 static int attach(run_state *s, evo_engine *e)
 {
     s->e = e;
-    s->syn = synthetic_new(evo_engine_config(e));
+    s->syn = synthetic_new(config_get(evo_engine_config(e), "evaluator"));
     evo_evaluator ev = synthetic_table(s->syn);
     int rc = evo_engine_set_evaluator(e, &ev);
     if (rc == EVO_OK) rc = evo_engine_add_seed(e, "synthetic", synthetic_seed(s->syn));

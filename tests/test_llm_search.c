@@ -23,6 +23,7 @@
 #include "evo.h"
 #include "llm_operator.h"
 #include "loopback.h"
+#include "config.h"
 #include "synthetic.h"
 
 #define KEY_ENV "EVO_TEST_LLM_KEY"
@@ -114,14 +115,14 @@ typedef struct run_state {
 
 static int attach(run_state *s, evo_engine *e)
 {
-    s->syn = synthetic_new(evo_engine_config(e));
+    s->syn = synthetic_new(config_get(evo_engine_config(e), "evaluator"));
     evo_evaluator ev = synthetic_table(s->syn);
     int rc = evo_engine_set_evaluator(e, &ev);
     if (rc == EVO_OK) rc = evo_engine_add_seed(e, "synthetic", synthetic_seed(s->syn));
     evo_operator op;
     char err[1024];
     if (rc == EVO_OK) {
-        rc = llm_operator_create(evo_engine_config(e), &op, err, sizeof err);
+        rc = llm_operator_create(config_get(evo_engine_config(e), "llm"), evo_engine_config(e)->dir, &op, err, sizeof err);
         if (rc != EVO_OK) fprintf(stderr, "llm operator: %s\n", err);
     }
     if (rc == EVO_OK) rc = evo_engine_add_operator(e, &op);
@@ -484,13 +485,13 @@ static void test_create_errors(void)
     evo_operator op;
     evo_config *cfg = NULL;
     CHECK(evo_config_parse("{}", "t", &cfg, err, sizeof err) == EVO_OK);
-    CHECK(llm_operator_create(cfg, &op, err, sizeof err) == EVO_ECONFIG);
+    CHECK(llm_operator_create(config_get(cfg, "llm"), cfg->dir, &op, err, sizeof err) == EVO_ECONFIG);
     CHECK_CONTAINS(err_p, "llm: operators.llm is enabled but llm.models is empty");
     evo_config_free(cfg);
     CHECK(evo_config_parse("{\"llm\": {\"prompts_dir\": \"/nonexistent\", \"models\": [{\"name\": \"a\","
                            " \"base_url\": \"http://127.0.0.1:1/v1\", \"model\": \"m\"}]}}",
                            "t", &cfg, err, sizeof err) == EVO_OK);
-    CHECK(llm_operator_create(cfg, &op, err, sizeof err) == EVO_ECONFIG);
+    CHECK(llm_operator_create(config_get(cfg, "llm"), cfg->dir, &op, err, sizeof err) == EVO_ECONFIG);
     CHECK_CONTAINS(err_p, "cannot read prompt template /nonexistent/system.txt");
     evo_config_free(cfg);
 }

@@ -98,7 +98,7 @@ static gpu_evaluator *open_eval(const char *extra, int want_rc, const char *want
     CHECK_MSG(evo_config_parse(cfgtext, "test", &cfg, err, sizeof err) == EVO_OK, "%s", err);
     if (!cfg) return NULL;
     gpu_evaluator *g = NULL;
-    int rc = gpu_evaluator_new(cfg, &g, err, sizeof err);
+    int rc = gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err);
     evo_config_free(cfg);
     CHECK_MSG(rc == want_rc, "gpu_evaluator_new: %s (%s)", evo_strerror(rc), err);
     if (want_err) CHECK_CONTAINS(text(err), want_err);

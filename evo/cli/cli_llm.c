@@ -22,7 +22,7 @@ static int usage_error(void)
 static int check_prompts(const evo_config *cfg)
 {
     char err[2048];
-    char *dir = llm_prompts_dir(cfg);
+    char *dir = llm_prompts_dir(config_get(cfg, "llm"), cfg->dir);
     llm_prompts p;
     int rc = dir ? llm_prompts_load(dir, &p, err, sizeof err) : -1;
     if (rc == 0) {
@@ -47,7 +47,7 @@ int cli_llm_check(int argc, char **argv)
     }
     llm_model_cfg models[LLM_MAX_MODELS];
     llm_client_opts opts;
-    int n = llm_config_read(cfg, models, LLM_MAX_MODELS, &opts, err, sizeof err);
+    int n = llm_config_read(config_get(cfg, "llm"), models, LLM_MAX_MODELS, &opts, err, sizeof err);
     if (n <= 0) {
         fprintf(stderr, "evo: %s\n", n < 0 ? err : "no models configured (llm.models is empty)");
         evo_config_free(cfg);

@@ -80,7 +80,7 @@ static int setup_evaluator(evo_engine *e, run_setup *s)
     const evo_config *cfg = evo_engine_config(e);
     const char *kind = config_get_string(cfg, "evaluator.kind", "gpu");
     if (strcmp(kind, "synthetic") == 0) {
-        s->syn = synthetic_new(cfg);
+        s->syn = synthetic_new(config_get(cfg, "evaluator"));
         if (!s->syn) return EVO_ENOMEM;
         evo_evaluator ev = synthetic_table(s->syn);
         int rc = evo_engine_set_evaluator(e, &ev);
@@ -92,7 +92,7 @@ static int setup_evaluator(evo_engine *e, run_setup *s)
         return EVO_ECONFIG;
     }
     char err[2048];
-    int rc = gpu_evaluator_new(cfg, &s->gpu, err, sizeof err);
+    int rc = gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &s->gpu, err, sizeof err);
     if (rc != EVO_OK) {
         evo_engine_set_error(e, "%s", err);
         return rc;
@@ -125,7 +125,7 @@ static int setup_llm(evo_engine *e)
     if (config_operator_weight(cfg, "llm") <= 0) return EVO_OK;
     evo_operator op;
     char err[2048];
-    int rc = llm_operator_create(cfg, &op, err, sizeof err);
+    int rc = llm_operator_create(config_get(cfg, "llm"), cfg->dir, &op, err, sizeof err);
     if (rc != EVO_OK) {
         evo_engine_set_error(e, "%s", err);
         return rc;

@@ -181,7 +181,7 @@ int cli_validate(int argc, char **argv) {
     }
     int64_t id = evo_candidate_id(c);
     gpu_evaluator *g = NULL;
-    rc = gpu_evaluator_new(cfg, &g, err, sizeof err);
+    rc = gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err);
     if (rc != EVO_OK) {
         fprintf(stderr, "evo validate: %s\n", err);
         code = cli_exit_code(rc);

@@ -8,6 +8,7 @@
  * with sorted keys and parsed back, so `root` has the same member order whether it came from
  * the user's file or from a stored dump on resume. */
 #include "config.h"
+#include "section.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -468,21 +469,7 @@ int config_get_bool(const evo_config *cfg, const char *path, int fallback)
 
 char *config_resolve_path(const evo_config *cfg, const char *path)
 {
-    if (!path)
-        return NULL;
-    if (path[0] == '/' || path[0] == 0)
-        return strdup(path);
-    if (path[0] == '~' && (path[1] == '/' || path[1] == 0)) {
-        const char *home = getenv("HOME");
-        if (!home || !*home)
-            return strdup(path);
-        char *out = NULL;
-        return asprintf(&out, "%s%s", home, path + 1) < 0 ? NULL : out;
-    }
-    char *out = NULL;
-    const char *dir = cfg && cfg->dir ? cfg->dir : ".";
-    const char *sep = dir[strlen(dir) - 1] == '/' ? "" : "/";
-    return asprintf(&out, "%s%s%s", dir, sep, path) < 0 ? NULL : out;
+    return sec_path(cfg && cfg->dir ? cfg->dir : ".", path);
 }
 
 double config_operator_weight(const evo_config *cfg, const char *name)

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
+#include "section.h"
 #include "synthetic.h"
 
 #define SYN_MAX_DIMS 64
@@ -31,19 +31,19 @@ static char *make_seed(int dims, int levels)
     return s;
 }
 
-synthetic_evaluator *synthetic_new(const evo_config *cfg)
+synthetic_evaluator *synthetic_new(const json_t *sec)
 {
     synthetic_evaluator *s = calloc(1, sizeof *s);
     if (!s) return NULL;
-    s->dims = (int)config_get_int(cfg, "evaluator.synthetic.dims", 4);
-    s->levels = (int)config_get_int(cfg, "evaluator.synthetic.levels", 16);
+    s->dims = (int)sec_int(sec, "synthetic.dims");
+    s->levels = (int)sec_int(sec, "synthetic.levels");
     if (s->dims < 1) s->dims = 1;
     if (s->dims > SYN_MAX_DIMS) s->dims = SYN_MAX_DIMS;
     if (s->levels < 2) s->levels = 2;
-    s->noise = config_get_double(cfg, "evaluator.synthetic.noise", 0);
-    s->fail_rate = config_get_double(cfg, "evaluator.synthetic.fail_rate", 0);
-    s->delay_ms = (int)config_get_int(cfg, "evaluator.synthetic.delay_ms", 0);
-    json_t *opt = config_get(cfg, "evaluator.synthetic.optimum");
+    s->noise = sec_double(sec, "synthetic.noise");
+    s->fail_rate = sec_double(sec, "synthetic.fail_rate");
+    s->delay_ms = (int)sec_int(sec, "synthetic.delay_ms");
+    json_t *opt = sec_get(sec, "synthetic.optimum");
     for (int i = 0; i < s->dims; i++) {
         json_t *v = json_array_get(opt, (size_t)i);
         s->optimum[i] = v ? json_integer_value(v) % s->levels : (7 * i + 3) % s->levels;

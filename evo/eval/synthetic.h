@@ -12,8 +12,9 @@
 
 typedef struct synthetic_evaluator synthetic_evaluator;
 
-/* Build from cfg's evaluator.synthetic section. Returns NULL on allocation failure. */
-synthetic_evaluator *synthetic_new(const evo_config *cfg);
+/* Build from a config's evaluator section (its "synthetic" keys). NULL on out of memory. */
+#include <jansson.h>
+synthetic_evaluator *synthetic_new(const json_t *evaluator_section);
 void synthetic_free(synthetic_evaluator *s);
 evo_evaluator synthetic_table(synthetic_evaluator *s);
 /* The seed source with its evo:params block (static for s's life). */

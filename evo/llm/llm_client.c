@@ -16,7 +16,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "config.h"
+#include "section.h"
 #include "llm_client.h"
 
 struct llm_client {
@@ -127,22 +127,17 @@ static void copy_str(char *dst, size_t cap, const json_t *o, const char *key)
     snprintf(dst, cap, "%s", s ? s : "");
 }
 
-static double num_or(const json_t *o, const char *key, double def)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_number(v) ? json_number_value(v) : def;
-}
 
-int llm_config_read(const evo_config *cfg, llm_model_cfg *models, int max, llm_client_opts *opts,
+int llm_config_read(const json_t *llm, llm_model_cfg *models, int max, llm_client_opts *opts,
                     char *err, size_t errlen)
 {
     memset(opts, 0, sizeof *opts);
-    opts->retries = (int)config_get_int(cfg, "llm.retries", 4);
-    opts->backoff_ms = (int)config_get_int(cfg, "llm.backoff_ms", 500);
-    opts->max_reply_bytes = (size_t)config_get_int(cfg, "llm.max_reply_bytes", 1 << 20);
-    opts->circuit_breaker = (int)config_get_int(cfg, "llm.circuit_breaker", 5);
-    opts->max_in_flight = (int)config_get_int(cfg, "llm.max_in_flight", 4);
-    json_t *list = config_get(cfg, "llm.models");
+    opts->retries = (int)sec_int(llm, "retries");
+    opts->backoff_ms = (int)sec_int(llm, "backoff_ms");
+    opts->max_reply_bytes = (size_t)sec_int(llm, "max_reply_bytes");
+    opts->circuit_breaker = (int)sec_int(llm, "circuit_breaker");
+    opts->max_in_flight = (int)sec_int(llm, "max_in_flight");
+    json_t *list = sec_get(llm, "models");
     size_t n = json_array_size(list);
     if ((int)n > max) {
         snprintf(err, errlen, "llm.models: %zu models configured; at most %d are supported", n, max);
@@ -156,13 +151,13 @@ int llm_config_read(const evo_config *cfg, llm_model_cfg *models, int max, llm_c
         copy_str(m->base_url, sizeof m->base_url, o, "base_url");
         copy_str(m->model, sizeof m->model, o, "model");
         copy_str(m->api_key_env, sizeof m->api_key_env, o, "api_key_env");
-        m->temperature = num_or(o, "temperature", 0.7);
-        m->top_p = num_or(o, "top_p", 1.0);
-        m->max_tokens = (int)num_or(o, "max_tokens", 4096);
-        m->timeout_s = num_or(o, "timeout_s", 120);
-        m->price_in_per_mtok = num_or(o, "price_in_per_mtok", 0);
-        m->price_out_per_mtok = num_or(o, "price_out_per_mtok", 0);
-        m->weight = num_or(o, "weight", 1);
+        m->temperature = sec_double(o, "temperature");
+        m->top_p = sec_double(o, "top_p");
+        m->max_tokens = (int)sec_int(o, "max_tokens");
+        m->timeout_s = sec_double(o, "timeout_s");
+        m->price_in_per_mtok = sec_double(o, "price_in_per_mtok");
+        m->price_out_per_mtok = sec_double(o, "price_out_per_mtok");
+        m->weight = sec_double(o, "weight");
         if (!m->name[0] || !m->base_url[0] || !m->model[0]) {
             snprintf(err, errlen, "llm.models[%zu]: name, base_url and model are required", i);
             return -1;

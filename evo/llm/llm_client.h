@@ -17,6 +17,7 @@
 #define EVO_LLM_CLIENT_H
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 #include "evo.h"
 
 #define LLM_MAX_MODELS 16
@@ -72,7 +73,7 @@ llm_client *llm_client_new(const llm_model_cfg *models, int n, const llm_client_
 void llm_client_free(llm_client *c);
 /* Read the "llm" section of cfg (models and client options) into models/opts.
  * Returns the number of models (0 when none is configured), or -1 with err set. */
-int llm_config_read(const evo_config *cfg, llm_model_cfg *models, int max, llm_client_opts *opts,
+int llm_config_read(const json_t *llm_section, llm_model_cfg *models, int max, llm_client_opts *opts,
                     char *err, size_t errlen);
 
 int llm_client_model_count(const llm_client *c);

@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#include "config.h"
+#include "section.h"
 #include "llm_client.h"
 #include "llm_edit.h"
 #include "llm_operator.h"
@@ -783,13 +783,13 @@ static int is_dir(const char *p)
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-char *llm_prompts_dir(const evo_config *cfg)
+char *llm_prompts_dir(const json_t *llm, const char *base_dir)
 {
-    const char *dir = config_get_string(cfg, "llm.prompts_dir", "");
-    if (dir && *dir) return config_resolve_path(cfg, dir);
+    const char *dir = sec_string(llm, "prompts_dir");
+    if (*dir) return sec_path(base_dir, dir);
     /* The shipped prompts: beside the config (a config in configs/ finds configs/prompts), then
      * the installed data folder, then the source tree, then the working directory. */
-    char *beside = config_resolve_path(cfg, "prompts");
+    char *beside = sec_path(base_dir, "prompts");
     if (beside && is_dir(beside)) return beside;
     free(beside);
 #ifdef EVO_DATA_DIR
@@ -815,7 +815,7 @@ static int parse_mode(const char *s)
     return MODE_AUTO;
 }
 
-int llm_operator_create(const evo_config *cfg, evo_operator *out, char *err, size_t errlen)
+int llm_operator_create(const json_t *llm, const char *base_dir, evo_operator *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     llm_op *op = calloc(1, sizeof *op);
@@ -825,7 +825,7 @@ int llm_operator_create(const evo_config *cfg, evo_operator *out, char *err, siz
     }
     pthread_mutex_init(&op->mu, NULL);
     llm_client_opts opts;
-    op->nmodels = llm_config_read(cfg, op->models, LLM_MAX_MODELS, &opts, err, errlen);
+    op->nmodels = llm_config_read(llm, op->models, LLM_MAX_MODELS, &opts, err, errlen);
     if (op->nmodels < 0) {
         llm_destroy(op);
         return EVO_ECONFIG;
@@ -843,16 +843,16 @@ int llm_operator_create(const evo_config *cfg, evo_operator *out, char *err, siz
         llm_destroy(op);
         return EVO_ECONFIG;
     }
-    op->policy = parse_policy(config_get_string(cfg, "llm.policy", "block"));
-    op->mode = parse_mode(config_get_string(cfg, "llm.mode", "auto"));
-    op->block_size = (int)config_get_int(cfg, "llm.block_size", 5);
+    op->policy = parse_policy(sec_string(llm, "policy"));
+    op->mode = parse_mode(sec_string(llm, "mode"));
+    op->block_size = (int)sec_int(llm, "block_size");
     if (op->block_size < 1) op->block_size = 1;
     for (int i = 0; i < op->nmodels; i++)
         if (op->models[i].weight > 0) {
             op->block_model = i;
             break;
         }
-    char *dir = llm_prompts_dir(cfg);
+    char *dir = llm_prompts_dir(llm, base_dir);
     if (!dir || llm_prompts_load(dir, &op->prompts, err, errlen) != 0) {
         if (!dir) snprintf(err, errlen, "llm: out of memory");
         free(dir);

@@ -14,12 +14,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "config.h"
 #include "gpu_evaluator.h"
 #include "ipc.h"
 #include "nvrtc.h"
 #include "plan.h"
 #include "result.h"
+#include "section.h"
 #include "source_policy.h"
 
 #define INIT_TIMEOUT_S 300.0
@@ -81,9 +81,9 @@ static int find_workload(const evo_task *t, const char *name) {
 
 /* Labels/uuids from evaluator.workloads, else all; then at most max_workloads, spread
  * evenly over the list so small and large shapes both stay. */
-static int select_workloads(gpu_evaluator *g, const evo_config *cfg, char *err, size_t errlen) {
+static int select_workloads(gpu_evaluator *g, const json_t *sec, char *err, size_t errlen) {
     const evo_task *t = g->task;
-    json_t *names = config_get(cfg, "evaluator.workloads");
+    json_t *names = sec_get(sec, "workloads");
     size_t nn = json_is_array(names) ? json_array_size(names) : 0;
     int *all = calloc((size_t)t->nworkloads + nn + 1, sizeof *all);
     if (!all) return set_err(err, errlen, EVO_ENOMEM, "out of memory");
@@ -107,7 +107,7 @@ static int select_workloads(gpu_evaluator *g, const evo_config *cfg, char *err, 
         free(all);
         return set_err(err, errlen, EVO_ECONFIG, "task '%s' has no workloads", t->def.name);
     }
-    int max = (int)config_get_int(cfg, "evaluator.max_workloads", 0);
+    int max = (int)sec_int(sec, "max_workloads");
     if (max > 0 && max < n) {
         int *pick = calloc((size_t)max, sizeof *pick);
         if (!pick) {
@@ -135,16 +135,16 @@ static void default_cache_dir(char *out, size_t n) {
         out[0] = 0;
 }
 
-static int load_task(gpu_evaluator *g, const evo_config *cfg, char *err, size_t errlen) {
-    const char *dataset = config_get_string(cfg, "evaluator.dataset", "");
+static int load_task(gpu_evaluator *g, const json_t *sec, const char *base, char *err, size_t errlen) {
+    const char *dataset = sec_string(sec, "dataset");
     char terr[2048] = "";
     int rc;
     if (dataset && *dataset) {
-        const char *def = config_get_string(cfg, "evaluator.definition", "");
+        const char *def = sec_string(sec, "definition");
         if (!def || !*def)
             return set_err(err, errlen, EVO_ECONFIG,
                            "evaluator.definition: required when evaluator.dataset is set");
-        char *root = config_resolve_path(cfg, dataset);
+        char *root = sec_path(base, dataset);
         snprintf(g->dataset, sizeof g->dataset, "%s", root ? root : dataset);
         free(root);
         snprintf(g->definition, sizeof g->definition, "%s", def);
@@ -154,8 +154,8 @@ static int load_task(gpu_evaluator *g, const evo_config *cfg, char *err, size_t 
                              sizeof terr) < 0)
             rc = -1;
     } else {
-        const char *task = config_get_string(cfg, "evaluator.task", "kernels/gemm");
-        char *dir = config_resolve_path(cfg, task);
+        const char *task = sec_string(sec, "task");
+        char *dir = sec_path(base, task);
         snprintf(g->task_dir, sizeof g->task_dir, "%s", dir ? dir : task);
         free(dir);
         rc = task_load_dir(g->task_dir, &g->task, terr, sizeof terr);
@@ -164,36 +164,37 @@ static int load_task(gpu_evaluator *g, const evo_config *cfg, char *err, size_t 
     return EVO_OK;
 }
 
-int gpu_evaluator_new(const evo_config *cfg, gpu_evaluator **out, char *err, size_t errlen) {
+int gpu_evaluator_new(const json_t *sec, const char *base, uint64_t seed, gpu_evaluator **out, char *err,
+                      size_t errlen) {
     *out = NULL;
     gpu_evaluator *g = calloc(1, sizeof *g);
     if (!g) return set_err(err, errlen, EVO_ENOMEM, "out of memory");
-    const char *blob = config_get_string(cfg, "evaluator.blob_policy", "error");
+    const char *blob = sec_string(sec, "blob_policy");
     g->blob_fallback = blob && strcmp(blob, "random") == 0;
-    g->trials = (int)config_get_int(cfg, "evaluator.trials", 3);
-    g->warmup = (int)config_get_int(cfg, "evaluator.warmup", 10);
-    g->iterations = (int)config_get_int(cfg, "evaluator.iterations", 50);
-    g->input_sets = (int)config_get_int(cfg, "evaluator.input_sets", 3);
-    g->timeout_s = config_get_double(cfg, "evaluator.timeout_s", 60.0);
-    g->max_source_bytes = (size_t)config_get_int(cfg, "evaluator.max_source_bytes", SOURCE_DEFAULT_MAX_BYTES);
-    g->floor_slack = config_get_double(cfg, "evaluator.floor_slack", 1.3);
-    g->fresh_pool = config_get_bool(cfg, "evaluator.fresh_pool", 0);
-    g->seed = cfg->seed;
-    snprintf(g->arch_cfg, sizeof g->arch_cfg, "%s", config_get_string(cfg, "evaluator.arch", ""));
-    const char *cache = config_get_string(cfg, "evaluator.cache_dir", "");
+    g->trials = (int)sec_int(sec, "trials");
+    g->warmup = (int)sec_int(sec, "warmup");
+    g->iterations = (int)sec_int(sec, "iterations");
+    g->input_sets = (int)sec_int(sec, "input_sets");
+    g->timeout_s = sec_double(sec, "timeout_s");
+    g->max_source_bytes = (size_t)sec_int(sec, "max_source_bytes");
+    g->floor_slack = sec_double(sec, "floor_slack");
+    g->fresh_pool = sec_bool(sec, "fresh_pool");
+    g->seed = seed;
+    snprintf(g->arch_cfg, sizeof g->arch_cfg, "%s", sec_string(sec, "arch"));
+    const char *cache = sec_string(sec, "cache_dir");
     if (cache && *cache) {
-        char *c = config_resolve_path(cfg, cache);
+        char *c = sec_path(base, cache);
         snprintf(g->cache_dir, sizeof g->cache_dir, "%s", c ? c : cache);
         free(c);
     } else {
         default_cache_dir(g->cache_dir, sizeof g->cache_dir);
     }
     pthread_mutex_init(&g->base_lock, NULL);
-    int rc = load_task(g, cfg, err, errlen);
-    if (rc == EVO_OK) rc = select_workloads(g, cfg, err, errlen);
+    int rc = load_task(g, sec, base, err, errlen);
+    if (rc == EVO_OK) rc = select_workloads(g, sec, err, errlen);
     if (rc == EVO_OK && !(g->base_us = calloc((size_t)g->task->nworkloads + 1, sizeof *g->base_us)))
         rc = set_err(err, errlen, EVO_ENOMEM, "out of memory");
-    json_t *devs = config_get(cfg, "evaluator.devices");
+    json_t *devs = sec_get(sec, "devices");
     g->ndev = json_is_array(devs) && json_array_size(devs) > 0 ? (int)json_array_size(devs) : 1;
     g->devs = calloc((size_t)g->ndev, sizeof *g->devs);
     if (rc == EVO_OK && !g->devs) rc = set_err(err, errlen, EVO_ENOMEM, "out of memory");

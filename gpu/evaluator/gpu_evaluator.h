@@ -19,10 +19,14 @@
 
 typedef struct gpu_evaluator gpu_evaluator;
 
-/* Build from cfg's evaluator section (task folder or FlashInfer dataset, workloads subset,
- * trials, warm-up, iterations, timeout, cache dir, devices). Loads the task; starts no
- * process. Returns EVO_OK, or EVO_ECONFIG / EVO_EIO with err naming the problem. */
-int gpu_evaluator_new(const evo_config *cfg, gpu_evaluator **out, char *err, size_t errlen);
+/* Build from a config's evaluator section (section.h: defaults filled in): task folder or
+ * FlashInfer dataset, workloads, trials, warm-up, iterations, timeout, cache dir, devices;
+ * paths relative to base_dir (the config file's folder); seed for what the evaluator draws
+ * reproducibly. Loads the task; starts no process. Returns EVO_OK, or EVO_ECONFIG / EVO_EIO
+ * with err naming the problem. */
+#include <jansson.h>
+int gpu_evaluator_new(const json_t *section, const char *base_dir, uint64_t seed, gpu_evaluator **out,
+                      char *err, size_t errlen);
 void gpu_evaluator_free(gpu_evaluator *g);
 /* The evo_evaluator table bound to g (start launches the workers and reports EVO_ENOGPU with
  * "no CUDA device found: ..." when there is none; evaluate; describe; stop). */
