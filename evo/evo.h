@@ -118,6 +118,12 @@ typedef struct evo_evaluator {
      * lead exceeds the rounds' own spread; otherwise its fitness is capped at the incumbent's. */
     int (*confirm)(void *user, int slot, const evo_genome *child, const evo_genome *incumbent,
                    int rounds, double *child_fit, double *incumbent_fit, evo_result *out);
+    /* Optional. What the evaluator knows once started (its device, measured ceilings) as a
+     * JSON object; static until destroy. */
+    const char *(*facts)(void *user);
+    /* Optional. Frees user. An engine given the table calls it when it closes; a program
+     * that uses the table alone calls it itself. */
+    void (*destroy)(void *user);
 } evo_evaluator;
 
 /* ---------------------------------------------------------------------------------------
@@ -216,7 +222,8 @@ const char *evo_engine_run_dir(const evo_engine *e);
 /* Add a seed template: a source with an evo:params block. On a resumed run a seed already
  * stored is skipped. The seed is evaluated first at its defaults. */
 int evo_engine_add_seed(evo_engine *e, const char *template_name, const char *source);
-/* Set the evaluator (copied). Must be called before evo_engine_run(). */
+/* Set the evaluator (copied; the engine calls its destroy when it closes, and on the one it
+ * replaces). Must be called before evo_engine_run(). */
 int evo_engine_set_evaluator(evo_engine *e, const evo_evaluator *ev);
 /* Add an operator (copied). The four template operators are built in and added by
  * evo_engine_open(); names must be unique. The config's operator weights apply by name. */
@@ -282,8 +289,69 @@ const evo_genome *evo_candidate_genome(const evo_candidate *c);
 /* The full record as JSON: id, hash, parents, island, operator, params, status, fitness,
  * metrics, error, timings, notes. Static for c's life. */
 const char *evo_candidate_json(const evo_candidate *c);
-/* The source with its parameters applied as #define lines before it; caller frees. */
+/* The source with its parameters applied as #define lines before it; caller frees with
+ * evo_free(). NULL on out of memory. */
 char *evo_candidate_render(const evo_candidate *c);
+
+/* The configuration the run was started with (every default filled in), as JSON, and the
+ * folder its relative paths resolve against; caller frees *json with evo_free(). EVO_OK, or
+ * EVO_ESTORE with evo_run_errmsg(r). */
+int evo_run_config(evo_run *r, char **json, char **base_dir);
+/* The fitness log as CSV (fixed columns, then one per workload figure; README): caller
+ * frees *csv. EVO_OK, or EVO_EIO with evo_run_errmsg(r). */
+int evo_run_log_csv(evo_run *r, char **csv);
+/* The verdict `evo validate` kept for candidate id, as JSON (caller frees), or EVO_ENOTFOUND
+ * when it has none. */
+int evo_run_validation(evo_run *r, int64_t id, char **json);
+
+/* ---------------------------------------------------------------------------------------
+ * What evo ships, for programs that embed it: the evaluators, the LLM operator, and the
+ * tools behind the evo command. Messages: functions on a handle leave theirs on it
+ * (evo_errmsg, evo_run_errmsg); the builders below have no handle yet, so they write into a
+ * caller's buffer (err, errlen), as evo_config_load does.
+ * ------------------------------------------------------------------------------------- */
+
+/* The GPU evaluator of cfg's evaluator section: candidates compiled with NVRTC, gated and
+ * timed on the device by evo-worker and evo-sandbox (README). Nothing starts until the
+ * engine starts it; the table's destroy frees it (an engine calls it when it closes). */
+int evo_evaluator_gpu(const evo_config *cfg, evo_evaluator *out, char *err, size_t errlen);
+/* The synthetic evaluator (evaluator.synthetic: a known optimum, for tests and benchmarks)
+ * and its seed template's source (static for the table's life). */
+int evo_evaluator_synthetic(const evo_config *cfg, evo_evaluator *out, const char **seed_source, char *err,
+                            size_t errlen);
+/* The LLM mutation operator of cfg's llm section (EVO_ECONFIG when no model is configured). */
+int evo_operator_llm(const evo_config *cfg, evo_operator *out, char *err, size_t errlen);
+/* Everything the engine's configuration asks for, in one call: the evaluator of
+ * evaluator.kind ("gpu" or "synthetic"; "custom" is left to the program), its seeds (a GPU
+ * task's seed kernels, those named by evaluator.seeds, for evaluator.arch), and the LLM
+ * operator when operators.llm has a weight. The engine owns all of it. EVO_OK, or a code with
+ * evo_errmsg(e). */
+int evo_engine_configure(evo_engine *e);
+/* What the engine's evaluator knows once started (evo_evaluator.facts), or "{}". */
+const char *evo_engine_evaluator_facts(evo_engine *e);
+
+/* `evo check`: compile every seed of every task under kernels_dir, at its defaults and at
+ * `samples` random valid points, for each of archs (no GPU needed). *report gets one line
+ * per compile (caller frees) and *failures the count; EVO_OK, or EVO_EIO with err. */
+int evo_check_kernels(const char *kernels_dir, const char *const *archs, int narchs, int samples,
+                      char **report, int *failures, char *err, size_t errlen);
+/* `evo llm-check`: one short request to every model of cfg, all at once, and the prompt
+ * templates loaded; *report gets a line per model (caller frees), *failures the count of
+ * models (and prompt sets) that failed. EVO_OK, or EVO_ECONFIG with err. */
+int evo_llm_check(const evo_config *cfg, char **report, int *failures, char *err, size_t errlen);
+/* `evo validate`: candidate id of the run (0: the best) evaluated again on every workload with
+ * the stricter protocol (trials and iterations 0: three times the run's compared runs, at
+ * least 10, and twice its timed runs), a fresh reference pool and new processes; the verdict
+ * kept in the run and returned as JSON (caller frees). EVO_OK with the verdict (which may be a
+ * failure), or a code with evo_run_errmsg(r). */
+int evo_run_validate(evo_run *r, int64_t id, int trials, int iterations, char **verdict);
+/* `evo export`: candidate id (0: the best) as a FlashInfer-Bench Solution and Trace under
+ * out_dir. The task comes from the run's configuration unless task_dir is given; hardware and
+ * libs (may be NULL) go into the trace. Refuses (EVO_EINVAL, with the reason) a candidate that
+ * has not passed evo_run_validate unless unvalidated is set. *summary (caller frees) says what
+ * was written. A code with evo_run_errmsg(r) otherwise. */
+int evo_run_export(evo_run *r, int64_t id, const char *out_dir, const char *task_dir, const char *hardware,
+                   const char *libs, int unvalidated, char **summary);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api.h"
 #include "evo.h"
+#include "fitlog.h"
 #include "genome.h"
 #include "record.h"
 #include "store.h"
@@ -20,6 +22,7 @@
 
 struct evo_run {
     evo_store *store;
+    char *dir;
     char err[1024];
 };
 
@@ -31,8 +34,7 @@ struct evo_candidate {
     evo_genome *genome;
 };
 
-static int fail(evo_run *r, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(evo_run *r, int rc, const char *fmt, ...)
+int run_fail(evo_run *r, int rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -48,7 +50,9 @@ int evo_run_open(evo_run **out, const char *run_dir)
     if (!r)
         return EVO_ENOMEM;
     if (!run_dir || !*run_dir)
-        return fail(r, EVO_EINVAL, "no run directory given");
+        return run_fail(r, EVO_EINVAL, "no run directory given");
+    if (!(r->dir = strdup(run_dir)))
+        return run_fail(r, EVO_ENOMEM, "out of memory");
     return store_open(&r->store, run_dir, STORE_RDONLY | STORE_EXISTING, NULL, r->err,
                       sizeof r->err);
 }
@@ -58,18 +62,21 @@ void evo_run_close(evo_run *r)
     if (!r)
         return;
     store_close(r->store);
+    free(r->dir);
     free(r);
 }
+
+const char *run_dir_of(const evo_run *r) { return r->dir; }
 
 const char *evo_run_errmsg(const evo_run *r) { return r ? r->err : "out of memory"; }
 
 static int begin(evo_run *r, evo_txn **t)
 {
     if (!r->store)
-        return fail(r, EVO_EINVAL, "the run is not open");
+        return run_fail(r, EVO_EINVAL, "the run is not open");
     int rc = store_begin(r->store, 0, t);
     if (rc != EVO_OK)
-        fail(r, rc, "%s", store_errmsg(r->store));
+        run_fail(r, rc, "%s", store_errmsg(r->store));
     return rc;
 }
 
@@ -174,7 +181,7 @@ int evo_run_status_json(evo_run *r, char **out)
     json_decref(counters);
     *out = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(st);
-    return *out ? EVO_OK : fail(r, EVO_ENOMEM, "out of memory");
+    return *out ? EVO_OK : run_fail(r, EVO_ENOMEM, "out of memory");
 }
 
 /* ---- candidates ---- */
@@ -200,7 +207,7 @@ static int genome_of(evo_run *r, int64_t id, const json_t *rec, const char *sour
     size_t n = json_object_size(params), i = 0;
     const char **names = calloc(n + 1, sizeof *names), **values = calloc(n + 1, sizeof *values);
     char(*bufs)[32] = calloc(n + 1, sizeof *bufs);
-    int rc = names && values && bufs ? EVO_OK : fail(r, EVO_ENOMEM, "out of memory");
+    int rc = names && values && bufs ? EVO_OK : run_fail(r, EVO_ENOMEM, "out of memory");
     const char *k;
     json_t *v;
     json_object_foreach(params, k, v)
@@ -210,7 +217,7 @@ static int genome_of(evo_run *r, int64_t id, const json_t *rec, const char *sour
         names[i] = k;
         values[i] = param_text(v, bufs[i], sizeof bufs[i]);
         if (!values[i])
-            rc = fail(r, EVO_ESTORE, "candidate %lld: parameter %s is not a string or number",
+            rc = run_fail(r, EVO_ESTORE, "candidate %lld: parameter %s is not a string or number",
                       (long long)id, k);
         i++;
     }
@@ -219,7 +226,7 @@ static int genome_of(evo_run *r, int64_t id, const json_t *rec, const char *sour
         *out = genome_from_pairs(json_is_string(tmpl) ? json_string_value(tmpl) : "", source,
                                  (int)n, names, values);
         if (!*out)
-            rc = fail(r, EVO_ENOMEM, "out of memory");
+            rc = run_fail(r, EVO_ENOMEM, "out of memory");
     }
     free(names);
     free(values);
@@ -236,8 +243,8 @@ static int load_source(evo_run *r, evo_txn *t, int64_t id, const json_t *rec, ch
     if (*out)
         return EVO_OK;
     if (!*s)
-        return fail(r, EVO_ENOMEM, "out of memory");
-    return fail(r, EVO_ESTORE, "candidate %lld: source %.64s is missing from the store",
+        return run_fail(r, EVO_ENOMEM, "out of memory");
+    return run_fail(r, EVO_ESTORE, "candidate %lld: source %.64s is missing from the store",
                 (long long)id, s);
 }
 
@@ -246,14 +253,14 @@ static int make_candidate(evo_run *r, int64_t id, json_t *rec, const char *sourc
 {
     evo_candidate *c = calloc(1, sizeof *c);
     if (!c)
-        return fail(r, EVO_ENOMEM, "out of memory");
+        return run_fail(r, EVO_ENOMEM, "out of memory");
     c->id = id;
     int st = evo_status_from_name(json_string_value(json_object_get(rec, "status")));
     c->status = st < 0 ? EVO_STATUS_PENDING : (evo_status)st;
     c->fitness = json_number_value(json_object_get(rec, "fitness"));
     int rc = genome_of(r, id, rec, source, &c->genome);
     if (rc == EVO_OK && !(c->json = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER)))
-        rc = fail(r, EVO_ENOMEM, "out of memory");
+        rc = run_fail(r, EVO_ENOMEM, "out of memory");
     if (rc != EVO_OK) {
         evo_candidate_free(c);
         return rc;
@@ -266,7 +273,7 @@ static int load_candidate(evo_run *r, evo_txn *t, int64_t id, evo_candidate **ou
 {
     json_t *rec = id >= 1 ? store_cand_get(t, id) : NULL;
     if (!rec)
-        return fail(r, EVO_ENOTFOUND, "candidate %lld: not found (the run has %lld candidates)",
+        return run_fail(r, EVO_ENOTFOUND, "candidate %lld: not found (the run has %lld candidates)",
                     (long long)id, (long long)store_cand_last(t));
     char *source = NULL;
     int rc = load_source(r, t, id, rec, &source);
@@ -300,7 +307,7 @@ int evo_run_best(evo_run *r, evo_candidate **out)
     json_int_t id = json_integer_value(json_object_get(counters, "best_id"));
     json_decref(counters);
     if (id < 1)
-        rc = fail(r, EVO_ENOTFOUND, "no candidate has passed yet");
+        rc = run_fail(r, EVO_ENOTFOUND, "no candidate has passed yet");
     else
         rc = load_candidate(r, t, id, out);
     store_abort(t);
@@ -322,3 +329,64 @@ double evo_candidate_fitness(const evo_candidate *c) { return c->fitness; }
 const evo_genome *evo_candidate_genome(const evo_candidate *c) { return c->genome; }
 const char *evo_candidate_json(const evo_candidate *c) { return c->json; }
 char *evo_candidate_render(const evo_candidate *c) { return genome_render(c->genome); }
+
+/* ---- configuration, log, validation ---- */
+
+int evo_run_config(evo_run *r, char **json, char **base_dir)
+{
+    *json = NULL;
+    if (base_dir)
+        *base_dir = NULL;
+    evo_txn *t;
+    int rc = begin(r, &t);
+    if (rc != EVO_OK)
+        return rc;
+    json_t *cfg = store_meta_get(t, META_CONFIG), *run = store_meta_get(t, META_RUN);
+    store_abort(t);
+    if (!json_is_object(cfg)) {
+        json_decref(cfg);
+        json_decref(run);
+        return run_fail(r, EVO_ESTORE, "%s: the run holds no configuration", r->dir);
+    }
+    *json = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+    const char *dir = json_string_value(json_object_get(run, "config_dir"));
+    if (base_dir)
+        *base_dir = strdup(dir ? dir : ".");
+    json_decref(cfg);
+    json_decref(run);
+    return *json && (!base_dir || *base_dir) ? EVO_OK : run_fail(r, EVO_ENOMEM, "out of memory");
+}
+
+int evo_run_log_csv(evo_run *r, char **csv)
+{
+    *csv = NULL;
+    char path[4200], err[1024] = "";
+    snprintf(path, sizeof path, "%s/fitness.jsonl", r->dir);
+    size_t n = 0;
+    FILE *out = open_memstream(csv, &n);
+    if (!out)
+        return run_fail(r, EVO_ENOMEM, "out of memory");
+    int rc = fitlog_to_csv(path, out, err, sizeof err);
+    fclose(out);
+    if (rc != 0) {
+        free(*csv);
+        *csv = NULL;
+        return run_fail(r, EVO_EIO, "%s", err);
+    }
+    return EVO_OK;
+}
+
+int evo_run_validation(evo_run *r, int64_t id, char **json)
+{
+    *json = NULL;
+    char key[64];
+    snprintf(key, sizeof key, "validation/%lld", (long long)id);
+    size_t n = 0;
+    char *text = store_lookup_blob(r->store, key, &n);
+    if (!text || n == 0 || text[n - 1] != 0) {
+        free(text);
+        return run_fail(r, EVO_ENOTFOUND, "candidate %lld has not been validated", (long long)id);
+    }
+    *json = text;
+    return EVO_OK;
+}

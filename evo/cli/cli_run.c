@@ -11,13 +11,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "config.h"
 #include "evo.h"
-#include "gpu_evaluator.h"
-#include "llm_operator.h"
 #include "progress.h"
-#include "synthetic.h"
-#include "task.h"
 
 /* The engine a signal should reach. Signals are process-wide, so this is the one piece of
  * static state in the program (never in the library). */
@@ -51,91 +46,25 @@ static void install_signals(evo_engine *e)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Everything a run needs besides the engine, so it can be torn down in one place. */
-typedef struct run_setup {
-    gpu_evaluator *gpu;
-    synthetic_evaluator *syn;
-} run_setup;
-
-static void setup_free(run_setup *s)
+/* A key of the configuration (defaults filled in; section NULL for the top level), read from
+ * its JSON: a number, or text copied into buf. */
+static double config_number(const evo_config *cfg, const char *section, const char *key)
 {
-    gpu_evaluator_free(s->gpu);
-    synthetic_free(s->syn);
+    json_t *tree = json_loads(evo_config_json(cfg), 0, NULL);
+    double v = json_number_value(json_object_get(section ? json_object_get(tree, section) : tree, key));
+    json_decref(tree);
+    return v;
 }
 
-static int wanted_seed(const evo_config *cfg, const char *name)
+static void config_text(const evo_config *cfg, const char *key, char *buf, size_t n)
 {
-    json_t *list = config_get(cfg, "evaluator.seeds");
-    if (!list || json_array_size(list) == 0) return 1;
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v)
-        if (json_string_value(v) && strcmp(json_string_value(v), name) == 0) return 1;
-    return 0;
+    json_t *tree = json_loads(evo_config_json(cfg), 0, NULL);
+    const char *v = json_string_value(json_object_get(tree, key));
+    snprintf(buf, n, "%s", v ? v : "");
+    json_decref(tree);
 }
 
-/* Build the evaluator named by the config and hand it and its seeds to the engine. */
-static int setup_evaluator(evo_engine *e, run_setup *s)
-{
-    const evo_config *cfg = evo_engine_config(e);
-    const char *kind = config_get_string(cfg, "evaluator.kind", "gpu");
-    if (strcmp(kind, "synthetic") == 0) {
-        s->syn = synthetic_new(config_get(cfg, "evaluator"));
-        if (!s->syn) return EVO_ENOMEM;
-        evo_evaluator ev = synthetic_table(s->syn);
-        int rc = evo_engine_set_evaluator(e, &ev);
-        return rc == EVO_OK ? evo_engine_add_seed(e, "synthetic", synthetic_seed(s->syn)) : rc;
-    }
-    if (strcmp(kind, "gpu") != 0) {
-        evo_engine_set_error(e, "evaluator.kind '%s' is for programs that embed libevo with their own "
-                                "evaluator; the evo command runs 'gpu' and 'synthetic'", kind);
-        return EVO_ECONFIG;
-    }
-    char err[2048];
-    int rc = gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &s->gpu, err, sizeof err);
-    if (rc != EVO_OK) {
-        evo_engine_set_error(e, "%s", err);
-        return rc;
-    }
-    evo_evaluator ev = gpu_evaluator_table(s->gpu);
-    rc = evo_engine_set_evaluator(e, &ev);
-    const evo_task *t = gpu_evaluator_task(s->gpu);
-    const char *arch = config_get_string(cfg, "evaluator.arch", "");
-    int added = 0;
-    for (int i = 0; rc == EVO_OK && i < t->nseeds; i++) {
-        if (!wanted_seed(cfg, t->seed_names[i])) continue;
-        /* Seeds for another architecture (wgmma on a B200...) are left out. The device is
-         * known only once the worker starts, so an unset arch means Hopper, our test bed,
-         * unless the seed is evaluated and fails to compile, which is recorded. */
-        if (!task_seed_supports(t, i, arch[0] ? arch : "sm_90a")) continue;
-        rc = evo_engine_add_seed(e, t->seed_names[i], t->seed_sources[i]);
-        added++;
-    }
-    if (rc == EVO_OK && added == 0) {
-        evo_engine_set_error(e, "evaluator.seeds names no seed of task '%s'", t->def.name);
-        rc = EVO_ECONFIG;
-    }
-    return rc;
-}
-
-/* The LLM operator joins the run when the config gives it a weight. */
-static int setup_llm(evo_engine *e)
-{
-    const evo_config *cfg = evo_engine_config(e);
-    if (config_operator_weight(cfg, "llm") <= 0) return EVO_OK;
-    evo_operator op;
-    char err[2048];
-    int rc = llm_operator_create(config_get(cfg, "llm"), cfg->dir, &op, err, sizeof err);
-    if (rc != EVO_OK) {
-        evo_engine_set_error(e, "%s", err);
-        return rc;
-    }
-    rc = evo_engine_add_operator(e, &op);
-    if (rc != EVO_OK && op.destroy) op.destroy(op.user);
-    return rc;
-}
-
-static void print_report(const char *run_dir, const run_setup *s)
+static void print_report(const char *run_dir, const char *facts_json)
 {
     evo_run *r;
     if (evo_run_open(&r, run_dir) != EVO_OK) {
@@ -154,10 +83,13 @@ static void print_report(const char *run_dir, const run_setup *s)
            (long long)json_integer_value(json_object_get(c, "cached")));
     if (json_is_true(json_object_get(c, "finished")))
         printf("stopped       : %s\n", json_string_value(json_object_get(c, "stop_reason")));
-    if (s->gpu)
+    json_t *facts = json_loads(facts_json, 0, NULL);
+    if (json_object_get(facts, "device"))
         printf("device        : %s (%s), ceilings %.0f GB/s copy, %.0f TFLOP/s cuBLAS\n",
-               gpu_evaluator_device_name(s->gpu), gpu_evaluator_arch(s->gpu),
-               gpu_evaluator_ceiling_gbps(s->gpu), gpu_evaluator_ceiling_tflops(s->gpu));
+               json_string_value(json_object_get(facts, "device")), json_string_value(json_object_get(facts, "arch")),
+               json_number_value(json_object_get(facts, "ceiling_gbps")),
+               json_number_value(json_object_get(facts, "ceiling_tflops")));
+    json_decref(facts);
     evo_candidate *best;
     if (evo_run_best(r, &best) != EVO_OK) {
         printf("best          : none passed the correctness gate\n");
@@ -195,12 +127,12 @@ static void print_report(const char *run_dir, const run_setup *s)
     evo_run_close(r);
 }
 
-static int drive(evo_engine *e, run_setup *s, int quiet)
+static int drive(evo_engine *e, int quiet)
 {
     const evo_config *cfg = evo_engine_config(e);
     evo_progress_view *view = NULL;
     if (!quiet) {
-        view = progress_new(stderr, isatty(2), cfg->progress_interval);
+        view = progress_new(stderr, isatty(2), config_number(cfg, "log", "progress_interval"));
         evo_engine_set_progress(e, progress_update, view);
     }
     install_signals(e);
@@ -216,8 +148,10 @@ static int drive(evo_engine *e, run_setup *s, int quiet)
     }
     if (rc != EVO_OK && rc != EVO_EINTERRUPT) fprintf(stderr, "evo: %s\n", evo_errmsg(e));
     else if (rc == EVO_OK && evo_errmsg(e)[0]) fprintf(stderr, "evo: %s\n", evo_errmsg(e));
+    char *facts = strdup(evo_engine_evaluator_facts(e));
     evo_engine_close(e);
-    if (rc == EVO_OK || rc == EVO_EINTERRUPT) print_report(dir, s);
+    if (rc == EVO_OK || rc == EVO_EINTERRUPT) print_report(dir, facts ? facts : "{}");
+    free(facts);
     if (rc == EVO_EINTERRUPT) fprintf(stderr, "evo: interrupted; continue with `evo resume %s`\n", dir);
     return cli_exit_code(rc);
 }
@@ -227,7 +161,9 @@ static void default_run_dir(const evo_config *cfg, char *out, size_t n)
     char stamp[32];
     time_t now = time(NULL);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
-    snprintf(out, n, "runs/%s-%s", cfg->name, stamp);
+    char name[128];
+    config_text(cfg, "name", name, sizeof name);
+    snprintf(out, n, "runs/%s-%s", name[0] ? name : "run", stamp);
 }
 
 int cli_run(int argc, char **argv)
@@ -265,19 +201,14 @@ int cli_run(int argc, char **argv)
     evo_engine *e;
     rc = evo_engine_open(&e, dir, cfg);
     evo_config_free(cfg);
-    run_setup s = {0};
-    if (rc == EVO_OK) rc = setup_evaluator(e, &s);
-    if (rc == EVO_OK) rc = setup_llm(e);
+    if (rc == EVO_OK) rc = evo_engine_configure(e);
     if (rc != EVO_OK) {
         fprintf(stderr, "evo: %s\n", evo_errmsg(e));
         evo_engine_close(e);
-        setup_free(&s);
         return cli_exit_code(rc);
     }
     fprintf(stderr, "evo: run directory %s\n", dir);
-    int code = drive(e, &s, quiet);
-    setup_free(&s);
-    return code;
+    return drive(e, quiet);
 }
 
 int cli_resume(int argc, char **argv)
@@ -298,18 +229,13 @@ int cli_resume(int argc, char **argv)
     }
     evo_engine *e;
     int rc = evo_engine_resume(&e, dir);
-    run_setup s = {0};
-    if (rc == EVO_OK) rc = setup_evaluator(e, &s);
-    if (rc == EVO_OK) rc = setup_llm(e);
+    if (rc == EVO_OK) rc = evo_engine_configure(e);
     if (rc != EVO_OK) {
         fprintf(stderr, "evo: %s\n", evo_errmsg(e));
         evo_engine_close(e);
-        setup_free(&s);
         return cli_exit_code(rc);
     }
-    int code = drive(e, &s, quiet);
-    setup_free(&s);
-    return code;
+    return drive(e, quiet);
 }
 
 static int is_dir(const char *p)
@@ -345,35 +271,14 @@ int cli_check(int argc, char **argv)
     }
     if (narch == 0) arches[narch++] = "sm_90a";
     if (!root) root = kernels_root();
-    struct dirent **ents;
-    int nents = scandir(root, &ents, NULL, alphasort);
-    if (nents < 0) {
-        fprintf(stderr, "evo check: cannot read %s: %s\n", root, strerror(errno));
+    char *report = NULL, err[2048];
+    int failures = 0;
+    int rc = evo_check_kernels(root, arches, narch, samples, &report, &failures, err, sizeof err);
+    if (report) fputs(report, stdout);
+    evo_free(report);
+    if (rc != EVO_OK) {
+        fprintf(stderr, "evo check: %s\n", err);
         return EXIT_ERROR;
     }
-    int failures = 0, checked = 0;
-    for (int k = 0; k < nents; k++) {
-        char dir[4096], err[2048], spec[4200];
-        snprintf(dir, sizeof dir, "%s/%s", root, ents[k]->d_name);
-        snprintf(spec, sizeof spec, "%s/task.json", dir);
-        int hidden = ents[k]->d_name[0] == '.';
-        free(ents[k]);
-        if (hidden || access(spec, R_OK) != 0) continue;
-        evo_task *t;
-        if (task_load_dir(dir, &t, err, sizeof err) != 0) {
-            fprintf(stderr, "evo check: %s\n", err);
-            failures++;
-            continue;
-        }
-        for (int a = 0; a < narch; a++) failures += gpu_check_task(t, arches[a], samples, 1, stdout);
-        checked++;
-        task_free(t);
-    }
-    free(ents);
-    if (checked == 0) {
-        fprintf(stderr, "evo check: no task folders under %s\n", root);
-        return EXIT_ERROR;
-    }
-    printf("%s: %d task(s), %d failure(s)\n", failures ? "FAILED" : "ok", checked, failures);
     return failures ? EXIT_ERROR : EXIT_OK;
 }

@@ -14,7 +14,6 @@
 
 #include "cli.h"
 #include "evo.h"
-#include "fitlog.h"
 #include "plot.h"
 
 /* ---- arguments ---- */
@@ -542,11 +541,18 @@ int cli_log(int argc, char **argv)
     if (!path)
         return code;
     if (flags[0].value) {
-        char err[1024];
-        if (fitlog_to_csv(path, stdout, err, sizeof err) != 0) {
-            fprintf(stderr, "evo log: %s\n", err);
+        evo_run *r;
+        char *csv = NULL;
+        int rc = evo_run_open(&r, a.dir);
+        if (rc == EVO_OK) rc = evo_run_log_csv(r, &csv);
+        if (rc != EVO_OK) {
+            fprintf(stderr, "evo log: %s\n", evo_run_errmsg(r));
             code = EXIT_ERROR;
+        } else {
+            fputs(csv, stdout);
         }
+        evo_free(csv);
+        evo_run_close(r);
     } else {
         code = copy_log(path);
     }

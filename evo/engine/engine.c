@@ -66,12 +66,19 @@ void *evo_engine_load_blob(evo_engine *e, const char *key, size_t *n)
     return store_lookup_blob(e->store, key, n);
 }
 
+const char *evo_engine_evaluator_facts(evo_engine *e)
+{
+    const char *f = e && e->have_evaluator && e->ev.facts ? e->ev.facts(e->ev.user) : NULL;
+    return f ? f : "{}";
+}
+
 int evo_engine_set_evaluator(evo_engine *e, const evo_evaluator *ev)
 {
     if (!ev || !ev->evaluate) {
         evo_engine_set_error(e, "evaluator has no evaluate callback");
         return EVO_EINVAL;
     }
+    if (e->have_evaluator && e->ev.destroy && e->ev.user != ev->user) e->ev.destroy(e->ev.user);
     e->ev = *ev;
     e->have_evaluator = 1;
     return EVO_OK;
@@ -440,6 +447,7 @@ void evo_engine_close(evo_engine *e)
     pool_stop(e->pool);
     for (int i = 0; i < e->nops; i++)
         if (e->ops[i].destroy) e->ops[i].destroy(e->ops[i].user);
+    if (e->have_evaluator && e->ev.destroy) e->ev.destroy(e->ev.user);
     fitlog_close(e->log);
     store_close(e->store);
     for (int i = 0; i < e->nislands; i++) island_free(&e->islands[i]);

@@ -53,6 +53,7 @@ struct gpu_evaluator {
     int64_t sms, l2_bytes, smem_optin;
     double ceiling_gbps, ceiling_tflops;
     char *description;
+    char *facts;                /* JSON, built at start */
     pthread_mutex_t base_lock;
     double *base_us;            /* baseline latency per task workload, 0 = not measured yet */
     evo_engine *engine;         /* the run, which keeps compiled cubins too (from start) */
@@ -245,6 +246,7 @@ void gpu_evaluator_free(gpu_evaluator *g) {
     free(g->devs);
     free(g->sel);
     free(g->description);
+    free(g->facts);
     free(g->base_us);
     pthread_mutex_destroy(&g->base_lock);
     if (g->task) task_free(g->task);
@@ -421,6 +423,8 @@ static int ev_start(void *user, evo_engine *e, int concurrency) {
         }
     }
     g->started = 1;
+    free(g->facts);
+    g->facts = NULL;
     if (e) { /* NULL: a test or tool driving the evaluator without an engine */
         evo_engine_set_constant(e, "SMEM_OPTIN", g->smem_optin);
         evo_engine_set_constant(e, "SMEM_LIMIT", g->smem_optin);
@@ -438,6 +442,18 @@ static void ev_stop(void *user) {
         device_stop(&g->devs[i]);
         pthread_mutex_unlock(&g->devs[i].lock);
     }
+}
+
+static const char *ev_facts(void *user) {
+    gpu_evaluator *g = user;
+    if (!g->facts) {
+        json_t *f = json_pack("{s:s,s:s,s:s,s:I,s:f,s:f,s:s}", "evaluator", "gpu", "device", g->device_name,
+                              "arch", g->arch, "sms", (json_int_t)g->sms, "ceiling_gbps", g->ceiling_gbps,
+                              "ceiling_tflops", g->ceiling_tflops, "task", g->task->def.name);
+        g->facts = f ? json_dumps(f, JSON_COMPACT) : NULL;
+        json_decref(f);
+    }
+    return g->facts ? g->facts : "{}";
 }
 
 static const char *ev_describe(void *user) {
@@ -752,5 +768,6 @@ evo_evaluator gpu_evaluator_table(gpu_evaluator *g) {
     ev.describe = ev_describe;
     ev.stop = ev_stop;
     ev.confirm = ev_confirm;
+    ev.facts = ev_facts;
     return ev;
 }
