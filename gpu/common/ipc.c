@@ -353,6 +353,16 @@ void ipc_last_line(const char *tail, char *out, size_t n) {
     snprintf(out, n, "%.*s", (int)(len - start), tail + start);
 }
 
+void ipc_tick(int fd, pthread_mutex_t *send_lock, const char *what) {
+    if (fd < 0) return;
+    char err[256];
+    json_t *t = json_pack("{s:s}", "tick", what);
+    pthread_mutex_lock(send_lock);
+    if (t) ipc_send(fd, t, NULL, 0, err, sizeof err);
+    pthread_mutex_unlock(send_lock);
+    json_decref(t);
+}
+
 int ipc_serve(int in, int out, pthread_mutex_t *send_lock, const char *who, ipc_handler handler,
               void *user) {
     for (;;) {

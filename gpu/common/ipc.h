@@ -81,6 +81,10 @@ json_t *ipc_refusal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The last non-empty line of a stderr tail (for "died: ..." messages). */
 void ipc_last_line(const char *tail, char *out, size_t n);
 
+/* Tell the process at the other end of fd that this one is alive and what it does now:
+ * {"tick": what}, sent under send_lock (the request loop and a heartbeat share the pipe). */
+void ipc_tick(int fd, pthread_mutex_t *send_lock, const char *what);
+
 /* The request loop of a served process: each request goes to handler(user, op, req,
  * payload, n, &exit_now) and its reply (if any) back under send_lock; "quit" ends the loop.
  * A handler that sets exit_now >= 0 gets its reply marked "exiting" and the loop returns

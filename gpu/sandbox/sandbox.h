@@ -121,11 +121,6 @@ typedef struct sb_fail {
     int32_t lo[SB_MAX_GUARDS], hi[SB_MAX_GUARDS]; /* lowest and highest bad byte of each guard */
 } sb_fail;
 
-/* sandbox_main.c */
-void sb_tick(sandbox *s, const char *what);
-/* A pinned host buffer of at least `bytes` (reused). */
-void *sb_staging(sandbox *s, size_t bytes, cw_error *e);
-
 /* sandbox_setup.c */
 json_t *sb_init(sandbox *s, json_t *req);
 void sb_free(sandbox *s);

@@ -23,29 +23,6 @@
 #include "ipc.h"
 #include "sandbox.h"
 
-void sb_tick(sandbox *s, const char *what) {
-    if (s->reply_fd < 0) return;
-    char err[256];
-    json_t *t = json_pack("{s:s}", "tick", what);
-    pthread_mutex_lock(&s->send_lock);
-    if (t) ipc_send(s->reply_fd, t, NULL, 0, err, sizeof err);
-    pthread_mutex_unlock(&s->send_lock);
-    json_decref(t);
-}
-
-void *sb_staging(sandbox *s, size_t bytes, cw_error *e) {
-    if (bytes <= s->staging_bytes) return s->staging;
-    if (s->staging) cudaFreeHost(s->staging);
-    s->staging = NULL;
-    s->staging_bytes = 0;
-    void *p = NULL;
-    if (cw_cuda_check(e, cudaMallocHost(&p, bytes), "allocating pinned host memory")) return NULL;
-    s->staging = p;
-    s->staging_bytes = bytes;
-    return p;
-}
-
-
 static json_t *failed(const cw_error *e) {
     return json_pack("{s:b,s:s,s:s}", "ok", 0, "status", evo_status_name(e->status), "error", e->msg);
 }

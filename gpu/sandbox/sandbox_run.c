@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "ipc.h"
 #include "sandbox.h"
 
 /* Where each canary is and what it guards, for the message when one is broken. */
@@ -198,7 +199,7 @@ int sb_sequence(sandbox *s, int p, int wi, const uint64_t *seeds, const unsigned
         if (rc == 0) rc = cw_cuda_check(e, cudaEventRecord(s->ev_end[r], s->stream), "recording events");
         if (rc == 0) rc = check_run(s, wi, &b, r, seeds[r], check && check[r], tokens[r], e);
     }
-    sb_tick(s, "enqueued");
+    ipc_tick(s->reply_fd, &s->send_lock, "enqueued");
     if (rc == 0)
         rc = cw_cuda_check(e, cudaStreamSynchronize(s->stream), "running the kernel") ||
              cw_cuda_check(e, cudaDeviceSynchronize(), "running the kernel");

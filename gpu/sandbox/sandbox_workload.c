@@ -198,13 +198,26 @@ void sb_workload_args(sandbox *s, int wi, int slot, uint64_t seed, sb_args *a) {
     for (int o = 0; o < t->def.noutputs; o++) a->out[o] = base + l->out_off[o];
 }
 
+/* A pinned host buffer of at least `bytes` (reused; freed with the sandbox). */
+static void *staging(sandbox *s, size_t bytes, cw_error *e) {
+    if (bytes <= s->staging_bytes) return s->staging;
+    if (s->staging) cudaFreeHost(s->staging);
+    s->staging = NULL;
+    s->staging_bytes = 0;
+    void *p = NULL;
+    if (cw_cuda_check(e, cudaMallocHost(&p, bytes), "allocating pinned host memory")) return NULL;
+    s->staging = p;
+    s->staging_bytes = bytes;
+    return p;
+}
+
 int sb_workload_check_fixed(sandbox *s, int wi, cw_error *e) {
     const evo_task *t = s->task;
     sb_workload *l = &s->wl[wi];
     for (int i = 0; i < t->def.ninputs; i++) {
         cw_buffer *b = &l->fixed[i];
         if (!b->base) continue;
-        void *tmp = sb_staging(s, b->bytes ? b->bytes : 1, e);
+        void *tmp = staging(s, b->bytes ? b->bytes : 1, e);
         if (!tmp) return -1;
         if (cw_cuda_check(e, cudaMemcpy(tmp, b->data, b->bytes, cudaMemcpyDeviceToHost),
                           "reading inputs back"))

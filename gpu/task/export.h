@@ -48,7 +48,7 @@ char *export_binding(const evo_task *t, const evo_plan *p, const char *kernel_fi
 json_t *export_solution(const evo_task *t, const evo_plan *p, const char *rendered,
                         const export_info *info, char *err, size_t errlen);
 
-/* The Trace line of workload w from a candidate record (evo/record.h): figures are
+/* The Trace line of workload w from a candidate record (evo/store/store_format.h): figures are
  * record.workloads[w->label] (NULL when the workload was not evaluated: returns NULL). */
 json_t *export_trace(const evo_task *t, const task_workload *w, const json_t *record,
                      const export_info *info);

@@ -15,7 +15,8 @@
  *
  * Files: worker_main.c (requests of the engine's evaluator), worker_sandbox.c (the sandbox
  * process), worker_pool.c (pool sets and references), worker_compare.c (comparison on the
- * device), worker_eval.c (a workload's evaluation, the floors, the interleaved re-timing). */
+ * device), worker_eval.c (a workload's evaluation, the floors, the interleaved re-timing),
+ * worker_heartbeat.c (ticks to the engine's watchdog). */
 #ifndef EVO_WORKER_H
 #define EVO_WORKER_H
 #include <cuda_runtime_api.h>
@@ -58,6 +59,7 @@ typedef struct worker {
     int reply_fd;
     pthread_mutex_t send_lock;
     volatile int busy, quit;   /* the heartbeat ticks to the engine while busy */
+    pthread_t beat;
     /* the sandbox */
     ipc_child sb;
     int sb_alive, sb_started;
@@ -84,10 +86,18 @@ typedef struct hw_figures {
     int remeasured;
 } hw_figures;
 
-/* worker_main.c */
+/* The worker's random stream: positions, warm-up counts, fresh seeds. */
+static inline uint64_t hw_random64(worker *w) {
+    return (uint64_t)pcg32_next(&w->rng) << 32 | pcg32_next(&w->rng);
+}
+
+/* worker_heartbeat.c */
+/* Tell the engine the worker is alive and what it does now. */
 void hw_tick(worker *w, const char *what);
+/* While busy, a thread ticks every 250 ms (the engine's watchdog hears from a long step). */
 void hw_busy(worker *w, int busy);
-uint64_t hw_random64(worker *w);
+int hw_heartbeat_start(worker *w);
+void hw_heartbeat_stop(worker *w);
 
 /* worker_sandbox.c */
 /* Start the sandbox if it is not running (measuring ceilings when none are known yet). */
@@ -115,7 +125,8 @@ void hw_compare_free(worker *w);
 int hw_digest(worker *w, const float *dref, int64_t n, uint64_t *out, cw_error *e);
 /* Compare output o of run slot r (of workload wi) with pool set k. Fails with
  * INCORRECT_NUMERICAL (naming the workload, output and first bad element) or
- * HARNESS_TAMPERED (the reference changed since upload); figures updated. */
+ * HARNESS_TAMPERED (the reference changed since upload: the caller drops the workload's
+ * pool with hw_pool_drop); figures updated. */
 int hw_compare(worker *w, int wi, int k, int slot, int o, size_t slot_off, hw_figures *f, cw_error *e);
 
 /* worker_eval.c */

@@ -185,7 +185,6 @@ int hw_compare(worker *w, int wi, int k, int slot, int o, size_t slot_off, hw_fi
         cw_fail(e, EVO_STATUS_HARNESS_TAMPERED,
                 "workload %s: the harness's reference of output '%s' changed after it was uploaded; it is "
                 "rebuilt", wl->label, x->name);
-        hw_pool_drop(w, wi);
         return -1;
     }
     if (st.max_abs > f->max_abs) f->max_abs = st.max_abs;

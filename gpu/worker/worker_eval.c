@@ -69,7 +69,11 @@ static int sequence(worker *w, const char *prog, int wi, int isolate, double *me
     hw_tick(w, "compare");
     for (int j = 0; j < k; j++)
         for (int o = 0; o < w->task->def.noutputs; o++)
-            if (hw_compare(w, wi, set[j], pos[j], o, off[o], f, e)) goto out;
+            if (hw_compare(w, wi, set[j], pos[j], o, off[o], f, e)) {
+                /* A reference that changed after upload is rebuilt before the next use. */
+                if (e->status == EVO_STATUS_HARNESS_TAMPERED) hw_pool_drop(w, wi);
+                goto out;
+            }
     *median_us = median(lat, runs - warm);
     rc = 0;
 out:

@@ -21,35 +21,6 @@ static double wall_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-void hw_tick(worker *w, const char *what) {
-    if (w->reply_fd < 0) return;
-    char err[256];
-    json_t *t = json_pack("{s:s}", "tick", what);
-    pthread_mutex_lock(&w->send_lock);
-    if (t) ipc_send(w->reply_fd, t, NULL, 0, err, sizeof err);
-    pthread_mutex_unlock(&w->send_lock);
-    json_decref(t);
-}
-
-void hw_busy(worker *w, int busy) { __atomic_store_n(&w->busy, busy, __ATOMIC_SEQ_CST); }
-
-uint64_t hw_random64(worker *w) { return (uint64_t)pcg32_next(&w->rng) << 32 | pcg32_next(&w->rng); }
-
-/* While the worker works (references on the host, a sequence in the sandbox, whose own
- * watchdog is here), the engine's watchdog hears from it. */
-static void *heartbeat(void *arg) {
-    worker *w = arg;
-    while (!__atomic_load_n(&w->quit, __ATOMIC_SEQ_CST)) {
-        struct timespec ts = {0, 250 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-        if (__atomic_load_n(&w->busy, __ATOMIC_SEQ_CST)) hw_tick(w, "busy");
-    }
-    return NULL;
-}
-
-
-
-
 static json_t *load_task(worker *w, json_t *req) {
     char err[2048] = "";
     const char *dir = ipc_str(req, "task_dir"), *root = ipc_str(req, "dataset");
@@ -308,11 +279,9 @@ int main(int argc, char **argv) {
     w.sb.pid = -1;
     w.sb.to_child = w.sb.from_child = w.sb.err_fd = -1;
     pthread_mutex_init(&w.send_lock, NULL);
-    pthread_t beat;
-    int beating = pthread_create(&beat, NULL, heartbeat, &w) == 0;
+    int beating = hw_heartbeat_start(&w) == 0;
     int status = ipc_serve(in, out, &w.send_lock, "evo-worker", handle, &w);
-    __atomic_store_n(&w.quit, 1, __ATOMIC_SEQ_CST);
-    if (beating) pthread_join(beat, NULL);
+    if (beating) hw_heartbeat_stop(&w);
     worker_free(&w);
     return status;
 }
