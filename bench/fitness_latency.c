@@ -17,7 +17,7 @@
 #include <jansson.h>
 
 #include "config.h"
-#include "engine.h"
+#include "engine_state.h"
 #include "evo.h"
 #include "genome.h"
 #include "gpu_evaluator.h"

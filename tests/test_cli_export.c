@@ -14,7 +14,7 @@
 #include "capture.h"
 #include "check.h"
 #include "export.h"
-#include "record.h"
+#include "store_format.h"
 #include "store.h"
 
 static char out_text[1 << 14], err_text[1 << 14];

@@ -13,7 +13,7 @@
 #include "../evo/cli/cli_view.c"
 #include "capture.h"
 #include "check.h"
-#include "record.h"
+#include "store_format.h"
 #include "store.h"
 
 static char out_text[1 << 16], err_text[1 << 16];

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "mutate.h"
+#include "param_mutation.h"
 
 /* BM*BK <= LIMIT removes some corners; LAYOUT and FLAG are two-valued. */
 static const char *const SRC =

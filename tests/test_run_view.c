@@ -1,5 +1,5 @@
 /* test_run_view.c -- evo_run_* and evo_candidate_*: a store written with store.h calls in
- * the shapes of record.h reads back through the read-only views: status JSON, candidates,
+ * the shapes of store_format.h reads back through the read-only views: status JSON, candidates,
  * best, rendering; and bad inputs (no run, unknown candidate, missing source) give exact
  * errors. */
 #include <jansson.h>
@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "evo.h"
-#include "record.h"
+#include "store_format.h"
 #include "store.h"
 
 static const char *str(const char *s) { return s; }

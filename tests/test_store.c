@@ -141,11 +141,6 @@ static void write_everything(evo_store *s, const unsigned char *blob, size_t blo
     CHECK(store_source_put(t, "sha1", "__global__ void k() {}\n") == EVO_OK);
     CHECK(store_blob_put(t, "big", blob, blob_n) == EVO_OK);
     CHECK(store_blob_put(t, "empty", NULL, 0) == EVO_OK);
-    for (int64_t id = 1; id <= 3; id++) {
-        json_t *ins = json_pack("{sI ss}", "id", (json_int_t)id, "text", "wider tiles help");
-        CHECK(store_insight_put(t, id, ins) == EVO_OK);
-        json_decref(ins);
-    }
     CHECK(store_commit(t) == EVO_OK);
 }
 
@@ -200,10 +195,6 @@ static void read_everything(evo_store *s, const unsigned char *blob, size_t blob
     CHECK(store_blob_get(t, "missing", &n) == NULL && n == 0);
     CHECK(strcmp(store_errmsg(s), "store: get blob 'missing': not found") == 0);
 
-    CHECK(store_insight_last(t) == 3);
-    json_t *ins = store_insight_get(t, 2);
-    CHECK(ins && json_integer_value(json_object_get(ins, "id")) == 2);
-    json_decref(ins);
     store_abort(t);
 
     CHECK(store_lookup_hash(s, "bbbb") == 300);
@@ -228,7 +219,7 @@ static void test_round_trips(void)
 
     evo_txn *t;
     CHECK(store_begin(s, 0, &t) == EVO_OK);
-    CHECK(store_cand_last(t) == 0 && store_insight_last(t) == 0);
+    CHECK(store_cand_last(t) == 0);
     store_abort(t);
 
     write_everything(s, blob, blob_n);
@@ -294,8 +285,8 @@ static void test_bad_arguments(void)
     CHECK(store_begin(s, 1, &t) == EVO_OK);
     CHECK(store_cand_put(t, 0, rec) == EVO_EINVAL);
     CHECK(strcmp(store_errmsg(s), "store: put candidate 0: id must be >= 1") == 0);
-    CHECK(store_insight_put(t, -3, rec) == EVO_EINVAL);
-    CHECK(strcmp(store_errmsg(s), "store: put insight -3: id must be >= 1") == 0);
+    CHECK(store_cand_put(t, -3, rec) == EVO_EINVAL);
+    CHECK(strcmp(store_errmsg(s), "store: put candidate -3: id must be >= 1") == 0);
     CHECK(store_cand_put(t, 1, NULL) == EVO_EINVAL);
     CHECK(strcmp(store_errmsg(s), "store: put candidate 1: no value") == 0);
     CHECK(store_meta_put(t, "magic", rec) == EVO_EINVAL);

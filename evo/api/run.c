@@ -3,7 +3,7 @@
  * `evo status`, `evo best` and research tools read a run while the engine may still be
  * writing it in another process, so the store is opened read-only without the directory
  * lock, and every view takes one LMDB read transaction (a consistent snapshot). Everything
- * is read from the shapes record.h documents; nothing here knows engine internals beyond
+ * is read from the shapes store_format.h documents; nothing here knows engine internals beyond
  * them. A candidate is the stored record plus its genome rebuilt from the sources db. */
 #include <jansson.h>
 #include <stdarg.h>
@@ -16,6 +16,7 @@
 #include "fitlog.h"
 #include "genome.h"
 #include "record.h"
+#include "store_format.h"
 #include "store.h"
 
 #define STATUS_ARCHIVE_TOP 10
@@ -187,83 +188,21 @@ int evo_run_status_json(evo_run *r, char **out)
 /* ---- candidates ---- */
 
 /* Parameter values are macro text; a writer that stored numbers still reads back. */
-static const char *param_text(const json_t *v, char *buf, size_t n)
-{
-    if (json_is_string(v))
-        return json_string_value(v);
-    if (json_is_integer(v))
-        snprintf(buf, n, "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(buf, n, "%.17g", json_real_value(v));
-    else
-        return NULL;
-    return buf;
-}
-
-static int genome_of(evo_run *r, int64_t id, const json_t *rec, const char *source,
-                     evo_genome **out)
-{
-    json_t *params = json_object_get(rec, "params");
-    size_t n = json_object_size(params), i = 0;
-    const char **names = calloc(n + 1, sizeof *names), **values = calloc(n + 1, sizeof *values);
-    char(*bufs)[32] = calloc(n + 1, sizeof *bufs);
-    int rc = names && values && bufs ? EVO_OK : run_fail(r, EVO_ENOMEM, "out of memory");
-    const char *k;
-    json_t *v;
-    json_object_foreach(params, k, v)
-    {
-        if (rc != EVO_OK)
-            break;
-        names[i] = k;
-        values[i] = param_text(v, bufs[i], sizeof bufs[i]);
-        if (!values[i])
-            rc = run_fail(r, EVO_ESTORE, "candidate %lld: parameter %s is not a string or number",
-                      (long long)id, k);
-        i++;
-    }
-    json_t *tmpl = json_object_get(rec, "template");
-    if (rc == EVO_OK) {
-        *out = genome_from_pairs(json_is_string(tmpl) ? json_string_value(tmpl) : "", source,
-                                 (int)n, names, values);
-        if (!*out)
-            rc = run_fail(r, EVO_ENOMEM, "out of memory");
-    }
-    free(names);
-    free(values);
-    free(bufs);
-    return rc;
-}
-
-/* A candidate without a source (an operator that failed before making one) stores "". */
-static int load_source(evo_run *r, evo_txn *t, int64_t id, const json_t *rec, char **out)
-{
-    json_t *sha = json_object_get(rec, "source_sha");
-    const char *s = json_is_string(sha) ? json_string_value(sha) : "";
-    *out = *s ? store_source_get(t, s) : strdup("");
-    if (*out)
-        return EVO_OK;
-    if (!*s)
-        return run_fail(r, EVO_ENOMEM, "out of memory");
-    return run_fail(r, EVO_ESTORE, "candidate %lld: source %.64s is missing from the store",
-                (long long)id, s);
-}
-
-static int make_candidate(evo_run *r, int64_t id, json_t *rec, const char *source,
-                          evo_candidate **out)
+static int make_candidate(evo_run *r, int64_t id, json_t *rec, evo_genome *genome, evo_candidate **out)
 {
     evo_candidate *c = calloc(1, sizeof *c);
-    if (!c)
+    if (!c) {
+        genome_free(genome);
         return run_fail(r, EVO_ENOMEM, "out of memory");
+    }
     c->id = id;
+    c->genome = genome;
     int st = evo_status_from_name(json_string_value(json_object_get(rec, "status")));
     c->status = st < 0 ? EVO_STATUS_PENDING : (evo_status)st;
     c->fitness = json_number_value(json_object_get(rec, "fitness"));
-    int rc = genome_of(r, id, rec, source, &c->genome);
-    if (rc == EVO_OK && !(c->json = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER)))
-        rc = run_fail(r, EVO_ENOMEM, "out of memory");
-    if (rc != EVO_OK) {
+    if (!(c->json = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
         evo_candidate_free(c);
-        return rc;
+        return run_fail(r, EVO_ENOMEM, "out of memory");
     }
     *out = c;
     return EVO_OK;
@@ -271,15 +210,13 @@ static int make_candidate(evo_run *r, int64_t id, json_t *rec, const char *sourc
 
 static int load_candidate(evo_run *r, evo_txn *t, int64_t id, evo_candidate **out)
 {
-    json_t *rec = id >= 1 ? store_cand_get(t, id) : NULL;
-    if (!rec)
-        return run_fail(r, EVO_ENOTFOUND, "candidate %lld: not found (the run has %lld candidates)",
-                    (long long)id, (long long)store_cand_last(t));
-    char *source = NULL;
-    int rc = load_source(r, t, id, rec, &source);
-    if (rc == EVO_OK)
-        rc = make_candidate(r, id, rec, source, out);
-    free(source);
+    json_t *rec = NULL;
+    evo_genome *genome = NULL;
+    char err[512];
+    int rc = record_load(t, id, &rec, &genome, err, sizeof err);
+    if (rc != EVO_OK)
+        return run_fail(r, rc, "%s", err);
+    rc = make_candidate(r, id, rec, genome, out);
     json_decref(rec);
     return rc;
 }

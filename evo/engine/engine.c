@@ -17,25 +17,20 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "engine.h"
-#include "mutate.h"
+#include "budget.h"
+#include "commit.h"
+#include "engine_state.h"
+#include "operator_context.h"
+#include "persist.h"
+#include "planner.h"
+#include "pool.h"
 #include "record.h"
-#include "select.h"
 #include "sha256.h"
+#include "store_format.h"
+#include "template_operators.h"
 
 /* Consecutive duplicate children after which the space is taken as exhausted. */
 #define DUP_STREAK_LIMIT 1000
-
-const char *evo_errmsg(const evo_engine *e) { return e ? e->errmsg : "out of memory"; }
-
-void evo_engine_set_error(evo_engine *e, const char *fmt, ...)
-{
-    if (!e) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(e->errmsg, sizeof e->errmsg, fmt, ap);
-    va_end(ap);
-}
 
 const evo_config *evo_engine_config(const evo_engine *e) { return e->cfg; }
 const char *evo_engine_run_dir(const evo_engine *e) { return e->run_dir; }
@@ -105,54 +100,6 @@ int evo_engine_add_operator(evo_engine *e, const evo_operator *op)
     return EVO_OK;
 }
 
-/* ---- in-flight hashes ------------------------------------------------------------- */
-
-static int inflight_index(const evo_engine *e, const char *hash)
-{
-    for (int i = 0; i < e->ninflight; i++)
-        if (strcmp(e->inflight[i], hash) == 0) return i;
-    return -1;
-}
-
-int engine_seen(evo_engine *e, const char *hash)
-{
-    if (store_lookup_hash(e->store, hash) > 0) return 1;
-    pthread_mutex_lock(&e->inflight_mu);
-    int busy = inflight_index(e, hash) >= 0;
-    pthread_mutex_unlock(&e->inflight_mu);
-    return busy ? 2 : 0;
-}
-
-int inflight_claim(evo_engine *e, const char *hash)
-{
-    if (store_lookup_hash(e->store, hash) > 0) return 1;
-    pthread_mutex_lock(&e->inflight_mu);
-    int rc = 0;
-    if (inflight_index(e, hash) >= 0) {
-        rc = 2;
-    } else if (e->ninflight == e->inflight_cap) {
-        int cap = e->inflight_cap ? 2 * e->inflight_cap : 16;
-        void *p = realloc(e->inflight, (size_t)cap * sizeof *e->inflight);
-        if (!p) {
-            rc = 2; /* treat as busy: the child is retried later rather than lost */
-        } else {
-            e->inflight = p;
-            e->inflight_cap = cap;
-        }
-    }
-    if (rc == 0) snprintf(e->inflight[e->ninflight++], 65, "%s", hash);
-    pthread_mutex_unlock(&e->inflight_mu);
-    return rc;
-}
-
-void inflight_release(evo_engine *e, const char *hash)
-{
-    pthread_mutex_lock(&e->inflight_mu);
-    int i = inflight_index(e, hash);
-    if (i >= 0) memcpy(e->inflight[i], e->inflight[--e->ninflight], 65);
-    pthread_mutex_unlock(&e->inflight_mu);
-}
-
 /* ---- opening and resuming ------------------------------------------------------- */
 
 static evo_engine *engine_alloc(const char *run_dir)
@@ -161,6 +108,7 @@ static evo_engine *engine_alloc(const char *run_dir)
     if (!e) return NULL;
     e->run_dir = strdup(run_dir);
     pthread_mutex_init(&e->inflight_mu, NULL);
+    pthread_mutex_init(&e->usage_mu, NULL);
     pthread_mutex_init(&e->space_mu, NULL);
     pthread_mutex_init(&e->best_mu, NULL);
     constants_init(&e->constants);
@@ -218,7 +166,7 @@ static int write_new_run(evo_engine *e)
     rc = store_meta_put(t, META_RUN, run);
     if (rc == EVO_OK) rc = store_meta_put(t, META_CONFIG, cfg);
     if (rc == EVO_OK) rc = store_meta_put(t, META_SEEDS, seeds);
-    if (rc == EVO_OK) rc = engine_save_all(e, t);
+    if (rc == EVO_OK) rc = persist_all(e, t);
     json_decref(run);
     json_decref(cfg);
     json_decref(seeds);
@@ -287,79 +235,6 @@ int evo_engine_open(evo_engine **out, const char *run_dir, const evo_config *cfg
     return rc;
 }
 
-static uint64_t parse_u64(const json_t *j, const char *key)
-{
-    const char *s = json_string_value(json_object_get(j, key));
-    return s ? strtoull(s, NULL, 10) : 0;
-}
-
-static int load_seeds(evo_engine *e, evo_txn *t)
-{
-    json_t *seeds = store_meta_get(t, META_SEEDS);
-    size_t i;
-    json_t *s;
-    json_array_foreach(seeds, i, s) {
-        if (e->nseeds == (int)(sizeof e->seeds / sizeof e->seeds[0])) break;
-        char *src = store_source_get(t, json_string_value(json_object_get(s, "source_sha")));
-        if (!src) {
-            json_decref(seeds);
-            evo_engine_set_error(e, "store: source of seed '%s' is missing",
-                                 json_string_value(json_object_get(s, "template")));
-            return EVO_ESTORE;
-        }
-        evo_seed *sd = &e->seeds[e->nseeds++];
-        snprintf(sd->name, sizeof sd->name, "%s", json_string_value(json_object_get(s, "template")));
-        sd->source = src;
-    }
-    json_decref(seeds);
-    return EVO_OK;
-}
-
-static int load_state(evo_engine *e, evo_txn *t)
-{
-    json_t *c = store_meta_get(t, META_COUNTERS);
-    json_t *rng = store_meta_get(t, META_RNG);
-    json_t *arch = store_meta_get(t, META_ARCHIVE);
-    json_t *usage = store_meta_get(t, META_USAGE);
-    int rc = (c && rng && arch) ? EVO_OK : EVO_ESTORE;
-    if (rc != EVO_OK) evo_engine_set_error(e, "%s: store lacks the engine state (counters, rng or archive)", e->run_dir);
-    if (rc == EVO_OK) {
-        counters_from_json(&e->c, c);
-        e->rng.state = parse_u64(rng, "state");
-        e->rng.inc = parse_u64(rng, "inc");
-        archive_from_json(&e->archive, arch);
-        if (usage) {
-            json_decref(e->usage.models);
-            e->usage.models = json_deep_copy(json_object_get(usage, "models"));
-            if (!e->usage.models) e->usage.models = json_object();
-            e->usage.tokens_in = json_integer_value(json_object_get(usage, "tokens_in"));
-            e->usage.tokens_out = json_integer_value(json_object_get(usage, "tokens_out"));
-            e->usage.calls = json_integer_value(json_object_get(usage, "calls"));
-            e->usage.cost_usd = json_number_value(json_object_get(usage, "cost_usd"));
-        }
-    }
-    for (int i = 0; rc == EVO_OK && i < e->nislands; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "%s%d", META_ISLAND_PREFIX, i);
-        json_t *j = store_meta_get(t, key);
-        if (!j || island_from_json(&e->islands[i], e->cfg, j) != 0) {
-            evo_engine_set_error(e, "%s: island %d state is missing or malformed", e->run_dir, i);
-            rc = EVO_ESTORE;
-        }
-        json_decref(j);
-    }
-    json_t *k = store_meta_get(t, META_CONSTANTS);
-    const char *name;
-    json_t *v;
-    json_object_foreach(k, name, v) constants_set(&e->constants, name, json_integer_value(v));
-    json_decref(k);
-    json_decref(c);
-    json_decref(rng);
-    json_decref(arch);
-    json_decref(usage);
-    return rc;
-}
-
 struct rebuild { evo_fitlog *log; double best; int64_t best_id; };
 
 static int rebuild_line(void *user, int64_t id, json_t *rec)
@@ -371,14 +246,7 @@ static int rebuild_line(void *user, int64_t id, json_t *rec)
         r->best = f;
         r->best_id = id;
     }
-    json_t *l = json_object();
-    const char *keys[] = {"index", "t", "island", "id", "parents", "operator", "template", "status", "fitness"};
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        json_object_set(l, keys[i], json_object_get(rec, i == 0 ? "id" : keys[i]));
-    json_object_set_new(l, "best", json_real(r->best_id > 0 ? r->best : 0.0));
-    json_object_set_new(l, "best_id", json_integer(r->best_id));
-    json_object_set(l, "label", json_object_get(rec, "label"));
-    json_object_set(l, "workloads", json_object_get(rec, "workloads"));
+    json_t *l = record_log_line(rec, r->best, r->best_id);
     fitlog_append(r->log, l);
     json_decref(l);
     return 0;
@@ -432,8 +300,7 @@ int evo_engine_resume(evo_engine **out, const char *run_dir)
         rc = add_builtin_operators(e);
     }
     if (rc == EVO_OK) rc = init_population(e);
-    if (rc == EVO_OK) rc = load_state(e, t);
-    if (rc == EVO_OK) rc = load_seeds(e, t);
+    if (rc == EVO_OK) rc = persist_load(e, t);
     if (rc == EVO_OK) rc = reconcile_log(e, t);
     json_decref(cfg);
     json_decref(run);
@@ -460,8 +327,9 @@ void evo_engine_close(evo_engine *e)
     free(e->inflight);
     json_decref(e->usage.models);
     pthread_mutex_destroy(&e->inflight_mu);
+    pthread_mutex_destroy(&e->usage_mu);
     space_cache_free(e);
-    member_cache_free(e);
+    persist_free(e);
     pthread_mutex_destroy(&e->space_mu);
     genome_free(e->incumbent);
     pthread_mutex_destroy(&e->best_mu);
@@ -512,163 +380,6 @@ int evo_engine_add_seed(evo_engine *e, const char *template_name, const char *so
     snprintf(sd->name, sizeof sd->name, "%s", template_name);
     sd->source = strdup(source);
     return EVO_OK;
-}
-
-void engine_check_budget(evo_engine *e)
-{
-    evo_mutation probe;
-    memset(&probe, 0, sizeof probe);
-    probe.e = e;
-    if (evo_mutation_budget_left(&probe)) return;
-    for (int i = 0; i < e->nops; i++)
-        if (e->ops[i].summarize && e->bandit_arm[i] >= 0) e->bandit.arms[e->bandit_arm[i]].weight = 0;
-}
-
-/* ---- planning --------------------------------------------------------------------- */
-
-static evo_genome *seed_genome(const evo_seed *sd)
-{
-    char err[512];
-    evo_space *s = space_parse(sd->source, err, sizeof err);
-    if (!s) return NULL;
-    evo_point p = point_new(s);
-    evo_genome *g = genome_new(sd->name, sd->source, s, &p);
-    point_free(&p);
-    space_free(s);
-    return g;
-}
-
-/* Load a committed candidate's genome and record. */
-static int load_candidate(evo_txn *t, int64_t id, evo_genome **g, char **json)
-{
-    json_t *rec = store_cand_get(t, id);
-    if (!rec) return EVO_ENOTFOUND;
-    char *src = store_source_get(t, json_string_value(json_object_get(rec, "source_sha")));
-    json_t *params = json_object_get(rec, "params");
-    int n = (int)json_object_size(params), i = 0;
-    const char **names = calloc((size_t)n + 1, sizeof *names);
-    const char **values = calloc((size_t)n + 1, sizeof *values);
-    const char *k;
-    json_t *v;
-    json_object_foreach(params, k, v) {
-        names[i] = k;
-        values[i++] = json_string_value(v);
-    }
-    *g = src ? genome_from_pairs(json_string_value(json_object_get(rec, "template")), src, n,
-                                 names, values)
-             : NULL;
-    free(names);
-    free(values);
-    free(src);
-    if (json) {
-        /* Artifacts are large and already summarised by metrics: keep prompts lean. */
-        json_object_del(rec, "artifacts");
-        *json = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
-    }
-    json_decref(rec);
-    return *g ? EVO_OK : EVO_ESTORE;
-}
-
-static int pick_operator(evo_engine *e)
-{
-    int arm = bandit_choose(&e->bandit, e->cfg, &e->rng);
-    for (int i = 0; arm >= 0 && i < e->nops; i++)
-        if (e->bandit_arm[i] == arm) return i;
-    return -1;
-}
-
-static int find_operator(const evo_engine *e, const char *name)
-{
-    for (int i = 0; i < e->nops; i++)
-        if (strcmp(e->ops[i].name, name) == 0) return i;
-    return -1;
-}
-
-/* Fill a job for a parent-based mutation; returns EVO_OK or an error with errmsg set. */
-static int plan_mutation(evo_engine *e, evo_job *job)
-{
-    evo_mutation *m = &job->m;
-    m->island = (int)(e->jobs_planned % e->nislands);
-    m->op = pick_operator(e);
-    if (m->op < 0) {
-        evo_engine_set_error(e, "every operator has weight 0: nothing can make a child");
-        return EVO_ECONFIG;
-    }
-    evo_island *is = &e->islands[m->island];
-    evo_member p1, p2;
-    if (select_parent(is, &e->archive, e->cfg, &e->rng, &p1) != 0) {
-        /* Nothing has passed yet: mutate from a seed's defaults. */
-        const evo_seed *sd = &e->seeds[pcg32_bounded(&e->rng, (uint32_t)e->nseeds)];
-        m->parents[0] = seed_genome(sd);
-        m->parent_ids[0] = 0;
-        m->nparents = 1;
-        if (e->ops[m->op].parents == 2) m->op = find_operator(e, "point") >= 0 ? find_operator(e, "point") : m->op;
-        return m->parents[0] ? EVO_OK : EVO_ESPACE;
-    }
-    int two = e->ops[m->op].parents == 2;
-    if (two && select_mate(is, &e->archive, e->cfg, &e->rng, &p1, &p2) != 0) {
-        int point = find_operator(e, "point");
-        if (point >= 0) m->op = point;
-        two = 0;
-    }
-    /* Template operators need only the parents' genomes; model operators read the rest. */
-    int context = e->ops[m->op].summarize != NULL;
-    evo_txn *t;
-    int rc = store_begin(e->store, 0, &t);
-    if (rc != EVO_OK) return rc;
-    rc = load_candidate(t, p1.id, &m->parents[0], context ? &m->parent_json[0] : NULL);
-    m->parent_ids[0] = p1.id;
-    m->parent_fitness[0] = p1.fitness;
-    m->nparents = 1;
-    if (rc == EVO_OK && two) {
-        rc = load_candidate(t, p2.id, &m->parents[1], context ? &m->parent_json[1] : NULL);
-        m->parent_ids[1] = p2.id;
-        m->parent_fitness[1] = p2.fitness;
-        m->nparents = 2;
-    }
-    evo_member insp[EVO_MAX_INSPIRATIONS];
-    int max = e->cfg->inspirations < EVO_MAX_INSPIRATIONS ? e->cfg->inspirations : EVO_MAX_INSPIRATIONS;
-    /* Drawn for every operator so the random stream does not depend on which one runs. */
-    int n = select_inspirations(is, &e->archive, &e->rng, p1.id, max, insp);
-    for (int i = 0; context && rc == EVO_OK && i < n; i++) {
-        evo_genome *g = NULL;
-        if (load_candidate(t, insp[i].id, &g, &m->insp_json[m->ninsp]) == EVO_OK) m->ninsp++;
-        genome_free(g);
-    }
-    store_abort(t);
-    if (context) m->memory = island_memory_text(is);
-    if (rc != EVO_OK) evo_engine_set_error(e, "plan: cannot load parent #%lld from the store", (long long)p1.id);
-    return rc;
-}
-
-static evo_job *plan_job(evo_engine *e, int64_t *seeds_planned, int *rc)
-{
-    evo_job *job = calloc(1, sizeof *job);
-    if (!job) {
-        *rc = EVO_ENOMEM;
-        return NULL;
-    }
-    mutation_init(&job->m, e);
-    job->m.rng = pcg32_split(&e->rng);
-    *rc = EVO_OK;
-    if (*seeds_planned < e->nseeds) {
-        const evo_seed *sd = &e->seeds[(*seeds_planned)++];
-        job->m.op = OP_SEED;
-        job->m.child = seed_genome(sd);
-        if (!job->m.child) {
-            evo_engine_set_error(e, "seed '%s' cannot be instantiated at its defaults", sd->name);
-            *rc = EVO_ESPACE;
-        }
-    } else {
-        *rc = plan_mutation(e, job);
-        e->jobs_planned++;
-    }
-    if (*rc != EVO_OK) {
-        mutation_clear(&job->m);
-        free(job);
-        return NULL;
-    }
-    return job;
 }
 
 /* ---- the loop --------------------------------------------------------------------- */
@@ -732,16 +443,6 @@ static char *constants_to_json(const evo_constants *k)
     return s;
 }
 
-void engine_set_incumbent(evo_engine *e, const evo_genome *g, double fitness)
-{
-    evo_genome *copy = g ? genome_copy(g) : NULL;
-    pthread_mutex_lock(&e->best_mu);
-    genome_free(e->incumbent);
-    e->incumbent = copy;
-    e->incumbent_fitness = fitness;
-    pthread_mutex_unlock(&e->best_mu);
-}
-
 static int prepare_run(evo_engine *e)
 {
     for (int i = 0; i < e->cfg->nconstants; i++)
@@ -771,7 +472,9 @@ static int prepare_run(evo_engine *e)
         evo_txn *bt;
         evo_genome *g = NULL;
         if (store_begin(e->store, 0, &bt) == EVO_OK) {
-            if (load_candidate(bt, e->c.best_id, &g, NULL) == EVO_OK) engine_set_incumbent(e, g, e->c.best_fitness);
+            char err[512];
+            if (record_load(bt, e->c.best_id, NULL, &g, err, sizeof err) == EVO_OK)
+                engine_set_incumbent(e, g, e->c.best_fitness);
             store_abort(bt);
         }
         genome_free(g);
@@ -789,14 +492,14 @@ static int prepare_run(evo_engine *e)
         e->bandit_arm[i] = bandit_add(&e->bandit, e->ops[i].name, config_operator_weight(e->cfg, e->ops[i].name));
     if (saved) bandit_from_json(&e->bandit, saved);
     json_decref(saved);
-    engine_check_budget(e);
+    budget_apply(e);
 
     json_t *k = json_loads(e->constants_json, 0, NULL);
     int rc = store_begin(e->store, 1, &t);
     if (rc == EVO_OK) {
         e->c.sessions++;
         rc = store_meta_put(t, META_CONSTANTS, k);
-        if (rc == EVO_OK) rc = engine_save_all(e, t);
+        if (rc == EVO_OK) rc = persist_all(e, t);
         rc = rc == EVO_OK ? store_commit(t) : (store_abort(t), rc);
     }
     json_decref(k);
@@ -812,9 +515,7 @@ static int mark_finished(evo_engine *e, const char *reason)
     evo_txn *t;
     int rc = store_begin(e->store, 1, &t);
     if (rc != EVO_OK) return rc;
-    json_t *c = counters_to_json(&e->c);
-    rc = store_meta_put(t, META_COUNTERS, c);
-    json_decref(c);
+    rc = persist_counters(e, t);
     return rc == EVO_OK ? store_commit(t) : (store_abort(t), rc);
 }
 

@@ -8,7 +8,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "inflight.h"
+#include "operator_context.h"
+#include "pool.h"
+
+struct evo_pool {
+    int nthreads;
+    pthread_t *threads;
+    pthread_mutex_t mu;
+    pthread_cond_t job_cv, msg_cv;
+    evo_job *jobs, *jobs_tail;    /* locked */
+    evo_msg *msgs, *msgs_tail;    /* locked */
+    int *free_slots, nfree;       /* locked */
+    int stopping;                 /* locked */
+    evo_engine *e;
+};
 
 static void post(evo_pool *p, evo_msg *msg)
 {
@@ -228,7 +242,7 @@ static void run_job(evo_pool *p, evo_job *job)
         int rc = op->mutate(op->user, m);
         if (rc == EVO_EDUPLICATE) {
             post_simple(p, job, MSG_DUPLICATE, m->err[0] ? m->err : NULL,
-                        m->child && engine_seen(e, m->child->hash) == 1);
+                        m->child && inflight_seen(e, m->child->hash) == 1);
             return;
         }
         if (rc != EVO_OK || !m->child) {

@@ -1,5 +1,4 @@
 /* synthetic.c -- the synthetic evaluator (see synthetic.h). */
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,6 @@ struct synthetic_evaluator {
     double noise, fail_rate;
     int delay_ms;
     char *seed;
-    atomic_long calls;
 };
 
 static char *make_seed(int dims, int levels)
@@ -64,7 +62,6 @@ void synthetic_free(synthetic_evaluator *s)
 }
 
 const char *synthetic_seed(const synthetic_evaluator *s) { return s->seed; }
-long synthetic_calls(const synthetic_evaluator *s) { return atomic_load(&s->calls); }
 
 /* A value in [0, 1) derived from the hash, so outcomes depend only on the candidate. */
 static double hash_unit(const char *hash, int offset)
@@ -114,7 +111,6 @@ static int syn_evaluate(void *user, int slot, const evo_genome *g, evo_result *o
 {
     (void)slot;
     synthetic_evaluator *s = user;
-    atomic_fetch_add(&s->calls, 1);
     if (s->delay_ms > 0) {
         struct timespec ts = {s->delay_ms / 1000, (long)(s->delay_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);

@@ -21,6 +21,4 @@ evo_evaluator synthetic_table(synthetic_evaluator *s);
 const char *synthetic_seed(const synthetic_evaluator *s);
 /* The fitness of g without the configured noise (what re-timing it measures). */
 double synthetic_true_fitness(const synthetic_evaluator *s, const evo_genome *g);
-/* Number of evaluate() calls made (for tests). */
-long synthetic_calls(const synthetic_evaluator *s);
 #endif

@@ -114,13 +114,6 @@ void llm_client_free(llm_client *c)
     free(c);
 }
 
-int llm_client_model_count(const llm_client *c) { return c->n; }
-
-const llm_model_cfg *llm_client_model(const llm_client *c, int i)
-{
-    return i >= 0 && i < c->n ? &c->models[i] : NULL;
-}
-
 static void copy_str(char *dst, size_t cap, const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));

@@ -76,8 +76,6 @@ void llm_client_free(llm_client *c);
 int llm_config_read(const json_t *llm_section, llm_model_cfg *models, int max, llm_client_opts *opts,
                     char *err, size_t errlen);
 
-int llm_client_model_count(const llm_client *c);
-const llm_model_cfg *llm_client_model(const llm_client *c, int i);
 /* 1 when the model's circuit breaker lets a call through now. */
 int llm_client_available(llm_client *c, int model);
 

@@ -18,8 +18,6 @@ static const char *const known[] = {
     "parent_metrics", "parent_fitness", "inspirations", "memory", "handoff", "plan", "error",
     "failed_source", "child_metrics", "label", "model", NULL};
 
-const char *llm_prompt_file(prompt_kind k) { return k >= 0 && k < PROMPT_COUNT ? files[k] : "?"; }
-
 const char *llm_prompt_slot_names(void)
 {
     return "task, launch_format, params_format, mode, parent_source, parent_params, "

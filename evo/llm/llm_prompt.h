@@ -23,8 +23,6 @@ typedef struct prompt_slot {
     const char *value;   /* NULL renders as "" */
 } prompt_slot;
 
-/* File name of a template kind ("planner.txt"). */
-const char *llm_prompt_file(prompt_kind k);
 /* The known slot names, comma separated (static). */
 const char *llm_prompt_slot_names(void);
 /* Load the five templates from dir. Returns 0, or -1 with err naming the file (and line and

@@ -1,6 +1,6 @@
 /* space.c -- typed parameter spaces parsed from a source's evo:params block (see space.h).
  *
- * The template operators (mutate.c) walk these spaces, the engine turns the JSON form of a
+ * The template operators (param_mutation.c) walk these spaces, the engine turns the JSON form of a
  * point into a genome, and the GPU evaluator reads the constants. Parsing is line based:
  * each block line declares one parameter or one `require` constraint, and every error
  * names the source line so a kernel author can find it in the file.

@@ -7,7 +7,6 @@
  *   hashes      genome hash (64 hex) -> id (uint64 big-endian)
  *   sources     source SHA-256 (64 hex) -> source text (deduplicated sources)
  *   blobs       key -> bytes (compiled cubins and other artifacts by content hash)
- *   insights    id (uint64 big-endian) -> insight JSON text
  *
  * A writer holds DIR/lock with flock(LOCK_EX|LOCK_NB); a second writer gets EVO_EBUSY with
  * "run directory DIR is in use by process PID". Readers (evo status/best/log while a run
@@ -73,9 +72,4 @@ int store_blob_put(evo_txn *t, const char *key, const void *data, size_t n);
 void *store_blob_get(evo_txn *t, const char *key, size_t *n);
 void *store_lookup_blob(evo_store *s, const char *key, size_t *n);
 int store_save_blob(evo_store *s, const char *key, const void *data, size_t n); /* own txn */
-
-/* insights. */
-int store_insight_put(evo_txn *t, int64_t id, const json_t *rec);
-json_t *store_insight_get(evo_txn *t, int64_t id);
-int64_t store_insight_last(evo_txn *t);
 #endif

@@ -1,7 +1,8 @@
 /* store_lmdb.c -- the run store (store.h) on LMDB: one environment per run directory.
  *
  * DIR/store.mdb is a single LMDB file (MDB_NOSUBDIR; LMDB adds DIR/store.mdb-lock) holding
- * six named databases: meta, candidates, hashes, sources, blobs, insights. The engine writes
+ * five named databases: meta, candidates, hashes, sources, blobs (older stores also hold an
+ * "insights" database, left untouched: each record holds its insight). The engine writes
  * one transaction per evaluation; `evo status` and friends read the same file from other
  * processes while a run goes on. DIR/lock, held with flock() by the one writer, turns a
  * second writer away with EVO_EBUSY and the holder's pid.
@@ -28,7 +29,7 @@
 #include "store.h"
 
 #include "evo.h"
-#include "record.h"
+#include "store_format.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,9 +50,8 @@
 #define INITIAL_MAPSIZE ((size_t)1 << 30)
 #define RESIZE_WAIT_S 2 /* how long a resize waits for other threads' transactions */
 
-enum { DB_META, DB_CANDIDATES, DB_HASHES, DB_SOURCES, DB_BLOBS, DB_INSIGHTS, DB_COUNT };
-static const char *const db_names[DB_COUNT] = {"meta",    "candidates", "hashes",
-                                               "sources", "blobs",      "insights"};
+enum { DB_META, DB_CANDIDATES, DB_HASHES, DB_SOURCES, DB_BLOBS, DB_COUNT };
+static const char *const db_names[DB_COUNT] = {"meta", "candidates", "hashes", "sources", "blobs"};
 
 struct evo_store {
     MDB_env *env;
@@ -486,7 +486,7 @@ json_t *store_meta_get(evo_txn *t, const char *key)
 }
 
 /* ---------------------------------------------------------------------------------------
- * candidates and insights: id -> JSON
+ * candidates: id -> JSON
  * ------------------------------------------------------------------------------------- */
 
 static int put_by_id(evo_txn *t, int db, const char *what, int64_t id, const json_t *rec)
@@ -568,21 +568,6 @@ int store_cand_each(evo_txn *t, int64_t from, int (*fn)(void *user, int64_t id, 
     if (status == EVO_OK && rc != 0 && rc != MDB_NOTFOUND)
         status = lmdb_fail(t, t->s, rc, "iterate candidates");
     return status;
-}
-
-int store_insight_put(evo_txn *t, int64_t id, const json_t *rec)
-{
-    return put_by_id(t, DB_INSIGHTS, "insight", id, rec);
-}
-
-json_t *store_insight_get(evo_txn *t, int64_t id)
-{
-    return get_by_id(t, DB_INSIGHTS, "insight", id);
-}
-
-int64_t store_insight_last(evo_txn *t)
-{
-    return last_id(t, DB_INSIGHTS, "insight");
 }
 
 /* ---------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-/* record.h -- what the engine writes into the store, shared by the writer (engine.c) and the
+/* store_format.h -- what the engine writes into the store, shared by the writer (engine.c) and the
  * read-only views (run.c, the CLI). JSON shapes are stable: `evo status --json` and the
  * fitness log expose them.
  *
@@ -31,8 +31,8 @@
  *   "state/usage"      {"models":{name:{tokens_in,tokens_out,cost_usd,calls}},
  *                       "tokens_in":n,"tokens_out":n,"cost_usd":x,"calls":n}
  */
-#ifndef EVO_RECORD_H
-#define EVO_RECORD_H
+#ifndef EVO_STORE_FORMAT_H
+#define EVO_STORE_FORMAT_H
 
 #define EVO_STORE_MAGIC "evo-store-1"
 #define META_RUN "run"

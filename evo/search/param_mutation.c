@@ -1,11 +1,11 @@
-/* mutate.c -- the template moves behind the point, multi, crossover and restart operators
- * (see mutate.h); mutate_ops.c adapts them to the evo_operator interface.
+/* param_mutation.c -- the template moves behind the point, multi, crossover and restart operators
+ * (see param_mutation.h); template_operators.c adapts them to the evo_operator interface.
  *
  * Everything here is pure: a space, points and a PCG stream in, a point or genome out. All
  * randomness comes from the stream the caller passes, so a planned mutation replays exactly
  * on a resumed run. Constraints are handled by rejection: draw, check, retry a bounded
  * number of times, and when nothing fits say which constraint rejected the most tries. */
-#include "mutate.h"
+#include "param_mutation.h"
 
 #include <jansson.h>
 #include <stdio.h>

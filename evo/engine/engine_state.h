@@ -1,12 +1,13 @@
-/* engine.h -- the engine's internal state, shared by engine.c (open, resume, the PES loop),
- * commit.c (turning a finished evaluation into one store transaction), mutation.c (the
- * context handed to operators) and pool.c (the worker threads).
+/* engine_state.h -- the engine's internal state, shared by its rooms: engine.c (open,
+ * resume, the PES loop), planner.c (plan), pool.c (execute: the worker threads), commit.c
+ * (summarize: one store transaction per batch of finished evaluations), and the small rooms
+ * they use: operator_context.c (evo_mutation), inflight.c, budget.c, record.c, persist.c.
  *
  * Threading: the engine thread owns every field below except those marked "locked"; worker
  * threads only run operators and the evaluator on a job's private copies, and talk to the
  * engine thread through the pool's queues. */
-#ifndef EVO_ENGINE_H
-#define EVO_ENGINE_H
+#ifndef EVO_ENGINE_STATE_H
+#define EVO_ENGINE_STATE_H
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -77,18 +78,6 @@ typedef struct evo_job {
     struct evo_job *next;
 } evo_job;
 
-typedef struct evo_pool {
-    int nthreads;
-    pthread_t *threads;
-    pthread_mutex_t mu;
-    pthread_cond_t job_cv, msg_cv;
-    evo_job *jobs, *jobs_tail;    /* locked */
-    evo_msg *msgs, *msgs_tail;    /* locked */
-    int *free_slots, nfree;       /* locked */
-    int stopping;                 /* locked */
-    evo_engine *e;
-} evo_pool;
-
 typedef struct evo_counters {
     int64_t evaluations, cached, jobs_done, seeds_done, since_best, dup_streak, sessions;
     int64_t failures[EVO_STATUS_COUNT];
@@ -104,6 +93,8 @@ typedef struct evo_usage {
     int64_t tokens_in, tokens_out, calls;
     double cost_usd;
 } evo_usage;
+
+typedef struct evo_pool evo_pool; /* pool.c */
 
 typedef struct evo_seed {
     char name[64];
@@ -138,7 +129,8 @@ struct evo_engine {
     struct member_text *member_cache; /* JSON text of members by id, reused while unchanged */
     int archive_dirty;            /* changed since the last commit */
     evo_counters c;
-    evo_usage usage;
+    evo_usage usage;              /* locked by usage_mu */
+    pthread_mutex_t usage_mu;
     int64_t jobs_planned;
 
     /* Parsed parameter spaces by source, shared read-only with workers (locked by mu). */
@@ -164,44 +156,12 @@ struct evo_engine {
     volatile sig_atomic_t interrupt; /* 0 none, 1 soft, 2 hard */
 };
 
-/* mutation.c */
-#define SPACE_CACHE_MAX 4096
-struct space_entry { char sha[65]; evo_space *space; };
-/* The parsed space of a source, cached by the engine (immutable, valid until the engine
- * closes). *owned is set when the cache is full and the caller must space_free it.
- * Returns NULL with err on a malformed evo:params block. */
-const evo_space *mutation_space(evo_mutation *m, const char *source, int *owned, char *err,
-                                size_t errlen);
-void space_cache_free(evo_engine *e);
-void mutation_init(evo_mutation *m, evo_engine *e);
-void mutation_clear(evo_mutation *m);
-/* pool.c */
-evo_pool *pool_start(evo_engine *e, int nthreads);
-void pool_submit(evo_pool *p, evo_job *job);
-/* Wait for the next message (blocks). */
-evo_msg *pool_next(evo_pool *p);
-/* Non-blocking: NULL when none is queued. */
-evo_msg *pool_poll(evo_pool *p);
-void pool_stop(evo_pool *p);  /* joins the threads after their current job */
-void msg_free(evo_msg *msg);
-/* engine.c: in-flight bookkeeping (thread-safe). claim returns 0 if hash was free. */
-int inflight_claim(evo_engine *e, const char *hash);
-void inflight_release(evo_engine *e, const char *hash);
-int engine_seen(evo_engine *e, const char *hash);
-/* commit.c */
-#define COMMIT_BATCH_MAX 64
-int commit_message(evo_engine *e, evo_msg *msg);
-/* Commit n finished messages (not MSG_FATAL) in one transaction, in order. */
-int commit_batch(evo_engine *e, evo_msg **msgs, int n);
-int engine_save_all(evo_engine *e, evo_txn *t);
-void member_cache_free(evo_engine *e);
-json_t *counters_to_json(const evo_counters *c);
-void counters_from_json(evo_counters *c, const json_t *j);
+/* engine_state.c */
+/* Seconds on the monotonic clock, and run seconds (over every session) now. */
 double engine_now(void);
-/* When an LLM budget is spent, give the model operators (those that summarize) weight 0 so
- * the bandit stops choosing them. */
-void engine_check_budget(evo_engine *e);
+double engine_elapsed(const evo_engine *e);
 /* The incumbent best changed (engine thread): keep a copy for the workers' checks. */
 void engine_set_incumbent(evo_engine *e, const evo_genome *g, double fitness);
-double engine_elapsed(const evo_engine *e);
+/* The name of operator op, or "seed" for OP_SEED. */
+const char *engine_operator_name(const evo_engine *e, int op);
 #endif

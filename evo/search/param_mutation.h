@@ -1,20 +1,17 @@
-/* mutate.h -- the template operators: point, multi, crossover, restart.
+/* param_mutation.h -- the template operators: point, multi, crossover, restart.
  * Each is an evo_operator working on the evo:params space of its parent's source; all
  * respect constraints by reject-and-resample with a bounded number of tries, and try again
  * (up to the same bound) when the child's hash has already been seen in the run.
  *
  * The logic is pure (no engine): the functions below work on spaces, points and genomes and
- * draw from a PCG stream, so they are tested directly; mutate_ops.c wraps them as operators. */
-#ifndef EVO_MUTATE_H
-#define EVO_MUTATE_H
+ * draw from a PCG stream, so they are tested directly; engine/template_operators.c wraps them as operators. */
+#ifndef EVO_PARAM_MUTATION_H
+#define EVO_PARAM_MUTATION_H
 #include <stddef.h>
 #include "evo.h"
 #include "genome.h"
 #include "pcg.h"
 #include "space.h"
-
-/* Fill ops[0..3] with point, multi, crossover and restart. Returns 4. */
-int mutate_builtin_operators(evo_operator ops[4]);
 
 /* Knobs, read from the operator options JSON (evo_mutation_options). */
 typedef struct mutate_options {

@@ -1,12 +1,13 @@
-/* mutate_ops.c -- the four template operators as evo_operator tables (see mutate.h).
+/* template_operators.c -- the four template operators as evo_operator tables.
  *
  * A thin layer: it gathers what the mutation context offers (parents, constants, options,
- * a random seed), runs the pure move in mutate.c, and emits the child or records why none
- * could be made. Kept apart from mutate.c so the moves can be tested without an engine. */
+ * a random seed), runs the pure move in param_mutation.c, and emits the child or records why none
+ * could be made. Kept apart from param_mutation.c so the moves can be tested without an engine. */
 #include <stdlib.h>
 
-#include "engine.h"
-#include "mutate.h"
+#include "param_mutation.h"
+#include "operator_context.h"
+#include "template_operators.h"
 
 static int seen_in_run(void *user, const char *hash)
 {

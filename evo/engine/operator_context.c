@@ -1,4 +1,4 @@
-/* mutation.c -- the context an operator works in (evo_mutation_* of evo.h).
+/* operator_context.c -- the context an operator works in (evo_mutation_* of evo.h).
  *
  * A context is filled on the engine thread when a job is planned (copies of the parents,
  * inspirations and island memory) and then used on one worker thread only, so operators
@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "budget.h"
+#include "inflight.h"
+#include "operator_context.h"
 #include "sha256.h"
 
 void mutation_init(evo_mutation *m, evo_engine *e)
@@ -209,7 +211,12 @@ const evo_genome *evo_mutation_child(const evo_mutation *m) { return m->child; }
 
 int evo_mutation_seen(const evo_mutation *m, const char *hash)
 {
-    return engine_seen(m->e, hash);
+    return inflight_seen(m->e, hash);
+}
+
+int evo_mutation_budget_left(const evo_mutation *m)
+{
+    return budget_left(m->e);
 }
 
 void evo_mutation_fail(evo_mutation *m, const char *fmt, ...)
@@ -250,24 +257,6 @@ void evo_mutation_add_usage(evo_mutation *m, const char *model, int64_t tokens_i
                         json_real(json_number_value(json_object_get(u, "cost_usd")) + cost_usd));
     json_object_set_new(u, "calls",
                         json_integer(json_integer_value(json_object_get(u, "calls")) + 1));
-}
-
-/* Budgets are checked against committed usage: an estimate at most `concurrency` jobs
- * late. The totals are read under the in-flight lock the commit path updates them under. */
-int evo_mutation_budget_left(const evo_mutation *m)
-{
-    evo_engine *e = m->e;
-    double max_cost = config_get_double(e->cfg, "llm.max_cost_usd", 0);
-    int64_t max_tokens = config_get_int(e->cfg, "llm.max_tokens", 0);
-    int64_t max_calls = config_get_int(e->cfg, "llm.max_calls", 0);
-    pthread_mutex_lock(&e->inflight_mu);
-    double cost = e->usage.cost_usd;
-    int64_t tokens = e->usage.tokens_in + e->usage.tokens_out, calls = e->usage.calls;
-    pthread_mutex_unlock(&e->inflight_mu);
-    if (max_cost > 0 && cost >= max_cost) return 0;
-    if (max_tokens > 0 && tokens >= max_tokens) return 0;
-    if (max_calls > 0 && calls >= max_calls) return 0;
-    return 1;
 }
 
 void evo_mutation_set_insight(evo_mutation *m, const char *text)
