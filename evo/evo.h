@@ -72,6 +72,10 @@ int evo_genome_param_int(const evo_genome *g, const char *name, int64_t *out);
  * ------------------------------------------------------------------------------------- */
 typedef struct evo_result evo_result;
 
+/* The engine creates the result and owns it; an evaluator fills it during evaluate() and
+ * keeps no pointer to it afterwards. Setters copy what they are given. */
+
+/* The verdict (EVO_STATUS_PENDING until set). */
 void evo_result_set_status(evo_result *r, evo_status s);
 /* Fitness: larger is better; only meaningful with EVO_STATUS_PASSED. */
 void evo_result_set_fitness(evo_result *r, double fitness);
@@ -80,9 +84,13 @@ void evo_result_set_error(evo_result *r, const char *fmt, ...);
 /* A named figure; workload NULL means the candidate as a whole (e.g. "compile_ms").
  * Per-workload figures conventionally use latency_us, baseline_us, speedup, gbps, tflops,
  * frac_bw, frac_flops, max_abs_err, max_rel_err, status (as a status number). */
+/* A second value for the same key replaces the first; a value that is not finite is kept as
+ * null. EVO_OK, EVO_EINVAL (key NULL or empty), or EVO_ENOMEM. */
 int evo_result_add_metric(evo_result *r, const char *workload, const char *key, double value);
-/* A named text kept with the candidate (compile log, launch plan, prompts). */
+/* A named text kept with the candidate (compile log, launch plan, prompts), trimmed to its
+ * first 64 KiB. EVO_OK, EVO_EINVAL (name NULL or empty, text NULL), or EVO_ENOMEM. */
 int evo_result_add_artifact(evo_result *r, const char *name, const char *text);
+/* What has been set so far: the status (EVO_STATUS_PENDING if none) and the fitness (0). */
 evo_status evo_result_status(const evo_result *r);
 double evo_result_fitness(const evo_result *r);
 /* The result as JSON {"status","fitness","error","metrics":{...},"workloads":{...}};
@@ -153,6 +161,9 @@ typedef struct evo_operator {
     void (*destroy)(void *user);
 } evo_operator;
 
+/* The context belongs to the engine and lives for one job: every pointer and string below is
+ * owned by it and valid until the operator's callback returns. */
+
 /* Uniform random numbers from the mutation's own PCG32 stream (deterministic per plan). */
 uint32_t evo_mutation_random(evo_mutation *m);
 double evo_mutation_uniform(evo_mutation *m); /* in [0, 1) */
@@ -171,7 +182,8 @@ const char *evo_mutation_task(const evo_mutation *m);
 /* The island the child will join, and the operator's own config section as JSON ("{}"). */
 int evo_mutation_island(const evo_mutation *m);
 const char *evo_mutation_options(const evo_mutation *m);
-/* Parameter spaces: the template space of a source is parsed from its evo:params block. */
+/* The engine's named constants, usable in evo:params constraints (evo_engine_set_constant and
+ * the config's "constants"), as a JSON object such as {"SMEM_LIMIT":232448}; "{}" if none. */
 const char *evo_mutation_constants_json(const evo_mutation *m);
 
 /* Emit the child. template_name NULL keeps the first parent's template when the source is
@@ -185,7 +197,7 @@ int evo_mutation_emit(evo_mutation *m, const char *template_name, const char *so
 const evo_genome *evo_mutation_child(const evo_mutation *m);
 /* Whether a genome with this hash has already been evaluated or is in flight. */
 int evo_mutation_seen(const evo_mutation *m, const char *hash);
-/* Record why no child could be made (kept as the INVALID candidate's error). */
+/* Record why no child could be made (kept as the INVALID candidate's error; 4 KiB at most). */
 void evo_mutation_fail(evo_mutation *m, const char *fmt, ...);
 const char *evo_mutation_errmsg(const evo_mutation *m);
 /* Audit trail: a named text kept with the child (prompt, reply, plan, lesson...). */
@@ -213,22 +225,28 @@ int evo_engine_resume(evo_engine **out, const char *run_dir);
 void evo_engine_close(evo_engine *e);
 /* The last error message ("" if none). Never NULL; e may be NULL (gives "out of memory"). */
 const char *evo_errmsg(const evo_engine *e);
-/* Set the error message (for evaluators and operators reporting through the engine). */
+/* Set the error message (for evaluators and operators reporting through the engine; 4 KiB
+ * at most). */
 void evo_engine_set_error(evo_engine *e, const char *fmt, ...);
-/* The run's configuration (owned by the engine). */
+/* The run's configuration and directory (owned by the engine, valid until it closes). */
 const evo_config *evo_engine_config(const evo_engine *e);
 const char *evo_engine_run_dir(const evo_engine *e);
 
-/* Add a seed template: a source with an evo:params block. On a resumed run a seed already
- * stored is skipped. The seed is evaluated first at its defaults. */
+/* Add a seed template: a source with an evo:params block (copied). On a resumed run a seed
+ * already stored is skipped. The seed is evaluated first at its defaults. EVO_OK, EVO_ESPACE
+ * (the evo:params block is malformed), EVO_EINVAL (more than 32 seeds) or a store code, with
+ * evo_errmsg(e). */
 int evo_engine_add_seed(evo_engine *e, const char *template_name, const char *source);
 /* Set the evaluator (copied; the engine calls its destroy when it closes, and on the one it
- * replaces). Must be called before evo_engine_run(). */
+ * replaces). Must be called before evo_engine_run(). EVO_EINVAL when it has no evaluate. */
 int evo_engine_set_evaluator(evo_engine *e, const evo_evaluator *ev);
-/* Add an operator (copied). The four template operators are built in and added by
- * evo_engine_open(); names must be unique. The config's operator weights apply by name. */
+/* Add an operator (copied; the engine calls its destroy when it closes). The four template
+ * operators are built in and added by evo_engine_open(); names must be unique. The config's
+ * operator weights apply by name. EVO_EINVAL (no name or mutate, parents not 1 or 2, a name
+ * taken, more than 16 operators) with evo_errmsg(e). */
 int evo_engine_add_operator(evo_engine *e, const evo_operator *op);
-/* A named integer constant usable in parameter constraints (e.g. SMEM_LIMIT). */
+/* A named integer constant usable in parameter constraints (e.g. SMEM_LIMIT). EVO_OK or
+ * EVO_ENOMEM. */
 int evo_engine_set_constant(evo_engine *e, const char *name, int64_t value);
 /* Keep bytes with the run under a key (an evaluator's compiled code by content hash) and get
  * them back; both thread-safe. save returns EVO_OK or EVO_ESTORE; load returns a copy the
@@ -273,15 +291,20 @@ typedef struct evo_candidate evo_candidate;
 int evo_run_open(evo_run **out, const char *run_dir);
 void evo_run_close(evo_run *r);
 const char *evo_run_errmsg(const evo_run *r);
-/* The run's status as JSON (counters, best, islands, operators, budgets); caller frees. */
+/* The run's status as JSON (counters, best, islands, operators, budgets); caller frees with
+ * evo_free(). EVO_OK, or a code with evo_run_errmsg(r). */
 int evo_run_status_json(evo_run *r, char **out);
-/* Number of committed candidates; ids run from 1 to this number. */
+/* Number of committed candidates; ids run from 1 to this number. -1 with evo_run_errmsg(r)
+ * when the store cannot be read. */
 int64_t evo_run_count(evo_run *r);
-/* Candidate by id, or the best PASSED candidate (EVO_ENOTFOUND if none). */
+/* Candidate by id, or the best PASSED candidate; the caller frees *out with
+ * evo_candidate_free(). EVO_ENOTFOUND (no such candidate, or none has passed), EVO_ESTORE (a
+ * malformed record or a missing source, named) or EVO_ENOMEM, with evo_run_errmsg(r). */
 int evo_run_candidate(evo_run *r, int64_t id, evo_candidate **out);
 int evo_run_best(evo_run *r, evo_candidate **out);
 void evo_candidate_free(evo_candidate *c);
 
+/* Views of a candidate; the genome and strings are owned by c. */
 int64_t evo_candidate_id(const evo_candidate *c);
 evo_status evo_candidate_status(const evo_candidate *c);
 double evo_candidate_fitness(const evo_candidate *c);

@@ -4,19 +4,8 @@
  * plausible and the bandwidth fraction of a memory-bound kernel is at most about 1. */
 #include "gpu_harness.h"
 #include "space.h"
+#include "text_file.h"
 
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
-    if (s) s[n] = 0;
-    fclose(f);
-    return s;
-}
 
 /* The cuBLAS baseline of the gemm task: it must pass the gate itself (a transposed call
  * would not), give a matrix ceiling near the anchors' 585-670 TFLOP/s, and time a seed. */
@@ -94,7 +83,7 @@ int main(void) {
 
     char path[1024];
     snprintf(path, sizeof path, "%s/kernels/rmsnorm/baseline.cu", harness_source_dir());
-    char *base = read_file(path);
+    char *base = read_text_file(path);
     CHECK(base != NULL);
     if (base) {
         evo_genome *gen = genome_from_pairs("baseline", base, 0, NULL, NULL);

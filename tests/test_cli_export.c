@@ -16,6 +16,7 @@
 #include "export.h"
 #include "store_format.h"
 #include "store.h"
+#include "text_file.h"
 
 static char out_text[1 << 14], err_text[1 << 14];
 
@@ -30,19 +31,6 @@ static int run_cli(int argc, const char **argv)
 
 #define SHA "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
-}
 
 static void put(evo_txn *t, const char *key, json_t *v)
 {
@@ -61,7 +49,7 @@ static void write_run(const char *dir, const char *config_dir, const char *task)
                                "evo_version", "0.1.0", "seed", "1", "config_dir", config_dir));
     put(t, META_CONFIG, json_pack("{s{ss ss}}", "evaluator", "kind", "gpu", "task", task));
     put(t, META_COUNTERS, json_pack("{si si}", "evaluations", 2, "best_id", 1));
-    char *src = read_text("kernels/gdn_decode/gdn_decode_tuned.cu");
+    char *src = read_text_file("kernels/gdn_decode/gdn_decode_tuned.cu");
     CHECK(src && store_source_put(t, SHA, src) == EVO_OK);
     free(src);
     json_t *rec = json_pack(

@@ -13,28 +13,13 @@
 #include "check.h"
 #include "config.h"
 #include "config_schema.h"
+#include "text_file.h"
 
 #define BAD_DIR "tests/configs/bad"
 #define README "configs/README.md"
 #define BEGIN_MARK "<!-- BEGIN KEYS: generated from the schema by `test_config --update-readme` -->\n"
 #define END_MARK "<!-- END KEYS -->\n"
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        fwrite(chunk, 1, n, m);
-    fclose(f);
-    fclose(m);
-    return buf;
-}
 
 static evo_config *parse_ok(const char *text)
 {
@@ -70,7 +55,7 @@ static void check_bad_file(const char *name)
     char path[512], exp_path[512];
     snprintf(path, sizeof path, "%s/%s", BAD_DIR, name);
     snprintf(exp_path, sizeof exp_path, "%s/%.*s.expected", BAD_DIR, (int)strlen(name) - 5, name);
-    char *expected = slurp(exp_path);
+    char *expected = read_text_file(exp_path);
     CHECK_MSG(expected != NULL, "%s is missing", exp_path);
     if (!expected)
         return;
@@ -359,7 +344,7 @@ static char *readme_table(const char *readme)
 
 static void test_readme(void)
 {
-    char *readme = slurp(README), *table = config_schema_markdown();
+    char *readme = read_text_file(README), *table = config_schema_markdown();
     CHECK_MSG(readme != NULL, "cannot read %s", README);
     char *have = readme ? readme_table(readme) : NULL;
     CHECK_MSG(have != NULL, "%s lacks the generated key table markers", README);
@@ -373,7 +358,7 @@ static void test_readme(void)
 
 static int update_readme(void)
 {
-    char *readme = slurp(README), *table = config_schema_markdown();
+    char *readme = read_text_file(README), *table = config_schema_markdown();
     const char *b = readme ? strstr(readme, BEGIN_MARK) : NULL;
     const char *e = readme ? strstr(readme, END_MARK) : NULL;
     if (!b || !e || !table) {

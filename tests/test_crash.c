@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "evo.h"
+#include "text_file.h"
 
 #define KILLS 20
 
@@ -58,19 +59,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
-}
 
 /* "hash fitness" per candidate in id order. */
 static char *fingerprint(const char *dir, int64_t *count)
@@ -210,7 +198,7 @@ static void test_busy(void)
     const char *second[] = {evo_bin, "resume", dir, NULL};
     unlink(out);
     int code = run_cmd(second, out);
-    char *text = slurp(out);
+    char *text = read_text_file(out);
     CHECK_MSG(code == 4, "second writer exited %d", code);
     CHECK_CONTAINS(text, "is in use by process");
     free(text);
@@ -236,7 +224,7 @@ static void test_corrupt(void)
     mkdir(dir, 0755);
     snprintf(src, sizeof src, "%s/uninterrupted/store.mdb", root);
     snprintf(dst, sizeof dst, "%s/store.mdb", dir);
-    char *data = slurp(src);
+    char *data = read_text_file(src);
     FILE *f = fopen(dst, "wb");
     fwrite(data, 1, 100, f); /* truncated mid-header */
     fclose(f);
@@ -247,7 +235,7 @@ static void test_corrupt(void)
     CHECK(run_cmd(status, out) == 5 || run_cmd(status, out) == 1);
     unlink(out);
     int code = run_cmd(resume, out);
-    char *text = slurp(out);
+    char *text = read_text_file(out);
     CHECK_MSG(code == 5, "resume of a truncated store exited %d: %s", code, text ? text : "");
     CHECK_CONTAINS(text, "store.mdb");
     free(text);

@@ -14,20 +14,8 @@
 #include "export.h"
 #include "plan.h"
 #include "task.h"
+#include "text_file.h"
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = 0;
-    fclose(f);
-    return s;
-}
 
 static evo_task *decode_task(void)
 {
@@ -51,7 +39,7 @@ static void free_task(evo_task *t)
 /* The tuned seed with parameters applied, as evo_candidate_render would give it. */
 static char *rendered_seed(void)
 {
-    char *src = read_text("kernels/gdn_decode/gdn_decode_tuned.cu");
+    char *src = read_text_file("kernels/gdn_decode/gdn_decode_tuned.cu");
     CHECK(src != NULL);
     if (!src) return NULL;
     const char *defs = "#define RPW 8\n#define WARPS 2\n#define VEC 4\n#define MAP HB\n";

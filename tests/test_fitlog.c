@@ -9,24 +9,11 @@
 #include "check.h"
 #include "evo.h"
 #include "fitlog.h"
+#include "text_file.h"
 
 /* Arrays decay through a call, so CHECK_CONTAINS can test a message buffer. */
 static const char *str(const char *s) { return s; }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
 
 static void spit(const char *path, const char *text)
 {
@@ -59,7 +46,7 @@ static void test_append_count(const char *dir)
 
     char path[512];
     snprintf(path, sizeof path, "%s/fitness.jsonl", dir);
-    char *text = slurp(path);
+    char *text = read_text_file(path);
     CHECK_CONTAINS(text, "{\"index\":1,\"t\":0.5,\"island\":1,\"id\":1,\"parents\":[0],"
                          "\"operator\":\"point\",\"template\":\"gemm_mma\",\"status\":\"PASSED\","
                          "\"fitness\":1.5,\"best\":1.5,\"best_id\":1,\"label\":\"stale\","
@@ -73,7 +60,7 @@ static void test_append_count(const char *dir)
     CHECK(fitlog_count(dir) == 2);
     CHECK(fitlog_truncate(dir, 5) == EVO_OK);
     CHECK(fitlog_count(dir) == 2);
-    text = slurp(path);
+    text = read_text_file(path);
     CHECK(text && text[strlen(text) - 1] == '\n');
     CHECK(text && !strstr(text, "\"index\":3"));
     free(text);
@@ -87,13 +74,13 @@ static void test_append_count(const char *dir)
     fitlog_close(l);
     json_decref(c);
     CHECK(fitlog_count(dir) == 3);
-    text = slurp(path);
+    text = read_text_file(path);
     CHECK(text && !strstr(text, "\"t\":1.{"));
     free(text);
 
     CHECK(fitlog_truncate(dir, 1) == EVO_OK);
     CHECK(fitlog_count(dir) == 1);
-    text = slurp(path);
+    text = read_text_file(path);
     CHECK(text && strncmp(text, "{\"index\":1,", 11) == 0 && !strstr(text, "\"index\":2"));
     free(text);
     CHECK(fitlog_truncate(dir, 0) == EVO_OK);

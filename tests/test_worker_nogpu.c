@@ -120,6 +120,13 @@ static const char GOOD[] =
     "extern \"C\" __global__ void k(const __nv_bfloat16 *x, const __nv_bfloat16 *w,\n"
     "                               __nv_bfloat16 *y, int b, int h) { y[0] = x[0]; }\n";
 
+static const char BROKEN_BODY[] =
+    "/* evo:launch\n kernel k\n   grid batch_size\n   block 256\n"
+    "   args hidden_states, weight, output, batch_size, hidden_size\n*/\n"
+    "#include <cuda_bf16.h>\n"
+    "extern \"C\" __global__ void k(const __nv_bfloat16 *x, const __nv_bfloat16 *w,\n"
+    "                               __nv_bfloat16 *y, int b, int h) { y[0] = x[0] + ; }\n";
+
 static void test_evaluator(void) {
     setenv("EVO_WORKER", WORKER, 1);
     open_eval(", \"workloads\": [\"batch_size=999\"]", EVO_ECONFIG,
@@ -138,7 +145,8 @@ static void test_evaluator(void) {
     CHECK(ev.start(ev.user, NULL, 1) == EVO_ENOGPU);
 
     int rc;
-    evo_result *r = eval_src(&ev, "extern \"C\" __global__ void k( { }\n", &rc);
+    /* A valid plan, then a kernel body NVRTC refuses: the compiler's log is the error. */
+    evo_result *r = eval_src(&ev, BROKEN_BODY, &rc);
     CHECK(rc == EVO_OK && r->status == EVO_STATUS_COMPILE_ERROR);
     CHECK_CONTAINS(r->error, "error");
     result_free(r);
@@ -147,6 +155,8 @@ static void test_evaluator(void) {
                       "extern \"C\" __global__ void k() { }\n", &rc);
     CHECK(rc == EVO_OK && r->status == EVO_STATUS_COMPILE_ERROR);
     CHECK_CONTAINS(r->error, "launch plan line");
+    /* The plan is checked before the source costs a compile. */
+    CHECK(json_object_get(r->metrics, "compile_ms") == NULL);
     result_free(r);
 
     /* Compiles and plans fine, then there is no device to run on. */

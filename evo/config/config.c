@@ -8,6 +8,8 @@
  * with sorted keys and parsed back, so `root` has the same member order whether it came from
  * the user's file or from a stored dump on resume. */
 #include "config.h"
+#include "errbuf.h"
+#include "file_text.h"
 #include "section.h"
 
 #include <errno.h>
@@ -188,56 +190,52 @@ static int read_maps(evo_config *cfg)
     return EVO_OK;
 }
 
+/* The loader filled in every default from the schema, so every key is there: no fallbacks. */
 static int read_struct(evo_config *cfg)
 {
-    copy_str(cfg->name, sizeof cfg->name, config_get_string(cfg, "name", "run"));
-    cfg->seed = (uint64_t)config_get_int(cfg, "seed", 1);
-    cfg->concurrency = (int)config_get_int(cfg, "concurrency", 1);
-    cfg->islands = (int)config_get_int(cfg, "islands.count", 3);
-    cfg->population = (int)config_get_int(cfg, "islands.population", 100);
+    const json_t *r = cfg->root;
+    copy_str(cfg->name, sizeof cfg->name, sec_string(r, "name"));
+    cfg->seed = (uint64_t)sec_int(r, "seed");
+    cfg->concurrency = (int)sec_int(r, "concurrency");
+    cfg->islands = (int)sec_int(r, "islands.count");
+    cfg->population = (int)sec_int(r, "islands.population");
     read_features(cfg);
-    cfg->migration_interval = (int)config_get_int(cfg, "migration.interval", 10);
-    cfg->migration_rate = config_get_double(cfg, "migration.rate", 0.2);
+    cfg->migration_interval = (int)sec_int(r, "migration.interval");
+    cfg->migration_rate = sec_double(r, "migration.rate");
     copy_str(cfg->migration_topology, sizeof cfg->migration_topology,
-             config_get_string(cfg, "migration.topology", "ring"));
-    cfg->temperature = config_get_double(cfg, "selection.temperature", 1.0);
-    cfg->explore_rate = config_get_double(cfg, "selection.explore_rate", 0.2);
-    cfg->explore_max = config_get_double(cfg, "selection.explore_max", 0.8);
-    cfg->explore_growth = config_get_double(cfg, "selection.explore_growth", 2.0);
-    cfg->stagnation_window = (int)config_get_int(cfg, "selection.stagnation_window", 20);
-    cfg->elite_ratio = config_get_double(cfg, "selection.elite_ratio", 0.3);
-    cfg->global_mix = config_get_double(cfg, "selection.global_mix", 0.3);
-    cfg->weight_decay = config_get_double(cfg, "selection.weight_decay", 0.8);
-    cfg->weight_boost = config_get_double(cfg, "selection.weight_boost", 1.5);
-    cfg->min_weight = config_get_double(cfg, "selection.min_weight", 0.05);
-    cfg->inspirations = (int)config_get_int(cfg, "selection.inspirations", 3);
-    cfg->archive_size = (int)config_get_int(cfg, "archive.size", 50);
+             sec_string(r, "migration.topology"));
+    cfg->temperature = sec_double(r, "selection.temperature");
+    cfg->explore_rate = sec_double(r, "selection.explore_rate");
+    cfg->explore_max = sec_double(r, "selection.explore_max");
+    cfg->explore_growth = sec_double(r, "selection.explore_growth");
+    cfg->stagnation_window = (int)sec_int(r, "selection.stagnation_window");
+    cfg->elite_ratio = sec_double(r, "selection.elite_ratio");
+    cfg->global_mix = sec_double(r, "selection.global_mix");
+    cfg->weight_decay = sec_double(r, "selection.weight_decay");
+    cfg->weight_boost = sec_double(r, "selection.weight_boost");
+    cfg->min_weight = sec_double(r, "selection.min_weight");
+    cfg->inspirations = (int)sec_int(r, "selection.inspirations");
+    cfg->archive_size = (int)sec_int(r, "archive.size");
     copy_str(cfg->bandit_policy, sizeof cfg->bandit_policy,
-             config_get_string(cfg, "bandit.policy", "ucb"));
-    cfg->bandit_c = config_get_double(cfg, "bandit.c", 0.5);
-    cfg->bandit_discount = config_get_double(cfg, "bandit.discount", 0.98);
-    cfg->max_repairs = (int)config_get_int(cfg, "mutation.max_repairs", 2);
-    cfg->multi_max = (int)config_get_int(cfg, "mutation.multi_max", 3);
-    cfg->resample_prob = config_get_double(cfg, "mutation.resample_prob", 0.2);
-    cfg->max_tries = (int)config_get_int(cfg, "mutation.max_tries", 64);
-    cfg->improve_epsilon = config_get_double(cfg, "mutation.improve_epsilon", 0.005);
-    cfg->confirm_rounds = (int)config_get_int(cfg, "evaluator.confirm_rounds", 3);
-    cfg->max_evaluations = config_get_int(cfg, "stop.max_evaluations", 500);
-    cfg->max_wall_seconds = config_get_double(cfg, "stop.max_wall_seconds", 0);
-    cfg->target_fitness = config_get_double(cfg, "stop.target_fitness", 0);
-    cfg->stagnation_patience = config_get_int(cfg, "stop.stagnation", 0);
-    copy_str(cfg->store_sync, sizeof cfg->store_sync, config_get_string(cfg, "store.sync", "meta"));
-    cfg->progress_interval = config_get_double(cfg, "log.progress_interval", 10);
+             sec_string(r, "bandit.policy"));
+    cfg->bandit_c = sec_double(r, "bandit.c");
+    cfg->bandit_discount = sec_double(r, "bandit.discount");
+    cfg->max_repairs = (int)sec_int(r, "mutation.max_repairs");
+    cfg->multi_max = (int)sec_int(r, "mutation.multi_max");
+    cfg->resample_prob = sec_double(r, "mutation.resample_prob");
+    cfg->max_tries = (int)sec_int(r, "mutation.max_tries");
+    cfg->improve_epsilon = sec_double(r, "mutation.improve_epsilon");
+    cfg->confirm_rounds = (int)sec_int(r, "evaluator.confirm_rounds");
+    cfg->max_evaluations = sec_int(r, "stop.max_evaluations");
+    cfg->max_wall_seconds = sec_double(r, "stop.max_wall_seconds");
+    cfg->target_fitness = sec_double(r, "stop.target_fitness");
+    cfg->stagnation_patience = sec_int(r, "stop.stagnation");
+    copy_str(cfg->store_sync, sizeof cfg->store_sync, sec_string(r, "store.sync"));
+    cfg->progress_interval = sec_double(r, "log.progress_interval");
     return read_maps(cfg);
 }
 
 /* ---- parsing ------------------------------------------------------------------------ */
-
-static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
-{
-    if (err && errlen)
-        snprintf(err, errlen, fmt, a, b);
-}
 
 static int only_whitespace(const char *text, size_t len)
 {
@@ -302,7 +300,7 @@ static int parse_text(const char *text, size_t len, const char *name, const char
     if (err && errlen)
         err[0] = 0;
     if (only_whitespace(text, len)) {
-        set_err(err, errlen, "%s:1:1: invalid JSON: %s", name,
+        errbuf_set(err, errlen, 0, "%s:1:1: invalid JSON: %s", name,
                 "no content (a config with every default is {})");
         return EVO_ECONFIG;
     }
@@ -332,48 +330,14 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
-static char *read_file(const char *path, size_t *len, int *errnum)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        *errnum = errno;
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *bigger = realloc(buf, 2 * cap + 1);
-        if (!bigger) {
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    *errnum = !buf ? ENOMEM : ferror(f) ? (errno ? errno : EIO) : 0;
-    fclose(f);
-    if (*errnum) {
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
-    *len = n;
-    return buf;
-}
-
 int evo_config_load(const char *path, evo_config **out, char *err, size_t errlen)
 {
     *out = NULL;
     size_t len = 0;
-    int errnum = 0;
-    errno = 0;
-    char *text = read_file(path, &len, &errnum);
+    char *text = file_read_text(path, 0, &len);
+    int errnum = errno;
     if (!text) {
-        set_err(err, errlen, "%s: cannot read: %s", path, strerror(errnum));
+        errbuf_set(err, errlen, 0, "%s: cannot read: %s", path, strerror(errnum));
         return errnum == ENOMEM ? EVO_ENOMEM : EVO_EIO;
     }
     char *dir = dir_of(path);

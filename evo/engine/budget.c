@@ -6,14 +6,16 @@
 #include <pthread.h>
 
 #include "budget.h"
+#include "section.h"
 
 /* Budgets are checked against committed usage: an estimate at most `concurrency` jobs
  * late. The totals are read under the usage lock the commit path updates them under. */
 int budget_left(const evo_engine *e)
 {
-    double max_cost = config_get_double(e->cfg, "llm.max_cost_usd", 0);
-    int64_t max_tokens = config_get_int(e->cfg, "llm.max_tokens", 0);
-    int64_t max_calls = config_get_int(e->cfg, "llm.max_calls", 0);
+    /* The loader filled in the schema's defaults (0: unlimited). */
+    const json_t *llm = config_get(e->cfg, "llm");
+    double max_cost = sec_double(llm, "max_cost_usd");
+    int64_t max_tokens = sec_int(llm, "max_tokens"), max_calls = sec_int(llm, "max_calls");
     pthread_mutex_lock((pthread_mutex_t *)&e->usage_mu);
     double cost = e->usage.cost_usd;
     int64_t tokens = e->usage.tokens_in + e->usage.tokens_out, calls = e->usage.calls;

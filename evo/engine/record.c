@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errbuf.h"
 #include "record.h"
 
 static json_t *parents_json(const evo_mutation *m)
@@ -71,15 +72,6 @@ json_t *record_log_line(const json_t *rec, double best, int64_t best_id)
     return l;
 }
 
-static int fail(char *err, size_t n, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t n, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 /* Parameter values are stored as strings; numbers written by hand or by older tools are
  * read as their decimal text. */
@@ -100,13 +92,13 @@ int record_genome(const json_t *rec, int64_t id, const char *source, evo_genome 
     *out = NULL;
     json_t *params = json_object_get(rec, "params"), *tmpl = json_object_get(rec, "template");
     if (params && !json_is_object(params))
-        return fail(err, n, EVO_ESTORE, "candidate %lld: params is not an object", (long long)id);
+        return errbuf_set(err, n, EVO_ESTORE, "candidate %lld: params is not an object", (long long)id);
     if (tmpl && !json_is_string(tmpl))
-        return fail(err, n, EVO_ESTORE, "candidate %lld: template is not a string", (long long)id);
+        return errbuf_set(err, n, EVO_ESTORE, "candidate %lld: template is not a string", (long long)id);
     size_t np = json_object_size(params), i = 0;
     const char **names = calloc(np + 1, sizeof *names), **values = calloc(np + 1, sizeof *values);
     char(*bufs)[32] = calloc(np + 1, sizeof *bufs);
-    int rc = names && values && bufs ? EVO_OK : fail(err, n, EVO_ENOMEM, "out of memory");
+    int rc = names && values && bufs ? EVO_OK : errbuf_set(err, n, EVO_ENOMEM, "out of memory");
     const char *k;
     json_t *v;
     json_object_foreach(params, k, v) {
@@ -114,12 +106,12 @@ int record_genome(const json_t *rec, int64_t id, const char *source, evo_genome 
         names[i] = k;
         values[i] = param_text(v, bufs[i], sizeof bufs[i]);
         if (!values[i])
-            rc = fail(err, n, EVO_ESTORE, "candidate %lld: parameter %s is not a string or number", (long long)id, k);
+            rc = errbuf_set(err, n, EVO_ESTORE, "candidate %lld: parameter %s is not a string or number", (long long)id, k);
         i++;
     }
     if (rc == EVO_OK) {
         *out = genome_from_pairs(tmpl ? json_string_value(tmpl) : "", source, (int)np, names, values);
-        if (!*out) rc = fail(err, n, EVO_ENOMEM, "out of memory");
+        if (!*out) rc = errbuf_set(err, n, EVO_ENOMEM, "out of memory");
     }
     free(names);
     free(values);
@@ -133,20 +125,20 @@ int record_load(evo_txn *t, int64_t id, json_t **rec_out, evo_genome **genome, c
     if (rec_out) *rec_out = NULL;
     json_t *rec = id >= 1 ? store_cand_get(t, id) : NULL;
     if (!rec)
-        return fail(err, n, EVO_ENOTFOUND, "candidate %lld: not found (the run has %lld candidates)", (long long)id,
+        return errbuf_set(err, n, EVO_ENOTFOUND, "candidate %lld: not found (the run has %lld candidates)", (long long)id,
                     (long long)store_cand_last(t));
     json_t *sha = json_object_get(rec, "source_sha");
     int rc = EVO_OK;
     char *source = NULL;
     if (sha && !json_is_string(sha)) {
-        rc = fail(err, n, EVO_ESTORE, "candidate %lld: source_sha is not a string", (long long)id);
+        rc = errbuf_set(err, n, EVO_ESTORE, "candidate %lld: source_sha is not a string", (long long)id);
     } else {
         /* A candidate without a source (an operator that failed before making one) stores "". */
         const char *s = sha ? json_string_value(sha) : "";
         source = *s ? store_source_get(t, s) : strdup("");
         if (!source)
-            rc = *s ? fail(err, n, EVO_ESTORE, "candidate %lld: source %.64s is missing from the store", (long long)id, s)
-                    : fail(err, n, EVO_ENOMEM, "out of memory");
+            rc = *s ? errbuf_set(err, n, EVO_ESTORE, "candidate %lld: source %.64s is missing from the store", (long long)id, s)
+                    : errbuf_set(err, n, EVO_ENOMEM, "out of memory");
     }
     if (rc == EVO_OK) rc = record_genome(rec, id, source, genome, err, n);
     free(source);

@@ -1,12 +1,12 @@
 /* llm_operator.c -- the "llm" operator: plan / execute / repair / summarise with model
- * ensembles and budgets (see llm_operator.h).
+ * ensembles and budgets (see llm_operator.h). Which model of the ensemble writes a child is
+ * llm_ensemble.c's to say; its state lives here, under the operator's lock.
  *
  * The engine calls mutate, then repair (after a failed evaluation) and summarize on the same
  * worker thread for one child, but hands the operator only the mutation context. What the
  * later steps need from the first (the model used, the plan, the source last written) is
  * kept in a small table keyed by the context, under the operator's lock; entries are dropped
  * by summarize, and the oldest is evicted if a chain ended without one (a duplicate child). */
-#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 #include "section.h"
 #include "llm_client.h"
 #include "llm_edit.h"
+#include "llm_ensemble.h"
 #include "llm_operator.h"
 #include "llm_prompt.h"
 #include "space.h"
@@ -27,7 +28,6 @@
 #define NOTE_ERROR_MAX 3000   /* error excerpt handed back to the model */
 #define AUTO_DIFF_BYTES 6000  /* llm.mode auto: parents longer than this get diffs */
 
-enum { POLICY_WEIGHTS, POLICY_BANDIT, POLICY_BLOCK };
 enum { MODE_AUTO, MODE_DIFF, MODE_REWRITE };
 
 typedef struct trace {
@@ -45,16 +45,12 @@ typedef struct llm_op {
     llm_prompts prompts;
     int nmodels;
     llm_model_cfg models[LLM_MAX_MODELS];
-    int policy, mode, block_size;
+    int mode;
     pthread_mutex_t mu;
     /* locked: */
     trace traces[TRACE_SLOTS];
     uint64_t tick;
-    int block_model, block_used, block_improved;
-    char block_log[2048];
-    char *handoff;
-    double reward[LLM_MAX_MODELS], spent[LLM_MAX_MODELS];
-    int pulls[LLM_MAX_MODELS];
+    llm_ensemble ens;
 } llm_op;
 
 static const char PARAMS_FORMAT[] =
@@ -114,12 +110,6 @@ static char *cat(char *s, const char *add)
     if (!r) return s;
     memcpy(r + a, add, b + 1);
     return r;
-}
-
-static double cost_units(const llm_reply *r)
-{
-    /* Unpriced (local) models are charged by tokens so the bandit still sees a cost. */
-    return r->cost_usd > 0 ? r->cost_usd : (double)(r->tokens_in + r->tokens_out) / 1e6;
 }
 
 static void figures_line(char **out, const char *indent, json_t *obj)
@@ -256,111 +246,12 @@ static trace *trace_get(llm_op *op, const evo_mutation *m)
     return NULL;
 }
 
-/* ---- model choice ---------------------------------------------------------------------- */
-
-static int usable(llm_op *op, int i)
-{
-    return op->models[i].weight > 0 && llm_client_available(op->client, i);
-}
-
-static int pick_weights(llm_op *op, evo_mutation *m)
-{
-    double total = 0;
-    for (int i = 0; i < op->nmodels; i++)
-        if (usable(op, i)) total += op->models[i].weight;
-    if (total <= 0) return -1;
-    double x = evo_mutation_uniform(m) * total;
-    int last = -1;
-    for (int i = 0; i < op->nmodels; i++) {
-        if (!usable(op, i)) continue;
-        last = i;
-        if (x < op->models[i].weight) return i;
-        x -= op->models[i].weight;
-    }
-    return last;
-}
-
-/* Improvement per unit cost with a multiplicative exploration bonus, so the scale of the
- * reward (relative fitness gain per dollar or per Mtok) does not matter. Untried first. */
-static int pick_bandit(llm_op *op)
-{
-    int best = -1, total = 0;
-    for (int i = 0; i < op->nmodels; i++) total += op->pulls[i];
-    double best_score = -1;
-    for (int i = 0; i < op->nmodels; i++) {
-        if (!usable(op, i)) continue;
-        if (op->pulls[i] == 0) return i;
-        double value = (op->reward[i] + 0.01) / (op->spent[i] + 0.01);
-        double score = value * (1.0 + sqrt(2.0 * log((double)total + 1) / op->pulls[i]));
-        if (score > best_score) {
-            best_score = score;
-            best = i;
-        }
-    }
-    return best;
-}
-
-static int next_usable(llm_op *op, int from)
-{
-    for (int k = 1; k <= op->nmodels; k++) {
-        int i = (from + k) % op->nmodels;
-        if (usable(op, i)) return i;
-    }
-    return -1;
-}
-
-static void make_handoff(llm_op *op, int from, int to)
-{
-    free(op->handoff);
-    op->handoff = fmt("You take over from model '%s', whose last %d attempts brought no "
-                      "improvement. What it tried:\n%sTry a different direction from these.\n",
-                      op->models[from].name, op->block_used,
-                      op->block_log[0] ? op->block_log : "(no record)\n");
-    (void)to;
-    op->block_log[0] = 0;
-}
-
-/* Keep a model for a block; switch with a hand-off note when the block was fruitless. */
-static int pick_block(llm_op *op)
-{
-    int cur = op->block_model;
-    if (op->block_used >= op->block_size) {
-        if (!op->block_improved && op->nmodels > 1) {
-            int nxt = next_usable(op, cur);
-            if (nxt >= 0 && nxt != cur) {
-                make_handoff(op, cur, nxt);
-                cur = nxt;
-            }
-        } else if (op->block_improved) {
-            free(op->handoff);
-            op->handoff = NULL;
-            op->block_log[0] = 0;
-        }
-        op->block_used = 0;
-        op->block_improved = 0;
-    }
-    if (!usable(op, cur)) {
-        int nxt = next_usable(op, cur);
-        if (nxt < 0) return -1;
-        if (op->block_used > 0) make_handoff(op, cur, nxt);
-        cur = nxt;
-        op->block_used = 0;
-        op->block_improved = 0;
-    }
-    op->block_model = cur;
-    op->block_used++;
-    return cur;
-}
+/* ---- model choice (llm_ensemble.c, under the operator's lock) -------------------------- */
 
 static int pick_model(llm_op *op, evo_mutation *m, char **handoff)
 {
-    *handoff = NULL;
     pthread_mutex_lock(&op->mu);
-    int i = op->policy == POLICY_WEIGHTS  ? pick_weights(op, m)
-            : op->policy == POLICY_BANDIT ? pick_bandit(op)
-                                          : pick_block(op);
-    if (i >= 0) op->pulls[i]++;
-    if (op->policy == POLICY_BLOCK && op->handoff) *handoff = strdup(op->handoff);
+    int i = llm_ensemble_pick(&op->ens, m, handoff);
     pthread_mutex_unlock(&op->mu);
     return i;
 }
@@ -398,7 +289,7 @@ static char *call_model(llm_op *op, evo_mutation *m, int model, const char *step
     /* Looked up again under the lock: the entry may have been evicted meanwhile. */
     pthread_mutex_lock(&op->mu);
     trace *t = trace_get(op, m);
-    if (t) t->cost += cost_units(&r);
+    if (t) t->cost += llm_ensemble_cost_units(&r);
     pthread_mutex_unlock(&op->mu);
     if (r.rc != EVO_OK) {
         snprintf(err, errlen, "%s", r.error);
@@ -681,24 +572,6 @@ out:
 
 /* ---- summarize ------------------------------------------------------------------------- */
 
-static void record_outcome(llm_op *op, int model, double gain, double cost, const char *plan,
-                           const char *label)
-{
-    op->reward[model] += gain;
-    op->spent[model] += cost;
-    if (op->policy != POLICY_BLOCK || model != op->block_model) return;
-    if (strcmp(label, "improvement") == 0) op->block_improved = 1;
-    char line[300];
-    char first[200] = "";
-    if (plan) {
-        size_t k = strcspn(plan, "\n");
-        snprintf(first, sizeof first, "%.*s", (int)(k > 180 ? 180 : k), plan);
-    }
-    snprintf(line, sizeof line, "- %s (%s)\n", first[0] ? first : "(no plan)", label);
-    size_t used = strlen(op->block_log);
-    if (used + strlen(line) < sizeof op->block_log) memcpy(op->block_log + used, line, strlen(line) + 1);
-}
-
 static int llm_summarize(void *user, evo_mutation *m, const evo_result *child, const char *label)
 {
     llm_op *op = user;
@@ -710,7 +583,7 @@ static int llm_summarize(void *user, evo_mutation *m, const evo_result *child, c
     if (model >= 0) {
         double f = evo_result_status(child) == EVO_STATUS_PASSED ? evo_result_fitness(child) : 0;
         double gain = f > pf ? (f - pf) / (pf > 0 ? pf : 1) : 0;
-        record_outcome(op, model, gain, cost, plan, label);
+        llm_ensemble_record(&op->ens, model, gain, cost, plan, label);
     }
     pthread_mutex_unlock(&op->mu);
     if (model < 0) {
@@ -772,7 +645,7 @@ static void llm_destroy(void *user)
     for (int i = 0; i < TRACE_SLOTS; i++) trace_clear(&op->traces[i]);
     llm_client_free(op->client);
     llm_prompts_free(&op->prompts);
-    free(op->handoff);
+    llm_ensemble_free(&op->ens);
     pthread_mutex_destroy(&op->mu);
     free(op);
 }
@@ -799,13 +672,6 @@ char *llm_prompts_dir(const json_t *llm, const char *base_dir)
     if (is_dir(EVO_SOURCE_DIR "/configs/prompts")) return strdup(EVO_SOURCE_DIR "/configs/prompts");
 #endif
     return strdup("configs/prompts");
-}
-
-static int parse_policy(const char *s)
-{
-    if (strcmp(s, "weights") == 0) return POLICY_WEIGHTS;
-    if (strcmp(s, "bandit") == 0) return POLICY_BANDIT;
-    return POLICY_BLOCK;
 }
 
 static int parse_mode(const char *s)
@@ -843,15 +709,7 @@ int llm_operator_create(const json_t *llm, const char *base_dir, evo_operator *o
         llm_destroy(op);
         return EVO_ECONFIG;
     }
-    op->policy = parse_policy(sec_string(llm, "policy"));
     op->mode = parse_mode(sec_string(llm, "mode"));
-    op->block_size = (int)sec_int(llm, "block_size");
-    if (op->block_size < 1) op->block_size = 1;
-    for (int i = 0; i < op->nmodels; i++)
-        if (op->models[i].weight > 0) {
-            op->block_model = i;
-            break;
-        }
     char *dir = llm_prompts_dir(llm, base_dir);
     if (!dir || llm_prompts_load(dir, &op->prompts, err, errlen) != 0) {
         if (!dir) snprintf(err, errlen, "llm: out of memory");
@@ -865,6 +723,8 @@ int llm_operator_create(const json_t *llm, const char *base_dir, evo_operator *o
         llm_destroy(op);
         return EVO_ENOMEM;
     }
+    llm_ensemble_init(&op->ens, sec_string(llm, "policy"), (int)sec_int(llm, "block_size"),
+                      op->models, op->nmodels, op->client);
     out->name = "llm";
     out->parents = 1;
     out->user = op;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file_text.h"
 #include "llm_prompt.h"
 
 #define PROMPT_MAX_BYTES (256 * 1024)
@@ -72,24 +73,17 @@ int llm_prompt_check(const char *text, const char *name, char *err, size_t errle
 
 static char *read_file(const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot read prompt template %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(PROMPT_MAX_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, PROMPT_MAX_BYTES + 1, f) : 0;
-    fclose(f);
+    size_t n = 0;
+    char *buf = file_read_text(path, PROMPT_MAX_BYTES, &n);
     if (!buf) {
-        snprintf(err, errlen, "out of memory reading %s", path);
+        if (errno == EFBIG)
+            snprintf(err, errlen, "prompt template %s is larger than %d bytes", path, PROMPT_MAX_BYTES);
+        else if (errno == ENOMEM)
+            snprintf(err, errlen, "out of memory reading %s", path);
+        else
+            snprintf(err, errlen, "cannot read prompt template %s: %s", path, strerror(errno));
         return NULL;
     }
-    if (n > PROMPT_MAX_BYTES) {
-        snprintf(err, errlen, "prompt template %s is larger than %d bytes", path, PROMPT_MAX_BYTES);
-        free(buf);
-        return NULL;
-    }
-    buf[n] = 0;
     if (strlen(buf) != n) {
         snprintf(err, errlen, "prompt template %s contains a NUL byte", path);
         free(buf);

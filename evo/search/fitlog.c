@@ -7,6 +7,7 @@
  * middle of a write) is never counted, and fitlog_truncate drops it. Logs reach hundreds of
  * thousands of lines, so the CSV export streams the file twice (once for the columns, once
  * for the rows) instead of holding it in memory. */
+#include "errbuf.h"
 #include "fitlog.h"
 
 #include <errno.h>
@@ -27,15 +28,7 @@ struct evo_fitlog {
     char *path;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+#define set_err(err, errlen, ...) errbuf_set(err, errlen, 0, __VA_ARGS__)
 
 static char *log_path(const char *run_dir)
 {

@@ -1,6 +1,7 @@
-/* store_format.h -- what the engine writes into the store, shared by the writer (engine.c) and the
- * read-only views (run.c, the CLI). JSON shapes are stable: `evo status --json` and the
- * fitness log expose them.
+/* store_format.h -- what the engine writes into the store: candidate records (written and
+ * read back only by evo/engine/record.c) and the meta keys of the engine state (persist.c),
+ * read by the run views (evo/api/run_view.c). JSON shapes are stable: `evo status --json`
+ * and the fitness log expose them.
  *
  * Candidate record (candidates db, key = id):
  *   {"id":7, "hash":"<64 hex>", "template":"gemm_mma", "source_sha":"<64 hex>",

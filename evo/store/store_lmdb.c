@@ -5,12 +5,13 @@
  * "insights" database, left untouched: each record holds its insight). The engine writes
  * one transaction per evaluation; `evo status` and friends read the same file from other
  * processes while a run goes on. DIR/lock, held with flock() by the one writer, turns a
- * second writer away with EVO_EBUSY and the holder's pid.
+ * second writer away with EVO_EBUSY and the holder's pid (store_guard.c).
  *
  * Robustness, in order of where it bites:
  *   - LMDB trusts its file: a foreign or truncated file can make it divide by zero or touch
- *     pages past the end of the map (SIGBUS). So the two meta pages are checked here before
- *     mdb_env_open, and only a file that looks like a whole LMDB environment reaches LMDB.
+ *     pages past the end of the map (SIGBUS). So the two meta pages are checked before
+ *     mdb_env_open (store_guard.c), and only a file that looks like a whole LMDB
+ *     environment reaches LMDB.
  *   - The map is fixed-size. It starts at 1 GiB and doubles before a write transaction
  *     begins whenever more than 80% is used (or a put failed with MDB_MAP_FULL), which LMDB
  *     allows only while this process has no transaction open. Read transactions from worker
@@ -26,10 +27,12 @@
  * Do not open the same store twice in one process: LMDB's fcntl locks on store.mdb-lock
  * are per process, so closing one handle would drop the other's.
  */
+#include "errbuf.h"
 #include "store.h"
 
 #include "evo.h"
 #include "store_format.h"
+#include "store_guard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,13 +43,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define STORE_FILE "store.mdb"
-#define LOCK_FILE "lock"
 #define INITIAL_MAPSIZE ((size_t)1 << 30)
 #define RESIZE_WAIT_S 2 /* how long a resize waits for other threads' transactions */
 
@@ -710,20 +711,9 @@ int store_save_blob(evo_store *s, const char *key, const void *data, size_t n)
 }
 
 /* ---------------------------------------------------------------------------------------
- * Opening: paths, the directory lock, the header check, the environment, the magic
+ * Opening: paths, the environment, the magic (the lock and the header check: store_guard.c)
  * ------------------------------------------------------------------------------------- */
 
-static int fail_open(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail_open(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen)
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 /* mkdir -p dir; 0 or errno. */
 static int make_dirs(const char *dir)
@@ -747,189 +737,6 @@ static int make_dirs(const char *dir)
     return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
 }
 
-/* The pid written into a held lock file, 0 if none can be read yet. */
-static long lock_holder(int fd)
-{
-    char buf[32];
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    char *end;
-    long pid = strtol(buf, &end, 10);
-    return (end != buf && pid > 0) ? pid : 0;
-}
-
-static int take_lock(evo_store *s, char *err, size_t errlen)
-{
-    char path[PATH_MAX + 8];
-    snprintf(path, sizeof path, "%s/" LOCK_FILE, s->dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return fail_open(err, errlen, EVO_EIO, "%s: cannot open: %s", path, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        int e = errno;
-        long pid = 0;
-        /* The holder writes its pid right after locking; give it a moment. */
-        for (int i = 0; e == EWOULDBLOCK && i < 20 && !(pid = lock_holder(fd)); i++)
-            nanosleep(&(struct timespec){0, 5000000}, NULL);
-        close(fd);
-        if (e != EWOULDBLOCK)
-            return fail_open(err, errlen, EVO_EIO, "%s: cannot lock: %s", path, strerror(e));
-        if (pid)
-            return fail_open(err, errlen, EVO_EBUSY, "run directory %s is in use by process %ld",
-                             s->dir, pid);
-        return fail_open(err, errlen, EVO_EBUSY, "run directory %s is in use by another process",
-                         s->dir);
-    }
-    char pid[32];
-    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
-        int e = errno;
-        close(fd);
-        return fail_open(err, errlen, EVO_EIO, "%s: cannot write pid: %s", path, strerror(e));
-    }
-    s->lock_fd = fd;
-    return EVO_OK;
-}
-
-static void release_lock(evo_store *s)
-{
-    if (s->lock_fd < 0)
-        return;
-    /* Unlock explicitly: a forked child may share this open file description, and close()
-     * alone would leave the lock held until the child exits too. */
-    if (ftruncate(s->lock_fd, 0) != 0) {
-        /* The stale pid is harmless: flock, not the file's text, says who holds the run. */
-    }
-    flock(s->lock_fd, LOCK_UN);
-    close(s->lock_fd);
-    s->lock_fd = -1;
-}
-
-/* What the header check reads from LMDB 0.9's meta pages (see mdb.c: MDB_page, MDB_meta).
- * Offsets from the start of a meta page: page header 16 bytes, then the meta. */
-#define LMDB_MAGIC 0xBEEFC0DEu
-#define LMDB_DATA_VERSION 1u
-#define LMDB_P_META 0x08u
-#define OFF_FLAGS 10  /* mp_flags, uint16 */
-#define OFF_MAGIC 16  /* mm_magic, uint32 */
-#define OFF_VERSION 20 /* mm_version, uint32 */
-#define OFF_MAPSIZE 32 /* mm_mapsize, size_t */
-#define OFF_PSIZE 40  /* mm_dbs[FREE_DBI].md_pad, uint32 */
-#define OFF_ROOT0 80  /* mm_dbs[FREE_DBI].md_root, pgno */
-#define OFF_ROOT1 128 /* mm_dbs[MAIN_DBI].md_root, pgno */
-#define OFF_TXNID 144 /* mm_txnid */
-#define META_BYTES 152
-
-typedef struct header {
-    uint32_t psize;
-    uint64_t mapsize, txnid, root[2];
-} header;
-
-static uint16_t rd16(const unsigned char *p)
-{
-    uint16_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-static uint32_t rd32(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-static uint64_t rd64(const unsigned char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-/* Parse one meta page: 0 ok, 1 bad header, 2 wrong version (version in *ver). */
-static int parse_meta(const unsigned char *p, header *h, uint32_t *ver)
-{
-    if (rd32(p + OFF_MAGIC) != LMDB_MAGIC || !(rd16(p + OFF_FLAGS) & LMDB_P_META))
-        return 1;
-    *ver = rd32(p + OFF_VERSION);
-    if (*ver != LMDB_DATA_VERSION)
-        return 2;
-    h->psize = rd32(p + OFF_PSIZE);
-    if (h->psize < 512 || h->psize > 65536 || (h->psize & (h->psize - 1)))
-        return 1;
-    h->mapsize = rd64(p + OFF_MAPSIZE);
-    h->txnid = rd64(p + OFF_TXNID);
-    h->root[0] = rd64(p + OFF_ROOT0);
-    h->root[1] = rd64(p + OFF_ROOT1);
-    return 0;
-}
-
-/* One pass of the header check on an open file: EVO_OK with *h filled, or an error in err.
- * *retry is set when the failure might come from a concurrent commit (torn read). */
-static int check_header_once(int fd, const char *path, header *h, int *retry, char *err,
-                             size_t errlen)
-{
-    struct stat st;
-    unsigned char m0[META_BYTES], m1[META_BYTES];
-    *retry = 0;
-    if (fstat(fd, &st) != 0)
-        return fail_open(err, errlen, EVO_EIO, "%s: %s", path, strerror(errno));
-    off_t size = st.st_size;
-    memset(m0, 0, sizeof m0);
-    ssize_t n = pread(fd, m0, sizeof m0, 0);
-    if (n < 0)
-        return fail_open(err, errlen, EVO_EIO, "%s: cannot read: %s", path, strerror(errno));
-    if (n >= OFF_MAGIC + 4 && rd32(m0 + OFF_MAGIC) != LMDB_MAGIC)
-        return fail_open(err, errlen, EVO_ESTORE, "%s: not an LMDB file (bad header)", path);
-    if (n < META_BYTES)
-        return fail_open(err, errlen, EVO_ESTORE, "%s: truncated (%lld bytes)", path,
-                         (long long)size);
-    header h0, h1;
-    uint32_t ver = 0;
-    int bad = parse_meta(m0, &h0, &ver);
-    if (bad == 2)
-        return fail_open(err, errlen, EVO_ESTORE,
-                         "%s: LMDB data version %u is not supported (expected %u)", path, ver,
-                         LMDB_DATA_VERSION);
-    if (bad)
-        return fail_open(err, errlen, EVO_ESTORE, "%s: not an LMDB file (bad header)", path);
-    if (size < 2 * (off_t)h0.psize)
-        return fail_open(err, errlen, EVO_ESTORE, "%s: truncated (%lld bytes)", path,
-                         (long long)size);
-    if (pread(fd, m1, sizeof m1, h0.psize) != (ssize_t)sizeof m1 || parse_meta(m1, &h1, &ver) ||
-        h1.psize != h0.psize)
-        return fail_open(err, errlen, EVO_ESTORE, "%s: not an LMDB file (bad second meta page)",
-                         path);
-    *h = h1.txnid > h0.txnid ? h1 : h0;
-    /* Pages past the end of the file would be a SIGBUS inside LMDB: the roots must be in. */
-    uint64_t pages = (uint64_t)size / h->psize;
-    for (int i = 0; i < 2; i++) {
-        if (h->root[i] != UINT64_MAX && h->root[i] >= pages) {
-            *retry = 1;
-            return fail_open(err, errlen, EVO_ESTORE, "%s: truncated (%lld bytes)", path,
-                             (long long)size);
-        }
-    }
-    return EVO_OK;
-}
-
-/* Check that s->path is a whole LMDB file before LMDB maps it. */
-static int check_header(evo_store *s, header *h, char *err, size_t errlen)
-{
-    int fd = open(s->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return fail_open(err, errlen, EVO_EIO, "%s: cannot open: %s", s->path, strerror(errno));
-    int rc, retry = 0;
-    for (int i = 0; i < 3; i++) {
-        rc = check_header_once(fd, s->path, h, &retry, err, errlen);
-        if (rc == EVO_OK || !retry)
-            break;
-        nanosleep(&(struct timespec){0, 10000000}, NULL);
-    }
-    close(fd);
-    return rc;
-}
-
 static int sync_flags(const char *sync, unsigned *flags)
 {
     if (!sync || !*sync || strcmp(sync, "full") == 0)
@@ -945,7 +752,7 @@ static int sync_flags(const char *sync, unsigned *flags)
 
 /* The initial map size: 1 GiB, the size the file last used if larger, or (a test hook)
  * EVO_STORE_INITIAL_MAPSIZE bytes. */
-static size_t initial_mapsize(const header *h)
+static size_t initial_mapsize(const store_header *h)
 {
     size_t size = INITIAL_MAPSIZE;
     const char *env = getenv("EVO_STORE_INITIAL_MAPSIZE");
@@ -965,17 +772,17 @@ static size_t initial_mapsize(const header *h)
 static int env_fail(evo_store *s, char *err, size_t errlen, int rc, const char *op)
 {
     if (is_corruption(rc))
-        return fail_open(err, errlen, EVO_ESTORE, "store: %s: %s is corrupt: %s", op, s->path,
+        return errbuf_set(err, errlen, EVO_ESTORE, "store: %s: %s is corrupt: %s", op, s->path,
                          mdb_strerror(rc));
-    return fail_open(err, errlen, EVO_ESTORE, "store: %s (%s): %s", op, s->path,
+    return errbuf_set(err, errlen, EVO_ESTORE, "store: %s (%s): %s", op, s->path,
                      mdb_strerror(rc));
 }
 
-static int open_env(evo_store *s, const header *h, unsigned sflags, char *err, size_t errlen)
+static int open_env(evo_store *s, const store_header *h, unsigned sflags, char *err, size_t errlen)
 {
     int rc = mdb_env_create(&s->env);
     if (rc)
-        return fail_open(err, errlen, EVO_ESTORE, "store: create environment: %s",
+        return errbuf_set(err, errlen, EVO_ESTORE, "store: create environment: %s",
                          mdb_strerror(rc));
     const char *step = "set max databases";
     rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 2);
@@ -994,7 +801,7 @@ static int open_env(evo_store *s, const header *h, unsigned sflags, char *err, s
     }
     s->env_open = rc == 0;
     if (rc == MDB_INVALID)
-        return fail_open(err, errlen, EVO_ESTORE, "%s: not an LMDB file (bad header)", s->path);
+        return errbuf_set(err, errlen, EVO_ESTORE, "%s: not an LMDB file (bad header)", s->path);
     if (rc)
         return env_fail(s, err, errlen, rc, step);
     MDB_stat st;
@@ -1017,7 +824,7 @@ static int check_magic(evo_store *s, MDB_txn *txn, MDB_dbi meta, char *err, size
     MDB_val k = {5, "magic"}, v;
     int rc = mdb_get(txn, meta, &k, &v);
     if (rc == MDB_NOTFOUND)
-        return fail_open(err, errlen, EVO_ESTORE, "%s: not an evo run store (no magic key)",
+        return errbuf_set(err, errlen, EVO_ESTORE, "%s: not an evo run store (no magic key)",
                          s->dir);
     if (rc)
         return env_fail(s, err, errlen, rc, "read magic");
@@ -1037,7 +844,7 @@ static int check_magic(evo_store *s, MDB_txn *txn, MDB_dbi meta, char *err, size
     json_decref(j);
     if (ok)
         return EVO_OK;
-    return fail_open(err, errlen, EVO_ESTORE,
+    return errbuf_set(err, errlen, EVO_ESTORE,
                      "%s: store format '%s' is not supported (expected " EVO_STORE_MAGIC ")",
                      s->dir, found);
 }
@@ -1055,7 +862,7 @@ static int create_layout(evo_store *s, MDB_txn *txn, int may_create, char *err, 
     if (rc)
         return env_fail(s, err, errlen, rc, "stat main database");
     if (st.ms_entries != 0 || !may_create)
-        return fail_open(err, errlen, EVO_ESTORE, "%s: not an evo run store (no magic key)",
+        return errbuf_set(err, errlen, EVO_ESTORE, "%s: not an evo run store (no magic key)",
                          s->dir);
     for (int i = 0; i < DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
@@ -1086,7 +893,7 @@ static int open_layout(evo_store *s, int may_create, char *err, size_t errlen)
     if (rc == MDB_NOTFOUND && !s->rdonly)
         status = create_layout(s, txn, may_create, err, errlen);
     else if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
-        status = fail_open(err, errlen, EVO_ESTORE, "%s: not an evo run store (no magic key)",
+        status = errbuf_set(err, errlen, EVO_ESTORE, "%s: not an evo run store (no magic key)",
                            s->dir);
     else if (rc)
         status = env_fail(s, err, errlen, rc, "open database 'meta'");
@@ -1095,7 +902,7 @@ static int open_layout(evo_store *s, int may_create, char *err, size_t errlen)
     for (int i = 1; i < DB_COUNT && status == EVO_OK && !s->is_new; i++) {
         rc = mdb_dbi_open(txn, db_names[i], s->rdonly ? 0 : MDB_CREATE, &s->dbi[i]);
         if (rc == MDB_NOTFOUND)
-            status = fail_open(err, errlen, EVO_ESTORE,
+            status = errbuf_set(err, errlen, EVO_ESTORE,
                                "%s: not an evo run store (no '%s' database)", s->dir,
                                db_names[i]);
         else if (rc) {
@@ -1136,13 +943,13 @@ static int stat_store(evo_store *s, int may_create, char *err, size_t errlen)
     if (stat(s->path, &st) != 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return 0;
-        return -fail_open(err, errlen, EVO_EIO, "%s: %s", s->path, strerror(errno));
+        return -errbuf_set(err, errlen, EVO_EIO, "%s: %s", s->path, strerror(errno));
     }
     if (S_ISDIR(st.st_mode))
-        return -fail_open(err, errlen, EVO_ESTORE, "%s: not an LMDB file (is a directory)",
+        return -errbuf_set(err, errlen, EVO_ESTORE, "%s: not an LMDB file (is a directory)",
                           s->path);
     if (!S_ISREG(st.st_mode))
-        return -fail_open(err, errlen, EVO_ESTORE, "%s: not an LMDB file (not a regular file)",
+        return -errbuf_set(err, errlen, EVO_ESTORE, "%s: not an LMDB file (not a regular file)",
                           s->path);
     return (st.st_size == 0 && may_create) ? 0 : 1;
 }
@@ -1152,12 +959,12 @@ static int open_store(evo_store *s, const char *dir, int flags, const char *sync
 {
     unsigned sflags;
     if (sync_flags(sync, &sflags))
-        return fail_open(err, errlen, EVO_EINVAL,
+        return errbuf_set(err, errlen, EVO_EINVAL,
                          "store: unknown sync mode '%s' (expected full, meta or none)", sync);
     if (!dir || !*dir)
-        return fail_open(err, errlen, EVO_EINVAL, "store: no run directory given");
+        return errbuf_set(err, errlen, EVO_EINVAL, "store: no run directory given");
     if (strlen(dir) + sizeof "/" STORE_FILE "-lock" > sizeof s->path)
-        return fail_open(err, errlen, EVO_EINVAL, "store: run directory path too long: %.64s...",
+        return errbuf_set(err, errlen, EVO_EINVAL, "store: run directory path too long: %.64s...",
                          dir);
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     snprintf(s->path, sizeof s->path, "%s/" STORE_FILE, dir);
@@ -1168,24 +975,24 @@ static int open_store(evo_store *s, const char *dir, int flags, const char *sync
     if (exists < 0)
         return -exists;
     if (!exists && !may_create)
-        return fail_open(err, errlen, EVO_ENOTFOUND, "%s: no run here (no " STORE_FILE ")", dir);
+        return errbuf_set(err, errlen, EVO_ENOTFOUND, "%s: no run here (no " STORE_FILE ")", dir);
     if (!exists) {
         int e = make_dirs(dir);
         if (e)
-            return fail_open(err, errlen, EVO_EIO, "%s: cannot create directory: %s", dir,
+            return errbuf_set(err, errlen, EVO_EIO, "%s: cannot create directory: %s", dir,
                              strerror(e));
     }
     int rc;
-    if (!s->rdonly && (rc = take_lock(s, err, errlen)) != EVO_OK)
+    if (!s->rdonly && (rc = store_take_lock(s->dir, &s->lock_fd, err, errlen)) != EVO_OK)
         return rc;
     /* Under the lock the file cannot appear or change behind us (readers aside). */
     exists = stat_store(s, may_create, err, errlen);
     if (exists < 0)
         return -exists;
     if (!exists && !may_create)
-        return fail_open(err, errlen, EVO_ENOTFOUND, "%s: no run here (no " STORE_FILE ")", dir);
-    header h;
-    if (exists && (rc = check_header(s, &h, err, errlen)) != EVO_OK)
+        return errbuf_set(err, errlen, EVO_ENOTFOUND, "%s: no run here (no " STORE_FILE ")", dir);
+    store_header h;
+    if (exists && (rc = store_check_header(s->path, &h, err, errlen)) != EVO_OK)
         return rc;
     if ((rc = open_env(s, exists ? &h : NULL, sflags, err, errlen)) != EVO_OK)
         return rc;
@@ -1200,7 +1007,7 @@ int store_open(evo_store **out, const char *dir, int flags, const char *sync, ch
         err[0] = 0;
     evo_store *s = store_alloc();
     if (!s)
-        return fail_open(err, errlen, EVO_ENOMEM, "store: out of memory");
+        return errbuf_set(err, errlen, EVO_ENOMEM, "store: out of memory");
     int rc = open_store(s, dir, flags, sync, err, errlen);
     if (rc != EVO_OK) {
         store_close(s);
@@ -1220,7 +1027,7 @@ void store_close(evo_store *s)
             mdb_env_sync(s->env, 1);
         mdb_env_close(s->env);
     }
-    release_lock(s);
+    store_release_lock(&s->lock_fd);
     pthread_mutex_destroy(&s->gate_mu);
     pthread_cond_destroy(&s->gate_cv);
     pthread_mutex_destroy(&s->err_mu);

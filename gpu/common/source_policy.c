@@ -1,5 +1,6 @@
 /* source_policy.c -- the checks a candidate source passes before NVRTC opens it, and the
  * scrubbing of compile logs (source_policy.h says what and why). */
+#include "errbuf.h"
 #include "source_policy.h"
 
 #include <stdarg.h>
@@ -7,14 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+/* Every failure here reports into the caller's buffer and returns -1. */
+#define fail(err, errlen, ...) errbuf_set(err, errlen, -1, __VA_ARGS__)
 
 static const char *const exact_headers[] = {
     "cuda_fp16.h", "cuda_fp16.hpp", "cuda_bf16.h", "cuda_bf16.hpp", "cuda_fp8.h", "cuda_fp8.hpp",

@@ -1,6 +1,6 @@
 /* evaluator.c -- the GPU evaluator, parent side (gpu_evaluator.h). It loads the task and
- * picks the workloads, compiles each candidate with NVRTC on the calling engine thread (so
- * compiles of several slots overlap GPU work), checks its launch plan, then hands the cubin
+ * picks the workloads, checks each candidate's launch plan, compiles it with NVRTC on the
+ * calling engine thread (so compiles of several slots overlap GPU work), then hands the cubin
  * to the evo-worker process of a device (one per device, used under a mutex) and waits with
  * a watchdog. A worker that hangs is killed (TIMEOUT), one that dies or reports an unusable
  * context is reaped (RUNTIME_ERROR) and replaced on the next evaluation. The CUDA runtime
@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "errbuf.h"
 #include "gpu_evaluator.h"
 #include "ipc.h"
 #include "nvrtc.h"
@@ -65,13 +66,6 @@ static double now_ms(void) {
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int set_err(char *err, size_t errlen, int rc, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return rc;
-}
 
 static int find_workload(const evo_task *t, const char *name) {
     for (int i = 0; i < t->nworkloads; i++)
@@ -87,14 +81,14 @@ static int select_workloads(gpu_evaluator *g, const json_t *sec, char *err, size
     json_t *names = sec_get(sec, "workloads");
     size_t nn = json_is_array(names) ? json_array_size(names) : 0;
     int *all = calloc((size_t)t->nworkloads + nn + 1, sizeof *all);
-    if (!all) return set_err(err, errlen, EVO_ENOMEM, "out of memory");
+    if (!all) return errbuf_set(err, errlen, EVO_ENOMEM, "out of memory");
     int n = 0;
     for (size_t i = 0; i < nn; i++) {
         const char *s = json_string_value(json_array_get(names, i));
         int wi = s ? find_workload(t, s) : -1;
         if (wi < 0) {
             free(all);
-            return set_err(err, errlen, EVO_ECONFIG,
+            return errbuf_set(err, errlen, EVO_ECONFIG,
                            "evaluator.workloads[%zu]: task '%s' has no workload labelled or "
                            "with uuid '%s' (labels look like '%s')",
                            i, t->def.name, s ? s : "?",
@@ -106,14 +100,14 @@ static int select_workloads(gpu_evaluator *g, const json_t *sec, char *err, size
         for (int i = 0; i < t->nworkloads; i++) all[n++] = i;
     if (n == 0) {
         free(all);
-        return set_err(err, errlen, EVO_ECONFIG, "task '%s' has no workloads", t->def.name);
+        return errbuf_set(err, errlen, EVO_ECONFIG, "task '%s' has no workloads", t->def.name);
     }
     int max = (int)sec_int(sec, "max_workloads");
     if (max > 0 && max < n) {
         int *pick = calloc((size_t)max, sizeof *pick);
         if (!pick) {
             free(all);
-            return set_err(err, errlen, EVO_ENOMEM, "out of memory");
+            return errbuf_set(err, errlen, EVO_ENOMEM, "out of memory");
         }
         for (int i = 0; i < max; i++)
             pick[i] = all[max == 1 ? 0 : (int)((int64_t)i * (n - 1) / (max - 1))];
@@ -143,7 +137,7 @@ static int load_task(gpu_evaluator *g, const json_t *sec, const char *base, char
     if (dataset && *dataset) {
         const char *def = sec_string(sec, "definition");
         if (!def || !*def)
-            return set_err(err, errlen, EVO_ECONFIG,
+            return errbuf_set(err, errlen, EVO_ECONFIG,
                            "evaluator.definition: required when evaluator.dataset is set");
         char *root = sec_path(base, dataset);
         snprintf(g->dataset, sizeof g->dataset, "%s", root ? root : dataset);
@@ -161,7 +155,7 @@ static int load_task(gpu_evaluator *g, const json_t *sec, const char *base, char
         free(dir);
         rc = task_load_dir(g->task_dir, &g->task, terr, sizeof terr);
     }
-    if (rc != 0) return set_err(err, errlen, EVO_ECONFIG, "evaluator: %s", terr);
+    if (rc != 0) return errbuf_set(err, errlen, EVO_ECONFIG, "evaluator: %s", terr);
     return EVO_OK;
 }
 
@@ -169,7 +163,7 @@ int gpu_evaluator_new(const json_t *sec, const char *base, uint64_t seed, gpu_ev
                       size_t errlen) {
     *out = NULL;
     gpu_evaluator *g = calloc(1, sizeof *g);
-    if (!g) return set_err(err, errlen, EVO_ENOMEM, "out of memory");
+    if (!g) return errbuf_set(err, errlen, EVO_ENOMEM, "out of memory");
     const char *blob = sec_string(sec, "blob_policy");
     g->blob_fallback = blob && strcmp(blob, "random") == 0;
     g->trials = (int)sec_int(sec, "trials");
@@ -194,11 +188,11 @@ int gpu_evaluator_new(const json_t *sec, const char *base, uint64_t seed, gpu_ev
     int rc = load_task(g, sec, base, err, errlen);
     if (rc == EVO_OK) rc = select_workloads(g, sec, err, errlen);
     if (rc == EVO_OK && !(g->base_us = calloc((size_t)g->task->nworkloads + 1, sizeof *g->base_us)))
-        rc = set_err(err, errlen, EVO_ENOMEM, "out of memory");
+        rc = errbuf_set(err, errlen, EVO_ENOMEM, "out of memory");
     json_t *devs = sec_get(sec, "devices");
     g->ndev = json_is_array(devs) && json_array_size(devs) > 0 ? (int)json_array_size(devs) : 1;
     g->devs = calloc((size_t)g->ndev, sizeof *g->devs);
-    if (rc == EVO_OK && !g->devs) rc = set_err(err, errlen, EVO_ENOMEM, "out of memory");
+    if (rc == EVO_OK && !g->devs) rc = errbuf_set(err, errlen, EVO_ENOMEM, "out of memory");
     for (int i = 0; g->devs && i < g->ndev; i++) {
         json_t *d = json_array_get(devs, (size_t)i);
         g->devs[i].index = d ? (int)json_integer_value(d) : 0;
@@ -340,9 +334,9 @@ static int device_start(gpu_evaluator *g, gpu_device *d, int ceilings, json_t **
                         char *msg, size_t n) {
     char path[4096], err[1024];
     if (ipc_worker_path(path, sizeof path, err, sizeof err) != 0)
-        return set_err(msg, n, EVO_EIO, "%s", err);
+        return errbuf_set(msg, n, EVO_EIO, "%s", err);
     if (ipc_spawn(path, &d->child, err, sizeof err) != 0)
-        return set_err(msg, n, EVO_EIO, "%s", err);
+        return errbuf_set(msg, n, EVO_EIO, "%s", err);
     d->alive = 1;
     d->err_tail[0] = 0;
     json_t *req = init_request(g, d, ceilings);
@@ -353,13 +347,13 @@ static int device_start(gpu_evaluator *g, gpu_device *d, int ceilings, json_t **
     if (rc != IPC_OK) {
         char why[1024];
         device_bury(d, why, sizeof why);
-        return set_err(msg, n, EVO_ECUDA, "device %d: %s during init (%s)", d->index,
+        return errbuf_set(msg, n, EVO_ECUDA, "device %d: %s during init (%s)", d->index,
                        rc == IPC_TIMEOUT ? "no answer" : why, err);
     }
     if (!json_is_true(json_object_get(reply, "ok"))) {
         const char *e = json_string_value(json_object_get(reply, "error"));
         int code = e && strncmp(e, "no CUDA device found", 20) == 0 ? EVO_ENOGPU : EVO_ECUDA;
-        set_err(msg, n, code, "%s", e ? e : "the worker refused init");
+        errbuf_set(msg, n, code, "%s", e ? e : "the worker refused init");
         json_decref(reply);
         device_bury(d, NULL, 0);
         return code;
@@ -618,12 +612,21 @@ static int policy_refuses(const gpu_evaluator *g, const evo_genome *gen, evo_res
     return 1;
 }
 
-/* The cubin of a genome (from the run's blobs, the cache, or NVRTC) with its launch plan
- * checked. Returns EVO_OK with o->cubin set; EVO_OK with o->cubin NULL when the candidate
+/* The cubin of a genome (from the run's blobs, the cache, or NVRTC), its source policy and
+ * launch plan checked first. Returns EVO_OK with o->cubin set; EVO_OK with o->cubin NULL when the candidate
  * failed to build (status and error in out); another code for a harness failure. */
 static int build(gpu_evaluator *g, const evo_genome *gen, nvrtc_output *o, evo_result *out) {
     memset(o, 0, sizeof *o);
     if (policy_refuses(g, gen, out)) return EVO_OK;
+    /* A candidate whose launch plan does not parse is refused before it costs a compile. */
+    char err[1024] = "";
+    evo_plan *plan = plan_parse(evo_genome_source(gen), g->task, err, sizeof err);
+    if (!plan) {
+        evo_result_set_status(out, EVO_STATUS_COMPILE_ERROR);
+        evo_result_set_error(out, "%s", err);
+        return EVO_OK;
+    }
+    plan_free(plan);
     int nopts = 0;
     char **opts = compile_options(g, gen, &nopts);
     if (!opts) {
@@ -661,15 +664,6 @@ static int build(gpu_evaluator *g, const evo_genome *gen, nvrtc_output *o, evo_r
         nvrtc_output_free(o);
         return rc;
     }
-    char err[1024] = "";
-    evo_plan *plan = plan_parse(evo_genome_source(gen), g->task, err, sizeof err);
-    if (!plan) {
-        evo_result_set_status(out, EVO_STATUS_COMPILE_ERROR);
-        evo_result_set_error(out, "%s", err);
-        nvrtc_output_free(o);
-        return EVO_OK;
-    }
-    plan_free(plan);
     return EVO_OK;
 }
 

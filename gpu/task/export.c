@@ -5,6 +5,7 @@
  * plan's grid/block/smem/workspace expressions are emitted as C++ with the plan's functions
  * renamed into a small helper set, and each kernel is launched with its arguments cast to
  * the pointer types the definition's dtypes give. No text in it comes from a model. */
+#include "errbuf.h"
 #include "export.h"
 
 #include <ctype.h>
@@ -19,14 +20,8 @@
 #include "evo_status.h"
 #include "expr.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+/* Every failure here reports into the caller's buffer and returns -1. */
+#define fail(err, errlen, ...) errbuf_set(err, errlen, -1, __VA_ARGS__)
 
 /* ---- a growing string ---- */
 

@@ -6,6 +6,7 @@
  * generator of input_gen.h, which the sandbox runs on the GPU too: the same seed gives the
  * same bits on both, so the host computes references for exactly the inputs a candidate ran
  * on, and a new seed gives a set never seen before. */
+#include "errbuf.h"
 #include "gate.h"
 
 #include <errno.h>
@@ -21,14 +22,8 @@
 #include "input_gen.h"
 #include "reference.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
+/* Every failure here reports into the caller's buffer and returns -1. */
+#define fail(err, errlen, ...) errbuf_set(err, errlen, -1, __VA_ARGS__)
 
 uint64_t gate_checksum(const void *data, size_t n)
 {

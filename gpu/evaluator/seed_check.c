@@ -1,4 +1,4 @@
-/* check.c -- `evo check`: compile every seed of a task at its defaults and at random valid
+/* seed_check.c -- `evo check`: compile every seed of a task at its defaults and at random valid
  * points of its space, with no GPU, and check each launch plan against every workload.
  *
  * This is the cheap gate a kernel author runs before spending GPU time: a seed that does

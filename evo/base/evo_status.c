@@ -1,4 +1,4 @@
-/* status.c -- the library's small fixed tables: version, return-code names and candidate
+/* evo_status.c -- the library's small fixed tables: version, return-code names and candidate
  * status names (see evo.h). Kept apart so every other file can name a code without pulling
  * in engine code. */
 #include <stdlib.h>

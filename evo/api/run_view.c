@@ -1,4 +1,4 @@
-/* run.c -- read-only views of a run directory: evo_run_* and evo_candidate_* of evo.h.
+/* run_view.c -- read-only views of a run directory: evo_run_* and evo_candidate_* of evo.h.
  *
  * `evo status`, `evo best` and research tools read a run while the engine may still be
  * writing it in another process, so the store is opened read-only without the directory
