@@ -11,9 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "evo.h"
-#include "synthetic.h"
 
 static double now(void)
 {
@@ -75,18 +73,15 @@ int main(int argc, char **argv)
     }
     evo_engine *e;
     int rc = evo_engine_open(&e, dir, cfg);
-    synthetic_evaluator *syn = synthetic_new(config_get(cfg, "evaluator"));
     evo_config_free(cfg);
-    evo_evaluator ev = synthetic_table(syn);
-    if (rc == EVO_OK) rc = evo_engine_set_evaluator(e, &ev);
-    if (rc == EVO_OK) rc = evo_engine_add_seed(e, "synthetic", synthetic_seed(syn));
+    /* The synthetic evaluator and its seed, owned by the engine. */
+    if (rc == EVO_OK) rc = evo_engine_configure(e);
     bench b = {now(), now(), 0};
     evo_engine_set_progress(e, on_progress, &b);
     if (rc == EVO_OK) rc = evo_engine_run(e);
     double t = now() - b.t0;
     if (rc != EVO_OK) fprintf(stderr, "run: %s\n", evo_errmsg(e));
     evo_engine_close(e);
-    synthetic_free(syn);
     printf("sync=%s: %ld candidates in %.2f s = %.3f ms/candidate; VmHWM %ld kB\n", sync, n, t, t / n * 1e3,
            status_kb("VmHWM:"));
     return rc == EVO_OK ? 0 : 1;

@@ -16,7 +16,6 @@
 
 #include <jansson.h>
 
-#include "config.h"
 #include "engine_state.h"
 #include "evo.h"
 #include "genome.h"
@@ -82,12 +81,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    gpu_evaluator *g;
-    if (gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err) != EVO_OK) {
+    /* The public GPU evaluator, driven here as a table alone (the engine only receives its
+     * constants and blobs), so this program calls its destroy itself. */
+    evo_evaluator ev;
+    if (evo_evaluator_gpu(cfg, &ev, err, sizeof err) != EVO_OK) {
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    evo_evaluator ev = gpu_evaluator_table(g);
     char dir[128];
     snprintf(dir, sizeof dir, "/tmp/evo-latency-%d", (int)getpid());
     evo_engine *e;
@@ -95,7 +95,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "start: %s\n", evo_errmsg(e));
         return 1;
     }
-    const evo_task *t = gpu_evaluator_task(g);
+    /* evo.h has no accessor for a task's seed sources: the GPU evaluator's task. */
+    const evo_task *t = gpu_evaluator_task(ev.user);
     const char *source = NULL;
     for (int i = 0; i < t->nseeds; i++)
         if (strcmp(t->seed_names[i], argv[2]) == 0) source = t->seed_sources[i];
@@ -109,6 +110,8 @@ int main(int argc, char **argv)
     evo_genome **gs = calloc((size_t)n, sizeof *gs);
     for (int i = 0; i < n; i++) {
         evo_point p = point_new(s);
+        /* The constants start() set (SMEM_LIMIT...): evo.h can set them but not read them
+         * back outside an operator (evo_mutation_constants_json), so the engine's own. */
         if (space_sample(s, &e->constants, &rng, 1000, &p, err, sizeof err) != 0) {
             fprintf(stderr, "sample: %s\n", err);
             return 1;
@@ -129,8 +132,11 @@ int main(int argc, char **argv)
             result_free(r);
         }
     }
+    json_t *facts = json_loads(ev.facts(ev.user), 0, NULL); /* the device's name, once started */
+    const char *device = json_string_value(json_object_get(facts, "device"));
     printf("template %s: %d random points (%d passed the gate), device %s\n", argv[2], n, passed,
-           gpu_evaluator_device_name(g));
+           device ? device : "?");
+    json_decref(facts);
     printf("cold  (NVRTC compile, empty cache): whole p50 %.0f ms p90 %.0f ms; compile p50 %.0f ms p90 %.0f ms\n",
            pct(total, n, 0.5), pct(total, n, 0.9), pct(comp, n, 0.5), pct(comp, n, 0.9));
     printf("warm  (cubin cache hit)           : whole p50 %.0f ms p90 %.0f ms; compile p50 %.0f ms p90 %.0f ms\n",
@@ -156,6 +162,6 @@ int main(int argc, char **argv)
     }
     ev.stop(ev.user);
     evo_engine_close(e);
-    gpu_evaluator_free(g);
+    ev.destroy(ev.user);
     return 0;
 }

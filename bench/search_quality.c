@@ -22,7 +22,6 @@
 #include "genome.h"
 #include "gpu_evaluator.h"
 #include "space.h"
-#include "synthetic.h"
 
 /* ---- sweep ------------------------------------------------------------------------ */
 
@@ -85,27 +84,26 @@ static int sweep(const char *config_path, const char *tmpl, const char *dir)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    /* The GPU evaluator on the device machine; the synthetic one to try the bench anywhere. */
-    gpu_evaluator *g = NULL;
-    synthetic_evaluator *syn = NULL;
+    /* The GPU evaluator on the device machine; the synthetic one to try the bench anywhere.
+     * The enumerator needs the seed's source before the engine opens, so the evaluator is
+     * built here rather than by evo_engine_configure; the engine owns it once given it. */
     const char *source = NULL;
     evo_evaluator ev;
-    if (strcmp(config_get_string(cfg, "evaluator.kind", "gpu"), "synthetic") == 0) {
-        syn = synthetic_new(config_get(cfg, "evaluator"));
-        ev = synthetic_table(syn);
-        source = synthetic_seed(syn);
-    } else {
-        if (gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err) != EVO_OK) {
-            fprintf(stderr, "%s\n", err);
-            return 1;
-        }
-        ev = gpu_evaluator_table(g);
-        const evo_task *t = gpu_evaluator_task(g);
+    int synthetic = strcmp(config_get_string(cfg, "evaluator.kind", "gpu"), "synthetic") == 0;
+    if ((synthetic ? evo_evaluator_synthetic(cfg, &ev, &source, err, sizeof err)
+                   : evo_evaluator_gpu(cfg, &ev, err, sizeof err)) != EVO_OK) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (!synthetic) {
+        /* evo.h has no accessor for a task's seed sources: the GPU evaluator's task. */
+        const evo_task *t = gpu_evaluator_task(ev.user);
         for (int i = 0; i < t->nseeds; i++)
             if (strcmp(t->seed_names[i], tmpl) == 0) source = t->seed_sources[i];
     }
     if (!source) {
         fprintf(stderr, "no seed '%s' in the task\n", tmpl);
+        ev.destroy(ev.user);
         return 1;
     }
     enumerator en = {0};
@@ -130,6 +128,7 @@ static int sweep(const char *config_path, const char *tmpl, const char *dir)
     int rc = evo_config_parse(text, config_path, &cfg2, err, sizeof err);
     if (rc != EVO_OK) {
         fprintf(stderr, "%s\n", err);
+        ev.destroy(ev.user);
         return 1;
     }
     free(cfg2->dir);
@@ -141,13 +140,12 @@ static int sweep(const char *config_path, const char *tmpl, const char *dir)
     rc = access(probe, F_OK) == 0 ? evo_engine_resume(&e, dir) : evo_engine_open(&e, dir, cfg2);
     evo_operator op = {.name = "enumerate", .parents = 1, .user = &en, .mutate = enumerate_mutate};
     if (rc == EVO_OK) rc = evo_engine_set_evaluator(e, &ev);
+    if (rc != EVO_OK) ev.destroy(ev.user); /* the engine did not take it */
     if (rc == EVO_OK) rc = evo_engine_add_operator(e, &op);
     if (rc == EVO_OK) rc = evo_engine_add_seed(e, tmpl, source);
     if (rc == EVO_OK) rc = evo_engine_run(e);
     if (rc != EVO_OK) fprintf(stderr, "sweep: %s\n", evo_errmsg(e));
     evo_engine_close(e);
-    gpu_evaluator_free(g);
-    synthetic_free(syn);
     free(text);
     json_decref(root);
     json_decref(over);

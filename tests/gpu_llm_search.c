@@ -14,27 +14,11 @@
 
 #include "check.h"
 #include "evo.h"
-#include "config.h"
-#include "gpu_evaluator.h"
-#include "llm_operator.h"
 #include "loopback.h"
-#include "task.h"
+#include "text_file.h"
 
 #define KEY_ENV "EVO_TEST_LLM_KEY"
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = s ? fread(s, 1, (size_t)n, f) : 0;
-    if (s) s[got] = 0;
-    fclose(f);
-    return s;
-}
 
 /* src with the first occurrence of from replaced by to (caller frees); NULL if absent. */
 static char *replace(const char *src, const char *from, const char *to)
@@ -98,7 +82,7 @@ int main(void)
     if (worker && *worker) setenv("EVO_WORKER", worker, 1);
     else if (access(EVO_BUILD_DIR "/evo-worker", X_OK) == 0) setenv("EVO_WORKER", EVO_BUILD_DIR "/evo-worker", 1);
 
-    char *seed = slurp("kernels/rmsnorm/rmsnorm_warp.cu");
+    char *seed = read_text_file("kernels/rmsnorm/rmsnorm_warp.cu");
     if (!seed) {
         fprintf(stderr, "run from the repository root: kernels/rmsnorm/rmsnorm_warp.cu not found\n");
         return 1;
@@ -128,38 +112,24 @@ int main(void)
     evo_config *cfg = NULL;
     rc = evo_config_parse(text, "gpu-llm", &cfg, err, sizeof err);
     CHECK_MSG(rc == EVO_OK, "%s", err);
-    gpu_evaluator *g = NULL;
-    if (rc == EVO_OK) {
-        rc = gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err);
-        CHECK_MSG(rc == EVO_OK, "%s", err);
-    }
     evo_engine *e = NULL;
     if (rc == EVO_OK) rc = evo_engine_open(&e, dir, cfg);
+    /* The GPU evaluator, the seed evaluator.seeds names (rmsnorm_warp) and the LLM operator
+     * (operators.llm has a weight); the engine owns them and frees them when it closes. */
     if (rc == EVO_OK) {
-        evo_evaluator ev = gpu_evaluator_table(g);
-        rc = evo_engine_set_evaluator(e, &ev);
+        rc = evo_engine_configure(e);
+        CHECK_MSG(rc == EVO_OK, "%s", evo_errmsg(e));
     }
-    const evo_task *t = g ? gpu_evaluator_task(g) : NULL;
-    for (int i = 0; rc == EVO_OK && t && i < t->nseeds; i++)
-        if (strcmp(t->seed_names[i], "rmsnorm_warp") == 0) rc = evo_engine_add_seed(e, t->seed_names[i], t->seed_sources[i]);
-    evo_operator op;
-    if (rc == EVO_OK) {
-        rc = llm_operator_create(config_get(evo_engine_config(e), "llm"), evo_engine_config(e)->dir, &op, err, sizeof err);
-        CHECK_MSG(rc == EVO_OK, "%s", err);
-    }
-    if (rc == EVO_OK) rc = evo_engine_add_operator(e, &op);
     if (rc == EVO_OK) rc = evo_engine_run(e);
     if (rc == EVO_ENOGPU) {
         printf("SKIPPED: no CUDA device: %s\n", evo_errmsg(e));
         evo_engine_close(e);
-        gpu_evaluator_free(g);
         evo_config_free(cfg);
         loopback_stop(&lb);
         return 77;
     }
     CHECK_MSG(rc == EVO_OK, "run: %s", evo_errmsg(e));
     evo_engine_close(e);
-    gpu_evaluator_free(g);
     evo_config_free(cfg);
     loopback_stop(&lb);
 

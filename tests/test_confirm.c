@@ -46,11 +46,11 @@ static outcome search(int rounds)
     evo_config *cfg = config(rounds);
     evo_engine *e = NULL;
     CHECK(cfg && evo_engine_open(&e, dir, cfg) == EVO_OK);
+    /* The engine gets the config's synthetic evaluator and seed (and frees them when it
+     * closes); a second instance from the same section only answers the true fitness. */
     synthetic_evaluator *syn = synthetic_new(config_get(cfg, "evaluator"));
     evo_config_free(cfg);
-    evo_evaluator ev = synthetic_table(syn);
-    CHECK(evo_engine_set_evaluator(e, &ev) == EVO_OK);
-    CHECK(evo_engine_add_seed(e, "synthetic", synthetic_seed(syn)) == EVO_OK);
+    CHECK_MSG(evo_engine_configure(e) == EVO_OK, "%s", evo_errmsg(e));
     CHECK_MSG(evo_engine_run(e) == EVO_OK, "%s", evo_errmsg(e));
     evo_engine_close(e);
     evo_run *run = NULL;

@@ -12,8 +12,6 @@
 
 #include "check.h"
 #include "evo.h"
-#include "config.h"
-#include "synthetic.h"
 
 static char tmp_root[256];
 
@@ -48,7 +46,6 @@ static evo_config *config(const char *extra)
 }
 
 typedef struct run_state {
-    synthetic_evaluator *syn;
     evo_engine *e;
     int stop_after; /* interrupt after this many progress reports (0 = never) */
     int reports;
@@ -64,10 +61,8 @@ static void on_progress(void *user, const evo_progress *p)
 static int attach(run_state *s, evo_engine *e)
 {
     s->e = e;
-    s->syn = synthetic_new(config_get(evo_engine_config(e), "evaluator"));
-    evo_evaluator ev = synthetic_table(s->syn);
-    int rc = evo_engine_set_evaluator(e, &ev);
-    if (rc == EVO_OK) rc = evo_engine_add_seed(e, "synthetic", synthetic_seed(s->syn));
+    /* The config's synthetic evaluator and its seed; the engine frees them when it closes. */
+    int rc = evo_engine_configure(e);
     evo_engine_set_progress(e, on_progress, s);
     return rc;
 }
@@ -85,7 +80,6 @@ static int run_fresh(const char *dir, const char *extra, int stop_after)
     if (rc == EVO_OK) rc = evo_engine_run(e);
     if (rc != EVO_OK && rc != EVO_EINTERRUPT) fprintf(stderr, "run: %s\n", evo_errmsg(e));
     evo_engine_close(e);
-    synthetic_free(s.syn);
     return rc;
 }
 
@@ -99,7 +93,6 @@ static int run_resume(const char *dir, int stop_after)
     if (rc == EVO_OK) rc = evo_engine_run(e);
     if (rc != EVO_OK && rc != EVO_EINTERRUPT) fprintf(stderr, "resume: %s\n", evo_errmsg(e));
     evo_engine_close(e);
-    synthetic_free(s.syn);
     return rc;
 }
 
@@ -217,7 +210,6 @@ static void test_stops_and_finish(void)
     CHECK(evo_engine_run(e) == EVO_OK);
     CHECK_CONTAINS(evo_errmsg(e), "run already finished");
     evo_engine_close(e);
-    synthetic_free(s.syn);
 
     /* A tiny space is exhausted rather than looping forever. */
     const char *tiny = run_dir("tiny");

@@ -24,7 +24,6 @@
 #include "llm_operator.h"
 #include "loopback.h"
 #include "config.h"
-#include "synthetic.h"
 
 #define KEY_ENV "EVO_TEST_LLM_KEY"
 
@@ -109,26 +108,6 @@ static evo_config *config(int port, const char *extra)
     return cfg;
 }
 
-typedef struct run_state {
-    synthetic_evaluator *syn;
-} run_state;
-
-static int attach(run_state *s, evo_engine *e)
-{
-    s->syn = synthetic_new(config_get(evo_engine_config(e), "evaluator"));
-    evo_evaluator ev = synthetic_table(s->syn);
-    int rc = evo_engine_set_evaluator(e, &ev);
-    if (rc == EVO_OK) rc = evo_engine_add_seed(e, "synthetic", synthetic_seed(s->syn));
-    evo_operator op;
-    char err[1024];
-    if (rc == EVO_OK) {
-        rc = llm_operator_create(config_get(evo_engine_config(e), "llm"), evo_engine_config(e)->dir, &op, err, sizeof err);
-        if (rc != EVO_OK) fprintf(stderr, "llm operator: %s\n", err);
-    }
-    if (rc == EVO_OK) rc = evo_engine_add_operator(e, &op);
-    return rc;
-}
-
 static int run_fresh(const char *dir, int port, const char *stop_extra)
 {
     char extra[512];
@@ -139,12 +118,12 @@ static int run_fresh(const char *dir, int port, const char *stop_extra)
     evo_engine *e;
     int rc = evo_engine_open(&e, dir, cfg);
     evo_config_free(cfg);
-    run_state s = {0};
-    if (rc == EVO_OK) rc = attach(&s, e);
+    /* The config's synthetic evaluator, its seed and (operators.llm has a weight) the LLM
+     * operator; the engine owns them and frees them when it closes. */
+    if (rc == EVO_OK) rc = evo_engine_configure(e);
     if (rc == EVO_OK) rc = evo_engine_run(e);
     if (rc != EVO_OK) fprintf(stderr, "run: %s\n", evo_errmsg(e));
     evo_engine_close(e);
-    synthetic_free(s.syn);
     return rc;
 }
 
@@ -378,12 +357,10 @@ static void test_kill_resume(void)
 
     evo_engine *e;
     int rc = evo_engine_resume(&e, dir);
-    run_state s = {0};
-    if (rc == EVO_OK) rc = attach(&s, e);
+    if (rc == EVO_OK) rc = evo_engine_configure(e);
     if (rc == EVO_OK) rc = evo_engine_run(e);
     CHECK_MSG(rc == EVO_OK, "resume: %s", evo_errmsg(e));
     evo_engine_close(e);
-    synthetic_free(s.syn);
     loopback_stop(&lb);
     snapshot done = {0};
     snap(dir, &done);
@@ -432,12 +409,10 @@ static void run_ensemble(const char *policy, int *calls_a, int *calls_b, int *ha
     evo_engine *e = NULL;
     if (rc == EVO_OK) rc = evo_engine_open(&e, dir, cfg);
     evo_config_free(cfg);
-    run_state st = {0};
-    if (rc == EVO_OK) rc = attach(&st, e);
+    if (rc == EVO_OK) rc = evo_engine_configure(e);
     if (rc == EVO_OK) rc = evo_engine_run(e);
     CHECK_MSG(rc == EVO_OK, "ensemble run: %s", evo_errmsg(e));
     evo_engine_close(e);
-    synthetic_free(st.syn);
     loopback_stop(&lb);
     evo_run *r;
     if (evo_run_open(&r, dir) != EVO_OK) {

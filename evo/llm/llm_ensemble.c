@@ -14,19 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strf.h"
 #include "llm_ensemble.h"
 
 enum { POLICY_WEIGHTS, POLICY_BANDIT, POLICY_BLOCK };
 
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    char *s = NULL;
-    if (vasprintf(&s, f, ap) < 0) s = NULL;
-    va_end(ap);
-    return s;
-}
 
 static int parse_policy(const char *s)
 {
@@ -119,7 +111,7 @@ static int next_usable(llm_ensemble *e, int from)
 static void make_handoff(llm_ensemble *e, int from, int to)
 {
     free(e->handoff);
-    e->handoff = fmt("You take over from model '%s', whose last %d attempts brought no "
+    e->handoff = strf("You take over from model '%s', whose last %d attempts brought no "
                      "improvement. What it tried:\n%sTry a different direction from these.\n",
                      e->models[from].name, e->block_used,
                      e->block_log[0] ? e->block_log : "(no record)\n");

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "strf.h"
 #include "section.h"
 #include "llm_client.h"
 #include "llm_edit.h"
@@ -92,15 +93,6 @@ static const char MODE_REWRITE_TEXT[] =
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    va_start(ap, f);
-    char *s = NULL;
-    if (vasprintf(&s, f, ap) < 0) s = NULL;
-    va_end(ap);
-    return s;
-}
 
 /* Append to a malloc'd string (s may be NULL). */
 static char *cat(char *s, const char *add)
@@ -138,13 +130,13 @@ static char *figures(const char *json_text)
         return out;
     }
     const char *st = json_string_value(json_object_get(j, "status"));
-    char *line = fmt("status: %s, fitness: %.6g\n", st ? st : "?",
+    char *line = strf("status: %s, fitness: %.6g\n", st ? st : "?",
                      json_number_value(json_object_get(j, "fitness")));
     if (line) out = cat(out, line);
     free(line);
     const char *err = json_string_value(json_object_get(j, "error"));
     if (err && *err) {
-        line = fmt("error: %.600s\n", err);
+        line = strf("error: %.600s\n", err);
         if (line) out = cat(out, line);
         free(line);
     }
@@ -175,7 +167,7 @@ static char *params_text(const evo_genome *g)
 {
     char *out = strdup("");
     for (int i = 0; g && out && i < evo_genome_param_count(g); i++) {
-        char *l = fmt("%s=%s\n", evo_genome_param_name(g, i), evo_genome_param_value(g, i));
+        char *l = strf("%s=%s\n", evo_genome_param_name(g, i), evo_genome_param_value(g, i));
         if (l) out = cat(out, l);
         free(l);
     }
@@ -195,7 +187,7 @@ static char *inspirations_text(const evo_mutation *m)
         const char *plan = json_string_value(json_object_get(notes, "plan"));
         const char *lesson = json_string_value(json_object_get(notes, "lesson"));
         char *fig = figures(rec);
-        char *block = fmt("### Inspiration %d: candidate %lld, template %s, params %s\n%s%s%.800s%s%s%.800s%s\n",
+        char *block = strf("### Inspiration %d: candidate %lld, template %s, params %s\n%s%s%.800s%s%s%.800s%s\n",
                           i + 1, (long long)json_integer_value(json_object_get(j, "id")),
                           tmpl ? tmpl : "?", params ? params : "{}", fig ? fig : "",
                           plan ? "its plan: " : "", plan ? plan : "", plan ? "\n" : "",
@@ -279,7 +271,7 @@ static char *call_model(llm_op *op, evo_mutation *m, int model, const char *step
     llm_chat(op->client, &call, &r);
     const llm_model_cfg *mc = &op->models[model];
     evo_mutation_add_usage(m, mc->name, r.tokens_in, r.tokens_out, r.cost_usd);
-    char *usage = fmt("model %s: %lld tokens in, %lld out%s, $%.6f, %.0f ms, %d attempt%s%s%s",
+    char *usage = strf("model %s: %lld tokens in, %lld out%s, $%.6f, %.0f ms, %d attempt%s%s%s",
                       mc->name, (long long)r.tokens_in, (long long)r.tokens_out,
                       r.usage_estimated ? " (estimated)" : "", r.cost_usd, r.latency_ms, r.attempts,
                       r.attempts == 1 ? "" : "s", r.rc ? ": " : "", r.rc ? r.error : "");
@@ -396,7 +388,7 @@ static int llm_mutate(void *user, evo_mutation *m)
     c.params = params_text(parent);
     c.metrics = figures(evo_mutation_parent_json(m, 0));
     c.insp = inspirations_text(m);
-    c.fitness = fmt("%.6g", evo_mutation_parent_fitness(m, 0));
+    c.fitness = strf("%.6g", evo_mutation_parent_fitness(m, 0));
     c.launch = need_launch ? LAUNCH_FORMAT : NO_LAUNCH_FORMAT;
     c.mode = mode_text(op, c.parent_src);
     prompt_slot slots[] = {
@@ -492,7 +484,7 @@ static char *error_text(const evo_result *failed)
     const char *st = json_string_value(json_object_get(r, "status"));
     const char *e = json_string_value(json_object_get(r, "error"));
     size_t el = e ? strlen(e) : 0;
-    char *out = fmt("status: %s\n%.*s%s", st ? st : "?", (int)(el > NOTE_ERROR_MAX ? NOTE_ERROR_MAX : el),
+    char *out = strf("status: %s\n%.*s%s", st ? st : "?", (int)(el > NOTE_ERROR_MAX ? NOTE_ERROR_MAX : el),
                     e ? e : "(no error message)", el > NOTE_ERROR_MAX ? "\n[... trimmed]" : "");
     json_decref(r);
     return out;
@@ -540,7 +532,7 @@ static int llm_repair(void *user, evo_mutation *m, const evo_result *failed)
     }
     llm_edit_kind kind;
     if (llm_edit_apply(prev, reply, need_launch, &src, &kind, err, sizeof err) != 0) {
-        char *why = fmt("model '%s' repair not applied: %s", mname, err);
+        char *why = strf("model '%s' repair not applied: %s", mname, err);
         evo_mutation_note(m, "repair.error", why ? why : err);
         free(why);
         goto out;
@@ -616,7 +608,7 @@ static int llm_summarize(void *user, evo_mutation *m, const evo_result *child, c
     char *lesson = llm_edit_prose(reply, 600);
     if (lesson && lesson[0]) {
         evo_mutation_note(m, "lesson", lesson);
-        char *insight = fmt("[%s, %s] %s", op->models[model].name, label, lesson);
+        char *insight = strf("[%s, %s] %s", op->models[model].name, label, lesson);
         evo_mutation_set_insight(m, insight ? insight : lesson);
         free(insight);
     }
