@@ -32,7 +32,10 @@ static long status_kb(const char *key)
     return v;
 }
 
-typedef struct bench { double t0, tblock; int64_t last; } bench;
+typedef struct bench {
+    double t0, tblock;
+    int64_t last;
+} bench;
 
 static void on_progress(void *user, const evo_progress *p)
 {
@@ -41,7 +44,8 @@ static void on_progress(void *user, const evo_progress *p)
     b->last = p->evaluations;
     if (p->evaluations % 10000 == 0) {
         double t = now();
-        printf("%8lld evals  %.3f ms/candidate (last 10k)  RssAnon %ld kB  RssFile %ld kB  VmHWM %ld kB  best %.4f\n",
+        printf("%8lld evals  %.3f ms/candidate (last 10k)  RssAnon %ld kB  RssFile %ld kB  VmHWM "
+               "%ld kB  best %.4f\n",
                (long long)p->evaluations, (t - b->tblock) / 10000 * 1e3, status_kb("RssAnon:"),
                status_kb("RssFile:"), status_kb("VmHWM:"), p->best_fitness);
         fflush(stdout);
@@ -61,11 +65,12 @@ int main(int argc, char **argv)
     int concurrency = argc > 4 ? atoi(argv[4]) : 1;
     char text[1024], err[2048];
     /* A space of 64^8 points so the run never exhausts it. */
-    snprintf(text, sizeof text,
-             "{\"concurrency\": %d, \"islands\": {\"count\": 3, \"population\": 100},"
-             " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"dims\": 8, \"levels\": 64}},"
-             " \"store\": {\"sync\": \"%s\"}, \"stop\": {\"max_evaluations\": %ld}}",
-             concurrency, sync, n);
+    snprintf(
+        text, sizeof text,
+        "{\"concurrency\": %d, \"islands\": {\"count\": 3, \"population\": 100},"
+        " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"dims\": 8, \"levels\": 64}},"
+        " \"store\": {\"sync\": \"%s\"}, \"stop\": {\"max_evaluations\": %ld}}",
+        concurrency, sync, n);
     evo_config *cfg;
     if (evo_config_parse(text, "bench", &cfg, err, sizeof err) != EVO_OK) {
         fprintf(stderr, "%s\n", err);
@@ -82,7 +87,7 @@ int main(int argc, char **argv)
     double t = now() - b.t0;
     if (rc != EVO_OK) fprintf(stderr, "run: %s\n", evo_errmsg(e));
     evo_engine_close(e);
-    printf("sync=%s: %ld candidates in %.2f s = %.3f ms/candidate; VmHWM %ld kB\n", sync, n, t, t / n * 1e3,
-           status_kb("VmHWM:"));
+    printf("sync=%s: %ld candidates in %.2f s = %.3f ms/candidate; VmHWM %ld kB\n", sync, n, t,
+           t / n * 1e3, status_kb("VmHWM:"));
     return rc == EVO_OK ? 0 : 1;
 }

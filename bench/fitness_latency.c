@@ -55,8 +55,8 @@ static double nvcc_ms(const char *rendered, int idx, const char *defines)
     double t0 = now();
     pid_t pid = fork();
     if (pid == 0) {
-        execlp("nvcc", "nvcc", "-cubin", "-std=c++17", "-O3", "-gencode=arch=compute_90a,code=sm_90a",
-               defines, "-o", out, src, (char *)NULL);
+        execlp("nvcc", "nvcc", "-cubin", "-std=c++17", "-O3",
+               "-gencode=arch=compute_90a,code=sm_90a", defines, "-o", out, src, (char *)NULL);
         _exit(127);
     }
     int st = 0;
@@ -119,7 +119,8 @@ int main(int argc, char **argv)
         gs[i] = genome_new(argv[2], source, s, &p);
         point_free(&p);
     }
-    double *total = calloc((size_t)2 * n, sizeof *total), *comp = calloc((size_t)2 * n, sizeof *comp);
+    double *total = calloc((size_t)2 * n, sizeof *total),
+           *comp = calloc((size_t)2 * n, sizeof *comp);
     int passed = 0;
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < n; i++) {
@@ -137,10 +138,13 @@ int main(int argc, char **argv)
     printf("template %s: %d random points (%d passed the gate), device %s\n", argv[2], n, passed,
            device ? device : "?");
     json_decref(facts);
-    printf("cold  (NVRTC compile, empty cache): whole p50 %.0f ms p90 %.0f ms; compile p50 %.0f ms p90 %.0f ms\n",
+    printf("cold  (NVRTC compile, empty cache): whole p50 %.0f ms p90 %.0f ms; compile p50 %.0f ms "
+           "p90 %.0f ms\n",
            pct(total, n, 0.5), pct(total, n, 0.9), pct(comp, n, 0.5), pct(comp, n, 0.9));
-    printf("warm  (cubin cache hit)           : whole p50 %.0f ms p90 %.0f ms; compile p50 %.0f ms p90 %.0f ms\n",
-           pct(total + n, n, 0.5), pct(total + n, n, 0.9), pct(comp + n, n, 0.5), pct(comp + n, n, 0.9));
+    printf("warm  (cubin cache hit)           : whole p50 %.0f ms p90 %.0f ms; compile p50 %.0f ms "
+           "p90 %.0f ms\n",
+           pct(total + n, n, 0.5), pct(total + n, n, 0.9), pct(comp + n, n, 0.5),
+           pct(comp + n, n, 0.9));
     /* nvcc on the same points, compile step only. */
     int m = n < 6 ? n : 6;
     double nv[6];
@@ -148,15 +152,17 @@ int main(int argc, char **argv)
     for (int i = 0; i < m; i++) {
         char *rendered = genome_render(gs[i]);
         char defines[64];
-        snprintf(defines, sizeof defines, "-D%s=1", strcmp(t->def.name, "gemm_bf16_n4096_k4096") ? "EVO_FP16" : "EVO_BF16");
+        snprintf(defines, sizeof defines, "-D%s=1",
+                 strcmp(t->def.name, "gemm_bf16_n4096_k4096") ? "EVO_FP16" : "EVO_BF16");
         double ms = nvcc_ms(rendered, i, defines);
         free(rendered);
         if (ms > 0) nv[got++] = ms;
     }
     if (got) {
         double p50 = pct(nv, got, 0.5);
-        printf("nvcc subprocess (compile only, %d points): p50 %.0f ms; ratio to NVRTC cold compile p50: %.2fx\n", got,
-               p50, p50 / pct(comp, n, 0.5));
+        printf("nvcc subprocess (compile only, %d points): p50 %.0f ms; ratio to NVRTC cold "
+               "compile p50: %.2fx\n",
+               got, p50, p50 / pct(comp, n, 0.5));
     } else {
         printf("nvcc subprocess: not available here\n");
     }

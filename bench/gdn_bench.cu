@@ -28,19 +28,25 @@ void gdn_step(float *S, const float *q, const float *k, const float *v, float g,
 // gdn.c's reference entry points call into the task library, which this harness does not
 // link; it only calls the step functions above, so these two definitions only satisfy the
 // linker and are never reached.
-int task_axis_value(const void *, const void *, const char *, int64_t *) { return -1; }
-float dtype_load_float(int, const void *, int64_t) { return 0.0f; }
+int task_axis_value(const void *, const void *, const char *, int64_t *)
+{
+    return -1;
+}
+float dtype_load_float(int, const void *, int64_t)
+{
+    return 0.0f;
+}
 }
 
-#define CK(x)                                                                        \
-    do {                                                                             \
-        CUresult r_ = (x);                                                           \
-        if (r_ != CUDA_SUCCESS) {                                                    \
-            const char *s_;                                                          \
-            cuGetErrorString(r_, &s_);                                               \
-            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, s_);          \
-            exit(1);                                                                 \
-        }                                                                            \
+#define CK(x)                                                                                      \
+    do {                                                                                           \
+        CUresult r_ = (x);                                                                         \
+        if (r_ != CUDA_SUCCESS) {                                                                  \
+            const char *s_;                                                                        \
+            cuGetErrorString(r_, &s_);                                                             \
+            fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #x, s_);                        \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
 static const int HK = 4, HV = 8, D = 128;
@@ -52,7 +58,10 @@ static double urand()
     rng_state ^= rng_state << 17;
     return ((rng_state >> 11) + 0.5) * (1.0 / 9007199254740992.0);
 }
-static float randn() { return (float)(sqrt(-2 * log(urand())) * cos(6.283185307179586 * urand())); }
+static float randn()
+{
+    return (float)(sqrt(-2 * log(urand())) * cos(6.283185307179586 * urand()));
+}
 
 struct Buf {
     CUdeviceptr d = 0;
@@ -79,7 +88,7 @@ static std::vector<uint16_t> bf16v(int64_t n, float sc, std::vector<float> *f)
     return out;
 }
 
-struct Inputs {  // one workload: host float copies and device buffers
+struct Inputs { // one workload: host float copies and device buffers
     int B = 0, N = 0, T = 0;
     std::vector<long long> cu;
     std::vector<float> q, k, v, st, Alog, a, dtb, b;
@@ -95,10 +104,12 @@ static void make(Inputs &in, int T, int N, float kscale)
     auto v = bf16v((int64_t)T * HV * D, 1, &in.v), a = bf16v((int64_t)T * HV, 1, &in.a);
     auto b = bf16v((int64_t)T * HV, 1, &in.b);
     in.st.resize((size_t)N * HV * D * D);
-    for (auto &x : in.st) x = randn();
+    for (auto &x : in.st)
+        x = randn();
     in.Alog.resize(HV);
     in.dtb.resize(HV);
-    for (int i = 0; i < HV; i++) in.Alog[i] = randn(), in.dtb[i] = randn();
+    for (int i = 0; i < HV; i++)
+        in.Alog[i] = randn(), in.dtb[i] = randn();
     in.dq = upload(q.data(), q.size() * 2);
     in.dk = upload(k.data(), k.size() * 2);
     in.dv = upload(v.data(), v.size() * 2);
@@ -135,7 +146,8 @@ static void reference(const Inputs &in, std::vector<float> &out, std::vector<flo
             }
             float *dst = &ns[((size_t)s * HV + h) * D * D];
             for (int vi = 0; vi < D; vi++)
-                for (int ki = 0; ki < D; ki++) dst[vi * D + ki] = S[ki * D + vi];
+                for (int ki = 0; ki < D; ki++)
+                    dst[vi * D + ki] = S[ki * D + vi];
         }
 }
 
@@ -161,10 +173,10 @@ static void launch(const Kern &k, Inputs &in, bool prefill)
     CUdeviceptr st = in.has_state ? in.dst.d : 0;
     float scale = 0.0f;
     int n = prefill ? in.N : in.B;
-    void *args[] = {&in.dq.d, &in.dk.d, &in.dv.d, &st, &in.dA.d, &in.da.d, &in.ddt.d, &in.db.d,
-                    &in.dcu.d, &scale, &in.dout.d, &in.dns.d, &n};
-    void *dargs[] = {&in.dq.d, &in.dk.d, &in.dv.d, &st, &in.dA.d, &in.da.d, &in.ddt.d, &in.db.d,
-                     &scale, &in.dout.d, &in.dns.d, &n};
+    void *args[] = {&in.dq.d, &in.dk.d,  &in.dv.d, &st,        &in.dA.d,  &in.da.d, &in.ddt.d,
+                    &in.db.d, &in.dcu.d, &scale,   &in.dout.d, &in.dns.d, &n};
+    void *dargs[] = {&in.dq.d,  &in.dk.d, &in.dv.d, &st,        &in.dA.d,  &in.da.d,
+                     &in.ddt.d, &in.db.d, &scale,   &in.dout.d, &in.dns.d, &n};
     CK(cuLaunchKernel(k.f, k.grid, prefill ? 1 : in.B * HV, 1, k.block, 1, 1, k.smem, 0,
                       prefill ? args : dargs, nullptr));
 }
@@ -235,13 +247,18 @@ int main(int argc, char **argv)
 
     printf("GDN decode (us, median of 20, L2 flushed)\n");
     int Bs[] = {1, 4, 16, 32, 64};
-    struct { const char *file; unsigned rows; unsigned block; } dv[] = {
-        {"dec_tuned_default", 16, 128}, {"dec_tuned_r8w4", 32, 128}, {"dec_tuned_r2w4", 8, 128},
-        {"dec_tuned_r4w8", 32, 256}, {"dec_tuned_r1w16", 16, 512}, {"dec_tuned_r8w1", 8, 32}};
+    struct {
+        const char *file;
+        unsigned rows;
+        unsigned block;
+    } dv[] = {{"dec_tuned_default", 16, 128}, {"dec_tuned_r8w4", 32, 128},
+              {"dec_tuned_r2w4", 8, 128},     {"dec_tuned_r4w8", 32, 256},
+              {"dec_tuned_r1w16", 16, 512},   {"dec_tuned_r8w1", 8, 32}};
     for (int B : Bs) {
         Inputs in;
         in.B = B;
-        for (int i = 0; i <= B; i++) in.cu.push_back(i);
+        for (int i = 0; i <= B; i++)
+            in.cu.push_back(i);
         make(in, B, B, 1.0f);
         std::vector<float> ro, rn, go, gn;
         reference(in, ro, rn);
@@ -260,7 +277,7 @@ int main(int argc, char **argv)
             printf("  B=%d %s %.2f us\n", B, x.file, time_us(t, in, false, flush, fbytes));
             fails += !compare("output", go, ro) + !compare("new_state", gn, rn);
         }
-        if (B == 4) {  // absent state
+        if (B == 4) { // absent state
             in.has_state = false;
             reference(in, ro, rn);
             snprintf(p, sizeof p, "%s/dec_tuned_default.cubin", dir);
@@ -274,17 +291,24 @@ int main(int argc, char **argv)
 
     printf("GDN prefill (us)\n");
     std::vector<std::vector<long long>> lens = {
-        {64}, {5, 0, 37, 100}, {300, 17, 1, 250}, {1024, 512, 256, 128, 64, 32, 16, 8, 4, 2, 1, 1, 700, 300, 900, 152},
-        {4096}, {8192}};
-    struct { const char *file; int C, VT, NT; } pv[] = {
-        {"pre_chunked_default", 32, 64, 256}, {"pre_chunked_c64v128", 64, 128, 256},
-        {"pre_chunked_c64v64", 64, 64, 256}, {"pre_chunked_c16v32", 16, 32, 128},
-        {"pre_chunked_c32v32", 32, 32, 256}, {"pre_chunked_c64v32", 64, 32, 256},
-        {"pre_chunked_c32v32n128", 32, 32, 128}, {"pre_chunked_c16v32n256", 16, 32, 256}};
+        {64},
+        {5, 0, 37, 100},
+        {300, 17, 1, 250},
+        {1024, 512, 256, 128, 64, 32, 16, 8, 4, 2, 1, 1, 700, 300, 900, 152},
+        {4096},
+        {8192}};
+    struct {
+        const char *file;
+        int C, VT, NT;
+    } pv[] = {{"pre_chunked_default", 32, 64, 256},    {"pre_chunked_c64v128", 64, 128, 256},
+              {"pre_chunked_c64v64", 64, 64, 256},     {"pre_chunked_c16v32", 16, 32, 128},
+              {"pre_chunked_c32v32", 32, 32, 256},     {"pre_chunked_c64v32", 64, 32, 256},
+              {"pre_chunked_c32v32n128", 32, 32, 128}, {"pre_chunked_c16v32n256", 16, 32, 256}};
     for (auto &L : lens) {
         Inputs in;
         in.cu.push_back(0);
-        for (auto l : L) in.cu.push_back(in.cu.back() + l);
+        for (auto l : L)
+            in.cu.push_back(in.cu.back() + l);
         int N = (int)L.size(), T = (int)in.cu.back();
         make(in, T, N, 1.0f / sqrtf(128.0f));
         std::vector<float> ro, rn, go, gn;
@@ -305,7 +329,8 @@ int main(int argc, char **argv)
         printf("  N=%d T=%d baseline %.1f us\n", N, T, tb);
         for (auto &x : pv) {
             snprintf(p, sizeof p, "%s/%s.cubin", dir, x.file);
-            unsigned smem = 4 * (128 * (x.VT + 1) + 2 * x.C * 129 + x.C * x.VT + 2 * x.C * (x.C + 1) + 2 * x.C);
+            unsigned smem =
+                4 * (128 * (x.VT + 1) + 2 * x.C * 129 + x.C * x.VT + 2 * x.C * (x.C + 1) + 2 * x.C);
             Kern t = load(p, "gdn_prefill_chunked", N * HV * (128 / x.VT), x.NT, smem);
             CK(cuMemsetD8(in.dns.d, 0xff, in.st.size() * 4));
             launch(t, in, true);

@@ -7,11 +7,17 @@
  * Build: nvcc -O2 -std=c++17 -arch=sm_90 -o build-dev/launch_floor bench/launch_floor.cu */
 #include <algorithm>
 #include <cstdio>
-#include <vector>
 #include <cuda_runtime.h>
+#include <vector>
 
-#define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { \
-    fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_)); return 1; } } while (0)
+#define CK(x)                                                                                      \
+    do {                                                                                           \
+        cudaError_t e_ = (x);                                                                      \
+        if (e_ != cudaSuccess) {                                                                   \
+            fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_));             \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
 
 __global__ void empty_kernel() {}
 
@@ -25,8 +31,10 @@ template <class F> static double median_us(cudaStream_t s, void *flush, size_t f
 {
     const int warm = 10, n = 50;
     std::vector<cudaEvent_t> a(n), b(n);
-    for (int i = 0; i < n; i++) cudaEventCreate(&a[i]), cudaEventCreate(&b[i]);
-    for (int i = 0; i < warm; i++) launch();
+    for (int i = 0; i < n; i++)
+        cudaEventCreate(&a[i]), cudaEventCreate(&b[i]);
+    for (int i = 0; i < warm; i++)
+        launch();
     cudaDeviceSynchronize();
     for (int i = 0; i < n; i++) {
         if (flush) cudaMemsetAsync(flush, 0, fbytes, s);
@@ -36,9 +44,11 @@ template <class F> static double median_us(cudaStream_t s, void *flush, size_t f
     }
     cudaDeviceSynchronize();
     std::vector<float> ms(n);
-    for (int i = 0; i < n; i++) cudaEventElapsedTime(&ms[i], a[i], b[i]);
+    for (int i = 0; i < n; i++)
+        cudaEventElapsedTime(&ms[i], a[i], b[i]);
     std::sort(ms.begin(), ms.end());
-    for (int i = 0; i < n; i++) cudaEventDestroy(a[i]), cudaEventDestroy(b[i]);
+    for (int i = 0; i < n; i++)
+        cudaEventDestroy(a[i]), cudaEventDestroy(b[i]);
     return 0.5 * (ms[n / 2 - 1] + ms[n / 2]) * 1e3;
 }
 
@@ -64,8 +74,9 @@ int main()
                median_us(s, fl, fbytes, [&] { empty_kernel<<<1, 32, 0, s>>>(); }));
         printf("  empty <<<256, 128>>>       %6.2f us\n",
                median_us(s, fl, fbytes, [&] { empty_kernel<<<256, 128, 0, s>>>(); }));
-        printf("  copy 512 KiB <<<256, 128>>> %6.2f us\n",
-               median_us(s, fl, fbytes, [&] { copy_kernel<<<n4 / 128, 128, 0, s>>>(src, dst, n4); }));
+        printf("  copy 512 KiB <<<256, 128>>> %6.2f us\n", median_us(s, fl, fbytes, [&] {
+                   copy_kernel<<<n4 / 128, 128, 0, s>>>(src, dst, n4);
+               }));
         printf("  copy 512 KiB <<<1024, 32>>> %6.2f us\n",
                median_us(s, fl, fbytes, [&] { copy_kernel<<<n4 / 32, 32, 0, s>>>(src, dst, n4); }));
     }

@@ -10,15 +10,23 @@
 #include <cstdio>
 #include <vector>
 
-#define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { \
-    fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_)); exit(1); } } while (0)
+#define CK(x)                                                                                      \
+    do {                                                                                           \
+        cudaError_t e_ = (x);                                                                      \
+        if (e_ != cudaSuccess) {                                                                   \
+            fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_));             \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
 
 template <class F> static float med(void *fl, size_t fb, F f)
 {
     const int n = 30;
     std::vector<cudaEvent_t> a(n), b(n);
-    for (int i = 0; i < n; i++) cudaEventCreate(&a[i]), cudaEventCreate(&b[i]);
-    for (int i = 0; i < 5; i++) f();
+    for (int i = 0; i < n; i++)
+        cudaEventCreate(&a[i]), cudaEventCreate(&b[i]);
+    for (int i = 0; i < 5; i++)
+        f();
     for (int i = 0; i < n; i++) {
         cudaMemsetAsync(fl, 0, fb);
         cudaEventRecord(a[i]);
@@ -27,7 +35,8 @@ template <class F> static float med(void *fl, size_t fb, F f)
     }
     CK(cudaDeviceSynchronize());
     std::vector<float> ms(n);
-    for (int i = 0; i < n; i++) cudaEventElapsedTime(&ms[i], a[i], b[i]);
+    for (int i = 0; i < n; i++)
+        cudaEventElapsedTime(&ms[i], a[i], b[i]);
     std::sort(ms.begin(), ms.end());
     return ms[n / 2] * 1e3f;
 }
@@ -43,12 +52,14 @@ int main(int argc, char **argv)
     int sbytes = VT * 528 + VT * (C + 4) * 4 + ST * STAGE_FLOATS * 4;
     CK(cudaFuncSetAttribute(gdn_prefill_prep, cudaFuncAttributeMaxDynamicSharedMemorySize, pbytes));
     CK(cudaFuncSetAttribute(gdn_prefill_scan, cudaFuncAttributeMaxDynamicSharedMemorySize, sbytes));
-    printf("C=%d VT=%d NW=%d PW=%d ST=%d smem prep %d scan %d\n", C, VT, NW, PW, ST, pbytes, sbytes);
+    printf("C=%d VT=%d NW=%d PW=%d ST=%d smem prep %d scan %d\n", C, VT, NW, PW, ST, pbytes,
+           sbytes);
     for (auto &sh : shapes) {
         int T = sh[0], N = sh[1];
         if (argc > 2 && (T != atoi(argv[1]) || N != atoi(argv[2]))) continue; /* one shape */
         std::vector<long long> cu(N + 1);
-        for (int i = 0; i <= N; i++) cu[i] = (long long)T * i / N;
+        for (int i = 0; i <= N; i++)
+            cu[i] = (long long)T * i / N;
         bf16 *q, *k, *v, *a, *b, *o;
         float *st, *ns, *Al, *dt, *rec;
         long long *cud;
@@ -74,13 +85,20 @@ int main(int argc, char **argv)
         CK(cudaMemset(Al, 0, 32));
         CK(cudaMemset(dt, 0, 32));
         dim3 pg((T + C - 1) / C + N, 4), sg(N * 8 * (128 / VT));
-        auto prep = [&] { gdn_prefill_prep<<<pg, PW * 32, pbytes>>>(q, k, v, Al, a, dt, b, cud, rec, N); };
-        auto scan = [&] { gdn_prefill_scan<<<sg, NW * 32, sbytes>>>(st, cud, rec, 0.0f, o, ns, N); };
-        float tp = med(fl, fb, prep), ts = med(fl, fb, scan), tb = med(fl, fb, [&] { prep(); scan(); });
+        auto prep = [&] {
+            gdn_prefill_prep<<<pg, PW * 32, pbytes>>>(q, k, v, Al, a, dt, b, cud, rec, N);
+        };
+        auto scan = [&] {
+            gdn_prefill_scan<<<sg, NW * 32, sbytes>>>(st, cud, rec, 0.0f, o, ns, N);
+        };
+        float tp = med(fl, fb, prep), ts = med(fl, fb, scan), tb = med(fl, fb, [&] {
+                                                                  prep();
+                                                                  scan();
+                                                              });
         CK(cudaGetLastError());
         printf("T=%5d N=%2d  prep %8.2f us  scan %8.2f us  both %8.2f us\n", T, N, tp, ts, tb);
-        for (void *p : {(void *)q, (void *)k, (void *)v, (void *)o, (void *)a, (void *)b, (void *)st,
-                        (void *)ns, (void *)Al, (void *)dt, (void *)rec, (void *)cud})
+        for (void *p : {(void *)q, (void *)k, (void *)v, (void *)o, (void *)a, (void *)b,
+                        (void *)st, (void *)ns, (void *)Al, (void *)dt, (void *)rec, (void *)cud})
             cudaFree(p);
     }
     return 0;

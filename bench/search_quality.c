@@ -52,10 +52,13 @@ static int enumerate_mutate(void *user, evo_mutation *m)
         decode(en, en->next++, &p);
         if (space_check(en->space, &en->k, &p, err, sizeof err) != 1) continue;
         char *params = point_to_json(en->space, &p);
-        evo_genome *g = genome_new(evo_genome_template(parent), evo_genome_source(parent), en->space, &p);
+        evo_genome *g =
+            genome_new(evo_genome_template(parent), evo_genome_source(parent), en->space, &p);
         int seen = g && evo_mutation_seen(m, g->hash);
         genome_free(g);
-        if (!seen) rc = evo_mutation_emit(m, evo_genome_template(parent), evo_genome_source(parent), params);
+        if (!seen)
+            rc = evo_mutation_emit(m, evo_genome_template(parent), evo_genome_source(parent),
+                                   params);
         free(params);
         if (!seen) break;
     }
@@ -113,13 +116,16 @@ static int sweep(const char *config_path, const char *tmpl, const char *dir)
     constants_set(&en.k, "SMEM_LIMIT", 232448);
     constants_set(&en.k, "SMEM_OPTIN", 232448);
     en.total = 1;
-    for (int i = 0; i < en.space->nparams; i++) en.total *= en.space->params[i].nvalues;
+    for (int i = 0; i < en.space->nparams; i++)
+        en.total *= en.space->params[i].nvalues;
     int64_t valid = count_valid(&en);
-    printf("sweep: template %s, %lld points, %lld valid\n", tmpl, (long long)en.total, (long long)valid);
+    printf("sweep: template %s, %lld points, %lld valid\n", tmpl, (long long)en.total,
+           (long long)valid);
 
     /* The engine evaluates the seed (its defaults) first, then every other point. */
-    json_t *over = json_pack("{s{sI} s{sf sf sf sf}}", "stop", "max_evaluations", (json_int_t)valid, "operators",
-                             "point", 0.0, "multi", 0.0, "crossover", 0.0, "restart", 0.0);
+    json_t *over =
+        json_pack("{s{sI} s{sf sf sf sf}}", "stop", "max_evaluations", (json_int_t)valid,
+                  "operators", "point", 0.0, "multi", 0.0, "crossover", 0.0, "restart", 0.0);
     json_t *root = json_deep_copy(cfg->root);
     json_object_update_recursive(root, over);
     json_object_set_new(json_object_get(root, "evaluator"), "seeds", json_pack("[s]", tmpl));
@@ -213,13 +219,17 @@ static int replay_evaluate(void *user, int slot, const evo_genome *g, evo_result
 static double run_search(table *t, int seed, int64_t budget, int random_only)
 {
     char text[1024], err[2048], dir[256];
-    snprintf(text, sizeof text,
-             "{\"seed\": %d, \"evaluator\": {\"kind\": \"custom\"}, \"store\": {\"sync\": \"none\"},"
-             " \"constants\": {\"SMEM_LIMIT\": 232448, \"SMEM_OPTIN\": 232448},"
-             " \"stop\": {\"max_evaluations\": %lld} %s}",
-             seed, (long long)budget,
-             random_only ? ", \"operators\": {\"point\": 0, \"multi\": 0, \"crossover\": 0, \"restart\": 1}" : "");
-    snprintf(dir, sizeof dir, "/tmp/evo-sq-%d-%d-%lld-%d", (int)getpid(), seed, (long long)budget, random_only);
+    snprintf(
+        text, sizeof text,
+        "{\"seed\": %d, \"evaluator\": {\"kind\": \"custom\"}, \"store\": {\"sync\": \"none\"},"
+        " \"constants\": {\"SMEM_LIMIT\": 232448, \"SMEM_OPTIN\": 232448},"
+        " \"stop\": {\"max_evaluations\": %lld} %s}",
+        seed, (long long)budget,
+        random_only
+            ? ", \"operators\": {\"point\": 0, \"multi\": 0, \"crossover\": 0, \"restart\": 1}"
+            : "");
+    snprintf(dir, sizeof dir, "/tmp/evo-sq-%d-%d-%lld-%d", (int)getpid(), seed, (long long)budget,
+             random_only);
     evo_config *cfg;
     if (evo_config_parse(text, "replay", &cfg, err, sizeof err) != EVO_OK) {
         fprintf(stderr, "%s\n", err);
@@ -258,7 +268,8 @@ static int replay(const char *dir, int seeds)
     table t = {0};
     if (load_table(dir, &t) != 0 || t.n == 0) return 1;
     printf("sweep %s: %d points, optimum fitness %.4f\n", dir, t.n, t.optimum);
-    printf("%-8s %-8s %-22s %-22s\n", "budget", "evals", "search (median best)", "random (median best)");
+    printf("%-8s %-8s %-22s %-22s\n", "budget", "evals", "search (median best)",
+           "random (median best)");
     const int pct[] = {5, 10, 20};
     for (int b = 0; b < 3; b++) {
         int64_t budget = (t.n * pct[b] + 99) / 100;
@@ -270,8 +281,8 @@ static int replay(const char *dir, int seeds)
         qsort(s, (size_t)seeds, sizeof *s, cmp_double);
         qsort(r, (size_t)seeds, sizeof *r, cmp_double);
         double ms = s[seeds / 2], mr = r[seeds / 2];
-        printf("%3d%%     %-8lld %.4f (%5.1f%%)        %.4f (%5.1f%%)\n", pct[b], (long long)budget, ms,
-               100 * ms / t.optimum, mr, 100 * mr / t.optimum);
+        printf("%3d%%     %-8lld %.4f (%5.1f%%)        %.4f (%5.1f%%)\n", pct[b], (long long)budget,
+               ms, 100 * ms / t.optimum, mr, 100 * mr / t.optimum);
     }
     return 0;
 }
@@ -279,7 +290,8 @@ static int replay(const char *dir, int seeds)
 int main(int argc, char **argv)
 {
     if (argc >= 5 && strcmp(argv[1], "sweep") == 0) return sweep(argv[2], argv[3], argv[4]);
-    if (argc >= 3 && strcmp(argv[1], "replay") == 0) return replay(argv[2], argc > 3 ? atoi(argv[3]) : 5);
+    if (argc >= 3 && strcmp(argv[1], "replay") == 0)
+        return replay(argv[2], argc > 3 ? atoi(argv[3]) : 5);
     fprintf(stderr, "usage: bench_search_quality sweep CONFIG TEMPLATE RUN_DIR\n"
                     "       bench_search_quality replay SWEEP_DIR [SEEDS]\n");
     return 2;

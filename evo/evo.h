@@ -144,8 +144,8 @@ typedef struct evo_evaluator {
 typedef struct evo_mutation evo_mutation;
 
 typedef struct evo_operator {
-    const char *name;  /* unique in the engine: "point", "multi", "crossover", "restart", "llm" */
-    int parents;       /* parents needed: 1, or 2 for crossover */
+    const char *name; /* unique in the engine: "point", "multi", "crossover", "restart", "llm" */
+    int parents;      /* parents needed: 1, or 2 for crossover */
     void *user;
     int (*mutate)(void *user, evo_mutation *m);
     /* Optional. The last child failed (compile error, wrong output...): emit a repaired child
@@ -256,20 +256,20 @@ void *evo_engine_load_blob(evo_engine *e, const char *key, size_t *n);
 
 /* Progress reports, called on the engine thread after every committed evaluation. */
 typedef struct evo_progress {
-    int64_t evaluations;   /* evaluations committed (this run, all sessions) */
-    int64_t cached;        /* children whose result was reused from an identical candidate */
+    int64_t evaluations; /* evaluations committed (this run, all sessions) */
+    int64_t cached;      /* children whose result was reused from an identical candidate */
     int64_t failures[EVO_STATUS_COUNT]; /* count per status */
-    double best_fitness;   /* 0 before the first PASSED candidate */
-    int64_t best_id;       /* -1 before the first PASSED candidate */
-    double elapsed_s;      /* wall time summed over sessions */
-    double budget_s;       /* the wall-time stop, 0 if none */
-    int64_t max_evaluations; /* 0 if none */
+    double best_fitness;                /* 0 before the first PASSED candidate */
+    int64_t best_id;                    /* -1 before the first PASSED candidate */
+    double elapsed_s;                   /* wall time summed over sessions */
+    double budget_s;                    /* the wall-time stop, 0 if none */
+    int64_t max_evaluations;            /* 0 if none */
     double llm_cost_usd;
     int64_t llm_tokens;
-    int64_t last_id;       /* candidate just committed */
+    int64_t last_id; /* candidate just committed */
     evo_status last_status;
     double last_fitness;
-    int done;              /* 1 on the final call */
+    int done; /* 1 on the final call */
 } evo_progress;
 typedef void (*evo_progress_fn)(void *user, const evo_progress *p);
 void evo_engine_set_progress(evo_engine *e, evo_progress_fn fn, void *user);
@@ -340,8 +340,8 @@ int evo_run_validation(evo_run *r, int64_t id, char **json);
 int evo_evaluator_gpu(const evo_config *cfg, evo_evaluator *out, char *err, size_t errlen);
 /* The synthetic evaluator (evaluator.synthetic: a known optimum, for tests and benchmarks)
  * and its seed template's source (static for the table's life). */
-int evo_evaluator_synthetic(const evo_config *cfg, evo_evaluator *out, const char **seed_source, char *err,
-                            size_t errlen);
+int evo_evaluator_synthetic(const evo_config *cfg, evo_evaluator *out, const char **seed_source,
+                            char *err, size_t errlen);
 /* The LLM mutation operator of cfg's llm section (EVO_ECONFIG when no model is configured). */
 int evo_operator_llm(const evo_config *cfg, evo_operator *out, char *err, size_t errlen);
 /* Everything the engine's configuration asks for, in one call: the evaluator of
@@ -373,8 +373,8 @@ int evo_run_validate(evo_run *r, int64_t id, int trials, int iterations, char **
  * libs (may be NULL) go into the trace. Refuses (EVO_EINVAL, with the reason) a candidate that
  * has not passed evo_run_validate unless unvalidated is set. *summary (caller frees) says what
  * was written. A code with evo_run_errmsg(r) otherwise. */
-int evo_run_export(evo_run *r, int64_t id, const char *out_dir, const char *task_dir, const char *hardware,
-                   const char *libs, int unvalidated, char **summary);
+int evo_run_export(evo_run *r, int64_t id, const char *out_dir, const char *task_dir,
+                   const char *hardware, const char *libs, int unvalidated, char **summary);
 
 #ifdef __cplusplus
 }

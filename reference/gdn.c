@@ -25,19 +25,21 @@
 typedef struct gdn_io {
     int q, k, v, state, A_log, a, dt_bias, b, scale, cu_seqlens;
     int out, new_state;
-    int64_t hq, hv, dk;  /* q/k heads, v heads, head size */
+    int64_t hq, hv, dk; /* q/k heads, v heads, head size */
 } gdn_io;
 
-static int gdn_bind(const ref_problem *p, const char *who, int prefill, gdn_io *io, char *err, size_t errlen)
+static int gdn_bind(const ref_problem *p, const char *who, int prefill, gdn_io *io, char *err,
+                    size_t errlen)
 {
-    static const char *const need[] = {"q", "k", "v", "state", "A_log", "a", "dt_bias", "b",
-                                       "scale"};
-    int *slots[] = {&io->q, &io->k, &io->v, &io->state, &io->A_log, &io->a, &io->dt_bias,
-                    &io->b, &io->scale};
+    static const char *const need[] = {"q", "k",       "v", "state", "A_log",
+                                       "a", "dt_bias", "b", "scale"};
+    int *slots[] = {&io->q, &io->k,       &io->v, &io->state, &io->A_log,
+                    &io->a, &io->dt_bias, &io->b, &io->scale};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
         *slots[i] = ref_input(p, need[i]);
         if (*slots[i] < 0) {
-            snprintf(err, errlen, "%s reference: %s has no input '%s'", who, p->definition, need[i]);
+            snprintf(err, errlen, "%s reference: %s has no input '%s'", who, p->definition,
+                     need[i]);
             return -1;
         }
     }
@@ -49,8 +51,8 @@ static int gdn_bind(const ref_problem *p, const char *who, int prefill, gdn_io *
     io->out = ref_output(p, "output");
     io->new_state = ref_output(p, "new_state");
     if (io->out < 0 || io->new_state < 0) {
-        snprintf(err, errlen, "%s reference: %s must have outputs 'output' and 'new_state'",
-                 who, p->definition);
+        snprintf(err, errlen, "%s reference: %s must have outputs 'output' and 'new_state'", who,
+                 p->definition);
         return -1;
     }
     if (ref_axis(p, "num_q_heads", &io->hq) || ref_axis(p, "num_v_heads", &io->hv) ||
@@ -60,15 +62,16 @@ static int gdn_bind(const ref_problem *p, const char *who, int prefill, gdn_io *
         return -1;
     }
     if (io->hq <= 0 || io->hv <= 0 || io->dk <= 0 || io->hv % io->hq) {
-        snprintf(err, errlen, "%s reference: num_v_heads %lld is not a multiple of "
-                 "num_q_heads %lld", who, (long long)io->hv, (long long)io->hq);
+        snprintf(err, errlen,
+                 "%s reference: num_v_heads %lld is not a multiple of "
+                 "num_q_heads %lld",
+                 who, (long long)io->hv, (long long)io->hq);
         return -1;
     }
     const ref_tensor *in = p->inputs;
     if (in[io->scale].dtype != REF_F32 || in[io->state].dtype != REF_F32 ||
         in[io->A_log].dtype != REF_F32 || in[io->dt_bias].dtype != REF_F32) {
-        snprintf(err, errlen, "%s reference: scale, state, A_log and dt_bias must be float32",
-                 who);
+        snprintf(err, errlen, "%s reference: scale, state, A_log and dt_bias must be float32", who);
         return -1;
     }
     return 0;
@@ -76,8 +79,8 @@ static int gdn_bind(const ref_problem *p, const char *who, int prefill, gdn_io *
 
 /* The shapes the recurrence reads and writes, per token row of `rows` leading dims (decode:
  * [B, 1], prefill: [T]) and per state of `states` rows (B or N). */
-static int gdn_shapes(const ref_problem *p, const char *who, const gdn_io *io, const int64_t *lead, int nlead,
-                      int64_t states, char *err, size_t errlen)
+static int gdn_shapes(const ref_problem *p, const char *who, const gdn_io *io, const int64_t *lead,
+                      int nlead, int64_t states, char *err, size_t errlen)
 {
     int64_t d[REF_MAX_DIMS];
     const ref_tensor *in = p->inputs;
@@ -104,7 +107,10 @@ static int gdn_shapes(const ref_problem *p, const char *who, const gdn_io *io, c
 }
 
 /* torch.nn.functional.softplus with its default beta 1 and threshold 20. */
-static float softplus(float x) { return x > 20.0f ? x : log1pf(expf(x)); }
+static float softplus(float x)
+{
+    return x > 20.0f ? x : log1pf(expf(x));
+}
 
 float gdn_gate(float A_log, float a, float dt_bias)
 {
@@ -112,15 +118,21 @@ float gdn_gate(float A_log, float a, float dt_bias)
     return expf(-expf(A_log) * softplus(x));
 }
 
-float gdn_beta(float b) { return 1.0f / (1.0f + expf(-b)); }
+float gdn_beta(float b)
+{
+    return 1.0f / (1.0f + expf(-b));
+}
 
 void gdn_step(float *S, const float *q, const float *k, const float *v, float g, float beta,
               float scale, int n, float *old_v, float *out)
 {
-    for (int i = 0; i < n * n; i++) S[i] = g * S[i];
-    for (int j = 0; j < n; j++) old_v[j] = 0.0f;
+    for (int i = 0; i < n * n; i++)
+        S[i] = g * S[i];
+    for (int j = 0; j < n; j++)
+        old_v[j] = 0.0f;
     for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) old_v[j] += k[i] * S[i * n + j];
+        for (int j = 0; j < n; j++)
+            old_v[j] += k[i] * S[i * n + j];
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) {
             float new_v = beta * v[j] + (1.0f - beta) * old_v[j];
@@ -128,7 +140,8 @@ void gdn_step(float *S, const float *q, const float *k, const float *v, float g,
         }
     for (int j = 0; j < n; j++) {
         float acc = 0.0f;
-        for (int i = 0; i < n; i++) acc += q[i] * S[i * n + j];
+        for (int i = 0; i < n; i++)
+            acc += q[i] * S[i * n + j];
         out[j] = scale * acc;
     }
 }
@@ -162,20 +175,23 @@ static void scratch_free(gdn_scratch *s)
 
 static void load_row(int t, const void *buf, int64_t off, int64_t n, float *dst)
 {
-    for (int64_t i = 0; i < n; i++) dst[i] = dtype_load_float(t, buf, off + i);
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = dtype_load_float(t, buf, off + i);
 }
 
 /* state [V, K] (k-last) -> S [K, V]; zeros without a state. */
 static void load_state(const float *state, int64_t n, float *S)
 {
     for (int64_t vi = 0; vi < n; vi++)
-        for (int64_t ki = 0; ki < n; ki++) S[ki * n + vi] = state ? state[vi * n + ki] : 0.0f;
+        for (int64_t ki = 0; ki < n; ki++)
+            S[ki * n + vi] = state ? state[vi * n + ki] : 0.0f;
 }
 
 static void store_state(const float *S, int64_t n, float *dst)
 {
     for (int64_t vi = 0; vi < n; vi++)
-        for (int64_t ki = 0; ki < n; ki++) dst[vi * n + ki] = S[ki * n + vi];
+        for (int64_t ki = 0; ki < n; ki++)
+            dst[vi * n + ki] = S[ki * n + vi];
 }
 
 static float read_scale(const void *p, int64_t dk)
@@ -203,8 +219,8 @@ static void token_step(const ref_problem *p, const gdn_io *io, const void *const
     memcpy(out + (t * io->hv + h) * n, s->out, (size_t)n * sizeof(float));
 }
 
-int reference_gdn_decode(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
-                         size_t errlen)
+int reference_gdn_decode(const ref_problem *p, const void *const *inputs, float *const *outputs,
+                         char *err, size_t errlen)
 {
     gdn_io io;
     if (gdn_bind(p, "gdn_decode", 0, &io, err, errlen)) return -1;
@@ -240,8 +256,8 @@ int reference_gdn_decode(const ref_problem *p, const void *const *inputs, float 
     return 0;
 }
 
-int reference_gdn_prefill(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
-                          size_t errlen)
+int reference_gdn_prefill(const ref_problem *p, const void *const *inputs, float *const *outputs,
+                          char *err, size_t errlen)
 {
     gdn_io io;
     if (gdn_bind(p, "gdn_prefill", 1, &io, err, errlen)) return -1;
@@ -262,10 +278,11 @@ int reference_gdn_prefill(const ref_problem *p, const void *const *inputs, float
     const int64_t *cu = inputs[io.cu_seqlens];
     for (int64_t i = 0; i < N; i++)
         if (cu[0] < 0 || cu[i] > cu[i + 1] || cu[i + 1] > T) {
-            snprintf(err, errlen, "gdn_prefill reference: workload %s: cu_seqlens[%lld..%lld] = "
-                     "%lld, %lld is not a non-decreasing split of %lld tokens", p->workload,
-                     (long long)i, (long long)i + 1, (long long)cu[i], (long long)cu[i + 1],
-                     (long long)T);
+            snprintf(err, errlen,
+                     "gdn_prefill reference: workload %s: cu_seqlens[%lld..%lld] = "
+                     "%lld, %lld is not a non-decreasing split of %lld tokens",
+                     p->workload, (long long)i, (long long)i + 1, (long long)cu[i],
+                     (long long)cu[i + 1], (long long)T);
             return -1;
         }
     gdn_scratch s;

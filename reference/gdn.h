@@ -15,8 +15,8 @@ void gdn_step(float *S, const float *q, const float *k, const float *v, float g,
 
 /* reference_fn for gdn_decode_* (one step per batch row) and gdn_prefill_* (token by token
  * within each cu_seqlens sequence). An absent optional state (NULL) starts from zeros. */
-int reference_gdn_decode(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
-                         size_t errlen);
-int reference_gdn_prefill(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
-                          size_t errlen);
+int reference_gdn_decode(const ref_problem *p, const void *const *inputs, float *const *outputs,
+                         char *err, size_t errlen);
+int reference_gdn_prefill(const ref_problem *p, const void *const *inputs, float *const *outputs,
+                          char *err, size_t errlen);
 #endif

@@ -18,19 +18,22 @@ static float *widen(int dt, const void *src, int64_t n)
 {
     float *f = malloc((size_t)(n ? n : 1) * sizeof *f);
     if (!f) return NULL;
-    for (int64_t i = 0; i < n; i++) f[i] = dtype_load_float(dt, src, i);
+    for (int64_t i = 0; i < n; i++)
+        f[i] = dtype_load_float(dt, src, i);
     return f;
 }
 
-int reference_gemm(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
-                   size_t errlen)
+int reference_gemm(const ref_problem *p, const void *const *inputs, float *const *outputs,
+                   char *err, size_t errlen)
 {
     if (p->ninputs != 2 || p->noutputs != 1) {
-        snprintf(err, errlen, "gemm reference: %s must have inputs A, B and output C", p->definition);
+        snprintf(err, errlen, "gemm reference: %s must have inputs A, B and output C",
+                 p->definition);
         return -1;
     }
     int64_t M, N, K;
-    if (axis(p, "M", &M, err, errlen) || axis(p, "N", &N, err, errlen) || axis(p, "K", &K, err, errlen))
+    if (axis(p, "M", &M, err, errlen) || axis(p, "N", &N, err, errlen) ||
+        axis(p, "K", &K, err, errlen))
         return -1;
     int64_t mk[2] = {M, K}, nk[2] = {N, K}, mn[2] = {M, N};
     if (ref_need_shape("gemm", "input", &p->inputs[0], 2, mk, err, errlen) ||

@@ -14,10 +14,10 @@
 
 /* Each reference lives in its own file (reference/<op>.c). To add one, declare it here (or
  * include its header) and add a row to REFS and a name to NAMES. */
-int reference_gemm(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
-                   size_t errlen);
-int reference_rmsnorm(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
-                      size_t errlen);
+int reference_gemm(const ref_problem *p, const void *const *inputs, float *const *outputs,
+                   char *err, size_t errlen);
+int reference_rmsnorm(const ref_problem *p, const void *const *inputs, float *const *outputs,
+                      char *err, size_t errlen);
 
 static const struct {
     const char *name;
@@ -38,7 +38,10 @@ reference_fn reference_find(const char *name)
     return NULL;
 }
 
-const char *const *reference_names(void) { return NAMES; }
+const char *const *reference_names(void)
+{
+    return NAMES;
+}
 
 int ref_axis(const ref_problem *p, const char *name, int64_t *out)
 {
@@ -67,7 +70,8 @@ int ref_output(const ref_problem *p, const char *name)
 int64_t ref_numel(const ref_tensor *t)
 {
     int64_t n = 1;
-    for (int i = 0; i < t->ndim; i++) n *= t->dims[i];
+    for (int i = 0; i < t->ndim; i++)
+        n *= t->dims[i];
     return n;
 }
 
@@ -75,22 +79,26 @@ static void shape_text(const int64_t *d, int n, char *buf, size_t len)
 {
     size_t k = (size_t)snprintf(buf, len, "[");
     for (int i = 0; i < n && k < len; i++) {
-        if (d[i] < 0) k += (size_t)snprintf(buf + k, len - k, "%s*", i ? ", " : "");
-        else k += (size_t)snprintf(buf + k, len - k, "%s%lld", i ? ", " : "", (long long)d[i]);
+        if (d[i] < 0)
+            k += (size_t)snprintf(buf + k, len - k, "%s*", i ? ", " : "");
+        else
+            k += (size_t)snprintf(buf + k, len - k, "%s%lld", i ? ", " : "", (long long)d[i]);
     }
     if (k < len) snprintf(buf + k, len - k, "]");
 }
 
-int ref_need_shape(const char *who, const char *kind, const ref_tensor *x, int ndim, const int64_t *want,
-                   char *err, size_t errlen)
+int ref_need_shape(const char *who, const char *kind, const ref_tensor *x, int ndim,
+                   const int64_t *want, char *err, size_t errlen)
 {
     int ok = x->ndim == ndim;
-    for (int i = 0; ok && i < ndim; i++) ok = want[i] < 0 || x->dims[i] == want[i];
+    for (int i = 0; ok && i < ndim; i++)
+        ok = want[i] < 0 || x->dims[i] == want[i];
     if (ok) return 0;
     char have[160], need[160];
     shape_text(x->dims, x->ndim, have, sizeof have);
     shape_text(want, ndim, need, sizeof need);
-    snprintf(err, errlen, "%s reference: %s '%s' is %s; it must be %s", who, kind, x->name, have, need);
+    snprintf(err, errlen, "%s reference: %s '%s' is %s; it must be %s", who, kind, x->name, have,
+             need);
     return -1;
 }
 
@@ -126,7 +134,7 @@ uint16_t float_to_half(float f)
     uint32_t u = f2u(f);
     uint16_t sign = (uint16_t)((u >> 16) & 0x8000);
     uint32_t a = u & 0x7fffffffu;
-    if (a > 0x7f800000u) return sign | 0x7e00; /* nan */
+    if (a > 0x7f800000u) return sign | 0x7e00;  /* nan */
     if (a >= 0x477ff000u) return sign | 0x7c00; /* rounds to >= 65520: inf */
     if (a < 0x38800000u) {
         /* Below the smallest normal (2^-14): a multiple of 2^-24, rounded to nearest even. */
@@ -142,7 +150,10 @@ uint16_t float_to_half(float f)
     return sign | (uint16_t)h;
 }
 
-float bf16_to_float(uint16_t b) { return u2f((uint32_t)b << 16); }
+float bf16_to_float(uint16_t b)
+{
+    return u2f((uint32_t)b << 16);
+}
 
 uint16_t float_to_bf16(float f)
 {
@@ -160,8 +171,10 @@ float fp8e4m3_to_float(uint8_t v)
     int man = v & 7;
     float r;
     if (exp == 0xf && man == 7) return NAN;
-    if (exp == 0) r = ldexpf((float)man, -9);
-    else r = ldexpf(1.0f + man / 8.0f, exp - 7);
+    if (exp == 0)
+        r = ldexpf((float)man, -9);
+    else
+        r = ldexpf(1.0f + man / 8.0f, exp - 7);
     return sign ? -r : r;
 }
 
@@ -190,18 +203,31 @@ uint8_t float_to_fp8e4m3(float f)
 float dtype_load_float(int t, const void *buf, int64_t i)
 {
     switch (t) {
-    case REF_F32: return ((const float *)buf)[i];
-    case REF_F16: return half_to_float(((const uint16_t *)buf)[i]);
-    case REF_BF16: return bf16_to_float(((const uint16_t *)buf)[i]);
-    case REF_E4M3: return fp8e4m3_to_float(((const uint8_t *)buf)[i]);
-    case REF_E5M2: return half_to_float((uint16_t)(((const uint8_t *)buf)[i] << 8));
-    case REF_F64: return (float)((const double *)buf)[i];
-    case REF_I64: return (float)((const int64_t *)buf)[i];
-    case REF_I32: return (float)((const int32_t *)buf)[i];
-    case REF_I16: return (float)((const int16_t *)buf)[i];
-    case REF_I8: return (float)((const int8_t *)buf)[i];
-    case REF_U8: return (float)((const uint8_t *)buf)[i];
-    case REF_BOOL: return ((const uint8_t *)buf)[i] ? 1.0f : 0.0f;
-    default: return NAN;
+    case REF_F32:
+        return ((const float *)buf)[i];
+    case REF_F16:
+        return half_to_float(((const uint16_t *)buf)[i]);
+    case REF_BF16:
+        return bf16_to_float(((const uint16_t *)buf)[i]);
+    case REF_E4M3:
+        return fp8e4m3_to_float(((const uint8_t *)buf)[i]);
+    case REF_E5M2:
+        return half_to_float((uint16_t)(((const uint8_t *)buf)[i] << 8));
+    case REF_F64:
+        return (float)((const double *)buf)[i];
+    case REF_I64:
+        return (float)((const int64_t *)buf)[i];
+    case REF_I32:
+        return (float)((const int32_t *)buf)[i];
+    case REF_I16:
+        return (float)((const int16_t *)buf)[i];
+    case REF_I8:
+        return (float)((const int8_t *)buf)[i];
+    case REF_U8:
+        return (float)((const uint8_t *)buf)[i];
+    case REF_BOOL:
+        return ((const uint8_t *)buf)[i] ? 1.0f : 0.0f;
+    default:
+        return NAN;
     }
 }

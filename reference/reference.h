@@ -15,8 +15,18 @@
 
 /* Element types, in the order of the task model's dtypes (gpu/task/task.h checks it). */
 typedef enum ref_dtype {
-    REF_F32, REF_F16, REF_BF16, REF_E4M3, REF_E5M2, REF_F64, REF_I64, REF_I32, REF_I16, REF_I8,
-    REF_U8, REF_BOOL
+    REF_F32,
+    REF_F16,
+    REF_BF16,
+    REF_E4M3,
+    REF_E5M2,
+    REF_F64,
+    REF_I64,
+    REF_I32,
+    REF_I16,
+    REF_I8,
+    REF_U8,
+    REF_BOOL
 } ref_dtype;
 
 #define REF_MAX_DIMS 8
@@ -26,13 +36,13 @@ typedef enum ref_dtype {
 typedef struct ref_tensor {
     const char *name;
     ref_dtype dtype;
-    int ndim;                     /* 0 for a scalar */
-    int64_t dims[REF_MAX_DIMS];   /* resolved for the workload */
+    int ndim;                   /* 0 for a scalar */
+    int64_t dims[REF_MAX_DIMS]; /* resolved for the workload */
 } ref_tensor;
 
 typedef struct ref_problem {
-    const char *definition;       /* for messages */
-    const char *workload;         /* for messages */
+    const char *definition; /* for messages */
+    const char *workload;   /* for messages */
     int ninputs, noutputs;
     ref_tensor inputs[REF_MAX_TENSORS], outputs[REF_MAX_TENSORS];
     int naxes;
@@ -40,8 +50,8 @@ typedef struct ref_problem {
     int64_t axis_values[REF_MAX_AXES];
 } ref_problem;
 
-typedef int (*reference_fn)(const ref_problem *p, const void *const *inputs,
-                            float *const *outputs, char *err, size_t errlen);
+typedef int (*reference_fn)(const ref_problem *p, const void *const *inputs, float *const *outputs,
+                            char *err, size_t errlen);
 
 /* The reference called name ("gemm", "rmsnorm", ...), or NULL. */
 reference_fn reference_find(const char *name);
@@ -57,16 +67,16 @@ int ref_output(const ref_problem *p, const char *name);
 int64_t ref_numel(const ref_tensor *t);
 /* 0 if tensor x has exactly the ndim dims given (-1 in want: any), else -1 with err naming
  * the reference (who), the tensor and both shapes. */
-int ref_need_shape(const char *who, const char *kind, const ref_tensor *x, int ndim, const int64_t *want,
-                   char *err, size_t errlen);
+int ref_need_shape(const char *who, const char *kind, const ref_tensor *x, int ndim,
+                   const int64_t *want, char *err, size_t errlen);
 
 /* Conversions used by references and the gate. */
 float half_to_float(uint16_t h);
-uint16_t float_to_half(float f);     /* round to nearest even */
+uint16_t float_to_half(float f); /* round to nearest even */
 float bf16_to_float(uint16_t b);
-uint16_t float_to_bf16(float f);     /* round to nearest even */
+uint16_t float_to_bf16(float f); /* round to nearest even */
 float fp8e4m3_to_float(uint8_t v);
-uint8_t float_to_fp8e4m3(float f);   /* saturating, round to nearest even */
+uint8_t float_to_fp8e4m3(float f); /* saturating, round to nearest even */
 /* Element i of a buffer of dtype t (a ref_dtype value) as float. */
 float dtype_load_float(int t, const void *buf, int64_t i);
 #endif

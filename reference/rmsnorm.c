@@ -8,19 +8,23 @@
 
 #define RMSNORM_EPS 1e-5f
 
-int reference_rmsnorm(const ref_problem *p, const void *const *inputs, float *const *outputs, char *err,
-                      size_t errlen)
+int reference_rmsnorm(const ref_problem *p, const void *const *inputs, float *const *outputs,
+                      char *err, size_t errlen)
 {
     if (p->ninputs != 2 || p->noutputs != 1 || p->inputs[0].ndim != 2) {
-        snprintf(err, errlen, "rmsnorm reference: %s must have inputs hidden_states [B, H], "
-                 "weight [H] and one output", p->definition);
+        snprintf(err, errlen,
+                 "rmsnorm reference: %s must have inputs hidden_states [B, H], "
+                 "weight [H] and one output",
+                 p->definition);
         return -1;
     }
     int64_t B = p->inputs[0].dims[0], H = p->inputs[0].dims[1];
     int64_t bh[2] = {B, H};
     if (H <= 0 || ref_need_shape("rmsnorm", "input", &p->inputs[1], 1, &H, err, errlen) ||
         ref_need_shape("rmsnorm", "output", &p->outputs[0], 2, bh, err, errlen)) {
-        if (H <= 0) snprintf(err, errlen, "rmsnorm reference: %s: hidden size %lld", p->definition, (long long)H);
+        if (H <= 0)
+            snprintf(err, errlen, "rmsnorm reference: %s: hidden size %lld", p->definition,
+                     (long long)H);
         return -1;
     }
     int xt = p->inputs[0].dtype, wt = p->inputs[1].dtype;

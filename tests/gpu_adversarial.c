@@ -23,21 +23,21 @@
 
 enum {
     ADV_HONEST = 0,
-    ADV_POISON_PEEK = 1,  /* computes only when the output holds the poison (a checked run) */
-    ADV_CALL_COUNT = 2,   /* honest for its first three calls, then leaves the output alone */
-    ADV_TIMER_GAP = 3,    /* works only after a long gap since its last call (a checked run) */
-    ADV_CONTENT_CACHE = 4,/* keeps each row's answer by a fingerprint of the row's inputs */
-    ADV_ADDRESS_CACHE = 5,/* keeps its answers by the input's address */
-    ADV_READ_BESIDE = 6,  /* copies what lies past its output (an older harness's reference) */
-    ADV_SCRIBBLE = 7,     /* honest, then zeroes 64 KiB past its output */
-    ADV_EVICT_LAST = 8,   /* honest, loads with an evict_last L2 policy */
-    ADV_CONSTANT = 9,     /* writes zeros */
-    ADV_NAN = 10,         /* writes NaN */
-    ADV_HARDCODE = 11,    /* handles seven rows whatever the batch */
-    ADV_PERSISTENT = 12,  /* never returns */
-    ADV_RANDOM_SKIP = 13, /* skips the work on three calls in four */
+    ADV_POISON_PEEK = 1,    /* computes only when the output holds the poison (a checked run) */
+    ADV_CALL_COUNT = 2,     /* honest for its first three calls, then leaves the output alone */
+    ADV_TIMER_GAP = 3,      /* works only after a long gap since its last call (a checked run) */
+    ADV_CONTENT_CACHE = 4,  /* keeps each row's answer by a fingerprint of the row's inputs */
+    ADV_ADDRESS_CACHE = 5,  /* keeps its answers by the input's address */
+    ADV_READ_BESIDE = 6,    /* copies what lies past its output (an older harness's reference) */
+    ADV_SCRIBBLE = 7,       /* honest, then zeroes 64 KiB past its output */
+    ADV_EVICT_LAST = 8,     /* honest, loads with an evict_last L2 policy */
+    ADV_CONSTANT = 9,       /* writes zeros */
+    ADV_NAN = 10,           /* writes NaN */
+    ADV_HARDCODE = 11,      /* handles seven rows whatever the batch */
+    ADV_PERSISTENT = 12,    /* never returns */
+    ADV_RANDOM_SKIP = 13,   /* skips the work on three calls in four */
     ADV_DEVICE_LAUNCH = 14, /* launches a child grid from the device */
-    ADV_SKIP_ROWS = 15    /* writes zeros in one row of twenty (partial work) */
+    ADV_SKIP_ROWS = 15      /* writes zeros in one row of twenty (partial work) */
 };
 
 static const char ADV_SRC[] =
@@ -57,11 +57,13 @@ static const char ADV_SRC[] =
     "__device__ unsigned long long fp_of[256];\n"
     "__device__ const void *cached_x;\n"
     "__device__ __nv_bfloat16 stash[256 * 4096];\n"
-    "__device__ unsigned long long now() { unsigned long long t; asm volatile(\"mov.u64 %0, %%globaltimer;\" : \"=l\"(t)); return t; }\n"
+    "__device__ unsigned long long now() { unsigned long long t; asm volatile(\"mov.u64 %0, "
+    "%%globaltimer;\" : \"=l\"(t)); return t; }\n"
     "#if MODE == 14\n"
     "__global__ void child(__nv_bfloat16 *y) { y[0] = y[0]; }\n"
     "#endif\n"
-    "extern \"C\" __global__ void adv(const __nv_bfloat16 *x, const __nv_bfloat16 *w, __nv_bfloat16 *y,\n"
+    "extern \"C\" __global__ void adv(const __nv_bfloat16 *x, const __nv_bfloat16 *w, "
+    "__nv_bfloat16 *y,\n"
     "                                int batch, int hidden) {\n"
     "    __shared__ float part[256];\n"
     "    __shared__ int skip;\n"
@@ -80,7 +82,8 @@ static const char ADV_SRC[] =
     "#elif MODE == 4\n"
     "        if (row < 256) {\n"
     "            unsigned long long f = 1469598103934665603ull;\n"
-    "            for (int i = 0; i < 16; i++) f = (f ^ *(const unsigned short *)(xr + i)) * 1099511628211ull;\n"
+    "            for (int i = 0; i < 16; i++) f = (f ^ *(const unsigned short *)(xr + i)) * "
+    "1099511628211ull;\n"
     "            skip = fp_of[row] == f ? 2 : 0;\n"
     "            fp_of[row] = f;\n"
     "        }\n"
@@ -92,19 +95,22 @@ static const char ADV_SRC[] =
     "    }\n"
     "    __syncthreads();\n"
     "#if MODE == 12\n"
-    "    for (;;) { if (*(volatile unsigned int *)&calls == 0xdeadbeefu) break; __nanosleep(1000); }\n"
+    "    for (;;) { if (*(volatile unsigned int *)&calls == 0xdeadbeefu) break; __nanosleep(1000); "
+    "}\n"
     "#endif\n"
     "#if MODE == 14\n"
     "    if (row == 0 && threadIdx.x == 0) child<<<1, 1>>>(y);\n"
     "#endif\n"
     "    if (skip == 2) {\n"
-    "        for (int i = threadIdx.x; i < hidden; i += blockDim.x) yr[i] = stash[(size_t)row * hidden + i];\n"
+    "        for (int i = threadIdx.x; i < hidden; i += blockDim.x) yr[i] = stash[(size_t)row * "
+    "hidden + i];\n"
     "        return;\n"
     "    }\n"
     "    if (skip) return;\n"
     "#if MODE == 6\n"
     "    const __nv_bfloat16 *beside = y + (size_t)batch * hidden + 128;\n"
-    "    for (int i = threadIdx.x; i < hidden; i += blockDim.x) yr[i] = beside[(size_t)row * hidden + i];\n"
+    "    for (int i = threadIdx.x; i < hidden; i += blockDim.x) yr[i] = beside[(size_t)row * "
+    "hidden + i];\n"
     "    return;\n"
     "#endif\n"
     "#if MODE == 11\n"
@@ -115,7 +121,8 @@ static const char ADV_SRC[] =
     "#if MODE == 8\n"
     "        unsigned long long pol; unsigned short raw;\n"
     "        asm volatile(\"createpolicy.fractional.L2::evict_last.b64 %0, 1.0;\" : \"=l\"(pol));\n"
-    "        asm volatile(\"ld.global.L2::cache_hint.b16 %0, [%1], %2;\" : \"=h\"(raw) : \"l\"(xr + i), \"l\"(pol));\n"
+    "        asm volatile(\"ld.global.L2::cache_hint.b16 %0, [%1], %2;\" : \"=h\"(raw) : \"l\"(xr "
+    "+ i), \"l\"(pol));\n"
     "        float v = __bfloat162float(__ushort_as_bfloat16(raw));\n"
     "#else\n"
     "        float v = __bfloat162float(xr[i]);\n"
@@ -124,10 +131,12 @@ static const char ADV_SRC[] =
     "    }\n"
     "    part[threadIdx.x] = s;\n"
     "    __syncthreads();\n"
-    "    for (int k = 128; k > 0; k >>= 1) { if (threadIdx.x < k) part[threadIdx.x] += part[threadIdx.x + k]; __syncthreads(); }\n"
+    "    for (int k = 128; k > 0; k >>= 1) { if (threadIdx.x < k) part[threadIdx.x] += "
+    "part[threadIdx.x + k]; __syncthreads(); }\n"
     "    float inv = rsqrtf(part[0] / (float)hidden + 1e-5f);\n"
     "    for (int i = threadIdx.x; i < hidden; i += blockDim.x) {\n"
-    "        __nv_bfloat16 o = __float2bfloat16(__bfloat162float(xr[i]) * inv * __bfloat162float(w[i]));\n"
+    "        __nv_bfloat16 o = __float2bfloat16(__bfloat162float(xr[i]) * inv * "
+    "__bfloat162float(w[i]));\n"
     "#if MODE == 9 || (MODE == 15 && 0)\n"
     "        o = __float2bfloat16(0.f);\n"
     "#elif MODE == 10\n"
@@ -157,7 +166,8 @@ static const char ADV_SRC[] =
 static double honest_us[2];
 static const char *WL[2] = {"batch_size=7", "batch_size=8192"};
 
-static evo_result *run_mode(evo_evaluator *ev, int mode) {
+static evo_result *run_mode(evo_evaluator *ev, int mode)
+{
     char v[16];
     snprintf(v, sizeof v, "%d", mode);
     const char *names[] = {"MODE"}, *values[] = {v};
@@ -165,16 +175,20 @@ static evo_result *run_mode(evo_evaluator *ev, int mode) {
 }
 
 /* A cheat either fails with one of the statuses given, or passes at honest speed. */
-static void expect_caught(evo_evaluator *ev, int mode, const char *what, evo_status want, evo_status also) {
+static void expect_caught(evo_evaluator *ev, int mode, const char *what, evo_status want,
+                          evo_status also)
+{
     evo_result *r = run_mode(ev, mode);
-    if (r->status == EVO_STATUS_PASSED && (want == EVO_STATUS_PASSED || also == EVO_STATUS_PASSED)) {
+    if (r->status == EVO_STATUS_PASSED &&
+        (want == EVO_STATUS_PASSED || also == EVO_STATUS_PASSED)) {
         for (int i = 0; i < 2; i++) {
             double us = harness_metric(r, WL[i], "latency_us");
-            CHECK_MSG(us > 0.85 * honest_us[i], "%s passed %.2fx faster than honest on %s (%.2f vs %.2f us)",
-                      what, honest_us[i] / us, WL[i], us, honest_us[i]);
+            CHECK_MSG(us > 0.85 * honest_us[i],
+                      "%s passed %.2fx faster than honest on %s (%.2f vs %.2f us)", what,
+                      honest_us[i] / us, WL[i], us, honest_us[i]);
         }
-        printf("%-22s PASSED at honest speed (%.2f, %.2f us)\n", what, harness_metric(r, WL[0], "latency_us"),
-               harness_metric(r, WL[1], "latency_us"));
+        printf("%-22s PASSED at honest speed (%.2f, %.2f us)\n", what,
+               harness_metric(r, WL[0], "latency_us"), harness_metric(r, WL[1], "latency_us"));
     } else {
         CHECK_MSG(r->status == want || r->status == also, "%s: got %s (%s), want %s", what,
                   evo_status_name(r->status), r->error ? r->error : "", evo_status_name(want));
@@ -185,7 +199,9 @@ static void expect_caught(evo_evaluator *ev, int mode, const char *what, evo_sta
 }
 
 static void expect_status(evo_evaluator *ev, const char *src, int np, const char *const *names,
-                          const char *const *values, const char *what, evo_status want, const char *text) {
+                          const char *const *values, const char *what, evo_status want,
+                          const char *text)
+{
     evo_result *r = harness_eval_params(ev, src, np, names, values);
     CHECK_MSG(r->status == want, "%s: got %s (%s), want %s", what, evo_status_name(r->status),
               r->error ? r->error : "", evo_status_name(want));
@@ -194,38 +210,53 @@ static void expect_status(evo_evaluator *ev, const char *src, int np, const char
     result_free(r);
 }
 
-static void honest(evo_evaluator *ev, int remember) {
+static void honest(evo_evaluator *ev, int remember)
+{
     evo_result *r = run_mode(ev, ADV_HONEST);
     CHECK_MSG(r->status == EVO_STATUS_PASSED, "honest kernel: %s (%s)", evo_status_name(r->status),
               r->error ? r->error : "");
-    for (int i = 0; remember && i < 2; i++) honest_us[i] = harness_metric(r, WL[i], "latency_us");
+    for (int i = 0; remember && i < 2; i++)
+        honest_us[i] = harness_metric(r, WL[i], "latency_us");
     result_free(r);
 }
 
-static void test_cheats(void) {
+static void test_cheats(void)
+{
     gpu_evaluator *g = NULL;
     evo_evaluator ev;
-    int rc = harness_open(", \"workloads\": [\"batch_size=7\", \"batch_size=8192\"], \"warmup\": 10, "
-                          "\"iterations\": 50, \"timeout_s\": 10",
-                          &g, &ev);
+    int rc =
+        harness_open(", \"workloads\": [\"batch_size=7\", \"batch_size=8192\"], \"warmup\": 10, "
+                     "\"iterations\": 50, \"timeout_s\": 10",
+                     &g, &ev);
     CHECK(rc == 0);
     if (rc) return;
     honest(&ev, 1);
     printf("honest kernel: %.2f us, %.2f us\n", honest_us[0], honest_us[1]);
-    expect_caught(&ev, ADV_POISON_PEEK, "poison peek", EVO_STATUS_PASSED, EVO_STATUS_INCORRECT_NUMERICAL);
-    expect_caught(&ev, ADV_CALL_COUNT, "honest first 3 calls", EVO_STATUS_INCORRECT_NUMERICAL, EVO_STATUS_COUNT);
-    expect_caught(&ev, ADV_TIMER_GAP, "globaltimer gap", EVO_STATUS_INCORRECT_NUMERICAL, EVO_STATUS_PASSED);
-    expect_caught(&ev, ADV_RANDOM_SKIP, "random skip", EVO_STATUS_INCORRECT_NUMERICAL, EVO_STATUS_COUNT);
-    expect_caught(&ev, ADV_CONTENT_CACHE, "content cache", EVO_STATUS_PASSED, EVO_STATUS_INCORRECT_NUMERICAL);
-    expect_caught(&ev, ADV_ADDRESS_CACHE, "address cache", EVO_STATUS_INCORRECT_NUMERICAL, EVO_STATUS_COUNT);
-    expect_caught(&ev, ADV_READ_BESIDE, "read beside output", EVO_STATUS_INCORRECT_NUMERICAL, EVO_STATUS_RUNTIME_ERROR);
-    expect_caught(&ev, ADV_SCRIBBLE, "scribble past output", EVO_STATUS_GUARD_VIOLATION, EVO_STATUS_RUNTIME_ERROR);
+    expect_caught(&ev, ADV_POISON_PEEK, "poison peek", EVO_STATUS_PASSED,
+                  EVO_STATUS_INCORRECT_NUMERICAL);
+    expect_caught(&ev, ADV_CALL_COUNT, "honest first 3 calls", EVO_STATUS_INCORRECT_NUMERICAL,
+                  EVO_STATUS_COUNT);
+    expect_caught(&ev, ADV_TIMER_GAP, "globaltimer gap", EVO_STATUS_INCORRECT_NUMERICAL,
+                  EVO_STATUS_PASSED);
+    expect_caught(&ev, ADV_RANDOM_SKIP, "random skip", EVO_STATUS_INCORRECT_NUMERICAL,
+                  EVO_STATUS_COUNT);
+    expect_caught(&ev, ADV_CONTENT_CACHE, "content cache", EVO_STATUS_PASSED,
+                  EVO_STATUS_INCORRECT_NUMERICAL);
+    expect_caught(&ev, ADV_ADDRESS_CACHE, "address cache", EVO_STATUS_INCORRECT_NUMERICAL,
+                  EVO_STATUS_COUNT);
+    expect_caught(&ev, ADV_READ_BESIDE, "read beside output", EVO_STATUS_INCORRECT_NUMERICAL,
+                  EVO_STATUS_RUNTIME_ERROR);
+    expect_caught(&ev, ADV_SCRIBBLE, "scribble past output", EVO_STATUS_GUARD_VIOLATION,
+                  EVO_STATUS_RUNTIME_ERROR);
     honest(&ev, 0); /* the scribble changed nothing of the harness's: verdicts stand */
     expect_caught(&ev, ADV_EVICT_LAST, "evict_last loads", EVO_STATUS_PASSED, EVO_STATUS_COUNT);
-    expect_caught(&ev, ADV_CONSTANT, "constant output", EVO_STATUS_INCORRECT_NUMERICAL, EVO_STATUS_COUNT);
+    expect_caught(&ev, ADV_CONSTANT, "constant output", EVO_STATUS_INCORRECT_NUMERICAL,
+                  EVO_STATUS_COUNT);
     expect_caught(&ev, ADV_NAN, "NaN output", EVO_STATUS_INCORRECT_NUMERICAL, EVO_STATUS_COUNT);
-    expect_caught(&ev, ADV_HARDCODE, "hardcoded shape", EVO_STATUS_INCORRECT_NUMERICAL, EVO_STATUS_COUNT);
-    expect_caught(&ev, ADV_DEVICE_LAUNCH, "device-side launch", EVO_STATUS_COMPILE_ERROR, EVO_STATUS_RUNTIME_ERROR);
+    expect_caught(&ev, ADV_HARDCODE, "hardcoded shape", EVO_STATUS_INCORRECT_NUMERICAL,
+                  EVO_STATUS_COUNT);
+    expect_caught(&ev, ADV_DEVICE_LAUNCH, "device-side launch", EVO_STATUS_COMPILE_ERROR,
+                  EVO_STATUS_RUNTIME_ERROR);
     expect_caught(&ev, ADV_PERSISTENT, "persistent kernel", EVO_STATUS_TIMEOUT, EVO_STATUS_COUNT);
     honest(&ev, 0);
 
@@ -236,7 +267,8 @@ static void test_cheats(void) {
         memcpy(huge, ADV_SRC, sizeof ADV_SRC - 1);
         memset(huge + sizeof ADV_SRC - 1, ' ', big);
         huge[sizeof ADV_SRC - 1 + big] = 0;
-        expect_status(&ev, huge, 0, NULL, NULL, "50 MiB source", EVO_STATUS_COMPILE_ERROR, "over the limit");
+        expect_status(&ev, huge, 0, NULL, NULL, "50 MiB source", EVO_STATUS_COMPILE_ERROR,
+                      "over the limit");
         free(huge);
     }
     char src[sizeof ADV_SRC + 64];
@@ -244,18 +276,22 @@ static void test_cheats(void) {
     evo_result *r = harness_eval_params(&ev, src, 0, NULL, NULL);
     CHECK(r->status == EVO_STATUS_COMPILE_ERROR);
     CHECK_CONTAINS(r->error, "source policy: line 1");
-    CHECK_MSG(!strstr(r->error ? r->error : "", "root:"), "the host file reached the error: %s", r->error);
+    CHECK_MSG(!strstr(r->error ? r->error : "", "root:"), "the host file reached the error: %s",
+              r->error);
     CHECK(!json_object_get(r->artifacts, "compile_log") ||
           !strstr(json_string_value(json_object_get(r->artifacts, "compile_log")), "root:"));
     printf("%-22s %s: %.100s\n", "include /etc/passwd", evo_status_name(r->status), r->error);
     result_free(r);
     const char *grid_src =
         "/* evo:launch\n kernel k\n   grid 65536, 65535, 65535\n   block 1024\n   args output\n*/\n"
-        "#include <cuda_bf16.h>\nextern \"C\" __global__ void k(__nv_bfloat16 *y) { y[0] = y[0]; }\n";
-    expect_status(&ev, grid_src, 0, NULL, NULL, "astronomical grid", EVO_STATUS_COMPILE_ERROR, "blocks (at most");
-    const char *attr_src =
-        "/* evo:launch\n kernel k\n   grid 1\n   block 32\n   access_policy persisting 1.0\n   args output\n*/\n"
-        "#include <cuda_bf16.h>\nextern \"C\" __global__ void k(__nv_bfloat16 *y) { y[0] = y[0]; }\n";
+        "#include <cuda_bf16.h>\nextern \"C\" __global__ void k(__nv_bfloat16 *y) { y[0] = y[0]; "
+        "}\n";
+    expect_status(&ev, grid_src, 0, NULL, NULL, "astronomical grid", EVO_STATUS_COMPILE_ERROR,
+                  "blocks (at most");
+    const char *attr_src = "/* evo:launch\n kernel k\n   grid 1\n   block 32\n   access_policy "
+                           "persisting 1.0\n   args output\n*/\n"
+                           "#include <cuda_bf16.h>\nextern \"C\" __global__ void k(__nv_bfloat16 "
+                           "*y) { y[0] = y[0]; }\n";
     expect_status(&ev, attr_src, 0, NULL, NULL, "access-policy window", EVO_STATUS_COMPILE_ERROR,
                   "cannot set launch attributes");
     ev.stop(ev.user);
@@ -263,12 +299,14 @@ static void test_cheats(void) {
 }
 
 /* Honest controls: every RMSNorm seed at its defaults and at three random points. */
-static void test_controls(void) {
+static void test_controls(void)
+{
     gpu_evaluator *g = NULL;
     evo_evaluator ev;
-    int rc = harness_open(", \"workloads\": [\"batch_size=7\", \"batch_size=8192\"], \"warmup\": 4, "
-                          "\"iterations\": 20, \"timeout_s\": 30",
-                          &g, &ev);
+    int rc =
+        harness_open(", \"workloads\": [\"batch_size=7\", \"batch_size=8192\"], \"warmup\": 4, "
+                     "\"iterations\": 20, \"timeout_s\": 30",
+                     &g, &ev);
     CHECK(rc == 0);
     if (rc) return;
     const evo_task *t = gpu_evaluator_task(g);
@@ -288,16 +326,17 @@ static void test_controls(void) {
         for (int k = 0; k < 4; k++) {
             evo_point pt = point_new(sp);
             for (int tries = 0; k > 0 && tries < 100; tries++) {
-                for (int p = 0; p < sp->nparams; p++) pt.idx[p] = (int)pcg32_bounded(&rng, (uint32_t)sp->params[p].nvalues);
+                for (int p = 0; p < sp->nparams; p++)
+                    pt.idx[p] = (int)pcg32_bounded(&rng, (uint32_t)sp->params[p].nvalues);
                 if (space_check(sp, &k0, &pt, err, sizeof err) == 1) break;
             }
             evo_genome *gen = genome_new(t->seed_names[i], t->seed_sources[i], sp, &pt);
             evo_result *r = result_new();
             ev.evaluate(ev.user, 0, gen, r);
-            CHECK_MSG(r->status == EVO_STATUS_PASSED, "control %s point %d: %s (%s)", t->seed_names[i], k,
-                      evo_status_name(r->status), r->error ? r->error : "");
-            printf("control %-14s point %d: %s fitness %.3f\n", t->seed_names[i], k, evo_status_name(r->status),
-                   r->fitness);
+            CHECK_MSG(r->status == EVO_STATUS_PASSED, "control %s point %d: %s (%s)",
+                      t->seed_names[i], k, evo_status_name(r->status), r->error ? r->error : "");
+            printf("control %-14s point %d: %s fitness %.3f\n", t->seed_names[i], k,
+                   evo_status_name(r->status), r->fitness);
             result_free(r);
             genome_free(gen);
             point_free(&pt);
@@ -311,10 +350,12 @@ static void test_controls(void) {
 
 /* A cost model that claims far more bytes than the kernel moves: the honest kernel beats its
  * "floor", is re-timed alone, and is BEYOND_FLOOR. */
-static void test_floor(void) {
+static void test_floor(void)
+{
     gpu_evaluator *g = NULL;
     evo_evaluator ev;
-    int rc = harness_open_task("tests/tasks/rmsnorm_cost_lie", ", \"warmup\": 4, \"iterations\": 20", &g, &ev);
+    int rc = harness_open_task("tests/tasks/rmsnorm_cost_lie",
+                               ", \"warmup\": 4, \"iterations\": 20", &g, &ev);
     CHECK_MSG(rc == 0, "cannot open tests/tasks/rmsnorm_cost_lie");
     if (rc) return;
     char v[] = "0";
@@ -327,10 +368,12 @@ static void test_floor(void) {
 
 /* Partial work inside a loose matched ratio: zeros in one row of twenty pass the element test
  * (|y| is mostly under atol = 1) and the 0.9 ratio, but not the row checks. */
-static void test_partial_work(void) {
+static void test_partial_work(void)
+{
     gpu_evaluator *g = NULL;
     evo_evaluator ev;
-    int rc = harness_open_task("tests/tasks/rmsnorm_loose", ", \"warmup\": 4, \"iterations\": 20", &g, &ev);
+    int rc = harness_open_task("tests/tasks/rmsnorm_loose", ", \"warmup\": 4, \"iterations\": 20",
+                               &g, &ev);
     CHECK_MSG(rc == 0, "cannot open tests/tasks/rmsnorm_loose");
     if (rc) return;
     char v[16];
@@ -338,13 +381,14 @@ static void test_partial_work(void) {
     snprintf(v, sizeof v, "%d", ADV_HONEST);
     expect_status(&ev, ADV_SRC, 1, names, values, "loose: honest", EVO_STATUS_PASSED, NULL);
     snprintf(v, sizeof v, "%d", ADV_SKIP_ROWS);
-    expect_status(&ev, ADV_SRC, 1, names, values, "loose: 5% rows zero", EVO_STATUS_INCORRECT_NUMERICAL,
-                  "partial work inside the loose matched ratio");
+    expect_status(&ev, ADV_SRC, 1, names, values, "loose: 5% rows zero",
+                  EVO_STATUS_INCORRECT_NUMERICAL, "partial work inside the loose matched ratio");
     ev.stop(ev.user);
     gpu_evaluator_free(g);
 }
 
-int main(void) {
+int main(void)
+{
     gpu_evaluator *g = NULL;
     evo_evaluator ev;
     int rc = harness_open(", \"workloads\": [\"batch_size=7\"]", &g, &ev);

@@ -6,19 +6,21 @@
  * its status and message, and a correct kernel must pass after every one of them. */
 #include "gpu_harness.h"
 
-static void expect(evo_evaluator *ev, int mode, evo_status want, const char *text) {
+static void expect(evo_evaluator *ev, int mode, evo_status want, const char *text)
+{
     evo_result *r = harness_eval(ev, HOSTILE_SRC, mode);
-    CHECK_MSG(r->status == want, "mode %d: got %s (%s), want %s", mode,
-              evo_status_name(r->status), r->error ? r->error : "", evo_status_name(want));
+    CHECK_MSG(r->status == want, "mode %d: got %s (%s), want %s", mode, evo_status_name(r->status),
+              r->error ? r->error : "", evo_status_name(want));
     if (text) CHECK_CONTAINS(r->error, text);
     if (want != EVO_STATUS_PASSED) CHECK(r->fitness == 0);
     result_free(r);
 }
 
-static void expect_pass(evo_evaluator *ev) {
+static void expect_pass(evo_evaluator *ev)
+{
     evo_result *r = harness_eval(ev, HOSTILE_SRC, MODE_OK);
-    CHECK_MSG(r->status == EVO_STATUS_PASSED, "correct kernel: %s (%s)",
-              evo_status_name(r->status), r->error ? r->error : "");
+    CHECK_MSG(r->status == EVO_STATUS_PASSED, "correct kernel: %s (%s)", evo_status_name(r->status),
+              r->error ? r->error : "");
     CHECK(r->fitness > 0);
     CHECK(harness_metric(r, "batch_size=7", "latency_us") > 0);
     CHECK(harness_metric(r, "batch_size=7", "baseline_us") > 0);
@@ -48,21 +50,25 @@ static const char TWO_SRC[] =
     "   block 256\n"
     "   args  hidden_states, weight, rms, output, hidden_size\n"
     "*/\n"
-    "extern \"C\" __global__ void row_rms(const __nv_bfloat16 *x, float *rms, int batch, int hidden) {\n"
+    "extern \"C\" __global__ void row_rms(const __nv_bfloat16 *x, float *rms, int batch, int "
+    "hidden) {\n"
     "    extern __shared__ float part[];\n"
     "    int row = blockIdx.x;\n"
     "    const __nv_bfloat16 *xr = x + (size_t)row * hidden;\n"
     "    float s = 0.f;\n"
-    "    for (int i = threadIdx.x; i < hidden; i += blockDim.x) { float v = __bfloat162float(xr[i]); s += v * v; }\n"
+    "    for (int i = threadIdx.x; i < hidden; i += blockDim.x) { float v = "
+    "__bfloat162float(xr[i]); s += v * v; }\n"
     "    part[threadIdx.x] = s;\n"
     "    __syncthreads();\n"
-    "    for (int k = 128; k > 0; k >>= 1) { if (threadIdx.x < k) part[threadIdx.x] += part[threadIdx.x + k]; __syncthreads(); }\n"
+    "    for (int k = 128; k > 0; k >>= 1) { if (threadIdx.x < k) part[threadIdx.x] += "
+    "part[threadIdx.x + k]; __syncthreads(); }\n"
     "    if (threadIdx.x == 0) {\n"
     "        rms[row] = rsqrtf(part[0] / (float)hidden + 1e-5f);\n"
     "        if (OOB && row == batch - 1) rms[batch] = 1.f;\n"
     "    }\n"
     "}\n"
-    "extern \"C\" __global__ void apply(const __nv_bfloat16 *x, const __nv_bfloat16 *w, const float *rms,\n"
+    "extern \"C\" __global__ void apply(const __nv_bfloat16 *x, const __nv_bfloat16 *w, const "
+    "float *rms,\n"
     "                                 __nv_bfloat16 *y, int hidden) {\n"
     "    int row = blockIdx.x;\n"
     "    float inv = rms[row];\n"
@@ -73,7 +79,8 @@ static const char TWO_SRC[] =
     "}\n";
 
 static void expect_two(evo_evaluator *ev, const char *oob, const char *big, evo_status want,
-                       const char *text) {
+                       const char *text)
+{
     const char *names[] = {"BIG", "OOB"};
     const char *values[] = {big, oob};
     evo_result *r = harness_eval_params(ev, TWO_SRC, 2, names, values);
@@ -83,7 +90,8 @@ static void expect_two(evo_evaluator *ev, const char *oob, const char *big, evo_
     result_free(r);
 }
 
-int main(void) {
+int main(void)
+{
     gpu_evaluator *g = NULL;
     evo_evaluator ev;
     int rc = harness_open(", \"workloads\": [\"batch_size=7\", \"batch_size=34\"], "

@@ -7,22 +7,24 @@
 
 #include "gpu_harness.h"
 
-int main(void) {
+int main(void)
+{
     gpu_evaluator *g = NULL;
     evo_evaluator ev;
     int rc = harness_open(", \"workloads\": [\"batch_size=7\"], \"warmup\": 1, "
                           "\"iterations\": 3, \"timeout_s\": 2",
                           &g, &ev);
     if (rc) return rc;
-    static const int cycle[10] = {MODE_FAULT, MODE_WRONG, MODE_FAULT, MODE_PAST_END,
-                                  MODE_HANG,  MODE_FAULT, MODE_EDIT_INPUT, MODE_FAULT,
+    static const int cycle[10] = {MODE_FAULT, MODE_WRONG,    MODE_FAULT,      MODE_PAST_END,
+                                  MODE_HANG,  MODE_FAULT,    MODE_EDIT_INPUT, MODE_FAULT,
                                   MODE_STALE, MODE_UNWRITTEN};
-    static const evo_status want[11] = {
-        [MODE_FAULT] = EVO_STATUS_RUNTIME_ERROR,     [MODE_WRONG] = EVO_STATUS_INCORRECT_NUMERICAL,
-        [MODE_PAST_END] = EVO_STATUS_GUARD_VIOLATION, [MODE_HANG] = EVO_STATUS_TIMEOUT,
-        [MODE_EDIT_INPUT] = EVO_STATUS_GUARD_VIOLATION,
-        [MODE_STALE] = EVO_STATUS_INCORRECT_NUMERICAL,
-        [MODE_UNWRITTEN] = EVO_STATUS_INCORRECT_NUMERICAL};
+    static const evo_status want[11] = {[MODE_FAULT] = EVO_STATUS_RUNTIME_ERROR,
+                                        [MODE_WRONG] = EVO_STATUS_INCORRECT_NUMERICAL,
+                                        [MODE_PAST_END] = EVO_STATUS_GUARD_VIOLATION,
+                                        [MODE_HANG] = EVO_STATUS_TIMEOUT,
+                                        [MODE_EDIT_INPUT] = EVO_STATUS_GUARD_VIOLATION,
+                                        [MODE_STALE] = EVO_STATUS_INCORRECT_NUMERICAL,
+                                        [MODE_UNWRITTEN] = EVO_STATUS_INCORRECT_NUMERICAL};
     evo_result *first = harness_eval(&ev, HOSTILE_SRC, MODE_OK);
     CHECK(first->status == EVO_STATUS_PASSED);
     double base0 = harness_metric(first, "batch_size=7", "baseline_us");
@@ -35,8 +37,8 @@ int main(void) {
         if (r->status == want[mode])
             right++;
         else
-            fprintf(stderr, "candidate %d (mode %d): %s: %s\n", i, mode,
-                    evo_status_name(r->status), r->error ? r->error : "");
+            fprintf(stderr, "candidate %d (mode %d): %s: %s\n", i, mode, evo_status_name(r->status),
+                    r->error ? r->error : "");
         result_free(r);
     }
     CHECK_MSG(right == 100, "%d of 100 bad candidates got their status", right);

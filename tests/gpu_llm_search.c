@@ -19,7 +19,6 @@
 
 #define KEY_ENV "EVO_TEST_LLM_KEY"
 
-
 /* src with the first occurrence of from replaced by to (caller frees); NULL if absent. */
 static char *replace(const char *src, const char *from, const char *to)
 {
@@ -36,7 +35,8 @@ static char *replace(const char *src, const char *from, const char *to)
 static json_t *code(char *src)
 {
     char *text = NULL;
-    if (asprintf(&text, "Here is the new kernel.\n```cuda\n%s```\n", src ? src : "") < 0) text = NULL;
+    if (asprintf(&text, "Here is the new kernel.\n```cuda\n%s```\n", src ? src : "") < 0)
+        text = NULL;
     json_t *s = json_pack("{ss}", "reply", text ? text : "");
     free(text);
     free(src);
@@ -55,7 +55,8 @@ static char *with_wchunk(const char *seed, const char *def)
 
 static char *script(const char *seed)
 {
-    char *w8 = replace(seed, "WARPS   pow2 1..16          default 4", "WARPS   pow2 1..16          default 8");
+    char *w8 = replace(seed, "WARPS   pow2 1..16          default 4",
+                       "WARPS   pow2 1..16          default 8");
     char *typo = replace(seed, "float inv_rms = rsqrtf(", "float inv_rms = rsqrtf_missing(");
     json_t *exec = json_array();
     json_array_append_new(exec, code(w8));
@@ -64,8 +65,8 @@ static char *script(const char *seed)
     json_t *repair = json_array();
     json_array_append_new(repair, code(with_wchunk(seed, "2")));
     json_t *root = json_pack("{s{s[{ss}] so so s[{ss}]}}", "roles", "planner", "reply",
-                             "Plan: more rows per block; expose the weight chunk as WCHUNK.", "executor",
-                             exec, "repair", repair, "summarizer", "reply",
+                             "Plan: more rows per block; expose the weight chunk as WCHUNK.",
+                             "executor", exec, "repair", repair, "summarizer", "reply",
                              "More warps per block helped at large batch; WCHUNK is worth tuning.");
     char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
@@ -79,12 +80,15 @@ int main(void)
     snprintf(key, sizeof key, "sk-gpu-%08x%08x", (unsigned)rand(), (unsigned)rand());
     setenv(KEY_ENV, key, 1);
     const char *worker = getenv("EVO_TEST_WORKER");
-    if (worker && *worker) setenv("EVO_WORKER", worker, 1);
-    else if (access(EVO_BUILD_DIR "/evo-worker", X_OK) == 0) setenv("EVO_WORKER", EVO_BUILD_DIR "/evo-worker", 1);
+    if (worker && *worker)
+        setenv("EVO_WORKER", worker, 1);
+    else if (access(EVO_BUILD_DIR "/evo-worker", X_OK) == 0)
+        setenv("EVO_WORKER", EVO_BUILD_DIR "/evo-worker", 1);
 
     char *seed = read_text_file("kernels/rmsnorm/rmsnorm_warp.cu");
     if (!seed) {
-        fprintf(stderr, "run from the repository root: kernels/rmsnorm/rmsnorm_warp.cu not found\n");
+        fprintf(stderr,
+                "run from the repository root: kernels/rmsnorm/rmsnorm_warp.cu not found\n");
         return 1;
     }
     char *sc = script(seed);
@@ -100,14 +104,17 @@ int main(void)
     snprintf(dir, sizeof dir, "/tmp/evo_gpu_llm_%d", (int)getpid());
     snprintf(text, sizeof text,
              "{\"seed\": 3, \"islands\": {\"count\": 1, \"population\": 40},"
-             " \"operators\": {\"point\": 1, \"multi\": 1, \"crossover\": 0, \"restart\": 0, \"llm\": 2},"
+             " \"operators\": {\"point\": 1, \"multi\": 1, \"crossover\": 0, \"restart\": 0, "
+             "\"llm\": 2},"
              " \"bandit\": {\"policy\": \"weights\"}, \"mutation\": {\"max_repairs\": 2},"
              " \"stop\": {\"max_evaluations\": 24}, \"store\": {\"sync\": \"none\"},"
-             " \"evaluator\": {\"kind\": \"gpu\", \"task\": \"%s/kernels/rmsnorm\", \"seeds\": [\"rmsnorm_warp\"],"
+             " \"evaluator\": {\"kind\": \"gpu\", \"task\": \"%s/kernels/rmsnorm\", \"seeds\": "
+             "[\"rmsnorm_warp\"],"
              " \"max_workloads\": 4, \"trials\": 1, \"warmup\": 3, \"iterations\": 10,"
              " \"cache_dir\": \"/tmp/evo-gpu-llm-cache\"},"
              " \"llm\": {\"prompts_dir\": \"%s/configs/prompts\", \"models\": [{\"name\": \"loop\","
-             " \"base_url\": \"http://127.0.0.1:%d/v1\", \"model\": \"scripted\", \"api_key_env\": \"" KEY_ENV "\"}]}}",
+             " \"base_url\": \"http://127.0.0.1:%d/v1\", \"model\": \"scripted\", \"api_key_env\": "
+             "\"" KEY_ENV "\"}]}}",
              getcwd(cwd, sizeof cwd), cwd, lb.port);
     evo_config *cfg = NULL;
     rc = evo_config_parse(text, "gpu-llm", &cfg, err, sizeof err);
@@ -144,8 +151,9 @@ int main(void)
             const char *tmpl = json_string_value(json_object_get(j, "template"));
             const char *st = json_string_value(json_object_get(j, "status"));
             int is_llm = opn && !strcmp(opn, "llm"), passed = st && !strcmp(st, "PASSED");
-            printf("#%lld %-6s %-14s %-20s %.3f %s\n", (long long)id, opn ? opn : "?", tmpl ? tmpl : "?",
-                   st ? st : "?", json_number_value(json_object_get(j, "fitness")),
+            printf("#%lld %-6s %-14s %-20s %.3f %s\n", (long long)id, opn ? opn : "?",
+                   tmpl ? tmpl : "?", st ? st : "?",
+                   json_number_value(json_object_get(j, "fitness")),
                    json_is_null(json_object_get(j, "repair_of")) ? "" : "(repair)");
             if (is_llm && passed) llm_passed++;
             if (is_llm && st && !strcmp(st, "COMPILE_ERROR")) compile_failed++;

@@ -6,10 +6,10 @@
 #include "space.h"
 #include "text_file.h"
 
-
 /* The cuBLAS baseline of the gemm task: it must pass the gate itself (a transposed call
  * would not), give a matrix ceiling near the anchors' 585-670 TFLOP/s, and time a seed. */
-static void test_cublas_baseline(void) {
+static void test_cublas_baseline(void)
+{
     setenv("EVO_WORKER", harness_worker(), 1);
     char text[2048], err[2048] = "";
     snprintf(text, sizeof text,
@@ -20,7 +20,9 @@ static void test_cublas_baseline(void) {
     evo_config *cfg = NULL;
     CHECK_MSG(evo_config_parse(text, "gemm-test", &cfg, err, sizeof err) == EVO_OK, "%s", err);
     gpu_evaluator *g = NULL;
-    int rc = cfg ? gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err) : EVO_ECONFIG;
+    int rc = cfg ? gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err,
+                                     sizeof err)
+                 : EVO_ECONFIG;
     evo_config_free(cfg);
     CHECK_MSG(rc == EVO_OK, "%s", err);
     if (rc != EVO_OK) return;
@@ -58,7 +60,8 @@ static void test_cublas_baseline(void) {
     gpu_evaluator_free(g);
 }
 
-int main(void) {
+int main(void)
+{
     gpu_evaluator *g = NULL;
     evo_evaluator ev;
     int rc = harness_open(", \"workloads\": [\"batch_size=14509\"], \"warmup\": 10, "

@@ -115,8 +115,7 @@ static void test_ucb_score(void)
 
 /* Fraction of choices of arm 1 in steps [from, to) of a run where arm 0 pays pay0 until
  * step stop0 (then 0) and arm 1 always pays pay1. */
-static double run_two(const evo_config *cfg, double pay0, int stop0, double pay1, int from,
-                      int to)
+static double run_two(const evo_config *cfg, double pay0, int stop0, double pay1, int from, int to)
 {
     evo_pcg32 rng;
     pcg32_seed(&rng, 9, 9);
@@ -129,8 +128,7 @@ static double run_two(const evo_config *cfg, double pay0, int stop0, double pay1
         int arm = bandit_choose(&b, cfg, &rng);
         double reward = arm == 0 ? (step < stop0 ? pay0 : 0) : pay1;
         bandit_update(&b, cfg, arm, reward, reward > 0, 0);
-        if (step >= from)
-            ones += arm == 1;
+        if (step >= from) ones += arm == 1;
     }
     return (double)ones / (to - from);
 }
@@ -169,8 +167,7 @@ static void test_weights_policy(void)
     const int draws = 100000;
     for (int i = 0; i < draws; i++) {
         int arm = bandit_choose(&b, &cfg, &rng);
-        if (arm >= 0 && arm < 4)
-            counts[arm]++;
+        if (arm >= 0 && arm < 4) counts[arm]++;
     }
     double expect[4] = {1 / 6.0, 0, 2 / 6.0, 3 / 6.0};
     for (int i = 0; i < 4; i++)
@@ -227,8 +224,8 @@ static void test_json(void)
     CHECK(bandit_from_json(&other, bad) == -1);
     json_decref(bad);
     bad = json_pack("{s[{ss sf sf sI sI sI} {ss sf}]}", "arms", "name", "multi", "count", 1.0,
-                    "reward", 0.5, "uses", (json_int_t)1, "improvements", (json_int_t)0,
-                    "failures", (json_int_t)0, "name", "crossover", "count", 1.0);
+                    "reward", 0.5, "uses", (json_int_t)1, "improvements", (json_int_t)0, "failures",
+                    (json_int_t)0, "name", "crossover", "count", 1.0);
     CHECK(bad != NULL);
     CHECK(bandit_from_json(&other, bad) == -1);
     CHECK(memcmp(&before, &other, sizeof other) == 0);

@@ -14,8 +14,8 @@
 #include "capture.h"
 #include "check.h"
 #include "export.h"
-#include "store_format.h"
 #include "store.h"
+#include "store_format.h"
 #include "text_file.h"
 
 static char out_text[1 << 14], err_text[1 << 14];
@@ -26,11 +26,11 @@ static int run_cli(int argc, const char **argv)
                         sizeof err_text);
 }
 
-#define RUN(...) \
-    run_cli((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)), (const char *[]){__VA_ARGS__})
+#define RUN(...)                                                                                   \
+    run_cli((int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)),                         \
+            (const char *[]){__VA_ARGS__})
 
 #define SHA "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
-
 
 static void put(evo_txn *t, const char *key, json_t *v)
 {
@@ -45,20 +45,21 @@ static void write_run(const char *dir, const char *config_dir, const char *task)
     CHECK_MSG(store_open(&s, dir, STORE_CREATE, "none", err, sizeof err) == EVO_OK, "%s", err);
     evo_txn *t;
     CHECK(store_begin(s, 1, &t) == EVO_OK);
-    put(t, META_RUN, json_pack("{ss ss ss ss ss}", "name", "gdn", "created", "2026-11-24T16:00:00Z",
-                               "evo_version", "0.1.0", "seed", "1", "config_dir", config_dir));
+    put(t, META_RUN,
+        json_pack("{ss ss ss ss ss}", "name", "gdn", "created", "2026-11-24T16:00:00Z",
+                  "evo_version", "0.1.0", "seed", "1", "config_dir", config_dir));
     put(t, META_CONFIG, json_pack("{s{ss ss}}", "evaluator", "kind", "gpu", "task", task));
     put(t, META_COUNTERS, json_pack("{si si}", "evaluations", 2, "best_id", 1));
     char *src = read_text_file("kernels/gdn_decode/gdn_decode_tuned.cu");
     CHECK(src && store_source_put(t, SHA, src) == EVO_OK);
     free(src);
-    json_t *rec = json_pack(
-        "{si ss ss ss s{ss ss} ss sf s{s{sf sf sf sf sf} s{sf sf sf sf sf}}}", "id", 1, "hash",
-        "h1", "template", "gdn_decode_tuned", "source_sha", SHA, "params", "RPW", "8", "WARPS",
-        "2", "status", "PASSED", "fitness", 3.0, "workloads", "batch_size=1", "latency_us", 5.0,
-        "baseline_us", 43.0, "speedup", 8.6, "max_abs_err", 0.004, "max_rel_err", 0.01,
-        "batch_size=64", "latency_us", 28.0, "baseline_us", 146000.0, "speedup", 5214.0,
-        "max_abs_err", 0.2, "max_rel_err", 0.009);
+    json_t *rec = json_pack("{si ss ss ss s{ss ss} ss sf s{s{sf sf sf sf sf} s{sf sf sf sf sf}}}",
+                            "id", 1, "hash", "h1", "template", "gdn_decode_tuned", "source_sha",
+                            SHA, "params", "RPW", "8", "WARPS", "2", "status", "PASSED", "fitness",
+                            3.0, "workloads", "batch_size=1", "latency_us", 5.0, "baseline_us",
+                            43.0, "speedup", 8.6, "max_abs_err", 0.004, "max_rel_err", 0.01,
+                            "batch_size=64", "latency_us", 28.0, "baseline_us", 146000.0, "speedup",
+                            5214.0, "max_abs_err", 0.2, "max_rel_err", 0.009);
     CHECK(store_cand_put(t, 1, rec) == EVO_OK);
     json_decref(rec);
     rec = json_pack("{si ss ss ss s{} ss ss s{s{sf sf}}}", "id", 2, "hash", "h2", "template",
@@ -82,8 +83,8 @@ static int count_valid_lines(const char *path, const char *status)
         json_error_t je;
         json_t *tr = json_loads(line, 0, &je);
         CHECK_MSG(tr && export_check_trace(tr, err, sizeof err) == 0, "%s: %s", path, err);
-        const char *st = json_string_value(json_object_get(json_object_get(tr, "evaluation"),
-                                                           "status"));
+        const char *st =
+            json_string_value(json_object_get(json_object_get(tr, "evaluation"), "status"));
         CHECK(st && !strcmp(st, status));
         json_decref(tr);
         n++;
@@ -99,7 +100,8 @@ static void save_validation(const char *run, int id, const char *status)
     char err[512], key[64], text[256];
     CHECK_MSG(store_open(&s, run, STORE_EXISTING, "none", err, sizeof err) == EVO_OK, "%s", err);
     snprintf(key, sizeof key, "validation/%d", id);
-    snprintf(text, sizeof text, "{\"status\":\"%s\",\"error\":\"workload x: wrong\",\"candidate\":%d}", status, id);
+    snprintf(text, sizeof text,
+             "{\"status\":\"%s\",\"error\":\"workload x: wrong\",\"candidate\":%d}", status, id);
     CHECK(store_save_blob(s, key, text, strlen(text) + 1) == EVO_OK);
     store_close(s);
 }
@@ -126,13 +128,15 @@ int main(void)
     CHECK_CONTAINS(out_text, "exported candidate 1 as evo_gdn_decode_tuned_c1");
     CHECK_CONTAINS(out_text, "and 2 trace lines in");
     char path[1024], err[512];
-    snprintf(path, sizeof path, "%s/solutions/evo/gdn/gdn_decode_qk4_v8_d128_k_last/"
-             "evo_gdn_decode_tuned_c1.json", out);
+    snprintf(path, sizeof path,
+             "%s/solutions/evo/gdn/gdn_decode_qk4_v8_d128_k_last/"
+             "evo_gdn_decode_tuned_c1.json",
+             out);
     json_error_t je;
     json_t *sol = json_load_file(path, 0, &je);
     CHECK_MSG(sol && export_check_solution(sol, err, sizeof err) == 0, "%s %s", je.text, err);
-    const char *k = json_string_value(json_object_get(
-        json_array_get(json_object_get(sol, "sources"), 0), "content"));
+    const char *k = json_string_value(
+        json_object_get(json_array_get(json_object_get(sol, "sources"), 0), "content"));
     CHECK_CONTAINS(k, "#define RPW 8");
     CHECK_CONTAINS(k, "#define WARPS 2");
     json_decref(sol);

@@ -13,8 +13,8 @@
 #include "../evo/cli/cli_view.c"
 #include "capture.h"
 #include "check.h"
-#include "store_format.h"
 #include "store.h"
+#include "store_format.h"
 
 static char out_text[1 << 16], err_text[1 << 16];
 
@@ -28,7 +28,10 @@ static int run_cli(int (*fn)(int, char **), int argc, const char **argv)
     run_cli(fn, (int)(sizeof((const char *[]){__VA_ARGS__}) / sizeof(char *)),                     \
             (const char *[]){__VA_ARGS__})
 
-static const char *str(const char *s) { return s; }
+static const char *str(const char *s)
+{
+    return s;
+}
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SRC_A "__global__ void k(float *x) { x[0] = BM; } /* done */"

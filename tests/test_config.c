@@ -17,9 +17,9 @@
 
 #define BAD_DIR "tests/configs/bad"
 #define README "configs/README.md"
-#define BEGIN_MARK "<!-- BEGIN KEYS: generated from the schema by `test_config --update-readme` -->\n"
+#define BEGIN_MARK                                                                                 \
+    "<!-- BEGIN KEYS: generated from the schema by `test_config --update-readme` -->\n"
 #define END_MARK "<!-- END KEYS -->\n"
-
 
 static evo_config *parse_ok(const char *text)
 {
@@ -57,8 +57,7 @@ static void check_bad_file(const char *name)
     snprintf(exp_path, sizeof exp_path, "%s/%.*s.expected", BAD_DIR, (int)strlen(name) - 5, name);
     char *expected = read_text_file(exp_path);
     CHECK_MSG(expected != NULL, "%s is missing", exp_path);
-    if (!expected)
-        return;
+    if (!expected) return;
     size_t n = strlen(expected);
     while (n && expected[n - 1] == '\n')
         expected[--n] = 0;
@@ -66,8 +65,7 @@ static void check_bad_file(const char *name)
     char err[1024] = "";
     int rc = evo_config_load(path, &cfg, err, sizeof err);
     CHECK_MSG(rc == EVO_ECONFIG && cfg == NULL, "%s: rc %d", path, rc);
-    CHECK_MSG(strcmp(err, expected) == 0, "%s:\n  got      %s\n  expected %s", path, err,
-              expected);
+    CHECK_MSG(strcmp(err, expected) == 0, "%s:\n  got      %s\n  expected %s", path, err, expected);
     evo_config_free(cfg);
     free(expected);
 }
@@ -81,15 +79,13 @@ static void test_bad_configs(void)
         check_bad_file(list[i]->d_name);
         free(list[i]);
     }
-    if (n >= 0)
-        free(list);
+    if (n >= 0) free(list);
 }
 
 static void test_defaults(void)
 {
     evo_config *cfg = parse_ok("{}");
-    if (!cfg)
-        return;
+    if (!cfg) return;
     CHECK(strcmp(cfg->name, "run") == 0);
     CHECK(cfg->seed == 1);
     CHECK(cfg->concurrency == 1);
@@ -141,8 +137,7 @@ static void test_values(void)
         " \"constants\": {\"SMEM_LIMIT\": 101376, \"WARP\": 32},"
         " \"llm\": {\"models\": [{\"name\": \"a\", \"base_url\": \"http://localhost:8000/v1\","
         " \"model\": \"qwen\", \"api_key_env\": \"MY_KEY\"}]}}");
-    if (!cfg)
-        return;
+    if (!cfg) return;
     CHECK(cfg->seed == 9223372036854775807ULL);
     CHECK(cfg->temperature == 2.0);
     CHECK(json_is_real(config_get(cfg, "selection.temperature")));
@@ -186,13 +181,12 @@ static void test_roundtrip(const char *path)
     char err[1024] = "";
     int rc = evo_config_load(path, &a, err, sizeof err);
     CHECK_MSG(rc == EVO_OK, "%s: %s", path, err);
-    if (rc != EVO_OK)
-        return;
+    if (rc != EVO_OK) return;
     rc = evo_config_parse(evo_config_json(a), "dump", &b, err, sizeof err);
     CHECK_MSG(rc == EVO_OK, "reparse of %s: %s", path, err);
     if (b) {
-        CHECK_MSG(strcmp(evo_config_json(a), evo_config_json(b)) == 0, "%s\n%s",
-                  evo_config_json(a), evo_config_json(b));
+        CHECK_MSG(strcmp(evo_config_json(a), evo_config_json(b)) == 0, "%s\n%s", evo_config_json(a),
+                  evo_config_json(b));
         CHECK(a->seed == b->seed && a->temperature == b->temperature);
         CHECK(a->noperators == b->noperators && a->nfeatures == b->nfeatures);
     }
@@ -206,8 +200,7 @@ static void test_full_config(void)
     test_roundtrip("tests/configs/good/full.json");
     evo_config *cfg = NULL;
     char err[1024] = "";
-    if (evo_config_load("tests/configs/good/full.json", &cfg, err, sizeof err) != EVO_OK)
-        return;
+    if (evo_config_load("tests/configs/good/full.json", &cfg, err, sizeof err) != EVO_OK) return;
     CHECK(strcmp(cfg->name, "gemm-full") == 0 && cfg->seed == 42 && cfg->concurrency == 2);
     CHECK(cfg->nfeatures == 3 && cfg->features[2].kind == FEATURE_SOURCE_LENGTH);
     CHECK(strcmp(cfg->migration_topology, "full") == 0);
@@ -231,8 +224,7 @@ static void test_default_json(void)
         CHECK_MSG(strcmp(evo_config_json(a), evo_config_json(b)) == 0,
                   "configs/default.json differs from the defaults:\n%s\n%s", evo_config_json(a),
                   evo_config_json(b));
-    if (a)
-        CHECK(strcmp(a->dir, "configs") == 0);
+    if (a) CHECK(strcmp(a->dir, "configs") == 0);
     evo_config_free(a);
     evo_config_free(b);
 }
@@ -249,14 +241,16 @@ static void test_inline_errors(void)
     check_parse_error("{\"islands\": {\"populaton\": 1}}",
                       "inline:1:14: unknown key 'islands.populaton' (did you mean "
                       "'islands.population'?)");
-    check_parse_error("{\"name\": \"" "0123456789012345678901234567890123456789012345678901234"
+    check_parse_error("{\"name\": \""
+                      "0123456789012345678901234567890123456789012345678901234"
                       "\", \"seed\": 1, \"seed\": 2}",
                       "inline:1:80: duplicate key 'seed' (first at 1:69)");
     /* The name defaults when NULL; a long found value is cut. */
     evo_config *cfg = NULL;
     char err[256];
-    CHECK(evo_config_parse("{\"archive\": {\"size\": \"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz\"}}",
-                           NULL, &cfg, err, sizeof err) == EVO_ECONFIG);
+    CHECK(evo_config_parse(
+              "{\"archive\": {\"size\": \"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz\"}}",
+              NULL, &cfg, err, sizeof err) == EVO_ECONFIG);
     CHECK_MSG(strcmp(err, "<config>:1:22: key 'archive.size': expected an integer in [1, 100000], "
                           "found \"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq...\"") == 0,
               "%s", err);
@@ -275,7 +269,8 @@ static void test_unreadable(void)
     int rc = evo_config_load("tests/configs/bad/no_such_file.json", &cfg, err, sizeof err);
     CHECK(rc == EVO_EIO && cfg == NULL);
     CHECK_MSG(strcmp(err, "tests/configs/bad/no_such_file.json: cannot read: No such file or "
-                          "directory") == 0, "%s", err);
+                          "directory") == 0,
+              "%s", err);
     rc = evo_config_load("tests/configs", &cfg, err, sizeof err);
     CHECK(rc == EVO_EIO);
     CHECK_MSG(strcmp(err, "tests/configs: cannot read: Is a directory") == 0, "%s", err);
@@ -285,8 +280,7 @@ static void test_resolve(void)
 {
     evo_config *cfg = NULL;
     char err[512] = "";
-    if (evo_config_load("tests/configs/good/full.json", &cfg, err, sizeof err) != EVO_OK)
-        return;
+    if (evo_config_load("tests/configs/good/full.json", &cfg, err, sizeof err) != EVO_OK) return;
     char *p = config_resolve_path(cfg, "kernels/gemm");
     CHECK(p && strcmp(p, "tests/configs/good/kernels/gemm") == 0);
     free(p);
@@ -306,8 +300,7 @@ static void test_resolve(void)
     free(p);
     evo_config_free(cfg);
     cfg = parse_ok("{}");
-    if (!cfg)
-        return;
+    if (!cfg) return;
     p = config_resolve_path(cfg, "a/b");
     CHECK(p && strcmp(p, "./a/b") == 0);
     free(p);
@@ -336,8 +329,7 @@ static void test_schema(void)
 static char *readme_table(const char *readme)
 {
     const char *b = strstr(readme, BEGIN_MARK), *e = strstr(readme, END_MARK);
-    if (!b || !e || e < b)
-        return NULL;
+    if (!b || !e || e < b) return NULL;
     b += strlen(BEGIN_MARK);
     return strndup(b, (size_t)(e - b));
 }
@@ -349,8 +341,10 @@ static void test_readme(void)
     char *have = readme ? readme_table(readme) : NULL;
     CHECK_MSG(have != NULL, "%s lacks the generated key table markers", README);
     if (have && table)
-        CHECK_MSG(strcmp(have, table) == 0, "%s is out of date with the schema: run "
-                  "`build/tests/test_config --update-readme` from the repository root", README);
+        CHECK_MSG(strcmp(have, table) == 0,
+                  "%s is out of date with the schema: run "
+                  "`build/tests/test_config --update-readme` from the repository root",
+                  README);
     free(have);
     free(table);
     free(readme);
@@ -382,8 +376,7 @@ static int update_readme(void)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--update-readme") == 0)
-        return update_readme();
+    if (argc > 1 && strcmp(argv[1], "--update-readme") == 0) return update_readme();
     test_defaults();
     test_values();
     test_full_config();

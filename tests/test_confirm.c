@@ -12,8 +12,8 @@
 #include <jansson.h>
 
 #include "check.h"
-#include "evo.h"
 #include "config.h"
+#include "evo.h"
 #include "synthetic.h"
 
 static char root[256];
@@ -22,13 +22,15 @@ static evo_config *config(int rounds)
 {
     char text[1024], err[2048];
     snprintf(text, sizeof text,
-             "{\"seed\": 11, \"islands\": {\"count\": 2, \"population\": 30}, \"store\": {\"sync\": \"none\"},"
+             "{\"seed\": 11, \"islands\": {\"count\": 2, \"population\": 30}, \"store\": "
+             "{\"sync\": \"none\"},"
              " \"evaluator\": {\"kind\": \"synthetic\", \"confirm_rounds\": %d,"
              " \"synthetic\": {\"dims\": 4, \"levels\": 16, \"noise\": 0.6}},"
              " \"stop\": {\"max_evaluations\": 400}}",
              rounds);
     evo_config *cfg = NULL;
-    if (evo_config_parse(text, "confirm-test", &cfg, err, sizeof err) != EVO_OK) fprintf(stderr, "%s\n", err);
+    if (evo_config_parse(text, "confirm-test", &cfg, err, sizeof err) != EVO_OK)
+        fprintf(stderr, "%s\n", err);
     return cfg;
 }
 
@@ -61,7 +63,8 @@ static outcome search(int rounds)
         if (evo_run_candidate(run, id, &c) != EVO_OK) continue;
         json_t *rec = json_loads(evo_candidate_json(c), 0, NULL);
         json_t *m = json_object_get(rec, "metrics");
-        if (json_object_get(m, "confirmed") && json_number_value(json_object_get(m, "confirmed")) == 0)
+        if (json_object_get(m, "confirmed") &&
+            json_number_value(json_object_get(m, "confirmed")) == 0)
             o.unconfirmed++;
         json_decref(rec);
         double f = evo_candidate_fitness(c);
@@ -83,7 +86,8 @@ int main(void)
 {
     snprintf(root, sizeof root, "/tmp/evo-confirm-%d", (int)getpid());
     outcome plain = search(0), confirmed = search(3);
-    printf("without re-timing: %d new bests, %d truly worse than the one they displaced\n", plain.bests, plain.worse);
+    printf("without re-timing: %d new bests, %d truly worse than the one they displaced\n",
+           plain.bests, plain.worse);
     printf("with re-timing: %d new bests, %d truly worse; %d candidates kept below the incumbent\n",
            confirmed.bests, confirmed.worse, confirmed.unconfirmed);
     /* The curse is real here (else this test could not fail)... */

@@ -59,7 +59,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-
 /* "hash fitness" per candidate in id order. */
 static char *fingerprint(const char *dir, int64_t *count)
 {
@@ -79,8 +78,8 @@ static char *fingerprint(const char *dir, int64_t *count)
             len += (size_t)snprintf(out + len, cap - len, "MISSING %lld\n", (long long)id);
             continue;
         }
-        len += (size_t)snprintf(out + len, cap - len, "%s %.17g\n", evo_genome_hash(evo_candidate_genome(c)),
-                                evo_candidate_fitness(c));
+        len += (size_t)snprintf(out + len, cap - len, "%s %.17g\n",
+                                evo_genome_hash(evo_candidate_genome(c)), evo_candidate_fitness(c));
         evo_candidate_free(c);
     }
     evo_run_close(r);
@@ -103,7 +102,8 @@ static void check_log_agrees(const char *dir, int64_t count)
         n++;
         json_t *j = json_loads(line, 0, NULL);
         evo_candidate *c = NULL;
-        if (!j || json_integer_value(json_object_get(j, "index")) != n || evo_run_candidate(r, n, &c) != EVO_OK ||
+        if (!j || json_integer_value(json_object_get(j, "index")) != n ||
+            evo_run_candidate(r, n, &c) != EVO_OK ||
             json_number_value(json_object_get(j, "fitness")) != evo_candidate_fitness(c))
             bad++;
         evo_candidate_free(c);
@@ -111,7 +111,8 @@ static void check_log_agrees(const char *dir, int64_t count)
     }
     fclose(f);
     evo_run_close(r);
-    CHECK_MSG(n == count, "log has %lld lines, store %lld candidates", (long long)n, (long long)count);
+    CHECK_MSG(n == count, "log has %lld lines, store %lld candidates", (long long)n,
+              (long long)count);
     CHECK_MSG(bad == 0, "%lld log lines disagree with the store", (long long)bad);
 }
 
@@ -122,7 +123,8 @@ static void write_config(void)
     fprintf(f, "{\"name\": \"crash\", \"seed\": 11, \"concurrency\": 1,\n"
                " \"islands\": {\"count\": 2, \"population\": 20},\n"
                " \"migration\": {\"interval\": 7},\n"
-               " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"dims\": 5, \"levels\": 12, \"delay_ms\": 3,"
+               " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"dims\": 5, \"levels\": "
+               "12, \"delay_ms\": 3,"
                " \"fail_rate\": 0.1}},\n"
                " \"store\": {\"sync\": \"none\"},\n"
                " \"stop\": {\"max_evaluations\": 300}}\n");
@@ -173,11 +175,13 @@ static void test_kill_resume(void)
     int64_t na = 0, nb = 0;
     char *fa = fingerprint(a, &na), *fb = fingerprint(b, &nb);
     CHECK(na == 300);
-    CHECK_MSG(nb == na, "killed run has %lld candidates, uninterrupted %lld", (long long)nb, (long long)na);
-    CHECK_MSG(fa && fb && strcmp(fa, fb) == 0, "killed-and-resumed run differs from the uninterrupted run");
+    CHECK_MSG(nb == na, "killed run has %lld candidates, uninterrupted %lld", (long long)nb,
+              (long long)na);
+    CHECK_MSG(fa && fb && strcmp(fa, fb) == 0,
+              "killed-and-resumed run differs from the uninterrupted run");
     check_log_agrees(b, nb);
-    printf("crash: %d kills (%d runs had already finished), %lld candidates identical\n", kills, finished_early,
-           (long long)nb);
+    printf("crash: %d kills (%d runs had already finished), %lld candidates identical\n", kills,
+           finished_early, (long long)nb);
     free(fa);
     free(fb);
 }
@@ -240,7 +244,8 @@ static void test_corrupt(void)
     CHECK_CONTAINS(text, "store.mdb");
     free(text);
     f = fopen(dst, "wb");
-    for (int i = 0; i < 20000; i++) fputc((i * 7919) & 0xff, f);
+    for (int i = 0; i < 20000; i++)
+        fputc((i * 7919) & 0xff, f);
     fclose(f);
     unlink(out);
     code = run_cmd(resume, out);

@@ -21,7 +21,9 @@ int main(void)
     char root[128], text[512], err[2048], cmd[300];
     snprintf(root, sizeof root, "/tmp/evo-test-cubin-%d", (int)getpid());
     snprintf(text, sizeof text,
-             "{\"evaluator\": {\"task\": \"kernels/rmsnorm\", \"cache_dir\": \"%s/cache\", \"timeout_s\": 20}}", root);
+             "{\"evaluator\": {\"task\": \"kernels/rmsnorm\", \"cache_dir\": \"%s/cache\", "
+             "\"timeout_s\": 20}}",
+             root);
     evo_config *cfg;
     CHECK(evo_config_parse(text, "test", &cfg, err, sizeof err) == EVO_OK);
     /* The public GPU evaluator, used here as a table alone (no engine run), so this program
@@ -49,7 +51,8 @@ int main(void)
         CHECK(system(cmd) == 0);
     }
     CHECK_MSG(compile_ms[0] > 0, "first compile took %g ms", compile_ms[0]);
-    CHECK_MSG(compile_ms[1] == 0, "second evaluation compiled again (%g ms) though the run kept the cubin",
+    CHECK_MSG(compile_ms[1] == 0,
+              "second evaluation compiled again (%g ms) though the run kept the cubin",
               compile_ms[1]);
     size_t n = 0;
     void *none = evo_engine_load_blob(e, "cubin/absent", &n);

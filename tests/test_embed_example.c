@@ -14,13 +14,12 @@
 
 /* The template: a description of the tunables in an evo:params block. A GPU search would
  * put CUDA code here; this evaluator reads only the parameters. */
-static const char *matmul_template =
-    "/* evo:params\n"
-    "   TILE    pow2 4..128      default 8\n"
-    "   UNROLL  set 1 2 4        default 1\n"
-    "   ORDER   enum IJK IKJ     default IJK\n"
-    "   require TILE % UNROLL == 0\n"
-    "*/\n";
+static const char *matmul_template = "/* evo:params\n"
+                                     "   TILE    pow2 4..128      default 8\n"
+                                     "   UNROLL  set 1 2 4        default 1\n"
+                                     "   ORDER   enum IJK IKJ     default IJK\n"
+                                     "   require TILE % UNROLL == 0\n"
+                                     "*/\n";
 
 static double seconds(void)
 {
@@ -34,7 +33,8 @@ static void plain(const float *a, const float *b, float *c)
     for (int i = 0; i < N; i++)
         for (int j = 0; j < N; j++) {
             float s = 0;
-            for (int k = 0; k < N; k++) s += a[i * N + k] * b[k * N + j];
+            for (int k = 0; k < N; k++)
+                s += a[i * N + k] * b[k * N + j];
             c[i * N + j] = s;
         }
 }
@@ -50,7 +50,8 @@ static void tuned(const float *a, const float *b, float *c, int tile, int unroll
                     /* i-j-k inside the tile: a dot product per output, strided reads of b. */
                     for (int j = 0; j < N; j++) {
                         float s = 0;
-                        for (int k = k0; k < k1; k++) s += a[i * N + k] * b[k * N + j];
+                        for (int k = k0; k < k1; k++)
+                            s += a[i * N + k] * b[k * N + j];
                         c[i * N + j] += s;
                     }
                     continue;
@@ -60,8 +61,10 @@ static void tuned(const float *a, const float *b, float *c, int tile, int unroll
                     float aik = a[i * N + k];
                     int j = 0;
                     for (; j + unroll <= N; j += unroll)
-                        for (int u = 0; u < unroll; u++) c[i * N + j + u] += aik * b[k * N + j + u];
-                    for (; j < N; j++) c[i * N + j] += aik * b[k * N + j];
+                        for (int u = 0; u < unroll; u++)
+                            c[i * N + j + u] += aik * b[k * N + j + u];
+                    for (; j < N; j++)
+                        c[i * N + j] += aik * b[k * N + j];
                 }
             }
         }
@@ -76,7 +79,8 @@ static int evaluate(void *user, int slot, const evo_genome *g, evo_result *out)
     evo_genome_param_int(g, "UNROLL", &unroll);
     int ikj = 0;
     for (int i = 0; i < evo_genome_param_count(g); i++)
-        if (strcmp(evo_genome_param_name(g, i), "ORDER") == 0) ikj = strcmp(evo_genome_param_value(g, i), "IKJ") == 0;
+        if (strcmp(evo_genome_param_name(g, i), "ORDER") == 0)
+            ikj = strcmp(evo_genome_param_value(g, i), "IKJ") == 0;
     float *a = malloc(sizeof(float) * N * N), *b = malloc(sizeof(float) * N * N);
     float *want = malloc(sizeof(float) * N * N), *got = malloc(sizeof(float) * N * N);
     unsigned seed = (unsigned)time(NULL);
@@ -114,8 +118,9 @@ static int evaluate(void *user, int slot, const evo_genome *g, evo_result *out)
 
 int main(void)
 {
-    const char *json = "{\"name\": \"embed-example\", \"islands\": {\"count\": 2},"
-                       " \"evaluator\": {\"kind\": \"custom\"}, \"stop\": {\"max_evaluations\": 30}}";
+    const char *json =
+        "{\"name\": \"embed-example\", \"islands\": {\"count\": 2},"
+        " \"evaluator\": {\"kind\": \"custom\"}, \"stop\": {\"max_evaluations\": 30}}";
     char err[1024], dir[128];
     evo_config *cfg;
     if (evo_config_parse(json, "example", &cfg, err, sizeof err) != EVO_OK) {

@@ -37,14 +37,16 @@ static int run_config(const char *path, const char *dir)
     if (rc != EVO_OK) return fprintf(stderr, "evo: %s\n", err), rc;
     rc = evo_engine_open(&e, dir, cfg);
     evo_config_free(cfg);
-    if (rc == EVO_OK) rc = evo_engine_configure(e); /* the config's evaluator, task seeds, LLM operator */
+    if (rc == EVO_OK)
+        rc = evo_engine_configure(e); /* the config's evaluator, task seeds, LLM operator */
     if (rc == EVO_OK) rc = evo_engine_run(e);
     if (rc != EVO_OK) fprintf(stderr, "evo: %s\n", evo_errmsg(e));
     evo_engine_close(e);
     evo_run *r = NULL;
     evo_candidate *best;
     if (rc == EVO_OK && evo_run_open(&r, dir) == EVO_OK && evo_run_best(r, &best) == EVO_OK) {
-        printf("best #%lld, fitness %.3f\n", (long long)evo_candidate_id(best), evo_candidate_fitness(best));
+        printf("best #%lld, fitness %.3f\n", (long long)evo_candidate_id(best),
+               evo_candidate_fitness(best));
         evo_candidate_free(best);
     }
     evo_run_close(r);
@@ -100,7 +102,8 @@ static void test_seeds(void)
     for (int i = 0; i < 2; i++) {
         char text[512];
         snprintf(text, sizeof text,
-                 "{\"evaluator\": {\"kind\": \"gpu\", \"task\": \"kernels/gdn_decode\", \"seeds\": [\"%s\"]}}",
+                 "{\"evaluator\": {\"kind\": \"gpu\", \"task\": \"kernels/gdn_decode\", \"seeds\": "
+                 "[\"%s\"]}}",
                  names[i]);
         cfg = NULL;
         CHECK_MSG(evo_config_parse(text, "seeds", &cfg, err, sizeof err) == EVO_OK, "%s", err);

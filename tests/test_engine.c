@@ -28,9 +28,11 @@ static char *run_dir(const char *name)
 static evo_config *config(const char *extra)
 {
     char text[4096], err[2048];
-    json_t *base = json_loads("{\"seed\": 7, \"islands\": {\"count\": 3, \"population\": 30},"
-                              " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"dims\": 4, \"levels\": 16}},"
-                              " \"store\": {\"sync\": \"none\"}}", 0, NULL);
+    json_t *base = json_loads(
+        "{\"seed\": 7, \"islands\": {\"count\": 3, \"population\": 30},"
+        " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"dims\": 4, \"levels\": 16}},"
+        " \"store\": {\"sync\": \"none\"}}",
+        0, NULL);
     snprintf(text, sizeof text, "{%s}", extra[0] ? extra + 1 : "");
     json_t *more = json_loads(text, 0, NULL);
     if (!more) fprintf(stderr, "bad test config: %s\n", text);
@@ -112,8 +114,8 @@ static char *fingerprint(const char *dir, int64_t *count)
     for (int64_t id = 1; id <= n; id++) {
         evo_candidate *c;
         if (evo_run_candidate(r, id, &c) != EVO_OK) break;
-        len += (size_t)snprintf(out + len, cap - len, "%s %.17g\n", evo_genome_hash(evo_candidate_genome(c)),
-                                evo_candidate_fitness(c));
+        len += (size_t)snprintf(out + len, cap - len, "%s %.17g\n",
+                                evo_genome_hash(evo_candidate_genome(c)), evo_candidate_fitness(c));
         evo_candidate_free(c);
     }
     evo_run_close(r);
@@ -125,7 +127,8 @@ static json_t *status_of(const char *dir)
     evo_run *r;
     char *text = NULL;
     json_t *j = NULL;
-    if (evo_run_open(&r, dir) == EVO_OK && evo_run_status_json(r, &text) == EVO_OK) j = json_loads(text, 0, NULL);
+    if (evo_run_open(&r, dir) == EVO_OK && evo_run_status_json(r, &text) == EVO_OK)
+        j = json_loads(text, 0, NULL);
     free(text);
     evo_run_close(r);
     return j;
@@ -136,7 +139,8 @@ static void test_reaches_optimum(void)
     /* 16^4 = 65536 points; the search must find the exact optimum in 800 evaluations
      * (1.2% of the space). */
     const char *dir = run_dir("optimum");
-    int rc = run_fresh(dir, ", \"stop\": {\"max_evaluations\": 800, \"target_fitness\": 0.9999}", 0);
+    int rc =
+        run_fresh(dir, ", \"stop\": {\"max_evaluations\": 800, \"target_fitness\": 0.9999}", 0);
     CHECK(rc == EVO_OK);
     json_t *st = status_of(dir);
     json_t *c = json_object_get(st, "counters");
@@ -166,7 +170,8 @@ static void test_reproducible(void)
     CHECK(nc == 150);
     CHECK_MSG(a && c && strcmp(a, c) == 0, "resumed run diverged from the uninterrupted one");
     /* A different seed gives a different run. */
-    CHECK(run_fresh(run_dir("rep-d"), ", \"seed\": 8, \"stop\": {\"max_evaluations\": 150}", 0) == EVO_OK);
+    CHECK(run_fresh(run_dir("rep-d"), ", \"seed\": 8, \"stop\": {\"max_evaluations\": 150}", 0) ==
+          EVO_OK);
     int64_t nd = 0;
     char *d = fingerprint(run_dir("rep-d"), &nd);
     CHECK(d && a && strcmp(a, d) != 0);
@@ -179,8 +184,11 @@ static void test_reproducible(void)
 static void test_concurrency(void)
 {
     const char *dir = run_dir("conc");
-    int rc = run_fresh(dir, ", \"concurrency\": 4, \"stop\": {\"max_evaluations\": 200},"
-                            " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"delay_ms\": 1}}", 0);
+    int rc =
+        run_fresh(dir,
+                  ", \"concurrency\": 4, \"stop\": {\"max_evaluations\": 200},"
+                  " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"delay_ms\": 1}}",
+                  0);
     CHECK(rc == EVO_OK);
     int64_t n = 0;
     char *fp = fingerprint(dir, &n);
@@ -200,7 +208,9 @@ static void test_stops_and_finish(void)
     const char *dir = run_dir("stag");
     CHECK(run_fresh(dir, ", \"stop\": {\"max_evaluations\": 0, \"stagnation\": 25}", 0) == EVO_OK);
     json_t *st = status_of(dir);
-    CHECK_CONTAINS(json_string_value(json_object_get(json_object_get(st, "counters"), "stop_reason")), "stagnation");
+    CHECK_CONTAINS(
+        json_string_value(json_object_get(json_object_get(st, "counters"), "stop_reason")),
+        "stagnation");
     json_decref(st);
     /* Resuming a finished run does nothing and says why. */
     evo_engine *e;
@@ -213,8 +223,11 @@ static void test_stops_and_finish(void)
 
     /* A tiny space is exhausted rather than looping forever. */
     const char *tiny = run_dir("tiny");
-    CHECK(run_fresh(tiny, ", \"stop\": {\"max_evaluations\": 0},"
-                          " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"dims\": 2, \"levels\": 3}}", 0) == EVO_OK);
+    CHECK(run_fresh(tiny,
+                    ", \"stop\": {\"max_evaluations\": 0},"
+                    " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"dims\": 2, "
+                    "\"levels\": 3}}",
+                    0) == EVO_OK);
     st = status_of(tiny);
     json_t *c = json_object_get(st, "counters");
     CHECK_CONTAINS(json_string_value(json_object_get(c, "stop_reason")), "search space exhausted");
@@ -246,8 +259,11 @@ static void test_open_errors(void)
 static void test_failures_are_not_parents(void)
 {
     const char *dir = run_dir("fail");
-    CHECK(run_fresh(dir, ", \"stop\": {\"max_evaluations\": 200},"
-                         " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"fail_rate\": 0.3}}", 0) == EVO_OK);
+    CHECK(
+        run_fresh(dir,
+                  ", \"stop\": {\"max_evaluations\": 200},"
+                  " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"fail_rate\": 0.3}}",
+                  0) == EVO_OK);
     evo_run *r;
     CHECK(evo_run_open(&r, dir) == EVO_OK);
     int64_t n = evo_run_count(r), failed = 0, bad_parent = 0;
@@ -262,7 +278,8 @@ static void test_failures_are_not_parents(void)
         json_t *rec = json_loads(evo_candidate_json(c), 0, NULL);
         size_t i;
         json_t *p;
-        json_array_foreach(json_object_get(rec, "parents"), i, p) {
+        json_array_foreach(json_object_get(rec, "parents"), i, p)
+        {
             int64_t pid = json_integer_value(p);
             if (pid > 0 && pid <= n && failed_ids[pid]) bad_parent++;
         }

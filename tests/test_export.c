@@ -16,13 +16,13 @@
 #include "task.h"
 #include "text_file.h"
 
-
 static evo_task *decode_task(void)
 {
     evo_task *t = calloc(1, sizeof *t);
     char err[512] = "";
-    CHECK_MSG(task_load_definition("kernels/gdn_decode/definition.json", &t->def, err,
-                                   sizeof err) == 0, "%s", err);
+    CHECK_MSG(
+        task_load_definition("kernels/gdn_decode/definition.json", &t->def, err, sizeof err) == 0,
+        "%s", err);
     t->nworkloads = task_load_workloads("kernels/gdn_decode/workloads.jsonl", &t->def,
                                         &t->workloads, err, sizeof err);
     CHECK_MSG(t->nworkloads > 4, "%s", err);
@@ -124,8 +124,9 @@ static void test_solution(const evo_task *t, const evo_plan *p, const char *src)
         {NULL, "author", NULL, "solution: key 'author': expected a string"},
         {"spec", "language", NULL, "solution.spec: key 'language': expected a string"},
         {"spec", "entry_point", NULL, "solution.spec: key 'entry_point': expected a string"},
-        {"spec", "target_hardware", json_array, "solution.spec: key 'target_hardware': expected "
-                                                "a non-empty array of strings"},
+        {"spec", "target_hardware", json_array,
+         "solution.spec: key 'target_hardware': expected "
+         "a non-empty array of strings"},
         {"spec", "destination_passing_style", json_null,
          "solution.spec: key 'destination_passing_style': expected a boolean"},
         {NULL, "sources", json_array, "solution: key 'sources': expected a non-empty array"},
@@ -134,8 +135,10 @@ static void test_solution(const evo_task *t, const evo_plan *p, const char *src)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *c = json_deep_copy(s);
         json_t *o = cases[i].path ? json_object_get(c, cases[i].path) : c;
-        if (cases[i].value) json_object_set_new(o, cases[i].key, cases[i].value());
-        else json_object_del(o, cases[i].key);
+        if (cases[i].value)
+            json_object_set_new(o, cases[i].key, cases[i].value());
+        else
+            json_object_del(o, cases[i].key);
         err[0] = 0;
         CHECK(export_check_solution(c, err, sizeof err) == -1);
         CHECK_CONTAINS(err, cases[i].msg);
@@ -198,10 +201,11 @@ static void test_traces(const evo_task *t)
     CHECK(json_real_value(json_object_get(perf, "latency_ms")) == 0.01);
     CHECK(json_real_value(json_object_get(perf, "reference_latency_ms")) == 0.04);
     CHECK(json_real_value(json_object_get(perf, "speedup_factor")) == 4.0);
-    CHECK(json_real_value(json_object_get(json_object_get(ev, "correctness"),
-                                          "max_absolute_error")) == 0.001);
-    CHECK(!strcmp(json_string_value(json_object_get(json_object_get(
-                      json_object_get(ev, "environment"), "libs"), "torch")), "2.11"));
+    CHECK(json_real_value(
+              json_object_get(json_object_get(ev, "correctness"), "max_absolute_error")) == 0.001);
+    CHECK(!strcmp(json_string_value(json_object_get(
+                      json_object_get(json_object_get(ev, "environment"), "libs"), "torch")),
+                  "2.11"));
     json_t *wl = json_object_get(tr, "workload");
     CHECK(!strcmp(json_string_value(json_object_get(wl, "uuid")), w->uuid));
     CHECK(json_is_integer(json_object_get(json_object_get(wl, "axes"), "batch_size")));
@@ -225,7 +229,8 @@ static void test_traces(const evo_task *t)
     json_object_set_new(json_object_get(c, "evaluation"), "status", json_string("TIMEOUT"));
     CHECK(export_check_trace(c, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "trace.evaluation: status TIMEOUT must not have 'correctness'");
-    json_object_set_new(json_object_get(c, "evaluation"), "status", json_string("INCORRECT_NUMERICAL"));
+    json_object_set_new(json_object_get(c, "evaluation"), "status",
+                        json_string("INCORRECT_NUMERICAL"));
     CHECK(export_check_trace(c, err, sizeof err) == -1);
     CHECK_CONTAINS(err, "trace.evaluation: status INCORRECT_NUMERICAL must not have 'performance'");
     json_object_set_new(json_object_get(c, "evaluation"), "status", json_string("GREAT"));
@@ -289,7 +294,8 @@ static void test_traces(const evo_task *t)
     /* A workload-only line (as in the published workloads files) is valid. */
     json_error_t je;
     c = json_loads("{\"definition\":\"d\",\"workload\":{\"uuid\":\"u\",\"axes\":{},\"inputs\":{}},"
-                   "\"solution\":null,\"evaluation\":null}", 0, &je);
+                   "\"solution\":null,\"evaluation\":null}",
+                   0, &je);
     CHECK(export_check_trace(c, err, sizeof err) == 0);
     json_decref(c);
 }
@@ -310,8 +316,9 @@ static void test_absent_input(const evo_task *t)
     json_t *inputs = json_object_get(json_object_get(tr, "workload"), "inputs");
     CHECK(json_object_get(inputs, "state") == NULL && json_object_get(inputs, "q") != NULL);
     /* speedup derived when the record has none */
-    CHECK(json_real_value(json_object_get(json_object_get(json_object_get(tr, "evaluation"),
-                                                          "performance"), "speedup_factor")) == 2.0);
+    CHECK(json_real_value(
+              json_object_get(json_object_get(json_object_get(tr, "evaluation"), "performance"),
+                              "speedup_factor")) == 2.0);
     json_decref(tr);
     json_decref(rec);
 }
@@ -336,8 +343,10 @@ static void test_write(const evo_task *t, const char *src)
     CHECK_MSG(export_write(t, rec, src, &INFO, dir, &n, err, sizeof err) == 0, "%s", err);
     CHECK(n == distinct);
     char path[512];
-    snprintf(path, sizeof path, "%s/solutions/evo/gdn/gdn_decode_qk4_v8_d128_k_last/"
-             "evo_gdn_decode_tuned_c7.json", dir);
+    snprintf(path, sizeof path,
+             "%s/solutions/evo/gdn/gdn_decode_qk4_v8_d128_k_last/"
+             "evo_gdn_decode_tuned_c7.json",
+             dir);
     json_error_t je;
     json_t *sol = json_load_file(path, 0, &je);
     CHECK_MSG(sol != NULL, "%s: %s", path, je.text);
@@ -350,7 +359,8 @@ static void test_write(const evo_task *t, const char *src)
     char line[8192];
     while (f && fgets(line, sizeof line, f)) {
         json_t *tr = json_loads(line, 0, &je);
-        CHECK_MSG(tr && export_check_trace(tr, err, sizeof err) == 0, "line %d: %s", lines + 1, err);
+        CHECK_MSG(tr && export_check_trace(tr, err, sizeof err) == 0, "line %d: %s", lines + 1,
+                  err);
         json_decref(tr);
         lines++;
     }

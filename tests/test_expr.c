@@ -12,8 +12,8 @@ static int lookup(void *user, const char *name, int64_t *out)
     static const struct {
         const char *name;
         int64_t v;
-    } vars[] = {{"BM", 128}, {"BK", 32}, {"ZERO", 0}, {"NEG", -7}, {"BIG", INT64_MAX},
-                {"SMALL", INT64_MIN}, {"M", 1000}};
+    } vars[] = {{"BM", 128},        {"BK", 32},           {"ZERO", 0}, {"NEG", -7},
+                {"BIG", INT64_MAX}, {"SMALL", INT64_MIN}, {"M", 1000}};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++)
         if (strcmp(vars[i].name, name) == 0) {
             *out = vars[i].v;
@@ -27,29 +27,28 @@ static int64_t ev(const char *text, char *err, size_t errlen)
 {
     err[0] = '\0';
     evo_expr *e = expr_parse(text, err, errlen);
-    if (!e)
-        return INT64_MIN + 1;
+    if (!e) return INT64_MIN + 1;
     int64_t v = 0;
     int rc = expr_eval(e, lookup, NULL, &v, err, errlen);
     expr_free(e);
     return rc ? INT64_MIN + 1 : v;
 }
 
-#define EV(text, want)                                                                  \
-    do {                                                                                \
-        char err_[256];                                                                 \
-        int64_t got_ = ev(text, err_, sizeof err_);                                     \
-        CHECK_MSG(got_ == (int64_t)(want), "%s: got %lld want %lld (%s)", text,         \
-                  (long long)got_, (long long)(want), err_);                            \
+#define EV(text, want)                                                                             \
+    do {                                                                                           \
+        char err_[256];                                                                            \
+        int64_t got_ = ev(text, err_, sizeof err_);                                                \
+        CHECK_MSG(got_ == (int64_t)(want), "%s: got %lld want %lld (%s)", text, (long long)got_,   \
+                  (long long)(want), err_);                                                        \
     } while (0)
 
 /* Parse or evaluation fails with exactly msg. */
-#define EV_ERR(text, msg)                                                               \
-    do {                                                                                \
-        char err_[256];                                                                 \
-        int64_t got_ = ev(text, err_, sizeof err_);                                     \
-        CHECK_MSG(got_ == INT64_MIN + 1 && strcmp(err_, msg) == 0,                      \
-                  "%s: got %lld, error \"%s\", want \"%s\"", text, (long long)got_, err_, msg); \
+#define EV_ERR(text, msg)                                                                          \
+    do {                                                                                           \
+        char err_[256];                                                                            \
+        int64_t got_ = ev(text, err_, sizeof err_);                                                \
+        CHECK_MSG(got_ == INT64_MIN + 1 && strcmp(err_, msg) == 0,                                 \
+                  "%s: got %lld, error \"%s\", want \"%s\"", text, (long long)got_, err_, msg);    \
     } while (0)
 
 static void test_operators(void)
@@ -92,15 +91,15 @@ static void test_precedence(void)
 {
     EV("1 + 2 * 3", 7);
     EV("(1 + 2) * 3", 9);
-    EV("10 - 4 - 3", 3);   /* left associative */
+    EV("10 - 4 - 3", 3); /* left associative */
     EV("100 / 10 / 5", 2);
     EV("2 * 3 % 4", 2);
-    EV("1 + 2 < 4", 1);    /* add binds tighter than cmp */
+    EV("1 + 2 < 4", 1);              /* add binds tighter than cmp */
     EV("1 < 2 == 1", INT64_MIN + 1); /* cmp does not chain: error tested below */
-    EV("1 || 0 && 0", 1);  /* && binds tighter than || */
+    EV("1 || 0 && 0", 1);            /* && binds tighter than || */
     EV("(1 || 0) && 0", 0);
     EV("-2 * -3", 6);
-    EV("!0 + 1", 2);       /* unary binds tightest */
+    EV("!0 + 1", 2); /* unary binds tightest */
     EV("-BM + BK", -96);
 }
 
@@ -109,7 +108,7 @@ static void test_ternary(void)
     EV("1 ? 10 : 20", 10);
     EV("0 ? 10 : 20", 20);
     EV("BM > 64 ? BM : 64", 128);
-    EV("0 ? 1 : 0 ? 2 : 3", 3);  /* right nested */
+    EV("0 ? 1 : 0 ? 2 : 3", 3); /* right nested */
     EV("1 ? 0 ? 5 : 6 : 7", 6);
     EV("(BM > 1 ? 2 : 3) * 4", 8);
     /* Only the chosen branch is evaluated. */

@@ -12,8 +12,10 @@
 #include "text_file.h"
 
 /* Arrays decay through a call, so CHECK_CONTAINS can test a message buffer. */
-static const char *str(const char *s) { return s; }
-
+static const char *str(const char *s)
+{
+    return s;
+}
 
 static void spit(const char *path, const char *text)
 {

@@ -69,12 +69,14 @@ static void test_describe(void)
     gate_describe("C", &st, buf, sizeof buf);
     CHECK_MSG(!strcmp(buf, "output 'C': 1 of 4 elements mismatched (matched 0.750000 < 1.000000); "
                            "max abs err 0.0625, max rel err 0.0204; first at 1: got 3.1250, want "
-                           "3.0625"), "got %s", buf);
+                           "3.0625"),
+              "got %s", buf);
     float got2[] = {1, NAN};
     CHECK(gate_compare(DT_FLOAT32, got2, want, 2, 1e-2, 1e-2, 1.0, &st) == 0);
     gate_describe("out", &st, buf, sizeof buf);
     CHECK_MSG(!strcmp(buf, "output 'out': 1 of 2 elements are NaN or Inf; first bad at 1: got "
-                           "nan, want 3.0625"), "got %s", buf);
+                           "nan, want 3.0625"),
+              "got %s", buf);
     CHECK(gate_compare(DT_FLOAT32, want, want, 4, 1e-2, 1e-2, 1.0, &st) == 1);
     gate_describe("C", &st, buf, sizeof buf);
     CHECK_MSG(!strcmp(buf, "output 'C': all 4 elements matched; max abs err 0, max rel err 0"),
@@ -117,18 +119,20 @@ static evo_task *load_mix(int n)
     evo_task *t = calloc(1, sizeof *t);
     const char *p = write_file("def.json", DEF, strlen(DEF));
     CHECK_MSG(task_load_definition(p, &t->def, err, sizeof err) == 0, "%s", err);
-    snprintf(wl, sizeof wl,
-             "{\"definition\": \"mix\", \"workload\": {\"uuid\": \"w-a\", \"axes\": {\"N\": %d}, "
-             "\"inputs\": {\"x\": {\"type\": \"random\"}, \"q\": {\"type\": \"random\"}, "
-             "\"idx\": {\"type\": \"random\"}, \"flag\": {\"type\": \"random\"}, "
-             "\"small\": {\"type\": \"random\"}, \"scale\": {\"type\": \"scalar\", \"value\": 0.125}, "
-             "\"blob\": {\"type\": \"safetensors\", \"path\": \"./b.safetensors\", \"tensor_key\": \"ids\"}}}}\n"
-             "{\"definition\": \"mix\", \"workload\": {\"uuid\": \"w-b\", \"axes\": {\"N\": %d}, "
-             "\"inputs\": {\"x\": {\"type\": \"random\"}, \"q\": {\"type\": \"random\"}, "
-             "\"idx\": {\"type\": \"random\"}, \"flag\": {\"type\": \"random\"}, "
-             "\"small\": {\"type\": \"random\"}, \"scale\": {\"type\": \"random\"}, "
-             "\"blob\": {\"type\": \"random\"}, \"state\": {\"type\": \"random\"}}}}\n",
-             n, n);
+    snprintf(
+        wl, sizeof wl,
+        "{\"definition\": \"mix\", \"workload\": {\"uuid\": \"w-a\", \"axes\": {\"N\": %d}, "
+        "\"inputs\": {\"x\": {\"type\": \"random\"}, \"q\": {\"type\": \"random\"}, "
+        "\"idx\": {\"type\": \"random\"}, \"flag\": {\"type\": \"random\"}, "
+        "\"small\": {\"type\": \"random\"}, \"scale\": {\"type\": \"scalar\", \"value\": 0.125}, "
+        "\"blob\": {\"type\": \"safetensors\", \"path\": \"./b.safetensors\", \"tensor_key\": "
+        "\"ids\"}}}}\n"
+        "{\"definition\": \"mix\", \"workload\": {\"uuid\": \"w-b\", \"axes\": {\"N\": %d}, "
+        "\"inputs\": {\"x\": {\"type\": \"random\"}, \"q\": {\"type\": \"random\"}, "
+        "\"idx\": {\"type\": \"random\"}, \"flag\": {\"type\": \"random\"}, "
+        "\"small\": {\"type\": \"random\"}, \"scale\": {\"type\": \"random\"}, "
+        "\"blob\": {\"type\": \"random\"}, \"state\": {\"type\": \"random\"}}}}\n",
+        n, n);
     p = write_file("w.jsonl", wl, strlen(wl));
     t->nworkloads = task_load_workloads(p, &t->def, &t->workloads, err, sizeof err);
     CHECK_MSG(t->nworkloads == 2, "%s", err);
@@ -146,7 +150,8 @@ static void write_blob(int n, const char *dtype)
                       dtype, n, 4 + 4 * n);
     size_t size = 8 + (size_t)hl + 4 + 4 * (size_t)n;
     unsigned char *buf = calloc(1, size);
-    for (int i = 0; i < 8; i++) buf[i] = (unsigned char)((uint64_t)hl >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        buf[i] = (unsigned char)((uint64_t)hl >> (8 * i));
     memcpy(buf + 8, hdr, (size_t)hl);
     for (int i = 0; i < n; i++) {
         int32_t v = i * 10;
@@ -169,7 +174,8 @@ static void **alloc_inputs(const evo_task *t, const task_workload *w)
 
 static void free_inputs(const evo_task *t, void **in)
 {
-    for (int i = 0; i < t->def.ninputs; i++) free(in[i]);
+    for (int i = 0; i < t->def.ninputs; i++)
+        free(in[i]);
     free(in);
 }
 
@@ -181,7 +187,8 @@ static void test_inputs(void)
     char err[512] = "";
     write_blob(N, "I32");
     CHECK(task_check_blobs(t->workloads, 2, t->dir, 0, err, sizeof err) == 0);
-    CHECK(t->workloads[0].inputs[7].kind == GEN_SAFETENSORS && t->workloads[0].inputs[7].path[0] == '/');
+    CHECK(t->workloads[0].inputs[7].kind == GEN_SAFETENSORS &&
+          t->workloads[0].inputs[7].path[0] == '/');
     /* a second check finds the resolved blob again (no double join, no fallback) */
     CHECK(task_check_blobs(t->workloads, 2, t->dir, 1, err, sizeof err) == 0);
     CHECK(t->workloads[0].inputs[7].kind == GEN_SAFETENSORS);
@@ -216,15 +223,18 @@ static void test_inputs(void)
     /* int32 randint in [0, 1<<15), bool 0/1, int8 in [0, 128) */
     int32_t *idx = a[2];
     int lo = 1 << 30, hi = -1;
-    for (int i = 0; i < N; i++) lo = idx[i] < lo ? idx[i] : lo, hi = idx[i] > hi ? idx[i] : hi;
+    for (int i = 0; i < N; i++)
+        lo = idx[i] < lo ? idx[i] : lo, hi = idx[i] > hi ? idx[i] : hi;
     CHECK(lo >= 0 && hi < 32768 && hi > 16384);
     uint8_t *flag = a[3];
     int ones = 0, bad = 0;
-    for (int i = 0; i < 64; i++) ones += flag[i] == 1, bad += flag[i] > 1;
+    for (int i = 0; i < 64; i++)
+        ones += flag[i] == 1, bad += flag[i] > 1;
     CHECK(bad == 0 && ones > 10 && ones < 54);
     int8_t *small = a[4];
     bad = 0;
-    for (int i = 0; i < 64; i++) bad += small[i] < 0;
+    for (int i = 0; i < 64; i++)
+        bad += small[i] < 0;
     CHECK(bad == 0);
     /* the scalar takes the workload's value; absent optional input stays NULL */
     CHECK(*(float *)a[5] == 0.125f);
@@ -239,18 +249,24 @@ static void test_inputs(void)
     write_blob(N, "I64");
     CHECK(gate_make_inputs(t, wa, 7, a, err, sizeof err) == -1);
     char want[1024];
-    snprintf(want, sizeof want, "workload w-a: input 'blob': %s/b.safetensors: tensor 'ids' is I64, "
-             "the definition says int32", tmpdir);
+    snprintf(want, sizeof want,
+             "workload w-a: input 'blob': %s/b.safetensors: tensor 'ids' is I64, "
+             "the definition says int32",
+             tmpdir);
     CHECK_MSG(!strcmp(err, want), "got %s", err);
     write_blob(N - 1, "I32");
     CHECK(gate_make_inputs(t, wa, 7, a, err, sizeof err) == -1);
-    snprintf(want, sizeof want, "workload w-a: input 'blob': %s/b.safetensors: tensor 'ids' holds "
-             "2044 bytes, the workload needs 2048", tmpdir);
+    snprintf(want, sizeof want,
+             "workload w-a: input 'blob': %s/b.safetensors: tensor 'ids' holds "
+             "2044 bytes, the workload needs 2048",
+             tmpdir);
     CHECK_MSG(!strcmp(err, want), "got %s", err);
     unlink(wa->inputs[7].path);
     CHECK(gate_make_inputs(t, wa, 7, a, err, sizeof err) == -1);
-    snprintf(want, sizeof want, "workload w-a: input 'blob': cannot open %s/b.safetensors: No such "
-             "file or directory", tmpdir);
+    snprintf(want, sizeof want,
+             "workload w-a: input 'blob': cannot open %s/b.safetensors: No such "
+             "file or directory",
+             tmpdir);
     CHECK_MSG(!strcmp(err, want), "got %s", err);
 
     free_inputs(t, a);

@@ -105,7 +105,8 @@ static void run_case(json_t *meta, json_t *c)
         json_t *jc = json_object_get(c, "cu_seqlens");
         ncu = (int64_t)json_array_size(jc);
         cu = calloc((size_t)ncu, sizeof *cu);
-        for (int64_t i = 0; i < ncu; i++) cu[i] = json_integer_value(json_array_get(jc, (size_t)i));
+        for (int64_t i = 0; i < ncu; i++)
+            cu[i] = json_integer_value(json_array_get(jc, (size_t)i));
         const char *an[] = {"total_seq_len", "num_seqs", "len_cu_seqlens"};
         int64_t av[] = {cu[ncu - 1], ncu - 1, ncu};
         set_axes(&w, an, av, 3);
@@ -133,8 +134,10 @@ static void run_case(json_t *meta, json_t *c)
             double range = input_range(meta, c, x->name);
             for (int64_t i = 0; i < n; i++) {
                 float v = draw(seed, j, i, range);
-                if (x->dtype == DT_BFLOAT16) ((uint16_t *)in[j])[i] = float_to_bf16(v);
-                else ((float *)in[j])[i] = v;
+                if (x->dtype == DT_BFLOAT16)
+                    ((uint16_t *)in[j])[i] = float_to_bf16(v);
+                else
+                    ((float *)in[j])[i] = v;
             }
         }
     }
@@ -170,7 +173,8 @@ static void run_case(json_t *meta, json_t *c)
     free(want_state);
     free(out[0]);
     free(out[1]);
-    for (int j = 0; j < d->ninputs; j++) free(in[j]);
+    for (int j = 0; j < d->ninputs; j++)
+        free(in[j]);
     free(in);
     free(cu);
     free(w.axis_names);
@@ -200,7 +204,7 @@ static void test_step_by_hand(void)
     gdn_step(&S, &q, &k, &v, 0.5f, 0.25f, 2.0f, 1, &old, &out);
     CHECK(fabsf(S - (1.0f + 0.5f * 0.25f * (4.0f - 0.5f))) < 1e-6f);
     CHECK(fabsf(out - 2.0f * 3.0f * S) < 1e-5f);
-    CHECK(fabsf(gdn_gate(0.0f, 0.0f, 0.0f) - 0.5f) < 1e-6f);    /* exp(-log 2) */
+    CHECK(fabsf(gdn_gate(0.0f, 0.0f, 0.0f) - 0.5f) < 1e-6f);           /* exp(-log 2) */
     CHECK(fabsf(gdn_gate(0.0f, 30.0f, 0.0f) - expf(-30.0f)) < 1e-12f); /* softplus = x */
     CHECK(fabsf(gdn_beta(0.0f) - 0.5f) < 1e-7f);
 }
@@ -262,8 +266,7 @@ static void test_definitions(void)
         }
         /* The published file, byte for byte, where the shared tree is checked out. */
         if (access(defs[i].shared, R_OK) == 0)
-            CHECK_MSG(same_file(path, defs[i].shared), "%s differs from %s", path,
-                      defs[i].shared);
+            CHECK_MSG(same_file(path, defs[i].shared), "%s differs from %s", path, defs[i].shared);
         task_definition_free(&t->def);
         free(t);
     }
@@ -283,8 +286,7 @@ static void test_decode_workloads(void)
     evo_task *t = bare_task("kernels/gdn_decode/definition.json");
     char err[512] = "";
     task_workload *w = NULL;
-    int n = task_load_workloads("kernels/gdn_decode/workloads.jsonl", &t->def, &w, err,
-                                sizeof err);
+    int n = task_load_workloads("kernels/gdn_decode/workloads.jsonl", &t->def, &w, err, sizeof err);
     CHECK_MSG(n >= 50, "%d workloads: %s", n, err);
     int64_t lo = 1 << 30, hi = 0;
     int absent = 0, s = find_in(&t->def, "state");
@@ -308,8 +310,8 @@ static void test_prefill_workloads(void)
     evo_task *t = bare_task("kernels/gdn_prefill/definition.json");
     char err[512] = "";
     task_workload *w = NULL;
-    int n = task_load_workloads("kernels/gdn_prefill/workloads.jsonl", &t->def, &w, err,
-                                sizeof err);
+    int n =
+        task_load_workloads("kernels/gdn_prefill/workloads.jsonl", &t->def, &w, err, sizeof err);
     CHECK_MSG(n >= 20, "%d workloads: %s", n, err);
     CHECK_MSG(task_check_blobs(w, n, "kernels/gdn_prefill", 0, err, sizeof err) == 0, "%s", err);
     int cu = find_in(&t->def, "cu_seqlens"), s = find_in(&t->def, "state");
@@ -332,8 +334,7 @@ static void test_prefill_workloads(void)
             ok &= c[j] <= c[j + 1];
             empty += c[j] == c[j + 1];
         }
-        CHECK_MSG(ok, "workload %s: cu_seqlens do not split %lld tokens", w[i].uuid,
-                  (long long)T);
+        CHECK_MSG(ok, "workload %s: cu_seqlens do not split %lld tokens", w[i].uuid, (long long)T);
         free(in[cu]);
         free(in);
         maxT = T > maxT ? T : maxT;
@@ -367,28 +368,35 @@ static void test_bad_inputs(void)
     cu[2] = 2; /* goes backwards */
     float *out[2] = {calloc(4 * 8 * 128, sizeof(float)), calloc(2 * 8 * 128 * 128, sizeof(float))};
     char err[512] = "";
-    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err, sizeof err) == -1);
+    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err,
+                             sizeof err) == -1);
     CHECK_CONTAINS(err, "gdn_prefill reference: workload test-case: cu_seqlens[1..2] = 3, 2 is "
                         "not a non-decreasing split of 4 tokens");
     cu[2] = 9; /* past the end */
-    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err, sizeof err) == -1);
+    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err,
+                             sizeof err) == -1);
     CHECK_CONTAINS(err, "cu_seqlens[1..2] = 3, 9 is not a non-decreasing split of 4 tokens");
     cu[2] = 4;
-    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err, sizeof err) == 0);
+    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err,
+                             sizeof err) == 0);
     /* The decode reference on the prefill definition: it has no batch_size axis. */
-    CHECK(task_reference_run(t, &w, reference_gdn_decode, (const void *const *)in, out, err, sizeof err) == -1);
+    CHECK(task_reference_run(t, &w, reference_gdn_decode, (const void *const *)in, out, err,
+                             sizeof err) == -1);
     CHECK_CONTAINS(err, "gdn_decode reference: gdn_prefill_qk4_v8_d128_k_last: no batch_size axis");
     /* A definition without cu_seqlens cannot be a prefill. */
     int c = find_in(d, "cu_seqlens");
     strcpy(t->def.inputs[c].name, "seqlens");
-    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err, sizeof err) == -1);
+    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err,
+                             sizeof err) == -1);
     CHECK_CONTAINS(err, "gdn_prefill reference: gdn_prefill_qk4_v8_d128_k_last has no input "
                         "'cu_seqlens'");
     strcpy(t->def.inputs[c].name, "cu_seqlens");
     strcpy(t->def.inputs[0].name, "query");
-    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err, sizeof err) == -1);
+    CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err,
+                             sizeof err) == -1);
     CHECK_CONTAINS(err, "gdn_prefill reference: gdn_prefill_qk4_v8_d128_k_last has no input 'q'");
-    for (int j = 0; j < d->ninputs; j++) free(in[j]);
+    for (int j = 0; j < d->ninputs; j++)
+        free(in[j]);
     free(in);
     free(out[0]);
     free(out[1]);

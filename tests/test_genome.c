@@ -7,13 +7,12 @@
 #include "genome.h"
 #include "sha256.h"
 
-static const char *const SRC =
-    "/* evo:params\n"
-    " BM pow2 16..256 default 128\n"
-    " LAYOUT enum ROW COL default ROW\n"
-    " BK set 16 32 default 32\n"
-    "*/\n"
-    "__global__ void k() {}\n";
+static const char *const SRC = "/* evo:params\n"
+                               " BM pow2 16..256 default 128\n"
+                               " LAYOUT enum ROW COL default ROW\n"
+                               " BK set 16 32 default 32\n"
+                               "*/\n"
+                               "__global__ void k() {}\n";
 
 static void test_normalise(void)
 {
@@ -42,13 +41,11 @@ static void test_hash_definition(void)
     char err[256];
     evo_space *s = space_parse(SRC, err, sizeof err);
     CHECK_MSG(s != NULL, "%s", err);
-    if (!s)
-        return;
+    if (!s) return;
     evo_point p = point_new(s);
     evo_genome *g = genome_new("gemm", SRC, s, &p);
     CHECK(g != NULL);
-    if (!g)
-        return;
+    if (!g) return;
     /* Sorted by name. */
     CHECK(g->nparams == 3);
     CHECK(strcmp(g->names[0], "BK") == 0 && strcmp(g->values[0], "32") == 0);
@@ -119,8 +116,7 @@ static void test_render_json_point(void)
 {
     char err[256];
     evo_space *s = space_parse(SRC, err, sizeof err);
-    if (!s)
-        return;
+    if (!s) return;
     evo_point p = point_new(s);
     p.idx[1] = 1; /* LAYOUT=COL */
     evo_genome *g = genome_new("gemm", SRC, s, &p);

@@ -38,7 +38,8 @@ static void test_conversions(void)
             if (fabsf(f) <= 500.0f) bad8 += ig_to_e4m3(f) != float_to_fp8e4m3(f);
         }
     }
-    CHECK_MSG(badbf == 0, "bf16: %lld of %lld differ from the reference", (long long)badbf, (long long)n);
+    CHECK_MSG(badbf == 0, "bf16: %lld of %lld differ from the reference", (long long)badbf,
+              (long long)n);
     CHECK_MSG(bad16 == 0, "fp16: %lld of %lld differ", (long long)bad16, (long long)n);
     CHECK_MSG(bad8 == 0, "e4m3: %lld differ", (long long)bad8);
     /* Every e4m3 code and the midpoints between neighbours. */
@@ -96,22 +97,26 @@ static void test_kinds(void)
 {
     enum { N = 4097 };
     static unsigned char buf[N * 8 + 8], again[N * 8 + 8];
-    int kinds[] = {IG_F32, IG_F16, IG_BF16, IG_E4M3, IG_E5M2, IG_F64, IG_I64, IG_I32, IG_I16,
-                   IG_I8, IG_U8, IG_BOOL};
+    int kinds[] = {IG_F32, IG_F16, IG_BF16, IG_E4M3, IG_E5M2, IG_F64,
+                   IG_I64, IG_I32, IG_I16,  IG_I8,   IG_U8,   IG_BOOL};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         int kind = kinds[k];
         ig_u64 key = ig_key(99, (int)k);
         memset(buf, 0xee, sizeof buf);
-        for (ig_u64 j = 0; j < (N + 1) / 2; j++) ig_fill_pair(kind, buf, key, j, N, 0.5f);
+        for (ig_u64 j = 0; j < (N + 1) / 2; j++)
+            ig_fill_pair(kind, buf, key, j, N, 0.5f);
         /* The byte after the last element stays untouched (odd n). */
         CHECK_MSG(buf[N * ig_size(kind)] == 0xee, "kind %d wrote past the end", kind);
         int bad = 0;
-        for (ig_u64 j = 0; j < (N + 1) / 2; j++) bad += ig_check_pair(kind, buf, key, j, N, 0.5f) != -1;
+        for (ig_u64 j = 0; j < (N + 1) / 2; j++)
+            bad += ig_check_pair(kind, buf, key, j, N, 0.5f) != -1;
         CHECK_MSG(bad == 0, "kind %d: %d pairs fail their own check", kind, bad);
         /* Filling in another order gives the same bytes. */
         memset(again, 0xee, sizeof again);
-        for (ig_u64 j = (N + 1) / 2; j-- > 0;) ig_fill_pair(kind, again, key, j, N, 0.5f);
-        CHECK_MSG(memcmp(buf, again, (size_t)N * ig_size(kind)) == 0, "kind %d depends on order", kind);
+        for (ig_u64 j = (N + 1) / 2; j-- > 0;)
+            ig_fill_pair(kind, again, key, j, N, 0.5f);
+        CHECK_MSG(memcmp(buf, again, (size_t)N * ig_size(kind)) == 0, "kind %d depends on order",
+                  kind);
         /* One changed element is found at its index. */
         int size = ig_size(kind);
         buf[1234 * size] ^= 1;
@@ -121,13 +126,27 @@ static void test_kinds(void)
         for (int i = 0; i < N; i++) {
             double v;
             switch (kind) {
-            case IG_E4M3: v = fp8e4m3_to_float(buf[i]); break;
-            case IG_E5M2: v = half_to_float((uint16_t)(buf[i] << 8)); break;
-            case IG_BOOL: v = buf[i]; break;
-            case IG_U8: v = buf[i]; break;
-            case IG_I8: v = ((signed char *)buf)[i]; break;
-            case IG_I32: v = ((int32_t *)buf)[i]; break;
-            default: v = 0; break;
+            case IG_E4M3:
+                v = fp8e4m3_to_float(buf[i]);
+                break;
+            case IG_E5M2:
+                v = half_to_float((uint16_t)(buf[i] << 8));
+                break;
+            case IG_BOOL:
+                v = buf[i];
+                break;
+            case IG_U8:
+                v = buf[i];
+                break;
+            case IG_I8:
+                v = ((signed char *)buf)[i];
+                break;
+            case IG_I32:
+                v = ((int32_t *)buf)[i];
+                break;
+            default:
+                v = 0;
+                break;
             }
             if (kind == IG_E4M3 || kind == IG_E5M2) CHECK(v >= -2 && v <= 2);
             if (kind == IG_BOOL) CHECK(v == 0 || v == 1);

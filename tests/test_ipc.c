@@ -13,14 +13,19 @@
 #include "ipc.h"
 
 /* A char array as a pointer, for CHECK_CONTAINS. */
-static const char *text(const char *s) { return s; }
+static const char *text(const char *s)
+{
+    return s;
+}
 
-static void test_round_trip(void) {
+static void test_round_trip(void)
+{
     int p[2];
     CHECK(pipe(p) == 0);
     char err[256] = "";
     json_t *h = json_pack("{s:s,s:i}", "op", "eval", "n", 42);
-    const char payload[] = "\x7f" "ELF binary\0with zeros";
+    const char payload[] = "\x7f"
+                           "ELF binary\0with zeros";
     CHECK(ipc_send(p[1], h, payload, sizeof payload, err, sizeof err) == IPC_OK);
     json_t *h2 = json_pack("{s:s}", "tick", "trial");
     CHECK(ipc_send(p[1], h2, NULL, 0, err, sizeof err) == IPC_OK);
@@ -47,7 +52,8 @@ static void test_round_trip(void) {
     json_decref(h2);
 }
 
-static int recv_raw(const void *bytes, size_t len, char *err, size_t errlen) {
+static int recv_raw(const void *bytes, size_t len, char *err, size_t errlen)
+{
     int p[2];
     if (pipe(p) != 0) return -99;
     if (write(p[1], bytes, len) != (ssize_t)len) return -98;
@@ -62,7 +68,8 @@ static int recv_raw(const void *bytes, size_t len, char *err, size_t errlen) {
     return rc;
 }
 
-static void test_malformed(void) {
+static void test_malformed(void)
+{
     char err[256] = "";
     CHECK(recv_raw("\0\0\0\0", 4, err, sizeof err) == IPC_FAIL);
     CHECK_CONTAINS(text(err), "bad message: header length 0");
@@ -81,7 +88,8 @@ static void test_malformed(void) {
     CHECK(recv_raw("\x02\0\0", 3, err, sizeof err) == IPC_EOF);
 }
 
-static void test_dead_peer(void) {
+static void test_dead_peer(void)
+{
     int p[2];
     CHECK(pipe(p) == 0);
     close(p[0]);
@@ -94,7 +102,8 @@ static void test_dead_peer(void) {
     close(p[1]);
 }
 
-static void test_spawn(void) {
+static void test_spawn(void)
+{
     char err[512] = "", how[64] = "";
     ipc_child c;
     CHECK(ipc_spawn("/nonexistent/evo-worker", &c, err, sizeof err) == -1);
@@ -135,7 +144,8 @@ static void test_spawn(void) {
     unlink(script);
 }
 
-static void test_worker_path(void) {
+static void test_worker_path(void)
+{
     char buf[4096], err[4096] = "";
     setenv("EVO_WORKER", "/nonexistent/worker", 1);
     CHECK(ipc_worker_path(buf, sizeof buf, err, sizeof err) == -1);
@@ -148,7 +158,8 @@ static void test_worker_path(void) {
     if (rc != 0) CHECK_CONTAINS(text(err), "evo-worker not found (looked at $EVO_WORKER, ");
 }
 
-int main(void) {
+int main(void)
+{
     test_round_trip();
     test_malformed();
     test_dead_peer();

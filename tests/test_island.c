@@ -15,11 +15,9 @@
 
 static int archive_ids(const evo_archive *a, const int64_t *ids, int n)
 {
-    if (a->n != n)
-        return 0;
+    if (a->n != n) return 0;
     for (int i = 0; i < n; i++)
-        if (a->members[i].id != ids[i])
-            return 0;
+        if (a->members[i].id != ids[i]) return 0;
     return 1;
 }
 
@@ -113,9 +111,8 @@ static void test_archive_weights_json(void)
     bad = json_pack("{si s[{si}]}", "cap", 3, "members", "id", 1);
     CHECK(archive_from_json(&b, bad) == -1 && b.n == 0);
     json_decref(bad);
-    bad = json_pack("{s[{sI sf sf sI ss ss si}]}", "members", "id", (json_int_t)1, "fitness",
-                    1.0, "weight", 1.0, "children", (json_int_t)0, "hash", "h", "tmpl", "t",
-                    "cell", 3);
+    bad = json_pack("{s[{sI sf sf sI ss ss si}]}", "members", "id", (json_int_t)1, "fitness", 1.0,
+                    "weight", 1.0, "children", (json_int_t)0, "hash", "h", "tmpl", "t", "cell", 3);
     CHECK(archive_from_json(&b, bad) == -1 && b.n == 0);
     json_decref(bad);
     CHECK(archive_offer(&b, &old) == 1);
@@ -134,21 +131,22 @@ static void test_cell_keys(void)
     cfg.nfeatures = 4;
     cfg.features[0] = (evo_feature_cfg){.kind = FEATURE_TEMPLATE};
     cfg.features[1] = (evo_feature_cfg){.kind = FEATURE_PARAM, .name = "BM"};
-    cfg.features[2] = (evo_feature_cfg){.kind = FEATURE_METRIC, .name = "latency_us", .bins = 4,
-                                        .min = 0, .max = 100};
-    cfg.features[3] = (evo_feature_cfg){.kind = FEATURE_SOURCE_LENGTH, .bins = 4, .min = 0,
-                                        .max = 1000};
+    cfg.features[2] = (evo_feature_cfg){
+        .kind = FEATURE_METRIC, .name = "latency_us", .bins = 4, .min = 0, .max = 100};
+    cfg.features[3] =
+        (evo_feature_cfg){.kind = FEATURE_SOURCE_LENGTH, .bins = 4, .min = 0, .max = 1000};
 
     char *names[] = {"BK", "BM"}, *values[] = {"32", "128"};
     char source[301];
     memset(source, 'x', 300);
     source[300] = '\0';
-    evo_genome g = {.tmpl = "gemm", .source = source, .nparams = 2, .names = names,
-                    .values = values};
+    evo_genome g = {
+        .tmpl = "gemm", .source = source, .nparams = 2, .names = names, .values = values};
     memset(g.hash, 'f', 64);
     memcpy(g.hash, "0000001a", 8);
     g.hash[64] = '\0';
-    evo_result r = {.status = EVO_STATUS_PASSED, .metrics = json_pack("{sf}", "latency_us", 60.0),
+    evo_result r = {.status = EVO_STATUS_PASSED,
+                    .metrics = json_pack("{sf}", "latency_us", 60.0),
                     .workloads = json_object()};
     char key[96];
     island_cell_key(&cfg, &g, &r, key);
@@ -188,8 +186,8 @@ static void test_cell_keys(void)
     memset(longval, 'v', 199);
     longval[199] = '\0';
     char *lnames[] = {"BM"}, *lvalues[] = {longval};
-    evo_genome lg = {.tmpl = longname, .source = "", .nparams = 1, .names = lnames,
-                     .values = lvalues};
+    evo_genome lg = {
+        .tmpl = longname, .source = "", .nparams = 1, .names = lnames, .values = lvalues};
     cfg.nfeatures = 2;
     cfg.features[1] = (evo_feature_cfg){.kind = FEATURE_PARAM, .name = "BM"};
     island_cell_key(&cfg, &lg, &r, key);
@@ -472,7 +470,10 @@ static void test_migration_rates(void)
 {
     evo_config cfg;
     pop_default_config(&cfg);
-    struct { double rate; int n, expect; } cases[] = {
+    struct {
+        double rate;
+        int n, expect;
+    } cases[] = {
         {0.2, 5, 1}, {0.2, 6, 2}, {0.2, 1, 1}, {0.0, 4, 1}, {1.0, 4, 4}, {0.3, 10, 3}, {0.5, 3, 2},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
@@ -482,8 +483,8 @@ static void test_migration_rates(void)
         island_init(&is[1], 1, &cfg);
         fill(&is[0], &cfg, 1, cases[c].n, 100);
         int moved = islands_migrate(is, 2, &cfg);
-        CHECK_MSG(moved == cases[c].expect && is[1].n == cases[c].expect,
-                  "rate %g n %d: moved %d", cases[c].rate, cases[c].n, moved);
+        CHECK_MSG(moved == cases[c].expect && is[1].n == cases[c].expect, "rate %g n %d: moved %d",
+                  cases[c].rate, cases[c].n, moved);
         island_free(&is[0]);
         island_free(&is[1]);
     }

@@ -22,7 +22,8 @@ static char seen_text[65536]; /* every reply and error, to look for the key afte
 static void remember(const llm_reply *r)
 {
     size_t n = strlen(seen_text);
-    snprintf(seen_text + n, sizeof seen_text - n, "%s\n%s\n", r->error, r->content ? r->content : "");
+    snprintf(seen_text + n, sizeof seen_text - n, "%s\n%s\n", r->error,
+             r->content ? r->content : "");
 }
 
 static llm_client *client_for(int port, const char *key_env, int retries, double timeout_s,
@@ -41,8 +42,11 @@ static llm_client *client_for(int port, const char *key_env, int retries, double
     m.price_in_per_mtok = 2.0;
     m.price_out_per_mtok = 8.0;
     m.weight = 1;
-    llm_client_opts o = {.retries = retries, .backoff_ms = 10, .max_reply_bytes = 4096,
-                         .circuit_breaker = breaker, .max_in_flight = 4};
+    llm_client_opts o = {.retries = retries,
+                         .backoff_ms = 10,
+                         .max_reply_bytes = 4096,
+                         .circuit_breaker = breaker,
+                         .max_in_flight = 4};
     char err[256];
     llm_client *c = llm_client_new(&m, 1, &o, err, sizeof err);
     if (!c) fprintf(stderr, "client: %s\n", err);
@@ -124,42 +128,58 @@ static void test_good(void)
 
 static void test_retries(void)
 {
-    expect_retry_ok("429", "{\"steps\": [{\"status\": 429, \"headers\": {\"Retry-After\": \"1\"}},"
-                           " {\"reply\": \"fine\"}]}", 2, 2.0, 990);
+    expect_retry_ok("429",
+                    "{\"steps\": [{\"status\": 429, \"headers\": {\"Retry-After\": \"1\"}},"
+                    " {\"reply\": \"fine\"}]}",
+                    2, 2.0, 990);
     expect_retry_ok("500", "{\"steps\": [{\"status\": 500}, {\"reply\": \"fine\"}]}", 2, 2.0, 0);
-    expect_retry_ok("503 twice", "{\"steps\": [{\"status\": 503}, {\"status\": 502}, {\"reply\": \"fine\"}]}",
-                    3, 2.0, 0);
+    expect_retry_ok("503 twice",
+                    "{\"steps\": [{\"status\": 503}, {\"status\": 502}, {\"reply\": \"fine\"}]}", 3,
+                    2.0, 0);
     expect_retry_ok("stall", "{\"steps\": [{\"stall\": 3}, {\"reply\": \"fine\"}]}", 2, 0.5, 490);
     expect_retry_ok("drop", "{\"steps\": [{\"drop\": true}, {\"reply\": \"fine\"}]}", 2, 2.0, 0);
     expect_error("500 x3", "{\"steps\": [{\"status\": 500}, {\"status\": 500}, {\"status\": 500}]}",
                  "model 'loop': HTTP 500: scripted error (after 3 attempts)", 3);
     expect_error_t("stall x3", "{\"steps\": [{\"stall\": 2}, {\"stall\": 2}, {\"stall\": 2}]}",
-                   "model 'loop': request timed out after 0.3 s (timeout_s) (after 3 attempts)", 3, 0.3);
+                   "model 'loop': request timed out after 0.3 s (timeout_s) (after 3 attempts)", 3,
+                   0.3);
 }
 
 static void test_bad_replies(void)
 {
-    expect_error("invalid json", "{\"steps\": [{\"raw\": \"this is not json\"}]}",
-                 "model 'loop': reply is not JSON (line 1 column 4: '[' or '{' expected near 'this'", 1);
+    expect_error(
+        "invalid json", "{\"steps\": [{\"raw\": \"this is not json\"}]}",
+        "model 'loop': reply is not JSON (line 1 column 4: '[' or '{' expected near 'this'", 1);
     expect_error("invalid json excerpt", "{\"steps\": [{\"raw\": \"this is not json\"}]}",
                  "it begins 'this is not json')", 1);
     expect_error("empty choices", "{\"steps\": [{\"empty_choices\": true}]}",
-                 "model 'loop': reply has an empty 'choices' array (the model returned nothing)", 1);
+                 "model 'loop': reply has an empty 'choices' array (the model returned nothing)",
+                 1);
     expect_error("no choices", "{\"steps\": [{\"raw\": \"{\\\"id\\\": 1}\"}]}",
                  "model 'loop': reply JSON has no 'choices' array", 1);
-    expect_error("no content", "{\"steps\": [{\"no_content\": true}]}",
-                 "model 'loop': reply has no text in choices[0].message.content (finish_reason 'length')", 1);
+    expect_error(
+        "no content", "{\"steps\": [{\"no_content\": true}]}",
+        "model 'loop': reply has no text in choices[0].message.content (finish_reason 'length')",
+        1);
     expect_error("huge", "{\"steps\": [{\"huge\": 100000}]}",
                  "model 'loop': reply larger than llm.max_reply_bytes (4096 bytes); refused", 1);
-    expect_error("api error", "{\"steps\": [{\"raw\": \"{\\\"error\\\": {\\\"message\\\": \\\"context too long\\\"}}\"}]}",
+    expect_error("api error",
+                 "{\"steps\": [{\"raw\": \"{\\\"error\\\": {\\\"message\\\": \\\"context too "
+                 "long\\\"}}\"}]}",
                  "model 'loop': the API returned an error: context too long", 1);
-    expect_error("400", "{\"steps\": [{\"status\": 400, \"body\": \"{\\\"error\\\": {\\\"message\\\": \\\"bad max_tokens\\\"}}\"}]}",
+    expect_error("400",
+                 "{\"steps\": [{\"status\": 400, \"body\": \"{\\\"error\\\": {\\\"message\\\": "
+                 "\\\"bad max_tokens\\\"}}\"}]}",
                  "HTTP 400 from http://127.0.0.1:", 1);
     expect_error("404", "{\"steps\": [{\"status\": 404}]}",
-                 "/v1/chat/completions: check base_url (most servers expect it to end in /v1) and model 'scripted-1'", 1);
+                 "/v1/chat/completions: check base_url (most servers expect it to end in /v1) and "
+                 "model 'scripted-1'",
+                 1);
     expect_error("403", "{\"steps\": [{\"status\": 403}]}",
-                 "the key in environment variable EVO_TEST_LLM_KEY may not use model 'scripted-1'", 1);
-    expect_error("exhausted", "{\"steps\": []}", "HTTP 503: loopback script exhausted (after 3 attempts)", 3);
+                 "the key in environment variable EVO_TEST_LLM_KEY may not use model 'scripted-1'",
+                 1);
+    expect_error("exhausted", "{\"steps\": []}",
+                 "HTTP 503: loopback script exhausted (after 3 attempts)", 3);
 }
 
 static void test_keys(void)
@@ -167,17 +187,21 @@ static void test_keys(void)
     llm_reply r;
     int port = 0;
     setenv("EVO_TEST_WRONG_KEY", "wrong-key-0123456789", 1);
-    CHECK(run_case("{\"steps\": [{\"reply\": \"x\"}]}", "EVO_TEST_WRONG_KEY", 2, 2.0, &r, &port) == 0);
+    CHECK(run_case("{\"steps\": [{\"reply\": \"x\"}]}", "EVO_TEST_WRONG_KEY", 2, 2.0, &r, &port) ==
+          0);
     char want[512];
-    snprintf(want, sizeof want, "model 'loop': HTTP 401 Unauthorized from http://127.0.0.1:%d/v1/chat/completions: "
+    snprintf(want, sizeof want,
+             "model 'loop': HTTP 401 Unauthorized from http://127.0.0.1:%d/v1/chat/completions: "
              "the server rejected the key in environment variable EVO_TEST_WRONG_KEY (server said: "
-             "Incorrect API key provided)", port);
+             "Incorrect API key provided)",
+             port);
     CHECK_CONTAINS(r.error, want);
     CHECK(r.attempts == 1);
     llm_reply_clear(&r);
 
     unsetenv("EVO_TEST_UNSET_KEY");
-    CHECK(run_case("{\"steps\": [{\"reply\": \"x\"}]}", "EVO_TEST_UNSET_KEY", 2, 2.0, &r, NULL) == 0);
+    CHECK(run_case("{\"steps\": [{\"reply\": \"x\"}]}", "EVO_TEST_UNSET_KEY", 2, 2.0, &r, NULL) ==
+          0);
     CHECK_CONTAINS(r.error, "environment variable EVO_TEST_UNSET_KEY is not set or empty");
     llm_reply_clear(&r);
 
@@ -202,8 +226,9 @@ static void test_keys(void)
 static void test_breaker_and_many(void)
 {
     loopback lb;
-    if (loopback_start(&lb, "{\"steps\": [{\"status\": 404}, {\"status\": 404}, {\"reply\": \"a\"},"
-                            " {\"reply\": \"b\"}, {\"reply\": \"c\"}, {\"reply\": \"d\"}]}",
+    if (loopback_start(&lb,
+                       "{\"steps\": [{\"status\": 404}, {\"status\": 404}, {\"reply\": \"a\"},"
+                       " {\"reply\": \"b\"}, {\"reply\": \"c\"}, {\"reply\": \"d\"}]}",
                        KEY_ENV, 30) != 0) {
         CHECK_MSG(0, "server did not start");
         return;
@@ -219,14 +244,16 @@ static void test_breaker_and_many(void)
     llm_reply_clear(&r);
     CHECK(!llm_client_available(c, 0));
     llm_chat(c, &call, &r);
-    CHECK_CONTAINS(r.error, "model 'loop': circuit breaker open after 2 consecutive failed calls; skipped for another 60 s");
+    CHECK_CONTAINS(r.error, "model 'loop': circuit breaker open after 2 consecutive failed calls; "
+                            "skipped for another 60 s");
     CHECK(r.attempts == 0);
     llm_reply_clear(&r);
     llm_client_free(c);
 
     /* Several requests in flight from one call. */
     c = client_for(lb.port, KEY_ENV, 0, 2.0, 0);
-    llm_call calls[3] = {{.model = 0, .user = "1"}, {.model = 0, .user = "2"}, {.model = 0, .user = "3"}};
+    llm_call calls[3] = {
+        {.model = 0, .user = "1"}, {.model = 0, .user = "2"}, {.model = 0, .user = "3"}};
     llm_reply rs[3];
     CHECK(llm_chat_many(c, 3, calls, rs) == EVO_OK);
     int letters = 0;

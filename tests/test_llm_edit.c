@@ -9,21 +9,20 @@
 #include "llm_edit.h"
 #include "llm_prompt.h"
 
-static const char PARENT[] =
-    "/* evo:params\n"
-    "   BM range 1..4 default 2\n"
-    "*/\n"
-    "/* evo:launch\n"
-    "   kernel k\n"
-    "     grid 1\n"
-    "     block 32\n"
-    "     args x\n"
-    "*/\n"
-    "extern \"C\" __global__ void k(float *x) {\n"
-    "    int i = threadIdx.x;\n"
-    "    x[i] = 0.0f;\n"
-    "    x[i] = 0.0f;\n"
-    "}\n";
+static const char PARENT[] = "/* evo:params\n"
+                             "   BM range 1..4 default 2\n"
+                             "*/\n"
+                             "/* evo:launch\n"
+                             "   kernel k\n"
+                             "     grid 1\n"
+                             "     block 32\n"
+                             "     args x\n"
+                             "*/\n"
+                             "extern \"C\" __global__ void k(float *x) {\n"
+                             "    int i = threadIdx.x;\n"
+                             "    x[i] = 0.0f;\n"
+                             "    x[i] = 0.0f;\n"
+                             "}\n";
 
 static char *apply(const char *reply, int require_launch, llm_edit_kind *kind, char *reason)
 {
@@ -37,25 +36,30 @@ static void test_rewrite(void)
     llm_edit_kind kind;
     char reason[512];
     const char *reason_p = reason; /* CHECK_CONTAINS tests its argument for NULL */
-    char *s = apply("Here is the kernel:\n```cuda kernel.cu\n/* evo:launch\n kernel k\n*/\nint a;\n```\nDone.", 1,
-                    &kind, reason);
+    char *s = apply(
+        "Here is the kernel:\n```cuda kernel.cu\n/* evo:launch\n kernel k\n*/\nint a;\n```\nDone.",
+        1, &kind, reason);
     CHECK_MSG(s != NULL, "%s", reason);
     CHECK(kind == LLM_EDIT_REWRITE);
     CHECK(s && strcmp(s, "/* evo:launch\n kernel k\n*/\nint a;\n") == 0);
     free(s);
 
     /* Several fences: the one that looks like a kernel wins over a longer shell snippet. */
-    s = apply("```\nnvcc -O3 -arch=sm_90 a very long command line that is not a kernel at all\n```\n"
-              "```cpp\n// evo:launch\n__global__ void k(){}\n```\n", 1, &kind, reason);
+    s = apply(
+        "```\nnvcc -O3 -arch=sm_90 a very long command line that is not a kernel at all\n```\n"
+        "```cpp\n// evo:launch\n__global__ void k(){}\n```\n",
+        1, &kind, reason);
     CHECK_MSG(s && strcmp(s, "// evo:launch\n__global__ void k(){}\n") == 0, "%s", s ? s : reason);
     free(s);
 
     CHECK(apply("I think we should unroll the loop.", 1, &kind, reason) == NULL);
-    CHECK(strcmp(reason, "the reply has no code: no fenced code block and no SEARCH/REPLACE block") == 0);
+    CHECK(strcmp(reason,
+                 "the reply has no code: no fenced code block and no SEARCH/REPLACE block") == 0);
     CHECK(kind == LLM_EDIT_NONE);
 
     CHECK(apply("```cuda\n/* evo:launch */\nint a;\n", 1, &kind, reason) == NULL);
-    CHECK_CONTAINS(reason_p, "the code block opened at reply line 1 is not closed (was the reply cut off by max_tokens?)");
+    CHECK_CONTAINS(reason_p, "the code block opened at reply line 1 is not closed (was the reply "
+                             "cut off by max_tokens?)");
 
     CHECK(apply("```cuda\nint a; // mentions evo:launch in prose\n```", 1, &kind, reason) == NULL);
     CHECK_CONTAINS(reason_p, "the new source has no evo:launch block");
@@ -76,7 +80,8 @@ static void test_diff(void)
     char reason[512];
     const char *reason_p = reason; /* CHECK_CONTAINS tests its argument for NULL */
     char *s = apply("Change the init:\n<<<<<<< SEARCH\n    int i = threadIdx.x;\n=======\n"
-                    "    int i = blockIdx.x * 32 + threadIdx.x;\n>>>>>>> REPLACE\n", 1, &kind, reason);
+                    "    int i = blockIdx.x * 32 + threadIdx.x;\n>>>>>>> REPLACE\n",
+                    1, &kind, reason);
     CHECK_MSG(s != NULL, "%s", reason);
     CHECK(kind == LLM_EDIT_DIFF);
     CHECK_CONTAINS(s, "    int i = blockIdx.x * 32 + threadIdx.x;\n    x[i] = 0.0f;\n");
@@ -85,39 +90,53 @@ static void test_diff(void)
 
     /* Whitespace differences (indentation, runs of blanks, CRLF) still match; blocks may sit
      * inside fences; two blocks apply in order. */
-    s = apply("```\n<<<<<<< SEARCH\nint   i =  threadIdx.x;\r\n=======\nint i = 7;\n>>>>>>> REPLACE\n```\n"
+    s = apply("```\n<<<<<<< SEARCH\nint   i =  threadIdx.x;\r\n=======\nint i = 7;\n>>>>>>> "
+              "REPLACE\n```\n"
               "<<<<<<<  SEARCH\n   BM range 1..4 default 2\n=======\n   BM range 1..8 default 4\n"
-              "   BN range 1..8 default 1\n>>>>>>> REPLACE", 1, &kind, reason);
+              "   BN range 1..8 default 1\n>>>>>>> REPLACE",
+              1, &kind, reason);
     CHECK_MSG(s != NULL, "%s", reason);
     CHECK_CONTAINS(s, "\nint i = 7;\n");
     CHECK_CONTAINS(s, "   BM range 1..8 default 4\n   BN range 1..8 default 1\n*/\n");
     free(s);
 
     /* Deleting lines: an empty REPLACE. */
-    s = apply("<<<<<<< SEARCH\n    int i = threadIdx.x;\n=======\n>>>>>>> REPLACE", 1, &kind, reason);
+    s = apply("<<<<<<< SEARCH\n    int i = threadIdx.x;\n=======\n>>>>>>> REPLACE", 1, &kind,
+              reason);
     CHECK(s && !strstr(s, "threadIdx"));
     free(s);
 
-    CHECK(apply("<<<<<<< SEARCH\n    y[i] = 1.0f;\n=======\n    y[i] = 2.0f;\n>>>>>>> REPLACE", 1, &kind, reason) == NULL);
-    CHECK(strcmp(reason, "SEARCH/REPLACE block 1: SEARCH text not found in the parent (first line: 'y[i] = 1.0f;')") == 0);
+    CHECK(apply("<<<<<<< SEARCH\n    y[i] = 1.0f;\n=======\n    y[i] = 2.0f;\n>>>>>>> REPLACE", 1,
+                &kind, reason) == NULL);
+    CHECK(strcmp(reason, "SEARCH/REPLACE block 1: SEARCH text not found in the parent (first line: "
+                         "'y[i] = 1.0f;')") == 0);
 
-    CHECK(apply("<<<<<<< SEARCH\n    x[i] = 0.0f;\n=======\n    x[i] = 1.0f;\n>>>>>>> REPLACE", 1, &kind, reason) == NULL);
-    CHECK(strcmp(reason, "SEARCH/REPLACE block 1: SEARCH text is ambiguous: it matches 2 places in the "
-                         "parent (first line: 'x[i] = 0.0f;'); include more surrounding lines") == 0);
+    CHECK(apply("<<<<<<< SEARCH\n    x[i] = 0.0f;\n=======\n    x[i] = 1.0f;\n>>>>>>> REPLACE", 1,
+                &kind, reason) == NULL);
+    CHECK(strcmp(reason,
+                 "SEARCH/REPLACE block 1: SEARCH text is ambiguous: it matches 2 places in the "
+                 "parent (first line: 'x[i] = 0.0f;'); include more surrounding lines") == 0);
 
-    CHECK(apply("<<<<<<< SEARCH\n    int i = threadIdx.x;\n=======\n    int i = 1;\n>>>>>>> REPLACE\n"
-                "<<<<<<< SEARCH\n  int i = threadIdx.x;\n=======\n    int i = 2;\n>>>>>>> REPLACE", 1, &kind, reason) == NULL);
-    CHECK(strcmp(reason, "SEARCH/REPLACE block 2: SEARCH text not found in the parent (first line: 'int i = threadIdx.x;')") == 0);
+    CHECK(
+        apply("<<<<<<< SEARCH\n    int i = threadIdx.x;\n=======\n    int i = 1;\n>>>>>>> REPLACE\n"
+              "<<<<<<< SEARCH\n  int i = threadIdx.x;\n=======\n    int i = 2;\n>>>>>>> REPLACE",
+              1, &kind, reason) == NULL);
+    CHECK(strcmp(reason, "SEARCH/REPLACE block 2: SEARCH text not found in the parent (first line: "
+                         "'int i = threadIdx.x;')") == 0);
 
     CHECK(apply("<<<<<<< SEARCH\n\n=======\nint j;\n>>>>>>> REPLACE", 1, &kind, reason) == NULL);
-    CHECK(strcmp(reason, "SEARCH/REPLACE block 1: the SEARCH part is empty; copy the lines to replace from the current source") == 0);
+    CHECK(strcmp(reason, "SEARCH/REPLACE block 1: the SEARCH part is empty; copy the lines to "
+                         "replace from the current source") == 0);
 
-    CHECK(apply("<<<<<<< SEARCH\n    int i = threadIdx.x;\n=======\n    int i = 1;\n", 1, &kind, reason) == NULL);
-    CHECK(strcmp(reason, "SEARCH/REPLACE block 1 (reply line 1) is not closed: it needs a '=======' line "
-                         "and then a '>>>>>>> REPLACE' line") == 0);
+    CHECK(apply("<<<<<<< SEARCH\n    int i = threadIdx.x;\n=======\n    int i = 1;\n", 1, &kind,
+                reason) == NULL);
+    CHECK(strcmp(reason,
+                 "SEARCH/REPLACE block 1 (reply line 1) is not closed: it needs a '=======' line "
+                 "and then a '>>>>>>> REPLACE' line") == 0);
 
     /* A diff that removes the launch block is rejected. */
-    CHECK(apply("<<<<<<< SEARCH\n/* evo:launch\n=======\n/* launch removed\n>>>>>>> REPLACE", 1, &kind, reason) == NULL);
+    CHECK(apply("<<<<<<< SEARCH\n/* evo:launch\n=======\n/* launch removed\n>>>>>>> REPLACE", 1,
+                &kind, reason) == NULL);
     CHECK_CONTAINS(reason_p, "the new source has no evo:launch block");
 }
 
@@ -151,7 +170,8 @@ static void test_prompts(void)
     CHECK(p.text[PROMPT_PLANNER] && strstr(p.text[PROMPT_PLANNER], "## Role: planner"));
     llm_prompts_free(&p);
     CHECK(llm_prompts_load("/nonexistent/prompts", &p, err, sizeof err) != 0);
-    CHECK(strcmp(err, "cannot read prompt template /nonexistent/prompts/system.txt: No such file or directory") == 0);
+    CHECK(strcmp(err, "cannot read prompt template /nonexistent/prompts/system.txt: No such file "
+                      "or directory") == 0);
 }
 
 int main(void)

@@ -20,10 +20,10 @@
 #include <jansson.h>
 
 #include "check.h"
+#include "config.h"
 #include "evo.h"
 #include "llm_operator.h"
 #include "loopback.h"
-#include "config.h"
 
 #define KEY_ENV "EVO_TEST_LLM_KEY"
 
@@ -35,11 +35,13 @@ static char *synthetic_source(int p0, int p1, int p2, int p3, const char *extra)
     char *s = NULL;
     char p3line[64] = "";
     if (p3 >= 0) snprintf(p3line, sizeof p3line, "   P3 range 0..15 default %d\n", p3);
-    if (asprintf(&s,
-                 "/* evo:params\n   P0 range 0..15 default %d\n   P1 range 0..15 default %d\n"
-                 "   P2 range 0..15 default %d\n%s*/\n/* evo:launch\n   kernel synthetic\n     grid 1\n"
-                 "     block 32\n*/\n/* a synthetic genome: the evaluator reads only its parameters */\n%s",
-                 p0, p1, p2, p3line, extra) < 0)
+    if (asprintf(
+            &s,
+            "/* evo:params\n   P0 range 0..15 default %d\n   P1 range 0..15 default %d\n"
+            "   P2 range 0..15 default %d\n%s*/\n/* evo:launch\n   kernel synthetic\n     grid 1\n"
+            "     block 32\n*/\n/* a synthetic genome: the evaluator reads only its parameters "
+            "*/\n%s",
+            p0, p1, p2, p3line, extra) < 0)
         return NULL;
     return s;
 }
@@ -66,24 +68,35 @@ static char *script(double delay)
 {
     json_t *exec = json_array();
     json_array_append_new(exec, code_step(synthetic_source(3, 10, 1, 6, ""), delay));
-    json_array_append_new(exec, reply_step("<<<<<<< SEARCH\n/* a synthetic genome: the evaluator reads only its parameters */\n"
-                                           "=======\n/* a synthetic genome: the evaluator reads only its parameters */\n"
-                                           "/* variant made by a diff */\n>>>>>>> REPLACE\n", delay));
+    json_array_append_new(
+        exec,
+        reply_step(
+            "<<<<<<< SEARCH\n/* a synthetic genome: the evaluator reads only its parameters */\n"
+            "=======\n/* a synthetic genome: the evaluator reads only its parameters */\n"
+            "/* variant made by a diff */\n>>>>>>> REPLACE\n",
+            delay));
     json_array_append_new(exec, code_step(strdup("/* evo:params\n   P0 range 0..15 default 99\n*/\n"
-                                                 "/* evo:launch\n kernel synthetic\n*/\n"), delay));
-    json_array_append_new(exec, code_step(synthetic_source(3, 10, 1, -1, "/* forgot P3 */\n"), delay));
+                                                 "/* evo:launch\n kernel synthetic\n*/\n"),
+                                          delay));
+    json_array_append_new(exec,
+                          code_step(synthetic_source(3, 10, 1, -1, "/* forgot P3 */\n"), delay));
     json_array_append_new(exec, reply_step("I would rather not write code today.", delay));
-    json_array_append_new(exec, reply_step("<<<<<<< SEARCH\nthis line is not in the parent\n=======\nx\n>>>>>>> REPLACE\n", delay));
+    json_array_append_new(
+        exec,
+        reply_step("<<<<<<< SEARCH\nthis line is not in the parent\n=======\nx\n>>>>>>> REPLACE\n",
+                   delay));
     json_array_append_new(exec, code_step(synthetic_source(2, 9, 1, 8, "/* good 2 */\n"), delay));
     json_array_append_new(exec, code_step(synthetic_source(3, 10, 2, 7, "/* good 3 */\n"), delay));
     json_t *repair = json_array();
-    json_array_append_new(repair, code_step(synthetic_source(3, 10, 1, 8, "/* repaired: P3 declared */\n"), delay));
+    json_array_append_new(
+        repair, code_step(synthetic_source(3, 10, 1, 8, "/* repaired: P3 declared */\n"), delay));
     char lesson[256];
     /* The lesson echoes the key: the client must scrub it before anything is stored. */
     snprintf(lesson, sizeof lesson, "Moving P0 to 3 helped; keep P1 near 10. (debug %s)", key);
-    json_t *root = json_pack("{s{s[o] so so s[o]}}", "roles", "planner",
-                             reply_step("Plan: set P0 near 3 and P1 near 10; expose P3.", delay),
-                             "executor", exec, "repair", repair, "summarizer", reply_step(lesson, 0));
+    json_t *root =
+        json_pack("{s{s[o] so so s[o]}}", "roles", "planner",
+                  reply_step("Plan: set P0 near 3 and P1 near 10; expose P3.", delay), "executor",
+                  exec, "repair", repair, "summarizer", reply_step(lesson, 0));
     char *text = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return text;
@@ -92,19 +105,22 @@ static char *script(double delay)
 static evo_config *config(int port, const char *extra)
 {
     char text[4096], err[2048];
-    snprintf(text, sizeof text,
-             "{\"seed\": 11, \"concurrency\": 1, \"islands\": {\"count\": 1, \"population\": 40},"
-             " \"operators\": {\"point\": 1, \"multi\": 1, \"crossover\": 0, \"restart\": 0, \"llm\": 3},"
-             " \"bandit\": {\"policy\": \"weights\"}, \"mutation\": {\"max_repairs\": 2},"
-             " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"dims\": 4, \"levels\": 16}},"
-             " \"store\": {\"sync\": \"none\"},"
-             " \"llm\": {\"models\": [{\"name\": \"loop-a\", \"base_url\": \"http://127.0.0.1:%d/v1\","
-             " \"model\": \"scripted\", \"api_key_env\": \"" KEY_ENV "\", \"timeout_s\": 5,"
-             " \"price_in_per_mtok\": 1.0, \"price_out_per_mtok\": 2.0}],"
-             " \"retries\": 1, \"backoff_ms\": 10, \"prompts_dir\": \"%s/configs/prompts\" %s}}",
-             port, getcwd((char[512]){0}, 512), extra);
+    snprintf(
+        text, sizeof text,
+        "{\"seed\": 11, \"concurrency\": 1, \"islands\": {\"count\": 1, \"population\": 40},"
+        " \"operators\": {\"point\": 1, \"multi\": 1, \"crossover\": 0, \"restart\": 0, \"llm\": "
+        "3},"
+        " \"bandit\": {\"policy\": \"weights\"}, \"mutation\": {\"max_repairs\": 2},"
+        " \"evaluator\": {\"kind\": \"synthetic\", \"synthetic\": {\"dims\": 4, \"levels\": 16}},"
+        " \"store\": {\"sync\": \"none\"},"
+        " \"llm\": {\"models\": [{\"name\": \"loop-a\", \"base_url\": \"http://127.0.0.1:%d/v1\","
+        " \"model\": \"scripted\", \"api_key_env\": \"" KEY_ENV "\", \"timeout_s\": 5,"
+        " \"price_in_per_mtok\": 1.0, \"price_out_per_mtok\": 2.0}],"
+        " \"retries\": 1, \"backoff_ms\": 10, \"prompts_dir\": \"%s/configs/prompts\" %s}}",
+        port, getcwd((char[512]){0}, 512), extra);
     evo_config *cfg = NULL;
-    if (evo_config_parse(text, "test", &cfg, err, sizeof err) != EVO_OK) fprintf(stderr, "config: %s\n", err);
+    if (evo_config_parse(text, "test", &cfg, err, sizeof err) != EVO_OK)
+        fprintf(stderr, "config: %s\n", err);
     return cfg;
 }
 
@@ -164,18 +180,24 @@ static void look(const char *dir, tally *t)
         if (is_llm && passed && !json_is_null(json_object_get(j, "repair_of")) &&
             json_object_get(notes, "repair.prompt"))
             t->repaired_passed++;
-        if (is_llm && st && strcmp(st, "INCORRECT_SHAPE") == 0 && err && strstr(err, "parameter P3 is missing"))
+        if (is_llm && st && strcmp(st, "INCORRECT_SHAPE") == 0 && err &&
+            strstr(err, "parameter P3 is missing"))
             t->shape_failed++;
         if (json_object_get(notes, "plan")) t->with_plan++;
         if (json_object_get(notes, "lesson")) t->with_lesson++;
-        if (json_object_get(notes, "plan.prompt") && json_object_get(notes, "execute.reply")) t->with_prompts++;
-        if (err && strstr(err, "model 'loop-a' wrote a source that cannot be used: evo:params block: line 2:"))
+        if (json_object_get(notes, "plan.prompt") && json_object_get(notes, "execute.reply"))
+            t->with_prompts++;
+        if (err &&
+            strstr(err,
+                   "model 'loop-a' wrote a source that cannot be used: evo:params block: line 2:"))
             t->bad_params++;
-        if (err && strstr(err, "model 'loop-a' reply not applied: the reply has no code: no fenced code "
-                               "block and no SEARCH/REPLACE block"))
+        if (err &&
+            strstr(err, "model 'loop-a' reply not applied: the reply has no code: no fenced code "
+                        "block and no SEARCH/REPLACE block"))
             t->no_code++;
-        if (err && strstr(err, "model 'loop-a' reply not applied: SEARCH/REPLACE block 1: SEARCH text not "
-                               "found in the parent (first line: 'this line is not in the parent')"))
+        if (err &&
+            strstr(err, "model 'loop-a' reply not applied: SEARCH/REPLACE block 1: SEARCH text not "
+                        "found in the parent (first line: 'this line is not in the parent')"))
             t->absent_search++;
         if (err && strstr(err, "llm call skipped: the LLM budget is exhausted")) t->budget_stop++;
         json_decref(j);
@@ -242,8 +264,8 @@ static void test_search(void)
     tally t;
     look(dir, &t);
     printf("search: %lld candidates, %d model-made passed, %d invalid, %d repaired, %d tuned by "
-           "template operators\n", (long long)t.count, t.llm_passed, t.llm_invalid, t.repaired_passed,
-           t.tuned_llm);
+           "template operators\n",
+           (long long)t.count, t.llm_passed, t.llm_invalid, t.repaired_passed, t.tuned_llm);
     CHECK_MSG(t.count >= 45, "%lld candidates", (long long)t.count);
     CHECK_MSG(t.llm_passed >= 3, "model-made candidates that passed: %d", t.llm_passed);
     CHECK_MSG(t.bad_params == 1, "malformed evo:params recorded %d times", t.bad_params);
@@ -252,8 +274,8 @@ static void test_search(void)
     CHECK_MSG(t.shape_failed == 1, "the candidate missing P3 failed %d times", t.shape_failed);
     CHECK_MSG(t.repaired_passed >= 1, "repaired candidates that passed: %d", t.repaired_passed);
     CHECK_MSG(t.tuned_llm >= 1, "template mutations of model-made kernels: %d", t.tuned_llm);
-    CHECK_MSG(t.with_plan >= 3 && t.with_lesson >= 3 && t.with_prompts >= 3, "plans %d lessons %d prompts %d",
-              t.with_plan, t.with_lesson, t.with_prompts);
+    CHECK_MSG(t.with_plan >= 3 && t.with_lesson >= 3 && t.with_prompts >= 3,
+              "plans %d lessons %d prompts %d", t.with_plan, t.with_lesson, t.with_prompts);
     json_t *st = status_of(dir);
     json_t *u = json_object_get(st, "usage");
     json_t *m = json_object_get(json_object_get(u, "models"), "loop-a");
@@ -274,7 +296,8 @@ static void test_budget(void)
     free(sc);
     char dir[512];
     snprintf(dir, sizeof dir, "%s/budget", tmp_root);
-    CHECK(run_fresh(dir, lb.port, ", \"max_calls\": 4}, \"stop\": {\"max_evaluations\": 20") == EVO_OK);
+    CHECK(run_fresh(dir, lb.port, ", \"max_calls\": 4}, \"stop\": {\"max_evaluations\": 20") ==
+          EVO_OK);
     loopback_stop(&lb);
     tally t;
     look(dir, &t);
@@ -348,12 +371,14 @@ static void test_kill_resume(void)
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
-    CHECK_MSG(WIFSIGNALED(status), "the run ended before it was killed (%lld candidates)", (long long)before.n);
+    CHECK_MSG(WIFSIGNALED(status), "the run ended before it was killed (%lld candidates)",
+              (long long)before.n);
     CHECK_MSG(before.n >= 8, "%lld candidates before the kill", (long long)before.n);
     snapshot after = {0};
     snap(dir, &after);
-    CHECK_MSG(same_prefix(&before, &after), "committed candidates changed after SIGKILL (%lld -> %lld)",
-              (long long)before.n, (long long)after.n);
+    CHECK_MSG(same_prefix(&before, &after),
+              "committed candidates changed after SIGKILL (%lld -> %lld)", (long long)before.n,
+              (long long)after.n);
 
     evo_engine *e;
     int rc = evo_engine_resume(&e, dir);
@@ -373,35 +398,40 @@ static void test_kill_resume(void)
 }
 
 /* Two models under a policy; returns the run directory's tally of models and hand-offs. */
-static void run_ensemble(const char *policy, int *calls_a, int *calls_b, int *handoffs, char *handoff,
-                         size_t hlen)
+static void run_ensemble(const char *policy, int *calls_a, int *calls_b, int *handoffs,
+                         char *handoff, size_t hlen)
 {
     *calls_a = *calls_b = *handoffs = 0;
     handoff[0] = 0;
     /* Every executor reply is the same small diff: children are "stale", blocks never improve. */
-    json_t *root = json_pack("{s{s[{ss}] s[{ss}] s[{ss}]}}", "roles", "planner", "reply",
-                             "Plan: add a comment line.", "executor", "reply",
-                             "<<<<<<< SEARCH\n/* a synthetic genome: the evaluator reads only its parameters */\n"
-                             "=======\n/* a synthetic genome: the evaluator reads only its parameters */\n"
-                             "/* one more comment */\n>>>>>>> REPLACE\n",
-                             "summarizer", "reply", "Comments change nothing.");
+    json_t *root = json_pack(
+        "{s{s[{ss}] s[{ss}] s[{ss}]}}", "roles", "planner", "reply", "Plan: add a comment line.",
+        "executor", "reply",
+        "<<<<<<< SEARCH\n/* a synthetic genome: the evaluator reads only its parameters */\n"
+        "=======\n/* a synthetic genome: the evaluator reads only its parameters */\n"
+        "/* one more comment */\n>>>>>>> REPLACE\n",
+        "summarizer", "reply", "Comments change nothing.");
     char *sc = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     loopback lb;
     CHECK(loopback_start(&lb, sc, KEY_ENV, 60) == 0);
     free(sc);
     char text[4096], err[2048], cwd[512], dir[600];
-    snprintf(text, sizeof text,
-             "{\"seed\": 2, \"islands\": {\"count\": 1, \"population\": 40},"
-             " \"operators\": {\"point\": 0.05, \"multi\": 0, \"crossover\": 0, \"restart\": 0, \"llm\": 1},"
-             " \"bandit\": {\"policy\": \"weights\"}, \"stop\": {\"max_evaluations\": 16},"
-             " \"evaluator\": {\"kind\": \"synthetic\"}, \"store\": {\"sync\": \"none\"},"
-             " \"llm\": {\"policy\": \"%s\", \"block_size\": 2, \"prompts_dir\": \"%s/configs/prompts\","
-             " \"models\": [{\"name\": \"loop-a\", \"base_url\": \"http://127.0.0.1:%d/v1\", \"model\": \"a\","
-             " \"api_key_env\": \"" KEY_ENV "\", \"price_in_per_mtok\": 1}, {\"name\": \"loop-b\","
-             " \"base_url\": \"http://127.0.0.1:%d/v1\", \"model\": \"b\", \"api_key_env\": \"" KEY_ENV "\","
-             " \"price_in_per_mtok\": 1}]}}",
-             policy, getcwd(cwd, sizeof cwd), lb.port, lb.port);
+    snprintf(
+        text, sizeof text,
+        "{\"seed\": 2, \"islands\": {\"count\": 1, \"population\": 40},"
+        " \"operators\": {\"point\": 0.05, \"multi\": 0, \"crossover\": 0, \"restart\": 0, "
+        "\"llm\": 1},"
+        " \"bandit\": {\"policy\": \"weights\"}, \"stop\": {\"max_evaluations\": 16},"
+        " \"evaluator\": {\"kind\": \"synthetic\"}, \"store\": {\"sync\": \"none\"},"
+        " \"llm\": {\"policy\": \"%s\", \"block_size\": 2, \"prompts_dir\": \"%s/configs/prompts\","
+        " \"models\": [{\"name\": \"loop-a\", \"base_url\": \"http://127.0.0.1:%d/v1\", \"model\": "
+        "\"a\","
+        " \"api_key_env\": \"" KEY_ENV "\", \"price_in_per_mtok\": 1}, {\"name\": \"loop-b\","
+        " \"base_url\": \"http://127.0.0.1:%d/v1\", \"model\": \"b\", \"api_key_env\": \"" KEY_ENV
+        "\","
+        " \"price_in_per_mtok\": 1}]}}",
+        policy, getcwd(cwd, sizeof cwd), lb.port, lb.port);
     snprintf(dir, sizeof dir, "%s/ensemble_%s", tmp_root, policy);
     evo_config *cfg = NULL;
     int rc = evo_config_parse(text, "ensemble", &cfg, err, sizeof err);
@@ -445,12 +475,15 @@ static void test_ensembles(void)
     run_ensemble("block", &a, &b, &h, handoff, sizeof handoff);
     CHECK_MSG(a >= 2 && b >= 2, "block policy: loop-a %d, loop-b %d children", a, b);
     CHECK_MSG(h >= 1, "block policy: %d hand-off notes", h);
-    CHECK_CONTAINS(handoff, "You take over from model 'loop-a', whose last 2 attempts brought no improvement. "
-                            "What it tried:\n- Plan: add a comment line. (stale)\n");
+    CHECK_CONTAINS(
+        handoff, "You take over from model 'loop-a', whose last 2 attempts brought no improvement. "
+                 "What it tried:\n- Plan: add a comment line. (stale)\n");
     run_ensemble("bandit", &a, &b, &h, handoff, sizeof handoff);
-    CHECK_MSG(a >= 1 && b >= 1 && h == 0, "bandit policy: loop-a %d, loop-b %d, hand-offs %d", a, b, h);
+    CHECK_MSG(a >= 1 && b >= 1 && h == 0, "bandit policy: loop-a %d, loop-b %d, hand-offs %d", a, b,
+              h);
     run_ensemble("weights", &a, &b, &h, handoff, sizeof handoff);
-    CHECK_MSG(a >= 1 && b >= 1 && h == 0, "weights policy: loop-a %d, loop-b %d, hand-offs %d", a, b, h);
+    CHECK_MSG(a >= 1 && b >= 1 && h == 0, "weights policy: loop-a %d, loop-b %d, hand-offs %d", a,
+              b, h);
 }
 
 static void test_create_errors(void)
@@ -460,13 +493,16 @@ static void test_create_errors(void)
     evo_operator op;
     evo_config *cfg = NULL;
     CHECK(evo_config_parse("{}", "t", &cfg, err, sizeof err) == EVO_OK);
-    CHECK(llm_operator_create(config_get(cfg, "llm"), cfg->dir, &op, err, sizeof err) == EVO_ECONFIG);
+    CHECK(llm_operator_create(config_get(cfg, "llm"), cfg->dir, &op, err, sizeof err) ==
+          EVO_ECONFIG);
     CHECK_CONTAINS(err_p, "llm: operators.llm is enabled but llm.models is empty");
     evo_config_free(cfg);
-    CHECK(evo_config_parse("{\"llm\": {\"prompts_dir\": \"/nonexistent\", \"models\": [{\"name\": \"a\","
-                           " \"base_url\": \"http://127.0.0.1:1/v1\", \"model\": \"m\"}]}}",
-                           "t", &cfg, err, sizeof err) == EVO_OK);
-    CHECK(llm_operator_create(config_get(cfg, "llm"), cfg->dir, &op, err, sizeof err) == EVO_ECONFIG);
+    CHECK(evo_config_parse(
+              "{\"llm\": {\"prompts_dir\": \"/nonexistent\", \"models\": [{\"name\": \"a\","
+              " \"base_url\": \"http://127.0.0.1:1/v1\", \"model\": \"m\"}]}}",
+              "t", &cfg, err, sizeof err) == EVO_OK);
+    CHECK(llm_operator_create(config_get(cfg, "llm"), cfg->dir, &op, err, sizeof err) ==
+          EVO_ECONFIG);
     CHECK_CONTAINS(err_p, "cannot read prompt template /nonexistent/system.txt");
     evo_config_free(cfg);
 }
@@ -498,6 +534,7 @@ int main(void)
     printf("kill/resume done after %.0f s\n", (double)time(NULL) - t0);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp_root);
-    if (!check_failed && !getenv("EVO_TEST_KEEP") && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp_root);
+    if (!check_failed && !getenv("EVO_TEST_KEEP") && system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmp_root);
     return CHECK_DONE();
 }

@@ -8,17 +8,16 @@
 #include "param_mutation.h"
 
 /* BM*BK <= LIMIT removes some corners; LAYOUT and FLAG are two-valued. */
-static const char *const SRC =
-    "/* evo:params\n"
-    " BM     pow2 16..256      default 64\n"
-    " BK     set 8 16 32 64    default 16\n"
-    " STAGES range 1..5        default 2\n"
-    " LAYOUT enum ROW COL      default ROW\n"
-    " FLAG   bool              default 0\n"
-    " FIXED  set 7\n"
-    " require BM*BK <= LIMIT\n"
-    "*/\n"
-    "__global__ void k() {}\n";
+static const char *const SRC = "/* evo:params\n"
+                               " BM     pow2 16..256      default 64\n"
+                               " BK     set 8 16 32 64    default 16\n"
+                               " STAGES range 1..5        default 2\n"
+                               " LAYOUT enum ROW COL      default ROW\n"
+                               " FLAG   bool              default 0\n"
+                               " FIXED  set 7\n"
+                               " require BM*BK <= LIMIT\n"
+                               "*/\n"
+                               "__global__ void k() {}\n";
 
 static evo_space *space_of(const char *src)
 {
@@ -45,8 +44,7 @@ static void limits(evo_constants *k, int64_t limit)
 static void test_point(void)
 {
     evo_space *s = space_of(SRC);
-    if (!s)
-        return;
+    if (!s) return;
     evo_constants k;
     limits(&k, 4096);
     evo_pcg32 rng;
@@ -65,7 +63,7 @@ static void test_point(void)
                 far_steps += abs(child.idx[i] - parent.idx[i]) != 1;
             }
     }
-    CHECK(far_steps == 0);  /* resample_prob 0: neighbours only */
+    CHECK(far_steps == 0); /* resample_prob 0: neighbours only */
     for (int i = 0; i < 5; i++)
         CHECK_MSG(changed[i] > 300, "param %d changed %d times", i, changed[i]);
     CHECK(changed[5] == 0); /* FIXED has one value */
@@ -80,7 +78,7 @@ static void test_point(void)
             resampled_far += abs(child.idx[2] - parent.idx[2]) > 1;
         }
     }
-    CHECK(reached[1] == 0);               /* STAGES parent index 1 (value 2) */
+    CHECK(reached[1] == 0); /* STAGES parent index 1 (value 2) */
     CHECK(reached[0] > 0 && reached[2] > 0 && reached[3] > 0 && reached[4] > 0);
     CHECK(resampled_far > 0);
 
@@ -89,10 +87,8 @@ static void test_point(void)
     parent.idx[4] = 1; /* FLAG 1 */
     for (int t = 0; t < 500; t++) {
         CHECK(mutate_point(s, &k, &rng, &parent, 0.0, 64, &child, err, sizeof err) == EVO_OK);
-        if (child.idx[0] != parent.idx[0])
-            CHECK(child.idx[0] == 1);
-        if (child.idx[4] != parent.idx[4])
-            CHECK(child.idx[4] == 0);
+        if (child.idx[0] != parent.idx[0]) CHECK(child.idx[0] == 1);
+        if (child.idx[4] != parent.idx[4]) CHECK(child.idx[4] == 0);
     }
     point_free(&parent);
     point_free(&child);
@@ -103,8 +99,7 @@ static void test_point(void)
 static void test_multi(void)
 {
     evo_space *s = space_of(SRC);
-    if (!s)
-        return;
+    if (!s) return;
     evo_constants k;
     limits(&k, 1 << 20);
     evo_pcg32 rng;
@@ -134,8 +129,7 @@ static void test_multi(void)
 
     /* One tunable parameter: multi changes just that one. */
     s = space_of("/* evo:params\nA range 1..4\nB set 3\n*/");
-    if (!s)
-        return;
+    if (!s) return;
     parent = point_new(s);
     child = point_new(s);
     for (int t = 0; t < 100; t++) {
@@ -150,8 +144,7 @@ static void test_multi(void)
 static void test_crossover(void)
 {
     evo_space *s = space_of(SRC);
-    if (!s)
-        return;
+    if (!s) return;
     evo_constants k;
     limits(&k, 4096);
     evo_pcg32 rng;
@@ -164,8 +157,7 @@ static void test_crossover(void)
     char err[256];
     int from_b[6] = {0};
     for (int t = 0; t < 2000; t++) {
-        CHECK(mutate_crossover(s, &k, &rng, &a, &b, 0.2, 64, &child, err, sizeof err) ==
-              EVO_OK);
+        CHECK(mutate_crossover(s, &k, &rng, &a, &b, 0.2, 64, &child, err, sizeof err) == EVO_OK);
         for (int i = 0; i < s->nparams; i++) {
             CHECK(child.idx[i] == a.idx[i] || child.idx[i] == b.idx[i]);
             from_b[i] += child.idx[i] == b.idx[i] && a.idx[i] != b.idx[i];
@@ -181,8 +173,7 @@ static void test_crossover(void)
     memcpy(b.idx, av, sizeof av);
     b.idx[4] = 1;
     for (int t = 0; t < 200; t++) {
-        CHECK(mutate_crossover(s, &k, &rng, &a, &b, 0.2, 64, &child, err, sizeof err) ==
-              EVO_OK);
+        CHECK(mutate_crossover(s, &k, &rng, &a, &b, 0.2, 64, &child, err, sizeof err) == EVO_OK);
         CHECK(ndiff(&child, &a) == 1);
     }
     point_free(&a);
@@ -195,8 +186,7 @@ static void test_crossover(void)
 static void test_restart_and_determinism(void)
 {
     evo_space *s = space_of(SRC);
-    if (!s)
-        return;
+    if (!s) return;
     evo_constants k;
     limits(&k, 2048);
     char err[256];
@@ -232,8 +222,7 @@ static void test_restart_and_determinism(void)
 static void test_infeasible_and_untunable(void)
 {
     evo_space *s = space_of(SRC);
-    if (!s)
-        return;
+    if (!s) return;
     evo_constants k;
     limits(&k, 1);
     evo_pcg32 rng;
@@ -267,15 +256,13 @@ static void test_infeasible_and_untunable(void)
     space_free(s);
 
     s = space_of("/* evo:params\nA set 4\nB enum ONLY\n*/");
-    if (!s)
-        return;
+    if (!s) return;
     p = point_new(s);
     c = point_new(s);
     CHECK(mutate_point(s, NULL, &rng, &p, 0.2, 8, &c, err, sizeof err) == EVO_EDUPLICATE);
     CHECK(strcmp(err, "no tunable parameters") == 0);
     CHECK(mutate_multi(s, NULL, &rng, &p, 0.2, 3, 8, &c, err, sizeof err) == EVO_EDUPLICATE);
-    CHECK(mutate_crossover(s, NULL, &rng, &p, &p, 0.2, 8, &c, err, sizeof err) ==
-          EVO_EDUPLICATE);
+    CHECK(mutate_crossover(s, NULL, &rng, &p, &p, 0.2, 8, &c, err, sizeof err) == EVO_EDUPLICATE);
     CHECK(mutate_restart(s, NULL, &rng, 8, &c, err, sizeof err) == EVO_OK);
     point_free(&p);
     point_free(&c);
@@ -295,19 +282,16 @@ static int seen_fn(void *user, const char *hash)
 {
     seen_set *s = user;
     s->calls++;
-    if (s->all)
-        return 1;
+    if (s->all) return 1;
     for (int i = 0; i < s->n; i++)
-        if (strcmp(s->hashes[i], hash) == 0)
-            return 1;
+        if (strcmp(s->hashes[i], hash) == 0) return 1;
     return 0;
 }
 
 static void test_child(void)
 {
     evo_space *s = space_of(SRC);
-    if (!s)
-        return;
+    if (!s) return;
     evo_point p = point_new(s);
     evo_genome *a = genome_new("gemm", SRC, s, &p);
     p.idx[0] = 2;
@@ -465,8 +449,8 @@ static void test_options(void)
     evo_constants k;
     constants_init(&k);
     int64_t v = 0;
-    CHECK(mutate_constants_parse("{\"SMEM_LIMIT\":49152,\"SM_COUNT\":132}", &k, err,
-                                 sizeof err) == 0);
+    CHECK(mutate_constants_parse("{\"SMEM_LIMIT\":49152,\"SM_COUNT\":132}", &k, err, sizeof err) ==
+          0);
     CHECK(constants_get(&k, "SMEM_LIMIT", &v) == 0 && v == 49152);
     CHECK(constants_get(&k, "SM_COUNT", &v) == 0 && v == 132);
     CHECK(mutate_constants_parse("", &k, err, sizeof err) == 0 && k.n == 2);

@@ -15,17 +15,20 @@
 #include "nvrtc.h"
 #include "task.h"
 
-static const char *TINY =
-    "extern \"C\" __global__ void add(const float* a, float* b, int n) {\n"
-    "    int i = blockIdx.x * blockDim.x + threadIdx.x;\n"
-    "    if (i < n) b[i] += a[i] * SCALE;\n"
-    "}\n";
+static const char *TINY = "extern \"C\" __global__ void add(const float* a, float* b, int n) {\n"
+                          "    int i = blockIdx.x * blockDim.x + threadIdx.x;\n"
+                          "    if (i < n) b[i] += a[i] * SCALE;\n"
+                          "}\n";
 
 static char cache[256];
 
 static int is_elf(const nvrtc_output *o)
 {
-    return o->cubin && o->size > 4 && !memcmp(o->cubin, "\x7f" "ELF", 4);
+    return o->cubin && o->size > 4 &&
+           !memcmp(o->cubin,
+                   "\x7f"
+                   "ELF",
+                   4);
 }
 
 static void test_facts(void)
@@ -79,16 +82,15 @@ static void test_compile(void)
 
 static void test_headers(void)
 {
-    const char *src =
-        "#include <cuda_bf16.h>\n"
-        "#include <cuda_fp16.h>\n"
-        "#include <cub/block/block_reduce.cuh>\n"
-        "extern \"C\" __global__ void k(const __nv_bfloat16* x, float* out) {\n"
-        "    using R = cub::BlockReduce<float, 128>;\n"
-        "    __shared__ typename R::TempStorage tmp;\n"
-        "    float v = R(tmp).Sum(__bfloat162float(x[threadIdx.x]));\n"
-        "    if (threadIdx.x == 0) out[0] = v + __half2float(__float2half(1.0f));\n"
-        "}\n";
+    const char *src = "#include <cuda_bf16.h>\n"
+                      "#include <cuda_fp16.h>\n"
+                      "#include <cub/block/block_reduce.cuh>\n"
+                      "extern \"C\" __global__ void k(const __nv_bfloat16* x, float* out) {\n"
+                      "    using R = cub::BlockReduce<float, 128>;\n"
+                      "    __shared__ typename R::TempStorage tmp;\n"
+                      "    float v = R(tmp).Sum(__bfloat162float(x[threadIdx.x]));\n"
+                      "    if (threadIdx.x == 0) out[0] = v + __half2float(__float2half(1.0f));\n"
+                      "}\n";
     nvrtc_output o;
     int rc = nvrtc_compile(src, "headers.cu", "sm_90a", NULL, 0, NULL, 0, &o);
     CHECK_MSG(rc == EVO_OK, "%s", o.log);
@@ -151,8 +153,10 @@ static void test_concurrent(void)
         snprintf(jobs[i].dir, sizeof jobs[i].dir, "%s/shared", cache);
         pthread_create(&th[i], NULL, compile_job, &jobs[i]);
     }
-    for (int i = 0; i < 3; i++) pthread_join(th[i], NULL);
-    for (int i = 0; i < 3; i++) CHECK(jobs[i].rc == EVO_OK && jobs[i].size == jobs[0].size);
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 3; i++)
+        CHECK(jobs[i].rc == EVO_OK && jobs[i].size == jobs[0].size);
     job again;
     memset(&again, 0, sizeof again);
     snprintf(again.dir, sizeof again.dir, "%s/shared", cache);
@@ -188,11 +192,13 @@ static void put(const char *dir, const char *name, const char *text)
     fclose(f);
 }
 
-#define PLAN "/* evo:launch\n kernel scale\n grid ceil_div(M * N, BS * VEC)\n block BS\n" \
-             " args A, C, M, N\n*/\n"
-#define KERNEL "extern \"C\" __global__ void scale(const float* a, float* c, int m, int n) {\n" \
-               "  int i = blockIdx.x * BS + threadIdx.x;\n" \
-               "  if (i < m * n) c[i] = a[i] * VEC * TWO;\n}\n"
+#define PLAN                                                                                       \
+    "/* evo:launch\n kernel scale\n grid ceil_div(M * N, BS * VEC)\n block BS\n"                   \
+    " args A, C, M, N\n*/\n"
+#define KERNEL                                                                                     \
+    "extern \"C\" __global__ void scale(const float* a, float* c, int m, int n) {\n"               \
+    "  int i = blockIdx.x * BS + threadIdx.x;\n"                                                   \
+    "  if (i < m * n) c[i] = a[i] * VEC * TWO;\n}\n"
 
 /* gpu_check_task on a small task folder: a good seed, one that fails to compile, one whose
  * plan is wrong and one whose launch is impossible. */
@@ -215,13 +221,15 @@ static void test_check_task(void)
         "{\"definition\": \"def.json\", \"workloads\": \"w.jsonl\", \"reference\": \"gemm\", "
         "\"seeds\": [\"good.cu\", \"bad.cu\", \"plan.cu\", \"big.cu\"], "
         "\"defines\": {\"TWO\": \"2\"}}");
-    put(dir, "good.cu", "/* evo:params\n BS set 64 128 256 default 128\n VEC set 1 2 4 default 1\n"
-                        " require BS * VEC <= 512\n*/\n" PLAN KERNEL);
-    put(dir, "bad.cu", "/* evo:params\n BS set 128\n VEC set 1\n*/\n" PLAN KERNEL
-                       "__device__ int broken = undeclared_thing;\n");
-    put(dir, "plan.cu", "/* evo:params\n BS set 128\n VEC set 1\n*/\n"
-                        "/* evo:launch\n kernel scale\n grid 1\n block BS\n args A, C, M, A\n*/\n"
-                        KERNEL);
+    put(dir, "good.cu",
+        "/* evo:params\n BS set 64 128 256 default 128\n VEC set 1 2 4 default 1\n"
+        " require BS * VEC <= 512\n*/\n" PLAN KERNEL);
+    put(dir, "bad.cu",
+        "/* evo:params\n BS set 128\n VEC set 1\n*/\n" PLAN KERNEL
+        "__device__ int broken = undeclared_thing;\n");
+    put(dir, "plan.cu",
+        "/* evo:params\n BS set 128\n VEC set 1\n*/\n"
+        "/* evo:launch\n kernel scale\n grid 1\n block BS\n args A, C, M, A\n*/\n" KERNEL);
     put(dir, "big.cu", "/* evo:params\n BS set 2048\n VEC set 1\n*/\n" PLAN KERNEL);
     evo_task *t;
     int rc = task_load_dir(dir, &t, err, sizeof err);
@@ -242,7 +250,8 @@ static void test_check_task(void)
     CHECK_CONTAINS(text, "FAIL chk/big BS=2048 VEC=1 sm_90a launch: workload M=4: kernel 'scale' "
                          "block.x = BS = 2048: must be in 1..1024\n");
     int lines = 0;
-    for (const char *c = text; *c; c++) lines += *c == '\n';
+    for (const char *c = text; *c; c++)
+        lines += *c == '\n';
     CHECK_MSG(lines == 4 * 3 + 1, "%d lines:\n%s", lines, text);
     free(text);
     task_free(t);
@@ -265,7 +274,8 @@ static void test_harness_kernels(void)
         CHECK_MSG(rc == EVO_OK, "sandbox kernels for %s: %s", archs[i], o.log ? o.log : "");
         nvrtc_output_free(&o);
         const char *copts[] = {"-std=c++17"};
-        rc = nvrtc_compile(evo_compare_kernels_text, "evo_compare.cu", archs[i], copts, 1, NULL, 0, &o);
+        rc = nvrtc_compile(evo_compare_kernels_text, "evo_compare.cu", archs[i], copts, 1, NULL, 0,
+                           &o);
         CHECK_MSG(rc == EVO_OK, "comparison kernels for %s: %s", archs[i], o.log ? o.log : "");
         nvrtc_output_free(&o);
     }

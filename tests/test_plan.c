@@ -60,7 +60,10 @@ static const char *GOOD =
     "                            long long K, float alpha, int32_t off, int lit) { }\n"
     "}\n";
 
-typedef struct { const char *name[12]; int64_t value[12]; } vars;
+typedef struct {
+    const char *name[12];
+    int64_t value[12];
+} vars;
 
 static int lookup(void *user, const char *name, int64_t *out)
 {
@@ -106,19 +109,23 @@ static void test_good_plan(void)
 
     CHECK(plan_resolve(p, 0, lookup, &v, 49152, &l, err, sizeof err) == -1);
     CHECK_MSG(!strcmp(err, "kernel 'gemm_partial' smem = (BM + BN) * BK * 2 * STAGES = 65536 "
-                           "bytes: must be in 0..49152 (SMEM_OPTIN)"), "got %s", err);
+                           "bytes: must be in 0..49152 (SMEM_OPTIN)"),
+              "got %s", err);
     v.value[0] = 0;
     CHECK(plan_resolve(p, 0, lookup, &v, 232448, &l, err, sizeof err) == -1);
     CHECK_MSG(!strcmp(err, "kernel 'gemm_partial' grid.y = ceil_div(M, BM) = 0: must be in "
-                           "1..65535"), "got %s", err);
+                           "1..65535"),
+              "got %s", err);
     v.value[0] = 128LL * 65536;
     CHECK(plan_resolve(p, 0, lookup, &v, 232448, &l, err, sizeof err) == -1);
     CHECK_MSG(!strcmp(err, "kernel 'gemm_partial' grid.y = ceil_div(M, BM) = 65536: must be in "
-                           "1..65535"), "got %s", err);
+                           "1..65535"),
+              "got %s", err);
     v.value[0] = 1LL << 40;
     CHECK(plan_resolve(p, 1, lookup, &v, 232448, &l, err, sizeof err) == -1);
     CHECK_MSG(strstr(err, "kernel 'gemm_reduce' grid.x = ceil_div(M * N, 256) = ") &&
-              strstr(err, ": must be in 1..2147483647"), "got %s", err);
+                  strstr(err, ": must be in 1..2147483647"),
+              "got %s", err);
     v.value[0] = 1000;
     v.value[8] = 2048;
     CHECK(plan_resolve(p, 0, lookup, &v, 232448, &l, err, sizeof err) == -1);
@@ -127,11 +134,15 @@ static void test_good_plan(void)
     v.name[8] = NULL;
     CHECK(plan_resolve(p, 0, lookup, &v, 232448, &l, err, sizeof err) == -1);
     CHECK_MSG(!strncmp(err, "kernel 'gemm_partial' block.x = NTHREADS: ", 42) &&
-              strstr(err, "NTHREADS"), "got %s", err);
+                  strstr(err, "NTHREADS"),
+              "got %s", err);
     v.value[7] = -1;
     CHECK(plan_workspace_bytes(p, 0, lookup, &v, err, sizeof err) == -1);
-    CHECK_MSG(!strncmp(err, "workspace 'partial' count = KSPLIT * M * N = -4096000: must be in "
-                            "0..2305843009213693951", 200), "got %s", err);
+    CHECK_MSG(!strncmp(err,
+                       "workspace 'partial' count = KSPLIT * M * N = -4096000: must be in "
+                       "0..2305843009213693951",
+                       200),
+              "got %s", err);
     CHECK(plan_resolve(p, 2, lookup, &v, 232448, &l, err, sizeof err) == -1);
     CHECK(!strcmp(err, "no kernel 2 in the plan"));
     plan_free(p);
@@ -202,7 +213,8 @@ static void test_errors(void)
     CHECK(plan_parse("extern \"C\" __global__ void k(__half* C) {}\n", &task, err, sizeof err) ==
           NULL);
     CHECK_MSG(!strcmp(err, "launch plan line 1: the source has no evo:launch block (a comment "
-                           "whose first line is evo:launch)"), "got %s", err);
+                           "whose first line is evo:launch)"),
+              "got %s", err);
     /* a block that does not open a comment is not a plan */
     CHECK(plan_parse("// evo:launch kernel k\n", &task, err, sizeof err) == NULL);
 
@@ -211,12 +223,14 @@ static void test_errors(void)
     expect_error(" kernel k\n  grd 1\n", DECL_C,
                  "launch plan line 3: unknown statement 'grd' (expected workspace, kernel, grid, "
                  "block, smem, when or args)");
-    expect_error(" kernel k\n block 32\n args C\n", DECL_C, "launch plan line 2: kernel 'k' has no 'grid'");
+    expect_error(" kernel k\n block 32\n args C\n", DECL_C,
+                 "launch plan line 2: kernel 'k' has no 'grid'");
     expect_error(" when 1\n", DECL_C, "launch plan line 2: 'when' before any 'kernel'");
     expect_error(" kernel k\n when 1\n when 0\n", DECL_C,
                  "launch plan line 4: a second 'when' for this kernel (first at line 3)");
     expect_error(" kernel k\n when\n", DECL_C, "launch plan line 3: when: empty expression");
-    expect_error(" kernel k\n grid 1\n args C\n", DECL_C, "launch plan line 2: kernel 'k' has no 'block'");
+    expect_error(" kernel k\n grid 1\n args C\n", DECL_C,
+                 "launch plan line 2: kernel 'k' has no 'block'");
     expect_error(" kernel k\n grid 1\n grid 2\n", DECL_C,
                  "launch plan line 4: a second 'grid' for this kernel (first at line 3)");
     expect_error(" kernel k\n grid 1, 2, 3, 4\n", DECL_C,
@@ -224,7 +238,8 @@ static void test_errors(void)
     expect_error(" kernel k\n grid\n", DECL_C,
                  "launch plan line 3: 'grid' takes 1 to 3 expressions, found none");
     expect_error(" kernel k\n grid 1, ceil_div(M,\n", DECL_C,
-                 "launch plan line 3: grid y: column 12: expected a number, a name or '(', found end of input");
+                 "launch plan line 3: grid y: column 12: expected a number, a name or '(', found "
+                 "end of input");
     expect_error(" kernel k\n grid 1\n block 32\n smem 1\n smem 2\n", DECL_C,
                  "launch plan line 6: a second 'smem' for this kernel (first at line 5)");
     expect_error(" kernel k extra\n", DECL_C, "launch plan line 2: 'kernel' takes one kernel name");
@@ -281,11 +296,13 @@ static void test_errors(void)
                  "extern \"C\" __global__ void k(const float* w, __half* C) {}\n",
                  "launch plan line 6: kernel 'k' argument 1 'w' is a workspace no earlier kernel "
                  "writes but parameter 1 is const");
-    expect_error(K1 " args C, s\n", "struct S { int a; };\n"
+    expect_error(K1 " args C, s\n",
+                 "struct S { int a; };\n"
                  "extern \"C\" __global__ void k(__half* C, S s) {}\n",
                  "launch plan line 5: kernel 'k' argument 2 's' is not an input, output, "
                  "workspace or axis of g");
-    expect_error(K1 " args C, M\n", "struct S { int a; };\n"
+    expect_error(K1 " args C, M\n",
+                 "struct S { int a; };\n"
                  "extern \"C\" __global__ void k(__half* C, S s) {}\n",
                  "launch plan line 5: kernel 'k' parameter 2 'S s' has a type a plan cannot pass "
                  "('S')");
@@ -296,7 +313,8 @@ static void test_errors(void)
                  "launch plan line 1: output 'C' is not written by any kernel (pass it to a "
                  "non-const pointer parameter)");
     char many[1024] = K1 " args C";
-    for (int i = 0; i < 32; i++) strcat(many, ", M");
+    for (int i = 0; i < 32; i++)
+        strcat(many, ", M");
     strcat(many, "\n");
     expect_error(many, DECL_C, "launch plan line 5: more than 32 arguments");
 }

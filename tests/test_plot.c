@@ -9,7 +9,10 @@
 #include "check.h"
 #include "plot.h"
 
-static const char *str(const char *s) { return s; }
+static const char *str(const char *s)
+{
+    return s;
+}
 
 /* A plain loop: strstr under AddressSanitizer rescans the whole haystack on every call. */
 static int count(const char *hay, const char *needle)

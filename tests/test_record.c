@@ -44,7 +44,8 @@ static void expect_error(evo_store *s, int64_t id, int code, const char *message
     json_t *rec = (json_t *)1;
     int rc = load(s, id, &g, &rec, err, sizeof err);
     CHECK_MSG(rc == code, "candidate %lld: rc %d, expected %d (%s)", (long long)id, rc, code, err);
-    CHECK_MSG(g == NULL && rec == NULL, "candidate %lld: outputs not cleared on failure", (long long)id);
+    CHECK_MSG(g == NULL && rec == NULL, "candidate %lld: outputs not cleared on failure",
+              (long long)id);
     CHECK_CONTAINS(err, message);
 }
 
@@ -56,7 +57,8 @@ int main(void)
     char err[512];
     CHECK(store_open(&s, root, STORE_CREATE, "none", err, sizeof err) == EVO_OK);
 
-    evo_genome *want = genome_from_pairs("tiled", SRC, 1, (const char *[]){"BM"}, (const char *[]){"32"});
+    evo_genome *want =
+        genome_from_pairs("tiled", SRC, 1, (const char *[]){"BM"}, (const char *[]){"32"});
     evo_txn *t;
     CHECK(store_begin(s, 1, &t) == EVO_OK);
     CHECK(store_source_put(t, want->source_sha, SRC) == EVO_OK);
@@ -86,7 +88,8 @@ int main(void)
         json_t *rec = NULL;
         CHECK(load(s, id, &g, &rec, err, sizeof err) == EVO_OK);
         CHECK(g && strcmp(evo_genome_hash(g), evo_genome_hash(want)) == 0);
-        CHECK(g && strcmp(evo_genome_template(g), "tiled") == 0 && strcmp(evo_genome_source(g), SRC) == 0);
+        CHECK(g && strcmp(evo_genome_template(g), "tiled") == 0 &&
+              strcmp(evo_genome_source(g), SRC) == 0);
         CHECK(rec && json_integer_value(json_object_get(rec, "id")) == id);
         if (id == 1) {
             char *text = record_prompt_text(rec);

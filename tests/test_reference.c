@@ -14,14 +14,14 @@ static void test_half(void)
     CHECK(float_to_half(-2.0f) == 0xc000);
     CHECK(float_to_half(65504.0f) == 0x7bff);
     CHECK(float_to_half(65519.0f) == 0x7bff);
-    CHECK(float_to_half(65520.0f) == 0x7c00);       /* rounds up to infinity */
+    CHECK(float_to_half(65520.0f) == 0x7c00); /* rounds up to infinity */
     CHECK(float_to_half(INFINITY) == 0x7c00);
     CHECK(float_to_half(-INFINITY) == 0xfc00);
     CHECK(float_to_half(-0.0f) == 0x8000);
     CHECK((float_to_half(NAN) & 0x7fff) > 0x7c00);
-    CHECK(float_to_half(ldexpf(1, -24)) == 0x0001);  /* smallest subnormal */
-    CHECK(float_to_half(ldexpf(1, -25)) == 0x0000);  /* tie to even: 0 */
-    CHECK(float_to_half(ldexpf(3, -25)) == 0x0002);  /* tie to even: 2 */
+    CHECK(float_to_half(ldexpf(1, -24)) == 0x0001);        /* smallest subnormal */
+    CHECK(float_to_half(ldexpf(1, -25)) == 0x0000);        /* tie to even: 0 */
+    CHECK(float_to_half(ldexpf(3, -25)) == 0x0002);        /* tie to even: 2 */
     CHECK(float_to_half(1.0f + ldexpf(1, -11)) == 0x3c00); /* tie: stays even */
     CHECK(float_to_half(1.0f + ldexpf(3, -11)) == 0x3c02); /* tie: rounds up to even */
     CHECK(float_to_half(1.0f + ldexpf(1, -11) + ldexpf(1, -20)) == 0x3c01);
@@ -42,8 +42,8 @@ static void test_bf16(void)
 {
     CHECK(float_to_bf16(1.0f) == 0x3f80);
     CHECK(bf16_to_float(0x3f80) == 1.0f);
-    CHECK(float_to_bf16(1.0f + ldexpf(1, -8)) == 0x3f80);  /* tie: even */
-    CHECK(float_to_bf16(1.0f + ldexpf(3, -8)) == 0x3f82);  /* tie: up to even */
+    CHECK(float_to_bf16(1.0f + ldexpf(1, -8)) == 0x3f80); /* tie: even */
+    CHECK(float_to_bf16(1.0f + ldexpf(3, -8)) == 0x3f82); /* tie: up to even */
     CHECK(float_to_bf16(1.0f + ldexpf(1, -8) + ldexpf(1, -20)) == 0x3f81);
     CHECK(float_to_bf16(-0.0f) == 0x8000);
     CHECK(float_to_bf16(INFINITY) == 0x7f80);
@@ -64,16 +64,16 @@ static void test_fp8(void)
     CHECK(fp8e4m3_to_float(0x38) == 1.0f);
     CHECK(float_to_fp8e4m3(448.0f) == 0x7e);
     CHECK(fp8e4m3_to_float(0x7e) == 448.0f);
-    CHECK(float_to_fp8e4m3(500.0f) == 0x7e);  /* saturates */
+    CHECK(float_to_fp8e4m3(500.0f) == 0x7e); /* saturates */
     CHECK(float_to_fp8e4m3(-1e9f) == 0xfe);
     CHECK(float_to_fp8e4m3(INFINITY) == 0x7e);
     CHECK(float_to_fp8e4m3(NAN) == 0x7f);
     CHECK(isnan(fp8e4m3_to_float(0x7f)) && isnan(fp8e4m3_to_float(0xff)));
-    CHECK(float_to_fp8e4m3(ldexpf(1, -9)) == 0x01); /* smallest subnormal */
+    CHECK(float_to_fp8e4m3(ldexpf(1, -9)) == 0x01);  /* smallest subnormal */
     CHECK(float_to_fp8e4m3(ldexpf(1, -10)) == 0x00); /* tie to even */
     CHECK(float_to_fp8e4m3(ldexpf(3, -10)) == 0x02);
-    CHECK(float_to_fp8e4m3(1.0625f) == 0x38);       /* tie between 1 and 1.125: even */
-    CHECK(float_to_fp8e4m3(1.1875f) == 0x3a);       /* tie between 1.125 and 1.25: even */
+    CHECK(float_to_fp8e4m3(1.0625f) == 0x38); /* tie between 1 and 1.125: even */
+    CHECK(float_to_fp8e4m3(1.1875f) == 0x3a); /* tie between 1.125 and 1.25: even */
     CHECK(float_to_fp8e4m3(-0.0f) == 0x80);
     CHECK(float_to_fp8e4m3(2.0f) == 0x40 && float_to_fp8e4m3(-2.0f) == 0xc0);
     int bad = 0;
@@ -151,7 +151,8 @@ static void test_gemm(void)
     const char *const *names = reference_names();
     CHECK(!strcmp(names[0], "gemm") && !strcmp(names[1], "rmsnorm"));
     int n = 0;
-    for (; names[n]; n++) CHECK_MSG(reference_find(names[n]) != NULL, "%s", names[n]);
+    for (; names[n]; n++)
+        CHECK_MSG(reference_find(names[n]) != NULL, "%s", names[n]);
     CHECK(n == 4 && reference_find("gdn_decode") && reference_find("gdn_prefill"));
     evo_task t;
     task_workload w;
@@ -217,8 +218,10 @@ static void test_rmsnorm(void)
     /* row 0: x = 1 2 3 4, mean(x^2) = 7.5; row 1: zeros (inv_rms = 1/sqrt(eps)) */
     float x[8] = {1, 2, 3, 4, 0, 0, 0, 0}, wt[4] = {1, 1, 2, 0.5f};
     uint16_t xb[8], wb[4];
-    for (int i = 0; i < 8; i++) xb[i] = float_to_bf16(x[i]);
-    for (int i = 0; i < 4; i++) wb[i] = float_to_bf16(wt[i]);
+    for (int i = 0; i < 8; i++)
+        xb[i] = float_to_bf16(x[i]);
+    for (int i = 0; i < 4; i++)
+        wb[i] = float_to_bf16(wt[i]);
     float y[8];
     const void *ins[2] = {xb, wb};
     float *outs[1] = {y};

@@ -10,10 +10,13 @@
 
 #include "check.h"
 #include "evo.h"
-#include "store_format.h"
 #include "store.h"
+#include "store_format.h"
 
-static const char *str(const char *s) { return s; }
+static const char *str(const char *s)
+{
+    return s;
+}
 
 #define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 #define SRC_A "__global__ void k(float *x) { x[0] = BM; }\n"
@@ -108,11 +111,11 @@ static void test_status(evo_run *r)
     json_t *archive = json_object_get(st, "archive");
     CHECK(json_array_size(archive) == 10);
     CHECK_CONTAINS(text, "\"archive\":[{\"id\":20,\"fitness\":3.0},{\"id\":19,");
-    CHECK_CONTAINS(text, "\"operators\":{\"arms\":[{\"name\":\"point\",\"weight\":1.0,\"count\":2.0,");
-    CHECK_CONTAINS(text, "\"usage\":{}");
     CHECK_CONTAINS(text,
-                   "\"best\":{\"id\":2,\"template\":\"gemm_mma\",\"params\":{\"BM\":\"128\","
-                   "\"BK\":32},\"fitness\":1.5,\"workloads\":{\"M=1024\":{\"latency_us\":");
+                   "\"operators\":{\"arms\":[{\"name\":\"point\",\"weight\":1.0,\"count\":2.0,");
+    CHECK_CONTAINS(text, "\"usage\":{}");
+    CHECK_CONTAINS(text, "\"best\":{\"id\":2,\"template\":\"gemm_mma\",\"params\":{\"BM\":\"128\","
+                         "\"BK\":32},\"fitness\":1.5,\"workloads\":{\"M=1024\":{\"latency_us\":");
     json_decref(st);
     free(text);
 }

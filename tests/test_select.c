@@ -120,16 +120,18 @@ static void test_boltzmann_elites(void)
     check_close(freq, expect, 0.01, "hot");
 
     /* Pool size is ceil(elite_ratio * n), at least 1. */
-    struct { double ratio; int k; } cases[] = {{0.25, 3}, {0.01, 1}, {0.0, 1}, {1.0, 10}, {0.5, 5}};
+    struct {
+        double ratio;
+        int k;
+    } cases[] = {{0.25, 3}, {0.01, 1}, {0.0, 1}, {1.0, 10}, {0.5, 5}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         cfg.elite_ratio = cases[c].ratio;
         draw_parents(&is, &a, &cfg, 14, 20000, freq);
         int lowest = 11;
         for (int id = 1; id <= 10; id++)
-            if (freq[id] > 0 && id < lowest)
-                lowest = id;
-        CHECK_MSG(lowest == 11 - cases[c].k, "elite_ratio %g: lowest id drawn %d",
-                  cases[c].ratio, lowest);
+            if (freq[id] > 0 && id < lowest) lowest = id;
+        CHECK_MSG(lowest == 11 - cases[c].k, "elite_ratio %g: lowest id drawn %d", cases[c].ratio,
+                  lowest);
     }
     archive_free(&a);
     island_free(&is);
@@ -239,8 +241,7 @@ static void test_mate(void)
             continue;
         }
         bad += strcmp(out.tmpl, "a") != 0 || out.id == 1;
-        if (out.id >= 0 && out.id < 8)
-            seen[out.id]++;
+        if (out.id >= 0 && out.id < 8) seen[out.id]++;
     }
     CHECK(bad == 0 && seen[3] > 0 && seen[5] > 0 && seen[5] > seen[3]);
 
@@ -273,16 +274,14 @@ static int unique_ids(const evo_member *m, int n)
 {
     for (int i = 0; i < n; i++)
         for (int k = i + 1; k < n; k++)
-            if (m[i].id == m[k].id)
-                return 0;
+            if (m[i].id == m[k].id) return 0;
     return 1;
 }
 
 static int has_id(const evo_member *m, int n, int64_t id)
 {
     for (int i = 0; i < n; i++)
-        if (m[i].id == id)
-            return 1;
+        if (m[i].id == id) return 1;
     return 0;
 }
 
@@ -311,8 +310,7 @@ static void test_inspirations(void)
     int seen[5] = {0};
     for (int i = 0; i < 4000; i++) {
         n = select_inspirations(&is, &a, &rng, 20, 4, out);
-        if (n == 4 && out[3].id >= 1 && out[3].id <= 4)
-            seen[out[3].id]++;
+        if (n == 4 && out[3].id >= 1 && out[3].id <= 4) seen[out[3].id]++;
     }
     for (int id = 1; id <= 4; id++)
         CHECK_MSG(seen[id] > 850 && seen[id] < 1150, "id %d picked %d of 4000", id, seen[id]);

@@ -5,7 +5,10 @@
 #include "check.h"
 #include "sha256.h"
 
-static void hex_of(const char *msg, char out[65]) { sha256_hex(msg, strlen(msg), out); }
+static void hex_of(const char *msg, char out[65])
+{
+    sha256_hex(msg, strlen(msg), out);
+}
 
 static void test_vectors(void)
 {

@@ -78,8 +78,9 @@ static void test_includes(void)
     refuse("// remember to #include \"secret.txt\"\n", "is not allowed");
 
     accept("#include <cuda_bf16.h>\n#include \"cuda_fp16.h\"\n#include <cuda_fp8.h>\n");
-    accept("#include <cuda/std/cstdint>\n#include <cub/cub.cuh>\n#include <cooperative_groups.h>\n"
-           "#include <cooperative_groups/reduce.h>\n#include <mma.h>\n#include <cuda_pipeline.h>\n");
+    accept(
+        "#include <cuda/std/cstdint>\n#include <cub/cub.cuh>\n#include <cooperative_groups.h>\n"
+        "#include <cooperative_groups/reduce.h>\n#include <mma.h>\n#include <cuda_pipeline.h>\n");
     accept("#define X 1\n#pragma unroll\n#if X\n#endif\nint a = 1 % 2; // 50% done\n");
     accept("#define CAT(a, b) a##b\n#define STR(a) #a\n");
 }
@@ -168,13 +169,14 @@ static void test_compiles(void)
         nvrtc_output_free(&o);
     }
     nvrtc_output o;
-    int rc = nvrtc_compile("#include \"cuda_bf16.h\"\nextern \"C\" __global__ void k(__nv_bfloat16 *x) { x[0] = x[1]; }\n",
+    int rc = nvrtc_compile("#include \"cuda_bf16.h\"\nextern \"C\" __global__ void k(__nv_bfloat16 "
+                           "*x) { x[0] = x[1]; }\n",
                            "quoted.cu", "sm_90a", NULL, 0, NULL, 0, &o);
     CHECK_MSG(rc == EVO_OK, "a quoted allowed include: %s", o.log ? o.log : "");
     nvrtc_output_free(&o);
     /* A failing compile: the log names the file without the virtual directory or the home. */
-    rc = nvrtc_compile("__global__ void k() { undefined_thing(); }\n", "broken.cu", "sm_90a",
-                       NULL, 0, NULL, 0, &o);
+    rc = nvrtc_compile("__global__ void k() { undefined_thing(); }\n", "broken.cu", "sm_90a", NULL,
+                       0, NULL, 0, &o);
     CHECK(rc == EVO_ECOMPILE);
     CHECK_CONTAINS(o.log, "broken.cu(1)");
     CHECK_MSG(o.log && !strstr(o.log, SOURCE_VIRTUAL_DIR), "log: %s", o.log ? o.log : "");
@@ -189,7 +191,8 @@ static void test_scrub(void)
     char *s = source_policy_scrub_log("/dev/null/evo/a.cu(3): error in /home/someone/x.h and "
                                       "/usr/local/cuda/include/cuda_bf16.hpp\x01\x1b[31m\xff\n",
                                       "/usr/local/cuda/include", 8192);
-    CHECK_MSG(s && strcmp(s, "a.cu(3): error in ~/x.h and <cuda>/include/cuda_bf16.hpp??[31m?\n") == 0,
+    CHECK_MSG(s && strcmp(s, "a.cu(3): error in ~/x.h and <cuda>/include/cuda_bf16.hpp??[31m?\n") ==
+                       0,
               "scrubbed: %s", s ? s : "(null)");
     free(s);
     char long_log[20000];
@@ -234,7 +237,8 @@ static void test_launch_bounds(void)
         CHECK_CONTAINS(err, "launches 8589934592 threads in all");
         plan_free(p);
     }
-    src = "/* evo:launch\n kernel k\n   grid 1\n   block 32\n   access_policy hitRatio 1.0\n   args output\n*/\n"
+    src = "/* evo:launch\n kernel k\n   grid 1\n   block 32\n   access_policy hitRatio 1.0\n   "
+          "args output\n*/\n"
           "extern \"C\" __global__ void k(__nv_bfloat16 *y) {}\n";
     p = plan_parse(src, t, err, sizeof err);
     CHECK(p == NULL);

@@ -8,16 +8,16 @@
 #include "space.h"
 
 static const char *const GEMM =
-    "// gemm.cu -- a test template\n"                       /* 1 */
-    "/* evo:params\n"                                        /* 2 */
+    "// gemm.cu -- a test template\n"                                    /* 1 */
+    "/* evo:params\n"                                                    /* 2 */
     " * BM       pow2 16..256           default 128   # powers of two\n" /* 3 */
-    " * BK       set 16 32 64           default 32\n"        /* 4 */
-    " * STAGES   range 2..6 step 2      default 4\n"         /* 5 */
-    " * LAYOUT   enum ROW COL\n"                             /* 6 */
-    " * SWIZZLE  bool                   default 1\n"         /* 7 */
-    " * WARPS    range 1..8\n"                               /* 8 */
-    " * require  BM*BK*STAGES*2 <= SMEM_LIMIT   # smem\n"    /* 9 */
-    " */\n"                                                  /* 10 */
+    " * BK       set 16 32 64           default 32\n"                    /* 4 */
+    " * STAGES   range 2..6 step 2      default 4\n"                     /* 5 */
+    " * LAYOUT   enum ROW COL\n"                                         /* 6 */
+    " * SWIZZLE  bool                   default 1\n"                     /* 7 */
+    " * WARPS    range 1..8\n"                                           /* 8 */
+    " * require  BM*BK*STAGES*2 <= SMEM_LIMIT   # smem\n"                /* 9 */
+    " */\n"                                                              /* 10 */
     "#ifndef WARPS\n"
     "#define WARPS 4 // default warps\n"
     "#endif\n"
@@ -46,8 +46,7 @@ static void parse_err(const char *src, const char *msg)
 static void test_kinds_and_defaults(void)
 {
     evo_space *s = parse_ok(GEMM);
-    if (!s)
-        return;
+    if (!s) return;
     CHECK(s->nparams == 6);
     CHECK(s->nconstraints == 1);
     const evo_param *bm = &s->params[space_find(s, "BM")];
@@ -78,7 +77,8 @@ static void test_kinds_and_defaults(void)
         space_free(s);
     }
     /* Negative ranges, bools with true/false defaults, '//' decoration. */
-    s = parse_ok("/*  evo:params\n// OFF range -4..4 step 4 default -4\n//FLAG bool default false\n*/");
+    s = parse_ok(
+        "/*  evo:params\n// OFF range -4..4 step 4 default -4\n//FLAG bool default false\n*/");
     if (s) {
         CHECK(s->nparams == 2 && s->params[0].nvalues == 3 && s->params[0].ints[0] == -4);
         CHECK(s->params[0].def == 0 && s->params[1].def == 0);
@@ -170,8 +170,10 @@ static void test_errors(void)
     parse_err("/* evo:params\nS range 2..6 by 2\n*/", "line 2: parameter 'S': unexpected 'by'");
     parse_err("/* evo:params\nS range\n*/",
               "line 2: parameter 'S': expected LO..HI, found end of line");
-    parse_err("/* evo:params\nS range 2-6\n*/", "line 2: parameter 'S': expected LO..HI, found '2-6'");
-    parse_err("/* evo:params\nS range 2..x\n*/", "line 2: parameter 'S': expected LO..HI, found '2..x'");
+    parse_err("/* evo:params\nS range 2-6\n*/",
+              "line 2: parameter 'S': expected LO..HI, found '2-6'");
+    parse_err("/* evo:params\nS range 2..x\n*/",
+              "line 2: parameter 'S': expected LO..HI, found '2..x'");
     parse_err("/* evo:params\nS range 0..65536\n*/",
               "line 2: parameter 'S': domain has 65537 values, more than 65536");
     parse_err("/* evo:params\nS range -9223372036854775808..9223372036854775807\n*/",
@@ -222,8 +224,7 @@ static void test_constants(void)
 static void test_check(void)
 {
     evo_space *s = parse_ok(GEMM);
-    if (!s)
-        return;
+    if (!s) return;
     evo_constants k;
     constants_init(&k);
     char err[256];
@@ -274,8 +275,7 @@ static void test_check(void)
 static void test_sample(void)
 {
     evo_space *s = parse_ok(GEMM);
-    if (!s)
-        return;
+    if (!s) return;
     evo_constants k;
     constants_init(&k);
     constants_set(&k, "SMEM_LIMIT", 49152);
@@ -336,8 +336,7 @@ static void test_sample(void)
 static void test_json(void)
 {
     evo_space *s = parse_ok(GEMM);
-    if (!s)
-        return;
+    if (!s) return;
     evo_point p = point_new(s);
     char *j = point_to_json(s, &p);
     CHECK_MSG(j && strcmp(j, "{\"BM\":128,\"BK\":32,\"STAGES\":4,\"LAYOUT\":\"COL\","
@@ -345,8 +344,8 @@ static void test_json(void)
               "%s", j ? j : "(null)");
     free(j);
     char err[256];
-    CHECK(point_from_json(s, "{\"BM\":64,\"LAYOUT\":\"ROW\",\"SWIZZLE\":false,\"BK\":\"16\"}",
-                          &p, err, sizeof err) == 0);
+    CHECK(point_from_json(s, "{\"BM\":64,\"LAYOUT\":\"ROW\",\"SWIZZLE\":false,\"BK\":\"16\"}", &p,
+                          err, sizeof err) == 0);
     CHECK(p.idx[0] == 2 && p.idx[1] == 0 && p.idx[3] == 0 && p.idx[4] == 0);
     /* Bad entries are reported; the good ones are still applied. */
     CHECK(point_from_json(s, "{\"BM\":48,\"STAGES\":6}", &p, err, sizeof err) == -1);

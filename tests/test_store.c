@@ -47,16 +47,14 @@ static void write_file(const char *path, const void *data, size_t n)
         perror(path);
         return;
     }
-    if (n)
-        fwrite(data, 1, n, f);
+    if (n) fwrite(data, 1, n, f);
     fclose(f);
 }
 
 static void *read_file(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     fseek(f, 0, SEEK_END);
     long len = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -73,10 +71,8 @@ static void expect_open(const char *dir, int flags, int rc, const char *msg)
     int got = store_open(&s, dir, flags, "full", err, sizeof err);
     CHECK_MSG(got == rc, "open %s: rc %d, expected %d (%s)", dir, got, rc, err);
     CHECK(got == EVO_OK || s == NULL);
-    if (msg)
-        CHECK_MSG(strcmp(err, msg) == 0, "message \"%s\", expected \"%s\"", err, msg);
-    if (got == EVO_OK)
-        store_close(s);
+    if (msg) CHECK_MSG(strcmp(err, msg) == 0, "message \"%s\", expected \"%s\"", err, msg);
+    if (got == EVO_OK) store_close(s);
 }
 
 static json_t *cand_rec(int64_t id)
@@ -101,8 +97,7 @@ typedef struct walk {
 static int walk_fn(void *user, int64_t id, json_t *rec)
 {
     walk *w = user;
-    if (id != w->next || !cand_ok(rec, id))
-        w->bad++;
+    if (id != w->next || !cand_ok(rec, id)) w->bad++;
     w->next = id + 1;
     w->seen++;
     return id == w->stop_at;
@@ -331,8 +326,7 @@ static void make_foreign(const char *dir, int meta_db, const char *magic, int em
         k = (MDB_val){5, "magic"};
         v = (MDB_val){strlen(magic), (void *)magic};
     }
-    if (!empty)
-        CHECK(mdb_put(txn, dbi, &k, &v, 0) == 0);
+    if (!empty) CHECK(mdb_put(txn, dbi, &k, &v, 0) == 0);
     CHECK(mdb_txn_commit(txn) == 0);
     mdb_env_close(env);
 }
@@ -364,7 +358,10 @@ static void test_foreign_stores(void)
     expect_all_modes(dir, EVO_ESTORE, msg);
 
     dir = path_in("binary-magic");
-    make_foreign(dir, 1, "ab\x01" "c", 0);
+    make_foreign(dir, 1,
+                 "ab\x01"
+                 "c",
+                 0);
     snprintf(msg, sizeof msg, "%s: store format 'ab?c' is not supported (expected evo-store-1)",
              dir);
     expect_all_modes(dir, EVO_ESTORE, msg);
@@ -455,8 +452,7 @@ static void test_damaged_files(void)
     size_t n = 0;
     unsigned char *real = real_store(&n);
     CHECK(real && n >= 3 * 4096);
-    if (!real)
-        return;
+    if (!real) return;
     unsigned char *junk = big_blob(16384);
     damaged("garbage", junk, 16384, "not an LMDB file (bad header)");
     damaged("garbage-small", junk, 10, "truncated (10 bytes)");
@@ -486,8 +482,7 @@ static void test_damaged_files(void)
     /* Damage behind sound meta pages: LMDB's own checks, reported as corruption. */
     memcpy(copy, real, n);
     memset(copy + 2 * 4096, 0, n - 2 * 4096);
-    damaged("zeroed-pages", copy, n,
-            "is corrupt: MDB_CORRUPTED: Located page was wrong type");
+    damaged("zeroed-pages", copy, n, "is corrupt: MDB_CORRUPTED: Located page was wrong type");
     memcpy(copy, real, n);
     for (size_t p = 2; p < n / 4096; p++)
         copy[p * 4096 + 10] ^= 0x7; /* every page's flags */
@@ -583,8 +578,7 @@ static void *look_loop(void *arg)
             l->misses++;
         size_t n;
         void *b = store_lookup_blob(l->s, "chunk-0", &n);
-        if (!b || n != 100000)
-            l->errors++;
+        if (!b || n != 100000) l->errors++;
         free(b);
     }
     return NULL;
@@ -651,8 +645,7 @@ static void test_map_growth(void)
         unsigned char *b = store_blob_get(t, key, &n);
         chunk[0] = i ? (unsigned char)i : c0;
         chunk[1] = i ? (unsigned char)(i >> 8) : c1;
-        if (!b || n != 100000 || memcmp(b, chunk, n) != 0)
-            bad++;
+        if (!b || n != 100000 || memcmp(b, chunk, n) != 0) bad++;
         free(b);
     }
     CHECK(bad == 0);

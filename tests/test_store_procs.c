@@ -29,15 +29,13 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 /* A one-byte message over a pipe, to step parent and child in turn. */
 static void say(int fd, char c)
 {
-    if (write(fd, &c, 1) != 1)
-        perror("pipe write");
+    if (write(fd, &c, 1) != 1) perror("pipe write");
 }
 
 static char hear(int fd)
 {
     char c = 0;
-    if (read(fd, &c, 1) != 1)
-        return 0;
+    if (read(fd, &c, 1) != 1) return 0;
     return c;
 }
 
@@ -71,14 +69,12 @@ static int put_cand(evo_store *s, int64_t id, int pad)
 {
     evo_txn *t;
     int rc = store_begin(s, 1, &t);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     json_t *rec = cand_rec(id, pad);
     char hash[32];
     snprintf(hash, sizeof hash, "h%lld", (long long)id);
     rc = store_cand_put(t, id, rec);
-    if (rc == EVO_OK)
-        rc = store_hash_put(t, hash, id);
+    if (rc == EVO_OK) rc = store_hash_put(t, hash, id);
     json_decref(rec);
     if (rc) {
         store_abort(t);
@@ -90,8 +86,7 @@ static int put_cand(evo_store *s, int64_t id, int pad)
 static int64_t last_of(evo_store *s)
 {
     evo_txn *t;
-    if (store_begin(s, 0, &t))
-        return -1;
+    if (store_begin(s, 0, &t)) return -1;
     int64_t n = store_cand_last(t);
     store_abort(t);
     return n;
@@ -113,8 +108,7 @@ static void lock_child(const char *dir, int rfd, int wfd, pid_t parent)
     CHECK(hear(rfd) == '1'); /* the parent holds an open write transaction */
     evo_store *r;
     CHECK_MSG(store_open(&r, dir, STORE_RDONLY, "full", err, sizeof err) == EVO_OK, "%s", err);
-    if (!r)
-        child_done();
+    if (!r) child_done();
     CHECK(last_of(r) == 10); /* its uncommitted 11..20 are invisible */
     say(wfd, 'a');
 
@@ -202,8 +196,7 @@ static void grow_child(const char *dir, int rfd, int wfd)
     check_passed = check_failed = 0;
     evo_store *r;
     CHECK_MSG(store_open(&r, dir, STORE_RDONLY, "full", err, sizeof err) == EVO_OK, "%s", err);
-    if (!r)
-        child_done();
+    if (!r) child_done();
     size_t n = 1;
     CHECK(store_lookup_blob(r, "b0", &n) == NULL && n == 0);
     say(wfd, 'a');
@@ -213,10 +206,8 @@ static void grow_child(const char *dir, int rfd, int wfd)
         char key[16];
         snprintf(key, sizeof key, "b%d", i);
         unsigned char *b = store_lookup_blob(r, key, &n);
-        if (!b || n != 200000 || b[0] != (unsigned char)i || b[n - 1] != (unsigned char)i)
-            bad++;
-        if (!b && bad == 1)
-            fprintf(stderr, "reader: %s\n", store_errmsg(r));
+        if (!b || n != 200000 || b[0] != (unsigned char)i || b[n - 1] != (unsigned char)i) bad++;
+        if (!b && bad == 1) fprintf(stderr, "reader: %s\n", store_errmsg(r));
         free(b);
     }
     CHECK(bad == 0);
@@ -298,19 +289,17 @@ static int64_t verify_store(evo_store *s)
 {
     evo_txn *t;
     CHECK(store_begin(s, 0, &t) == EVO_OK);
-    if (!t)
-        return -1;
+    if (!t) return -1;
     int64_t last = store_cand_last(t);
     verify v = {1, 0};
     CHECK(store_cand_each(t, 1, verify_fn, &v) == EVO_OK);
-    CHECK_MSG(v.bad == 0 && v.next == last + 1, "%d bad records, ids up to %lld, last %lld",
-              v.bad, (long long)v.next - 1, (long long)last);
+    CHECK_MSG(v.bad == 0 && v.next == last + 1, "%d bad records, ids up to %lld, last %lld", v.bad,
+              (long long)v.next - 1, (long long)last);
     int missing = 0;
     for (int64_t id = 1; id <= last; id++) {
         char hash[32];
         snprintf(hash, sizeof hash, "h%lld", (long long)id);
-        if (store_hash_get(t, hash) != id)
-            missing++;
+        if (store_hash_get(t, hash) != id) missing++;
     }
     CHECK(missing == 0);
     store_abort(t);
@@ -328,12 +317,10 @@ static void test_kill9(void)
         const char *sync = modes[round % 3];
         fflush(NULL);
         pid_t pid = fork();
-        if (pid == 0)
-            writer_forever(dir, sync);
+        if (pid == 0) writer_forever(dir, sync);
         int ms = 1 + (int)(rand_r(&seed) % 30);
         /* The first rounds give the writer time to create the store and commit a few. */
-        if (round < 3)
-            ms += 20;
+        if (round < 3) ms += 20;
         nanosleep(&(struct timespec){0, ms * 1000000L}, NULL);
         kill(pid, SIGKILL);
         int st = 0;
@@ -346,8 +333,7 @@ static void test_kill9(void)
         evo_store *s;
         int rc = store_open(&s, dir, STORE_CREATE, sync, err, sizeof err);
         CHECK_MSG(rc == EVO_OK, "round %d (%s, %d ms): %s", round, sync, ms, err);
-        if (rc)
-            continue;
+        if (rc) continue;
         int64_t last = verify_store(s);
         CHECK_MSG(last >= prev, "round %d: last %lld after %lld", round, (long long)last,
                   (long long)prev);

@@ -25,9 +25,9 @@ static const char *write_file(const char *name, const char *text)
 
 static void test_dtypes(void)
 {
-    static const char *names[] = {"float32", "float16", "bfloat16", "float8_e4m3fn",
-                                  "float8_e5m2", "float64", "int64", "int32", "int16", "int8",
-                                  "uint8", "bool"};
+    static const char *names[] = {"float32",     "float16", "bfloat16", "float8_e4m3fn",
+                                  "float8_e5m2", "float64", "int64",    "int32",
+                                  "int16",       "int8",    "uint8",    "bool"};
     static const int sizes[] = {4, 2, 2, 1, 1, 8, 8, 4, 2, 1, 1, 1};
     for (int i = 0; i < DT_COUNT; i++) {
         CHECK(dtype_from_name(names[i]) == i);
@@ -107,8 +107,8 @@ static void test_flashinfer_task_and_blobs(void)
 {
     char err[1024] = "";
     evo_task *t;
-    int rc = task_from_flashinfer(FI, "moe_fp8_block_scale_ds_routing_topk8_ng8_kg4_e32_h7168_i2048",
-                                  &t, err, sizeof err);
+    int rc = task_from_flashinfer(
+        FI, "moe_fp8_block_scale_ds_routing_topk8_ng8_kg4_e32_h7168_i2048", &t, err, sizeof err);
     CHECK_MSG(rc == 0, "%s", err);
     if (rc) return;
     CHECK(t->nworkloads == 19);
@@ -160,7 +160,8 @@ static void test_flashinfer_task_and_blobs(void)
     }
     CHECK(task_from_flashinfer(FI, "gdn_decode_qk4_v8_d128_k_last", &t, err, sizeof err) == -1);
     CHECK_MSG(!strcmp(err, FI ": no workloads for 'gdn_decode_qk4_v8_d128_k_last' (looked for "
-                      "workloads/*/gdn_decode_qk4_v8_d128_k_last.jsonl)"), "got: %s", err);
+                              "workloads/*/gdn_decode_qk4_v8_d128_k_last.jsonl)"),
+              "got: %s", err);
     CHECK(task_from_flashinfer(FI, "nosuch", &t, err, sizeof err) == -1);
     CHECK_MSG(!strcmp(err, FI ": no definition 'nosuch' (looked for definitions/*/nosuch.json)"),
               "got: %s", err);
@@ -205,7 +206,8 @@ static void test_task_folders(void)
             CHECK(task_bytes(t, w) == 2.0 * (1024 * 4096 + 4096 * 4096 + 1024 * 4096));
             CHECK(task_flops(t, w) == 2.0 * 1024 * 4096 * 4096);
             int m8192 = 0;
-            for (int i = 0; i < t->nworkloads; i++) m8192 += !strcmp(t->workloads[i].label, "M=8192");
+            for (int i = 0; i < t->nworkloads; i++)
+                m8192 += !strcmp(t->workloads[i].label, "M=8192");
             CHECK(m8192 == 1);
             char *desc = task_describe(t);
             CHECK_CONTAINS(desc, "Definition: gemm_n4096_k4096 (op_type gemm)");
@@ -308,9 +310,9 @@ static void expect_wl_error(const task_definition *d, const char *jsonl, const c
     CHECK_MSG(!strcmp(err, want), "got \"%s\" want \"%s\"", err, want);
 }
 
-#define WL(axes, inputs) \
-    "{\"definition\": \"g\", \"solution\": null, \"workload\": {\"uuid\": \"u1\", \"axes\": " \
-    axes ", \"inputs\": " inputs "}, \"evaluation\": null}\n"
+#define WL(axes, inputs)                                                                           \
+    "{\"definition\": \"g\", \"solution\": null, \"workload\": {\"uuid\": \"u1\", \"axes\": " axes \
+    ", \"inputs\": " inputs "}, \"evaluation\": null}\n"
 
 static void test_bad_workloads(void)
 {
@@ -345,24 +347,30 @@ static void test_bad_workloads(void)
                     "1: workload u1: input 's' is missing");
     expect_wl_error(&d, WL("{\"M\": 2}", "{\"A\": {\"type\": \"random\"}, \"B\": {}}"),
                     "1: workload u1: 'B' is not an input of g");
-    expect_wl_error(&d, WL("{\"M\": 2}", "{\"A\": {\"type\": \"scalar\", \"value\": 1}, "
-                           "\"s\": {\"type\": \"random\"}}"),
+    expect_wl_error(&d,
+                    WL("{\"M\": 2}", "{\"A\": {\"type\": \"scalar\", \"value\": 1}, "
+                                     "\"s\": {\"type\": \"random\"}}"),
                     "1: workload u1: input 'A' has shape [M, ...] but is given as a scalar");
-    expect_wl_error(&d, WL("{\"M\": 2}", "{\"A\": {\"type\": \"randn\"}, \"s\": {\"type\": "
-                           "\"random\"}}"),
+    expect_wl_error(&d,
+                    WL("{\"M\": 2}", "{\"A\": {\"type\": \"randn\"}, \"s\": {\"type\": "
+                                     "\"random\"}}"),
                     "1: workload u1: input 'A': unknown type 'randn' (random, scalar or "
                     "safetensors)");
-    expect_wl_error(&d, WL("{\"M\": 2}", "{\"A\": {\"type\": \"safetensors\", \"path\": \"x\"}, "
-                           "\"s\": {\"type\": \"random\"}}"),
+    expect_wl_error(&d,
+                    WL("{\"M\": 2}", "{\"A\": {\"type\": \"safetensors\", \"path\": \"x\"}, "
+                                     "\"s\": {\"type\": \"random\"}}"),
                     "1: workload u1: input 'A': safetensors needs 'path' and 'tensor_key' strings");
-    expect_wl_error(&d, "{\"definition\": \"g\", \"workload\": {\"uuid\": \"u1\", \"axes\": {\"M\": 1}"
-                        ", \"inputs\": {\"A\": {\"type\": \"random\"}, \"s\": {\"type\": \"random\"}}}}\n"
-                        "{\"definition\": \"g\", \"workload\": {\"uuid\": \"u1\", \"axes\": {\"M\": 2}"
-                        ", \"inputs\": {\"A\": {\"type\": \"random\"}, \"s\": {\"type\": \"random\"}}}}\n",
-                    "2: workload uuid u1 repeats line 1's");
+    expect_wl_error(
+        &d,
+        "{\"definition\": \"g\", \"workload\": {\"uuid\": \"u1\", \"axes\": {\"M\": 1}"
+        ", \"inputs\": {\"A\": {\"type\": \"random\"}, \"s\": {\"type\": \"random\"}}}}\n"
+        "{\"definition\": \"g\", \"workload\": {\"uuid\": \"u1\", \"axes\": {\"M\": 2}"
+        ", \"inputs\": {\"A\": {\"type\": \"random\"}, \"s\": {\"type\": \"random\"}}}}\n",
+        "2: workload uuid u1 repeats line 1's");
     expect_wl_error(&d, "{\"definition\": \"g\", \"workload\": {\"uuid\": \"u1\"}, \"score\": 1}\n",
                     "1: key 'score': unknown key");
-    expect_wl_error(&d, "{\"definition\": \"g\",\n", "1:19: invalid JSON: string or '}' expected near end of file");
+    expect_wl_error(&d, "{\"definition\": \"g\",\n",
+                    "1:19: invalid JSON: string or '}' expected near end of file");
     task_definition_free(&d);
 }
 
@@ -381,10 +389,10 @@ static void test_bad_tasks(void)
 {
     write_file("def.json", GOOD_DEF);
     write_file("w.jsonl", WL("{\"M\": 2}", "{\"A\": {\"type\": \"random\"}, \"s\": {\"type\": "
-                             "\"scalar\", \"value\": 2}}"));
+                                           "\"scalar\", \"value\": 2}}"));
     write_file("k.cu", "extern \"C\" __global__ void k() {}\n");
-#define TJ(extra) \
-    "{\"definition\": \"def.json\", \"workloads\": \"w.jsonl\", \"reference\": \"gemm\", " \
+#define TJ(extra)                                                                                  \
+    "{\"definition\": \"def.json\", \"workloads\": \"w.jsonl\", \"reference\": \"gemm\", "         \
     "\"seeds\": [\"k.cu\"]" extra "}"
     char err[512];
     evo_task *t;
@@ -402,7 +410,8 @@ static void test_bad_tasks(void)
     expect_task_error("{\"definition\": \"def.json\", \"workloads\": \"w.jsonl\", \"reference\": "
                       "\"gemmm\", \"seeds\": [\"k.cu\"]}",
                       "key 'reference': no host reference called 'gemmm'");
-    expect_task_error(TJ(", \"cost\": {\"bytes\": \"2*M*Q\"}"), "key 'cost.bytes': 'Q' is not an axis of g");
+    expect_task_error(TJ(", \"cost\": {\"bytes\": \"2*M*Q\"}"),
+                      "key 'cost.bytes': 'Q' is not an axis of g");
     expect_task_error(TJ(", \"tolerance\": {\"atol\": -1}"),
                       "key 'tolerance.atol': expected a non-negative number");
     expect_task_error(TJ(", \"tolerance\": {\"required_ratio\": 1.5}"),
@@ -414,7 +423,8 @@ static void test_bad_tasks(void)
     snprintf(want, sizeof want, "key 'seeds[0]': cannot read %s/nope.cu: No such file or directory",
              tmpdir);
     expect_task_error("{\"definition\": \"def.json\", \"workloads\": \"w.jsonl\", \"reference\": "
-                      "\"gemm\", \"seeds\": [\"nope.cu\"]}", want);
+                      "\"gemm\", \"seeds\": [\"nope.cu\"]}",
+                      want);
     expect_task_error("{\"definition\": \"def.json\", \"workloads\": \"w.jsonl\", \"reference\": "
                       "\"gemm\", \"seeds\": [\"k.cu\", \"./k.cu\"]}",
                       "key 'seeds[1]': a second seed called 'k'");

@@ -19,9 +19,13 @@
 #define WORKER EVO_BUILD_DIR "/evo-worker"
 #define SANDBOX EVO_BUILD_DIR "/evo-sandbox"
 
-static const char *text(const char *s) { return s; }
+static const char *text(const char *s)
+{
+    return s;
+}
 
-static json_t *ask(ipc_child *c, json_t *req) {
+static json_t *ask(ipc_child *c, json_t *req)
+{
     char err[512] = "";
     json_t *reply = NULL;
     void *p = NULL;
@@ -34,7 +38,8 @@ static json_t *ask(ipc_child *c, json_t *req) {
     return reply;
 }
 
-static void test_worker(void) {
+static void test_worker(void)
+{
     ipc_child c;
     char err[512] = "", how[64] = "";
     CHECK(ipc_spawn(WORKER, &c, err, sizeof err) == 0);
@@ -58,7 +63,8 @@ static void test_worker(void) {
 
 /* The sandbox answers the same way: refusals by name, runs before init, no device; and it
  * ends cleanly at "quit". */
-static void test_sandbox(void) {
+static void test_sandbox(void)
+{
     ipc_child c;
     char err[512] = "", how[64] = "";
     CHECK(ipc_spawn(SANDBOX, &c, err, sizeof err) == 0);
@@ -66,14 +72,16 @@ static void test_sandbox(void) {
     CHECK(json_is_false(json_object_get(r, "ok")));
     CHECK_CONTAINS(json_string_value(json_object_get(r, "error")), "unknown request op 'bogus'");
     json_decref(r);
-    r = ask(&c, json_pack("{s:s,s:s,s:i,s:[s]}", "op", "run", "program", "a", "workload", 0, "seeds", "1"));
+    r = ask(&c, json_pack("{s:s,s:s,s:i,s:[s]}", "op", "run", "program", "a", "workload", 0,
+                          "seeds", "1"));
     CHECK_CONTAINS(json_string_value(json_object_get(r, "status")), "RUNTIME_ERROR");
     CHECK_CONTAINS(json_string_value(json_object_get(r, "error")), "run: bad request");
     json_decref(r);
     r = ask(&c, json_pack("{s:s,s:s,s:s}", "op", "load", "slot", "a", "source", "x"));
     CHECK_CONTAINS(json_string_value(json_object_get(r, "error")), "load: before init");
     json_decref(r);
-    r = ask(&c, json_pack("{s:s,s:s,s:i}", "op", "init", "task_dir", EVO_SOURCE_DIR "/kernels/rmsnorm", "device", 0));
+    r = ask(&c, json_pack("{s:s,s:s,s:i}", "op", "init", "task_dir",
+                          EVO_SOURCE_DIR "/kernels/rmsnorm", "device", 0));
     CHECK(json_is_false(json_object_get(r, "ok")));
     CHECK_CONTAINS(json_string_value(json_object_get(r, "error")), "no CUDA device found: ");
     json_decref(r);
@@ -88,7 +96,8 @@ static void test_sandbox(void) {
     CHECK_MSG(!strcmp(how, "exit status 0"), "the sandbox ended with %s", how);
 }
 
-static gpu_evaluator *open_eval(const char *extra, int want_rc, const char *want_err) {
+static gpu_evaluator *open_eval(const char *extra, int want_rc, const char *want_err)
+{
     char cfgtext[2048], err[2048] = "";
     snprintf(cfgtext, sizeof cfgtext,
              "{\"evaluator\": {\"task\": \"%s/kernels/rmsnorm\", "
@@ -98,14 +107,16 @@ static gpu_evaluator *open_eval(const char *extra, int want_rc, const char *want
     CHECK_MSG(evo_config_parse(cfgtext, "test", &cfg, err, sizeof err) == EVO_OK, "%s", err);
     if (!cfg) return NULL;
     gpu_evaluator *g = NULL;
-    int rc = gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err);
+    int rc =
+        gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, sizeof err);
     evo_config_free(cfg);
     CHECK_MSG(rc == want_rc, "gpu_evaluator_new: %s (%s)", evo_strerror(rc), err);
     if (want_err) CHECK_CONTAINS(text(err), want_err);
     return g;
 }
 
-static evo_result *eval_src(evo_evaluator *ev, const char *src, int *rc) {
+static evo_result *eval_src(evo_evaluator *ev, const char *src, int *rc)
+{
     evo_genome *gen = genome_from_pairs("t", src, 0, NULL, NULL);
     evo_result *r = result_new();
     *rc = ev->evaluate(ev->user, 0, gen, r);
@@ -127,7 +138,8 @@ static const char BROKEN_BODY[] =
     "extern \"C\" __global__ void k(const __nv_bfloat16 *x, const __nv_bfloat16 *w,\n"
     "                               __nv_bfloat16 *y, int b, int h) { y[0] = x[0] + ; }\n";
 
-static void test_evaluator(void) {
+static void test_evaluator(void)
+{
     setenv("EVO_WORKER", WORKER, 1);
     open_eval(", \"workloads\": [\"batch_size=999\"]", EVO_ECONFIG,
               "evaluator.workloads[0]: task 'rmsnorm_h4096' has no workload labelled or with "
@@ -151,8 +163,10 @@ static void test_evaluator(void) {
     CHECK_CONTAINS(r->error, "error");
     result_free(r);
 
-    r = eval_src(&ev, "/* evo:launch\n kernel nothere\n   grid 1\n   block 32\n   args\n*/\n"
-                      "extern \"C\" __global__ void k() { }\n", &rc);
+    r = eval_src(&ev,
+                 "/* evo:launch\n kernel nothere\n   grid 1\n   block 32\n   args\n*/\n"
+                 "extern \"C\" __global__ void k() { }\n",
+                 &rc);
     CHECK(rc == EVO_OK && r->status == EVO_STATUS_COMPILE_ERROR);
     CHECK_CONTAINS(r->error, "launch plan line");
     /* The plan is checked before the source costs a compile. */
@@ -169,7 +183,8 @@ static void test_evaluator(void) {
     gpu_evaluator_free(g);
 }
 
-int main(void) {
+int main(void)
+{
     /* Hide any GPU so the suite means the same everywhere. */
     setenv("CUDA_VISIBLE_DEVICES", "", 1);
     if (access(WORKER, X_OK) != 0) {

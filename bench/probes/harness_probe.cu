@@ -17,24 +17,29 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CK(x)                                                                                     \
-    do {                                                                                          \
-        cudaError_t rc_ = (x);                                                                    \
-        if (rc_ != cudaSuccess) {                                                                 \
-            printf("  %s: %s (%s)\n", #x, cudaGetErrorName(rc_), cudaGetErrorString(rc_));        \
-            return 1;                                                                             \
-        }                                                                                         \
+#define CK(x)                                                                                      \
+    do {                                                                                           \
+        cudaError_t rc_ = (x);                                                                     \
+        if (rc_ != cudaSuccess) {                                                                  \
+            printf("  %s: %s (%s)\n", #x, cudaGetErrorName(rc_), cudaGetErrorString(rc_));         \
+            return 1;                                                                              \
+        }                                                                                          \
     } while (0)
 
-__global__ void read_host(const volatile int *p, int *out) { *out = p[0] + p[1]; }
+__global__ void read_host(const volatile int *p, int *out)
+{
+    *out = p[0] + p[1];
+}
 
-static double now_ms() {
+static double now_ms()
+{
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int probe_hmm() {
+static int probe_hmm()
+{
     int dev = 0, pageable = 0, hostpt = 0, managed = 0;
     CK(cudaDeviceGetAttribute(&pageable, cudaDevAttrPageableMemoryAccess, dev));
     CK(cudaDeviceGetAttribute(&hostpt, cudaDevAttrPageableMemoryAccessUsesHostPageTables, dev));
@@ -54,19 +59,23 @@ static int probe_hmm() {
     return 0;
 }
 
-__global__ void sum_kernel(const int *p, size_t n, unsigned long long *out) {
+__global__ void sum_kernel(const int *p, size_t n, unsigned long long *out)
+{
     unsigned long long s = 0;
-    for (size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) s += p[i];
+    for (size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x)
+        s += p[i];
     atomicAdd(out, s);
 }
 
 // Child: allocates 64 MiB, fills it with i, exports the handle, waits for the parent to finish.
-static int ipc_child(int wfd, int rfd) {
+static int ipc_child(int wfd, int rfd)
+{
     const size_t n = 16u << 20;
     int *d = NULL;
     CK(cudaMalloc(&d, n * 4));
     int *h = (int *)malloc(n * 4);
-    for (size_t i = 0; i < n; i++) h[i] = (int)(i & 1023);
+    for (size_t i = 0; i < n; i++)
+        h[i] = (int)(i & 1023);
     CK(cudaMemcpy(d, h, n * 4, cudaMemcpyHostToDevice));
     cudaIpcMemHandle_t hd;
     CK(cudaIpcGetMemHandle(&hd, d));
@@ -76,7 +85,8 @@ static int ipc_child(int wfd, int rfd) {
     return 0;
 }
 
-static int probe_ipc() {
+static int probe_ipc()
+{
     int to_child[2], to_parent[2];
     if (pipe(to_child) || pipe(to_parent)) return 1;
     pid_t pid = fork(); // before this process touches CUDA
@@ -100,7 +110,8 @@ static int probe_ipc() {
     if (rc == cudaSuccess) {
         unsigned long long *d = NULL, got = 0, want = 0;
         const size_t n = 16u << 20;
-        for (size_t i = 0; i < n; i++) want += i & 1023;
+        for (size_t i = 0; i < n; i++)
+            want += i & 1023;
         CK(cudaMalloc(&d, 8));
         CK(cudaMemset(d, 0, 8));
         sum_kernel<<<264, 256>>>((const int *)p, n, d);
@@ -110,7 +121,8 @@ static int probe_ipc() {
         CK(cudaEventCreate(&a));
         CK(cudaEventCreate(&b));
         CK(cudaEventRecord(a));
-        for (int i = 0; i < 10; i++) sum_kernel<<<264, 256>>>((const int *)p, n, d);
+        for (int i = 0; i < 10; i++)
+            sum_kernel<<<264, 256>>>((const int *)p, n, d);
         CK(cudaEventRecord(b));
         CK(cudaEventSynchronize(b));
         float ms = 0;
@@ -129,7 +141,8 @@ static int probe_ipc() {
     return 0;
 }
 
-__global__ void touch_evict_last(const float4 *p, size_t n, float *sink) {
+__global__ void touch_evict_last(const float4 *p, size_t n, float *sink)
+{
     uint64_t pol;
     asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(pol));
     float s = 0;
@@ -143,7 +156,8 @@ __global__ void touch_evict_last(const float4 *p, size_t n, float *sink) {
     if (s == 12345.f) *sink = s;
 }
 
-__global__ void touch_normal(const float4 *p, size_t n, float *sink) {
+__global__ void touch_normal(const float4 *p, size_t n, float *sink)
+{
     float s = 0;
     for (size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
         float4 v = p[i];
@@ -153,7 +167,8 @@ __global__ void touch_normal(const float4 *p, size_t n, float *sink) {
 }
 
 // Demote and drop every line of the flush buffer: after it, the L2 holds no line of anything.
-__global__ void flush_evict(float4 *p, size_t n) {
+__global__ void flush_evict(float4 *p, size_t n)
+{
     uint64_t pol;
     asm volatile("createpolicy.fractional.L2::evict_last.b64 %0, 1.0;" : "=l"(pol));
     for (size_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
@@ -164,14 +179,16 @@ __global__ void flush_evict(float4 *p, size_t n) {
     }
 }
 
-__global__ void discard_lines(float4 *p, size_t n) {
+__global__ void discard_lines(float4 *p, size_t n)
+{
     // one thread per 128-byte line (8 float4)
     for (size_t i = (blockIdx.x * (size_t)blockDim.x + threadIdx.x) * 8; i < n;
          i += (size_t)gridDim.x * blockDim.x * 8)
         asm volatile("discard.global.L2 [%0], 128;" ::"l"(p + i) : "memory");
 }
 
-static int probe_l2() {
+static int probe_l2()
+{
     int l2 = 0;
     CK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, 0));
     size_t persist = 0;
@@ -232,7 +249,8 @@ static int probe_l2() {
     return 0;
 }
 
-__global__ void ticks(unsigned long long *out) {
+__global__ void ticks(unsigned long long *out)
+{
     unsigned long long t0, t;
     asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
     int n = 0;
@@ -246,18 +264,21 @@ __global__ void ticks(unsigned long long *out) {
     }
 }
 
-static int probe_timer() {
+static int probe_timer()
+{
     unsigned long long *d, h[8];
     CK(cudaMalloc(&d, sizeof h));
     ticks<<<1, 1>>>(d);
     CK(cudaMemcpy(h, d, sizeof h, cudaMemcpyDeviceToHost));
     printf("4. %%globaltimer steps (ns):");
-    for (int i = 0; i < 8; i++) printf(" %llu", h[i]);
+    for (int i = 0; i < 8; i++)
+        printf(" %llu", h[i]);
     printf("\n");
     return 0;
 }
 
-int main() {
+int main()
+{
     probe_ipc(); // forks first, before this process initialises CUDA
     probe_hmm();
     probe_l2();

@@ -12,24 +12,38 @@
  * Seeds: gemm_simt gemm_mma gemm_wgmma gemm_wgmma_splitk rmsnorm_baseline rmsnorm_warp
  * rmsnorm_block.
  * Environment: EVO_BF16=1 runs the GEMM seeds in bf16 (cubins built with -DEVO_BF16=1). */
-#include <cuda.h>
-#include <cuda_runtime.h>
-#include <cublas_v2.h>
-#include <cuda_fp16.h>
-#include <cuda_bf16.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cublas_v2.h>
+#include <cuda.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
 #include <map>
 #include <string>
 #include <vector>
 
-#define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { \
-    fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_)); exit(1); } } while (0)
-#define CU(x) do { CUresult r_ = (x); if (r_ != CUDA_SUCCESS) { const char *s_ = ""; \
-    cuGetErrorString(r_, &s_); fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, s_); exit(1); } } while (0)
+#define CK(x)                                                                                      \
+    do {                                                                                           \
+        cudaError_t e_ = (x);                                                                      \
+        if (e_ != cudaSuccess) {                                                                   \
+            fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, cudaGetErrorString(e_));     \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
+#define CU(x)                                                                                      \
+    do {                                                                                           \
+        CUresult r_ = (x);                                                                         \
+        if (r_ != CUDA_SUCCESS) {                                                                  \
+            const char *s_ = "";                                                                   \
+            cuGetErrorString(r_, &s_);                                                             \
+            fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #x, s_);                         \
+            exit(1);                                                                               \
+        }                                                                                          \
+    } while (0)
 
 static int g_bf16 = 0;
 static const int kWarm = 10, kIters = 50;
@@ -41,12 +55,19 @@ static long P(const params_t &p, const char *k, long def)
     auto it = p.find(k);
     return it == p.end() ? def : it->second;
 }
-static long cdiv(long a, long b) { return (a + b - 1) / b; }
+static long cdiv(long a, long b)
+{
+    return (a + b - 1) / b;
+}
 
 /* ---- random inputs (normal, via a counter hash + Box-Muller), poisoning, L2 flush ---- */
 __device__ unsigned hash32(unsigned x)
 {
-    x ^= x >> 16; x *= 0x7feb352dU; x ^= x >> 15; x *= 0x846ca68bU; x ^= x >> 16;
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
     return x;
 }
 template <typename T> __global__ void fill_randn(T *p, size_t n, unsigned seed, float scale)
@@ -68,17 +89,37 @@ template <typename T> static void randn(T *p, size_t n, unsigned seed, float sca
 
 static void *g_flush;
 static size_t g_flush_bytes;
-static void flush_l2() { CK(cudaMemsetAsync(g_flush, 0, g_flush_bytes)); }
+static void flush_l2()
+{
+    CK(cudaMemsetAsync(g_flush, 0, g_flush_bytes));
+}
 
 /* ---- host conversions ---- */
-static float h2f(uint16_t v) { __half h; memcpy(&h, &v, 2); return __half2float(h); }
-static float b2f(uint16_t v) { uint32_t u = (uint32_t)v << 16; float f; memcpy(&f, &u, 4); return f; }
-static float e2f(uint16_t v) { return g_bf16 ? b2f(v) : h2f(v); }
+static float h2f(uint16_t v)
+{
+    __half h;
+    memcpy(&h, &v, 2);
+    return __half2float(h);
+}
+static float b2f(uint16_t v)
+{
+    uint32_t u = (uint32_t)v << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+static float e2f(uint16_t v)
+{
+    return g_bf16 ? b2f(v) : h2f(v);
+}
 
 /* FlashInfer-Bench's element test: fails only if both abs and rel error exceed tol. */
 static bool elem_bad(float x, float ref, double *maxabs)
 {
-    if (!std::isfinite(x)) { *maxabs = INFINITY; return true; }
+    if (!std::isfinite(x)) {
+        *maxabs = INFINITY;
+        return true;
+    }
     double d = fabs((double)x - ref);
     if (d > *maxabs) *maxabs = d;
     return d > 1e-2 && d / (fabs((double)ref) + 1e-8) > 1e-2;
@@ -115,8 +156,8 @@ static void gemm_launch(variant &v, gemm_bufs &g, int M)
         long BM = P(v.p, "BM", 64), BN = P(v.p, "BN", 64), TM = P(v.p, "TM", 4),
              TN = P(v.p, "TN", 4);
         void *args[] = {&A, &B, &C, &M, &N, &K};
-        CU(cuLaunchKernel(v.f[0], cdiv(N, BN), cdiv(M, BM), 1, (BM / TM) * (BN / TN), 1, 1, 0,
-                          0, args, 0));
+        CU(cuLaunchKernel(v.f[0], cdiv(N, BN), cdiv(M, BM), 1, (BM / TM) * (BN / TN), 1, 1, 0, 0,
+                          args, 0));
     } else if (v.seed == "gemm_mma") {
         long BM = P(v.p, "BM", 128), BN = P(v.p, "BN", 128), BK = P(v.p, "BK", 32),
              WM = P(v.p, "WM", 64), WN = P(v.p, "WN", 64), ST = P(v.p, "STAGES", 4),
@@ -124,8 +165,8 @@ static void gemm_launch(variant &v, gemm_bufs &g, int M)
         unsigned smem = (BM + BN) * (BK + (SW ? 0 : 8)) * 2 * ST;
         void *ws = g.ws;
         void *args[] = {&A, &B, &C, &ws, &M, &N, &K};
-        CU(cuLaunchKernel(v.f[0], cdiv(M, BM) * cdiv(N, BN), 1, KS, (BM / WM) * (BN / WN) * 32,
-                          1, 1, smem, 0, args, 0));
+        CU(cuLaunchKernel(v.f[0], cdiv(M, BM) * cdiv(N, BN), 1, KS, (BM / WM) * (BN / WN) * 32, 1,
+                          1, smem, 0, args, 0));
         void *args2[] = {&ws, &C, &M, &N};
         CU(cuLaunchKernel(v.f[1], KS > 1 ? cdiv((long)M * N, 1024) : 1, 1, 1, 256, 1, 1, 0, 0,
                           args2, 0));
@@ -155,17 +196,22 @@ static void cublas_gemm(cublasHandle_t h, gemm_bufs &g, int M, void *C)
     /* row-major C[M,N] = A[M,K] B[N,K]^T  ==  column-major C^T[N,M] = B^T(op T) ... */
     float one = 1.f, zero = 0.f;
     cudaDataType t = g_bf16 ? CUDA_R_16BF : CUDA_R_16F;
-    cublasStatus_t s = cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, g.N, M, g.K, &one, g.B, t, g.K,
-                                    g.A, t, g.K, &zero, C, t, g.N, CUBLAS_COMPUTE_32F,
-                                    CUBLAS_GEMM_DEFAULT);
-    if (s != CUBLAS_STATUS_SUCCESS) { fprintf(stderr, "cublas failed %d\n", (int)s); exit(1); }
+    cublasStatus_t s =
+        cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, g.N, M, g.K, &one, g.B, t, g.K, g.A, t, g.K,
+                     &zero, C, t, g.N, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    if (s != CUBLAS_STATUS_SUCCESS) {
+        fprintf(stderr, "cublas failed %d\n", (int)s);
+        exit(1);
+    }
 }
 
 template <typename F> static double time_it(F f)
 {
     cudaEvent_t e0, e1;
-    CK(cudaEventCreate(&e0)); CK(cudaEventCreate(&e1));
-    for (int i = 0; i < kWarm; i++) f();
+    CK(cudaEventCreate(&e0));
+    CK(cudaEventCreate(&e1));
+    for (int i = 0; i < kWarm; i++)
+        f();
     std::vector<float> ts;
     for (int i = 0; i < kIters; i++) {
         flush_l2();
@@ -173,11 +219,13 @@ template <typename F> static double time_it(F f)
         f();
         CK(cudaEventRecord(e1));
         CK(cudaEventSynchronize(e1));
-        float ms; CK(cudaEventElapsedTime(&ms, e0, e1));
+        float ms;
+        CK(cudaEventElapsedTime(&ms, e0, e1));
         ts.push_back(ms);
     }
     CK(cudaGetLastError());
-    CK(cudaEventDestroy(e0)); CK(cudaEventDestroy(e1));
+    CK(cudaEventDestroy(e0));
+    CK(cudaEventDestroy(e1));
     return median_ms(ts) * 1e3;
 }
 
@@ -189,7 +237,10 @@ static void gemm_check(gemm_bufs &g, int M, int *bad_rows, double *max_ref, doub
     std::vector<uint16_t> C((size_t)M * N), Cr((size_t)M * N);
     CK(cudaMemcpy(C.data(), g.C, C.size() * 2, cudaMemcpyDeviceToHost));
     CK(cudaMemcpy(Cr.data(), g.Cref, Cr.size() * 2, cudaMemcpyDeviceToHost));
-    *max_ref = 0; *max_cub = 0; *nbad = 0; *bad_rows = 0;
+    *max_ref = 0;
+    *max_cub = 0;
+    *nbad = 0;
+    *bad_rows = 0;
     for (size_t i = 0; i < C.size(); i++)
         if (elem_bad(e2f(C[i]), e2f(Cr[i]), max_cub)) (*nbad)++;
     /* rows: first, last, and a few in between, against the host */
@@ -197,16 +248,19 @@ static void gemm_check(gemm_bufs &g, int M, int *bad_rows, double *max_ref, doub
     std::vector<uint16_t> a(K), b((size_t)N * K);
     CK(cudaMemcpy(b.data(), g.B, b.size() * 2, cudaMemcpyDeviceToHost));
     std::vector<float> bf(b.size());
-    for (size_t i = 0; i < b.size(); i++) bf[i] = e2f(b[i]);
+    for (size_t i = 0; i < b.size(); i++)
+        bf[i] = e2f(b[i]);
     for (int r : rows) {
         CK(cudaMemcpy(a.data(), (char *)g.A + (size_t)r * K * 2, K * 2, cudaMemcpyDeviceToHost));
         std::vector<float> af(K);
-        for (int k = 0; k < K; k++) af[k] = e2f(a[k]);
+        for (int k = 0; k < K; k++)
+            af[k] = e2f(a[k]);
         bool rb = false;
         for (int n = 0; n < N; n++) {
             double s = 0;
             const float *bp = &bf[(size_t)n * K];
-            for (int k = 0; k < K; k++) s += (double)af[k] * bp[k];
+            for (int k = 0; k < K; k++)
+                s += (double)af[k] * bp[k];
             if (elem_bad(e2f(C[(size_t)r * N + n]), (float)s, max_ref)) rb = true;
         }
         if (rb) (*bad_rows)++;
@@ -218,7 +272,9 @@ static void run_gemm(std::vector<variant> &vs)
     const int N = 4096, K = 4096;
     std::vector<int> Ms = {1, 16, 100, 257, 1024, 4096, 8192};
     gemm_bufs g;
-    g.maxM = 8192; g.N = N; g.K = K;
+    g.maxM = 8192;
+    g.N = N;
+    g.K = K;
     size_t es = 2;
     CK(cudaMalloc(&g.A, (size_t)g.maxM * K * es));
     CK(cudaMalloc(&g.B, (size_t)N * K * es));
@@ -243,17 +299,19 @@ static void run_gemm(std::vector<variant> &vs)
         CK(cudaDeviceSynchronize());
         double tc = time_it([&] { cublas_gemm(h, g, M, g.Cref); });
         double fl = 2.0 * M * N * K;
-        printf("%-11s %-62s %5d %10.1f %10.1f %8.1f %8.1f %s\n", "cublas", "-", M, tc, tc,
-               100.0, fl / tc * 1e-6, "ref");
+        printf("%-11s %-62s %5d %10.1f %10.1f %8.1f %8.1f %s\n", "cublas", "-", M, tc, tc, 100.0,
+               fl / tc * 1e-6, "ref");
         for (auto &v : vs) {
             if (v.seed.rfind("gemm", 0) != 0) continue;
             if ((v.seed == "gemm_simt" || v.quick) && M > 1024) continue; /* keep it short */
-            if (v.quick && M == 16) continue; /* quick: M = 1, 100, 257, 1024 */
+            if (v.quick && M == 16) continue;              /* quick: M = 1, 100, 257, 1024 */
             CK(cudaMemset(g.C, 0xff, (size_t)M * N * es)); /* NaN poison */
             gemm_launch(v, g, M);
             CK(cudaGetLastError());
             CK(cudaDeviceSynchronize());
-            int bad_rows; double mr, mc; long nbad;
+            int bad_rows;
+            double mr, mc;
+            long nbad;
             gemm_check(g, M, &bad_rows, &mr, &mc, &nbad);
             char chk[128];
             snprintf(chk, sizeof chk, "%s maxerr_host=%.3g maxerr_cublas=%.3g bad=%ld",
@@ -265,7 +323,11 @@ static void run_gemm(std::vector<variant> &vs)
         }
     }
     cublasDestroy(h);
-    cudaFree(g.A); cudaFree(g.B); cudaFree(g.C); cudaFree(g.Cref); cudaFree(g.ws);
+    cudaFree(g.A);
+    cudaFree(g.B);
+    cudaFree(g.C);
+    cudaFree(g.Cref);
+    cudaFree(g.ws);
 }
 
 /* ================================ RMSNorm ================================ */
@@ -274,13 +336,16 @@ static void rms_launch(variant &v, void *x, void *w, void *y, int batch, int hid
     void *args[] = {&x, &w, &y, &batch, &hidden};
     unsigned grid, block;
     if (v.seed == "rmsnorm_baseline") {
-        grid = batch; block = 256;
+        grid = batch;
+        block = 256;
     } else if (v.seed == "rmsnorm_warp") {
         long W = P(v.p, "WARPS", 4);
-        grid = cdiv(batch, W); block = W * 32;
+        grid = cdiv(batch, W);
+        block = W * 32;
     } else if (v.seed == "rmsnorm_block") {
         long T = P(v.p, "THREADS", 256), R = P(v.p, "ROWS", 1);
-        grid = cdiv(batch, R); block = T;
+        grid = cdiv(batch, R);
+        block = T;
     } else {
         fprintf(stderr, "unknown rmsnorm seed %s\n", v.seed.c_str());
         exit(1);
@@ -298,14 +363,13 @@ static void run_rmsnorm(std::vector<variant> &vs)
     CK(cudaMalloc(&w, (size_t)H * 2));
     CK(cudaMalloc(&y, (size_t)maxB * H * 2));
     /* copy ceiling: a D2D copy the size of x, bytes read + written */
-    double tcopy = time_it([&] {
-        CK(cudaMemcpyAsync(y, x, (size_t)maxB * H * 2, cudaMemcpyDeviceToDevice));
-    });
+    double tcopy =
+        time_it([&] { CK(cudaMemcpyAsync(y, x, (size_t)maxB * H * 2, cudaMemcpyDeviceToDevice)); });
     double copy_gbps = 2.0 * maxB * H * 2 / tcopy * 1e-3;
-    printf("\ncopy ceiling: %.0f MB D2D in %.1f us = %.0f GB/s (read+write)\n",
-           maxB * H * 2 / 1e6, tcopy, copy_gbps);
-    printf("%-16s %-40s %5s %9s %9s %8s %s\n", "seed", "params", "batch", "us", "GB/s",
-           "%copy", "check");
+    printf("\ncopy ceiling: %.0f MB D2D in %.1f us = %.0f GB/s (read+write)\n", maxB * H * 2 / 1e6,
+           tcopy, copy_gbps);
+    printf("%-16s %-40s %5s %9s %9s %8s %s\n", "seed", "params", "batch", "us", "GB/s", "%copy",
+           "check");
     int seed = 100;
     for (int Bn : Bs) {
         randn(x, (size_t)Bn * H, seed++);
@@ -333,23 +397,29 @@ static void run_rmsnorm(std::vector<variant> &vs)
             CK(cudaGetLastError());
             CK(cudaDeviceSynchronize());
             CK(cudaMemcpy(hy.data(), y, hy.size() * 2, cudaMemcpyDeviceToHost));
-            double maxabs = 0; long nbad = 0;
+            double maxabs = 0;
+            long nbad = 0;
             for (size_t i = 0; i < hy.size(); i++)
                 if (elem_bad(__bfloat162float(hy[i]), ref[i], &maxabs)) nbad++;
             double t = time_it([&] { rms_launch(v, x, w, y, Bn, H); });
             double gbps = bytes / t * 1e-3;
             printf("%-16s %-40s %5d %9.2f %9.0f %8.1f %s maxerr=%.3g bad=%ld\n", v.seed.c_str(),
-                   v.ptext.c_str(), Bn, t, gbps, 100.0 * gbps / 3000.0,
-                   nbad ? "FAIL" : "PASS", maxabs, nbad);
+                   v.ptext.c_str(), Bn, t, gbps, 100.0 * gbps / 3000.0, nbad ? "FAIL" : "PASS",
+                   maxabs, nbad);
             fflush(stdout);
         }
     }
-    cudaFree(x); cudaFree(w); cudaFree(y);
+    cudaFree(x);
+    cudaFree(w);
+    cudaFree(y);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { fprintf(stderr, "usage: seed_bench LIST\n"); return 2; }
+    if (argc < 2) {
+        fprintf(stderr, "usage: seed_bench LIST\n");
+        return 2;
+    }
     g_bf16 = getenv("EVO_BF16") && atoi(getenv("EVO_BF16"));
     CK(cudaFree(0));
     CU(cuInit(0));
@@ -362,22 +432,33 @@ int main(int argc, char **argv)
     CK(cudaMalloc(&g_flush, g_flush_bytes));
 
     FILE *fp = fopen(argv[1], "r");
-    if (!fp) { perror(argv[1]); return 2; }
+    if (!fp) {
+        perror(argv[1]);
+        return 2;
+    }
     std::vector<variant> vs;
     char seed[64], cubin[512], ptext[512], flags[128];
     while (fscanf(fp, "%63s %511s %511s %127s", seed, cubin, ptext, flags) == 4) {
         variant v;
-        v.seed = seed; v.cubin = cubin; v.ptext = ptext;
+        v.seed = seed;
+        v.cubin = cubin;
+        v.ptext = ptext;
         v.quick = strstr(flags, "quick") != NULL;
         if (strcmp(ptext, "-") != 0) {
             char *save = 0;
             for (char *t = strtok_r(ptext, ",", &save); t; t = strtok_r(0, ",", &save)) {
                 char *eq = strchr(t, '=');
-                if (eq) { *eq = 0; v.p[t] = atol(eq + 1); }
+                if (eq) {
+                    *eq = 0;
+                    v.p[t] = atol(eq + 1);
+                }
             }
         }
         CUresult r = cuModuleLoad(&v.mod, cubin);
-        if (r != CUDA_SUCCESS) { fprintf(stderr, "load %s failed (%d)\n", cubin, (int)r); continue; }
+        if (r != CUDA_SUCCESS) {
+            fprintf(stderr, "load %s failed (%d)\n", cubin, (int)r);
+            continue;
+        }
         v.nf = 1;
         /* the split-K wgmma seed keeps the kernel name gemm_wgmma */
         const char *kname = v.seed == "gemm_wgmma_splitk" ? "gemm_wgmma" : v.seed.c_str();

@@ -31,14 +31,20 @@ static int load_task(evo_run *r, const char *task_dir, evo_task **t)
     /* A dataset, when set, is what the run searched (the task key keeps its default). */
     const char *rel = dataset && dataset[0] ? dataset : task;
     if (!rel || !rel[0]) {
-        rc = run_fail(r, EVO_ECONFIG, "%s: the run's config has no evaluator.task or evaluator.dataset; pass --task DIR",
-                      run_dir_of(r));
+        rc = run_fail(
+            r, EVO_ECONFIG,
+            "%s: the run's config has no evaluator.task or evaluator.dataset; pass --task DIR",
+            run_dir_of(r));
     } else {
         char path[2048];
-        snprintf(path, sizeof path, "%s%s%s", rel[0] == '/' ? "" : base, rel[0] == '/' ? "" : "/", rel);
-        int bad = dataset && dataset[0] ? task_from_flashinfer(path, def ? def : "", t, err, sizeof err)
-                                        : task_load_dir(path, t, err, sizeof err);
-        if (bad) rc = run_fail(r, EVO_ECONFIG, "%s (from the run's config; pass --task DIR to override)", err);
+        snprintf(path, sizeof path, "%s%s%s", rel[0] == '/' ? "" : base, rel[0] == '/' ? "" : "/",
+                 rel);
+        int bad = dataset && dataset[0]
+                      ? task_from_flashinfer(path, def ? def : "", t, err, sizeof err)
+                      : task_load_dir(path, t, err, sizeof err);
+        if (bad)
+            rc = run_fail(r, EVO_ECONFIG, "%s (from the run's config; pass --task DIR to override)",
+                          err);
     }
     json_decref(cfg);
     free(text);
@@ -60,7 +66,8 @@ static int validated(evo_run *r, int64_t id, char *why, size_t n)
     const char *error = json_string_value(json_object_get(v, "error"));
     int ok = st && !strcmp(st, "PASSED");
     if (!ok)
-        snprintf(why, n, "its validation ended %s: %.300s", st ? st : "without a verdict", error ? error : "");
+        snprintf(why, n, "its validation ended %s: %.300s", st ? st : "without a verdict",
+                 error ? error : "");
     json_decref(v);
     return ok;
 }
@@ -72,28 +79,32 @@ static int write_candidate(evo_run *r, const evo_task *t, evo_candidate *c, cons
     char *rendered = evo_candidate_render(c);
     int rc = EVO_OK;
     if (!rec || !rendered) {
-        rc = run_fail(r, EVO_ESTORE, "candidate %lld: unreadable record", (long long)evo_candidate_id(c));
+        rc = run_fail(r, EVO_ESTORE, "candidate %lld: unreadable record",
+                      (long long)evo_candidate_id(c));
         goto out;
     }
     const char *tmpl = json_string_value(json_object_get(rec, "template"));
     char name[256], stamp[32], libs[256], err[1024];
-    snprintf(name, sizeof name, "evo_%s_c%lld", tmpl ? tmpl : "candidate", (long long)evo_candidate_id(c));
+    snprintf(name, sizeof name, "evo_%s_c%lld", tmpl ? tmpl : "candidate",
+             (long long)evo_candidate_id(c));
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(libs, sizeof libs, "%s%sevo=%s", libs_in ? libs_in : "", libs_in ? "," : "", evo_version());
+    snprintf(libs, sizeof libs, "%s%sevo=%s", libs_in ? libs_in : "", libs_in ? "," : "",
+             evo_version());
     export_info info = {name, "evo", hardware ? hardware : "unrecorded", stamp, libs};
     int n = 0;
     if (export_write(t, rec, rendered, &info, out_dir, &n, err, sizeof err)) {
         rc = run_fail(r, EVO_EIO, "%s", err);
         goto out;
     }
-    if (asprintf(summary,
-                 "exported candidate %lld as %s: %s/solutions/evo/%s/%s/%s.json and %d trace line%s in "
-                 "%s/traces/evo/%s/%s.jsonl",
-                 (long long)evo_candidate_id(c), name, out_dir, t->def.op_type, t->def.name, name, n,
-                 n == 1 ? "" : "s", out_dir, t->def.op_type, t->def.name) < 0) {
+    if (asprintf(
+            summary,
+            "exported candidate %lld as %s: %s/solutions/evo/%s/%s/%s.json and %d trace line%s in "
+            "%s/traces/evo/%s/%s.jsonl",
+            (long long)evo_candidate_id(c), name, out_dir, t->def.op_type, t->def.name, name, n,
+            n == 1 ? "" : "s", out_dir, t->def.op_type, t->def.name) < 0) {
         *summary = NULL;
         rc = run_fail(r, EVO_ENOMEM, "out of memory");
     }
@@ -103,8 +114,8 @@ out:
     return rc;
 }
 
-int evo_run_export(evo_run *r, int64_t id, const char *out_dir, const char *task_dir, const char *hardware,
-                   const char *libs, int unvalidated, char **summary)
+int evo_run_export(evo_run *r, int64_t id, const char *out_dir, const char *task_dir,
+                   const char *hardware, const char *libs, int unvalidated, char **summary)
 {
     *summary = NULL;
     evo_task *t = NULL;
@@ -116,9 +127,11 @@ int evo_run_export(evo_run *r, int64_t id, const char *out_dir, const char *task
         char why[512];
         if (!unvalidated && !validated(r, evo_candidate_id(c), why, sizeof why))
             rc = run_fail(r, EVO_EINVAL,
-                          "candidate %lld: %s; run `evo validate %s %lld` first (a stricter re-evaluation on every "
+                          "candidate %lld: %s; run `evo validate %s %lld` first (a stricter "
+                          "re-evaluation on every "
                           "workload with fresh inputs), or pass --unvalidated",
-                          (long long)evo_candidate_id(c), why, run_dir_of(r), (long long)evo_candidate_id(c));
+                          (long long)evo_candidate_id(c), why, run_dir_of(r),
+                          (long long)evo_candidate_id(c));
         else
             rc = write_candidate(r, t, c, out_dir, hardware, libs, summary);
         evo_candidate_free(c);

@@ -16,8 +16,8 @@
 #include "fitlog.h"
 #include "genome.h"
 #include "record.h"
-#include "store_format.h"
 #include "store.h"
+#include "store_format.h"
 
 #define STATUS_ARCHIVE_TOP 10
 
@@ -48,44 +48,43 @@ int evo_run_open(evo_run **out, const char *run_dir)
 {
     evo_run *r = calloc(1, sizeof *r);
     *out = r;
-    if (!r)
-        return EVO_ENOMEM;
-    if (!run_dir || !*run_dir)
-        return run_fail(r, EVO_EINVAL, "no run directory given");
-    if (!(r->dir = strdup(run_dir)))
-        return run_fail(r, EVO_ENOMEM, "out of memory");
+    if (!r) return EVO_ENOMEM;
+    if (!run_dir || !*run_dir) return run_fail(r, EVO_EINVAL, "no run directory given");
+    if (!(r->dir = strdup(run_dir))) return run_fail(r, EVO_ENOMEM, "out of memory");
     return store_open(&r->store, run_dir, STORE_RDONLY | STORE_EXISTING, NULL, r->err,
                       sizeof r->err);
 }
 
 void evo_run_close(evo_run *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     store_close(r->store);
     free(r->dir);
     free(r);
 }
 
-const char *run_dir_of(const evo_run *r) { return r->dir; }
+const char *run_dir_of(const evo_run *r)
+{
+    return r->dir;
+}
 
-const char *evo_run_errmsg(const evo_run *r) { return r ? r->err : "out of memory"; }
+const char *evo_run_errmsg(const evo_run *r)
+{
+    return r ? r->err : "out of memory";
+}
 
 static int begin(evo_run *r, evo_txn **t)
 {
-    if (!r->store)
-        return run_fail(r, EVO_EINVAL, "the run is not open");
+    if (!r->store) return run_fail(r, EVO_EINVAL, "the run is not open");
     int rc = store_begin(r->store, 0, t);
-    if (rc != EVO_OK)
-        run_fail(r, rc, "%s", store_errmsg(r->store));
+    if (rc != EVO_OK) run_fail(r, rc, "%s", store_errmsg(r->store));
     return rc;
 }
 
 int64_t evo_run_count(evo_run *r)
 {
     evo_txn *t;
-    if (!r || begin(r, &t) != EVO_OK)
-        return -1;
+    if (!r || begin(r, &t) != EVO_OK) return -1;
     int64_t n = store_cand_last(t);
     store_abort(t);
     return n;
@@ -123,8 +122,7 @@ static json_t *islands_summary(evo_txn *t)
         char key[64];
         snprintf(key, sizeof key, "%s%lld", META_ISLAND_PREFIX, (long long)i);
         json_t *is = store_meta_get(t, key);
-        if (is)
-            json_array_append_new(arr, island_summary(is));
+        if (is) json_array_append_new(arr, island_summary(is));
         json_decref(is);
     }
     return arr;
@@ -148,8 +146,7 @@ static json_t *best_summary(evo_txn *t, const json_t *counters)
 {
     json_int_t id = json_integer_value(json_object_get(counters, "best_id"));
     json_t *rec = id >= 1 ? store_cand_get(t, id) : NULL;
-    if (!rec)
-        return json_null();
+    if (!rec) return json_null();
     json_t *o = json_object();
     static const char *const keys[] = {"id", "template", "params", "fitness", "workloads"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
@@ -165,8 +162,7 @@ int evo_run_status_json(evo_run *r, char **out)
     *out = NULL;
     evo_txn *t;
     int rc = begin(r, &t);
-    if (rc != EVO_OK)
-        return rc;
+    if (rc != EVO_OK) return rc;
     json_t *counters = meta_or_null(t, META_COUNTERS);
     json_t *usage = store_meta_get(t, META_USAGE);
     json_t *st = json_object();
@@ -188,7 +184,8 @@ int evo_run_status_json(evo_run *r, char **out)
 /* ---- candidates ---- */
 
 /* Parameter values are macro text; a writer that stored numbers still reads back. */
-static int make_candidate(evo_run *r, int64_t id, json_t *rec, evo_genome *genome, evo_candidate **out)
+static int make_candidate(evo_run *r, int64_t id, json_t *rec, evo_genome *genome,
+                          evo_candidate **out)
 {
     evo_candidate *c = calloc(1, sizeof *c);
     if (!c) {
@@ -214,8 +211,7 @@ static int load_candidate(evo_run *r, evo_txn *t, int64_t id, evo_candidate **ou
     evo_genome *genome = NULL;
     char err[512];
     int rc = record_load(t, id, &rec, &genome, err, sizeof err);
-    if (rc != EVO_OK)
-        return run_fail(r, rc, "%s", err);
+    if (rc != EVO_OK) return run_fail(r, rc, "%s", err);
     rc = make_candidate(r, id, rec, genome, out);
     json_decref(rec);
     return rc;
@@ -226,8 +222,7 @@ int evo_run_candidate(evo_run *r, int64_t id, evo_candidate **out)
     *out = NULL;
     evo_txn *t;
     int rc = begin(r, &t);
-    if (rc != EVO_OK)
-        return rc;
+    if (rc != EVO_OK) return rc;
     rc = load_candidate(r, t, id, out);
     store_abort(t);
     return rc;
@@ -238,8 +233,7 @@ int evo_run_best(evo_run *r, evo_candidate **out)
     *out = NULL;
     evo_txn *t;
     int rc = begin(r, &t);
-    if (rc != EVO_OK)
-        return rc;
+    if (rc != EVO_OK) return rc;
     json_t *counters = store_meta_get(t, META_COUNTERS);
     json_int_t id = json_integer_value(json_object_get(counters, "best_id"));
     json_decref(counters);
@@ -253,31 +247,46 @@ int evo_run_best(evo_run *r, evo_candidate **out)
 
 void evo_candidate_free(evo_candidate *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     genome_free(c->genome);
     free(c->json);
     free(c);
 }
 
-int64_t evo_candidate_id(const evo_candidate *c) { return c->id; }
-evo_status evo_candidate_status(const evo_candidate *c) { return c->status; }
-double evo_candidate_fitness(const evo_candidate *c) { return c->fitness; }
-const evo_genome *evo_candidate_genome(const evo_candidate *c) { return c->genome; }
-const char *evo_candidate_json(const evo_candidate *c) { return c->json; }
-char *evo_candidate_render(const evo_candidate *c) { return genome_render(c->genome); }
+int64_t evo_candidate_id(const evo_candidate *c)
+{
+    return c->id;
+}
+evo_status evo_candidate_status(const evo_candidate *c)
+{
+    return c->status;
+}
+double evo_candidate_fitness(const evo_candidate *c)
+{
+    return c->fitness;
+}
+const evo_genome *evo_candidate_genome(const evo_candidate *c)
+{
+    return c->genome;
+}
+const char *evo_candidate_json(const evo_candidate *c)
+{
+    return c->json;
+}
+char *evo_candidate_render(const evo_candidate *c)
+{
+    return genome_render(c->genome);
+}
 
 /* ---- configuration, log, validation ---- */
 
 int evo_run_config(evo_run *r, char **json, char **base_dir)
 {
     *json = NULL;
-    if (base_dir)
-        *base_dir = NULL;
+    if (base_dir) *base_dir = NULL;
     evo_txn *t;
     int rc = begin(r, &t);
-    if (rc != EVO_OK)
-        return rc;
+    if (rc != EVO_OK) return rc;
     json_t *cfg = store_meta_get(t, META_CONFIG), *run = store_meta_get(t, META_RUN);
     store_abort(t);
     if (!json_is_object(cfg)) {
@@ -287,8 +296,7 @@ int evo_run_config(evo_run *r, char **json, char **base_dir)
     }
     *json = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
     const char *dir = json_string_value(json_object_get(run, "config_dir"));
-    if (base_dir)
-        *base_dir = strdup(dir ? dir : ".");
+    if (base_dir) *base_dir = strdup(dir ? dir : ".");
     json_decref(cfg);
     json_decref(run);
     return *json && (!base_dir || *base_dir) ? EVO_OK : run_fail(r, EVO_ENOMEM, "out of memory");
@@ -301,8 +309,7 @@ int evo_run_log_csv(evo_run *r, char **csv)
     snprintf(path, sizeof path, "%s/fitness.jsonl", r->dir);
     size_t n = 0;
     FILE *out = open_memstream(csv, &n);
-    if (!out)
-        return run_fail(r, EVO_ENOMEM, "out of memory");
+    if (!out) return run_fail(r, EVO_ENOMEM, "out of memory");
     int rc = fitlog_to_csv(path, out, err, sizeof err);
     fclose(out);
     if (rc != 0) {

@@ -13,7 +13,10 @@
 #include "synthetic.h"
 #include "task.h"
 
-static void gpu_destroy(void *user) { gpu_evaluator_free(user); }
+static void gpu_destroy(void *user)
+{
+    gpu_evaluator_free(user);
+}
 
 int evo_evaluator_gpu(const evo_config *cfg, evo_evaluator *out, char *err, size_t errlen)
 {
@@ -26,10 +29,13 @@ int evo_evaluator_gpu(const evo_config *cfg, evo_evaluator *out, char *err, size
     return EVO_OK;
 }
 
-static void synthetic_destroy(void *user) { synthetic_free(user); }
+static void synthetic_destroy(void *user)
+{
+    synthetic_free(user);
+}
 
-int evo_evaluator_synthetic(const evo_config *cfg, evo_evaluator *out, const char **seed_source, char *err,
-                            size_t errlen)
+int evo_evaluator_synthetic(const evo_config *cfg, evo_evaluator *out, const char **seed_source,
+                            char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     synthetic_evaluator *s = synthetic_new(config_get(cfg, "evaluator"));
@@ -54,8 +60,8 @@ static int wanted_seed(const json_t *ev, const char *name)
     if (json_array_size(list) == 0) return 1;
     size_t i;
     json_t *v;
-    json_array_foreach(list, i, v)
-        if (json_string_value(v) && strcmp(json_string_value(v), name) == 0) return 1;
+    json_array_foreach(list, i, v) if (json_string_value(v) &&
+                                       strcmp(json_string_value(v), name) == 0) return 1;
     return 0;
 }
 
@@ -81,7 +87,9 @@ static int configure_gpu(evo_engine *e, const evo_config *cfg)
     const char *arch = sec_string(sec, "arch");
     int added = 0;
     for (int i = 0; rc == EVO_OK && i < t->nseeds; i++) {
-        if (!wanted_seed(sec, t->seed_names[i]) || !task_seed_supports(t, i, arch[0] ? arch : "sm_90a")) continue;
+        if (!wanted_seed(sec, t->seed_names[i]) ||
+            !task_seed_supports(t, i, arch[0] ? arch : "sm_90a"))
+            continue;
         rc = evo_engine_add_seed(e, t->seed_names[i], t->seed_sources[i]);
         added++;
     }
@@ -120,9 +128,11 @@ int evo_engine_configure(evo_engine *e)
     } else if (!strcmp(kind, "synthetic")) {
         rc = configure_synthetic(e, cfg);
     } else {
-        evo_engine_set_error(e, "evaluator.kind '%s' is for programs that embed libevo with their own "
-                                "evaluator (evo_engine_set_evaluator); evo builds 'gpu' and 'synthetic'",
-                             kind);
+        evo_engine_set_error(
+            e,
+            "evaluator.kind '%s' is for programs that embed libevo with their own "
+            "evaluator (evo_engine_set_evaluator); evo builds 'gpu' and 'synthetic'",
+            kind);
         return EVO_ECONFIG;
     }
     if (rc != EVO_OK || config_operator_weight(cfg, "llm") <= 0) return rc;

@@ -30,7 +30,8 @@ int evo_check_kernels(const char *kernels_dir, const char *const *archs, int nar
     size_t len = 0;
     FILE *out = open_memstream(report, &len);
     if (!out) {
-        for (int k = 0; k < nents; k++) free(ents[k]);
+        for (int k = 0; k < nents; k++)
+            free(ents[k]);
         free(ents);
         snprintf(err, errlen, "out of memory");
         return EVO_ENOMEM;
@@ -49,12 +50,14 @@ int evo_check_kernels(const char *kernels_dir, const char *const *archs, int nar
             (*failures)++;
             continue;
         }
-        for (int a = 0; a < narchs; a++) *failures += gpu_check_task(t, archs[a], samples, 1, out);
+        for (int a = 0; a < narchs; a++)
+            *failures += gpu_check_task(t, archs[a], samples, 1, out);
         checked++;
         task_free(t);
     }
     free(ents);
-    fprintf(out, "%s: %d task(s), %d failure(s)\n", *failures ? "FAILED" : "ok", checked, *failures);
+    fprintf(out, "%s: %d task(s), %d failure(s)\n", *failures ? "FAILED" : "ok", checked,
+            *failures);
     fclose(out);
     if (checked == 0) {
         snprintf(err, errlen, "no task folders under %s", kernels_dir);
@@ -111,14 +114,18 @@ int evo_llm_check(const evo_config *cfg, char **report, int *failures, char *err
     llm_call calls[LLM_MAX_MODELS];
     llm_reply replies[LLM_MAX_MODELS];
     for (int i = 0; i < n; i++)
-        calls[i] = (llm_call){.model = i, .system = "You are a health check.",
-                              .user = "Reply with the single word: ok", .max_tokens = 16};
+        calls[i] = (llm_call){.model = i,
+                              .system = "You are a health check.",
+                              .user = "Reply with the single word: ok",
+                              .max_tokens = 16};
     llm_chat_many(c, n, calls, replies);
-    fprintf(out, "%-20s %10s %10s %10s  %s\n", "model", "latency", "tokens in", "tokens out", "result");
+    fprintf(out, "%-20s %10s %10s %10s  %s\n", "model", "latency", "tokens in", "tokens out",
+            "result");
     for (int i = 0; i < n; i++) {
         llm_reply *r = &replies[i];
-        fprintf(out, "%-20s %8.0fms %10lld %10lld  %s\n", models[i].name, r->latency_ms, (long long)r->tokens_in,
-                (long long)r->tokens_out, r->rc == EVO_OK ? "ok" : r->error);
+        fprintf(out, "%-20s %8.0fms %10lld %10lld  %s\n", models[i].name, r->latency_ms,
+                (long long)r->tokens_in, (long long)r->tokens_out,
+                r->rc == EVO_OK ? "ok" : r->error);
         if (r->rc != EVO_OK) (*failures)++;
         llm_reply_clear(r);
     }

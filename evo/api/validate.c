@@ -59,7 +59,9 @@ static int keep(evo_run *r, int64_t id, const char *text)
     evo_store *s;
     int rc = store_open(&s, run_dir_of(r), STORE_EXISTING, "full", err, sizeof err);
     if (rc == EVO_EBUSY)
-        return run_fail(r, rc, "%s is held by a run in progress; the verdict is not kept (validate again once it stops)",
+        return run_fail(r, rc,
+                        "%s is held by a run in progress; the verdict is not kept (validate again "
+                        "once it stops)",
                         run_dir_of(r));
     if (rc != EVO_OK) return run_fail(r, rc, "cannot keep the verdict: %s", err);
     snprintf(key, sizeof key, "validation/%lld", (long long)id);
@@ -82,9 +84,10 @@ static char *verdict_json(const evo_result *res, int64_t id, const evo_config *c
     json_t *ev = config_get(cfg, "evaluator");
     json_object_set_new(v, "candidate", json_integer(id));
     json_object_set_new(v, "date", json_string(stamp));
-    json_object_set_new(v, "protocol", json_pack("{s:I,s:I,s:I,s:b}", "trials", (json_int_t)sec_int(ev, "trials"),
-                                                 "iterations", (json_int_t)sec_int(ev, "iterations"), "warmup",
-                                                 (json_int_t)sec_int(ev, "warmup"), "fresh_pool", 1));
+    json_object_set_new(v, "protocol",
+                        json_pack("{s:I,s:I,s:I,s:b}", "trials", (json_int_t)sec_int(ev, "trials"),
+                                  "iterations", (json_int_t)sec_int(ev, "iterations"), "warmup",
+                                  (json_int_t)sec_int(ev, "warmup"), "fresh_pool", 1));
     char *out = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(v);
     return out;
@@ -123,8 +126,12 @@ int evo_run_validate(evo_run *r, int64_t id, int trials, int iterations, char **
         run_fail(r, rc, "the evaluator failed: %s", res->error ? res->error : evo_strerror(rc));
     } else {
         *verdict = verdict_json(res, id, cfg);
-        if (!*verdict) rc = run_fail(r, EVO_ENOMEM, "out of memory");
-        else keep(r, id, *verdict); /* a verdict that cannot be kept is still returned; the message says why */
+        if (!*verdict)
+            rc = run_fail(r, EVO_ENOMEM, "out of memory");
+        else
+            keep(
+                r, id,
+                *verdict); /* a verdict that cannot be kept is still returned; the message says why */
     }
     result_free(res);
 out:

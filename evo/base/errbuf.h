@@ -7,5 +7,6 @@
 
 /* Format into err (which may be NULL, or errlen 0: nothing is written) and return rc, so a
  * failing path reads `return errbuf_set(err, errlen, -1, "line %d: ...", line);`. */
-int errbuf_set(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int errbuf_set(char *err, size_t errlen, int rc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 #endif

@@ -6,9 +6,15 @@
 
 #include "evo_status.h"
 
-const char *evo_version(void) { return EVO_VERSION; }
+const char *evo_version(void)
+{
+    return EVO_VERSION;
+}
 
-void evo_free(void *p) { free(p); }
+void evo_free(void *p)
+{
+    free(p);
+}
 
 static const char *const rc_names[] = {
     [EVO_OK] = "success",
@@ -54,15 +60,13 @@ static const char *const status_names[EVO_STATUS_COUNT] = {
 
 const char *evo_status_name(evo_status s)
 {
-    if ((int)s < 0 || s >= EVO_STATUS_COUNT)
-        return "UNKNOWN";
+    if ((int)s < 0 || s >= EVO_STATUS_COUNT) return "UNKNOWN";
     return status_names[s];
 }
 
 int evo_status_from_name(const char *s)
 {
     for (int i = 0; s && i < EVO_STATUS_COUNT; i++)
-        if (strcmp(status_names[i], s) == 0)
-            return i;
+        if (strcmp(status_names[i], s) == 0) return i;
     return -1;
 }

@@ -20,22 +20,22 @@ const char *evo_version(void);
  * Return codes. evo_strerror() names one in a few words (static storage).
  * ------------------------------------------------------------------------------------- */
 #define EVO_OK 0
-#define EVO_ERROR 1      /* generic failure; see the object's message */
-#define EVO_ENOMEM 2     /* out of host memory */
-#define EVO_EIO 3        /* file or pipe I/O failed */
-#define EVO_ECONFIG 4    /* configuration is invalid */
-#define EVO_ESPACE 5     /* parameter space is malformed or has no valid point */
-#define EVO_ESTORE 6     /* the run store is corrupt, foreign, or an LMDB call failed */
-#define EVO_EBUSY 7      /* the run directory is in use by another process */
-#define EVO_ECOMPILE 8   /* a source did not compile (NVRTC) */
-#define EVO_ECUDA 9      /* a CUDA call failed */
-#define EVO_ENOGPU 10    /* no CUDA device is available */
-#define EVO_ELLM 11      /* a language-model request failed */
-#define EVO_EBUDGET 12   /* a budget (cost, tokens, calls) is exhausted */
+#define EVO_ERROR 1       /* generic failure; see the object's message */
+#define EVO_ENOMEM 2      /* out of host memory */
+#define EVO_EIO 3         /* file or pipe I/O failed */
+#define EVO_ECONFIG 4     /* configuration is invalid */
+#define EVO_ESPACE 5      /* parameter space is malformed or has no valid point */
+#define EVO_ESTORE 6      /* the run store is corrupt, foreign, or an LMDB call failed */
+#define EVO_EBUSY 7       /* the run directory is in use by another process */
+#define EVO_ECOMPILE 8    /* a source did not compile (NVRTC) */
+#define EVO_ECUDA 9       /* a CUDA call failed */
+#define EVO_ENOGPU 10     /* no CUDA device is available */
+#define EVO_ELLM 11       /* a language-model request failed */
+#define EVO_EBUDGET 12    /* a budget (cost, tokens, calls) is exhausted */
 #define EVO_EINTERRUPT 13 /* the run was interrupted (SIGINT/SIGTERM) */
-#define EVO_ENOTFOUND 14 /* no such candidate, key or file */
+#define EVO_ENOTFOUND 14  /* no such candidate, key or file */
 #define EVO_EDUPLICATE 15 /* an operator produced only candidates already seen */
-#define EVO_EINVAL 16    /* an argument is invalid */
+#define EVO_EINVAL 16     /* an argument is invalid */
 
 const char *evo_strerror(int rc);
 

@@ -17,8 +17,19 @@
 typedef enum { N_NUM, N_NAME, N_CALL, N_NEG, N_NOT, N_BIN, N_COND } node_kind;
 
 typedef enum {
-    OP_OR, OP_AND, OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
-    OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD
+    OP_OR,
+    OP_AND,
+    OP_EQ,
+    OP_NE,
+    OP_LT,
+    OP_LE,
+    OP_GT,
+    OP_GE,
+    OP_ADD,
+    OP_SUB,
+    OP_MUL,
+    OP_DIV,
+    OP_MOD
 } bin_op;
 
 typedef enum { F_MIN, F_MAX, F_CEIL_DIV, F_ALIGN_UP, F_LOG2, F_POW2, F_ABS } func_id;
@@ -32,12 +43,12 @@ static const struct {
 
 typedef struct node {
     node_kind kind;
-    int op;              /* bin_op for N_BIN, func_id for N_CALL */
+    int op; /* bin_op for N_BIN, func_id for N_CALL */
     int64_t num;
     char *name;
     struct node *kid[3]; /* operands; call arguments */
     int nkids;
-    size_t start, end;   /* span in the source text */
+    size_t start, end; /* span in the source text */
 } node;
 
 struct evo_expr {
@@ -51,7 +62,7 @@ typedef enum { T_END, T_NUM, T_NAME, T_OP, T_BAD } tok_kind;
 
 typedef struct parser {
     const char *s;
-    size_t pos;   /* just past the current token */
+    size_t pos; /* just past the current token */
     tok_kind kind;
     size_t start, len; /* current token */
     int depth;
@@ -66,8 +77,14 @@ static int is_name_start(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
-static int is_name_char(char c) { return is_name_start(c) || (c >= '0' && c <= '9'); }
-static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_name_char(char c)
+{
+    return is_name_start(c) || (c >= '0' && c <= '9');
+}
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
 
 static void next_token(parser *p)
 {
@@ -111,8 +128,7 @@ static int tok_is(const parser *p, const char *op)
 /* "column N: expected <what>, found <the current token>" */
 static void fail_expected(parser *p, const char *what)
 {
-    if (p->failed)
-        return;
+    if (p->failed) return;
     p->failed = 1;
     if (p->kind == T_END)
         snprintf(p->err, p->errlen, "column %zu: expected %s, found end of input", p->start + 1,
@@ -124,12 +140,10 @@ static void fail_expected(parser *p, const char *what)
 
 static void fail_at(parser *p, size_t col, const char *fmt, ...)
 {
-    if (p->failed)
-        return;
+    if (p->failed) return;
     p->failed = 1;
     int n = snprintf(p->err, p->errlen, "column %zu: ", col + 1);
-    if (n < 0 || (size_t)n >= p->errlen)
-        return;
+    if (n < 0 || (size_t)n >= p->errlen) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
@@ -140,8 +154,7 @@ static void fail_at(parser *p, size_t col, const char *fmt, ...)
 
 static void node_free(node *n)
 {
-    if (!n)
-        return;
+    if (!n) return;
     for (int i = 0; i < n->nkids; i++)
         node_free(n->kid[i]);
     free(n->name);
@@ -152,8 +165,7 @@ static node *node_new(parser *p, node_kind kind, size_t start)
 {
     node *n = calloc(1, sizeof *n);
     if (!n) {
-        if (!p->failed)
-            snprintf(p->err, p->errlen, "out of memory");
+        if (!p->failed) snprintf(p->err, p->errlen, "out of memory");
         p->failed = 1;
         return NULL;
     }
@@ -196,8 +208,7 @@ static node *parse_number(parser *p)
         v = v * (uint64_t)base + (uint64_t)d;
     }
     node *n = node_new(p, N_NUM, p->start);
-    if (!n)
-        return NULL;
+    if (!n) return NULL;
     n->num = (int64_t)v;
     n->end = p->start + len;
     next_token(p);
@@ -207,8 +218,7 @@ static node *parse_number(parser *p)
 static int find_func(const char *name, size_t len)
 {
     for (int i = 0; i < NFUNCS; i++)
-        if (strlen(funcs[i].name) == len && strncmp(funcs[i].name, name, len) == 0)
-            return i;
+        if (strlen(funcs[i].name) == len && strncmp(funcs[i].name, name, len) == 0) return i;
     return -1;
 }
 
@@ -216,29 +226,27 @@ static node *parse_call(parser *p, size_t start, size_t namelen)
 {
     int f = find_func(p->s + start, namelen);
     if (f < 0) {
-        fail_at(p, start, "expected a function (min, max, ceil_div, align_up, log2, pow2, abs), "
-                          "found '%.*s'",
+        fail_at(p, start,
+                "expected a function (min, max, ceil_div, align_up, log2, pow2, abs), "
+                "found '%.*s'",
                 (int)namelen, p->s + start);
         return NULL;
     }
     node *n = node_new(p, N_CALL, start);
-    if (!n)
-        return NULL;
+    if (!n) return NULL;
     n->op = f;
     next_token(p); /* '(' */
     int count = 0;
     if (!tok_is(p, ")")) {
         for (;;) {
             node *arg = parse_cond(p);
-            if (!arg)
-                goto fail;
+            if (!arg) goto fail;
             if (count < 3)
                 n->kid[n->nkids++] = arg;
             else
                 node_free(arg);
             count++;
-            if (!tok_is(p, ","))
-                break;
+            if (!tok_is(p, ",")) break;
             next_token(p);
         }
     }
@@ -261,16 +269,13 @@ fail:
 
 static node *parse_atom(parser *p)
 {
-    if (p->kind == T_NUM)
-        return parse_number(p);
+    if (p->kind == T_NUM) return parse_number(p);
     if (p->kind == T_NAME) {
         size_t start = p->start, len = p->len;
         next_token(p);
-        if (tok_is(p, "("))
-            return parse_call(p, start, len);
+        if (tok_is(p, "(")) return parse_call(p, start, len);
         node *n = node_new(p, N_NAME, start);
-        if (!n)
-            return NULL;
+        if (!n) return NULL;
         n->end = start + len;
         n->name = strndup(p->s + start, len);
         if (!n->name) {
@@ -284,8 +289,7 @@ static node *parse_atom(parser *p)
         size_t open = p->start;
         next_token(p);
         node *n = parse_cond(p);
-        if (!n)
-            return NULL;
+        if (!n) return NULL;
         if (!tok_is(p, ")")) {
             fail_expected(p, "')'");
             node_free(n);
@@ -303,15 +307,13 @@ static node *parse_atom(parser *p)
 
 static node *parse_unary(parser *p)
 {
-    if (!tok_is(p, "-") && !tok_is(p, "!"))
-        return parse_atom(p);
+    if (!tok_is(p, "-") && !tok_is(p, "!")) return parse_atom(p);
     if (++p->depth > MAX_DEPTH) {
         fail_at(p, p->start, "expected at most %d levels of nesting, found more", MAX_DEPTH);
         return NULL;
     }
     node *n = node_new(p, tok_is(p, "-") ? N_NEG : N_NOT, p->start);
-    if (!n)
-        return NULL;
+    if (!n) return NULL;
     next_token(p);
     node *a = parse_unary(p);
     p->depth--;
@@ -354,10 +356,8 @@ static node *parse_level(parser *p, const level *lv)
     while (a) {
         int op = -1;
         for (int i = 0; i < 6 && lv->ops[i]; i++)
-            if (tok_is(p, lv->ops[i]))
-                op = lv->codes[i];
-        if (op < 0)
-            return a;
+            if (tok_is(p, lv->ops[i])) op = lv->codes[i];
+        if (op < 0) return a;
         next_token(p);
         node *b = lv->operand(p);
         if (!b) {
@@ -365,8 +365,7 @@ static node *parse_level(parser *p, const level *lv)
             return NULL;
         }
         a = make_binary(p, op, a, b);
-        if (!lv->repeat)
-            return a;
+        if (!lv->repeat) return a;
     }
     return NULL;
 }
@@ -456,8 +455,7 @@ evo_expr *expr_parse(const char *text, char *err, size_t errlen)
         node_free(root);
         root = NULL;
     }
-    if (!root)
-        return NULL;
+    if (!root) return NULL;
     evo_expr *e = malloc(sizeof *e);
     char *copy = strdup(p.s);
     if (!e || !copy) {
@@ -474,14 +472,16 @@ evo_expr *expr_parse(const char *text, char *err, size_t errlen)
 
 void expr_free(evo_expr *e)
 {
-    if (!e)
-        return;
+    if (!e) return;
     node_free(e->root);
     free(e->text);
     free(e);
 }
 
-const char *expr_text(const evo_expr *e) { return e ? e->text : ""; }
+const char *expr_text(const evo_expr *e)
+{
+    return e ? e->text : "";
+}
 
 /* ---- evaluation ---- */
 
@@ -505,15 +505,13 @@ static int eval_node(eval_ctx *c, const node *n, int64_t *out);
 
 static int eval_div(eval_ctx *c, const node *n, int op, int64_t a, int64_t b, int64_t *out)
 {
-    if (b == 0)
-        return eval_fail(c, n, op == OP_MOD ? "modulo by zero" : "division by zero");
+    if (b == 0) return eval_fail(c, n, op == OP_MOD ? "modulo by zero" : "division by zero");
     if (b == -1) { /* INT64_MIN / -1 overflows; INT64_MIN % -1 is 0 but traps on x86 */
         if (op == OP_MOD) {
             *out = 0;
             return 0;
         }
-        if (a == INT64_MIN)
-            return eval_fail(c, n, "integer overflow");
+        if (a == INT64_MIN) return eval_fail(c, n, "integer overflow");
     }
     *out = op == OP_MOD ? a % b : a / b;
     return 0;
@@ -522,8 +520,7 @@ static int eval_div(eval_ctx *c, const node *n, int op, int64_t a, int64_t b, in
 static int eval_binary(eval_ctx *c, const node *n, int64_t *out)
 {
     int64_t a, b;
-    if (eval_node(c, n->kid[0], &a))
-        return -1;
+    if (eval_node(c, n->kid[0], &a)) return -1;
     /* && and || short-circuit, so "X != 0 && Y / X > 2" is safe. */
     if (n->op == OP_AND && !a) {
         *out = 0;
@@ -533,22 +530,42 @@ static int eval_binary(eval_ctx *c, const node *n, int64_t *out)
         *out = 1;
         return 0;
     }
-    if (eval_node(c, n->kid[1], &b))
-        return -1;
+    if (eval_node(c, n->kid[1], &b)) return -1;
     int overflow = 0;
     switch (n->op) {
     case OP_OR:
-    case OP_AND: *out = b != 0; break;
-    case OP_EQ: *out = a == b; break;
-    case OP_NE: *out = a != b; break;
-    case OP_LT: *out = a < b; break;
-    case OP_LE: *out = a <= b; break;
-    case OP_GT: *out = a > b; break;
-    case OP_GE: *out = a >= b; break;
-    case OP_ADD: overflow = __builtin_add_overflow(a, b, out); break;
-    case OP_SUB: overflow = __builtin_sub_overflow(a, b, out); break;
-    case OP_MUL: overflow = __builtin_mul_overflow(a, b, out); break;
-    default: return eval_div(c, n, n->op, a, b, out);
+    case OP_AND:
+        *out = b != 0;
+        break;
+    case OP_EQ:
+        *out = a == b;
+        break;
+    case OP_NE:
+        *out = a != b;
+        break;
+    case OP_LT:
+        *out = a < b;
+        break;
+    case OP_LE:
+        *out = a <= b;
+        break;
+    case OP_GT:
+        *out = a > b;
+        break;
+    case OP_GE:
+        *out = a >= b;
+        break;
+    case OP_ADD:
+        overflow = __builtin_add_overflow(a, b, out);
+        break;
+    case OP_SUB:
+        overflow = __builtin_sub_overflow(a, b, out);
+        break;
+    case OP_MUL:
+        overflow = __builtin_mul_overflow(a, b, out);
+        break;
+    default:
+        return eval_div(c, n, n->op, a, b, out);
     }
     return overflow ? eval_fail(c, n, "integer overflow") : 0;
 }
@@ -556,13 +573,10 @@ static int eval_binary(eval_ctx *c, const node *n, int64_t *out)
 /* Ceiling of a / b for any signs (C division truncates toward zero). */
 static int ceil_div(eval_ctx *c, const node *n, int64_t a, int64_t b, int64_t *out)
 {
-    if (b == 0)
-        return eval_fail(c, n, "division by zero");
-    if (b == -1 && a == INT64_MIN)
-        return eval_fail(c, n, "integer overflow");
+    if (b == 0) return eval_fail(c, n, "division by zero");
+    if (b == -1 && a == INT64_MIN) return eval_fail(c, n, "integer overflow");
     int64_t q = a / b;
-    if (a % b != 0 && ((a < 0) == (b < 0)))
-        q++;
+    if (a % b != 0 && ((a < 0) == (b < 0))) q++;
     *out = q;
     return 0;
 }
@@ -571,17 +585,20 @@ static int eval_call(eval_ctx *c, const node *n, int64_t *out)
 {
     int64_t v[2] = {0, 0};
     for (int i = 0; i < n->nkids; i++)
-        if (eval_node(c, n->kid[i], &v[i]))
-            return -1;
+        if (eval_node(c, n->kid[i], &v[i])) return -1;
     char what[96];
     switch (n->op) {
-    case F_MIN: *out = v[0] < v[1] ? v[0] : v[1]; return 0;
-    case F_MAX: *out = v[0] > v[1] ? v[0] : v[1]; return 0;
-    case F_CEIL_DIV: return ceil_div(c, n, v[0], v[1], out);
+    case F_MIN:
+        *out = v[0] < v[1] ? v[0] : v[1];
+        return 0;
+    case F_MAX:
+        *out = v[0] > v[1] ? v[0] : v[1];
+        return 0;
+    case F_CEIL_DIV:
+        return ceil_div(c, n, v[0], v[1], out);
     case F_ALIGN_UP: {
         int64_t q;
-        if (ceil_div(c, n, v[0], v[1], &q))
-            return -1;
+        if (ceil_div(c, n, v[0], v[1], &q)) return -1;
         return __builtin_mul_overflow(q, v[1], out) ? eval_fail(c, n, "integer overflow") : 0;
     }
     case F_LOG2: {
@@ -597,15 +614,13 @@ static int eval_call(eval_ctx *c, const node *n, int64_t *out)
     }
     case F_POW2:
         if (v[0] < 0 || v[0] > 62) {
-            snprintf(what, sizeof what, "pow2 exponent %lld out of range [0, 62]",
-                     (long long)v[0]);
+            snprintf(what, sizeof what, "pow2 exponent %lld out of range [0, 62]", (long long)v[0]);
             return eval_fail(c, n, what);
         }
         *out = (int64_t)1 << v[0];
         return 0;
     default: /* F_ABS */
-        if (v[0] == INT64_MIN)
-            return eval_fail(c, n, "integer overflow");
+        if (v[0] == INT64_MIN) return eval_fail(c, n, "integer overflow");
         *out = v[0] < 0 ? -v[0] : v[0];
         return 0;
     }
@@ -615,30 +630,30 @@ static int eval_node(eval_ctx *c, const node *n, int64_t *out)
 {
     int64_t v;
     switch (n->kind) {
-    case N_NUM: *out = n->num; return 0;
+    case N_NUM:
+        *out = n->num;
+        return 0;
     case N_NAME:
         if (!c->lookup || c->lookup(c->user, n->name, out) != 0) {
             snprintf(c->err, c->errlen, "unknown name '%s'", n->name);
             return -1;
         }
         return 0;
-    case N_CALL: return eval_call(c, n, out);
+    case N_CALL:
+        return eval_call(c, n, out);
     case N_NEG:
-        if (eval_node(c, n->kid[0], &v))
-            return -1;
-        if (v == INT64_MIN)
-            return eval_fail(c, n, "integer overflow");
+        if (eval_node(c, n->kid[0], &v)) return -1;
+        if (v == INT64_MIN) return eval_fail(c, n, "integer overflow");
         *out = -v;
         return 0;
     case N_NOT:
-        if (eval_node(c, n->kid[0], &v))
-            return -1;
+        if (eval_node(c, n->kid[0], &v)) return -1;
         *out = !v;
         return 0;
-    case N_BIN: return eval_binary(c, n, out);
+    case N_BIN:
+        return eval_binary(c, n, out);
     default: /* N_COND: only the chosen branch is evaluated */
-        if (eval_node(c, n->kid[0], &v))
-            return -1;
+        if (eval_node(c, n->kid[0], &v)) return -1;
         return eval_node(c, n->kid[v ? 1 : 2], out);
     }
 }
@@ -654,8 +669,7 @@ int expr_eval(const evo_expr *e, evo_expr_lookup lookup, void *user, int64_t *ou
     err[0] = '\0';
     eval_ctx c = {e->text, lookup, user, err, errlen};
     int64_t v = 0;
-    if (eval_node(&c, e->root, &v))
-        return -1;
+    if (eval_node(&c, e->root, &v)) return -1;
     *out = v;
     return 0;
 }
@@ -671,13 +685,11 @@ static void collect_names(const node *n, name_list *l)
 {
     if (n->kind == N_NAME) {
         for (int i = 0; i < l->n; i++)
-            if (strcmp(l->names[i], n->name) == 0)
-                return;
+            if (strcmp(l->names[i], n->name) == 0) return;
         if (l->n == l->cap) {
             int cap = l->cap ? 2 * l->cap : 8;
             const char **grown = realloc(l->names, (size_t)cap * sizeof *grown);
-            if (!grown)
-                return;
+            if (!grown) return;
             l->names = grown;
             l->cap = cap;
         }

@@ -32,8 +32,7 @@ uint32_t pcg32_bounded(evo_pcg32 *rng, uint32_t bound)
     uint32_t threshold = -bound % bound;
     for (;;) {
         uint32_t r = pcg32_next(rng);
-        if (r >= threshold)
-            return r % bound;
+        if (r >= threshold) return r % bound;
     }
 }
 

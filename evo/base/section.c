@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *sec_get(const json_t *sec, const char *path) {
+json_t *sec_get(const json_t *sec, const char *path)
+{
     const json_t *cur = sec;
     char key[128];
     while (cur && path && *path) {
@@ -20,21 +21,32 @@ json_t *sec_get(const json_t *sec, const char *path) {
     return (json_t *)cur;
 }
 
-int64_t sec_int(const json_t *sec, const char *path) {
+int64_t sec_int(const json_t *sec, const char *path)
+{
     json_t *v = sec_get(sec, path);
-    return json_is_integer(v) ? json_integer_value(v) : json_is_real(v) ? (int64_t)json_real_value(v) : 0;
+    return json_is_integer(v) ? json_integer_value(v)
+           : json_is_real(v)  ? (int64_t)json_real_value(v)
+                              : 0;
 }
 
-double sec_double(const json_t *sec, const char *path) { return json_number_value(sec_get(sec, path)); }
+double sec_double(const json_t *sec, const char *path)
+{
+    return json_number_value(sec_get(sec, path));
+}
 
-int sec_bool(const json_t *sec, const char *path) { return json_is_true(sec_get(sec, path)); }
+int sec_bool(const json_t *sec, const char *path)
+{
+    return json_is_true(sec_get(sec, path));
+}
 
-const char *sec_string(const json_t *sec, const char *path) {
+const char *sec_string(const json_t *sec, const char *path)
+{
     const char *s = json_string_value(sec_get(sec, path));
     return s ? s : "";
 }
 
-char *sec_path(const char *base_dir, const char *path) {
+char *sec_path(const char *base_dir, const char *path)
+{
     if (!path) return NULL;
     if (path[0] == '/' || path[0] == 0) return strdup(path);
     char *out = NULL;

@@ -42,9 +42,9 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
-        {"run", cli_run},       {"resume", cli_resume}, {"status", cli_status},
-        {"best", cli_best},     {"log", cli_log},       {"plot", cli_plot},
-        {"check", cli_check},   {"trace", cli_trace},   {"llm-check", cli_llm_check},
+        {"run", cli_run},       {"resume", cli_resume},     {"status", cli_status},
+        {"best", cli_best},     {"log", cli_log},           {"plot", cli_plot},
+        {"check", cli_check},   {"trace", cli_trace},       {"llm-check", cli_llm_check},
         {"export", cli_export}, {"validate", cli_validate},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)

@@ -19,17 +19,17 @@
 #define EXIT_CONFIG 6
 #define EXIT_INTERRUPTED 130
 
-int cli_run(int argc, char **argv);      /* evo run CONFIG [--run-dir DIR] */
-int cli_resume(int argc, char **argv);   /* evo resume DIR */
-int cli_status(int argc, char **argv);   /* evo status DIR [--json] */
-int cli_best(int argc, char **argv);     /* evo best DIR [--out FILE] */
-int cli_log(int argc, char **argv);      /* evo log DIR [--csv] */
-int cli_plot(int argc, char **argv);     /* evo plot DIR -o FILE.svg */
-int cli_check(int argc, char **argv);    /* evo check [--arch ARCH] [--samples N] */
-int cli_trace(int argc, char **argv);    /* evo trace DIR [CANDIDATE] */
-int cli_llm_check(int argc, char **argv);/* evo llm-check CONFIG */
-int cli_export(int argc, char **argv);   /* evo export DIR --flashinfer-bench OUT_DIR */
-int cli_validate(int argc, char **argv); /* evo validate DIR [CANDIDATE] */
+int cli_run(int argc, char **argv);       /* evo run CONFIG [--run-dir DIR] */
+int cli_resume(int argc, char **argv);    /* evo resume DIR */
+int cli_status(int argc, char **argv);    /* evo status DIR [--json] */
+int cli_best(int argc, char **argv);      /* evo best DIR [--out FILE] */
+int cli_log(int argc, char **argv);       /* evo log DIR [--csv] */
+int cli_plot(int argc, char **argv);      /* evo plot DIR -o FILE.svg */
+int cli_check(int argc, char **argv);     /* evo check [--arch ARCH] [--samples N] */
+int cli_trace(int argc, char **argv);     /* evo trace DIR [CANDIDATE] */
+int cli_llm_check(int argc, char **argv); /* evo llm-check CONFIG */
+int cli_export(int argc, char **argv);    /* evo export DIR --flashinfer-bench OUT_DIR */
+int cli_validate(int argc, char **argv);  /* evo validate DIR [CANDIDATE] */
 /* "geomean 2.41x, min 0.98x, won 14 of 15": the speedups of a candidate's workloads (a JSON
  * object of per-workload figures), so one near-zero workload cannot hide behind the mean. */
 void cli_speedup_summary(const json_t *workloads, char *buf, size_t n);
@@ -39,14 +39,22 @@ void cli_speedup_summary(const json_t *workloads, char *buf, size_t n);
 static inline int cli_exit_code(int rc)
 {
     switch (rc) {
-    case EVO_OK: return EXIT_OK;
-    case EVO_ENOGPU: return EXIT_NOGPU;
-    case EVO_EBUSY: return EXIT_BUSY;
-    case EVO_ESTORE: return EXIT_STORE;
-    case EVO_ECONFIG: return EXIT_CONFIG;
-    case EVO_EINTERRUPT: return EXIT_INTERRUPTED;
-    case EVO_EINVAL: return EXIT_USAGE;
-    default: return EXIT_ERROR;
+    case EVO_OK:
+        return EXIT_OK;
+    case EVO_ENOGPU:
+        return EXIT_NOGPU;
+    case EVO_EBUSY:
+        return EXIT_BUSY;
+    case EVO_ESTORE:
+        return EXIT_STORE;
+    case EVO_ECONFIG:
+        return EXIT_CONFIG;
+    case EVO_EINTERRUPT:
+        return EXIT_INTERRUPTED;
+    case EVO_EINVAL:
+        return EXIT_USAGE;
+    default:
+        return EXIT_ERROR;
     }
 }
 #endif

@@ -14,8 +14,9 @@
 #include "cli.h"
 #include "evo.h"
 
-#define USAGE "usage: evo export DIR --flashinfer-bench OUT_DIR [--candidate ID] [--task DIR] " \
-              "[--hardware NAME] [--libs K=V,...] [--unvalidated]\n"
+#define USAGE                                                                                      \
+    "usage: evo export DIR --flashinfer-bench OUT_DIR [--candidate ID] [--task DIR] "              \
+    "[--hardware NAME] [--libs K=V,...] [--unvalidated]\n"
 
 typedef struct export_args {
     const char *dir, *out, *task, *hardware, *libs;
@@ -31,10 +32,10 @@ static int parse(int argc, char **argv, export_args *a)
         const char *s = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
         const char **slot = !strcmp(s, "--flashinfer-bench") ? &a->out
-                            : !strcmp(s, "--task")            ? &a->task
-                            : !strcmp(s, "--hardware")        ? &a->hardware
-                            : !strcmp(s, "--libs")            ? &a->libs
-                                                              : NULL;
+                            : !strcmp(s, "--task")           ? &a->task
+                            : !strcmp(s, "--hardware")       ? &a->hardware
+                            : !strcmp(s, "--libs")           ? &a->libs
+                                                             : NULL;
         if (slot || !strcmp(s, "--candidate")) {
             if (!val) {
                 fprintf(stderr, "evo export: %s needs a value\n" USAGE, s);
@@ -64,8 +65,8 @@ static int parse(int argc, char **argv, export_args *a)
         }
     }
     if (!a->dir || !a->out) {
-        fprintf(stderr, "evo export: %s\n" USAGE, !a->dir ? "missing run directory DIR"
-                                                         : "missing --flashinfer-bench OUT_DIR");
+        fprintf(stderr, "evo export: %s\n" USAGE,
+                !a->dir ? "missing run directory DIR" : "missing --flashinfer-bench OUT_DIR");
         return EXIT_USAGE;
     }
     return -1;
@@ -80,7 +81,8 @@ int cli_export(int argc, char **argv)
     char *summary = NULL;
     int rc = evo_run_open(&r, a.dir);
     if (rc == EVO_OK)
-        rc = evo_run_export(r, a.candidate, a.out, a.task, a.hardware, a.libs, a.unvalidated, &summary);
+        rc = evo_run_export(r, a.candidate, a.out, a.task, a.hardware, a.libs, a.unvalidated,
+                            &summary);
     if (rc == EVO_OK) {
         printf("%s\n", summary);
         code = EXIT_OK;

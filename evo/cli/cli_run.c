@@ -51,7 +51,8 @@ static void install_signals(evo_engine *e)
 static double config_number(const evo_config *cfg, const char *section, const char *key)
 {
     json_t *tree = json_loads(evo_config_json(cfg), 0, NULL);
-    double v = json_number_value(json_object_get(section ? json_object_get(tree, section) : tree, key));
+    double v =
+        json_number_value(json_object_get(section ? json_object_get(tree, section) : tree, key));
     json_decref(tree);
     return v;
 }
@@ -86,7 +87,8 @@ static void print_report(const char *run_dir, const char *facts_json)
     json_t *facts = json_loads(facts_json, 0, NULL);
     if (json_object_get(facts, "device"))
         printf("device        : %s (%s), ceilings %.0f GB/s copy, %.0f TFLOP/s cuBLAS\n",
-               json_string_value(json_object_get(facts, "device")), json_string_value(json_object_get(facts, "arch")),
+               json_string_value(json_object_get(facts, "device")),
+               json_string_value(json_object_get(facts, "arch")),
                json_number_value(json_object_get(facts, "ceiling_gbps")),
                json_number_value(json_object_get(facts, "ceiling_tflops")));
     json_decref(facts);
@@ -96,8 +98,8 @@ static void print_report(const char *run_dir, const char *facts_json)
     } else {
         json_t *rec = json_loads(evo_candidate_json(best), 0, NULL);
         printf("best          : #%lld %s, fitness %.4f (mean speedup over the baseline)\n",
-               (long long)evo_candidate_id(best), json_string_value(json_object_get(rec, "template")),
-               evo_candidate_fitness(best));
+               (long long)evo_candidate_id(best),
+               json_string_value(json_object_get(rec, "template")), evo_candidate_fitness(best));
         char sum[256];
         cli_speedup_summary(json_object_get(rec, "workloads"), sum, sizeof sum);
         printf("speedups      : %s\n", sum);
@@ -105,11 +107,12 @@ static void print_report(const char *run_dir, const char *facts_json)
         printf("parameters    :");
         for (int i = 0; i < evo_genome_param_count(g); i++)
             printf(" %s=%s", evo_genome_param_name(g, i), evo_genome_param_value(g, i));
-        printf("\n%-24s %12s %12s %9s %8s %8s\n", "workload", "latency us", "baseline us", "speedup",
-               "frac bw", "frac fl");
+        printf("\n%-24s %12s %12s %9s %8s %8s\n", "workload", "latency us", "baseline us",
+               "speedup", "frac bw", "frac fl");
         const char *wl;
         json_t *w;
-        json_object_foreach(json_object_get(rec, "workloads"), wl, w) {
+        json_object_foreach(json_object_get(rec, "workloads"), wl, w)
+        {
             printf("%-24s %12.2f %12.2f %8.2fx %8.2f %8.2f\n", wl,
                    json_number_value(json_object_get(w, "latency_us")),
                    json_number_value(json_object_get(w, "baseline_us")),
@@ -146,13 +149,16 @@ static int drive(evo_engine *e, int quiet)
         evo_engine_close(e);
         return EXIT_NOGPU;
     }
-    if (rc != EVO_OK && rc != EVO_EINTERRUPT) fprintf(stderr, "evo: %s\n", evo_errmsg(e));
-    else if (rc == EVO_OK && evo_errmsg(e)[0]) fprintf(stderr, "evo: %s\n", evo_errmsg(e));
+    if (rc != EVO_OK && rc != EVO_EINTERRUPT)
+        fprintf(stderr, "evo: %s\n", evo_errmsg(e));
+    else if (rc == EVO_OK && evo_errmsg(e)[0])
+        fprintf(stderr, "evo: %s\n", evo_errmsg(e));
     char *facts = strdup(evo_engine_evaluator_facts(e));
     evo_engine_close(e);
     if (rc == EVO_OK || rc == EVO_EINTERRUPT) print_report(dir, facts ? facts : "{}");
     free(facts);
-    if (rc == EVO_EINTERRUPT) fprintf(stderr, "evo: interrupted; continue with `evo resume %s`\n", dir);
+    if (rc == EVO_EINTERRUPT)
+        fprintf(stderr, "evo: interrupted; continue with `evo resume %s`\n", dir);
     return cli_exit_code(rc);
 }
 

@@ -43,16 +43,19 @@ static void print_step(const json_t *rec)
     json_t *notes = json_object_get(rec, "notes");
     const char *key;
     json_t *v;
-    json_object_foreach(notes, key, v) {
+    json_object_foreach(notes, key, v)
+    {
         /* Prompts are long; plans and lessons are what a reader follows. */
         int lines = strncmp(key, "prompt", 6) == 0 || strncmp(key, "reply", 5) == 0 ? 6 : 20;
         print_text_block(key, json_string_value(v), lines);
     }
     const char *wl;
-    json_object_foreach(json_object_get(rec, "workloads"), wl, v) {
+    json_object_foreach(json_object_get(rec, "workloads"), wl, v)
+    {
         json_t *lat = json_object_get(v, "latency_us");
-        if (lat) printf("    %-22s %10.2f us  speedup %.2fx\n", wl, json_number_value(lat),
-                        json_number_value(json_object_get(v, "speedup")));
+        if (lat)
+            printf("    %-22s %10.2f us  speedup %.2fx\n", wl, json_number_value(lat),
+                   json_number_value(json_object_get(v, "speedup")));
     }
 }
 
@@ -65,8 +68,10 @@ int cli_trace(int argc, char **argv)
             fprintf(stderr, "usage: evo trace DIR [CANDIDATE]\n");
             return EXIT_USAGE;
         }
-        if (!dir) dir = argv[i];
-        else want = strtoll(argv[i][0] == '#' ? argv[i] + 1 : argv[i], NULL, 10);
+        if (!dir)
+            dir = argv[i];
+        else
+            want = strtoll(argv[i][0] == '#' ? argv[i] + 1 : argv[i], NULL, 10);
     }
     if (!dir) {
         fprintf(stderr, "usage: evo trace DIR [CANDIDATE]\n");
@@ -82,7 +87,8 @@ int cli_trace(int argc, char **argv)
     evo_candidate *c;
     rc = want > 0 ? evo_run_candidate(r, want, &c) : evo_run_best(r, &c);
     if (rc != EVO_OK) {
-        fprintf(stderr, "evo: %s\n", want > 0 ? "no such candidate" : "no candidate has passed yet");
+        fprintf(stderr, "evo: %s\n",
+                want > 0 ? "no such candidate" : "no candidate has passed yet");
         evo_run_close(r);
         return EXIT_ERROR;
     }
@@ -100,11 +106,13 @@ int cli_trace(int argc, char **argv)
         if (pid > 0 && evo_run_candidate(r, pid, &c) != EVO_OK) c = NULL;
     }
     printf("lineage of #%lld (%zu steps, seed first)\n\n",
-           (long long)json_integer_value(json_object_get(json_array_get(chain, json_array_size(chain) - 1), "id")),
+           (long long)json_integer_value(
+               json_object_get(json_array_get(chain, json_array_size(chain) - 1), "id")),
            json_array_size(chain));
     size_t i;
     json_t *rec;
-    json_array_foreach(chain, i, rec) {
+    json_array_foreach(chain, i, rec)
+    {
         print_step(rec);
         printf("\n");
     }

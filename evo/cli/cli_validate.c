@@ -19,23 +19,27 @@ typedef struct validate_args {
     long long candidate, trials, iterations;
 } validate_args;
 
-static int number(const char *opt, const char *val, long long *out) {
+static int number(const char *opt, const char *val, long long *out)
+{
     char *end = NULL;
     long long v = val ? strtoll(val, &end, 10) : 0;
     if (!val || *end || v < 1) {
-        fprintf(stderr, "evo validate: %s: '%s' is not a positive number\n" USAGE, opt, val ? val : "");
+        fprintf(stderr, "evo validate: %s: '%s' is not a positive number\n" USAGE, opt,
+                val ? val : "");
         return -1;
     }
     *out = v;
     return 0;
 }
 
-static int parse(int argc, char **argv, validate_args *a) {
+static int parse(int argc, char **argv, validate_args *a)
+{
     memset(a, 0, sizeof *a);
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (!strcmp(s, "--trials") || !strcmp(s, "--iterations")) {
-            if (number(s, i + 1 < argc ? argv[i + 1] : NULL, !strcmp(s, "--trials") ? &a->trials : &a->iterations))
+            if (number(s, i + 1 < argc ? argv[i + 1] : NULL,
+                       !strcmp(s, "--trials") ? &a->trials : &a->iterations))
                 return EXIT_USAGE;
             i++;
         } else if (s[0] == '-') {
@@ -62,8 +66,8 @@ static void report(const char *verdict)
     json_t *v = json_loads(verdict, 0, NULL);
     const char *status = json_string_value(json_object_get(v, "status"));
     json_t *proto = json_object_get(v, "protocol");
-    printf("validation of candidate #%lld: %s", (long long)json_integer_value(json_object_get(v, "candidate")),
-           status ? status : "?");
+    printf("validation of candidate #%lld: %s",
+           (long long)json_integer_value(json_object_get(v, "candidate")), status ? status : "?");
     int passed = status && !strcmp(status, "PASSED");
     if (passed) printf(", fitness %.4f", json_number_value(json_object_get(v, "fitness")));
     printf(" (%lld compared runs and %lld timed runs per workload, fresh reference sets)\n",
@@ -77,9 +81,10 @@ static void report(const char *verdict)
     printf("%-28s %12s %12s %9s\n", "workload", "latency us", "baseline us", "speedup");
     const char *wl;
     json_t *w;
-    json_object_foreach(wls, wl, w)
-        printf("%-28s %12.2f %12.2f %8.2fx\n", wl, json_number_value(json_object_get(w, "latency_us")),
-               json_number_value(json_object_get(w, "baseline_us")), json_number_value(json_object_get(w, "speedup")));
+    json_object_foreach(wls, wl, w) printf("%-28s %12.2f %12.2f %8.2fx\n", wl,
+                                           json_number_value(json_object_get(w, "latency_us")),
+                                           json_number_value(json_object_get(w, "baseline_us")),
+                                           json_number_value(json_object_get(w, "speedup")));
     json_decref(v);
 }
 
@@ -91,7 +96,8 @@ int cli_validate(int argc, char **argv)
     evo_run *r = NULL;
     char *verdict = NULL;
     int rc = evo_run_open(&r, a.dir);
-    if (rc == EVO_OK) rc = evo_run_validate(r, a.candidate, (int)a.trials, (int)a.iterations, &verdict);
+    if (rc == EVO_OK)
+        rc = evo_run_validate(r, a.candidate, (int)a.trials, (int)a.iterations, &verdict);
     if (verdict) {
         report(verdict);
         /* The verdict stands even when it could not be kept; the message says why. */

@@ -46,8 +46,7 @@ static flag *find_flag(args *a, const char *arg, const char **inline_value)
     for (int i = 0; i < a->nflags; i++) {
         flag *f = &a->flags[i];
         size_t n = strlen(f->name);
-        if (strcmp(arg, f->name) == 0 || (f->alias && strcmp(arg, f->alias) == 0))
-            return f;
+        if (strcmp(arg, f->name) == 0 || (f->alias && strcmp(arg, f->alias) == 0)) return f;
         if (f->takes_value && strncmp(arg, f->name, n) == 0 && arg[n] == '=') {
             *inline_value = arg + n + 1;
             return f;
@@ -66,31 +65,26 @@ static int parse_args(args *a, int argc, char **argv)
             return EXIT_OK;
         }
         if (arg[0] != '-' || arg[1] == '\0') {
-            if (a->dir)
-                return usage_error(a, "unexpected argument '%s'", arg);
+            if (a->dir) return usage_error(a, "unexpected argument '%s'", arg);
             a->dir = arg;
             continue;
         }
         flag *f = find_flag(a, arg, &val);
-        if (!f)
-            return usage_error(a, "unknown option '%s'", arg);
+        if (!f) return usage_error(a, "unknown option '%s'", arg);
         if (f->takes_value && !val) {
-            if (i + 1 >= argc)
-                return usage_error(a, "option '%s' needs a value", arg);
+            if (i + 1 >= argc) return usage_error(a, "option '%s' needs a value", arg);
             val = argv[++i];
         }
         f->value = f->takes_value ? val : "";
     }
-    if (!a->dir)
-        return usage_error(a, "%s", "no run directory given");
+    if (!a->dir) return usage_error(a, "%s", "no run directory given");
     return -1;
 }
 
 static int open_run(const char *cmd, const char *dir, evo_run **r)
 {
     int rc = evo_run_open(r, dir);
-    if (rc == EVO_OK)
-        return EXIT_OK;
+    if (rc == EVO_OK) return EXIT_OK;
     fprintf(stderr, "evo %s: %s\n", cmd, evo_run_errmsg(*r));
     evo_run_close(*r);
     *r = NULL;
@@ -101,8 +95,7 @@ static char *join_path(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, name);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
     return p;
 }
 
@@ -156,8 +149,7 @@ static void print_counters(const json_t *st)
         return;
     }
     printf("evaluations  %lld", (long long)json_integer_value(json_object_get(c, "evaluations")));
-    if (json_integer_value(stop) > 0)
-        printf(" of %lld", (long long)json_integer_value(stop));
+    if (json_integer_value(stop) > 0) printf(" of %lld", (long long)json_integer_value(stop));
     format_duration(json_number_value(json_object_get(c, "elapsed_s")), d, sizeof d);
     long long sessions = json_integer_value(json_object_get(c, "sessions"));
     printf(" (%lld cached), %s over %lld session%s\n",
@@ -174,8 +166,7 @@ static void print_params(const json_t *params)
     const char *k;
     json_t *v;
     printf("params      ");
-    if (json_object_size(params) == 0)
-        printf(" (none)");
+    if (json_object_size(params) == 0) printf(" (none)");
     json_object_foreach((json_t *)params, k, v)
     {
         if (json_is_string(v))
@@ -205,22 +196,19 @@ static void workload_table(const json_t *workloads)
     json_t *w;
     json_object_foreach((json_t *)workloads, name, w)
     {
-        if ((int)strlen(name) > width)
-            width = (int)strlen(name);
+        if ((int)strlen(name) > width) width = (int)strlen(name);
         for (size_t i = 0; i < NFIGURES; i++)
             show[i] |= json_is_number(json_object_get(w, figure_cols[i].key));
     }
     printf("\n  %-*s", width, "workload");
     for (size_t i = 0; i < NFIGURES; i++)
-        if (show[i])
-            printf("  %11s", figure_cols[i].head);
+        if (show[i]) printf("  %11s", figure_cols[i].head);
     printf("\n");
     json_object_foreach((json_t *)workloads, name, w)
     {
         printf("  %-*s", width, name);
         for (size_t i = 0; i < NFIGURES; i++) {
-            if (!show[i])
-                continue;
+            if (!show[i]) continue;
             json_t *v = json_object_get(w, figure_cols[i].key);
             char cell[32] = "-";
             if (json_is_number(v))
@@ -238,7 +226,8 @@ void cli_speedup_summary(const json_t *workloads, char *buf, size_t n)
     int count = 0, won = 0;
     const char *k;
     json_t *w;
-    json_object_foreach((json_t *)workloads, k, w) {
+    json_object_foreach((json_t *)workloads, k, w)
+    {
         double s = json_number_value(json_object_get(w, "speedup"));
         if (s <= 0) continue;
         logsum += log(s);
@@ -250,7 +239,8 @@ void cli_speedup_summary(const json_t *workloads, char *buf, size_t n)
         snprintf(buf, n, "no speedups");
         return;
     }
-    snprintf(buf, n, "geomean %.3fx, min %.3fx, won %d of %d workloads", exp(logsum / count), lo, won, count);
+    snprintf(buf, n, "geomean %.3fx, min %.3fx, won %d of %d workloads", exp(logsum / count), lo,
+             won, count);
 }
 
 static void print_best(const json_t *st)
@@ -271,8 +261,7 @@ static void print_best(const json_t *st)
         cli_speedup_summary(w, sum, sizeof sum);
         printf("speedups     %s\n", sum);
     }
-    if (json_object_size(w) > 0)
-        workload_table(w);
+    if (json_object_size(w) > 0) workload_table(w);
 }
 
 static void print_failures(const json_t *st)
@@ -281,8 +270,7 @@ static void print_failures(const json_t *st)
     const char *k;
     json_t *v;
     printf("failures    ");
-    if (json_object_size(f) == 0)
-        printf(" none");
+    if (json_object_size(f) == 0) printf(" none");
     json_object_foreach(f, k, v) printf(" %s %lld", k, (long long)json_integer_value(v));
     printf("\n");
 }
@@ -291,8 +279,7 @@ static void print_islands(const json_t *st)
 {
     json_t *arr = json_object_get(st, "islands"), *is;
     size_t i;
-    if (json_array_size(arr) == 0)
-        return;
+    if (json_array_size(arr) == 0) return;
     printf("islands\n");
     json_array_foreach(arr, i, is)
     {
@@ -316,8 +303,7 @@ static void print_operators(const json_t *st)
 {
     json_t *arms = path_get(st, "operators", "arms"), *a;
     size_t i;
-    if (json_array_size(arms) == 0)
-        return;
+    if (json_array_size(arms) == 0) return;
     printf("operators\n");
     json_array_foreach(arms, i, a)
         printf("  %-12s %6lld uses %6lld improvements %6lld failures  weight %g\n",
@@ -364,11 +350,9 @@ int cli_status(int argc, char **argv)
     flag flags[] = {{"--json", NULL, 0, NULL}};
     args a = {"status", "evo status DIR [--json]", flags, 1, NULL};
     int code = parse_args(&a, argc, argv);
-    if (code >= 0)
-        return code;
+    if (code >= 0) return code;
     evo_run *r;
-    if ((code = open_run(a.cmd, a.dir, &r)) != EXIT_OK)
-        return code;
+    if ((code = open_run(a.cmd, a.dir, &r)) != EXIT_OK) return code;
     char *text = NULL;
     int rc = evo_run_status_json(r, &text);
     if (rc != EVO_OK) {
@@ -427,8 +411,7 @@ static void write_best(FILE *out, const evo_candidate *c, const char *dir)
     json_t *rec = json_loads(evo_candidate_json(c), 0, NULL);
     const evo_genome *g = evo_candidate_genome(c);
     fputs(src ? src : "", out);
-    if (src && *src && src[strlen(src) - 1] != '\n')
-        fputc('\n', out);
+    if (src && *src && src[strlen(src) - 1] != '\n') fputc('\n', out);
     free(src);
     fprintf(out, "\n/* evo best: candidate #%lld of run ", (long long)evo_candidate_id(c));
     comment_text(out, dir);
@@ -436,8 +419,7 @@ static void write_best(FILE *out, const evo_candidate *c, const char *dir)
             evo_candidate_fitness(c), evo_status_name(evo_candidate_status(c)));
     for (int i = 0; i < evo_genome_param_count(g); i++)
         fprintf(out, " %s=%s", evo_genome_param_name(g, i), evo_genome_param_value(g, i));
-    if (evo_genome_param_count(g) == 0)
-        fprintf(out, " (none)");
+    if (evo_genome_param_count(g) == 0) fprintf(out, " (none)");
     const char *name;
     json_t *w;
     json_object_foreach(json_object_get(rec, "workloads"), name, w)
@@ -473,11 +455,9 @@ int cli_best(int argc, char **argv)
     flag flags[] = {{"--out", "-o", 1, NULL}};
     args a = {"best", "evo best DIR [--out FILE]", flags, 1, NULL};
     int code = parse_args(&a, argc, argv);
-    if (code >= 0)
-        return code;
+    if (code >= 0) return code;
     evo_run *r;
-    if ((code = open_run(a.cmd, a.dir, &r)) != EXIT_OK)
-        return code;
+    if ((code = open_run(a.cmd, a.dir, &r)) != EXIT_OK) return code;
     evo_candidate *c;
     int rc = evo_run_best(r, &c);
     if (rc != EVO_OK) {
@@ -501,8 +481,7 @@ int cli_best(int argc, char **argv)
 static char *log_of_run(const char *cmd, const char *dir, int *code)
 {
     evo_run *r;
-    if ((*code = open_run(cmd, dir, &r)) != EXIT_OK)
-        return NULL;
+    if ((*code = open_run(cmd, dir, &r)) != EXIT_OK) return NULL;
     evo_run_close(r);
     char *path = join_path(dir, "fitness.jsonl");
     if (!path) {
@@ -535,11 +514,9 @@ int cli_log(int argc, char **argv)
     flag flags[] = {{"--csv", NULL, 0, NULL}};
     args a = {"log", "evo log DIR [--csv]", flags, 1, NULL};
     int code = parse_args(&a, argc, argv);
-    if (code >= 0)
-        return code;
+    if (code >= 0) return code;
     char *path = log_of_run(a.cmd, a.dir, &code);
-    if (!path)
-        return code;
+    if (!path) return code;
     if (flags[0].value) {
         evo_run *r;
         char *csv = NULL;
@@ -586,8 +563,7 @@ static int write_plot(const char *log, const char *svg_path)
     }
     if (rc != 0) {
         fprintf(stderr, "evo plot: %s\n", err);
-        if (out)
-            remove(tmp);
+        if (out) remove(tmp);
     } else {
         printf("wrote %s\n", svg_path);
     }
@@ -600,11 +576,9 @@ int cli_plot(int argc, char **argv)
     flag flags[] = {{"--out", "-o", 1, NULL}};
     args a = {"plot", "evo plot DIR [-o FILE.svg]", flags, 1, NULL};
     int code = parse_args(&a, argc, argv);
-    if (code >= 0)
-        return code;
+    if (code >= 0) return code;
     char *log = log_of_run(a.cmd, a.dir, &code);
-    if (!log)
-        return code;
+    if (!log) return code;
     char *svg = flags[0].value ? strdup(flags[0].value) : join_path(a.dir, "fitness.svg");
     code = svg ? write_plot(log, svg) : EXIT_ERROR;
     free(svg);

@@ -31,29 +31,26 @@ static int fill_object(json_t *obj, const char *spath);
 /* Integers given for number keys become reals, so readers see one type. */
 static void to_real(json_t *obj, const char *key, json_t *v)
 {
-    if (json_is_integer(v))
-        json_object_set_new(obj, key, json_real((double)json_integer_value(v)));
+    if (json_is_integer(v)) json_object_set_new(obj, key, json_real((double)json_integer_value(v)));
 }
 
 static int fill_map(const config_key *k, json_t *map)
 {
     json_t *def = json_loads(k->def ? k->def : "{}", 0, NULL);
-    if (!def)
-        return EVO_ENOMEM;
+    if (!def) return EVO_ENOMEM;
     const char *key;
     json_t *v;
-    json_object_foreach(def, key, v)
-        if (!json_object_get(map, key) && json_object_set(map, key, v) != 0) {
-            json_decref(def);
-            return EVO_ENOMEM;
-        }
+    json_object_foreach(def, key,
+                        v) if (!json_object_get(map, key) && json_object_set(map, key, v) != 0)
+    {
+        json_decref(def);
+        return EVO_ENOMEM;
+    }
     json_decref(def);
     char spath[256];
     snprintf(spath, sizeof spath, "%s.*", k->path);
     const config_key *vk = config_schema_find(spath);
-    if (vk && vk->type == CT_NUMBER)
-        json_object_foreach(map, key, v)
-            to_real(map, key, v);
+    if (vk && vk->type == CT_NUMBER) json_object_foreach(map, key, v) to_real(map, key, v);
     return EVO_OK;
 }
 
@@ -65,19 +62,14 @@ static int fill_key(json_t *obj, const char *name, const config_key *k)
             return EVO_ENOMEM;
         v = json_object_get(obj, name);
     }
-    if (!v)
-        return EVO_OK;
-    if (k->type == CT_NUMBER)
-        to_real(obj, name, v);
-    if (k->type == CT_MAP)
-        return fill_map(k, v);
-    if (k->type != CT_OBJECTS)
-        return EVO_OK;
+    if (!v) return EVO_OK;
+    if (k->type == CT_NUMBER) to_real(obj, name, v);
+    if (k->type == CT_MAP) return fill_map(k, v);
+    if (k->type != CT_OBJECTS) return EVO_OK;
     char selem[256];
     snprintf(selem, sizeof selem, "%s[]", k->path);
     for (size_t i = 0; i < json_array_size(v); i++)
-        if (fill_object(json_array_get(v, i), selem) != EVO_OK)
-            return EVO_ENOMEM;
+        if (fill_object(json_array_get(v, i), selem) != EVO_OK) return EVO_ENOMEM;
     return EVO_OK;
 }
 
@@ -85,12 +77,10 @@ static int fill_key(json_t *obj, const char *name, const config_key *k)
 static int direct_child(const char *spath, const char *p, char *out, size_t len)
 {
     size_t n = strlen(spath);
-    if (n && (strncmp(p, spath, n) != 0 || p[n] != '.'))
-        return 0;
+    if (n && (strncmp(p, spath, n) != 0 || p[n] != '.')) return 0;
     p += n ? n + 1 : 0;
     size_t m = strcspn(p, ".[");
-    if (m == 0 || m >= len || (m == 1 && *p == '*'))
-        return 0;
+    if (m == 0 || m >= len || (m == 1 && *p == '*')) return 0;
     memcpy(out, p, m);
     out[m] = 0;
     return 1;
@@ -117,18 +107,15 @@ static int fill_object(json_t *obj, const char *spath)
         snprintf(child, sizeof child, "%s%s%s", spath, *spath ? "." : "", name);
         const config_key *k = config_schema_find(child);
         if (k) {
-            if (fill_key(obj, name, k) != EVO_OK)
-                return EVO_ENOMEM;
+            if (fill_key(obj, name, k) != EVO_OK) return EVO_ENOMEM;
             continue;
         }
         json_t *section = json_object_get(obj, name);
         if (!section) {
-            if (json_object_set_new(obj, name, json_object()) != 0)
-                return EVO_ENOMEM;
+            if (json_object_set_new(obj, name, json_object()) != 0) return EVO_ENOMEM;
             section = json_object_get(obj, name);
         }
-        if (fill_object(section, child) != EVO_OK)
-            return EVO_ENOMEM;
+        if (fill_object(section, child) != EVO_OK) return EVO_ENOMEM;
     }
     return EVO_OK;
 }
@@ -144,8 +131,7 @@ static evo_feature_kind feature_kind(const char *s)
 {
     static const char *const names[] = {"template", "param", "metric", "source_length", "hash"};
     for (int i = 0; i < 5; i++)
-        if (strcmp(s, names[i]) == 0)
-            return (evo_feature_kind)i;
+        if (strcmp(s, names[i]) == 0) return (evo_feature_kind)i;
     return FEATURE_TEMPLATE;
 }
 
@@ -169,9 +155,9 @@ static int read_maps(evo_config *cfg)
     const char *key;
     json_t *v;
     cfg->noperators = 0;
-    json_object_foreach(config_get(cfg, "operators"), key, v) {
-        if (cfg->noperators == (int)(sizeof cfg->operators / sizeof cfg->operators[0]))
-            break;
+    json_object_foreach(config_get(cfg, "operators"), key, v)
+    {
+        if (cfg->noperators == (int)(sizeof cfg->operators / sizeof cfg->operators[0])) break;
         evo_operator_weight *w = &cfg->operators[cfg->noperators++];
         copy_str(w->name, sizeof w->name, key);
         w->weight = json_number_value(v);
@@ -180,10 +166,10 @@ static int read_maps(evo_config *cfg)
     size_t n = json_object_size(consts);
     cfg->constant_names = calloc(n ? n : 1, sizeof *cfg->constant_names);
     cfg->constant_values = calloc(n ? n : 1, sizeof *cfg->constant_values);
-    if (!cfg->constant_names || !cfg->constant_values)
-        return EVO_ENOMEM;
+    if (!cfg->constant_names || !cfg->constant_values) return EVO_ENOMEM;
     cfg->nconstants = 0;
-    json_object_foreach(consts, key, v) {
+    json_object_foreach(consts, key, v)
+    {
         copy_str(cfg->constant_names[cfg->nconstants], 64, key);
         cfg->constant_values[cfg->nconstants++] = json_integer_value(v);
     }
@@ -216,8 +202,7 @@ static int read_struct(evo_config *cfg)
     cfg->min_weight = sec_double(r, "selection.min_weight");
     cfg->inspirations = (int)sec_int(r, "selection.inspirations");
     cfg->archive_size = (int)sec_int(r, "archive.size");
-    copy_str(cfg->bandit_policy, sizeof cfg->bandit_policy,
-             sec_string(r, "bandit.policy"));
+    copy_str(cfg->bandit_policy, sizeof cfg->bandit_policy, sec_string(r, "bandit.policy"));
     cfg->bandit_c = sec_double(r, "bandit.c");
     cfg->bandit_discount = sec_double(r, "bandit.discount");
     cfg->max_repairs = (int)sec_int(r, "mutation.max_repairs");
@@ -240,8 +225,7 @@ static int read_struct(evo_config *cfg)
 static int only_whitespace(const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        if (!strchr(" \t\r\n", text[i]) || !text[i])
-            return 0;
+        if (!strchr(" \t\r\n", text[i]) || !text[i]) return 0;
     return 1;
 }
 
@@ -263,14 +247,11 @@ static int duplicate_error(config_ctx *c, int dup, int first)
 }
 
 /* Validate and default tree (consumed) into a new config. */
-static int build(config_ctx *c, json_t *tree, const char *path, const char *dir,
-                 evo_config **out)
+static int build(config_ctx *c, json_t *tree, const char *path, const char *dir, evo_config **out)
 {
     int rc = config_validate(c, tree);
-    if (rc == EVO_OK)
-        rc = fill_object(tree, "");
-    if (rc == EVO_OK)
-        rc = config_check_rules(c, tree);
+    if (rc == EVO_OK) rc = fill_object(tree, "");
+    if (rc == EVO_OK) rc = config_check_rules(c, tree);
     if (rc != EVO_OK) {
         json_decref(tree);
         return rc;
@@ -297,21 +278,18 @@ static int parse_text(const char *text, size_t len, const char *name, const char
                       const char *dir, evo_config **out, char *err, size_t errlen)
 {
     config_ctx c = {.name = name, .text = text, .err = err, .errlen = errlen};
-    if (err && errlen)
-        err[0] = 0;
+    if (err && errlen) err[0] = 0;
     if (only_whitespace(text, len)) {
         errbuf_set(err, errlen, 0, "%s:1:1: invalid JSON: %s", name,
-                "no content (a config with every default is {})");
+                   "no content (a config with every default is {})");
         return EVO_ECONFIG;
     }
     json_error_t e;
     json_t *tree = json_loadb(text, len, JSON_DECODE_ANY, &e);
-    if (!tree)
-        return syntax_error(&c, &e);
+    if (!tree) return syntax_error(&c, &e);
     int dup = -1, first = -1;
     int rc = config_pos_scan(&c.pos, text, len, &dup, &first);
-    if (rc == EVO_ECONFIG)
-        rc = duplicate_error(&c, dup, first);
+    if (rc == EVO_ECONFIG) rc = duplicate_error(&c, dup, first);
     if (rc == EVO_OK)
         rc = build(&c, tree, path, dir, out);
     else
@@ -323,10 +301,8 @@ static int parse_text(const char *text, size_t len, const char *name, const char
 static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
+    if (!slash) return strdup(".");
+    if (slash == path) return strdup("/");
     return strndup(path, (size_t)(slash - path));
 }
 
@@ -347,8 +323,7 @@ int evo_config_load(const char *path, evo_config **out, char *err, size_t errlen
     return rc;
 }
 
-int evo_config_parse(const char *text, const char *name, evo_config **out, char *err,
-                     size_t errlen)
+int evo_config_parse(const char *text, const char *name, evo_config **out, char *err, size_t errlen)
 {
     *out = NULL;
     return parse_text(text, strlen(text), name ? name : "<config>", "", ".", out, err, errlen);
@@ -356,8 +331,7 @@ int evo_config_parse(const char *text, const char *name, evo_config **out, char 
 
 void evo_config_free(evo_config *cfg)
 {
-    if (!cfg)
-        return;
+    if (!cfg) return;
     free(cfg->path);
     free(cfg->dir);
     json_decref(cfg->root);
@@ -387,22 +361,19 @@ json_t *config_get(const evo_config *cfg, const char *path)
         if (*p == '[') {
             char *end;
             long i = strtol(p + 1, &end, 10);
-            if (*end != ']' || i < 0)
-                return NULL;
+            if (*end != ']' || i < 0) return NULL;
             v = json_array_get(v, (size_t)i);
             p = end + 1;
         } else {
             size_t n = strcspn(p, ".[");
             char key[256];
-            if (n >= sizeof key)
-                return NULL;
+            if (n >= sizeof key) return NULL;
             memcpy(key, p, n);
             key[n] = 0;
             v = json_object_get(v, key);
             p += n;
         }
-        if (*p == '.')
-            p++;
+        if (*p == '.') p++;
     }
     return v;
 }
@@ -439,7 +410,6 @@ char *config_resolve_path(const evo_config *cfg, const char *path)
 double config_operator_weight(const evo_config *cfg, const char *name)
 {
     for (int i = 0; i < cfg->noperators; i++)
-        if (strcmp(cfg->operators[i].name, name) == 0)
-            return cfg->operators[i].weight;
+        if (strcmp(cfg->operators[i].name, name) == 0) return cfg->operators[i].weight;
     return strcmp(name, "llm") == 0 ? 0.0 : 1.0;
 }

@@ -6,14 +6,19 @@
  * from `root` (defaults already filled in) with config_get_* helpers. */
 #ifndef EVO_CONFIG_H
 #define EVO_CONFIG_H
+#include "evo.h"
 #include <jansson.h>
 #include <stdint.h>
-#include "evo.h"
 
 #define EVO_MAX_FEATURES 4
 
-typedef enum { FEATURE_TEMPLATE, FEATURE_PARAM, FEATURE_METRIC, FEATURE_SOURCE_LENGTH,
-               FEATURE_HASH } evo_feature_kind;
+typedef enum {
+    FEATURE_TEMPLATE,
+    FEATURE_PARAM,
+    FEATURE_METRIC,
+    FEATURE_SOURCE_LENGTH,
+    FEATURE_HASH
+} evo_feature_kind;
 
 typedef struct evo_feature_cfg {
     evo_feature_kind kind;
@@ -24,14 +29,14 @@ typedef struct evo_feature_cfg {
 
 typedef struct evo_operator_weight {
     char name[32];
-    double weight;   /* 0 disables */
+    double weight; /* 0 disables */
 } evo_operator_weight;
 
 struct evo_config {
-    char *path;          /* file it came from, "" for strings */
-    char *dir;           /* directory of path, to resolve relative paths ("." for strings) */
-    json_t *root;        /* the whole config with defaults filled in */
-    char *json;          /* compact dump of root */
+    char *path;   /* file it came from, "" for strings */
+    char *dir;    /* directory of path, to resolve relative paths ("." for strings) */
+    json_t *root; /* the whole config with defaults filled in */
+    char *json;   /* compact dump of root */
 
     char name[128];
     uint64_t seed;
@@ -39,27 +44,27 @@ struct evo_config {
 
     /* islands */
     int islands;
-    int population;      /* cap on each island's population (occupied cells) */
+    int population; /* cap on each island's population (occupied cells) */
     int nfeatures;
     evo_feature_cfg features[EVO_MAX_FEATURES];
 
     /* migration */
-    int migration_interval;   /* evaluations between migrations; 0 disables */
-    double migration_rate;    /* fraction of an island's population sent (at least 1) */
+    int migration_interval;      /* evaluations between migrations; 0 disables */
+    double migration_rate;       /* fraction of an island's population sent (at least 1) */
     char migration_topology[16]; /* "ring" or "full" */
 
     /* selection */
-    double temperature;       /* Boltzmann temperature over normalised fitness */
-    double explore_rate;      /* initial probability of a uniform parent pick */
-    double explore_max;       /* cap on the exploration rate */
-    double explore_growth;    /* factor applied on stagnation (LoongFlow doubles it) */
-    int stagnation_window;    /* evaluations of an island without improvement = stagnation */
-    double elite_ratio;       /* fraction of an island's population in its elite pool */
-    double global_mix;        /* probability the parent pool is the global archive */
-    double weight_decay;      /* sampling weight factor after a non-improving child */
-    double weight_boost;      /* sampling weight factor after an improving child (cap 1) */
-    double min_weight;        /* floor on sampling weights */
-    int inspirations;         /* inspirations handed to operators */
+    double temperature;    /* Boltzmann temperature over normalised fitness */
+    double explore_rate;   /* initial probability of a uniform parent pick */
+    double explore_max;    /* cap on the exploration rate */
+    double explore_growth; /* factor applied on stagnation (LoongFlow doubles it) */
+    int stagnation_window; /* evaluations of an island without improvement = stagnation */
+    double elite_ratio;    /* fraction of an island's population in its elite pool */
+    double global_mix;     /* probability the parent pool is the global archive */
+    double weight_decay;   /* sampling weight factor after a non-improving child */
+    double weight_boost;   /* sampling weight factor after an improving child (cap 1) */
+    double min_weight;     /* floor on sampling weights */
+    int inspirations;      /* inspirations handed to operators */
 
     /* archive */
     int archive_size;
@@ -67,15 +72,15 @@ struct evo_config {
     /* operators and bandit */
     int noperators;
     evo_operator_weight operators[16];
-    char bandit_policy[16];   /* "ucb" or "weights" */
-    double bandit_c;          /* UCB exploration constant */
-    double bandit_discount;   /* per-evaluation discount of operator statistics */
-    int max_repairs;          /* repair rounds per child for operators that repair */
-    int multi_max;            /* most parameters changed by the multi operator */
-    double resample_prob;     /* point operator: resample instead of stepping */
-    int max_tries;            /* constraint and duplicate rejection tries */
-    double improve_epsilon;   /* relative change below which a child is "stale" */
-    int confirm_rounds;       /* interleaved re-timings of a would-be new best (0 = off) */
+    char bandit_policy[16]; /* "ucb" or "weights" */
+    double bandit_c;        /* UCB exploration constant */
+    double bandit_discount; /* per-evaluation discount of operator statistics */
+    int max_repairs;        /* repair rounds per child for operators that repair */
+    int multi_max;          /* most parameters changed by the multi operator */
+    double resample_prob;   /* point operator: resample instead of stepping */
+    int max_tries;          /* constraint and duplicate rejection tries */
+    double improve_epsilon; /* relative change below which a child is "stale" */
+    int confirm_rounds;     /* interleaved re-timings of a would-be new best (0 = off) */
 
     /* stop conditions (0 = none) */
     int64_t max_evaluations;

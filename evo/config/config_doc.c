@@ -13,8 +13,7 @@
 static void put_cell(FILE *f, const char *s)
 {
     for (; *s; s++) {
-        if (*s == '|')
-            fputc('\\', f);
+        if (*s == '|') fputc('\\', f);
         fputc(*s, f);
     }
 }
@@ -31,9 +30,10 @@ static void type_text(const config_key *k, char *buf, size_t len)
         return;
     case CT_STRING:
         if (!k->allowed) {
-            snprintf(buf, len, "%s", (k->flags & CK_URL)      ? "string (http(s) URL)"
-                                     : (k->flags & CK_ENVNAME) ? "string (variable name)"
-                                                               : "string");
+            snprintf(buf, len, "%s",
+                     (k->flags & CK_URL)       ? "string (http(s) URL)"
+                     : (k->flags & CK_ENVNAME) ? "string (variable name)"
+                                               : "string");
             return;
         }
         config_schema_expected(k, exp, sizeof exp);
@@ -48,10 +48,18 @@ static void type_text(const config_key *k, char *buf, size_t len)
         snprintf(buf, len, "object: name -> %s",
                  (k->flags & CK_OPNAME) ? "number >= 0" : "integer");
         return;
-    case CT_BOOL: snprintf(buf, len, "boolean"); return;
-    case CT_OBJECT: snprintf(buf, len, "object (free-form)"); return;
-    case CT_OBJECTS: snprintf(buf, len, "array of objects"); return;
-    case CT_STRINGS: snprintf(buf, len, "array of strings"); return;
+    case CT_BOOL:
+        snprintf(buf, len, "boolean");
+        return;
+    case CT_OBJECT:
+        snprintf(buf, len, "object (free-form)");
+        return;
+    case CT_OBJECTS:
+        snprintf(buf, len, "array of objects");
+        return;
+    case CT_STRINGS:
+        snprintf(buf, len, "array of strings");
+        return;
     }
     snprintf(buf, len, "?");
 }
@@ -89,8 +97,7 @@ char *config_schema_markdown(void)
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
-    if (!f)
-        return NULL;
+    if (!f) return NULL;
     fputs("| Key | Type | Default | Meaning |\n|---|---|---|---|\n", f);
     int n = config_schema_count();
     for (int i = 0; i < n; i++)

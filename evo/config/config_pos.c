@@ -41,8 +41,7 @@ static int hexval(const char *p, const char *end, unsigned *out)
 {
     unsigned v = 0;
     for (int i = 0; i < 4; i++) {
-        if (p + i >= end)
-            return -1;
+        if (p + i >= end) return -1;
         char c = p[i];
         v <<= 4;
         if (c >= '0' && c <= '9')
@@ -86,8 +85,7 @@ static size_t put_utf8(char *o, unsigned cp)
 static unsigned decode_u(const char **pp, const char *end)
 {
     unsigned cp;
-    if (hexval(*pp, end, &cp) < 0)
-        return 0xFFFD;
+    if (hexval(*pp, end, &cp) < 0) return 0xFFFD;
     *pp += 4;
     if (cp >= 0xD800 && cp < 0xDC00 && *pp + 6 <= end && (*pp)[0] == '\\' && (*pp)[1] == 'u') {
         unsigned lo;
@@ -106,8 +104,7 @@ static void scan_string(scanner *s, char *out)
     advance(s); /* opening quote */
     while (s->p < s->end && *s->p != '"') {
         if (*s->p != '\\') {
-            if (out)
-                out[n++] = *s->p;
+            if (out) out[n++] = *s->p;
             advance(s);
             continue;
         }
@@ -118,20 +115,16 @@ static void scan_string(scanner *s, char *out)
         if (c == 'u') {
             q++;
             unsigned cp = decode_u(&q, s->end);
-            if (out)
-                n += put_utf8(out + n, cp);
+            if (out) n += put_utf8(out + n, cp);
         } else {
-            if (out && hit)
-                out[n++] = to[hit - from];
+            if (out && hit) out[n++] = to[hit - from];
             q += c ? 1 : 0;
         }
         while (s->p < q)
             advance(s);
     }
-    if (s->p < s->end)
-        advance(s); /* closing quote */
-    if (out)
-        out[n] = 0;
+    if (s->p < s->end) advance(s); /* closing quote */
+    if (out) out[n] = 0;
 }
 
 static int add_entry(scanner *s, const char *path, char *key, int parent, int kl, int kc)
@@ -140,16 +133,14 @@ static int add_entry(scanner *s, const char *path, char *key, int parent, int kl
     if (m->n == m->cap) {
         int cap = m->cap ? 2 * m->cap : 32;
         config_pos *v = realloc(m->v, (size_t)cap * sizeof *v);
-        if (!v)
-            return -1;
+        if (!v) return -1;
         m->v = v;
         m->cap = cap;
     }
     config_pos *e = &m->v[m->n];
     memset(e, 0, sizeof *e);
     e->path = strdup(path);
-    if (!e->path)
-        return -1;
+    if (!e->path) return -1;
     e->key = key;
     e->parent = parent;
     e->key_line = kl;
@@ -166,8 +157,7 @@ static char *child_path(const char *path, const char *key, long index)
 {
     size_t len = strlen(path) + (key ? strlen(key) : 24) + 2;
     char *out = malloc(len);
-    if (!out)
-        return NULL;
+    if (!out) return NULL;
     if (!key)
         snprintf(out, len, "%s[%ld]", path, index);
     else if (*path)
@@ -181,8 +171,7 @@ static int is_duplicate(scanner *s, int parent, const char *key)
 {
     for (int i = parent + 1; i < s->m->n; i++) {
         const config_pos *e = &s->m->v[i];
-        if (e->parent == parent && e->key && strcmp(e->key, key) == 0)
-            return i;
+        if (e->parent == parent && e->key && strcmp(e->key, key) == 0) return i;
     }
     return -1;
 }
@@ -194,8 +183,7 @@ static int scan_member(scanner *s, const char *path, int self)
     scanner probe = *s;
     scan_string(&probe, NULL); /* measure the raw string to size the decoded key */
     char *key = malloc((size_t)(probe.p - q) + 4);
-    if (!key)
-        return EVO_ENOMEM;
+    if (!key) return EVO_ENOMEM;
     scan_string(s, key);
     int first = is_duplicate(s, self, key);
     char *cp = child_path(path, key, 0);
@@ -204,8 +192,7 @@ static int scan_member(scanner *s, const char *path, int self)
         return EVO_ENOMEM;
     }
     skip_ws(s);
-    if (s->p < s->end && *s->p == ':')
-        advance(s);
+    if (s->p < s->end && *s->p == ':') advance(s);
     skip_ws(s);
     if (first >= 0 && s->dup < 0) {
         s->dup = s->m->n; /* the entry scan_value is about to add */
@@ -227,20 +214,16 @@ static int scan_container(scanner *s, const char *path, int self, char close)
             rc = scan_member(s, path, self);
         } else {
             char *cp = child_path(path, NULL, index++);
-            if (!cp)
-                return EVO_ENOMEM;
+            if (!cp) return EVO_ENOMEM;
             rc = scan_value(s, cp, NULL, self, 0, 0);
             free(cp);
         }
-        if (rc != EVO_OK)
-            return rc;
+        if (rc != EVO_OK) return rc;
         skip_ws(s);
-        if (s->p < s->end && *s->p == ',')
-            advance(s);
+        if (s->p < s->end && *s->p == ',') advance(s);
         skip_ws(s);
     }
-    if (s->p < s->end)
-        advance(s);
+    if (s->p < s->end) advance(s);
     return EVO_OK;
 }
 
@@ -266,13 +249,18 @@ static int scan_value(scanner *s, const char *path, char *key, int parent, int k
 
 int config_pos_scan(config_posmap *m, const char *text, size_t len, int *dup, int *first)
 {
-    scanner s = {.p = text, .end = text + len, .start = text, .line = 1, .col = 1, .m = m,
-                 .dup = -1, .first = -1};
+    scanner s = {.p = text,
+                 .end = text + len,
+                 .start = text,
+                 .line = 1,
+                 .col = 1,
+                 .m = m,
+                 .dup = -1,
+                 .first = -1};
     memset(m, 0, sizeof *m);
     skip_ws(&s);
     int rc = scan_value(&s, "", NULL, -1, 0, 0);
-    if (rc != EVO_OK)
-        return rc;
+    if (rc != EVO_OK) return rc;
     if (s.dup >= 0) {
         *dup = s.dup;
         *first = s.first;
@@ -284,8 +272,7 @@ int config_pos_scan(config_posmap *m, const char *text, size_t len, int *dup, in
 const config_pos *config_pos_find(const config_posmap *m, const char *path)
 {
     for (int i = 0; i < m->n; i++)
-        if (strcmp(m->v[i].path, path) == 0)
-            return &m->v[i];
+        if (strcmp(m->v[i].path, path) == 0) return &m->v[i];
     return NULL;
 }
 

@@ -10,12 +10,12 @@
 #include <stddef.h>
 
 typedef struct config_pos {
-    char *path;              /* "" for the root */
-    char *key;               /* the member name (decoded), NULL for array elements and root */
-    int parent;              /* index of the enclosing object or array, -1 for the root */
-    int key_line, key_col;   /* 0 when there is no key */
-    int line, col;           /* start of the value */
-    size_t off, len;         /* the value's text: text[off, off+len) */
+    char *path;            /* "" for the root */
+    char *key;             /* the member name (decoded), NULL for array elements and root */
+    int parent;            /* index of the enclosing object or array, -1 for the root */
+    int key_line, key_col; /* 0 when there is no key */
+    int line, col;         /* start of the value */
+    size_t off, len;       /* the value's text: text[off, off+len) */
 } config_pos;
 
 typedef struct config_posmap {

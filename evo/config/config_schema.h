@@ -12,8 +12,8 @@
 #include <stddef.h>
 
 typedef enum config_type {
-    CT_INT,     /* JSON integer (3.0 is not one), bounded by min/max when flagged */
-    CT_NUMBER,  /* integer or real, stored as real, bounded by min/max when flagged */
+    CT_INT,    /* JSON integer (3.0 is not one), bounded by min/max when flagged */
+    CT_NUMBER, /* integer or real, stored as real, bounded by min/max when flagged */
     CT_BOOL,
     CT_STRING,  /* allowed: "a|b|c" restricts the value; maxlen bounds its bytes */
     CT_OBJECT,  /* any JSON object, not looked into (evaluator.options) */
@@ -37,7 +37,7 @@ enum {
 typedef struct config_key {
     const char *path;
     config_type type;
-    const char *def;     /* default as JSON text; NULL: absent unless given (or required) */
+    const char *def; /* default as JSON text; NULL: absent unless given (or required) */
     int flags;
     double min, max;     /* value bounds (CK_MIN, CK_MAX) */
     int minlen, maxlen;  /* arrays and maps: element count; strings: bytes (0 = no limit) */

@@ -39,11 +39,9 @@ static const config_pos *pos_near(const config_ctx *c, const char *path)
     path_fmt(buf, "%s", path);
     for (;;) {
         const config_pos *p = config_pos_find(&c->pos, buf);
-        if (p || !*buf)
-            return p;
+        if (p || !*buf) return p;
         char *cut = strrchr(buf, '.'), *br = strrchr(buf, '[');
-        if (br > cut)
-            cut = br;
+        if (br > cut) cut = br;
         if (cut)
             *cut = 0;
         else
@@ -53,8 +51,7 @@ static const config_pos *pos_near(const config_ctx *c, const char *path)
 
 int config_fail(config_ctx *c, const char *path, int at_key, const char *fmt, ...)
 {
-    if (!c->err || !c->errlen)
-        return EVO_ECONFIG;
+    if (!c->err || !c->errlen) return EVO_ECONFIG;
     const config_pos *p = pos_near(c, path);
     int line = 1, col = 1;
     if (p && at_key && p->key_line) {
@@ -65,8 +62,7 @@ int config_fail(config_ctx *c, const char *path, int at_key, const char *fmt, ..
         col = p->col;
     }
     int n = snprintf(c->err, c->errlen, "%s:%d:%d: ", c->name, line, col);
-    if (n < 0 || (size_t)n >= c->errlen)
-        return EVO_ECONFIG;
+    if (n < 0 || (size_t)n >= c->errlen) return EVO_ECONFIG;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
@@ -77,15 +73,18 @@ int config_fail(config_ctx *c, const char *path, int at_key, const char *fmt, ..
 static const char *kind_name(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_NULL: return "null";
-    default: return NULL;
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_NULL:
+        return "null";
+    default:
+        return NULL;
     }
 }
 
-void config_found(const config_ctx *c, const char *path, const json_t *v, char *buf,
-                  size_t len)
+void config_found(const config_ctx *c, const char *path, const json_t *v, char *buf, size_t len)
 {
     const char *kind = v ? kind_name(v) : NULL;
     if (kind) {
@@ -130,10 +129,8 @@ static int is_api_key(const char *key)
     char norm[16];
     size_t n = 0;
     for (const char *p = key; *p; p++) {
-        if (*p == '_' || *p == '-')
-            continue;
-        if (n + 1 >= sizeof norm)
-            return 0;
+        if (*p == '_' || *p == '-') continue;
+        if (n + 1 >= sizeof norm) return 0;
         norm[n++] = (char)tolower((unsigned char)*p);
     }
     norm[n] = 0;
@@ -154,21 +151,18 @@ static int check_no_api_key(config_ctx *c, const json_t *v, const char *path)
     if (json_is_array(v)) {
         for (size_t i = 0; i < json_array_size(v); i++) {
             path_fmt(child, "%s[%zu]", path, i);
-            if (check_no_api_key(c, json_array_get(v, i), child) != EVO_OK)
-                return EVO_ECONFIG;
+            if (check_no_api_key(c, json_array_get(v, i), child) != EVO_OK) return EVO_ECONFIG;
         }
         return EVO_OK;
     }
-    if (!json_is_object(v))
-        return EVO_OK;
+    if (!json_is_object(v)) return EVO_OK;
     const char *key;
     json_t *m;
-    json_object_foreach((json_t *)v, key, m) {
+    json_object_foreach((json_t *)v, key, m)
+    {
         join(child, path, key);
-        if (is_api_key(key))
-            return fail_api_key(c, child);
-        if (check_no_api_key(c, m, child) != EVO_OK)
-            return EVO_ECONFIG;
+        if (is_api_key(key)) return fail_api_key(c, child);
+        if (check_no_api_key(c, m, child) != EVO_OK) return EVO_ECONFIG;
     }
     return EVO_OK;
 }
@@ -176,8 +170,7 @@ static int check_no_api_key(config_ctx *c, const json_t *v, const char *path)
 static int is_opname(const char *s)
 {
     size_t n = strlen(s);
-    if (n < 1 || n > 31)
-        return 0;
+    if (n < 1 || n > 31) return 0;
     for (; *s; s++)
         if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '_' || *s == '-'))
             return 0;
@@ -187,19 +180,16 @@ static int is_opname(const char *s)
 static int is_ident(const char *s, size_t maxlen)
 {
     size_t n = strlen(s);
-    if (n < 1 || n > maxlen || isdigit((unsigned char)*s))
-        return 0;
+    if (n < 1 || n > maxlen || isdigit((unsigned char)*s)) return 0;
     for (; *s; s++)
-        if (!(isalnum((unsigned char)*s) || *s == '_'))
-            return 0;
+        if (!(isalnum((unsigned char)*s) || *s == '_')) return 0;
     return 1;
 }
 
 static size_t levenshtein(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return (size_t)-1;
+    if (la > 64 || lb > 64) return (size_t)-1;
     size_t row[65];
     for (size_t j = 0; j <= lb; j++)
         row[j] = j;
@@ -209,10 +199,8 @@ static size_t levenshtein(const char *a, const char *b)
         for (size_t j = 1; j <= lb; j++) {
             size_t up = row[j];
             size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
             row[j] = best;
             diag = up;
         }
@@ -226,13 +214,11 @@ static int child_name(const char *sprefix, const char *p, char *out, size_t len)
 {
     size_t n = strlen(sprefix);
     if (n) {
-        if (strncmp(p, sprefix, n) != 0 || p[n] != '.')
-            return 0;
+        if (strncmp(p, sprefix, n) != 0 || p[n] != '.') return 0;
         p += n + 1;
     }
     size_t m = strcspn(p, ".[");
-    if (m == 0 || m >= len || (m == 1 && *p == '*'))
-        return 0;
+    if (m == 0 || m >= len || (m == 1 && *p == '*')) return 0;
     memcpy(out, p, m);
     out[m] = 0;
     return 1;
@@ -243,22 +229,21 @@ static int fail_unknown(config_ctx *c, const char *path, const char *sprefix, co
     char dotted[PATH_MAX_LEN];
     join(dotted, sprefix, key);
     if (strchr(key, '.') && (config_schema_find(dotted) || config_schema_has_children(dotted)))
-        return config_fail(c, path, 1, "unknown key '%s' (a dotted path is not a key: nest "
-                           "objects instead, as in {\"%.*s\": {...}})", path,
-                           (int)strcspn(key, "."), key);
+        return config_fail(c, path, 1,
+                           "unknown key '%s' (a dotted path is not a key: nest "
+                           "objects instead, as in {\"%.*s\": {...}})",
+                           path, (int)strcspn(key, "."), key);
     char names[128][64], best[64] = "", list[1024] = "";
     int nn = 0;
     size_t best_d = (size_t)-1, used = 0;
     size_t limit = strlen(key) / 3 > 2 ? strlen(key) / 3 : 2;
     int n = config_schema_count();
     for (int i = 0; i < n && nn < 128; i++) {
-        if (!child_name(sprefix, config_schema_at(i)->path, names[nn], sizeof names[nn]))
-            continue;
+        if (!child_name(sprefix, config_schema_at(i)->path, names[nn], sizeof names[nn])) continue;
         int seen = 0;
         for (int j = 0; j < nn && !seen; j++)
             seen = strcmp(names[j], names[nn]) == 0;
-        if (seen)
-            continue;
+        if (seen) continue;
         if (used < sizeof list)
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", nn ? ", " : "",
                                      names[nn]);
@@ -272,8 +257,8 @@ static int fail_unknown(config_ctx *c, const char *path, const char *sprefix, co
     const char *dot = strrchr(path, '.');
     int plen = dot ? (int)(dot - path + 1) : 0;
     if (best_d <= limit)
-        return config_fail(c, path, 1, "unknown key '%s' (did you mean '%.*s%s'?)", path,
-                           plen, path, best);
+        return config_fail(c, path, 1, "unknown key '%s' (did you mean '%.*s%s'?)", path, plen,
+                           path, best);
     return config_fail(c, path, 1, "unknown key '%s' (valid keys here: %s)", path, list);
 }
 
@@ -281,12 +266,9 @@ static int fail_unknown(config_ctx *c, const char *path, const char *sprefix, co
 
 static int in_bounds(const config_key *k, double x)
 {
-    if ((k->flags & CK_MIN) && (k->flags & CK_MIN_EXCL) && !(x > k->min))
-        return 0;
-    if ((k->flags & CK_MIN) && x < k->min)
-        return 0;
-    if ((k->flags & CK_MAX) && x > k->max)
-        return 0;
+    if ((k->flags & CK_MIN) && (k->flags & CK_MIN_EXCL) && !(x > k->min)) return 0;
+    if ((k->flags & CK_MIN) && x < k->min) return 0;
+    if ((k->flags & CK_MAX) && x > k->max) return 0;
     return 1;
 }
 
@@ -302,8 +284,7 @@ static int has_allowed(const char *allowed, const char *s)
     size_t n = strlen(s);
     for (const char *a = allowed; *a;) {
         size_t m = strcspn(a, "|");
-        if (m == n && strncmp(a, s, n) == 0)
-            return 1;
+        if (m == n && strncmp(a, s, n) == 0) return 1;
         a += m + (a[m] == '|');
     }
     return 0;
@@ -311,12 +292,10 @@ static int has_allowed(const char *allowed, const char *s)
 
 static int check_string(config_ctx *c, const config_key *k, const json_t *v, const char *path)
 {
-    if (!json_is_string(v))
-        return fail_expected(c, k, path, v);
+    if (!json_is_string(v)) return fail_expected(c, k, path, v);
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
-    if (k->allowed && !has_allowed(k->allowed, s))
-        return fail_expected(c, k, path, v);
+    if (k->allowed && !has_allowed(k->allowed, s)) return fail_expected(c, k, path, v);
     if ((k->flags & CK_URL) && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
         return fail_expected(c, k, path, v);
     if ((k->flags & CK_ENVNAME) && n && !is_ident(s, 127))
@@ -328,35 +307,33 @@ static int check_string(config_ctx *c, const config_key *k, const json_t *v, con
     if (k->maxlen && n > (size_t)k->maxlen) {
         char found[FOUND_LEN];
         config_found(c, path, v, found, sizeof found);
-        return config_fail(c, path, 0, "key '%s': expected a string of at most %d bytes, "
-                           "found %zu bytes: %s", path, k->maxlen, n, found);
+        return config_fail(c, path, 0,
+                           "key '%s': expected a string of at most %d bytes, "
+                           "found %zu bytes: %s",
+                           path, k->maxlen, n, found);
     }
     if (memchr(s, 0, n))
-        return config_fail(c, path, 0, "key '%s': expected a string without NUL characters",
-                           path);
+        return config_fail(c, path, 0, "key '%s': expected a string without NUL characters", path);
     return EVO_OK;
 }
 
 static int check_count(config_ctx *c, const config_key *k, size_t n, const char *path)
 {
     if (k->minlen && n < (size_t)k->minlen)
-        return config_fail(c, path, 0, "key '%s': expected at least %d element%s, found %zu",
-                           path, k->minlen, k->minlen == 1 ? "" : "s", n);
+        return config_fail(c, path, 0, "key '%s': expected at least %d element%s, found %zu", path,
+                           k->minlen, k->minlen == 1 ? "" : "s", n);
     if (k->maxlen && n > (size_t)k->maxlen)
-        return config_fail(c, path, 0, "key '%s': expected at most %d element%s, found %zu",
-                           path, k->maxlen, k->maxlen == 1 ? "" : "s", n);
+        return config_fail(c, path, 0, "key '%s': expected at most %d element%s, found %zu", path,
+                           k->maxlen, k->maxlen == 1 ? "" : "s", n);
     return EVO_OK;
 }
 
-static int validate_object(config_ctx *c, const json_t *obj, const char *path,
-                           const char *spath);
+static int validate_object(config_ctx *c, const json_t *obj, const char *path, const char *spath);
 
 static int check_array(config_ctx *c, const config_key *k, const json_t *v, const char *path)
 {
-    if (!json_is_array(v))
-        return fail_expected(c, k, path, v);
-    if (check_count(c, k, json_array_size(v), path) != EVO_OK)
-        return EVO_ECONFIG;
+    if (!json_is_array(v)) return fail_expected(c, k, path, v);
+    if (check_count(c, k, json_array_size(v), path) != EVO_OK) return EVO_ECONFIG;
     char elem[PATH_MAX_LEN], selem[PATH_MAX_LEN];
     path_fmt(selem, "%s[]", k->path);
     for (size_t i = 0; i < json_array_size(v); i++) {
@@ -372,7 +349,8 @@ static int check_array(config_ctx *c, const config_key *k, const json_t *v, cons
             config_found(c, elem, e, found, sizeof found);
             return config_fail(c, elem, 0, "key '%s': expected %s, found %s", elem, want, found);
         }
-        if (k->type == CT_INTS && (!json_is_integer(e) || !in_bounds(k, (double)json_integer_value(e)))) {
+        if (k->type == CT_INTS &&
+            (!json_is_integer(e) || !in_bounds(k, (double)json_integer_value(e)))) {
             config_key one = *k;
             one.type = CT_INT;
             config_schema_expected(&one, exp, sizeof exp);
@@ -392,61 +370,64 @@ static size_t map_size_with_defaults(const config_key *k, const json_t *v)
     size_t n = json_object_size(def);
     const char *key;
     json_t *m;
-    json_object_foreach((json_t *)v, key, m)
-        n += json_object_get(def, key) == NULL;
+    json_object_foreach((json_t *)v, key, m) n += json_object_get(def, key) == NULL;
     json_decref(def);
     return n;
 }
 
 static int check_map(config_ctx *c, const config_key *k, const json_t *v, const char *path)
 {
-    if (!json_is_object(v))
-        return fail_expected(c, k, path, v);
+    if (!json_is_object(v)) return fail_expected(c, k, path, v);
     char spath[PATH_MAX_LEN], child[PATH_MAX_LEN];
     path_fmt(spath, "%s.*", k->path);
     const config_key *vk = config_schema_find(spath);
     const char *key;
     json_t *m;
-    json_object_foreach((json_t *)v, key, m) {
+    json_object_foreach((json_t *)v, key, m)
+    {
         join(child, path, key);
-        if (is_api_key(key))
-            return fail_api_key(c, child);
+        if (is_api_key(key)) return fail_api_key(c, child);
         int ok = (k->flags & CK_OPNAME) ? is_opname(key) : is_ident(key, 63);
         if (!ok)
-            return config_fail(c, child, 1, "key '%s': expected a name matching %s, found \"%s\"",
-                               child, (k->flags & CK_OPNAME) ? "[a-z0-9_-]{1,31}"
-                                                             : "[A-Za-z_][A-Za-z0-9_]{0,62}",
-                               key);
-        if (vk && vk->type == CT_INT && check_int(c, vk, m, child) != EVO_OK)
-            return EVO_ECONFIG;
-        if (vk && vk->type == CT_NUMBER && (!json_is_number(m) || !in_bounds(vk, json_number_value(m))))
+            return config_fail(
+                c, child, 1, "key '%s': expected a name matching %s, found \"%s\"", child,
+                (k->flags & CK_OPNAME) ? "[a-z0-9_-]{1,31}" : "[A-Za-z_][A-Za-z0-9_]{0,62}", key);
+        if (vk && vk->type == CT_INT && check_int(c, vk, m, child) != EVO_OK) return EVO_ECONFIG;
+        if (vk && vk->type == CT_NUMBER &&
+            (!json_is_number(m) || !in_bounds(vk, json_number_value(m))))
             return fail_expected(c, vk, child, m);
     }
     size_t n = map_size_with_defaults(k, v);
     if (k->maxlen && n > (size_t)k->maxlen)
-        return config_fail(c, path, 0, "key '%s': expected at most %d members (defaults "
-                           "included), found %zu", path, k->maxlen, n);
+        return config_fail(c, path, 0,
+                           "key '%s': expected at most %d members (defaults "
+                           "included), found %zu",
+                           path, k->maxlen, n);
     return EVO_OK;
 }
 
 static int check_value(config_ctx *c, const config_key *k, const json_t *v, const char *path)
 {
     switch (k->type) {
-    case CT_INT: return check_int(c, k, v, path);
+    case CT_INT:
+        return check_int(c, k, v, path);
     case CT_NUMBER:
         if (!json_is_number(v) || !in_bounds(k, json_number_value(v)))
             return fail_expected(c, k, path, v);
         return EVO_OK;
-    case CT_BOOL: return json_is_boolean(v) ? EVO_OK : fail_expected(c, k, path, v);
-    case CT_STRING: return check_string(c, k, v, path);
+    case CT_BOOL:
+        return json_is_boolean(v) ? EVO_OK : fail_expected(c, k, path, v);
+    case CT_STRING:
+        return check_string(c, k, v, path);
     case CT_OBJECT:
-        if (!json_is_object(v))
-            return fail_expected(c, k, path, v);
+        if (!json_is_object(v)) return fail_expected(c, k, path, v);
         return check_no_api_key(c, v, path);
     case CT_OBJECTS:
     case CT_STRINGS:
-    case CT_INTS: return check_array(c, k, v, path);
-    case CT_MAP: return check_map(c, k, v, path);
+    case CT_INTS:
+        return check_array(c, k, v, path);
+    case CT_MAP:
+        return check_map(c, k, v, path);
     }
     return EVO_OK;
 }
@@ -459,10 +440,8 @@ static int check_required(config_ctx *c, const json_t *obj, const char *path, co
     int n = config_schema_count();
     for (int i = 0; i < n; i++) {
         const config_key *k = config_schema_at(i);
-        if (!(k->flags & CK_REQUIRED) || !child_name(spath, k->path, name, sizeof name))
-            continue;
-        if (strchr(k->path + strlen(spath) + (*spath != 0), '.'))
-            continue; /* a grandchild */
+        if (!(k->flags & CK_REQUIRED) || !child_name(spath, k->path, name, sizeof name)) continue;
+        if (strchr(k->path + strlen(spath) + (*spath != 0), '.')) continue; /* a grandchild */
         if (!json_object_get(obj, name))
             return config_fail(c, path, 0, "key '%s': missing required key '%s'", path, name);
     }
@@ -476,19 +455,18 @@ static int fail_not_object(config_ctx *c, const char *path, const json_t *v)
     return config_fail(c, path, 0, "key '%s': expected an object, found %s", path, found);
 }
 
-static int validate_object(config_ctx *c, const json_t *obj, const char *path,
-                           const char *spath)
+static int validate_object(config_ctx *c, const json_t *obj, const char *path, const char *spath)
 {
     char child[PATH_MAX_LEN], schild[PATH_MAX_LEN];
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
+    json_object_foreach((json_t *)obj, key, v)
+    {
         join(child, path, key);
         join(schild, spath, key);
-        if (is_api_key(key))
-            return fail_api_key(c, child);
-        const config_key *k = strchr(key, '.') || strchr(key, '[') ? NULL
-                                                                   : config_schema_find(schild);
+        if (is_api_key(key)) return fail_api_key(c, child);
+        const config_key *k =
+            strchr(key, '.') || strchr(key, '[') ? NULL : config_schema_find(schild);
         int rc;
         if (k)
             rc = check_value(c, k, v, child);
@@ -497,8 +475,7 @@ static int validate_object(config_ctx *c, const json_t *obj, const char *path,
                                    : fail_not_object(c, child, v);
         else
             rc = fail_unknown(c, child, spath, key);
-        if (rc != EVO_OK)
-            return rc;
+        if (rc != EVO_OK) return rc;
     }
     return check_required(c, obj, path, spath);
 }
@@ -529,19 +506,20 @@ static int rule_explore(config_ctx *c, json_t *root)
 {
     double rate = json_number_value(get2(root, "selection", "explore_rate"));
     double max = json_number_value(get2(root, "selection", "explore_max"));
-    if (rate <= max)
-        return EVO_OK;
+    if (rate <= max) return EVO_OK;
     char found[FOUND_LEN];
     if (has_pos(c, "selection.explore_rate")) {
         config_found(c, "selection.explore_rate", NULL, found, sizeof found);
         return config_fail(c, "selection.explore_rate", 0,
                            "key 'selection.explore_rate': expected a number <= "
-                           "selection.explore_max (%g), found %s", max, found);
+                           "selection.explore_max (%g), found %s",
+                           max, found);
     }
     config_found(c, "selection.explore_max", NULL, found, sizeof found);
     return config_fail(c, "selection.explore_max", 0,
                        "key 'selection.explore_max': expected a number >= "
-                       "selection.explore_rate (%g), found %s", rate, found);
+                       "selection.explore_rate (%g), found %s",
+                       rate, found);
 }
 
 static int rule_feature(config_ctx *c, json_t *f, size_t i)
@@ -552,26 +530,27 @@ static int rule_feature(config_ctx *c, json_t *f, size_t i)
     json_t *name = json_object_get(f, "name");
     int named = strcmp(kind, "param") == 0 || strcmp(kind, "metric") == 0;
     if (named && !name)
-        return config_fail(c, path, 0, "key '%s': missing required key 'name' (kind \"%s\" "
-                           "needs one)", path, kind);
+        return config_fail(c, path, 0,
+                           "key '%s': missing required key 'name' (kind \"%s\" "
+                           "needs one)",
+                           path, kind);
     if (named && json_string_length(name) == 0)
         return config_fail(c, path, 0, "key '%s.name': expected a non-empty string, found \"\"",
                            path);
     int ranged = strcmp(kind, "metric") == 0 || strcmp(kind, "source_length") == 0;
     double lo = json_number_value(json_object_get(f, "min"));
     double hi = json_number_value(json_object_get(f, "max"));
-    if (!ranged || lo < hi)
-        return EVO_OK;
+    if (!ranged || lo < hi) return EVO_OK;
     path_fmt(child, "%s.max", path);
     if (has_pos(c, child)) {
         config_found(c, child, NULL, found, sizeof found);
-        return config_fail(c, child, 0, "key '%s': expected a number > min (%g), found %s",
-                           child, lo, found);
+        return config_fail(c, child, 0, "key '%s': expected a number > min (%g), found %s", child,
+                           lo, found);
     }
     path_fmt(child, "%s.min", path);
     config_found(c, child, NULL, found, sizeof found);
-    return config_fail(c, child, 0, "key '%s': expected a number < max (%g), found %s", child,
-                       hi, found);
+    return config_fail(c, child, 0, "key '%s': expected a number < max (%g), found %s", child, hi,
+                       found);
 }
 
 static int rule_optimum(config_ctx *c, json_t *root)
@@ -581,8 +560,7 @@ static int rule_optimum(config_ctx *c, json_t *root)
     json_int_t dims = json_integer_value(json_object_get(syn, "dims"));
     json_int_t levels = json_integer_value(json_object_get(syn, "levels"));
     size_t n = json_array_size(opt);
-    if (n == 0)
-        return EVO_OK;
+    if (n == 0) return EVO_OK;
     if ((json_int_t)n != dims)
         return config_fail(c, "evaluator.synthetic.optimum", 0,
                            "key 'evaluator.synthetic.optimum': expected %lld integers (one per "
@@ -590,13 +568,13 @@ static int rule_optimum(config_ctx *c, json_t *root)
                            (long long)dims, n);
     for (size_t i = 0; i < n; i++) {
         json_int_t x = json_integer_value(json_array_get(opt, i));
-        if (x < levels)
-            continue;
+        if (x < levels) continue;
         char path[PATH_MAX_LEN];
         path_fmt(path, "evaluator.synthetic.optimum[%zu]", i);
-        return config_fail(c, path, 0, "key '%s': expected an integer in [0, %lld] "
-                           "(evaluator.synthetic.levels is %lld), found %lld", path,
-                           (long long)levels - 1, (long long)levels, (long long)x);
+        return config_fail(c, path, 0,
+                           "key '%s': expected an integer in [0, %lld] "
+                           "(evaluator.synthetic.levels is %lld), found %lld",
+                           path, (long long)levels - 1, (long long)levels, (long long)x);
     }
     return EVO_OK;
 }
@@ -608,12 +586,13 @@ static int rule_model_names(config_ctx *c, json_t *root)
         const char *a = json_string_value(json_object_get(json_array_get(models, i), "name"));
         for (size_t j = 0; j < i; j++) {
             const char *b = json_string_value(json_object_get(json_array_get(models, j), "name"));
-            if (!a || !b || strcmp(a, b) != 0)
-                continue;
+            if (!a || !b || strcmp(a, b) != 0) continue;
             char path[PATH_MAX_LEN];
             path_fmt(path, "llm.models[%zu].name", i);
-            return config_fail(c, path, 0, "key '%s': model name \"%s\" is already used by "
-                               "llm.models[%zu]", path, a, j);
+            return config_fail(c, path, 0,
+                               "key '%s': model name \"%s\" is already used by "
+                               "llm.models[%zu]",
+                               path, a, j);
         }
     }
     return EVO_OK;
@@ -621,13 +600,10 @@ static int rule_model_names(config_ctx *c, json_t *root)
 
 int config_check_rules(config_ctx *c, json_t *root)
 {
-    if (rule_explore(c, root) != EVO_OK)
-        return EVO_ECONFIG;
+    if (rule_explore(c, root) != EVO_OK) return EVO_ECONFIG;
     json_t *features = get2(root, "islands", "features");
     for (size_t i = 0; i < json_array_size(features); i++)
-        if (rule_feature(c, json_array_get(features, i), i) != EVO_OK)
-            return EVO_ECONFIG;
-    if (rule_optimum(c, root) != EVO_OK)
-        return EVO_ECONFIG;
+        if (rule_feature(c, json_array_get(features, i), i) != EVO_OK) return EVO_ECONFIG;
+    if (rule_optimum(c, root) != EVO_OK) return EVO_ECONFIG;
     return rule_model_names(c, root);
 }

@@ -12,8 +12,8 @@
 #include "config_pos.h"
 
 typedef struct config_ctx {
-    const char *name;  /* the file, or the name given to evo_config_parse */
-    const char *text;  /* the source text the positions refer to */
+    const char *name; /* the file, or the name given to evo_config_parse */
+    const char *text; /* the source text the positions refer to */
     config_posmap pos;
     char *err;
     size_t errlen;
@@ -28,6 +28,5 @@ int config_validate(config_ctx *c, json_t *root);
 /* Rules across keys, checked on the tree with defaults filled in. */
 int config_check_rules(config_ctx *c, json_t *root);
 /* The user's text for the value at path, for "found ..." (quoted, cut to 48 chars). */
-void config_found(const config_ctx *c, const char *path, const json_t *v, char *buf,
-                  size_t len);
+void config_found(const config_ctx *c, const char *path, const json_t *v, char *buf, size_t len);
 #endif

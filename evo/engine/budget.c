@@ -31,7 +31,8 @@ void budget_add_usage(evo_engine *e, const json_t *usage)
     const char *model;
     json_t *u;
     pthread_mutex_lock(&e->usage_mu);
-    json_object_foreach((json_t *)usage, model, u) {
+    json_object_foreach((json_t *)usage, model, u)
+    {
         int64_t tin = json_integer_value(json_object_get(u, "tokens_in"));
         int64_t tout = json_integer_value(json_object_get(u, "tokens_out"));
         int64_t calls = json_integer_value(json_object_get(u, "calls"));
@@ -42,10 +43,16 @@ void budget_add_usage(evo_engine *e, const json_t *usage)
                           "cost_usd", 0.0, "calls", (json_int_t)0);
             json_object_set_new(e->usage.models, model, t);
         }
-        json_object_set_new(t, "tokens_in", json_integer(json_integer_value(json_object_get(t, "tokens_in")) + tin));
-        json_object_set_new(t, "tokens_out", json_integer(json_integer_value(json_object_get(t, "tokens_out")) + tout));
-        json_object_set_new(t, "calls", json_integer(json_integer_value(json_object_get(t, "calls")) + calls));
-        json_object_set_new(t, "cost_usd", json_real(json_number_value(json_object_get(t, "cost_usd")) + cost));
+        json_object_set_new(
+            t, "tokens_in",
+            json_integer(json_integer_value(json_object_get(t, "tokens_in")) + tin));
+        json_object_set_new(
+            t, "tokens_out",
+            json_integer(json_integer_value(json_object_get(t, "tokens_out")) + tout));
+        json_object_set_new(t, "calls",
+                            json_integer(json_integer_value(json_object_get(t, "calls")) + calls));
+        json_object_set_new(t, "cost_usd",
+                            json_real(json_number_value(json_object_get(t, "cost_usd")) + cost));
         e->usage.tokens_in += tin;
         e->usage.tokens_out += tout;
         e->usage.calls += calls;
@@ -58,5 +65,6 @@ void budget_apply(evo_engine *e)
 {
     if (budget_left(e)) return;
     for (int i = 0; i < e->nops; i++)
-        if (e->ops[i].summarize && e->bandit_arm[i] >= 0) e->bandit.arms[e->bandit_arm[i]].weight = 0;
+        if (e->ops[i].summarize && e->bandit_arm[i] >= 0)
+            e->bandit.arms[e->bandit_arm[i]].weight = 0;
 }

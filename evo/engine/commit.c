@@ -22,8 +22,10 @@ static char *default_insight(const evo_engine *e, const evo_mutation *m, int64_t
 {
     char buf[1024];
     size_t n = 0;
-    n += (size_t)snprintf(buf + n, sizeof buf - n, "#%lld %s", (long long)id, engine_operator_name(e, m->op));
-    if (m->nparents) n += (size_t)snprintf(buf + n, sizeof buf - n, " on #%lld", (long long)m->parent_ids[0]);
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "#%lld %s", (long long)id,
+                          engine_operator_name(e, m->op));
+    if (m->nparents)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, " on #%lld", (long long)m->parent_ids[0]);
     n += (size_t)snprintf(buf + n, sizeof buf - n, " (island %d):", m->island);
     const evo_genome *p = m->nparents ? m->parents[0] : NULL;
     int changed = 0;
@@ -33,14 +35,16 @@ static char *default_insight(const evo_engine *e, const evo_mutation *m, int64_t
     }
     for (int i = 0; child && p && i < child->nparams && n < sizeof buf - 64; i++) {
         for (int k = 0; k < p->nparams; k++) {
-            if (strcmp(p->names[k], child->names[i]) == 0 && strcmp(p->values[k], child->values[i]) != 0) {
-                n += (size_t)snprintf(buf + n, sizeof buf - n, " %s %s->%s", child->names[i], p->values[k],
-                                      child->values[i]);
+            if (strcmp(p->names[k], child->names[i]) == 0 &&
+                strcmp(p->values[k], child->values[i]) != 0) {
+                n += (size_t)snprintf(buf + n, sizeof buf - n, " %s %s->%s", child->names[i],
+                                      p->values[k], child->values[i]);
                 changed++;
             }
         }
     }
-    if (!changed && child && !p) n += (size_t)snprintf(buf + n, sizeof buf - n, " %s at defaults", child->tmpl);
+    if (!changed && child && !p)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, " %s at defaults", child->tmpl);
     if (n >= sizeof buf) n = sizeof buf - 1;
     if (st == EVO_STATUS_PASSED) {
         n += (size_t)snprintf(buf + n, sizeof buf - n, ": %s, %.4g", label, fitness);
@@ -59,8 +63,7 @@ static char *default_insight(const evo_engine *e, const evo_mutation *m, int64_t
 
 /* Offer a PASSED candidate to its island (every island for seeds) and the archive.
  * Returns whether the job's island best rose; marks changed islands in dirty. */
-static int place_member(evo_engine *e, const evo_msg *msg, int64_t id, double fitness,
-                        char *dirty)
+static int place_member(evo_engine *e, const evo_msg *msg, int64_t id, double fitness, char *dirty)
 {
     const evo_mutation *m = &msg->job->m;
     evo_member mem;
@@ -190,7 +193,8 @@ int commit_batch(evo_engine *e, evo_msg **msgs, int n)
         evo_engine_set_error(e, "%s", store_errmsg(e->store));
         return rc;
     }
-    for (int k = 0; rc == EVO_OK && k < n; k++) rc = apply_message(e, msgs[k], t, dirty, &lines[k]);
+    for (int k = 0; rc == EVO_OK && k < n; k++)
+        rc = apply_message(e, msgs[k], t, dirty, &lines[k]);
     e->c.elapsed_s = engine_elapsed(e);
     if (rc == EVO_OK) rc = persist_state(e, t, e->archive_dirty);
     e->archive_dirty = 0;
@@ -204,7 +208,8 @@ int commit_batch(evo_engine *e, evo_msg **msgs, int n)
     if (rc != EVO_OK) {
         evo_engine_set_error(e, "commit of candidate %lld failed: %s", (long long)e->c.evaluations,
                              store_errmsg(e->store));
-        for (int k = 0; k < n; k++) json_decref(lines[k]);
+        for (int k = 0; k < n; k++)
+            json_decref(lines[k]);
         return rc;
     }
     for (int k = 0; k < n; k++) {
@@ -215,4 +220,3 @@ int commit_batch(evo_engine *e, evo_msg **msgs, int n)
     }
     return EVO_OK;
 }
-

@@ -32,8 +32,14 @@
 /* Consecutive duplicate children after which the space is taken as exhausted. */
 #define DUP_STREAK_LIMIT 1000
 
-const evo_config *evo_engine_config(const evo_engine *e) { return e->cfg; }
-const char *evo_engine_run_dir(const evo_engine *e) { return e->run_dir; }
+const evo_config *evo_engine_config(const evo_engine *e)
+{
+    return e->cfg;
+}
+const char *evo_engine_run_dir(const evo_engine *e)
+{
+    return e->run_dir;
+}
 
 void evo_engine_set_progress(evo_engine *e, evo_progress_fn fn, void *user)
 {
@@ -134,7 +140,8 @@ static int init_population(evo_engine *e)
     e->nislands = e->cfg->islands;
     e->islands = calloc((size_t)e->nislands, sizeof *e->islands);
     if (!e->islands) return EVO_ENOMEM;
-    for (int i = 0; i < e->nislands; i++) island_init(&e->islands[i], i, e->cfg);
+    for (int i = 0; i < e->nislands; i++)
+        island_init(&e->islands[i], i, e->cfg);
     archive_init(&e->archive, e->cfg->archive_size);
     bandit_init(&e->bandit);
     return EVO_OK;
@@ -217,8 +224,10 @@ int evo_engine_open(evo_engine **out, const char *run_dir, const evo_config *cfg
     if (rc == EVO_OK) rc = open_store(e, STORE_CREATE);
     /* A store whose run was never written (killed during its creation) is taken as new. */
     if (rc == EVO_OK && !store_is_new(e->store) && has_run(e)) {
-        evo_engine_set_error(e, "%s already holds a run: continue it with `evo resume %s` or choose another directory",
-                             run_dir, run_dir);
+        evo_engine_set_error(
+            e,
+            "%s already holds a run: continue it with `evo resume %s` or choose another directory",
+            run_dir, run_dir);
         rc = EVO_ESTORE;
     }
     if (rc == EVO_OK) rc = add_builtin_operators(e);
@@ -235,7 +244,11 @@ int evo_engine_open(evo_engine **out, const char *run_dir, const evo_config *cfg
     return rc;
 }
 
-struct rebuild { evo_fitlog *log; double best; int64_t best_id; };
+struct rebuild {
+    evo_fitlog *log;
+    double best;
+    int64_t best_id;
+};
 
 static int rebuild_line(void *user, int64_t id, json_t *rec)
 {
@@ -280,9 +293,11 @@ int evo_engine_resume(evo_engine **out, const char *run_dir)
     json_t *cfg = store_meta_get(t, META_CONFIG);
     json_t *run = store_meta_get(t, META_RUN);
     if (!cfg || !run) {
-        evo_engine_set_error(e, "%s: the run was stopped before its first commit, so nothing can be resumed; "
-                                "start it again with `evo run CONFIG --run-dir %s`",
-                             run_dir, run_dir);
+        evo_engine_set_error(
+            e,
+            "%s: the run was stopped before its first commit, so nothing can be resumed; "
+            "start it again with `evo run CONFIG --run-dir %s`",
+            run_dir, run_dir);
         rc = EVO_ENOTFOUND;
     }
     if (rc == EVO_OK) {
@@ -317,10 +332,12 @@ void evo_engine_close(evo_engine *e)
     if (e->have_evaluator && e->ev.destroy) e->ev.destroy(e->ev.user);
     fitlog_close(e->log);
     store_close(e->store);
-    for (int i = 0; i < e->nislands; i++) island_free(&e->islands[i]);
+    for (int i = 0; i < e->nislands; i++)
+        island_free(&e->islands[i]);
     free(e->islands);
     archive_free(&e->archive);
-    for (int i = 0; i < e->nseeds; i++) free(e->seeds[i].source);
+    for (int i = 0; i < e->nseeds; i++)
+        free(e->seeds[i].source);
     constants_free(&e->constants);
     free(e->constants_json);
     free(e->options_json);
@@ -363,7 +380,8 @@ int evo_engine_add_seed(evo_engine *e, const char *template_name, const char *so
     if (rc != EVO_OK) return rc;
     json_t *seeds = store_meta_get(t, META_SEEDS);
     if (!seeds) seeds = json_array();
-    json_array_append_new(seeds, json_pack("{ss ss}", "template", template_name, "source_sha", sha));
+    json_array_append_new(seeds,
+                          json_pack("{ss ss}", "template", template_name, "source_sha", sha));
     rc = store_source_put(t, sha, source);
     if (rc == EVO_OK) rc = store_meta_put(t, META_SEEDS, seeds);
     json_decref(seeds);
@@ -401,7 +419,8 @@ static const char *stop_reason(evo_engine *e, int inflight, char *buf, size_t n)
         return buf;
     }
     if (c->stagnation_patience > 0 && e->c.since_best >= c->stagnation_patience) {
-        snprintf(buf, n, "no improvement in %lld evaluations (stagnation)", (long long)e->c.since_best);
+        snprintf(buf, n, "no improvement in %lld evaluations (stagnation)",
+                 (long long)e->c.since_best);
         return buf;
     }
     if (e->c.dup_streak >= DUP_STREAK_LIMIT) {
@@ -437,7 +456,8 @@ static void report(evo_engine *e, const evo_msg *msg, int done)
 static char *constants_to_json(const evo_constants *k)
 {
     json_t *o = json_object();
-    for (int i = 0; i < k->n; i++) json_object_set_new(o, k->names[i], json_integer(k->values[i]));
+    for (int i = 0; i < k->n; i++)
+        json_object_set_new(o, k->names[i], json_integer(k->values[i]));
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;
@@ -450,16 +470,18 @@ static int prepare_run(evo_engine *e)
     if (e->ev.start) {
         int rc = e->ev.start(e->ev.user, e, e->cfg->concurrency);
         if (rc != EVO_OK) {
-            if (!e->errmsg[0]) evo_engine_set_error(e, "evaluator '%s' failed to start: %s",
-                                                    e->ev.name ? e->ev.name : "?", evo_strerror(rc));
+            if (!e->errmsg[0])
+                evo_engine_set_error(e, "evaluator '%s' failed to start: %s",
+                                     e->ev.name ? e->ev.name : "?", evo_strerror(rc));
             return rc;
         }
     }
     free(e->constants_json);
     e->constants_json = constants_to_json(&e->constants);
-    json_t *opts = json_pack("{sI sf sI sI}", "multi_max", (json_int_t)e->cfg->multi_max, "resample_prob",
-                             e->cfg->resample_prob, "max_tries", (json_int_t)e->cfg->max_tries,
-                             "max_repairs", (json_int_t)e->cfg->max_repairs);
+    json_t *opts =
+        json_pack("{sI sf sI sI}", "multi_max", (json_int_t)e->cfg->multi_max, "resample_prob",
+                  e->cfg->resample_prob, "max_tries", (json_int_t)e->cfg->max_tries, "max_repairs",
+                  (json_int_t)e->cfg->max_repairs);
     json_t *llm = config_get(e->cfg, "llm");
     if (llm) json_object_set(opts, "llm", llm);
     free(e->options_json);
@@ -489,7 +511,8 @@ static int prepare_run(evo_engine *e)
     }
     bandit_init(&e->bandit);
     for (int i = 0; i < e->nops; i++)
-        e->bandit_arm[i] = bandit_add(&e->bandit, e->ops[i].name, config_operator_weight(e->cfg, e->ops[i].name));
+        e->bandit_arm[i] =
+            bandit_add(&e->bandit, e->ops[i].name, config_operator_weight(e->cfg, e->ops[i].name));
     if (saved) bandit_from_json(&e->bandit, saved);
     json_decref(saved);
     budget_apply(e);
@@ -566,12 +589,14 @@ int evo_engine_run(evo_engine *e)
         evo_msg *batch[COMMIT_BATCH_MAX], *ok[COMMIT_BATCH_MAX];
         int nb = 0, nok = 0;
         batch[nb++] = pool_next(e->pool);
-        while (nb < COMMIT_BATCH_MAX && (batch[nb] = pool_poll(e->pool)) != NULL) nb++;
+        while (nb < COMMIT_BATCH_MAX && (batch[nb] = pool_poll(e->pool)) != NULL)
+            nb++;
         for (int k = 0; k < nb; k++) {
             if (batch[k]->kind != MSG_FATAL) {
                 ok[nok++] = batch[k];
             } else if (rc == EVO_OK) {
-                evo_engine_set_error(e, "evaluator: %s", batch[k]->error ? batch[k]->error : "failed");
+                evo_engine_set_error(e, "evaluator: %s",
+                                     batch[k]->error ? batch[k]->error : "failed");
                 rc = EVO_ERROR;
                 halted = 1;
             }

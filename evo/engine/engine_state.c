@@ -7,7 +7,10 @@
 
 #include "engine_state.h"
 
-const char *evo_errmsg(const evo_engine *e) { return e ? e->errmsg : "out of memory"; }
+const char *evo_errmsg(const evo_engine *e)
+{
+    return e ? e->errmsg : "out of memory";
+}
 
 void evo_engine_set_error(evo_engine *e, const char *fmt, ...)
 {

@@ -8,10 +8,6 @@
  * engine thread through the pool's queues. */
 #ifndef EVO_ENGINE_STATE_H
 #define EVO_ENGINE_STATE_H
-#include <jansson.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdint.h>
 #include "archive.h"
 #include "bandit.h"
 #include "config.h"
@@ -23,6 +19,10 @@
 #include "result.h"
 #include "space.h"
 #include "store.h"
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 
 #define EVO_MAX_OPERATORS 16
 #define EVO_MAX_INSPIRATIONS 8
@@ -35,7 +35,7 @@ struct evo_mutation {
     evo_engine *e;
     evo_pcg32 rng;
     int island;
-    int op;                       /* operator index, or OP_SEED */
+    int op; /* operator index, or OP_SEED */
     int nparents;
     evo_genome *parents[2];
     int64_t parent_ids[2];
@@ -45,10 +45,10 @@ struct evo_mutation {
     char *insp_json[EVO_MAX_INSPIRATIONS];
     char *memory;
     evo_genome *child;
-    int64_t repair_round;         /* 0 for the first child */
-    char *repair_of;              /* hash of the failed child a repair replaces */
-    json_t *notes;                /* audit texts for the child being made */
-    json_t *usage;                /* {"model": {tokens_in, tokens_out, cost_usd, calls}} */
+    int64_t repair_round; /* 0 for the first child */
+    char *repair_of;      /* hash of the failed child a repair replaces */
+    json_t *notes;        /* audit texts for the child being made */
+    json_t *usage;        /* {"model": {tokens_in, tokens_out, cost_usd, calls}} */
     char *insight;
     char err[EVO_ERRMSG];
 };
@@ -59,16 +59,16 @@ typedef enum { MSG_EVALUATED, MSG_INVALID, MSG_DUPLICATE, MSG_FATAL } evo_msg_ki
 typedef struct evo_msg {
     evo_msg_kind kind;
     struct evo_job *job;
-    int final;                    /* last message of its job */
-    evo_genome *child;            /* EVALUATED, INVALID (may be NULL) */
-    evo_result *result;           /* EVALUATED */
-    char *repair_of;              /* hash, for repairs */
-    char *label;                  /* "improvement" / "regression" / "stale" */
-    json_t *notes, *usage;        /* owned */
-    char *insight;                /* owned, may be NULL */
-    char *error;                  /* INVALID, FATAL */
+    int final;             /* last message of its job */
+    evo_genome *child;     /* EVALUATED, INVALID (may be NULL) */
+    evo_result *result;    /* EVALUATED */
+    char *repair_of;       /* hash, for repairs */
+    char *label;           /* "improvement" / "regression" / "stale" */
+    json_t *notes, *usage; /* owned */
+    char *insight;         /* owned, may be NULL */
+    char *error;           /* INVALID, FATAL */
     double eval_ms;
-    int cached;                   /* DUPLICATE: the hash had a stored result */
+    int cached; /* DUPLICATE: the hash had a stored result */
     struct evo_msg *next;
 } evo_msg;
 
@@ -83,13 +83,13 @@ typedef struct evo_counters {
     int64_t failures[EVO_STATUS_COUNT];
     int64_t best_id;
     double best_fitness;
-    double elapsed_s;             /* summed over finished sessions' time up to last commit */
+    double elapsed_s; /* summed over finished sessions' time up to last commit */
     int finished;
     char stop_reason[128];
 } evo_counters;
 
 typedef struct evo_usage {
-    json_t *models;               /* {"name": {tokens_in, tokens_out, cost_usd, calls}} */
+    json_t *models; /* {"name": {tokens_in, tokens_out, cost_usd, calls}} */
     int64_t tokens_in, tokens_out, calls;
     double cost_usd;
 } evo_usage;
@@ -118,18 +118,18 @@ struct evo_engine {
     int nseeds;
     evo_seed seeds[32];
     evo_constants constants;
-    char *constants_json;         /* built at run start, shared read-only with workers */
-    char *options_json;           /* operator options, shared read-only with workers */
-    const char *task_text;        /* evaluator's describe(), or "" */
+    char *constants_json;  /* built at run start, shared read-only with workers */
+    char *options_json;    /* operator options, shared read-only with workers */
+    const char *task_text; /* evaluator's describe(), or "" */
 
     evo_pcg32 rng;
     int nislands;
     evo_island *islands;
     evo_archive archive;
     struct member_text *member_cache; /* JSON text of members by id, reused while unchanged */
-    int archive_dirty;            /* changed since the last commit */
+    int archive_dirty;                /* changed since the last commit */
     evo_counters c;
-    evo_usage usage;              /* locked by usage_mu */
+    evo_usage usage; /* locked by usage_mu */
     pthread_mutex_t usage_mu;
     int64_t jobs_planned;
 
@@ -151,8 +151,8 @@ struct evo_engine {
     evo_pool *pool;
     evo_progress_fn progress;
     void *progress_user;
-    double session_start;         /* monotonic seconds at evo_engine_run start */
-    double elapsed_base;          /* counters.elapsed_s at session start */
+    double session_start;            /* monotonic seconds at evo_engine_run start */
+    double elapsed_base;             /* counters.elapsed_s at session start */
     volatile sig_atomic_t interrupt; /* 0 none, 1 soft, 2 hard */
 };
 

@@ -29,7 +29,8 @@ void mutation_clear(evo_mutation *m)
         genome_free(m->parents[i]);
         free(m->parent_json[i]);
     }
-    for (int i = 0; i < m->ninsp; i++) free(m->insp_json[i]);
+    for (int i = 0; i < m->ninsp; i++)
+        free(m->insp_json[i]);
     free(m->memory);
     genome_free(m->child);
     free(m->repair_of);
@@ -72,15 +73,25 @@ const evo_space *mutation_space(evo_mutation *m, const char *source, int *owned,
 
 void space_cache_free(evo_engine *e)
 {
-    for (int i = 0; i < e->nspaces; i++) space_free(e->spaces[i].space);
+    for (int i = 0; i < e->nspaces; i++)
+        space_free(e->spaces[i].space);
     free(e->spaces);
     e->spaces = NULL;
     e->nspaces = 0;
 }
 
-uint32_t evo_mutation_random(evo_mutation *m) { return pcg32_next(&m->rng); }
-double evo_mutation_uniform(evo_mutation *m) { return pcg32_uniform(&m->rng); }
-int evo_mutation_parent_count(const evo_mutation *m) { return m->nparents; }
+uint32_t evo_mutation_random(evo_mutation *m)
+{
+    return pcg32_next(&m->rng);
+}
+double evo_mutation_uniform(evo_mutation *m)
+{
+    return pcg32_uniform(&m->rng);
+}
+int evo_mutation_parent_count(const evo_mutation *m)
+{
+    return m->nparents;
+}
 
 const evo_genome *evo_mutation_parent(const evo_mutation *m, int i)
 {
@@ -97,16 +108,28 @@ const char *evo_mutation_parent_json(const evo_mutation *m, int i)
     return (i >= 0 && i < m->nparents && m->parent_json[i]) ? m->parent_json[i] : "{}";
 }
 
-int evo_mutation_inspiration_count(const evo_mutation *m) { return m->ninsp; }
+int evo_mutation_inspiration_count(const evo_mutation *m)
+{
+    return m->ninsp;
+}
 
 const char *evo_mutation_inspiration_json(const evo_mutation *m, int i)
 {
     return (i >= 0 && i < m->ninsp) ? m->insp_json[i] : "{}";
 }
 
-const char *evo_mutation_memory(const evo_mutation *m) { return m->memory ? m->memory : ""; }
-const char *evo_mutation_task(const evo_mutation *m) { return m->e->task_text; }
-int evo_mutation_island(const evo_mutation *m) { return m->island; }
+const char *evo_mutation_memory(const evo_mutation *m)
+{
+    return m->memory ? m->memory : "";
+}
+const char *evo_mutation_task(const evo_mutation *m)
+{
+    return m->e->task_text;
+}
+int evo_mutation_island(const evo_mutation *m)
+{
+    return m->island;
+}
 
 const char *evo_mutation_options(const evo_mutation *m)
 {
@@ -207,7 +230,10 @@ int evo_mutation_emit(evo_mutation *m, const char *template_name, const char *so
     return rc;
 }
 
-const evo_genome *evo_mutation_child(const evo_mutation *m) { return m->child; }
+const evo_genome *evo_mutation_child(const evo_mutation *m)
+{
+    return m->child;
+}
 
 int evo_mutation_seen(const evo_mutation *m, const char *hash)
 {
@@ -227,7 +253,10 @@ void evo_mutation_fail(evo_mutation *m, const char *fmt, ...)
     va_end(ap);
 }
 
-const char *evo_mutation_errmsg(const evo_mutation *m) { return m->err; }
+const char *evo_mutation_errmsg(const evo_mutation *m)
+{
+    return m->err;
+}
 
 void evo_mutation_note(evo_mutation *m, const char *name, const char *text)
 {
@@ -235,7 +264,8 @@ void evo_mutation_note(evo_mutation *m, const char *name, const char *text)
     /* Repeated names (one per repair round) are kept apart: "prompt", "prompt.2", ... */
     char key[96];
     snprintf(key, sizeof key, "%s", name);
-    for (int n = 2; json_object_get(m->notes, key); n++) snprintf(key, sizeof key, "%s.%d", name, n);
+    for (int n = 2; json_object_get(m->notes, key); n++)
+        snprintf(key, sizeof key, "%s.%d", name, n);
     json_object_set_new(m->notes, key, json_string(text));
 }
 
@@ -249,10 +279,12 @@ void evo_mutation_add_usage(evo_mutation *m, const char *model, int64_t tokens_i
                       "cost_usd", 0.0, "calls", (json_int_t)0);
         json_object_set_new(m->usage, model, u);
     }
-    json_object_set_new(u, "tokens_in",
-                        json_integer(json_integer_value(json_object_get(u, "tokens_in")) + tokens_in));
-    json_object_set_new(u, "tokens_out",
-                        json_integer(json_integer_value(json_object_get(u, "tokens_out")) + tokens_out));
+    json_object_set_new(
+        u, "tokens_in",
+        json_integer(json_integer_value(json_object_get(u, "tokens_in")) + tokens_in));
+    json_object_set_new(
+        u, "tokens_out",
+        json_integer(json_integer_value(json_object_get(u, "tokens_out")) + tokens_out));
     json_object_set_new(u, "cost_usd",
                         json_real(json_number_value(json_object_get(u, "cost_usd")) + cost_usd));
     json_object_set_new(u, "calls",

@@ -18,6 +18,7 @@ void mutation_clear(evo_mutation *m);
 /* The parsed space of a source, cached by the engine (immutable, valid until the engine
  * closes). *owned is set when the cache is full and the caller must space_free it.
  * Returns NULL with err on a malformed evo:params block. */
-const evo_space *mutation_space(evo_mutation *m, const char *source, int *owned, char *err, size_t errlen);
+const evo_space *mutation_space(evo_mutation *m, const char *source, int *owned, char *err,
+                                size_t errlen);
 void space_cache_free(evo_engine *e);
 #endif

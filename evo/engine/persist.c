@@ -13,15 +13,15 @@ static json_t *counters_to_json(const evo_counters *c)
 {
     json_t *fail = json_object();
     for (int s = EVO_STATUS_PASSED + 1; s < EVO_STATUS_COUNT; s++)
-        if (c->failures[s]) json_object_set_new(fail, evo_status_name((evo_status)s), json_integer(c->failures[s]));
-    return json_pack("{sI sI sI sI sI sI sI so sI sf sf sb ss}", "evaluations",
-                     (json_int_t)c->evaluations, "cached", (json_int_t)c->cached, "jobs_done",
-                     (json_int_t)c->jobs_done, "seeds_done", (json_int_t)c->seeds_done,
-                     "since_best", (json_int_t)c->since_best, "dup_streak",
-                     (json_int_t)c->dup_streak, "sessions", (json_int_t)c->sessions,
-                     "failures", fail, "best_id", (json_int_t)c->best_id, "best_fitness",
-                     c->best_fitness, "elapsed_s", c->elapsed_s, "finished", c->finished,
-                     "stop_reason", c->stop_reason);
+        if (c->failures[s])
+            json_object_set_new(fail, evo_status_name((evo_status)s), json_integer(c->failures[s]));
+    return json_pack(
+        "{sI sI sI sI sI sI sI so sI sf sf sb ss}", "evaluations", (json_int_t)c->evaluations,
+        "cached", (json_int_t)c->cached, "jobs_done", (json_int_t)c->jobs_done, "seeds_done",
+        (json_int_t)c->seeds_done, "since_best", (json_int_t)c->since_best, "dup_streak",
+        (json_int_t)c->dup_streak, "sessions", (json_int_t)c->sessions, "failures", fail, "best_id",
+        (json_int_t)c->best_id, "best_fitness", c->best_fitness, "elapsed_s", c->elapsed_s,
+        "finished", c->finished, "stop_reason", c->stop_reason);
 }
 
 static void counters_from_json(evo_counters *c, const json_t *j)
@@ -42,10 +42,13 @@ static void counters_from_json(evo_counters *c, const json_t *j)
     c->elapsed_s = json_number_value(json_object_get(j, "elapsed_s"));
     c->finished = json_is_true(json_object_get(j, "finished"));
     snprintf(c->stop_reason, sizeof c->stop_reason, "%s",
-             json_string_value(json_object_get(j, "stop_reason")) ? json_string_value(json_object_get(j, "stop_reason")) : "");
+             json_string_value(json_object_get(j, "stop_reason"))
+                 ? json_string_value(json_object_get(j, "stop_reason"))
+                 : "");
     const char *name;
     json_t *v;
-    json_object_foreach(json_object_get(j, "failures"), name, v) {
+    json_object_foreach(json_object_get(j, "failures"), name, v)
+    {
         int s = evo_status_from_name(name);
         if (s > 0) c->failures[s] = json_integer_value(v);
     }
@@ -98,7 +101,8 @@ static const char *member_text(evo_engine *e, const evo_member *m, int owner)
 
 void persist_free(evo_engine *e)
 {
-    for (int i = 0; e->member_cache && i < MEMBER_CACHE; i++) free(e->member_cache[i].text);
+    for (int i = 0; e->member_cache && i < MEMBER_CACHE; i++)
+        free(e->member_cache[i].text);
     free(e->member_cache);
     e->member_cache = NULL;
 }
@@ -141,22 +145,23 @@ static int put_text(evo_txn *t, const char *key, char *text)
     return rc;
 }
 
-
-
 int persist_island(evo_engine *e, evo_txn *t, int i)
 {
     const evo_island *is = &e->islands[i];
     json_t *memory = json_array();
-    for (int k = 0; k < is->nmemory; k++) json_array_append_new(memory, json_string(is->memory[k]));
-    json_t *head = json_pack("{si sI sf sf sI sI so}", "index", is->index, "best_id", (json_int_t)is->best_id,
-                             "best_fitness", is->best_fitness, "explore_rate", is->explore_rate, "evaluations",
-                             (json_int_t)is->evaluations, "since_improvement", (json_int_t)is->since_improvement,
-                             "memory", memory);
+    for (int k = 0; k < is->nmemory; k++)
+        json_array_append_new(memory, json_string(is->memory[k]));
+    json_t *head =
+        json_pack("{si sI sf sf sI sI so}", "index", is->index, "best_id", (json_int_t)is->best_id,
+                  "best_fitness", is->best_fitness, "explore_rate", is->explore_rate, "evaluations",
+                  (json_int_t)is->evaluations, "since_improvement",
+                  (json_int_t)is->since_improvement, "memory", memory);
     char *head_text = head ? json_dumps(head, JSON_COMPACT) : NULL;
     json_decref(head);
     char key[64];
     snprintf(key, sizeof key, "%s%d", META_ISLAND_PREFIX, i);
-    int rc = head_text ? put_text(t, key, with_members(e, is->members, is->n, i, head_text)) : EVO_ENOMEM;
+    int rc = head_text ? put_text(t, key, with_members(e, is->members, is->n, i, head_text))
+                       : EVO_ENOMEM;
     free(head_text);
     return rc;
 }
@@ -191,7 +196,8 @@ int persist_all(evo_engine *e, evo_txn *t)
 {
     int rc = persist_state(e, t, 1);
     if (rc == EVO_OK) rc = put_meta(t, META_ISLANDS, json_pack("{si}", "count", e->nislands));
-    for (int i = 0; rc == EVO_OK && i < e->nislands; i++) rc = persist_island(e, t, i);
+    for (int i = 0; rc == EVO_OK && i < e->nislands; i++)
+        rc = persist_island(e, t, i);
     return rc;
 }
 
@@ -206,7 +212,8 @@ static int load_seeds(evo_engine *e, evo_txn *t)
     json_t *seeds = store_meta_get(t, META_SEEDS);
     size_t i;
     json_t *s;
-    json_array_foreach(seeds, i, s) {
+    json_array_foreach(seeds, i, s)
+    {
         if (e->nseeds == (int)(sizeof e->seeds / sizeof e->seeds[0])) break;
         char *src = store_source_get(t, json_string_value(json_object_get(s, "source_sha")));
         if (!src) {
@@ -216,7 +223,8 @@ static int load_seeds(evo_engine *e, evo_txn *t)
             return EVO_ESTORE;
         }
         evo_seed *sd = &e->seeds[e->nseeds++];
-        snprintf(sd->name, sizeof sd->name, "%s", json_string_value(json_object_get(s, "template")));
+        snprintf(sd->name, sizeof sd->name, "%s",
+                 json_string_value(json_object_get(s, "template")));
         sd->source = src;
     }
     json_decref(seeds);
@@ -230,7 +238,9 @@ static int load_state(evo_engine *e, evo_txn *t)
     json_t *arch = store_meta_get(t, META_ARCHIVE);
     json_t *usage = store_meta_get(t, META_USAGE);
     int rc = (c && rng && arch) ? EVO_OK : EVO_ESTORE;
-    if (rc != EVO_OK) evo_engine_set_error(e, "%s: store lacks the engine state (counters, rng or archive)", e->run_dir);
+    if (rc != EVO_OK)
+        evo_engine_set_error(e, "%s: store lacks the engine state (counters, rng or archive)",
+                             e->run_dir);
     if (rc == EVO_OK) {
         counters_from_json(&e->c, c);
         e->rng.state = parse_u64(rng, "state");
@@ -268,7 +278,10 @@ static int load_state(evo_engine *e, evo_txn *t)
     return rc;
 }
 
-int persist_counters(evo_engine *e, evo_txn *t) { return put_meta(t, META_COUNTERS, counters_to_json(&e->c)); }
+int persist_counters(evo_engine *e, evo_txn *t)
+{
+    return put_meta(t, META_COUNTERS, counters_to_json(&e->c));
+}
 
 int persist_load(evo_engine *e, evo_txn *t)
 {

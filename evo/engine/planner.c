@@ -66,7 +66,8 @@ static int plan_mutation(evo_engine *e, evo_job *job)
         m->parents[0] = seed_genome(sd);
         m->parent_ids[0] = 0;
         m->nparents = 1;
-        if (e->ops[m->op].parents == 2) m->op = find_operator(e, "point") >= 0 ? find_operator(e, "point") : m->op;
+        if (e->ops[m->op].parents == 2)
+            m->op = find_operator(e, "point") >= 0 ? find_operator(e, "point") : m->op;
         return m->parents[0] ? EVO_OK : EVO_ESPACE;
     }
     int two = e->ops[m->op].parents == 2;
@@ -81,29 +82,35 @@ static int plan_mutation(evo_engine *e, evo_job *job)
     int rc = store_begin(e->store, 0, &t);
     if (rc != EVO_OK) return rc;
     char err[512] = "";
-    rc = load_parent(t, p1.id, &m->parents[0], context ? &m->parent_json[0] : NULL, err, sizeof err);
+    rc =
+        load_parent(t, p1.id, &m->parents[0], context ? &m->parent_json[0] : NULL, err, sizeof err);
     m->parent_ids[0] = p1.id;
     m->parent_fitness[0] = p1.fitness;
     m->nparents = 1;
     if (rc == EVO_OK && two) {
-        rc = load_parent(t, p2.id, &m->parents[1], context ? &m->parent_json[1] : NULL, err, sizeof err);
+        rc = load_parent(t, p2.id, &m->parents[1], context ? &m->parent_json[1] : NULL, err,
+                         sizeof err);
         m->parent_ids[1] = p2.id;
         m->parent_fitness[1] = p2.fitness;
         m->nparents = 2;
     }
     evo_member insp[EVO_MAX_INSPIRATIONS];
-    int max = e->cfg->inspirations < EVO_MAX_INSPIRATIONS ? e->cfg->inspirations : EVO_MAX_INSPIRATIONS;
+    int max =
+        e->cfg->inspirations < EVO_MAX_INSPIRATIONS ? e->cfg->inspirations : EVO_MAX_INSPIRATIONS;
     /* Drawn for every operator so the random stream does not depend on which one runs. */
     int n = select_inspirations(is, &e->archive, &e->rng, p1.id, max, insp);
     for (int i = 0; context && rc == EVO_OK && i < n; i++) {
         evo_genome *g = NULL;
         char ierr[512];
-        if (load_parent(t, insp[i].id, &g, &m->insp_json[m->ninsp], ierr, sizeof ierr) == EVO_OK) m->ninsp++;
+        if (load_parent(t, insp[i].id, &g, &m->insp_json[m->ninsp], ierr, sizeof ierr) == EVO_OK)
+            m->ninsp++;
         genome_free(g);
     }
     store_abort(t);
     if (context) m->memory = island_memory_text(is);
-    if (rc != EVO_OK) evo_engine_set_error(e, "plan: cannot load parent #%lld from the store: %s", (long long)p1.id, err);
+    if (rc != EVO_OK)
+        evo_engine_set_error(e, "plan: cannot load parent #%lld from the store: %s",
+                             (long long)p1.id, err);
     return rc;
 }
 

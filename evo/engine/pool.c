@@ -17,10 +17,10 @@ struct evo_pool {
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t job_cv, msg_cv;
-    evo_job *jobs, *jobs_tail;    /* locked */
-    evo_msg *msgs, *msgs_tail;    /* locked */
-    int *free_slots, nfree;       /* locked */
-    int stopping;                 /* locked */
+    evo_job *jobs, *jobs_tail; /* locked */
+    evo_msg *msgs, *msgs_tail; /* locked */
+    int *free_slots, nfree;    /* locked */
+    int stopping;              /* locked */
     evo_engine *e;
 };
 
@@ -73,7 +73,8 @@ static void merge_usage(json_t *into, json_t *from)
 {
     const char *model;
     json_t *u;
-    json_object_foreach(from, model, u) {
+    json_object_foreach(from, model, u)
+    {
         json_t *t = json_object_get(into, model);
         if (!t) {
             json_object_set(into, model, u);
@@ -100,8 +101,7 @@ static const char *label_for(const evo_engine *e, const evo_mutation *m, const e
     return "stale";
 }
 
-static void post_simple(evo_pool *p, evo_job *job, evo_msg_kind kind, const char *error,
-                        int cached)
+static void post_simple(evo_pool *p, evo_job *job, evo_msg_kind kind, const char *error, int cached)
 {
     evo_msg *msg = msg_new(kind, job, 1);
     take_notes(&job->m, msg);
@@ -120,7 +120,8 @@ static int confirm_best(evo_engine *e, int slot, const evo_genome *child, evo_re
     int rounds = e->cfg->confirm_rounds;
     if (!e->ev.confirm || rounds <= 0 || r->status != EVO_STATUS_PASSED) return EVO_OK;
     pthread_mutex_lock(&e->best_mu);
-    evo_genome *inc = e->incumbent && r->fitness > e->incumbent_fitness ? genome_copy(e->incumbent) : NULL;
+    evo_genome *inc =
+        e->incumbent && r->fitness > e->incumbent_fitness ? genome_copy(e->incumbent) : NULL;
     double inc_fit = e->incumbent_fitness;
     pthread_mutex_unlock(&e->best_mu);
     if (!inc || !strcmp(inc->hash, child->hash)) {
@@ -131,7 +132,8 @@ static int confirm_best(evo_engine *e, int slot, const evo_genome *child, evo_re
     int rc = a && b ? e->ev.confirm(e->ev.user, slot, child, inc, rounds, a, b, r) : EVO_ENOMEM;
     genome_free(inc);
     if (rc == EVO_OK && r->status == EVO_STATUS_PASSED) {
-        double sum = 0, lo = INFINITY, alo = INFINITY, ahi = 0, blo = INFINITY, bhi = 0, as = 0, bs = 0;
+        double sum = 0, lo = INFINITY, alo = INFINITY, ahi = 0, blo = INFINITY, bhi = 0, as = 0,
+               bs = 0;
         int ok = 1;
         for (int i = 0; i < rounds; i++) {
             double ratio = b[i] > 0 ? a[i] / b[i] : 0;
@@ -147,7 +149,8 @@ static int confirm_best(evo_engine *e, int slot, const evo_genome *child, evo_re
         }
         double ratio = sum / rounds;
         /* The noise: how far apart the rounds of either candidate landed, relatively. */
-        double noise = fmax(as > 0 ? (ahi - alo) / (as / rounds) : 1, bs > 0 ? (bhi - blo) / (bs / rounds) : 1);
+        double noise = fmax(as > 0 ? (ahi - alo) / (as / rounds) : 1,
+                            bs > 0 ? (bhi - blo) / (bs / rounds) : 1);
         int confirmed = ok && lo > 1 && ratio - 1 > noise;
         evo_result_add_metric(r, NULL, "fitness_measured", r->fitness);
         evo_result_add_metric(r, NULL, "confirm_ratio", ratio);
@@ -258,7 +261,8 @@ static void *worker_main(void *arg)
     evo_pool *p = arg;
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        while (!p->jobs && !p->stopping) pthread_cond_wait(&p->job_cv, &p->mu);
+        while (!p->jobs && !p->stopping)
+            pthread_cond_wait(&p->job_cv, &p->mu);
         if (!p->jobs) {
             pthread_mutex_unlock(&p->mu);
             return NULL;
@@ -287,7 +291,8 @@ evo_pool *pool_start(evo_engine *e, int nthreads)
         return NULL;
     }
     /* Slots are handed out lowest first, so with concurrency 1 the evaluator sees slot 0. */
-    for (int i = 0; i < nthreads; i++) p->free_slots[i] = nthreads - 1 - i;
+    for (int i = 0; i < nthreads; i++)
+        p->free_slots[i] = nthreads - 1 - i;
     p->nfree = nthreads;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->job_cv, NULL);
@@ -331,7 +336,8 @@ static evo_msg *pop_msg(evo_pool *p)
 evo_msg *pool_next(evo_pool *p)
 {
     pthread_mutex_lock(&p->mu);
-    while (!p->msgs) pthread_cond_wait(&p->msg_cv, &p->mu);
+    while (!p->msgs)
+        pthread_cond_wait(&p->msg_cv, &p->mu);
     evo_msg *msg = pop_msg(p);
     pthread_mutex_unlock(&p->mu);
     return msg;
@@ -360,7 +366,8 @@ void pool_stop(evo_pool *p)
     p->jobs_tail = NULL;
     pthread_cond_broadcast(&p->job_cv);
     pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < p->nthreads; i++) pthread_join(p->threads[i], NULL);
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
     while (p->msgs) {
         evo_msg *msg = pop_msg(p);
         if (msg->final) {

@@ -21,7 +21,8 @@ static json_t *parents_json(const evo_mutation *m)
 static json_t *params_json(const evo_genome *g)
 {
     json_t *o = json_object();
-    for (int i = 0; g && i < g->nparams; i++) json_object_set_new(o, g->names[i], json_string(g->values[i]));
+    for (int i = 0; g && i < g->nparams; i++)
+        json_object_set_new(o, g->names[i], json_string(g->values[i]));
     return o;
 }
 json_t *record_build(const evo_engine *e, evo_txn *t, const evo_msg *msg, int64_t id, evo_status st,
@@ -47,9 +48,12 @@ json_t *record_build(const evo_engine *e, evo_txn *t, const evo_msg *msg, int64_
     json_object_set_new(rec, "label", json_string(label));
     const char *err = msg->result ? msg->result->error : msg->error;
     json_object_set_new(rec, "error", err ? json_string(err) : json_null());
-    json_object_set_new(rec, "metrics", res ? json_incref(json_object_get(res, "metrics")) : json_object());
-    json_object_set_new(rec, "workloads", res ? json_incref(json_object_get(res, "workloads")) : json_object());
-    json_object_set_new(rec, "artifacts", res ? json_incref(json_object_get(res, "artifacts")) : json_object());
+    json_object_set_new(rec, "metrics",
+                        res ? json_incref(json_object_get(res, "metrics")) : json_object());
+    json_object_set_new(rec, "workloads",
+                        res ? json_incref(json_object_get(res, "workloads")) : json_object());
+    json_object_set_new(rec, "artifacts",
+                        res ? json_incref(json_object_get(res, "artifacts")) : json_object());
     json_object_set_new(rec, "notes", msg->notes ? json_incref(msg->notes) : json_object());
     json_object_set_new(rec, "usage", msg->usage ? json_incref(msg->usage) : json_object());
     json_object_set_new(rec, "t", json_real(engine_elapsed(e)));
@@ -62,7 +66,8 @@ json_t *record_build(const evo_engine *e, evo_txn *t, const evo_msg *msg, int64_
 json_t *record_log_line(const json_t *rec, double best, int64_t best_id)
 {
     json_t *l = json_object();
-    const char *keys[] = {"index", "t", "island", "id", "parents", "operator", "template", "status", "fitness"};
+    const char *keys[] = {"index",    "t",        "island", "id",     "parents",
+                          "operator", "template", "status", "fitness"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         json_object_set(l, keys[i], json_object_get(rec, i == 0 ? "id" : keys[i]));
     json_object_set_new(l, "best", json_real(best_id > 0 ? best : 0.0));
@@ -71,7 +76,6 @@ json_t *record_log_line(const json_t *rec, double best, int64_t best_id)
     json_object_set(l, "workloads", json_object_get(rec, "workloads"));
     return l;
 }
-
 
 /* Parameter values are stored as strings; numbers written by hand or by older tools are
  * read as their decimal text. */
@@ -87,30 +91,37 @@ static const char *param_text(const json_t *v, char *buf, size_t n)
     return buf;
 }
 
-int record_genome(const json_t *rec, int64_t id, const char *source, evo_genome **out, char *err, size_t n)
+int record_genome(const json_t *rec, int64_t id, const char *source, evo_genome **out, char *err,
+                  size_t n)
 {
     *out = NULL;
     json_t *params = json_object_get(rec, "params"), *tmpl = json_object_get(rec, "template");
     if (params && !json_is_object(params))
-        return errbuf_set(err, n, EVO_ESTORE, "candidate %lld: params is not an object", (long long)id);
+        return errbuf_set(err, n, EVO_ESTORE, "candidate %lld: params is not an object",
+                          (long long)id);
     if (tmpl && !json_is_string(tmpl))
-        return errbuf_set(err, n, EVO_ESTORE, "candidate %lld: template is not a string", (long long)id);
+        return errbuf_set(err, n, EVO_ESTORE, "candidate %lld: template is not a string",
+                          (long long)id);
     size_t np = json_object_size(params), i = 0;
     const char **names = calloc(np + 1, sizeof *names), **values = calloc(np + 1, sizeof *values);
     char(*bufs)[32] = calloc(np + 1, sizeof *bufs);
     int rc = names && values && bufs ? EVO_OK : errbuf_set(err, n, EVO_ENOMEM, "out of memory");
     const char *k;
     json_t *v;
-    json_object_foreach(params, k, v) {
+    json_object_foreach(params, k, v)
+    {
         if (rc != EVO_OK) break;
         names[i] = k;
         values[i] = param_text(v, bufs[i], sizeof bufs[i]);
         if (!values[i])
-            rc = errbuf_set(err, n, EVO_ESTORE, "candidate %lld: parameter %s is not a string or number", (long long)id, k);
+            rc = errbuf_set(err, n, EVO_ESTORE,
+                            "candidate %lld: parameter %s is not a string or number", (long long)id,
+                            k);
         i++;
     }
     if (rc == EVO_OK) {
-        *out = genome_from_pairs(tmpl ? json_string_value(tmpl) : "", source, (int)np, names, values);
+        *out =
+            genome_from_pairs(tmpl ? json_string_value(tmpl) : "", source, (int)np, names, values);
         if (!*out) rc = errbuf_set(err, n, EVO_ENOMEM, "out of memory");
     }
     free(names);
@@ -125,19 +136,23 @@ int record_load(evo_txn *t, int64_t id, json_t **rec_out, evo_genome **genome, c
     if (rec_out) *rec_out = NULL;
     json_t *rec = id >= 1 ? store_cand_get(t, id) : NULL;
     if (!rec)
-        return errbuf_set(err, n, EVO_ENOTFOUND, "candidate %lld: not found (the run has %lld candidates)", (long long)id,
-                    (long long)store_cand_last(t));
+        return errbuf_set(err, n, EVO_ENOTFOUND,
+                          "candidate %lld: not found (the run has %lld candidates)", (long long)id,
+                          (long long)store_cand_last(t));
     json_t *sha = json_object_get(rec, "source_sha");
     int rc = EVO_OK;
     char *source = NULL;
     if (sha && !json_is_string(sha)) {
-        rc = errbuf_set(err, n, EVO_ESTORE, "candidate %lld: source_sha is not a string", (long long)id);
+        rc = errbuf_set(err, n, EVO_ESTORE, "candidate %lld: source_sha is not a string",
+                        (long long)id);
     } else {
         /* A candidate without a source (an operator that failed before making one) stores "". */
         const char *s = sha ? json_string_value(sha) : "";
         source = *s ? store_source_get(t, s) : strdup("");
         if (!source)
-            rc = *s ? errbuf_set(err, n, EVO_ESTORE, "candidate %lld: source %.64s is missing from the store", (long long)id, s)
+            rc = *s ? errbuf_set(err, n, EVO_ESTORE,
+                                 "candidate %lld: source %.64s is missing from the store",
+                                 (long long)id, s)
                     : errbuf_set(err, n, EVO_ENOMEM, "out of memory");
     }
     if (rc == EVO_OK) rc = record_genome(rec, id, source, genome, err, n);

@@ -22,7 +22,8 @@ json_t *record_log_line(const json_t *rec, double best, int64_t best_id);
 /* The genome of record rec (candidate id) with the given source. Returns EVO_OK, EVO_ESTORE
  * (err names the candidate and the field: params not an object, template not a string, a
  * parameter neither string nor number) or EVO_ENOMEM. The caller frees *out. */
-int record_genome(const json_t *rec, int64_t id, const char *source, evo_genome **out, char *err, size_t n);
+int record_genome(const json_t *rec, int64_t id, const char *source, evo_genome **out, char *err,
+                  size_t n);
 
 /* Candidate id's record (into *rec when rec is not NULL: the caller decrefs it) and genome
  * (with its source from the sources db; "" for a candidate that never had one). Returns

@@ -5,8 +5,8 @@
  * could be made. Kept apart from param_mutation.c so the moves can be tested without an engine. */
 #include <stdlib.h>
 
-#include "param_mutation.h"
 #include "operator_context.h"
+#include "param_mutation.h"
 #include "template_operators.h"
 
 static int seen_in_run(void *user, const char *hash)
@@ -23,8 +23,7 @@ static int run(evo_mutation *m, mutate_kind kind)
         return EVO_EINVAL;
     }
     const evo_genome *b = NULL;
-    if (kind == MUTATE_CROSSOVER && evo_mutation_parent_count(m) > 1)
-        b = evo_mutation_parent(m, 1);
+    if (kind == MUTATE_CROSSOVER && evo_mutation_parent_count(m) > 1) b = evo_mutation_parent(m, 1);
 
     mutate_options o;
     mutate_options_default(&o);
@@ -62,8 +61,7 @@ static int run(evo_mutation *m, mutate_kind kind)
     }
     char *params = genome_params_json(child);
     rc = params ? evo_mutation_emit(m, NULL, evo_genome_source(a), params) : EVO_ENOMEM;
-    if (!params)
-        evo_mutation_fail(m, "out of memory");
+    if (!params) evo_mutation_fail(m, "out of memory");
     free(params);
     genome_free(child);
     return rc;
@@ -104,8 +102,8 @@ int mutate_builtin_operators(evo_operator ops[4])
                   {"crossover", 2, op_crossover},
                   {"restart", 1, op_restart}};
     for (int i = 0; i < 4; i++) {
-        ops[i] = (evo_operator){.name = table[i].name, .parents = table[i].parents,
-                                .mutate = table[i].fn};
+        ops[i] = (evo_operator){
+            .name = table[i].name, .parents = table[i].parents, .mutate = table[i].fn};
     }
     return 4;
 }

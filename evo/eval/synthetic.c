@@ -25,7 +25,8 @@ static char *make_seed(int dims, int levels)
     size_t n = (size_t)snprintf(s, cap, "/* evo:params\n");
     for (int i = 0; i < dims; i++)
         n += (size_t)snprintf(s + n, cap - n, "   P%d range 0..%d default 0\n", i, levels - 1);
-    snprintf(s + n, cap - n, "*/\n/* a synthetic genome: the evaluator reads only its parameters */\n");
+    snprintf(s + n, cap - n,
+             "*/\n/* a synthetic genome: the evaluator reads only its parameters */\n");
     return s;
 }
 
@@ -61,7 +62,10 @@ void synthetic_free(synthetic_evaluator *s)
     free(s);
 }
 
-const char *synthetic_seed(const synthetic_evaluator *s) { return s->seed; }
+const char *synthetic_seed(const synthetic_evaluator *s)
+{
+    return s->seed;
+}
 
 /* A value in [0, 1) derived from the hash, so outcomes depend only on the candidate. */
 static double hash_unit(const char *hash, int offset)
@@ -89,20 +93,25 @@ static double true_fitness(const synthetic_evaluator *s, const evo_genome *g)
     return f1 > f2 ? f1 : f2;
 }
 
-double synthetic_true_fitness(const synthetic_evaluator *s, const evo_genome *g) { return true_fitness(s, g); }
+double synthetic_true_fitness(const synthetic_evaluator *s, const evo_genome *g)
+{
+    return true_fitness(s, g);
+}
 
 /* Re-timing against the incumbent measures the true fitness of both, each round off by at most
  * a hundredth of the configured noise: the measurement of evaluate() was the lucky one. */
-static int syn_confirm(void *user, int slot, const evo_genome *child, const evo_genome *inc, int rounds,
-                       double *child_fit, double *inc_fit, evo_result *out)
+static int syn_confirm(void *user, int slot, const evo_genome *child, const evo_genome *inc,
+                       int rounds, double *child_fit, double *inc_fit, evo_result *out)
 {
     (void)slot;
     (void)out;
     synthetic_evaluator *s = user;
     double fc = true_fitness(s, child), fi = true_fitness(s, inc);
     for (int i = 0; i < rounds; i++) {
-        child_fit[i] = fc * (1.0 + 0.01 * s->noise * (hash_unit(evo_genome_hash(child), 16 + 4 * (i % 8)) - 0.5));
-        inc_fit[i] = fi * (1.0 + 0.01 * s->noise * (hash_unit(evo_genome_hash(inc), 16 + 4 * (i % 8)) - 0.5));
+        child_fit[i] = fc * (1.0 + 0.01 * s->noise *
+                                       (hash_unit(evo_genome_hash(child), 16 + 4 * (i % 8)) - 0.5));
+        inc_fit[i] = fi * (1.0 + 0.01 * s->noise *
+                                     (hash_unit(evo_genome_hash(inc), 16 + 4 * (i % 8)) - 0.5));
     }
     return EVO_OK;
 }
@@ -118,7 +127,8 @@ static int syn_evaluate(void *user, int slot, const evo_genome *g, evo_result *o
     const char *hash = evo_genome_hash(g);
     if (s->fail_rate > 0 && hash_unit(hash, 0) < s->fail_rate) {
         evo_result_set_status(out, EVO_STATUS_COMPILE_ERROR);
-        evo_result_set_error(out, "synthetic failure (hash %.8s below fail_rate %g)", hash, s->fail_rate);
+        evo_result_set_error(out, "synthetic failure (hash %.8s below fail_rate %g)", hash,
+                             s->fail_rate);
         return EVO_OK;
     }
     for (int i = 0; i < s->dims; i++) {

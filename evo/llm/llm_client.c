@@ -16,18 +16,18 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "section.h"
 #include "llm_client.h"
+#include "section.h"
 
 struct llm_client {
     int n;
     llm_model_cfg models[LLM_MAX_MODELS];
     llm_client_opts o;
     pthread_mutex_t mu;
-    int in_flight;                       /* locked */
-    int fails[LLM_MAX_MODELS];           /* consecutive failed calls, locked */
-    double open_until[LLM_MAX_MODELS];   /* breaker open until (monotonic s), locked */
-    uint64_t rng;                        /* jitter, locked */
+    int in_flight;                     /* locked */
+    int fails[LLM_MAX_MODELS];         /* consecutive failed calls, locked */
+    double open_until[LLM_MAX_MODELS]; /* breaker open until (monotonic s), locked */
+    uint64_t rng;                      /* jitter, locked */
 };
 
 typedef struct growbuf {
@@ -46,7 +46,7 @@ typedef struct req {
     CURL *easy;
     struct curl_slist *hdrs;
     growbuf resp;
-    double retry_after_s;   /* from the last reply's header, -1 if none */
+    double retry_after_s; /* from the last reply's header, -1 if none */
     int state;
     double next_at, t0;
     char curl_err[CURL_ERROR_SIZE];
@@ -65,7 +65,8 @@ void llm_scrub(char *text, const char *secret)
     size_t k = strlen(secret);
     /* Very short "keys" would scrub ordinary words; nobody issues keys that short. */
     if (k < 6) return;
-    for (char *p = strstr(text, secret); p; p = strstr(p + k, secret)) memset(p, '*', k);
+    for (char *p = strstr(text, secret); p; p = strstr(p + k, secret))
+        memset(p, '*', k);
 }
 
 static const char *key_of(const llm_model_cfg *m)
@@ -81,7 +82,8 @@ llm_client *llm_client_new(const llm_model_cfg *models, int n, const llm_client_
                            char *err, size_t errlen)
 {
     if (n < 0 || n > LLM_MAX_MODELS) {
-        snprintf(err, errlen, "llm: %d models configured; at most %d are supported", n, LLM_MAX_MODELS);
+        snprintf(err, errlen, "llm: %d models configured; at most %d are supported", n,
+                 LLM_MAX_MODELS);
         return NULL;
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -120,7 +122,6 @@ static void copy_str(char *dst, size_t cap, const json_t *o, const char *key)
     snprintf(dst, cap, "%s", s ? s : "");
 }
 
-
 int llm_config_read(const json_t *llm, llm_model_cfg *models, int max, llm_client_opts *opts,
                     char *err, size_t errlen)
 {
@@ -133,7 +134,8 @@ int llm_config_read(const json_t *llm, llm_model_cfg *models, int max, llm_clien
     json_t *list = sec_get(llm, "models");
     size_t n = json_array_size(list);
     if ((int)n > max) {
-        snprintf(err, errlen, "llm.models: %zu models configured; at most %d are supported", n, max);
+        snprintf(err, errlen, "llm.models: %zu models configured; at most %d are supported", n,
+                 max);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -157,8 +159,9 @@ int llm_config_read(const json_t *llm, llm_model_cfg *models, int max, llm_clien
         }
         for (size_t j = 0; j < i; j++)
             if (strcmp(models[j].name, m->name) == 0) {
-                snprintf(err, errlen, "llm.models[%zu].name: '%s' is also the name of llm.models[%zu]",
-                         i, m->name, j);
+                snprintf(err, errlen,
+                         "llm.models[%zu].name: '%s' is also the name of llm.models[%zu]", i,
+                         m->name, j);
                 return -1;
             }
     }
@@ -183,8 +186,10 @@ static int breaker_check(llm_client *c, int model, char *err, size_t errlen)
     int fails = c->fails[model];
     pthread_mutex_unlock(&c->mu);
     if (wait <= 0) return 0;
-    snprintf(err, errlen, "model '%s': circuit breaker open after %d consecutive failed calls; "
-             "skipped for another %.0f s", c->models[model].name, fails, ceil(wait));
+    snprintf(err, errlen,
+             "model '%s': circuit breaker open after %d consecutive failed calls; "
+             "skipped for another %.0f s",
+             c->models[model].name, fails, ceil(wait));
     return -1;
 }
 
@@ -240,7 +245,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
     }
     if (b->n + k + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->n + k + 1) cap *= 2;
+        while (cap < b->n + k + 1)
+            cap *= 2;
         char *p = realloc(b->p, cap);
         if (!p) return 0;
         b->p = p;
@@ -280,11 +286,14 @@ static char *request_body(const llm_model_cfg *m, const llm_call *call)
 {
     json_t *msgs = json_array();
     if (call->system && *call->system)
-        json_array_append_new(msgs, json_pack("{ss ss}", "role", "system", "content", call->system));
-    json_array_append_new(msgs, json_pack("{ss ss}", "role", "user", "content", call->user ? call->user : ""));
+        json_array_append_new(msgs,
+                              json_pack("{ss ss}", "role", "system", "content", call->system));
+    json_array_append_new(
+        msgs, json_pack("{ss ss}", "role", "user", "content", call->user ? call->user : ""));
     int max_tokens = call->max_tokens > 0 ? call->max_tokens : m->max_tokens;
-    json_t *body = json_pack("{ss so sf sf si sb}", "model", m->model, "messages", msgs, "temperature",
-                             m->temperature, "top_p", m->top_p, "max_tokens", max_tokens, "stream", 0);
+    json_t *body =
+        json_pack("{ss so sf sf si sb}", "model", m->model, "messages", msgs, "temperature",
+                  m->temperature, "top_p", m->top_p, "max_tokens", max_tokens, "stream", 0);
     if (!body) return NULL;
     char *s = json_dumps(body, JSON_COMPACT);
     json_decref(body);
@@ -294,7 +303,8 @@ static char *request_body(const llm_model_cfg *m, const llm_call *call)
 static void url_of(const llm_model_cfg *m, char *out, size_t cap)
 {
     size_t n = strlen(m->base_url);
-    while (n > 0 && m->base_url[n - 1] == '/') n--;
+    while (n > 0 && m->base_url[n - 1] == '/')
+        n--;
     snprintf(out, cap, "%.*s/chat/completions", (int)n, m->base_url);
 }
 
@@ -351,7 +361,8 @@ static int start_attempt(req *r, CURLM *multi)
 
 static void wipe_headers(req *r)
 {
-    for (struct curl_slist *s = r->hdrs; s; s = s->next) memset(s->data, 0, strlen(s->data));
+    for (struct curl_slist *s = r->hdrs; s; s = s->next)
+        memset(s->data, 0, strlen(s->data));
     curl_slist_free_all(r->hdrs);
     r->hdrs = NULL;
 }
@@ -388,8 +399,8 @@ static void server_message(const growbuf *b, char *out, size_t cap)
     if (!b->p || !b->n) return;
     json_t *j = json_loadb(b->p, b->n, 0, NULL);
     json_t *e = json_object_get(j, "error");
-    const char *msg = json_is_string(e) ? json_string_value(e)
-                                        : json_string_value(json_object_get(e, "message"));
+    const char *msg =
+        json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "message"));
     if (msg)
         excerpt(msg, strlen(msg), out, cap);
     else
@@ -421,10 +432,12 @@ static void http_error(req *r, long status)
     char hint[512] = "";
     if (status == 401 || status == 403) {
         if (!m->api_key_env[0])
-            snprintf(hint, sizeof hint, "no API key is configured (set api_key_env to the name of "
+            snprintf(hint, sizeof hint,
+                     "no API key is configured (set api_key_env to the name of "
                      "the environment variable holding it)");
         else if (!key_of(m))
-            snprintf(hint, sizeof hint, "environment variable %s is not set or empty", m->api_key_env);
+            snprintf(hint, sizeof hint, "environment variable %s is not set or empty",
+                     m->api_key_env);
         else if (status == 401)
             snprintf(hint, sizeof hint, "the server rejected the key in environment variable %s",
                      m->api_key_env);
@@ -437,8 +450,10 @@ static void http_error(req *r, long status)
     else if (status == 403)
         snprintf(text, sizeof text, "HTTP 403 Forbidden from %s: %s", url, hint);
     else if (status == 404)
-        snprintf(text, sizeof text, "HTTP 404 Not Found from %s: check base_url (most servers "
-                 "expect it to end in /v1) and model '%s'", url, m->model);
+        snprintf(text, sizeof text,
+                 "HTTP 404 Not Found from %s: check base_url (most servers "
+                 "expect it to end in /v1) and model '%s'",
+                 url, m->model);
     else
         snprintf(text, sizeof text, "HTTP %ld from %s", status, url);
     if (srv[0]) {
@@ -456,14 +471,16 @@ static char *content_text(json_t *msg)
     /* Content given as parts: join the text parts. */
     size_t len = 0, i;
     json_t *part;
-    json_array_foreach(c, i, part) {
+    json_array_foreach(c, i, part)
+    {
         const char *t = json_string_value(json_object_get(part, "text"));
         if (t) len += strlen(t);
     }
     char *s = malloc(len + 1);
     if (!s) return NULL;
     s[0] = 0;
-    json_array_foreach(c, i, part) {
+    json_array_foreach(c, i, part)
+    {
         const char *t = json_string_value(json_object_get(part, "text"));
         if (t) strcat(s, t);
     }
@@ -480,7 +497,8 @@ static int parse_reply(req *r)
     if (!j) {
         excerpt(r->resp.p ? r->resp.p : "", r->resp.n, ex, sizeof ex);
         char d[400];
-        snprintf(d, sizeof d, "line %d column %d: %s; it begins '%s'", je.line, je.column, je.text, ex);
+        snprintf(d, sizeof d, "line %d column %d: %s; it begins '%s'", je.line, je.column, je.text,
+                 ex);
         set_error(r, "reply is not JSON (%s)", d);
         return -1;
     }
@@ -495,7 +513,9 @@ static int parse_reply(req *r)
         excerpt(m ? m : "?", m ? strlen(m) : 1, ex, sizeof ex);
         set_error(r, "the API returned an error: %s", ex);
     } else if (!json_is_array(choices)) {
-        set_error(r, "reply JSON has no 'choices' array (not an OpenAI-compatible chat completion)%s", "");
+        set_error(r,
+                  "reply JSON has no 'choices' array (not an OpenAI-compatible chat completion)%s",
+                  "");
     } else if (json_array_size(choices) == 0) {
         set_error(r, "reply has an empty 'choices' array (the model returned nothing)%s", "");
     } else {
@@ -513,7 +533,8 @@ static int parse_reply(req *r)
     }
     if (rc == 0) {
         json_t *u = json_object_get(j, "usage");
-        json_t *pt = json_object_get(u, "prompt_tokens"), *ct = json_object_get(u, "completion_tokens");
+        json_t *pt = json_object_get(u, "prompt_tokens"),
+               *ct = json_object_get(u, "completion_tokens");
         if (json_is_integer(pt) && json_is_integer(ct)) {
             o->tokens_in = json_integer_value(pt);
             o->tokens_out = json_integer_value(ct);
@@ -572,8 +593,11 @@ static void finish_attempt(req *r, CURLcode cc)
             retry = 1;
         } else {
             char d[CURL_ERROR_SIZE + 64];
-            snprintf(d, sizeof d, "%s%s%s", curl_easy_strerror(cc), r->curl_err[0] ? ": " : "", r->curl_err);
-            set_error(r, retryable_curl(cc) ? "connection failed or dropped: %s" : "request failed: %s", d);
+            snprintf(d, sizeof d, "%s%s%s", curl_easy_strerror(cc), r->curl_err[0] ? ": " : "",
+                     r->curl_err);
+            set_error(
+                r, retryable_curl(cc) ? "connection failed or dropped: %s" : "request failed: %s",
+                d);
             retry = retryable_curl(cc);
         }
     } else if (status == 429 || status == 408 || status >= 500) {
@@ -591,7 +615,8 @@ static void finish_attempt(req *r, CURLcode cc)
     if (retry && r->out->attempts <= c->o.retries) {
         double delay = c->o.backoff_ms / 1000.0 * pow(2.0, r->out->attempts - 1) * jitter(c);
         if (r->retry_after_s >= 0) {
-            double ra = r->retry_after_s > c->o.max_retry_after_s ? c->o.max_retry_after_s : r->retry_after_s;
+            double ra = r->retry_after_s > c->o.max_retry_after_s ? c->o.max_retry_after_s
+                                                                  : r->retry_after_s;
             if (ra > delay) delay = ra;
         }
         r->state = REQ_WAIT;
@@ -600,7 +625,8 @@ static void finish_attempt(req *r, CURLcode cc)
     }
     if (r->out->rc != EVO_OK && r->out->attempts > 1) {
         size_t k = strlen(r->out->error);
-        snprintf(r->out->error + k, sizeof r->out->error - k, " (after %d attempts)", r->out->attempts);
+        snprintf(r->out->error + k, sizeof r->out->error - k, " (after %d attempts)",
+                 r->out->attempts);
     }
     r->state = REQ_DONE;
 }
@@ -664,7 +690,8 @@ int llm_chat_many(llm_client *c, int n, const llm_call *calls, llm_reply *replie
         }
         return EVO_ENOMEM;
     }
-    for (int i = 0; i < n; i++) init_req(c, &rs[i], &calls[i], &replies[i]);
+    for (int i = 0; i < n; i++)
+        init_req(c, &rs[i], &calls[i], &replies[i]);
     for (;;) {
         double now = mono_now();
         for (int i = 0; i < n; i++) {
@@ -717,8 +744,10 @@ int llm_chat_many(llm_client *c, int n, const llm_call *calls, llm_reply *replie
     int rc = EVO_OK;
     for (int i = 0; i < n; i++) {
         if (rs[i].body || replies[i].attempts == 0) {
-            if (rs[i].body) finish_call(&rs[i]);
-            else replies[i].latency_ms = (mono_now() - rs[i].t0) * 1e3;
+            if (rs[i].body)
+                finish_call(&rs[i]);
+            else
+                replies[i].latency_ms = (mono_now() - rs[i].t0) * 1e3;
         }
         if (rc == EVO_OK && replies[i].rc != EVO_OK) rc = replies[i].rc;
     }

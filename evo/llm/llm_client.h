@@ -15,10 +15,10 @@
  * A client is shared by the LLM operator's worker threads: calls are thread-safe. */
 #ifndef EVO_LLM_CLIENT_H
 #define EVO_LLM_CLIENT_H
+#include "evo.h"
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
-#include "evo.h"
 
 #define LLM_MAX_MODELS 16
 
@@ -35,13 +35,13 @@ typedef struct llm_model_cfg {
 } llm_model_cfg;
 
 typedef struct llm_client_opts {
-    int retries;             /* retries after the first attempt */
-    int backoff_ms;          /* first retry delay; doubles per retry, with jitter */
-    int max_retry_after_s;   /* cap on a server's Retry-After (0 = 600) */
-    size_t max_reply_bytes;  /* larger bodies are refused */
-    int circuit_breaker;     /* consecutive failed calls that open a model's breaker (0 = never) */
+    int retries;            /* retries after the first attempt */
+    int backoff_ms;         /* first retry delay; doubles per retry, with jitter */
+    int max_retry_after_s;  /* cap on a server's Retry-After (0 = 600) */
+    size_t max_reply_bytes; /* larger bodies are refused */
+    int circuit_breaker;    /* consecutive failed calls that open a model's breaker (0 = never) */
     double breaker_cooldown_s; /* how long an open breaker skips the model (0 = 60) */
-    int max_in_flight;       /* requests in flight over all threads */
+    int max_in_flight;         /* requests in flight over all threads */
 } llm_client_opts;
 
 /* One chat call: a system and a user message to model index `model`. max_tokens > 0
@@ -54,15 +54,15 @@ typedef struct llm_call {
 } llm_call;
 
 typedef struct llm_reply {
-    int rc;                  /* EVO_OK, EVO_ELLM (see error), EVO_ENOMEM */
-    char *content;           /* the message text, key scrubbed; caller frees via llm_reply_clear */
+    int rc;        /* EVO_OK, EVO_ELLM (see error), EVO_ENOMEM */
+    char *content; /* the message text, key scrubbed; caller frees via llm_reply_clear */
     int64_t tokens_in, tokens_out;
-    int usage_estimated;     /* 1 when the reply had no usage and tokens were estimated */
+    int usage_estimated; /* 1 when the reply had no usage and tokens were estimated */
     double cost_usd;
-    double latency_ms;       /* wall time of the whole call, retries included */
-    int attempts;            /* HTTP attempts made */
-    long http_status;        /* status of the last attempt (0 = no HTTP reply) */
-    char error[1024];        /* why rc != EVO_OK, naming the model; never holds the key */
+    double latency_ms; /* wall time of the whole call, retries included */
+    int attempts;      /* HTTP attempts made */
+    long http_status;  /* status of the last attempt (0 = no HTTP reply) */
+    char error[1024];  /* why rc != EVO_OK, naming the model; never holds the key */
 } llm_reply;
 
 typedef struct llm_client llm_client;
@@ -73,8 +73,8 @@ llm_client *llm_client_new(const llm_model_cfg *models, int n, const llm_client_
 void llm_client_free(llm_client *c);
 /* Read the "llm" section of cfg (models and client options) into models/opts.
  * Returns the number of models (0 when none is configured), or -1 with err set. */
-int llm_config_read(const json_t *llm_section, llm_model_cfg *models, int max, llm_client_opts *opts,
-                    char *err, size_t errlen);
+int llm_config_read(const json_t *llm_section, llm_model_cfg *models, int max,
+                    llm_client_opts *opts, char *err, size_t errlen);
 
 /* 1 when the model's circuit breaker lets a call through now. */
 int llm_client_available(llm_client *c, int model);

@@ -19,7 +19,8 @@ typedef struct lines {
 
 static void lines_free(lines *l)
 {
-    for (int i = 0; i < l->n; i++) free(l->v[i]);
+    for (int i = 0; i < l->n; i++)
+        free(l->v[i]);
     free(l->v);
     memset(l, 0, sizeof *l);
 }
@@ -59,7 +60,8 @@ static int split_lines(const char *text, lines *out)
 static char *join_lines(char **v, int n)
 {
     size_t len = 1;
-    for (int i = 0; i < n; i++) len += strlen(v[i]) + 1;
+    for (int i = 0; i < n; i++)
+        len += strlen(v[i]) + 1;
     char *s = malloc(len), *q = s;
     if (!s) return NULL;
     for (int i = 0; i < n; i++) {
@@ -85,7 +87,8 @@ static void squash(const char *s, char *out, size_t cap)
 {
     size_t k = 0;
     int space = 0;
-    while (*s && isspace((unsigned char)*s)) s++;
+    while (*s && isspace((unsigned char)*s))
+        s++;
     for (; *s && k + 1 < cap; s++) {
         if (isspace((unsigned char)*s)) {
             space = 1;
@@ -109,7 +112,8 @@ static int line_eq(const char *a, const char *b, int loose)
 
 static int is_blank(const char *s)
 {
-    while (*s && isspace((unsigned char)*s)) s++;
+    while (*s && isspace((unsigned char)*s))
+        s++;
     return *s == 0;
 }
 
@@ -119,7 +123,8 @@ static int find_block(const lines *hay, char **search, int k, int loose, int *at
     int count = 0;
     for (int i = 0; i + k <= hay->n; i++) {
         int j = 0;
-        while (j < k && line_eq(hay->v[i + j], search[j], loose)) j++;
+        while (j < k && line_eq(hay->v[i + j], search[j], loose))
+            j++;
         if (j == k) {
             if (!count) *at = i;
             count++;
@@ -130,12 +135,15 @@ static int find_block(const lines *hay, char **search, int k, int loose, int *at
 
 static int is_marker(const char *s, char ch, const char *word)
 {
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+        s++;
     int n = 0;
-    while (s[n] == ch) n++;
+    while (s[n] == ch)
+        n++;
     if (n < 5 || n > 9) return 0;
     s += n;
-    while (*s == ' ' || *s == '\t') s++;
+    while (*s == ' ' || *s == '\t')
+        s++;
     size_t wl = strlen(word);
     if (strncmp(s, word, wl) != 0) return 0;
     return is_blank(s + wl);
@@ -164,8 +172,10 @@ static int parse_blocks(const lines *r, sr_block **out, char *reason, size_t cap
             }
         }
         if (div < 0 || end < 0) {
-            say(reason, cap, "SEARCH/REPLACE block %d (reply line %d) is not closed: it needs a "
-                "'=======' line and then a '>>>>>>> REPLACE' line", n + 1, i + 1);
+            say(reason, cap,
+                "SEARCH/REPLACE block %d (reply line %d) is not closed: it needs a "
+                "'=======' line and then a '>>>>>>> REPLACE' line",
+                n + 1, i + 1);
             free(*out);
             *out = NULL;
             return -1;
@@ -210,10 +220,13 @@ static int apply_block(lines *doc, const lines *r, const sr_block *b, int index,
         search++;
         k--;
     }
-    while (k > 0 && is_blank(search[k - 1])) k--;
+    while (k > 0 && is_blank(search[k - 1]))
+        k--;
     if (k == 0) {
-        say(reason, cap, "SEARCH/REPLACE block %d: the SEARCH part is empty; copy the lines to "
-            "replace from the current source", index);
+        say(reason, cap,
+            "SEARCH/REPLACE block %d: the SEARCH part is empty; copy the lines to "
+            "replace from the current source",
+            index);
         return -1;
     }
     int at = 0, count = find_block(doc, search, k, 0, &at);
@@ -221,13 +234,17 @@ static int apply_block(lines *doc, const lines *r, const sr_block *b, int index,
     char ex[100];
     first_line_excerpt(search, k, ex, sizeof ex);
     if (count == 0) {
-        say(reason, cap, "SEARCH/REPLACE block %d: SEARCH text not found in the parent "
-            "(first line: '%s')", index, ex);
+        say(reason, cap,
+            "SEARCH/REPLACE block %d: SEARCH text not found in the parent "
+            "(first line: '%s')",
+            index, ex);
         return -1;
     }
     if (count > 1) {
-        say(reason, cap, "SEARCH/REPLACE block %d: SEARCH text is ambiguous: it matches %d places "
-            "in the parent (first line: '%s'); include more surrounding lines", index, count, ex);
+        say(reason, cap,
+            "SEARCH/REPLACE block %d: SEARCH text is ambiguous: it matches %d places "
+            "in the parent (first line: '%s'); include more surrounding lines",
+            index, count, ex);
         return -1;
     }
     int rn = b->replace_n, nn = doc->n - k + rn;
@@ -237,10 +254,14 @@ static int apply_block(lines *doc, const lines *r, const sr_block *b, int index,
         return -1;
     }
     int q = 0;
-    for (int i = 0; i < at; i++) v[q++] = doc->v[i];
-    for (int i = 0; i < rn; i++) v[q++] = strdup(r->v[b->replace_at + i]);
-    for (int i = at; i < at + k; i++) free(doc->v[i]);
-    for (int i = at + k; i < doc->n; i++) v[q++] = doc->v[i];
+    for (int i = 0; i < at; i++)
+        v[q++] = doc->v[i];
+    for (int i = 0; i < rn; i++)
+        v[q++] = strdup(r->v[b->replace_at + i]);
+    for (int i = at; i < at + k; i++)
+        free(doc->v[i]);
+    for (int i = at + k; i < doc->n; i++)
+        v[q++] = doc->v[i];
     for (int i = 0; i < q; i++)
         if (!v[i]) {
             say(reason, cap, "out of memory");
@@ -260,7 +281,8 @@ static int apply_block(lines *doc, const lines *r, const sr_block *b, int index,
 static int is_fence(const char *s)
 {
     int ind = 0;
-    while (s[ind] == ' ' && ind < 4) ind++;
+    while (s[ind] == ' ' && ind < 4)
+        ind++;
     return ind < 4 && strncmp(s + ind, "```", 3) == 0;
 }
 
@@ -271,11 +293,14 @@ static int pick_fence(const lines *r, int *from, int *count, char *reason, size_
     for (int i = 0; i < r->n; i++) {
         if (!is_fence(r->v[i])) continue;
         int j = i + 1;
-        while (j < r->n && !is_fence(r->v[j])) j++;
+        while (j < r->n && !is_fence(r->v[j]))
+            j++;
         if (j == r->n) {
             if (best_score >= 0) break; /* a complete block was found before it */
-            say(reason, cap, "the code block opened at reply line %d is not closed (was the reply "
-                "cut off by max_tokens?)", i + 1);
+            say(reason, cap,
+                "the code block opened at reply line %d is not closed (was the reply "
+                "cut off by max_tokens?)",
+                i + 1);
             return -1;
         }
         size_t len = 0;
@@ -306,7 +331,8 @@ int llm_edit_has_launch(const char *source)
     for (const char *p = strstr(source, "evo:launch"); p; p = strstr(p + 1, "evo:launch")) {
         /* Must be the first word of a comment line, not a mention in prose. */
         const char *b = p;
-        while (b > source && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '*' || b[-1] == '/')) b--;
+        while (b > source && (b[-1] == ' ' || b[-1] == '\t' || b[-1] == '*' || b[-1] == '/'))
+            b--;
         if (b == source || b[-1] == '\n') return 1;
     }
     return 0;
@@ -316,7 +342,8 @@ static int check_result(const char *src, int require_launch, char *reason, size_
 {
     size_t n = strlen(src);
     if (n > LLM_EDIT_MAX_SOURCE) {
-        say(reason, cap, "the new source is %zu bytes, over the limit of %u", n, LLM_EDIT_MAX_SOURCE);
+        say(reason, cap, "the new source is %zu bytes, over the limit of %u", n,
+            LLM_EDIT_MAX_SOURCE);
         return -1;
     }
     if (is_blank(src)) {
@@ -324,7 +351,8 @@ static int check_result(const char *src, int require_launch, char *reason, size_
         return -1;
     }
     if (require_launch && !llm_edit_has_launch(src)) {
-        say(reason, cap, "the new source has no evo:launch block (a comment whose first line is "
+        say(reason, cap,
+            "the new source has no evo:launch block (a comment whose first line is "
             "'evo:launch' stating the kernels and their grid, block and arguments)");
         return -1;
     }
@@ -353,13 +381,15 @@ int llm_edit_apply(const char *parent, const char *reply, int require_launch, ch
     if (nb > 0) {
         lines doc;
         int ok = split_lines(parent ? parent : "", &doc) == 0;
-        for (int i = 0; ok && i < nb; i++) ok = apply_block(&doc, &r, &blocks[i], i + 1, reason, reason_len) == 0;
+        for (int i = 0; ok && i < nb; i++)
+            ok = apply_block(&doc, &r, &blocks[i], i + 1, reason, reason_len) == 0;
         if (ok) src = join_lines(doc.v, doc.n);
         lines_free(&doc);
         *kind = LLM_EDIT_DIFF;
     } else if (nb == 0) {
         int from = 0, count = 0;
-        if (pick_fence(&r, &from, &count, reason, reason_len) == 0) src = join_lines(r.v + from, count);
+        if (pick_fence(&r, &from, &count, reason, reason_len) == 0)
+            src = join_lines(r.v + from, count);
         *kind = LLM_EDIT_REWRITE;
     }
     free(blocks);
@@ -407,15 +437,19 @@ char *llm_edit_prose(const char *text, size_t max)
     lines_free(&r);
     /* Trim, then cut at the last line or word end within max. */
     char *b = s;
-    while (*b && isspace((unsigned char)*b)) b++;
+    while (*b && isspace((unsigned char)*b))
+        b++;
     size_t n = strlen(b);
-    while (n && isspace((unsigned char)b[n - 1])) n--;
+    while (n && isspace((unsigned char)b[n - 1]))
+        n--;
     if (n > max) {
         size_t cut = max;
-        while (cut > max / 2 && !isspace((unsigned char)b[cut])) cut--;
+        while (cut > max / 2 && !isspace((unsigned char)b[cut]))
+            cut--;
         if (cut <= max / 2) cut = max;
         n = cut;
-        while (n && isspace((unsigned char)b[n - 1])) n--;
+        while (n && isspace((unsigned char)b[n - 1]))
+            n--;
     }
     memmove(s, b, n);
     s[n] = 0;

@@ -14,11 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strf.h"
 #include "llm_ensemble.h"
+#include "strf.h"
 
 enum { POLICY_WEIGHTS, POLICY_BANDIT, POLICY_BLOCK };
-
 
 static int parse_policy(const char *s)
 {
@@ -84,7 +83,8 @@ static int pick_weights(llm_ensemble *e, evo_mutation *m)
 static int pick_bandit(llm_ensemble *e)
 {
     int best = -1, total = 0;
-    for (int i = 0; i < e->nmodels; i++) total += e->pulls[i];
+    for (int i = 0; i < e->nmodels; i++)
+        total += e->pulls[i];
     double best_score = -1;
     for (int i = 0; i < e->nmodels; i++) {
         if (!usable(e, i)) continue;
@@ -111,10 +111,10 @@ static int next_usable(llm_ensemble *e, int from)
 static void make_handoff(llm_ensemble *e, int from, int to)
 {
     free(e->handoff);
-    e->handoff = strf("You take over from model '%s', whose last %d attempts brought no "
-                     "improvement. What it tried:\n%sTry a different direction from these.\n",
-                     e->models[from].name, e->block_used,
-                     e->block_log[0] ? e->block_log : "(no record)\n");
+    e->handoff =
+        strf("You take over from model '%s', whose last %d attempts brought no "
+             "improvement. What it tried:\n%sTry a different direction from these.\n",
+             e->models[from].name, e->block_used, e->block_log[0] ? e->block_log : "(no record)\n");
     (void)to;
     e->block_log[0] = 0;
 }
@@ -179,5 +179,6 @@ void llm_ensemble_record(llm_ensemble *e, int model, double gain, double cost, c
     }
     snprintf(line, sizeof line, "- %s (%s)\n", first[0] ? first : "(no plan)", label);
     size_t used = strlen(e->block_log);
-    if (used + strlen(line) < sizeof e->block_log) memcpy(e->block_log + used, line, strlen(line) + 1);
+    if (used + strlen(line) < sizeof e->block_log)
+        memcpy(e->block_log + used, line, strlen(line) + 1);
 }

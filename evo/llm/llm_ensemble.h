@@ -10,11 +10,11 @@
 typedef struct llm_ensemble {
     const llm_model_cfg *models; /* the operator's, nmodels of them */
     int nmodels;
-    llm_client *client;          /* its circuit breakers say which models answer now */
+    llm_client *client; /* its circuit breakers say which models answer now */
     int policy, block_size;
     int block_model, block_used, block_improved;
-    char block_log[2048];        /* block policy: what the current block's model tried */
-    char *handoff;               /* block policy: the note for the model that takes over */
+    char block_log[2048]; /* block policy: what the current block's model tried */
+    char *handoff;        /* block policy: the note for the model that takes over */
     double reward[LLM_MAX_MODELS], spent[LLM_MAX_MODELS];
     int pulls[LLM_MAX_MODELS];
 } llm_ensemble;

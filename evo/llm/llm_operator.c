@@ -16,29 +16,29 @@
 
 #include <jansson.h>
 
-#include "strf.h"
-#include "section.h"
 #include "llm_client.h"
 #include "llm_edit.h"
 #include "llm_ensemble.h"
 #include "llm_operator.h"
 #include "llm_prompt.h"
+#include "section.h"
 #include "space.h"
+#include "strf.h"
 
 #define TRACE_SLOTS 64
-#define NOTE_ERROR_MAX 3000   /* error excerpt handed back to the model */
-#define AUTO_DIFF_BYTES 6000  /* llm.mode auto: parents longer than this get diffs */
+#define NOTE_ERROR_MAX 3000  /* error excerpt handed back to the model */
+#define AUTO_DIFF_BYTES 6000 /* llm.mode auto: parents longer than this get diffs */
 
 enum { MODE_AUTO, MODE_DIFF, MODE_REWRITE };
 
 typedef struct trace {
-    const evo_mutation *m;   /* key; NULL = free */
+    const evo_mutation *m; /* key; NULL = free */
     uint64_t age;
     int model;
     double parent_fitness;
-    double cost;             /* cost units spent on this child (USD, or Mtok when unpriced) */
+    double cost; /* cost units spent on this child (USD, or Mtok when unpriced) */
     char *plan;
-    char *source;            /* last source written for this child */
+    char *source; /* last source written for this child */
 } trace;
 
 typedef struct llm_op {
@@ -74,7 +74,8 @@ static const char LAUNCH_FORMAT[] =
     "(definition tensors as device pointers, workspaces, axis names as int or i64(NAME), "
     "scalar inputs by value, integer literals); `workspace NAME DTYPE COUNT` declares scratch "
     "memory; `when EXPR` in a kernel's block launches it only for workloads where EXPR is "
-    "nonzero (dispatch on shape). Expressions may use axes, parameters and SM_COUNT, SMEM_OPTIN, L2_BYTES, "
+    "nonzero (dispatch on shape). Expressions may use axes, parameters and SM_COUNT, SMEM_OPTIN, "
+    "L2_BYTES, "
     "WARP_SIZE, with min, max, ceil_div, align_up.\n";
 
 static const char NO_LAUNCH_FORMAT[] =
@@ -93,7 +94,6 @@ static const char MODE_REWRITE_TEXT[] =
 
 /* ---- small helpers --------------------------------------------------------------------- */
 
-
 /* Append to a malloc'd string (s may be NULL). */
 static char *cat(char *s, const char *add)
 {
@@ -111,7 +111,8 @@ static void figures_line(char **out, const char *indent, json_t *obj)
     char buf[128];
     *out = cat(*out, indent);
     int first = 1;
-    json_object_foreach(obj, k, v) {
+    json_object_foreach(obj, k, v)
+    {
         if (!json_is_number(v)) continue;
         snprintf(buf, sizeof buf, "%s%s=%.6g", first ? "" : " ", k, json_number_value(v));
         *out = cat(*out, buf);
@@ -131,7 +132,7 @@ static char *figures(const char *json_text)
     }
     const char *st = json_string_value(json_object_get(j, "status"));
     char *line = strf("status: %s, fitness: %.6g\n", st ? st : "?",
-                     json_number_value(json_object_get(j, "fitness")));
+                      json_number_value(json_object_get(j, "fitness")));
     if (line) out = cat(out, line);
     free(line);
     const char *err = json_string_value(json_object_get(j, "error"));
@@ -150,7 +151,8 @@ static char *figures(const char *json_text)
     json_t *w;
     if (json_object_size(wl)) out = cat(out, "per workload:\n");
     int shown = 0;
-    json_object_foreach(wl, name, w) {
+    json_object_foreach(wl, name, w)
+    {
         if (shown++ >= 24) {
             out = cat(out, "  ...\n");
             break;
@@ -187,11 +189,12 @@ static char *inspirations_text(const evo_mutation *m)
         const char *plan = json_string_value(json_object_get(notes, "plan"));
         const char *lesson = json_string_value(json_object_get(notes, "lesson"));
         char *fig = figures(rec);
-        char *block = strf("### Inspiration %d: candidate %lld, template %s, params %s\n%s%s%.800s%s%s%.800s%s\n",
-                          i + 1, (long long)json_integer_value(json_object_get(j, "id")),
-                          tmpl ? tmpl : "?", params ? params : "{}", fig ? fig : "",
-                          plan ? "its plan: " : "", plan ? plan : "", plan ? "\n" : "",
-                          lesson ? "its lesson: " : "", lesson ? lesson : "", lesson ? "\n" : "");
+        char *block = strf(
+            "### Inspiration %d: candidate %lld, template %s, params %s\n%s%s%.800s%s%s%.800s%s\n",
+            i + 1, (long long)json_integer_value(json_object_get(j, "id")), tmpl ? tmpl : "?",
+            params ? params : "{}", fig ? fig : "", plan ? "its plan: " : "", plan ? plan : "",
+            plan ? "\n" : "", lesson ? "its lesson: " : "", lesson ? lesson : "",
+            lesson ? "\n" : "");
         if (block) out = cat(out, block);
         free(block);
         free(fig);
@@ -253,8 +256,10 @@ static int pick_model(llm_op *op, evo_mutation *m, char **handoff)
 static int budget_check(evo_mutation *m, const char *step)
 {
     if (evo_mutation_budget_left(m)) return 1;
-    evo_mutation_fail(m, "llm %s skipped: the LLM budget is exhausted (llm.max_cost_usd, "
-                      "llm.max_tokens or llm.max_calls)", step);
+    evo_mutation_fail(m,
+                      "llm %s skipped: the LLM budget is exhausted (llm.max_cost_usd, "
+                      "llm.max_tokens or llm.max_calls)",
+                      step);
     return 0;
 }
 
@@ -271,10 +276,11 @@ static char *call_model(llm_op *op, evo_mutation *m, int model, const char *step
     llm_chat(op->client, &call, &r);
     const llm_model_cfg *mc = &op->models[model];
     evo_mutation_add_usage(m, mc->name, r.tokens_in, r.tokens_out, r.cost_usd);
-    char *usage = strf("model %s: %lld tokens in, %lld out%s, $%.6f, %.0f ms, %d attempt%s%s%s",
-                      mc->name, (long long)r.tokens_in, (long long)r.tokens_out,
-                      r.usage_estimated ? " (estimated)" : "", r.cost_usd, r.latency_ms, r.attempts,
-                      r.attempts == 1 ? "" : "s", r.rc ? ": " : "", r.rc ? r.error : "");
+    char *usage =
+        strf("model %s: %lld tokens in, %lld out%s, $%.6f, %.0f ms, %d attempt%s%s%s", mc->name,
+             (long long)r.tokens_in, (long long)r.tokens_out,
+             r.usage_estimated ? " (estimated)" : "", r.cost_usd, r.latency_ms, r.attempts,
+             r.attempts == 1 ? "" : "s", r.rc ? ": " : "", r.rc ? r.error : "");
     snprintf(name, sizeof name, "%s.usage", step);
     evo_mutation_note(m, name, usage ? usage : "");
     free(usage);
@@ -298,8 +304,8 @@ static char *call_model(llm_op *op, evo_mutation *m, int model, const char *step
 
 static const char *mode_text(const llm_op *op, const char *parent_source)
 {
-    int diff = op->mode == MODE_DIFF ||
-               (op->mode == MODE_AUTO && strlen(parent_source) > AUTO_DIFF_BYTES);
+    int diff =
+        op->mode == MODE_DIFF || (op->mode == MODE_AUTO && strlen(parent_source) > AUTO_DIFF_BYTES);
     return diff ? MODE_DIFF_TEXT : MODE_REWRITE_TEXT;
 }
 
@@ -379,7 +385,7 @@ static int llm_mutate(void *user, evo_mutation *m)
     if (model < 0) {
         free(c.handoff);
         evo_mutation_fail(m, "llm: no model available (every model has weight 0 or an open "
-                          "circuit breaker after repeated failures)");
+                             "circuit breaker after repeated failures)");
         return EVO_ELLM;
     }
     const char *mname = op->models[model].name;
@@ -392,12 +398,19 @@ static int llm_mutate(void *user, evo_mutation *m)
     c.launch = need_launch ? LAUNCH_FORMAT : NO_LAUNCH_FORMAT;
     c.mode = mode_text(op, c.parent_src);
     prompt_slot slots[] = {
-        {"task", evo_mutation_task(m)}, {"launch_format", c.launch},
-        {"params_format", PARAMS_FORMAT}, {"mode", c.mode}, {"parent_source", c.parent_src},
-        {"parent_params", c.params},    {"parent_metrics", c.metrics},
-        {"parent_fitness", c.fitness},  {"inspirations", c.insp},
+        {"task", evo_mutation_task(m)},
+        {"launch_format", c.launch},
+        {"params_format", PARAMS_FORMAT},
+        {"mode", c.mode},
+        {"parent_source", c.parent_src},
+        {"parent_params", c.params},
+        {"parent_metrics", c.metrics},
+        {"parent_fitness", c.fitness},
+        {"inspirations", c.insp},
         {"memory", evo_mutation_memory(m)[0] ? evo_mutation_memory(m) : "(nothing recorded yet)"},
-        {"handoff", c.handoff},         {"model", mname}, {"plan", NULL},
+        {"handoff", c.handoff},
+        {"model", mname},
+        {"plan", NULL},
     };
     int nslots = (int)(sizeof slots / sizeof slots[0]);
     evo_mutation_note(m, "llm.model", mname);
@@ -484,8 +497,9 @@ static char *error_text(const evo_result *failed)
     const char *st = json_string_value(json_object_get(r, "status"));
     const char *e = json_string_value(json_object_get(r, "error"));
     size_t el = e ? strlen(e) : 0;
-    char *out = strf("status: %s\n%.*s%s", st ? st : "?", (int)(el > NOTE_ERROR_MAX ? NOTE_ERROR_MAX : el),
-                    e ? e : "(no error message)", el > NOTE_ERROR_MAX ? "\n[... trimmed]" : "");
+    char *out =
+        strf("status: %s\n%.*s%s", st ? st : "?", (int)(el > NOTE_ERROR_MAX ? NOTE_ERROR_MAX : el),
+             e ? e : "(no error message)", el > NOTE_ERROR_MAX ? "\n[... trimmed]" : "");
     json_decref(r);
     return out;
 }
@@ -517,15 +531,20 @@ static int llm_repair(void *user, evo_mutation *m, const evo_result *failed)
     prompt_slot slots[] = {
         {"task", evo_mutation_task(m)},
         {"launch_format", need_launch ? LAUNCH_FORMAT : NO_LAUNCH_FORMAT},
-        {"params_format", PARAMS_FORMAT}, {"mode", mode_text(op, prev)},
-        {"failed_source", prev}, {"error", errtxt}, {"plan", plan}, {"model", mname},
+        {"params_format", PARAMS_FORMAT},
+        {"mode", mode_text(op, prev)},
+        {"failed_source", prev},
+        {"error", errtxt},
+        {"plan", plan},
+        {"model", mname},
         {"memory", evo_mutation_memory(m)},
     };
     int n = (int)(sizeof slots / sizeof slots[0]);
     system = llm_prompt_render(&op->prompts, PROMPT_SYSTEM, slots, n);
     prompt = llm_prompt_render(&op->prompts, PROMPT_REPAIR, slots, n);
     char err[1024];
-    if (system && prompt) reply = call_model(op, m, model, "repair", system, prompt, err, sizeof err);
+    if (system && prompt)
+        reply = call_model(op, m, model, "repair", system, prompt, err, sizeof err);
     if (!reply) {
         evo_mutation_note(m, "repair.error", system && prompt ? err : "out of memory");
         goto out;
@@ -592,15 +611,20 @@ static int llm_summarize(void *user, evo_mutation *m, const evo_result *child, c
         goto out;
     }
     prompt_slot slots[] = {
-        {"task", evo_mutation_task(m)}, {"parent_metrics", parentfig}, {"child_metrics", childfig},
-        {"plan", plan}, {"label", label}, {"model", op->models[model].name},
+        {"task", evo_mutation_task(m)},
+        {"parent_metrics", parentfig},
+        {"child_metrics", childfig},
+        {"plan", plan},
+        {"label", label},
+        {"model", op->models[model].name},
         {"memory", evo_mutation_memory(m)},
     };
     int n = (int)(sizeof slots / sizeof slots[0]);
     system = llm_prompt_render(&op->prompts, PROMPT_SYSTEM, slots, n);
     prompt = llm_prompt_render(&op->prompts, PROMPT_SUMMARIZER, slots, n);
     char err[1024];
-    if (system && prompt) reply = call_model(op, m, model, "summary", system, prompt, err, sizeof err);
+    if (system && prompt)
+        reply = call_model(op, m, model, "summary", system, prompt, err, sizeof err);
     if (!reply) {
         evo_mutation_note(m, "summary.error", system && prompt ? err : "out of memory");
         goto out;
@@ -634,7 +658,8 @@ static void llm_destroy(void *user)
 {
     llm_op *op = user;
     if (!op) return;
-    for (int i = 0; i < TRACE_SLOTS; i++) trace_clear(&op->traces[i]);
+    for (int i = 0; i < TRACE_SLOTS; i++)
+        trace_clear(&op->traces[i]);
     llm_client_free(op->client);
     llm_prompts_free(&op->prompts);
     llm_ensemble_free(&op->ens);
@@ -673,7 +698,8 @@ static int parse_mode(const char *s)
     return MODE_AUTO;
 }
 
-int llm_operator_create(const json_t *llm, const char *base_dir, evo_operator *out, char *err, size_t errlen)
+int llm_operator_create(const json_t *llm, const char *base_dir, evo_operator *out, char *err,
+                        size_t errlen)
 {
     memset(out, 0, sizeof *out);
     llm_op *op = calloc(1, sizeof *op);
@@ -689,13 +715,15 @@ int llm_operator_create(const json_t *llm, const char *base_dir, evo_operator *o
         return EVO_ECONFIG;
     }
     if (op->nmodels == 0) {
-        snprintf(err, errlen, "llm: operators.llm is enabled but llm.models is empty; configure "
+        snprintf(err, errlen,
+                 "llm: operators.llm is enabled but llm.models is empty; configure "
                  "a model or set operators.llm to 0");
         llm_destroy(op);
         return EVO_ECONFIG;
     }
     int any = 0;
-    for (int i = 0; i < op->nmodels; i++) any |= op->models[i].weight > 0;
+    for (int i = 0; i < op->nmodels; i++)
+        any |= op->models[i].weight > 0;
     if (!any) {
         snprintf(err, errlen, "llm: every model in llm.models has weight 0");
         llm_destroy(op);

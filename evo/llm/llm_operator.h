@@ -14,15 +14,15 @@
  * are checked before every call. Model output is only ever text handed to the evaluator. */
 #ifndef EVO_LLM_OPERATOR_H
 #define EVO_LLM_OPERATOR_H
-#include <stddef.h>
-#include <jansson.h>
 #include "evo.h"
+#include <jansson.h>
+#include <stddef.h>
 
 /* Build the operator from cfg's "llm" section (models, policy, prompts). Returns EVO_OK with
  * *out filled (its destroy callback frees everything), or EVO_ECONFIG / EVO_EIO / EVO_ENOMEM
  * with err naming the problem (no models, unreadable or malformed prompt template...). */
-int llm_operator_create(const json_t *llm_section, const char *base_dir, evo_operator *out, char *err,
-                        size_t errlen);
+int llm_operator_create(const json_t *llm_section, const char *base_dir, evo_operator *out,
+                        char *err, size_t errlen);
 
 /* The prompts folder the operator would use for cfg (caller frees). */
 char *llm_prompts_dir(const json_t *llm_section, const char *base_dir);

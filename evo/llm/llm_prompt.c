@@ -15,9 +15,9 @@ static const char *const files[PROMPT_COUNT] = {"system.txt", "planner.txt", "ex
 
 /* Every slot the operator can fill; a template may use any of them. */
 static const char *const known[] = {
-    "task", "launch_format", "params_format", "mode", "parent_source", "parent_params",
-    "parent_metrics", "parent_fitness", "inspirations", "memory", "handoff", "plan", "error",
-    "failed_source", "child_metrics", "label", "model", NULL};
+    "task",           "launch_format",  "params_format", "mode",   "parent_source", "parent_params",
+    "parent_metrics", "parent_fitness", "inspirations",  "memory", "handoff",       "plan",
+    "error",          "failed_source",  "child_metrics", "label",  "model",         NULL};
 
 const char *llm_prompt_slot_names(void)
 {
@@ -37,11 +37,14 @@ static int is_known(const char *name, size_t len)
 static int scan_slot(const char *p, const char **name, size_t *len, const char **end)
 {
     const char *q = p + 2;
-    while (*q == ' ') q++;
+    while (*q == ' ')
+        q++;
     const char *n = q;
-    while (isalnum((unsigned char)*q) || *q == '_') q++;
+    while (isalnum((unsigned char)*q) || *q == '_')
+        q++;
     size_t k = (size_t)(q - n);
-    while (*q == ' ') q++;
+    while (*q == ' ')
+        q++;
     if (q[0] != '}' || q[1] != '}' || k == 0) return -1;
     *name = n;
     *len = k;
@@ -58,7 +61,8 @@ int llm_prompt_check(const char *text, const char *name, char *err, size_t errle
         const char *n, *end;
         size_t k;
         if (scan_slot(p, &n, &k, &end) != 0) {
-            snprintf(err, errlen, "%s line %d: '{{' does not start a slot like {{task}}", name, line);
+            snprintf(err, errlen, "%s line %d: '{{' does not start a slot like {{task}}", name,
+                     line);
             return -1;
         }
         if (!is_known(n, k)) {
@@ -77,7 +81,8 @@ static char *read_file(const char *path, char *err, size_t errlen)
     char *buf = file_read_text(path, PROMPT_MAX_BYTES, &n);
     if (!buf) {
         if (errno == EFBIG)
-            snprintf(err, errlen, "prompt template %s is larger than %d bytes", path, PROMPT_MAX_BYTES);
+            snprintf(err, errlen, "prompt template %s is larger than %d bytes", path,
+                     PROMPT_MAX_BYTES);
         else if (errno == ENOMEM)
             snprintf(err, errlen, "out of memory reading %s", path);
         else
@@ -109,7 +114,8 @@ int llm_prompts_load(const char *dir, llm_prompts *out, char *err, size_t errlen
 void llm_prompts_free(llm_prompts *p)
 {
     if (!p) return;
-    for (int k = 0; k < PROMPT_COUNT; k++) free(p->text[k]);
+    for (int k = 0; k < PROMPT_COUNT; k++)
+        free(p->text[k]);
     memset(p, 0, sizeof *p);
 }
 

@@ -10,8 +10,14 @@
 #define EVO_LLM_PROMPT_H
 #include <stddef.h>
 
-typedef enum { PROMPT_SYSTEM, PROMPT_PLANNER, PROMPT_EXECUTOR, PROMPT_REPAIR, PROMPT_SUMMARIZER,
-               PROMPT_COUNT } prompt_kind;
+typedef enum {
+    PROMPT_SYSTEM,
+    PROMPT_PLANNER,
+    PROMPT_EXECUTOR,
+    PROMPT_REPAIR,
+    PROMPT_SUMMARIZER,
+    PROMPT_COUNT
+} prompt_kind;
 
 typedef struct llm_prompts {
     char *text[PROMPT_COUNT];
@@ -20,7 +26,7 @@ typedef struct llm_prompts {
 
 typedef struct prompt_slot {
     const char *name;
-    const char *value;   /* NULL renders as "" */
+    const char *value; /* NULL renders as "" */
 } prompt_slot;
 
 /* The known slot names, comma separated (static). */

@@ -14,8 +14,7 @@ void archive_init(evo_archive *a, int cap)
     a->n = 0;
     a->cap = cap < 0 ? 0 : cap;
     a->members = a->cap ? calloc((size_t)a->cap, sizeof *a->members) : NULL;
-    if (!a->members)
-        a->cap = 0;
+    if (!a->members) a->cap = 0;
 }
 
 void archive_free(evo_archive *a)
@@ -29,26 +28,22 @@ void archive_free(evo_archive *a)
 int archive_find(const evo_archive *a, int64_t id)
 {
     for (int i = 0; i < a->n; i++)
-        if (a->members[i].id == id)
-            return i;
+        if (a->members[i].id == id) return i;
     return -1;
 }
 
 static int has_hash(const evo_archive *a, const char *hash)
 {
     for (int i = 0; hash[0] && i < a->n; i++)
-        if (strcmp(a->members[i].hash, hash) == 0)
-            return 1;
+        if (strcmp(a->members[i].hash, hash) == 0) return 1;
     return 0;
 }
 
 int archive_offer(evo_archive *a, const evo_member *m)
 {
-    if (a->cap == 0 || has_hash(a, m->hash) || archive_find(a, m->id) >= 0)
-        return 0;
+    if (a->cap == 0 || has_hash(a, m->hash) || archive_find(a, m->id) >= 0) return 0;
     if (a->n == a->cap) {
-        if (!(m->fitness > a->members[a->n - 1].fitness))
-            return 0;
+        if (!(m->fitness > a->members[a->n - 1].fitness)) return 0;
         a->n--; /* the worst makes room */
     }
     int pos = 0;
@@ -63,13 +58,10 @@ int archive_offer(evo_archive *a, const evo_member *m)
 void archive_reweight(evo_archive *a, const evo_config *cfg, int64_t id, double factor)
 {
     int i = archive_find(a, id);
-    if (i < 0)
-        return;
+    if (i < 0) return;
     double w = a->members[i].weight * factor;
-    if (!(w >= cfg->min_weight))
-        w = cfg->min_weight;
-    if (w > 1)
-        w = 1;
+    if (!(w >= cfg->min_weight)) w = cfg->min_weight;
+    if (w > 1) w = 1;
     a->members[i].weight = w;
     a->members[i].children++;
 }
@@ -88,8 +80,7 @@ int archive_from_json(evo_archive *a, const json_t *j)
 {
     json_t *members = json_object_get(j, "members");
     a->n = 0;
-    if (!json_is_array(members))
-        return -1;
+    if (!json_is_array(members)) return -1;
     for (size_t i = 0; i < json_array_size(members) && a->n < a->cap; i++) {
         if (member_from_json(&a->members[a->n], json_array_get(members, i)) != 0) {
             a->n = 0;

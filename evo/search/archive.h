@@ -3,8 +3,8 @@
  * a hash already present is skipped; ties keep the earlier member. */
 #ifndef EVO_ARCHIVE_H
 #define EVO_ARCHIVE_H
-#include <jansson.h>
 #include "island.h"
+#include <jansson.h>
 
 typedef struct evo_archive {
     int n, cap;

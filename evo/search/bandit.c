@@ -11,13 +11,15 @@
 /* Below this a discounted count is treated as never tried. */
 #define BANDIT_TINY 1e-9
 
-void bandit_init(evo_bandit *b) { memset(b, 0, sizeof *b); }
+void bandit_init(evo_bandit *b)
+{
+    memset(b, 0, sizeof *b);
+}
 
 int bandit_find(const evo_bandit *b, const char *name)
 {
     for (int i = 0; i < b->n; i++)
-        if (strcmp(b->arms[i].name, name) == 0)
-            return i;
+        if (strcmp(b->arms[i].name, name) == 0) return i;
     return -1;
 }
 
@@ -26,8 +28,7 @@ int bandit_add(evo_bandit *b, const char *name, double weight)
 {
     int i = bandit_find(b, name);
     if (i < 0) {
-        if (b->n == EVO_MAX_ARMS)
-            return -1;
+        if (b->n == EVO_MAX_ARMS) return -1;
         i = b->n++;
         memset(&b->arms[i], 0, sizeof b->arms[i]);
         snprintf(b->arms[i].name, sizeof b->arms[i].name, "%s", name);
@@ -60,12 +61,10 @@ static int choose_by_weight(const evo_bandit *b, evo_pcg32 *rng)
     double r = pcg32_uniform(rng) * sum, acc = 0;
     int last = -1;
     for (int i = 0; i < b->n; i++) {
-        if (!(b->arms[i].weight > 0))
-            continue;
+        if (!(b->arms[i].weight > 0)) continue;
         acc += b->arms[i].weight;
         last = i;
-        if (r < acc)
-            break;
+        if (r < acc) break;
     }
     return last;
 }
@@ -73,8 +72,7 @@ static int choose_by_weight(const evo_bandit *b, evo_pcg32 *rng)
 static int choose_ucb(const evo_bandit *b, const evo_config *cfg)
 {
     int first = first_untried(b);
-    if (first >= 0)
-        return first;
+    if (first >= 0) return first;
     double total = 0;
     for (int i = 0; i < b->n; i++)
         total += b->arms[i].count;
@@ -83,8 +81,7 @@ static int choose_ucb(const evo_bandit *b, const evo_config *cfg)
     double best_score = 0;
     for (int i = 0; i < b->n; i++) {
         const evo_arm *arm = &b->arms[i];
-        if (!(arm->weight > 0))
-            continue;
+        if (!(arm->weight > 0)) continue;
         /* Tried long ago and discounted to nothing: as good as untried. */
         double score = arm->count < BANDIT_TINY
                            ? INFINITY
@@ -104,30 +101,24 @@ int bandit_choose(const evo_bandit *b, const evo_config *cfg, evo_pcg32 *rng)
         int any = 0;
         for (int i = 0; i < b->n; i++)
             any |= b->arms[i].weight > 0;
-        if (!any)
-            return -1;
+        if (!any) return -1;
     }
-    if (strcmp(cfg->bandit_policy, "weights") == 0)
-        return choose_by_weight(b, rng);
+    if (strcmp(cfg->bandit_policy, "weights") == 0) return choose_by_weight(b, rng);
     return choose_ucb(b, cfg);
 }
 
 void bandit_update(evo_bandit *b, const evo_config *cfg, int arm, double reward, int improved,
                    int failed)
 {
-    if (arm < 0 || arm >= b->n)
-        return;
+    if (arm < 0 || arm >= b->n) return;
     double d = cfg->bandit_discount;
-    if (!(d > 0 && d <= 1))
-        d = 1;
+    if (!(d > 0 && d <= 1)) d = 1;
     for (int i = 0; i < b->n; i++) {
         b->arms[i].count *= d;
         b->arms[i].reward *= d;
     }
-    if (!(reward > 0))
-        reward = 0;
-    if (reward > 1)
-        reward = 1;
+    if (!(reward > 0)) reward = 0;
+    if (reward > 1) reward = 1;
     evo_arm *a = &b->arms[arm];
     a->count += 1;
     a->reward += reward;
@@ -141,11 +132,11 @@ json_t *bandit_to_json(const evo_bandit *b)
     json_t *arms = json_array();
     for (int i = 0; i < b->n; i++) {
         const evo_arm *a = &b->arms[i];
-        json_array_append_new(arms, json_pack("{ss sf sf sf sI sI sI}", "name", a->name,
-                                              "weight", a->weight, "count", a->count, "reward",
-                                              a->reward, "uses", (json_int_t)a->uses,
-                                              "improvements", (json_int_t)a->improvements,
-                                              "failures", (json_int_t)a->failures));
+        json_array_append_new(arms, json_pack("{ss sf sf sf sI sI sI}", "name", a->name, "weight",
+                                              a->weight, "count", a->count, "reward", a->reward,
+                                              "uses", (json_int_t)a->uses, "improvements",
+                                              (json_int_t)a->improvements, "failures",
+                                              (json_int_t)a->failures));
     }
     return json_pack("{so}", "arms", arms);
 }
@@ -171,19 +162,18 @@ static int restore_arm(evo_arm *a, const json_t *j)
 int bandit_from_json(evo_bandit *b, const json_t *j)
 {
     json_t *arms = json_object_get(j, "arms");
-    if (!json_is_array(arms))
-        return -1;
+    if (!json_is_array(arms)) return -1;
     size_t i;
     json_t *v;
-    json_array_foreach(arms, i, v) {
+    json_array_foreach(arms, i, v)
+    {
         evo_arm scratch;
-        if (!json_is_string(json_object_get(v, "name")) || restore_arm(&scratch, v) != 0)
-            return -1;
+        if (!json_is_string(json_object_get(v, "name")) || restore_arm(&scratch, v) != 0) return -1;
     }
-    json_array_foreach(arms, i, v) {
+    json_array_foreach(arms, i, v)
+    {
         int k = bandit_find(b, json_string_value(json_object_get(v, "name")));
-        if (k >= 0)
-            restore_arm(&b->arms[k], v);
+        if (k >= 0) restore_arm(&b->arms[k], v);
     }
     return 0;
 }

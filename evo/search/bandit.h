@@ -8,19 +8,19 @@
  * its parent clipped to [0, 1] (0 for failures and non-improvements). */
 #ifndef EVO_BANDIT_H
 #define EVO_BANDIT_H
-#include <jansson.h>
-#include <stdint.h>
 #include "config.h"
 #include "pcg.h"
+#include <jansson.h>
+#include <stdint.h>
 
 #define EVO_MAX_ARMS 16
 
 typedef struct evo_arm {
     char name[32];
     double weight;
-    double count;        /* discounted */
-    double reward;       /* discounted sum */
-    int64_t uses;        /* evaluations made by this operator */
+    double count;  /* discounted */
+    double reward; /* discounted sum */
+    int64_t uses;  /* evaluations made by this operator */
     int64_t improvements;
     int64_t failures;
 } evo_arm;

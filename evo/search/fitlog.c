@@ -7,8 +7,8 @@
  * middle of a write) is never counted, and fitlog_truncate drops it. Logs reach hundreds of
  * thousands of lines, so the CSV export streams the file twice (once for the columns, once
  * for the rows) instead of holding it in memory. */
-#include "errbuf.h"
 #include "fitlog.h"
+#include "errbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -34,8 +34,7 @@ static char *log_path(const char *run_dir)
 {
     size_t n = strlen(run_dir) + sizeof FITLOG_NAME + 2;
     char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", run_dir, FITLOG_NAME);
+    if (p) snprintf(p, n, "%s/%s", run_dir, FITLOG_NAME);
     return p;
 }
 
@@ -47,8 +46,7 @@ static long complete_length(FILE *f)
     size_t got;
     while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
         for (size_t i = 0; i < got; i++)
-            if (buf[i] == '\n')
-                end = pos + (long)i + 1;
+            if (buf[i] == '\n') end = pos + (long)i + 1;
         pos += (long)got;
     }
     return ferror(f) ? -1 : end;
@@ -58,15 +56,12 @@ static long complete_length(FILE *f)
 static int drop_torn_tail(const char *path)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return errno == ENOENT ? 0 : -1;
+    if (!f) return errno == ENOENT ? 0 : -1;
     long end = complete_length(f);
     long size = ftell(f);
     fclose(f);
-    if (end < 0)
-        return -1;
-    if (end == size)
-        return 0;
+    if (end < 0) return -1;
+    if (end == size) return 0;
     return truncate(path, (off_t)end);
 }
 
@@ -89,11 +84,9 @@ evo_fitlog *fitlog_open(const char *run_dir, char *err, size_t errlen)
 
 int fitlog_append(evo_fitlog *l, const json_t *line)
 {
-    if (!l || !line)
-        return EVO_EINVAL;
+    if (!l || !line) return EVO_EINVAL;
     char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (!text)
-        return EVO_ENOMEM;
+    if (!text) return EVO_ENOMEM;
     int bad = fputs(text, l->f) == EOF || fputc('\n', l->f) == EOF || fflush(l->f) != 0;
     free(text);
     return bad ? EVO_EIO : EVO_OK;
@@ -101,10 +94,8 @@ int fitlog_append(evo_fitlog *l, const json_t *line)
 
 void fitlog_close(evo_fitlog *l)
 {
-    if (!l)
-        return;
-    if (l->f)
-        fclose(l->f);
+    if (!l) return;
+    if (l->f) fclose(l->f);
     free(l->path);
     free(l);
 }
@@ -112,12 +103,10 @@ void fitlog_close(evo_fitlog *l)
 int64_t fitlog_count(const char *run_dir)
 {
     char *path = log_path(run_dir);
-    if (!path)
-        return -1;
+    if (!path) return -1;
     FILE *f = fopen(path, "rb");
     free(path);
-    if (!f)
-        return errno == ENOENT ? 0 : -1;
+    if (!f) return errno == ENOENT ? 0 : -1;
     char buf[65536];
     int64_t n = 0;
     size_t got;
@@ -142,10 +131,8 @@ static int copy_lines(FILE *in, FILE *out, int64_t n)
                 n--;
             }
         /* Without a newline in this chunk, keep the bytes only if a newline follows later. */
-        if (n > 0)
-            keep = got;
-        if (fwrite(buf, 1, keep, out) != keep)
-            return -1;
+        if (n > 0) keep = got;
+        if (fwrite(buf, 1, keep, out) != keep) return -1;
     }
     return ferror(in) ? -1 : 0;
 }
@@ -153,8 +140,7 @@ static int copy_lines(FILE *in, FILE *out, int64_t n)
 static int truncate_into(const char *path, const char *tmp, int64_t n)
 {
     FILE *in = fopen(path, "rb");
-    if (!in)
-        return errno == ENOENT && n == 0 ? 0 : -1;
+    if (!in) return errno == ENOENT && n == 0 ? 0 : -1;
     FILE *out = fopen(tmp, "wb");
     if (!out) {
         fclose(in);
@@ -162,30 +148,24 @@ static int truncate_into(const char *path, const char *tmp, int64_t n)
     }
     int rc = copy_lines(in, out, n);
     fclose(in);
-    if (fclose(out) != 0)
-        rc = -1;
+    if (fclose(out) != 0) rc = -1;
     if (rc == 0) {
         /* A file shorter than n lines may end with a torn line that copy_lines kept. */
         FILE *f = fopen(tmp, "rb");
         long end = f ? complete_length(f) : -1;
-        if (f)
-            fclose(f);
+        if (f) fclose(f);
         rc = end < 0 || truncate(tmp, (off_t)end) != 0 ? -1 : 0;
     }
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -1;
-    if (rc != 0)
-        unlink(tmp);
+    if (rc == 0 && rename(tmp, path) != 0) rc = -1;
+    if (rc != 0) unlink(tmp);
     return rc;
 }
 
 int fitlog_truncate(const char *run_dir, int64_t n)
 {
-    if (n < 0)
-        return EVO_EINVAL;
+    if (n < 0) return EVO_EINVAL;
     char *path = log_path(run_dir);
-    if (!path)
-        return EVO_ENOMEM;
+    if (!path) return EVO_ENOMEM;
     size_t tlen = strlen(path) + 5;
     char *tmp = malloc(tlen);
     if (!tmp) {
@@ -214,8 +194,7 @@ static void csv_text(FILE *out, const char *s)
     }
     fputc('"', out);
     for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
+        if (*s == '"') fputc('"', out);
         fputc(*s, out);
     }
     fputc('"', out);
@@ -230,8 +209,7 @@ static void format_real(char *buf, size_t n, double v)
     }
     for (int digits = 15; digits <= 17; digits++) {
         snprintf(buf, n, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v)
-            return;
+        if (strtod(buf, NULL) == v) return;
     }
 }
 
@@ -240,21 +218,28 @@ static void csv_value(FILE *out, const json_t *v)
 {
     char buf[64];
     switch (json_typeof(v)) {
-    case JSON_STRING: csv_text(out, json_string_value(v)); return;
-    case JSON_INTEGER: fprintf(out, "%lld", (long long)json_integer_value(v)); return;
+    case JSON_STRING:
+        csv_text(out, json_string_value(v));
+        return;
+    case JSON_INTEGER:
+        fprintf(out, "%lld", (long long)json_integer_value(v));
+        return;
     case JSON_REAL:
         format_real(buf, sizeof buf, json_real_value(v));
         fputs(buf, out);
         return;
-    case JSON_TRUE: fputs("true", out); return;
-    case JSON_FALSE: fputs("false", out); return;
+    case JSON_TRUE:
+        fputs("true", out);
+        return;
+    case JSON_FALSE:
+        fputs("false", out);
+        return;
     case JSON_ARRAY: {
         size_t i;
         json_t *x;
         json_array_foreach(v, i, x)
         {
-            if (i)
-                fputc(';', out);
+            if (i) fputc(';', out);
             csv_value(out, x);
         }
         return;
@@ -265,7 +250,8 @@ static void csv_value(FILE *out, const json_t *v)
         free(text);
         return;
     }
-    default: return;
+    default:
+        return;
     }
 }
 
@@ -284,14 +270,11 @@ static int next_line(line_reader *r, json_t **out, char *err, size_t errlen)
     ssize_t len;
     while ((len = getline(&r->buf, &r->cap, r->f)) > 0) {
         r->lineno++;
-        if (r->buf[len - 1] != '\n')
-            return 0;
-        if (len == 1)
-            continue;
+        if (r->buf[len - 1] != '\n') return 0;
+        if (len == 1) continue;
         json_error_t je;
         *out = json_loadb(r->buf, (size_t)len, JSON_DECODE_ANY, &je);
-        if (json_is_object(*out))
-            return 1;
+        if (json_is_object(*out)) return 1;
         json_decref(*out);
         set_err(err, errlen, "%s:%lld: not a JSON object: %s", r->path, (long long)r->lineno,
                 je.text[0] ? je.text : "found another JSON value");
@@ -335,8 +318,7 @@ static void write_header(FILE *out, const json_t *cols)
         char name[512];
         snprintf(name, sizeof name, "%s", key);
         char *sep = strchr(name, '\x1f');
-        if (sep)
-            *sep = '.';
+        if (sep) *sep = '.';
         fputc(',', out);
         csv_text(out, name);
     }
@@ -346,8 +328,7 @@ static void write_header(FILE *out, const json_t *cols)
 static void write_row(FILE *out, const json_t *line, const json_t *cols, const json_t **cells)
 {
     for (size_t i = 0; i < NFIXED; i++) {
-        if (i)
-            fputc(',', out);
+        if (i) fputc(',', out);
         csv_value(out, json_object_get(line, fixed_columns[i]));
     }
     size_t ncols = json_object_size(cols);
@@ -362,14 +343,12 @@ static void write_row(FILE *out, const json_t *line, const json_t *cols, const j
             char key[512];
             snprintf(key, sizeof key, "%s\x1f%s", wname, fname);
             json_t *col = json_object_get(cols, key);
-            if (col)
-                cells[json_integer_value(col)] = fig;
+            if (col) cells[json_integer_value(col)] = fig;
         }
     }
     for (size_t i = 0; i < ncols; i++) {
         fputc(',', out);
-        if (cells[i])
-            csv_value(out, cells[i]);
+        if (cells[i]) csv_value(out, cells[i]);
     }
     fputc('\n', out);
 }
@@ -400,8 +379,7 @@ int fitlog_to_csv(const char *jsonl_path, FILE *out, char *err, size_t errlen)
     }
     json_t *cols = json_object();
     int rc = cols ? collect_columns(&r, cols, err, errlen) : -1;
-    if (!cols)
-        set_err(err, errlen, "out of memory");
+    if (!cols) set_err(err, errlen, "out of memory");
     if (rc == 0) {
         rewind(r.f);
         r.lineno = 0;

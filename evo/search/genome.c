@@ -16,12 +16,10 @@
 
 char *source_normalise(const char *source)
 {
-    if (!source)
-        source = "";
+    if (!source) source = "";
     size_t n = strlen(source);
     char *out = malloc(n + 2);
-    if (!out)
-        return NULL;
+    if (!out) return NULL;
     size_t len = 0, keep = 0; /* keep: length up to the last non-blank line */
     const char *p = source;
     while (*p) {
@@ -32,11 +30,9 @@ char *source_normalise(const char *source)
         memcpy(out + len, p, end);
         len += end;
         out[len++] = '\n';
-        if (end > 0)
-            keep = len;
+        if (end > 0) keep = len;
         p += linelen;
-        if (*p == '\n')
-            p++;
+        if (*p == '\n') p++;
     }
     out[keep] = '\0';
     return out;
@@ -58,8 +54,7 @@ static void genome_free_parts(evo_genome *g)
 
 void genome_free(evo_genome *g)
 {
-    if (!g)
-        return;
+    if (!g) return;
     genome_free_parts(g);
     free(g);
 }
@@ -82,8 +77,7 @@ static void sort_params(evo_genome *g)
 static int compute_hashes(evo_genome *g)
 {
     char *norm = source_normalise(g->source);
-    if (!norm)
-        return -1;
+    if (!norm) return -1;
     size_t nlen = strlen(norm);
     sha256_hex(norm, nlen, g->source_sha);
     evo_sha256 s;
@@ -106,8 +100,7 @@ static int compute_hashes(evo_genome *g)
 static evo_genome *genome_alloc(const char *tmpl, const char *source, int n)
 {
     evo_genome *g = calloc(1, sizeof *g);
-    if (!g)
-        return NULL;
+    if (!g) return NULL;
     g->tmpl = strdup(tmpl ? tmpl : "");
     g->source = strdup(source ? source : "");
     g->names = calloc((size_t)(n > 0 ? n : 1), sizeof *g->names);
@@ -137,14 +130,12 @@ static evo_genome *genome_finish(evo_genome *g, int n)
     return g;
 }
 
-evo_genome *genome_from_pairs(const char *tmpl, const char *source, int n,
-                              const char *const *names, const char *const *values)
+evo_genome *genome_from_pairs(const char *tmpl, const char *source, int n, const char *const *names,
+                              const char *const *values)
 {
-    if (n < 0)
-        n = 0;
+    if (n < 0) n = 0;
     evo_genome *g = genome_alloc(tmpl, source, n);
-    if (!g)
-        return NULL;
+    if (!g) return NULL;
     for (int i = 0; i < n; i++) {
         g->names[i] = strdup(names[i]);
         g->values[i] = strdup(values[i]);
@@ -156,11 +147,9 @@ evo_genome *genome_new(const char *tmpl, const char *source, const evo_space *sp
                        const evo_point *p)
 {
     int n = space && p ? space->nparams : 0;
-    if (p && n > p->n)
-        n = p->n;
+    if (p && n > p->n) n = p->n;
     evo_genome *g = genome_alloc(tmpl, source, n);
-    if (!g)
-        return NULL;
+    if (!g) return NULL;
     for (int i = 0; i < n; i++) {
         const evo_param *par = &space->params[i];
         g->names[i] = strdup(par->name);
@@ -171,24 +160,21 @@ evo_genome *genome_new(const char *tmpl, const char *source, const evo_space *sp
 
 evo_genome *genome_copy(const evo_genome *g)
 {
-    if (!g)
-        return NULL;
+    if (!g) return NULL;
     return genome_from_pairs(g->tmpl, g->source, g->nparams, (const char *const *)g->names,
                              (const char *const *)g->values);
 }
 
 /* ---- views ---- */
 
-
 char *genome_params_json(const evo_genome *g)
 {
     json_t *o = json_object();
-    if (!o)
-        return NULL;
+    if (!o) return NULL;
     for (int i = 0; i < g->nparams; i++) {
         int64_t v;
         json_t *j = text_to_int64(g->values[i], &v) == 0 ? json_integer((json_int_t)v)
-                                                   : json_string(g->values[i]);
+                                                         : json_string(g->values[i]);
         if (json_object_set_new(o, g->names[i], j) != 0) {
             json_decref(o);
             return NULL;
@@ -206,8 +192,7 @@ char *genome_render(const evo_genome *g)
     for (int i = 0; i < g->nparams; i++)
         n += strlen("#define  \n") + strlen(g->names[i]) + strlen(g->values[i]);
     char *out = malloc(n + 1);
-    if (!out)
-        return NULL;
+    if (!out) return NULL;
     size_t len = 0;
     for (int i = 0; i < g->nparams; i++)
         len += (size_t)sprintf(out + len, "#define %s %s\n", g->names[i], g->values[i]);
@@ -219,12 +204,10 @@ char *genome_render(const evo_genome *g)
 int genome_point(const evo_genome *g, const evo_space *s, evo_point *out)
 {
     evo_point p = point_new(s);
-    if (s->nparams > 0 && !p.idx)
-        return -1;
+    if (s->nparams > 0 && !p.idx) return -1;
     for (int i = 0; i < g->nparams; i++) {
         int k = space_find(s, g->names[i]);
-        if (k < 0)
-            continue; /* a parameter the space no longer declares */
+        if (k < 0) continue; /* a parameter the space no longer declares */
         int v = param_value_index(&s->params[k], g->values[i]);
         if (v < 0) {
             point_free(&p);
@@ -239,10 +222,22 @@ int genome_point(const evo_genome *g, const evo_space *s, evo_point *out)
 
 /* ---- public accessors (evo.h) ---- */
 
-const char *evo_genome_source(const evo_genome *g) { return g->source; }
-const char *evo_genome_template(const evo_genome *g) { return g->tmpl; }
-const char *evo_genome_hash(const evo_genome *g) { return g->hash; }
-int evo_genome_param_count(const evo_genome *g) { return g->nparams; }
+const char *evo_genome_source(const evo_genome *g)
+{
+    return g->source;
+}
+const char *evo_genome_template(const evo_genome *g)
+{
+    return g->tmpl;
+}
+const char *evo_genome_hash(const evo_genome *g)
+{
+    return g->hash;
+}
+int evo_genome_param_count(const evo_genome *g)
+{
+    return g->nparams;
+}
 
 const char *evo_genome_param_name(const evo_genome *g, int i)
 {

@@ -4,16 +4,16 @@
  * byte, then "NAME=VALUE\n" for each parameter sorted by name. */
 #ifndef EVO_GENOME_H
 #define EVO_GENOME_H
-#include <stdint.h>
 #include "evo.h"
 #include "space.h"
+#include <stdint.h>
 
 struct evo_genome {
-    char *tmpl;        /* template name */
-    char *source;      /* source as written */
+    char *tmpl;          /* template name */
+    char *source;        /* source as written */
     char source_sha[65]; /* SHA-256 of the normalised source: identifies the template text */
     int nparams;
-    char **names;      /* sorted by name */
+    char **names; /* sorted by name */
     char **values;
     char hash[65];
 };
@@ -23,8 +23,8 @@ struct evo_genome {
 evo_genome *genome_new(const char *tmpl, const char *source, const evo_space *space,
                        const evo_point *p);
 /* New genome from explicit name/value pairs (used when loading from the store). */
-evo_genome *genome_from_pairs(const char *tmpl, const char *source, int n,
-                              const char *const *names, const char *const *values);
+evo_genome *genome_from_pairs(const char *tmpl, const char *source, int n, const char *const *names,
+                              const char *const *values);
 evo_genome *genome_copy(const evo_genome *g);
 void genome_free(evo_genome *g);
 /* Normalised copy of a source (caller frees). */

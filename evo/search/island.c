@@ -13,35 +13,33 @@
 
 /* ---- cell keys ---- */
 
-static int clamp_bins(int bins) { return bins < 1 ? 1 : bins; }
+static int clamp_bins(int bins)
+{
+    return bins < 1 ? 1 : bins;
+}
 
 /* Bin of v in [min, max] split into bins equal parts; values outside are clamped. */
 static int bin_of(double v, double min, double max, int bins)
 {
     bins = clamp_bins(bins);
-    if (!(max > min) || isnan(v))
-        return 0;
+    if (!(max > min) || isnan(v)) return 0;
     double b = floor((v - min) / (max - min) * bins);
-    if (b < 0)
-        return 0;
-    if (b > bins - 1)
-        return bins - 1;
+    if (b < 0) return 0;
+    if (b > bins - 1) return bins - 1;
     return (int)b;
 }
 
 static const char *param_value(const evo_genome *g, const char *name)
 {
     for (int i = 0; g && i < g->nparams; i++)
-        if (strcmp(g->names[i], name) == 0)
-            return g->values[i];
+        if (strcmp(g->names[i], name) == 0) return g->values[i];
     return NULL;
 }
 
 /* A candidate-level metric, else the mean over workloads; returns 0 when found. */
 static int metric_value(const evo_result *r, const char *name, double *out)
 {
-    if (!r)
-        return -1;
+    if (!r) return -1;
     json_t *v = json_object_get(r->metrics, name);
     if (json_is_number(v)) {
         *out = json_number_value(v);
@@ -51,15 +49,15 @@ static int metric_value(const evo_result *r, const char *name, double *out)
     int count = 0;
     const char *key;
     json_t *w;
-    json_object_foreach(r->workloads, key, w) {
+    json_object_foreach(r->workloads, key, w)
+    {
         json_t *x = json_object_get(w, name);
         if (json_is_number(x)) {
             sum += json_number_value(x);
             count++;
         }
     }
-    if (count == 0)
-        return -1;
+    if (count == 0) return -1;
     *out = sum / count;
     return 0;
 }
@@ -97,14 +95,14 @@ static void feature_part(const evo_feature_cfg *f, const evo_genome *g, const ev
         snprintf(part, size, "len=%d", bin_of(v, f->min, f->max, f->bins));
         return;
     case FEATURE_HASH:
-        snprintf(part, size, "h=%u", hash_prefix(g ? g->hash : NULL) % (unsigned)clamp_bins(f->bins));
+        snprintf(part, size, "h=%u",
+                 hash_prefix(g ? g->hash : NULL) % (unsigned)clamp_bins(f->bins));
         return;
     }
     snprintf(part, size, "?");
 }
 
-void island_cell_key(const evo_config *cfg, const evo_genome *g, const evo_result *r,
-                     char key[96])
+void island_cell_key(const evo_config *cfg, const evo_genome *g, const evo_result *r, char key[96])
 {
     char buf[1024] = "";
     size_t len = 0;
@@ -112,8 +110,7 @@ void island_cell_key(const evo_config *cfg, const evo_genome *g, const evo_resul
         char part[256];
         feature_part(&cfg->features[i], g, r, part, sizeof part);
         int w = snprintf(buf + len, sizeof buf - len, "%s%s", i ? "|" : "", part);
-        if (w < 0 || (size_t)w >= sizeof buf - len)
-            break;
+        if (w < 0 || (size_t)w >= sizeof buf - len) break;
         len += (size_t)w;
     }
     /* Cut to 95 bytes without splitting a UTF-8 sequence. */
@@ -150,8 +147,7 @@ void island_free(evo_island *is)
 int island_find(const evo_island *is, int64_t id)
 {
     for (int i = 0; i < is->n; i++)
-        if (is->members[i].id == id)
-            return i;
+        if (is->members[i].id == id) return i;
     return -1;
 }
 
@@ -160,8 +156,7 @@ int island_find(const evo_island *is, int64_t id)
 /* The island order: higher fitness first, then the older (lower) id. */
 static int member_before(const evo_member *a, const evo_member *b)
 {
-    if (a->fitness != b->fitness)
-        return a->fitness > b->fitness;
+    if (a->fitness != b->fitness) return a->fitness > b->fitness;
     return a->id < b->id;
 }
 
@@ -181,8 +176,7 @@ static void remove_at(evo_island *is, int i)
 static int reserve(evo_island *is)
 {
     evo_member *grown = realloc(is->members, (size_t)(is->n + 1) * sizeof *grown);
-    if (!grown)
-        return -1;
+    if (!grown) return -1;
     is->members = grown;
     return 0;
 }
@@ -200,10 +194,8 @@ static void insert_sorted(evo_island *is, const evo_member *m)
 static int is_duplicate(const evo_island *is, const evo_member *m)
 {
     for (int i = 0; i < is->n; i++) {
-        if (is->members[i].id == m->id)
-            return 1;
-        if (m->hash[0] && strcmp(is->members[i].hash, m->hash) == 0)
-            return 1;
+        if (is->members[i].id == m->id) return 1;
+        if (m->hash[0] && strcmp(is->members[i].hash, m->hash) == 0) return 1;
     }
     return 0;
 }
@@ -211,8 +203,7 @@ static int is_duplicate(const evo_island *is, const evo_member *m)
 static int find_cell(const evo_island *is, const char *cell)
 {
     for (int i = 0; i < is->n; i++)
-        if (strcmp(is->members[i].cell, cell) == 0)
-            return i;
+        if (strcmp(is->members[i].cell, cell) == 0) return i;
     return -1;
 }
 
@@ -221,20 +212,15 @@ static int find_cell(const evo_island *is, const char *cell)
 int island_offer(evo_island *is, const evo_config *cfg, const evo_member *m)
 {
     (void)cfg; /* the cap was taken from cfg at init; cells come with the member */
-    if (is_duplicate(is, m))
-        return 0;
+    if (is_duplicate(is, m)) return 0;
     int occupant = find_cell(is, m->cell);
-    if (occupant >= 0 && is->members[occupant].fitness >= m->fitness)
-        return 0;
-    if (reserve(is) != 0)
-        return 0;
-    if (occupant >= 0)
-        remove_at(is, occupant);
+    if (occupant >= 0 && is->members[occupant].fitness >= m->fitness) return 0;
+    if (reserve(is) != 0) return 0;
+    if (occupant >= 0) remove_at(is, occupant);
     insert_sorted(is, m);
     int entered = 1;
     while (is->n > is->cap && is->n > 1) {
-        if (is->members[is->n - 1].id == m->id)
-            entered = 0;
+        if (is->members[is->n - 1].id == m->id) entered = 0;
         is->n--;
     }
     update_best(is);
@@ -261,24 +247,19 @@ void island_after_child(evo_island *is, const evo_config *cfg, int improved)
 void island_reweight(evo_island *is, const evo_config *cfg, int64_t id, double factor)
 {
     int i = island_find(is, id);
-    if (i < 0)
-        return;
+    if (i < 0) return;
     double w = is->members[i].weight * factor;
-    if (!(w >= cfg->min_weight))
-        w = cfg->min_weight;
-    if (w > 1)
-        w = 1;
+    if (!(w >= cfg->min_weight)) w = cfg->min_weight;
+    if (w > 1) w = 1;
     is->members[i].weight = w;
     is->members[i].children++;
 }
 
 void island_remember(evo_island *is, const char *line)
 {
-    if (!line)
-        return;
+    if (!line) return;
     char *copy = strdup(line);
-    if (!copy)
-        return;
+    if (!copy) return;
     if (is->nmemory == EVO_MEMORY_LINES) {
         free(is->memory[0]);
         memmove(&is->memory[0], &is->memory[1], (EVO_MEMORY_LINES - 1) * sizeof(char *));
@@ -293,12 +274,10 @@ char *island_memory_text(const evo_island *is)
     for (int i = 0; i < is->nmemory; i++)
         size += strlen(is->memory[i]) + 1;
     char *text = malloc(size);
-    if (!text)
-        return NULL;
+    if (!text) return NULL;
     size_t len = 0;
     for (int i = 0; i < is->nmemory; i++) {
-        if (i)
-            text[len++] = '\n';
+        if (i) text[len++] = '\n';
         size_t l = strlen(is->memory[i]);
         memcpy(text + len, is->memory[i], l);
         len += l;
@@ -318,8 +297,7 @@ json_t *member_to_json(const evo_member *m)
 
 static int copy_string(char *dst, size_t size, const json_t *v)
 {
-    if (!json_is_string(v) || json_string_length(v) >= size)
-        return -1;
+    if (!json_is_string(v) || json_string_length(v) >= size) return -1;
     memcpy(dst, json_string_value(v), json_string_length(v) + 1);
     return 0;
 }
@@ -329,8 +307,7 @@ int member_from_json(evo_member *m, const json_t *j)
     json_t *id = json_object_get(j, "id"), *fit = json_object_get(j, "fitness");
     json_t *w = json_object_get(j, "weight"), *ch = json_object_get(j, "children");
     memset(m, 0, sizeof *m);
-    if (!json_is_integer(id) || !json_is_number(fit) || !json_is_number(w) ||
-        !json_is_integer(ch))
+    if (!json_is_integer(id) || !json_is_number(fit) || !json_is_number(w) || !json_is_integer(ch))
         return -1;
     m->id = json_integer_value(id);
     m->fitness = json_number_value(fit);
@@ -360,43 +337,35 @@ json_t *island_to_json(const evo_island *is)
 static int cmp_members(const void *pa, const void *pb)
 {
     const evo_member *a = pa, *b = pb;
-    if (member_before(a, b))
-        return -1;
+    if (member_before(a, b)) return -1;
     return member_before(b, a) ? 1 : 0;
 }
 
 static int load_members(evo_island *is, const json_t *arr)
 {
     size_t count = json_array_size(arr);
-    if (!json_is_array(arr))
-        return -1;
-    if (count == 0)
-        return 0;
+    if (!json_is_array(arr)) return -1;
+    if (count == 0) return 0;
     is->members = calloc(count, sizeof *is->members);
-    if (!is->members)
-        return -1;
+    if (!is->members) return -1;
     for (size_t i = 0; i < count; i++) {
-        if (member_from_json(&is->members[is->n], json_array_get(arr, i)) != 0)
-            return -1;
+        if (member_from_json(&is->members[is->n], json_array_get(arr, i)) != 0) return -1;
         is->n++;
     }
     qsort(is->members, (size_t)is->n, sizeof *is->members, cmp_members);
-    if (is->n > is->cap)
-        is->n = is->cap; /* the config shrank the population: keep the best */
+    if (is->n > is->cap) is->n = is->cap; /* the config shrank the population: keep the best */
     return 0;
 }
 
 static int load_memory(evo_island *is, const json_t *arr)
 {
-    if (!arr)
-        return 0;
-    if (!json_is_array(arr))
-        return -1;
+    if (!arr) return 0;
+    if (!json_is_array(arr)) return -1;
     size_t i;
     json_t *v;
-    json_array_foreach(arr, i, v) {
-        if (!json_is_string(v))
-            return -1;
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_string(v)) return -1;
         island_remember(is, json_string_value(v));
     }
     return 0;
@@ -431,13 +400,11 @@ int island_from_json(evo_island *is, const evo_config *cfg, const json_t *j)
 static int emigrants(const evo_island *is, double rate, evo_member **out)
 {
     *out = NULL;
-    if (is->n == 0)
-        return 0;
+    if (is->n == 0) return 0;
     double want = ceil(rate * is->n - 1e-9);
     int k = want < 1 ? 1 : want > is->n ? is->n : (int)want;
     *out = malloc((size_t)k * sizeof **out);
-    if (!*out)
-        return 0;
+    if (!*out) return 0;
     for (int i = 0; i < k; i++) {
         (*out)[i] = is->members[i];
         (*out)[i].weight = 1;
@@ -453,13 +420,10 @@ static int receive(evo_island *islands, int n, const evo_config *cfg, int r, int
 {
     int total = 0;
     for (int s = 0; s < n; s++)
-        if (s != r && (full || (s + 1) % n == r))
-            total += nout[s];
-    if (total == 0)
-        return 0;
+        if (s != r && (full || (s + 1) % n == r)) total += nout[s];
+    if (total == 0) return 0;
     evo_member *in = malloc((size_t)total * sizeof *in);
-    if (!in)
-        return 0;
+    if (!in) return 0;
     int k = 0;
     for (int s = 0; s < n; s++)
         if (s != r && (full || (s + 1) % n == r))
@@ -475,8 +439,7 @@ static int receive(evo_island *islands, int n, const evo_config *cfg, int r, int
 
 int islands_migrate(evo_island *islands, int n, const evo_config *cfg)
 {
-    if (n < 2)
-        return 0;
+    if (n < 2) return 0;
     int full = strcmp(cfg->migration_topology, "full") == 0;
     evo_member **out = calloc((size_t)n, sizeof *out);
     int *nout = calloc((size_t)n, sizeof *nout);

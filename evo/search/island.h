@@ -7,40 +7,39 @@
  * All state is plain data with a JSON form, so the engine stores it after every change. */
 #ifndef EVO_ISLAND_H
 #define EVO_ISLAND_H
-#include <jansson.h>
-#include <stdint.h>
 #include "config.h"
 #include "genome.h"
 #include "result.h"
+#include <jansson.h>
+#include <stdint.h>
 
 #define EVO_MEMORY_LINES 16
 
 typedef struct evo_member {
     int64_t id;
     double fitness;
-    double weight;     /* LoongFlow-style sampling weight in [min_weight, 1] */
-    int64_t children;  /* times chosen as a parent */
+    double weight;    /* LoongFlow-style sampling weight in [min_weight, 1] */
+    int64_t children; /* times chosen as a parent */
     char hash[65];
-    char tmpl[64];     /* template name: crossover pairs members of one template */
-    char cell[96];     /* cell key */
+    char tmpl[64]; /* template name: crossover pairs members of one template */
+    char cell[96]; /* cell key */
 } evo_member;
 
 typedef struct evo_island {
     int index;
     int n, cap;
     evo_member *members;
-    int64_t best_id;          /* -1 when empty */
+    int64_t best_id; /* -1 when empty */
     double best_fitness;
-    double explore_rate;      /* current exploration rate */
-    int64_t evaluations;      /* children evaluated on this island */
-    int64_t since_improvement;/* evaluations since the island best improved */
+    double explore_rate;       /* current exploration rate */
+    int64_t evaluations;       /* children evaluated on this island */
+    int64_t since_improvement; /* evaluations since the island best improved */
     int nmemory;
     char *memory[EVO_MEMORY_LINES]; /* recent insights and failures, oldest first */
 } evo_island;
 
 /* The cell key of a candidate under cfg's features, e.g. "t=gemm_mma|BM=128|h=5". */
-void island_cell_key(const evo_config *cfg, const evo_genome *g, const evo_result *r,
-                     char key[96]);
+void island_cell_key(const evo_config *cfg, const evo_genome *g, const evo_result *r, char key[96]);
 
 void island_init(evo_island *is, int index, const evo_config *cfg);
 void island_free(evo_island *is);

@@ -23,13 +23,12 @@ void mutate_options_default(mutate_options *o)
 
 static json_t *load_object(const char *json, const char *what, char *err, size_t errlen)
 {
-    if (!json || !*json)
-        return json_object();
+    if (!json || !*json) return json_object();
     json_error_t je;
     json_t *o = json_loads(json, 0, &je);
     if (!o) {
-        snprintf(err, errlen, "%s: invalid JSON at line %d column %d: %s", what, je.line,
-                 je.column, je.text);
+        snprintf(err, errlen, "%s: invalid JSON at line %d column %d: %s", what, je.line, je.column,
+                 je.text);
         return NULL;
     }
     if (!json_is_object(o)) {
@@ -40,12 +39,10 @@ static json_t *load_object(const char *json, const char *what, char *err, size_t
     return o;
 }
 
-static int read_int_option(json_t *o, const char *key, int min, int *out, char *err,
-                           size_t errlen)
+static int read_int_option(json_t *o, const char *key, int min, int *out, char *err, size_t errlen)
 {
     json_t *v = json_object_get(o, key);
-    if (!v)
-        return 0;
+    if (!v) return 0;
     if (!json_is_integer(v)) {
         snprintf(err, errlen, "options: %s must be an integer", key);
         return -1;
@@ -63,8 +60,7 @@ static int read_int_option(json_t *o, const char *key, int min, int *out, char *
 int mutate_options_parse(const char *json, mutate_options *o, char *err, size_t errlen)
 {
     json_t *j = load_object(json, "options", err, errlen);
-    if (!j)
-        return -1;
+    if (!j) return -1;
     int rc = 0;
     if (read_int_option(j, "multi_max", 2, &o->multi_max, err, errlen) ||
         read_int_option(j, "max_tries", 1, &o->max_tries, err, errlen))
@@ -89,12 +85,12 @@ int mutate_options_parse(const char *json, mutate_options *o, char *err, size_t 
 int mutate_constants_parse(const char *json, evo_constants *k, char *err, size_t errlen)
 {
     json_t *j = load_object(json, "constants", err, errlen);
-    if (!j)
-        return -1;
+    if (!j) return -1;
     const char *name;
     json_t *v;
     int rc = 0;
-    json_object_foreach(j, name, v) {
+    json_object_foreach(j, name, v)
+    {
         if (!json_is_integer(v)) {
             snprintf(err, errlen, "constants: '%s' must be an integer", name);
             rc = -1;
@@ -117,8 +113,7 @@ static int tunables(const evo_space *s, int *out)
 {
     int n = 0;
     for (int i = 0; i < s->nparams; i++)
-        if (s->params[i].nvalues > 1)
-            out[n++] = i;
+        if (s->params[i].nvalues > 1) out[n++] = i;
     return n;
 }
 
@@ -126,16 +121,13 @@ static int tunables(const evo_space *s, int *out)
 static int step_value(const evo_param *p, int cur, double resample_prob, evo_pcg32 *rng)
 {
     int n = p->nvalues;
-    if (n == 2)
-        return 1 - cur;
+    if (n == 2) return 1 - cur;
     if (pcg32_uniform(rng) < resample_prob) {
         int j = (int)pcg32_bounded(rng, (uint32_t)(n - 1));
         return j >= cur ? j + 1 : j;
     }
-    if (cur <= 0)
-        return 1;
-    if (cur >= n - 1)
-        return n - 2;
+    if (cur <= 0) return 1;
+    if (cur >= n - 1) return n - 2;
     return pcg32_bounded(rng, 2) ? cur + 1 : cur - 1;
 }
 
@@ -143,12 +135,11 @@ static int step_value(const evo_param *p, int cur, double resample_prob, evo_pcg
  * satisfies the constraints. */
 typedef int (*propose_fn)(const evo_space *s, evo_pcg32 *rng, const void *arg, evo_point *c);
 
-static int reject_loop(const evo_space *s, const evo_constants *k, evo_pcg32 *rng,
-                       int max_tries, propose_fn propose, const void *arg, evo_point *child,
-                       char *err, size_t errlen)
+static int reject_loop(const evo_space *s, const evo_constants *k, evo_pcg32 *rng, int max_tries,
+                       propose_fn propose, const void *arg, evo_point *child, char *err,
+                       size_t errlen)
 {
-    if (max_tries < 1)
-        max_tries = 1;
+    if (max_tries < 1) max_tries = 1;
     evo_point c = point_new(s);
     int *fails = calloc((size_t)s->nconstraints + 1, sizeof *fails);
     if ((s->nparams > 0 && !c.idx) || !fails) {
@@ -161,8 +152,7 @@ static int reject_loop(const evo_space *s, const evo_constants *k, evo_pcg32 *rn
     for (int t = 0; t < max_tries && !found; t++) {
         propose(s, rng, arg, &c);
         int ok = space_check_count(s, k, &c, fails, err, errlen);
-        if (ok < 0)
-            break;
+        if (ok < 0) break;
         found = ok;
     }
     if (found) {
@@ -170,8 +160,7 @@ static int reject_loop(const evo_space *s, const evo_constants *k, evo_pcg32 *rn
         point_free(child);
         *child = c;
     } else {
-        if (err[0] == '\0')
-            space_explain_failures(s, fails, max_tries, "child", err, errlen);
+        if (err[0] == '\0') space_explain_failures(s, fails, max_tries, "child", err, errlen);
         point_free(&c);
     }
     free(fails);
@@ -206,8 +195,8 @@ static int propose_change(const evo_space *s, evo_pcg32 *rng, const void *varg, 
 }
 
 static int change(const evo_space *s, const evo_constants *k, evo_pcg32 *rng,
-                  const evo_point *parent, double resample_prob, int nmin, int nmax,
-                  int max_tries, evo_point *child, char *err, size_t errlen)
+                  const evo_point *parent, double resample_prob, int nmin, int nmax, int max_tries,
+                  evo_point *child, char *err, size_t errlen)
 {
     err[0] = '\0';
     if (parent->n != s->nparams) {
@@ -220,10 +209,8 @@ static int change(const evo_space *s, const evo_constants *k, evo_pcg32 *rng,
         snprintf(err, errlen, "no tunable parameters");
         return EVO_EDUPLICATE;
     }
-    if (nmax > ntun)
-        nmax = ntun;
-    if (nmin > nmax)
-        nmin = nmax;
+    if (nmax > ntun) nmax = ntun;
+    if (nmin > nmax) nmin = nmax;
     change_arg a = {parent, resample_prob, nmin, nmax, tun, ntun};
     return reject_loop(s, k, rng, max_tries, propose_change, &a, child, err, errlen);
 }
@@ -239,10 +226,8 @@ int mutate_multi(const evo_space *s, const evo_constants *k, evo_pcg32 *rng,
                  const evo_point *parent, double resample_prob, int multi_max, int max_tries,
                  evo_point *child, char *err, size_t errlen)
 {
-    if (multi_max < 2)
-        multi_max = 2;
-    return change(s, k, rng, parent, resample_prob, 2, multi_max, max_tries, child, err,
-                  errlen);
+    if (multi_max < 2) multi_max = 2;
+    return change(s, k, rng, parent, resample_prob, 2, multi_max, max_tries, child, err, errlen);
 }
 
 typedef struct cross_arg {
@@ -265,14 +250,13 @@ static int propose_cross(const evo_space *s, evo_pcg32 *rng, const void *varg, e
             c->idx[i] = pick_b ? x->b->idx[i] : x->a->idx[i];
             from_b += pick_b;
         }
-        if (from_b > 0 && from_b < x->ndiff)
-            return 0;
+        if (from_b > 0 && from_b < x->ndiff) return 0;
     }
 }
 
-int mutate_crossover(const evo_space *s, const evo_constants *k, evo_pcg32 *rng,
-                     const evo_point *a, const evo_point *b, double resample_prob,
-                     int max_tries, evo_point *child, char *err, size_t errlen)
+int mutate_crossover(const evo_space *s, const evo_constants *k, evo_pcg32 *rng, const evo_point *a,
+                     const evo_point *b, double resample_prob, int max_tries, evo_point *child,
+                     char *err, size_t errlen)
 {
     err[0] = '\0';
     if (a->n != s->nparams || b->n != s->nparams) {
@@ -282,10 +266,8 @@ int mutate_crossover(const evo_space *s, const evo_constants *k, evo_pcg32 *rng,
     int diff[s->nparams > 0 ? s->nparams : 1];
     int ndiff = 0;
     for (int i = 0; i < s->nparams; i++)
-        if (a->idx[i] != b->idx[i])
-            diff[ndiff++] = i;
-    if (ndiff < 2)
-        return mutate_point(s, k, rng, a, resample_prob, max_tries, child, err, errlen);
+        if (a->idx[i] != b->idx[i]) diff[ndiff++] = i;
+    if (ndiff < 2) return mutate_point(s, k, rng, a, resample_prob, max_tries, child, err, errlen);
     cross_arg x = {a, b, diff, ndiff};
     return reject_loop(s, k, rng, max_tries, propose_cross, &x, child, err, errlen);
 }
@@ -302,19 +284,18 @@ int mutate_restart(const evo_space *s, const evo_constants *k, evo_pcg32 *rng, i
 /* ---- whole operators ---- */
 
 static int move(mutate_kind kind, const evo_space *s, const evo_constants *k,
-                const mutate_options *o, evo_pcg32 *rng, const evo_point *pa,
-                const evo_point *pb, evo_point *child, char *err, size_t errlen)
+                const mutate_options *o, evo_pcg32 *rng, const evo_point *pa, const evo_point *pb,
+                evo_point *child, char *err, size_t errlen)
 {
     switch (kind) {
     case MUTATE_POINT:
         return mutate_point(s, k, rng, pa, o->resample_prob, o->max_tries, child, err, errlen);
     case MUTATE_MULTI:
-        return mutate_multi(s, k, rng, pa, o->resample_prob, o->multi_max, o->max_tries, child,
-                            err, errlen);
+        return mutate_multi(s, k, rng, pa, o->resample_prob, o->multi_max, o->max_tries, child, err,
+                            errlen);
     case MUTATE_CROSSOVER:
         if (!pb)
-            return mutate_point(s, k, rng, pa, o->resample_prob, o->max_tries, child, err,
-                                errlen);
+            return mutate_point(s, k, rng, pa, o->resample_prob, o->max_tries, child, err, errlen);
         return mutate_crossover(s, k, rng, pa, pb, o->resample_prob, o->max_tries, child, err,
                                 errlen);
     default:
@@ -326,8 +307,7 @@ static int move(mutate_kind kind, const evo_space *s, const evo_constants *k,
 static void prefix_template(const evo_genome *a, char *err, size_t errlen)
 {
     char *copy = strdup(err);
-    if (!copy)
-        return;
+    if (!copy) return;
     snprintf(err, errlen, "template '%s': %s", a->tmpl, copy);
     free(copy);
 }
@@ -335,8 +315,8 @@ static void prefix_template(const evo_genome *a, char *err, size_t errlen)
 /* Make children until one is unseen; space and points already prepared. */
 static int unseen_child(mutate_kind kind, const evo_genome *a, const evo_space *s,
                         const evo_constants *k, const mutate_options *o, evo_pcg32 *rng,
-                        const evo_point *pa, const evo_point *pb, mutate_seen_fn seen,
-                        void *user, evo_genome **out, char *err, size_t errlen)
+                        const evo_point *pa, const evo_point *pb, mutate_seen_fn seen, void *user,
+                        evo_genome **out, char *err, size_t errlen)
 {
     evo_point c = point_new(s);
     int tries = o->max_tries < 1 ? 1 : o->max_tries;
@@ -369,9 +349,9 @@ static int unseen_child(mutate_kind kind, const evo_genome *a, const evo_space *
     return rc;
 }
 
-int mutate_child(mutate_kind kind, const evo_genome *a, const evo_genome *b,
-                 const evo_constants *k, const mutate_options *o, evo_pcg32 *rng,
-                 mutate_seen_fn seen, void *user, evo_genome **child, char *err, size_t errlen)
+int mutate_child(mutate_kind kind, const evo_genome *a, const evo_genome *b, const evo_constants *k,
+                 const mutate_options *o, evo_pcg32 *rng, mutate_seen_fn seen, void *user,
+                 evo_genome **child, char *err, size_t errlen)
 {
     *child = NULL;
     char perr[512];
@@ -385,10 +365,9 @@ int mutate_child(mutate_kind kind, const evo_genome *a, const evo_genome *b,
     return rc;
 }
 
-int mutate_child_in(const evo_space *s, mutate_kind kind, const evo_genome *a,
-                    const evo_genome *b, const evo_constants *k, const mutate_options *o,
-                    evo_pcg32 *rng, mutate_seen_fn seen, void *user, evo_genome **child,
-                    char *err, size_t errlen)
+int mutate_child_in(const evo_space *s, mutate_kind kind, const evo_genome *a, const evo_genome *b,
+                    const evo_constants *k, const mutate_options *o, evo_pcg32 *rng,
+                    mutate_seen_fn seen, void *user, evo_genome **child, char *err, size_t errlen)
 {
     *child = NULL;
     int tun[s->nparams > 0 ? s->nparams : 1];
@@ -399,18 +378,18 @@ int mutate_child_in(const evo_space *s, mutate_kind kind, const evo_genome *a,
     evo_point pa = {0, NULL}, pb = {0, NULL};
     int rc = EVO_OK, have_b = 0;
     if (genome_point(a, s, &pa) != 0) {
-        snprintf(err, errlen, "template '%s': a parameter value of the parent is outside the "
-                              "space of its source",
+        snprintf(err, errlen,
+                 "template '%s': a parameter value of the parent is outside the "
+                 "space of its source",
                  a->tmpl);
         rc = EVO_ESPACE;
     }
     /* A second parent whose values do not fit a's space cannot be crossed with it: the
      * move then falls back to a point mutation of a. */
-    if (rc == EVO_OK && kind == MUTATE_CROSSOVER && b)
-        have_b = genome_point(b, s, &pb) == 0;
+    if (rc == EVO_OK && kind == MUTATE_CROSSOVER && b) have_b = genome_point(b, s, &pb) == 0;
     if (rc == EVO_OK)
-        rc = unseen_child(kind, a, s, k, o, rng, &pa, have_b ? &pb : NULL, seen, user, child,
-                          err, errlen);
+        rc = unseen_child(kind, a, s, k, o, rng, &pa, have_b ? &pb : NULL, seen, user, child, err,
+                          errlen);
     point_free(&pa);
     point_free(&pb);
     return rc;

@@ -7,11 +7,11 @@
  * draw from a PCG stream, so they are tested directly; engine/template_operators.c wraps them as operators. */
 #ifndef EVO_PARAM_MUTATION_H
 #define EVO_PARAM_MUTATION_H
-#include <stddef.h>
 #include "evo.h"
 #include "genome.h"
 #include "pcg.h"
 #include "space.h"
+#include <stddef.h>
 
 /* Knobs, read from the operator options JSON (evo_mutation_options). */
 typedef struct mutate_options {
@@ -48,9 +48,9 @@ int mutate_multi(const evo_space *s, const evo_constants *k, evo_pcg32 *rng,
 /* crossover: each parameter from a or b with probability 1/2, never equal to either parent;
  * when a and b differ in fewer than two parameters that is impossible and the child is a
  * point mutation of a. */
-int mutate_crossover(const evo_space *s, const evo_constants *k, evo_pcg32 *rng,
-                     const evo_point *a, const evo_point *b, double resample_prob,
-                     int max_tries, evo_point *child, char *err, size_t errlen);
+int mutate_crossover(const evo_space *s, const evo_constants *k, evo_pcg32 *rng, const evo_point *a,
+                     const evo_point *b, double resample_prob, int max_tries, evo_point *child,
+                     char *err, size_t errlen);
 /* restart: a uniformly random valid point (space_sample; its message on failure). */
 int mutate_restart(const evo_space *s, const evo_constants *k, evo_pcg32 *rng, int max_tries,
                    evo_point *child, char *err, size_t errlen);
@@ -66,12 +66,11 @@ typedef int (*mutate_seen_fn)(void *user, const char *hash);
  * err written for evo_mutation_fail: "template 'X' has no tunable parameters" and "template
  * 'X': every child in N tries had been seen" (EVO_EDUPLICATE), "template 'X': ..." for a
  * malformed space or a parent outside it (EVO_ESPACE). */
-int mutate_child(mutate_kind kind, const evo_genome *a, const evo_genome *b,
-                 const evo_constants *k, const mutate_options *o, evo_pcg32 *rng,
-                 mutate_seen_fn seen, void *user, evo_genome **child, char *err, size_t errlen);
+int mutate_child(mutate_kind kind, const evo_genome *a, const evo_genome *b, const evo_constants *k,
+                 const mutate_options *o, evo_pcg32 *rng, mutate_seen_fn seen, void *user,
+                 evo_genome **child, char *err, size_t errlen);
 /* Same, with a's space already parsed (the engine caches spaces by source). */
-int mutate_child_in(const evo_space *s, mutate_kind kind, const evo_genome *a,
-                    const evo_genome *b, const evo_constants *k, const mutate_options *o,
-                    evo_pcg32 *rng, mutate_seen_fn seen, void *user, evo_genome **child,
-                    char *err, size_t errlen);
+int mutate_child_in(const evo_space *s, mutate_kind kind, const evo_genome *a, const evo_genome *b,
+                    const evo_constants *k, const mutate_options *o, evo_pcg32 *rng,
+                    mutate_seen_fn seen, void *user, evo_genome **child, char *err, size_t errlen);
 #endif

@@ -20,8 +20,7 @@
 static size_t utf8_seq(const unsigned char *s, size_t left)
 {
     size_t n;
-    if (s[0] < 0x80)
-        return 1;
+    if (s[0] < 0x80) return 1;
     if (s[0] >= 0xc2 && s[0] <= 0xdf)
         n = 2;
     else if (s[0] >= 0xe0 && s[0] <= 0xef)
@@ -30,11 +29,9 @@ static size_t utf8_seq(const unsigned char *s, size_t left)
         n = 4;
     else
         return 0;
-    if (n > left)
-        return 0;
+    if (n > left) return 0;
     for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
+        if ((s[i] & 0xc0) != 0x80) return 0;
     /* overlong 3/4-byte forms, UTF-16 surrogates and code points past U+10FFFF */
     if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
         (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
@@ -49,14 +46,12 @@ static char *result_clean_text(const char *text, size_t max)
     size_t n = strlen(text);
     size_t budget = n > max ? max - strlen(TRIM_MARK) : n;
     char *out = malloc((n > max ? max : n) + 1);
-    if (!out)
-        return NULL;
+    if (!out) return NULL;
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0, len = 0;
     while (i < n) {
         size_t k = utf8_seq(s + i, n - i);
-        if (len + (k ? k : 1) > budget)
-            break;
+        if (len + (k ? k : 1) > budget) break;
         if (k == 0) {
             out[len++] = '?';
             i++;
@@ -98,8 +93,7 @@ static void result_clear(evo_result *r)
 evo_result *result_new(void)
 {
     evo_result *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
+    if (!r) return NULL;
     if (result_init(r) != 0) {
         result_free(r);
         return NULL;
@@ -109,8 +103,7 @@ evo_result *result_new(void)
 
 void result_free(evo_result *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     result_clear(r);
     free(r);
 }
@@ -124,8 +117,7 @@ void result_reset(evo_result *r)
 evo_result *result_copy(const evo_result *r)
 {
     json_t *j = result_to_json(r);
-    if (!j)
-        return NULL;
+    if (!j) return NULL;
     evo_result *c = result_from_json(j);
     json_decref(j);
     return c;
@@ -133,24 +125,34 @@ evo_result *result_copy(const evo_result *r)
 
 /* ---- setters (evo.h) ---- */
 
-void evo_result_set_status(evo_result *r, evo_status s) { r->status = s; }
-void evo_result_set_fitness(evo_result *r, double fitness) { r->fitness = fitness; }
-evo_status evo_result_status(const evo_result *r) { return r->status; }
-double evo_result_fitness(const evo_result *r) { return r->fitness; }
+void evo_result_set_status(evo_result *r, evo_status s)
+{
+    r->status = s;
+}
+void evo_result_set_fitness(evo_result *r, double fitness)
+{
+    r->fitness = fitness;
+}
+evo_status evo_result_status(const evo_result *r)
+{
+    return r->status;
+}
+double evo_result_fitness(const evo_result *r)
+{
+    return r->fitness;
+}
 
 void evo_result_set_error(evo_result *r, const char *fmt, ...)
 {
     free(r->error);
     r->error = NULL;
-    if (!fmt)
-        return;
+    if (!fmt) return;
     va_list ap;
     va_start(ap, fmt);
     char *text = NULL;
     int n = vasprintf(&text, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
+    if (n < 0) return;
     r->error = result_clean_text(text, ERROR_MAX);
     free(text);
 }
@@ -163,8 +165,7 @@ static json_t *json_number_or_null(double v)
 
 int evo_result_add_metric(evo_result *r, const char *workload, const char *key, double value)
 {
-    if (!key || !*key)
-        return EVO_EINVAL;
+    if (!key || !*key) return EVO_EINVAL;
     json_t *target = r->metrics;
     if (workload) {
         target = json_object_get(r->workloads, workload);
@@ -174,17 +175,14 @@ int evo_result_add_metric(evo_result *r, const char *workload, const char *key, 
                 return EVO_ENOMEM;
         }
     }
-    return json_object_set_new(target, key, json_number_or_null(value)) == 0 ? EVO_OK
-                                                                             : EVO_ENOMEM;
+    return json_object_set_new(target, key, json_number_or_null(value)) == 0 ? EVO_OK : EVO_ENOMEM;
 }
 
 int evo_result_add_artifact(evo_result *r, const char *name, const char *text)
 {
-    if (!name || !*name || !text)
-        return EVO_EINVAL;
+    if (!name || !*name || !text) return EVO_EINVAL;
     char *clean = result_clean_text(text, ARTIFACT_MAX);
-    if (!clean)
-        return EVO_ENOMEM;
+    if (!clean) return EVO_ENOMEM;
     int rc = json_object_set_new(r->artifacts, name, json_string(clean));
     free(clean);
     return rc == 0 ? EVO_OK : EVO_ENOMEM;
@@ -195,8 +193,7 @@ int evo_result_add_artifact(evo_result *r, const char *name, const char *text)
 json_t *result_to_json(const evo_result *r)
 {
     json_t *j = json_object();
-    if (!j)
-        return NULL;
+    if (!j) return NULL;
     int bad = 0;
     bad |= json_object_set_new(j, "status", json_string(evo_status_name(r->status)));
     bad |= json_object_set_new(j, "fitness", json_number_or_null(r->fitness));
@@ -214,8 +211,7 @@ json_t *result_to_json(const evo_result *r)
 char *evo_result_json(const evo_result *r)
 {
     json_t *j = result_to_json(r);
-    if (!j)
-        return NULL;
+    if (!j) return NULL;
     char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
     return text;
@@ -230,11 +226,9 @@ static json_t *object_member(const json_t *j, const char *key)
 
 evo_result *result_from_json(const json_t *j)
 {
-    if (!json_is_object(j))
-        return NULL;
+    if (!json_is_object(j)) return NULL;
     evo_result *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
+    if (!r) return NULL;
     json_t *status = json_object_get(j, "status");
     int s = json_is_string(status) ? evo_status_from_name(json_string_value(status))
                                    : EVO_STATUS_PENDING;

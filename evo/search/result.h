@@ -1,16 +1,16 @@
 /* result.h -- the internal form of an evaluation result (see evo_result_* in evo.h). */
 #ifndef EVO_RESULT_H
 #define EVO_RESULT_H
-#include <jansson.h>
 #include "evo.h"
+#include <jansson.h>
 
 struct evo_result {
     evo_status status;
     double fitness;
-    char *error;        /* trimmed excerpt, or NULL */
-    json_t *metrics;    /* {"compile_ms": 12.5, ...} candidate-level figures */
-    json_t *workloads;  /* {"M=1024": {"latency_us": ..., ...}, ...} per-workload figures */
-    json_t *artifacts;  /* {"compile_log": "...", ...} */
+    char *error;       /* trimmed excerpt, or NULL */
+    json_t *metrics;   /* {"compile_ms": 12.5, ...} candidate-level figures */
+    json_t *workloads; /* {"M=1024": {"latency_us": ..., ...}, ...} per-workload figures */
+    json_t *artifacts; /* {"compile_log": "...", ...} */
 };
 
 evo_result *result_new(void);

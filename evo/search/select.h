@@ -12,14 +12,14 @@
 #include "pcg.h"
 
 /* Returns 0 with *out set, or -1 when there is no member anywhere. */
-int select_parent(const evo_island *is, const evo_archive *a, const evo_config *cfg,
-                  evo_pcg32 *rng, evo_member *out);
+int select_parent(const evo_island *is, const evo_archive *a, const evo_config *cfg, evo_pcg32 *rng,
+                  evo_member *out);
 /* A second parent of the same template as first, different from it (Boltzmann over the
  * island then the archive). Returns -1 when none exists. */
-int select_mate(const evo_island *is, const evo_archive *a, const evo_config *cfg,
-                evo_pcg32 *rng, const evo_member *first, evo_member *out);
+int select_mate(const evo_island *is, const evo_archive *a, const evo_config *cfg, evo_pcg32 *rng,
+                const evo_member *first, evo_member *out);
 /* Up to max inspirations, excluding `exclude`: the island best, global elites, and one
  * uniform pick for diversity; no id twice. Returns how many were written. */
-int select_inspirations(const evo_island *is, const evo_archive *a, evo_pcg32 *rng,
-                        int64_t exclude, int max, evo_member *out);
+int select_inspirations(const evo_island *is, const evo_archive *a, evo_pcg32 *rng, int64_t exclude,
+                        int max, evo_member *out);
 #endif

@@ -37,15 +37,12 @@ int constants_set(evo_constants *c, const char *name, int64_t value)
             return 0;
         }
     char **names = realloc(c->names, (size_t)(c->n + 1) * sizeof *names);
-    if (!names)
-        return -1;
+    if (!names) return -1;
     c->names = names;
     int64_t *values = realloc(c->values, (size_t)(c->n + 1) * sizeof *values);
-    if (!values)
-        return -1;
+    if (!values) return -1;
     c->values = values;
-    if (!(c->names[c->n] = strdup(name)))
-        return -1;
+    if (!(c->names[c->n] = strdup(name))) return -1;
     c->values[c->n++] = value;
     return 0;
 }
@@ -73,8 +70,7 @@ void constants_free(evo_constants *c)
 
 static int is_ident(const char *s)
 {
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
-        return 0;
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_')) return 0;
     for (s++; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_' ||
               (*s >= '0' && *s <= '9')))
@@ -85,17 +81,13 @@ static int is_ident(const char *s)
 int text_to_int64(const char *s, int64_t *out)
 {
     int neg = *s == '-';
-    if (neg)
-        s++;
-    if (!*s)
-        return -1;
+    if (neg) s++;
+    if (!*s) return -1;
     uint64_t v = 0, limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
+        if (*s < '0' || *s > '9') return -1;
         uint64_t d = (uint64_t)(*s - '0');
-        if (v > (limit - d) / 10)
-            return -1;
+        if (v > (limit - d) / 10) return -1;
         v = v * 10 + d;
     }
     *out = neg ? (int64_t)(0 - v) : (int64_t)v;
@@ -105,19 +97,15 @@ int text_to_int64(const char *s, int64_t *out)
 int param_value_index(const evo_param *p, const char *text)
 {
     for (int i = 0; i < p->nvalues; i++)
-        if (strcmp(p->values[i], text) == 0)
-            return i;
+        if (strcmp(p->values[i], text) == 0) return i;
     int64_t v;
     if (p->kind == PARAM_ENUM || text_to_int64(text, &v) != 0) {
-        if (p->kind == PARAM_BOOL && strcmp(text, "true") == 0)
-            return 1;
-        if (p->kind == PARAM_BOOL && strcmp(text, "false") == 0)
-            return 0;
+        if (p->kind == PARAM_BOOL && strcmp(text, "true") == 0) return 1;
+        if (p->kind == PARAM_BOOL && strcmp(text, "false") == 0) return 0;
         return -1;
     }
     for (int i = 0; i < p->nvalues; i++)
-        if (p->ints[i] == v)
-            return i;
+        if (p->ints[i] == v) return i;
     return -1;
 }
 
@@ -134,8 +122,7 @@ static void param_free(evo_param *p)
 
 void space_free(evo_space *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     for (int i = 0; i < s->nparams; i++)
         param_free(&s->params[i]);
     free(s->params);
@@ -148,8 +135,7 @@ void space_free(evo_space *s)
 int space_find(const evo_space *s, const char *name)
 {
     for (int i = 0; s && i < s->nparams; i++)
-        if (strcmp(s->params[i].name, name) == 0)
-            return i;
+        if (strcmp(s->params[i].name, name) == 0) return i;
     return -1;
 }
 
@@ -158,8 +144,8 @@ int space_find(const evo_space *s, const char *name)
 typedef struct parse_ctx {
     const char *source;
     evo_space *s;
-    int *decl_line;     /* source line of each parameter, for duplicate messages */
-    int line;           /* current source line, 1-based */
+    int *decl_line; /* source line of each parameter, for duplicate messages */
+    int line;       /* current source line, 1-based */
     char *err;
     size_t errlen;
 } parse_ctx;
@@ -176,7 +162,10 @@ static int fail(parse_ctx *c, const char *fmt, ...)
     return -1;
 }
 
-static int fail_oom(parse_ctx *c) { return fail(c, "out of memory"); }
+static int fail_oom(parse_ctx *c)
+{
+    return fail(c, "out of memory");
+}
 
 /* Append one value to p's domain; text NULL means the decimal form of v. Storage grows
  * by doubling (capacity is the next power of two), so a 65536-value range stays cheap. */
@@ -193,16 +182,13 @@ static int add_value(parse_ctx *c, evo_param *p, const char *text, int64_t v)
     if (n == 0 || (n & (n - 1)) == 0) {
         size_t cap = n == 0 ? 1 : 2 * (size_t)n;
         char **values = realloc(p->values, cap * sizeof *values);
-        if (!values)
-            return fail_oom(c);
+        if (!values) return fail_oom(c);
         p->values = values;
         int64_t *ints = realloc(p->ints, cap * sizeof *ints);
-        if (!ints)
-            return fail_oom(c);
+        if (!ints) return fail_oom(c);
         p->ints = ints;
     }
-    if (!(p->values[n] = strdup(text)))
-        return fail_oom(c);
+    if (!(p->values[n] = strdup(text))) return fail_oom(c);
     p->ints[n] = v;
     p->nvalues++;
     return 0;
@@ -223,12 +209,10 @@ static int cmp_str(const void *a, const void *b)
 static int check_duplicates(parse_ctx *c, const evo_param *p)
 {
     size_t n = (size_t)p->nvalues;
-    if (n < 2)
-        return 0;
+    if (n < 2) return 0;
     int is_enum = p->kind == PARAM_ENUM;
     void *copy = malloc(n * (is_enum ? sizeof(char *) : sizeof(int64_t)));
-    if (!copy)
-        return fail_oom(c);
+    if (!copy) return fail_oom(c);
     if (is_enum)
         memcpy(copy, p->values, n * sizeof(char *));
     else
@@ -242,17 +226,14 @@ static int check_duplicates(parse_ctx *c, const evo_param *p)
             snprintf(dup, sizeof dup, "%lld", (long long)((int64_t *)copy)[i]);
     }
     free(copy);
-    if (dup[0])
-        return fail(c, "parameter '%s': value %s is listed twice", p->name, dup);
+    if (dup[0]) return fail(c, "parameter '%s': value %s is listed twice", p->name, dup);
     return 0;
 }
 
 /* "LO..HI" into lo, hi. */
-static int parse_bounds(parse_ctx *c, const evo_param *p, const char *tok, int64_t *lo,
-                        int64_t *hi)
+static int parse_bounds(parse_ctx *c, const evo_param *p, const char *tok, int64_t *lo, int64_t *hi)
 {
-    if (!tok)
-        return fail(c, "parameter '%s': expected LO..HI, found end of line", p->name);
+    if (!tok) return fail(c, "parameter '%s': expected LO..HI, found end of line", p->name);
     const char *dots = strstr(tok, "..");
     char left[64];
     if (!dots || (size_t)(dots - tok) >= sizeof left)
@@ -261,31 +242,28 @@ static int parse_bounds(parse_ctx *c, const evo_param *p, const char *tok, int64
     left[dots - tok] = '\0';
     if (text_to_int64(left, lo) != 0 || text_to_int64(dots + 2, hi) != 0)
         return fail(c, "parameter '%s': expected LO..HI, found '%s'", p->name, tok);
-    if (*hi < *lo)
-        return fail(c, "parameter '%s': %s has HI < LO", p->name, tok);
+    if (*hi < *lo) return fail(c, "parameter '%s': %s has HI < LO", p->name, tok);
     return 0;
 }
 
 static int parse_range(parse_ctx *c, evo_param *p, char **args, int nargs)
 {
     int64_t lo = 0, hi = 0, step = 1;
-    if (parse_bounds(c, p, nargs > 0 ? args[0] : NULL, &lo, &hi))
-        return -1;
+    if (parse_bounds(c, p, nargs > 0 ? args[0] : NULL, &lo, &hi)) return -1;
     int used = 1;
     if (nargs > 1 && strcmp(args[1], "step") == 0) {
         if (nargs < 3)
             return fail(c, "parameter '%s': expected an integer after 'step', found end of line",
                         p->name);
         if (text_to_int64(args[2], &step) != 0)
-            return fail(c, "parameter '%s': expected an integer after 'step', found '%s'",
-                        p->name, args[2]);
+            return fail(c, "parameter '%s': expected an integer after 'step', found '%s'", p->name,
+                        args[2]);
         if (step <= 0)
             return fail(c, "parameter '%s': step must be positive, found %lld", p->name,
                         (long long)step);
         used = 3;
     }
-    if (nargs > used)
-        return fail(c, "parameter '%s': unexpected '%s'", p->name, args[used]);
+    if (nargs > used) return fail(c, "parameter '%s': unexpected '%s'", p->name, args[used]);
     uint64_t steps = ((uint64_t)hi - (uint64_t)lo) / (uint64_t)step, count = steps + 1;
     if (steps == UINT64_MAX) /* the whole int64 range: the count itself does not fit */
         return fail(c, "parameter '%s': domain has more than %d values", p->name, MAX_DOMAIN);
@@ -293,28 +271,26 @@ static int parse_range(parse_ctx *c, evo_param *p, char **args, int nargs)
         return fail(c, "parameter '%s': domain has %llu values, more than %d", p->name,
                     (unsigned long long)count, MAX_DOMAIN);
     for (uint64_t i = 0; i < count; i++)
-        if (add_value(c, p, NULL, (int64_t)((uint64_t)lo + i * (uint64_t)step)))
-            return -1;
+        if (add_value(c, p, NULL, (int64_t)((uint64_t)lo + i * (uint64_t)step))) return -1;
     return 0;
 }
 
-static int is_pow2(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+static int is_pow2(int64_t v)
+{
+    return v > 0 && (v & (v - 1)) == 0;
+}
 
 static int parse_pow2(parse_ctx *c, evo_param *p, char **args, int nargs)
 {
     int64_t lo = 0, hi = 0;
-    if (parse_bounds(c, p, nargs > 0 ? args[0] : NULL, &lo, &hi))
-        return -1;
+    if (parse_bounds(c, p, nargs > 0 ? args[0] : NULL, &lo, &hi)) return -1;
     if (!is_pow2(lo) || !is_pow2(hi))
         return fail(c, "parameter '%s': pow2 bounds must be powers of two, found %lld", p->name,
                     (long long)(is_pow2(lo) ? hi : lo));
-    if (nargs > 1)
-        return fail(c, "parameter '%s': unexpected '%s'", p->name, args[1]);
+    if (nargs > 1) return fail(c, "parameter '%s': unexpected '%s'", p->name, args[1]);
     for (int64_t v = lo;; v *= 2) {
-        if (add_value(c, p, NULL, v))
-            return -1;
-        if (v == hi)
-            return 0;
+        if (add_value(c, p, NULL, v)) return -1;
+        if (v == hi) return 0;
     }
 }
 
@@ -324,8 +300,7 @@ static int parse_set(parse_ctx *c, evo_param *p, char **args, int nargs)
         int64_t v;
         if (text_to_int64(args[i], &v) != 0)
             return fail(c, "parameter '%s': expected an integer, found '%s'", p->name, args[i]);
-        if (add_value(c, p, NULL, v))
-            return -1;
+        if (add_value(c, p, NULL, v)) return -1;
     }
     return check_duplicates(c, p);
 }
@@ -334,20 +309,16 @@ static int parse_enum(parse_ctx *c, evo_param *p, char **args, int nargs)
 {
     for (int i = 0; i < nargs; i++) {
         if (!is_ident(args[i]))
-            return fail(c, "parameter '%s': expected an identifier, found '%s'", p->name,
-                        args[i]);
-        if (add_value(c, p, args[i], 0))
-            return -1;
+            return fail(c, "parameter '%s': expected an identifier, found '%s'", p->name, args[i]);
+        if (add_value(c, p, args[i], 0)) return -1;
     }
     return check_duplicates(c, p);
 }
 
 static int parse_bool(parse_ctx *c, evo_param *p, char **args, int nargs)
 {
-    if (nargs > 0)
-        return fail(c, "parameter '%s': unexpected '%s'", p->name, args[0]);
-    if (add_value(c, p, NULL, 0) || add_value(c, p, NULL, 1))
-        return -1;
+    if (nargs > 0) return fail(c, "parameter '%s': unexpected '%s'", p->name, args[0]);
+    if (add_value(c, p, NULL, 0) || add_value(c, p, NULL, 1)) return -1;
     return 0;
 }
 
@@ -367,33 +338,26 @@ static int find_define(const char *source, const char *name, char *buf, size_t b
     size_t nlen = strlen(name);
     for (const char *l = source; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
         const char *q = l + strspn(l, " \t");
-        if (*q != '#')
-            continue;
+        if (*q != '#') continue;
         q += 1 + strspn(q + 1, " \t");
-        if (strncmp(q, "ifndef", 6) != 0)
-            continue;
+        if (strncmp(q, "ifndef", 6) != 0) continue;
         q += 6;
         q += strspn(q, " \t");
         if (strncmp(q, name, nlen) != 0 || !strchr(" \t\r\n", q[nlen]))
             continue; /* strchr also accepts the terminating NUL */
         const char *next = strchr(q, '\n');
-        if (!next)
-            return -1;
+        if (!next) return -1;
         q = next + 1 + strspn(next + 1, " \t");
-        if (*q != '#')
-            continue;
+        if (*q != '#') continue;
         q += 1 + strspn(q + 1, " \t");
-        if (strncmp(q, "define", 6) != 0)
-            continue;
+        if (strncmp(q, "define", 6) != 0) continue;
         q += 6;
         q += strspn(q, " \t");
-        if (strncmp(q, name, nlen) != 0 || (q[nlen] != ' ' && q[nlen] != '\t'))
-            continue;
+        if (strncmp(q, name, nlen) != 0 || (q[nlen] != ' ' && q[nlen] != '\t')) continue;
         q += nlen;
         q += strspn(q, " \t");
         size_t len = strcspn(q, " \t\r\n/");
-        if (len == 0 || len >= buflen)
-            continue;
+        if (len == 0 || len >= buflen) continue;
         memcpy(buf, q, len);
         buf[len] = '\0';
         return 0;
@@ -405,10 +369,10 @@ static int parse_constraint(parse_ctx *c, const char *text)
 {
     char experr[256];
     evo_expr *e = expr_parse(text, experr, sizeof experr);
-    if (!e)
-        return fail(c, "constraint '%s': %s", text, experr);
+    if (!e) return fail(c, "constraint '%s': %s", text, experr);
     evo_space *s = c->s;
-    struct evo_expr **grown = realloc(s->constraints, (size_t)(s->nconstraints + 1) * sizeof *grown);
+    struct evo_expr **grown =
+        realloc(s->constraints, (size_t)(s->nconstraints + 1) * sizeof *grown);
     if (!grown) {
         expr_free(e);
         return fail_oom(c);
@@ -422,48 +386,42 @@ static int parse_constraint(parse_ctx *c, const char *text)
 static int parse_param(parse_ctx *c, char **tok, int ntok)
 {
     evo_space *s = c->s;
-    if (!is_ident(tok[0]))
-        return fail(c, "expected a parameter name, found '%s'", tok[0]);
+    if (!is_ident(tok[0])) return fail(c, "expected a parameter name, found '%s'", tok[0]);
     int prev = space_find(s, tok[0]);
     if (prev >= 0)
         return fail(c, "duplicate parameter '%s' (first declared on line %d)", tok[0],
                     c->decl_line[prev]);
     if (ntok < 2)
-        return fail(c, "parameter '%s': expected a kind (range, pow2, set, enum, bool), found "
-                       "end of line",
+        return fail(c,
+                    "parameter '%s': expected a kind (range, pow2, set, enum, bool), found "
+                    "end of line",
                     tok[0]);
     int k = -1;
     for (int i = 0; i < (int)(sizeof kinds / sizeof kinds[0]); i++)
-        if (strcmp(kinds[i].name, tok[1]) == 0)
-            k = i;
+        if (strcmp(kinds[i].name, tok[1]) == 0) k = i;
     if (k < 0)
-        return fail(c, "parameter '%s': unknown kind '%s' (expected range, pow2, set, enum or "
-                       "bool)",
+        return fail(c,
+                    "parameter '%s': unknown kind '%s' (expected range, pow2, set, enum or "
+                    "bool)",
                     tok[0], tok[1]);
 
     evo_param *params = realloc(s->params, (size_t)(s->nparams + 1) * sizeof *params);
     int *lines = realloc(c->decl_line, (size_t)(s->nparams + 1) * sizeof *lines);
-    if (params)
-        s->params = params;
-    if (lines)
-        c->decl_line = lines;
-    if (!params || !lines)
-        return fail_oom(c);
+    if (params) s->params = params;
+    if (lines) c->decl_line = lines;
+    if (!params || !lines) return fail_oom(c);
     evo_param *p = &s->params[s->nparams];
     memset(p, 0, sizeof *p);
     p->kind = kinds[k].kind;
-    if (!(p->name = strdup(tok[0])))
-        return fail_oom(c);
+    if (!(p->name = strdup(tok[0]))) return fail_oom(c);
     c->decl_line[s->nparams] = c->line;
     s->nparams++; /* owned by the space from here, so failures below free it */
 
     int nargs = 0;
     while (2 + nargs < ntok && strcmp(tok[2 + nargs], "default") != 0)
         nargs++;
-    if (kinds[k].parse(c, p, tok + 2, nargs))
-        return -1;
-    if (p->nvalues == 0)
-        return fail(c, "parameter '%s': empty domain", p->name);
+    if (kinds[k].parse(c, p, tok + 2, nargs)) return -1;
+    if (p->nvalues == 0) return fail(c, "parameter '%s': empty domain", p->name);
 
     int at = 2 + nargs;
     if (at < ntok) { /* "default" */
@@ -472,8 +430,7 @@ static int parse_param(parse_ctx *c, char **tok, int ntok)
                         p->name);
         p->def = param_value_index(p, tok[at + 1]);
         if (p->def < 0)
-            return fail(c, "parameter '%s': default %s is not in the domain", p->name,
-                        tok[at + 1]);
+            return fail(c, "parameter '%s': default %s is not in the domain", p->name, tok[at + 1]);
         if (at + 2 < ntok)
             return fail(c, "parameter '%s': unexpected '%s' after the default", p->name,
                         tok[at + 2]);
@@ -483,8 +440,7 @@ static int parse_param(parse_ctx *c, char **tok, int ntok)
     p->def = 0;
     if (find_define(c->source, p->name, buf, sizeof buf) == 0) {
         int i = param_value_index(p, buf);
-        if (i >= 0)
-            p->def = i;
+        if (i >= 0) p->def = i;
     }
     return 0;
 }
@@ -493,8 +449,7 @@ static int parse_param(parse_ctx *c, char **tok, int ntok)
 static int parse_line(parse_ctx *c, char *text)
 {
     char *rest = text + strspn(text, " \t\r");
-    if (!*rest)
-        return 0;
+    if (!*rest) return 0;
     if (strncmp(rest, "require", 7) == 0 && strchr(" \t\r", rest[7])) {
         char *expr = rest + 7;
         expr += strspn(expr, " \t");
@@ -505,8 +460,7 @@ static int parse_line(parse_ctx *c, char *text)
     }
     /* A line of n bytes has at most n/2 + 1 words. */
     char **tok = malloc((strlen(rest) / 2 + 2) * sizeof *tok);
-    if (!tok)
-        return fail_oom(c);
+    if (!tok) return fail_oom(c);
     int ntok = 0;
     for (char *save = NULL, *t = strtok_r(rest, " \t\r", &save); t;
          t = strtok_r(NULL, " \t\r", &save))
@@ -540,20 +494,17 @@ static int line_of(const char *src, const char *at)
 static int parse_block(parse_ctx *c, const char *start)
 {
     const char *end = strstr(start, "*/");
-    if (!end)
-        return fail(c, "evo:params block is not closed");
+    if (!end) return fail(c, "evo:params block is not closed");
     /* The rest of the evo:params line itself is not read: the block starts below it. */
     const char *first_nl = memchr(start, '\n', (size_t)(end - start));
-    if (!first_nl)
-        return 0;
+    if (!first_nl) return 0;
     c->line = line_of(c->source, start) + 1;
     for (const char *l = first_nl + 1; l < end; c->line++) {
         const char *nl = memchr(l, '\n', (size_t)(end - l));
         const char *stop = nl ? nl : end;
         size_t len = (size_t)(stop - l);
         char *text = malloc(len + 1);
-        if (!text)
-            return fail_oom(c);
+        if (!text) return fail_oom(c);
         memcpy(text, l, len);
         text[len] = '\0';
         char *t = text + strspn(text, " \t");
@@ -563,14 +514,11 @@ static int parse_block(parse_ctx *c, const char *start)
         else
             t += strspn(t, "*");
         char *hash = strchr(t, '#');
-        if (hash)
-            *hash = '\0';
+        if (hash) *hash = '\0';
         int rc = parse_line(c, t);
         free(text);
-        if (rc)
-            return -1;
-        if (!nl)
-            break;
+        if (rc) return -1;
+        if (!nl) break;
         l = nl + 1;
     }
     return 0;
@@ -589,13 +537,11 @@ evo_space *space_parse(const char *source, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    if (!source)
-        return s;
+    if (!source) return s;
     const char *start = find_block(source);
-    if (!start)
-        return s;
-    parse_ctx c = {.source = source, .s = s, .err = err, .errlen = errlen,
-                   .line = line_of(source, start)};
+    if (!start) return s;
+    parse_ctx c = {
+        .source = source, .s = s, .err = err, .errlen = errlen, .line = line_of(source, start)};
     int rc = parse_block(&c, start);
     free(c.decl_line);
     if (rc) {
@@ -610,11 +556,9 @@ evo_space *space_parse(const char *source, char *err, size_t errlen)
 evo_point point_new(const evo_space *s)
 {
     evo_point p = {0, NULL};
-    if (!s || s->nparams == 0)
-        return p;
+    if (!s || s->nparams == 0) return p;
     p.idx = malloc((size_t)s->nparams * sizeof *p.idx);
-    if (!p.idx)
-        return p;
+    if (!p.idx) return p;
     p.n = s->nparams;
     for (int i = 0; i < s->nparams; i++)
         p.idx[i] = s->params[i].def;
@@ -624,11 +568,9 @@ evo_point point_new(const evo_space *s)
 evo_point point_copy(const evo_point *p)
 {
     evo_point q = {0, NULL};
-    if (!p || p->n == 0)
-        return q;
+    if (!p || p->n == 0) return q;
     q.idx = malloc((size_t)p->n * sizeof *q.idx);
-    if (!q.idx)
-        return q;
+    if (!q.idx) return q;
     q.n = p->n;
     memcpy(q.idx, p->idx, (size_t)p->n * sizeof *q.idx);
     return q;
@@ -662,8 +604,8 @@ static int lookup(void *user, const char *name, int64_t *out)
     return constants_get(l->k, name, out);
 }
 
-int space_check_count(const evo_space *s, const evo_constants *k, const evo_point *p,
-                      int *fails, char *err, size_t errlen)
+int space_check_count(const evo_space *s, const evo_constants *k, const evo_point *p, int *fails,
+                      char *err, size_t errlen)
 {
     lookup_ctx l = {s, k, p};
     int ok = 1;
@@ -676,8 +618,7 @@ int space_check_count(const evo_space *s, const evo_constants *k, const evo_poin
         }
         if (v == 0) {
             ok = 0;
-            if (!fails)
-                return 0;
+            if (!fails) return 0;
             fails[i]++;
         }
     }
@@ -695,21 +636,19 @@ void space_explain_failures(const evo_space *s, const int *fails, int tries, con
 {
     int worst = 0;
     for (int i = 1; i < s->nconstraints; i++)
-        if (fails[i] > fails[worst])
-            worst = i;
+        if (fails[i] > fails[worst]) worst = i;
     if (s->nconstraints == 0) {
         snprintf(err, errlen, "no valid %s in %d tries", what, tries);
         return;
     }
-    snprintf(err, errlen, "no valid %s in %d tries: constraint '%s' failed %d times", what,
-             tries, expr_text(s->constraints[worst]), fails[worst]);
+    snprintf(err, errlen, "no valid %s in %d tries: constraint '%s' failed %d times", what, tries,
+             expr_text(s->constraints[worst]), fails[worst]);
 }
 
 int space_sample(const evo_space *s, const evo_constants *k, evo_pcg32 *rng, int max_tries,
                  evo_point *out, char *err, size_t errlen)
 {
-    if (max_tries < 1)
-        max_tries = 1;
+    if (max_tries < 1) max_tries = 1;
     evo_point p = point_new(s);
     int *fails = calloc((size_t)s->nconstraints + 1, sizeof *fails);
     if ((s->nparams > 0 && !p.idx) || !fails) {
@@ -728,8 +667,7 @@ int space_sample(const evo_space *s, const evo_constants *k, evo_pcg32 *rng, int
         else if (ok)
             rc = 0;
     }
-    if (rc == -1)
-        space_explain_failures(s, fails, max_tries, "point", err, errlen);
+    if (rc == -1) space_explain_failures(s, fails, max_tries, "point", err, errlen);
     free(fails);
     if (rc != 0) {
         point_free(&p);
@@ -745,8 +683,7 @@ int space_sample(const evo_space *s, const evo_constants *k, evo_pcg32 *rng, int
 char *point_to_json(const evo_space *s, const evo_point *p)
 {
     json_t *o = json_object();
-    if (!o)
-        return NULL;
+    if (!o) return NULL;
     for (int i = 0; i < s->nparams && i < p->n; i++) {
         const evo_param *par = &s->params[i];
         int v = p->idx[i];
@@ -782,8 +719,7 @@ static int json_value_index(const evo_param *par, const json_t *v, char *text, s
     return param_value_index(par, text);
 }
 
-int point_from_json(const evo_space *s, const char *json, evo_point *p, char *err,
-                    size_t errlen)
+int point_from_json(const evo_space *s, const char *json, evo_point *p, char *err, size_t errlen)
 {
     json_error_t je;
     json_t *o = json_loads(json ? json : "", 0, &je);
@@ -800,12 +736,12 @@ int point_from_json(const evo_space *s, const char *json, evo_point *p, char *er
     int rc = 0;
     const char *key;
     json_t *v;
-    json_object_foreach(o, key, v) {
+    json_object_foreach(o, key, v)
+    {
         int i = space_find(s, key);
         char text[128];
         if (i < 0 || i >= p->n) {
-            if (rc == 0)
-                snprintf(err, errlen, "unknown parameter '%s'", key);
+            if (rc == 0) snprintf(err, errlen, "unknown parameter '%s'", key);
             rc = -1;
             continue;
         }

@@ -21,24 +21,24 @@
  */
 #ifndef EVO_SPACE_H
 #define EVO_SPACE_H
+#include "pcg.h"
 #include <stddef.h>
 #include <stdint.h>
-#include "pcg.h"
 
 typedef enum { PARAM_RANGE, PARAM_POW2, PARAM_SET, PARAM_ENUM, PARAM_BOOL } evo_param_kind;
 
 typedef struct evo_param {
     char *name;
     evo_param_kind kind;
-    int nvalues;     /* the domain, expanded, in order (ranges and pow2 included) */
-    char **values;   /* macro text of each value */
-    int64_t *ints;   /* integer value of each (0 for enums) */
-    int def;         /* index of the default value */
+    int nvalues;   /* the domain, expanded, in order (ranges and pow2 included) */
+    char **values; /* macro text of each value */
+    int64_t *ints; /* integer value of each (0 for enums) */
+    int def;       /* index of the default value */
 } evo_param;
 
 typedef struct evo_space {
     int nparams;
-    evo_param *params;  /* in declaration order */
+    evo_param *params; /* in declaration order */
     int nconstraints;
     struct evo_expr **constraints;
 } evo_space;
@@ -72,7 +72,7 @@ void space_free(evo_space *s);
 /* Index of the parameter called name, or -1. */
 int space_find(const evo_space *s, const char *name);
 
-evo_point point_new(const evo_space *s);  /* all defaults */
+evo_point point_new(const evo_space *s); /* all defaults */
 evo_point point_copy(const evo_point *p);
 void point_free(evo_point *p);
 /* Whether p satisfies every constraint: 1 yes, 0 no, -1 error (written to err). */
@@ -80,8 +80,8 @@ int space_check(const evo_space *s, const evo_constants *k, const evo_point *p, 
                 size_t errlen);
 /* Same, checking every constraint and adding 1 to fails[i] for each constraint i that p
  * violates (fails has s->nconstraints entries), for "most violated" messages. */
-int space_check_count(const evo_space *s, const evo_constants *k, const evo_point *p,
-                      int *fails, char *err, size_t errlen);
+int space_check_count(const evo_space *s, const evo_constants *k, const evo_point *p, int *fails,
+                      char *err, size_t errlen);
 /* "no valid <what> in <tries> tries: constraint '<text>' failed <n> times", naming the
  * constraint with the most failures in fails. */
 void space_explain_failures(const evo_space *s, const int *fails, int tries, const char *what,
@@ -97,6 +97,5 @@ int space_sample(const evo_space *s, const evo_constants *k, evo_pcg32 *rng, int
 /* Assignment <-> JSON object text {"BM":128,"LAYOUT":"ROW"}. point_from_json sets every
  * parameter present in json whose value is in its domain; others keep p's values. */
 char *point_to_json(const evo_space *s, const evo_point *p);
-int point_from_json(const evo_space *s, const char *json, evo_point *p, char *err,
-                    size_t errlen);
+int point_from_json(const evo_space *s, const char *json, evo_point *p, char *err, size_t errlen);
 #endif

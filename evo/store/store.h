@@ -38,8 +38,8 @@ void store_close(evo_store *s);
 int store_is_new(const evo_store *s);
 
 int store_begin(evo_store *s, int write, evo_txn **out);
-int store_commit(evo_txn *t);  /* frees t; EVO_OK or EVO_ESTORE (e.g. disk full) */
-void store_abort(evo_txn *t);  /* frees t */
+int store_commit(evo_txn *t); /* frees t; EVO_OK or EVO_ESTORE (e.g. disk full) */
+void store_abort(evo_txn *t); /* frees t */
 /* The last error message of the store (for messages after a failed call). */
 const char *store_errmsg(const evo_store *s);
 

@@ -11,8 +11,8 @@
  * checked before mdb_env_open, and only a file that looks like a whole LMDB environment
  * reaches LMDB. Both guards use plain POSIX calls and nothing of store_lmdb.c, which calls
  * them while it opens a store. */
-#include "errbuf.h"
 #include "store_guard.h"
+#include "errbuf.h"
 
 #include "evo_status.h"
 
@@ -30,7 +30,6 @@
 
 #define LOCK_FILE "lock"
 
-
 /* ---------------------------------------------------------------------------------------
  * The directory lock
  * ------------------------------------------------------------------------------------- */
@@ -40,8 +39,7 @@ static long lock_holder(int fd)
 {
     char buf[32];
     ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    if (n <= 0)
-        return 0;
+    if (n <= 0) return 0;
     buf[n] = 0;
     char *end;
     long pid = strtol(buf, &end, 10);
@@ -66,9 +64,9 @@ int store_take_lock(const char *dir, int *fd_out, char *err, size_t errlen)
             return errbuf_set(err, errlen, EVO_EIO, "%s: cannot lock: %s", path, strerror(e));
         if (pid)
             return errbuf_set(err, errlen, EVO_EBUSY, "run directory %s is in use by process %ld",
-                             dir, pid);
+                              dir, pid);
         return errbuf_set(err, errlen, EVO_EBUSY, "run directory %s is in use by another process",
-                         dir);
+                          dir);
     }
     char pid[32];
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
@@ -83,8 +81,7 @@ int store_take_lock(const char *dir, int *fd_out, char *err, size_t errlen)
 
 void store_release_lock(int *fd)
 {
-    if (*fd < 0)
-        return;
+    if (*fd < 0) return;
     /* Unlock explicitly: a forked child may share this open file description, and close()
      * alone would leave the lock held until the child exits too. */
     if (ftruncate(*fd, 0) != 0) {
@@ -104,14 +101,14 @@ void store_release_lock(int *fd)
 #define LMDB_MAGIC 0xBEEFC0DEu
 #define LMDB_DATA_VERSION 1u
 #define LMDB_P_META 0x08u
-#define OFF_FLAGS 10  /* mp_flags, uint16 */
-#define OFF_MAGIC 16  /* mm_magic, uint32 */
+#define OFF_FLAGS 10   /* mp_flags, uint16 */
+#define OFF_MAGIC 16   /* mm_magic, uint32 */
 #define OFF_VERSION 20 /* mm_version, uint32 */
 #define OFF_MAPSIZE 32 /* mm_mapsize, size_t */
-#define OFF_PSIZE 40  /* mm_dbs[FREE_DBI].md_pad, uint32 */
-#define OFF_ROOT0 80  /* mm_dbs[FREE_DBI].md_root, pgno */
-#define OFF_ROOT1 128 /* mm_dbs[MAIN_DBI].md_root, pgno */
-#define OFF_TXNID 144 /* mm_txnid */
+#define OFF_PSIZE 40   /* mm_dbs[FREE_DBI].md_pad, uint32 */
+#define OFF_ROOT0 80   /* mm_dbs[FREE_DBI].md_root, pgno */
+#define OFF_ROOT1 128  /* mm_dbs[MAIN_DBI].md_root, pgno */
+#define OFF_TXNID 144  /* mm_txnid */
 #define META_BYTES 152
 
 static uint16_t rd16(const unsigned char *p)
@@ -136,14 +133,11 @@ static uint64_t rd64(const unsigned char *p)
 /* Parse one meta page: 0 ok, 1 bad header, 2 wrong version (version in *ver). */
 static int parse_meta(const unsigned char *p, store_header *h, uint32_t *ver)
 {
-    if (rd32(p + OFF_MAGIC) != LMDB_MAGIC || !(rd16(p + OFF_FLAGS) & LMDB_P_META))
-        return 1;
+    if (rd32(p + OFF_MAGIC) != LMDB_MAGIC || !(rd16(p + OFF_FLAGS) & LMDB_P_META)) return 1;
     *ver = rd32(p + OFF_VERSION);
-    if (*ver != LMDB_DATA_VERSION)
-        return 2;
+    if (*ver != LMDB_DATA_VERSION) return 2;
     h->psize = rd32(p + OFF_PSIZE);
-    if (h->psize < 512 || h->psize > 65536 || (h->psize & (h->psize - 1)))
-        return 1;
+    if (h->psize < 512 || h->psize > 65536 || (h->psize & (h->psize - 1))) return 1;
     h->mapsize = rd64(p + OFF_MAPSIZE);
     h->txnid = rd64(p + OFF_TXNID);
     h->root[0] = rd64(p + OFF_ROOT0);
@@ -170,23 +164,22 @@ static int check_header_once(int fd, const char *path, store_header *h, int *ret
         return errbuf_set(err, errlen, EVO_ESTORE, "%s: not an LMDB file (bad header)", path);
     if (n < META_BYTES)
         return errbuf_set(err, errlen, EVO_ESTORE, "%s: truncated (%lld bytes)", path,
-                         (long long)size);
+                          (long long)size);
     store_header h0, h1;
     uint32_t ver = 0;
     int bad = parse_meta(m0, &h0, &ver);
     if (bad == 2)
         return errbuf_set(err, errlen, EVO_ESTORE,
-                         "%s: LMDB data version %u is not supported (expected %u)", path, ver,
-                         LMDB_DATA_VERSION);
-    if (bad)
-        return errbuf_set(err, errlen, EVO_ESTORE, "%s: not an LMDB file (bad header)", path);
+                          "%s: LMDB data version %u is not supported (expected %u)", path, ver,
+                          LMDB_DATA_VERSION);
+    if (bad) return errbuf_set(err, errlen, EVO_ESTORE, "%s: not an LMDB file (bad header)", path);
     if (size < 2 * (off_t)h0.psize)
         return errbuf_set(err, errlen, EVO_ESTORE, "%s: truncated (%lld bytes)", path,
-                         (long long)size);
+                          (long long)size);
     if (pread(fd, m1, sizeof m1, h0.psize) != (ssize_t)sizeof m1 || parse_meta(m1, &h1, &ver) ||
         h1.psize != h0.psize)
         return errbuf_set(err, errlen, EVO_ESTORE, "%s: not an LMDB file (bad second meta page)",
-                         path);
+                          path);
     *h = h1.txnid > h0.txnid ? h1 : h0;
     /* Pages past the end of the file would be a SIGBUS inside LMDB: the roots must be in. */
     uint64_t pages = (uint64_t)size / h->psize;
@@ -194,7 +187,7 @@ static int check_header_once(int fd, const char *path, store_header *h, int *ret
         if (h->root[i] != UINT64_MAX && h->root[i] >= pages) {
             *retry = 1;
             return errbuf_set(err, errlen, EVO_ESTORE, "%s: truncated (%lld bytes)", path,
-                             (long long)size);
+                              (long long)size);
         }
     }
     return EVO_OK;
@@ -209,8 +202,7 @@ int store_check_header(const char *path, store_header *h, char *err, size_t errl
     int rc, retry = 0;
     for (int i = 0; i < 3; i++) {
         rc = check_header_once(fd, path, h, &retry, err, errlen);
-        if (rc == EVO_OK || !retry)
-            break;
+        if (rc == EVO_OK || !retry) break;
         nanosleep(&(struct timespec){0, 10000000}, NULL);
     }
     close(fd);

@@ -115,8 +115,8 @@ static int lmdb_fail(evo_txn *t, evo_store *s, int rc, const char *op)
     if (is_corruption(rc))
         set_err(s, "store: %s: %s is corrupt: %s", op, s->path, mdb_strerror(rc));
     else if (rc == MDB_MAP_FULL)
-        set_err(s, "store: %s: %s (the map grows before the next write transaction; retry it)",
-                op, mdb_strerror(rc));
+        set_err(s, "store: %s: %s (the map grows before the next write transaction; retry it)", op,
+                mdb_strerror(rc));
     else
         set_err(s, "store: %s: %s", op, mdb_strerror(rc));
     if (t && t->write && !t->first_err[0]) {
@@ -144,8 +144,7 @@ static void id_key(unsigned char buf[8], int64_t id)
 
 static int64_t key_id(const MDB_val *k)
 {
-    if (k->mv_size != 8)
-        return -1;
+    if (k->mv_size != 8) return -1;
     const unsigned char *p = k->mv_data;
     uint64_t v = 0;
     for (int i = 0; i < 8; i++)
@@ -172,16 +171,14 @@ static int check_key(evo_txn *t, const char *what, const char *key)
 /* op names the operation and the id ("put candidate 0"). */
 static int check_id(evo_txn *t, const char *op, int64_t id)
 {
-    if (id >= 1)
-        return EVO_OK;
+    if (id >= 1) return EVO_OK;
     set_err(t->s, "store: %s: id must be >= 1", op);
     return EVO_EINVAL;
 }
 
 static int check_write(evo_txn *t, const char *op)
 {
-    if (t->write)
-        return EVO_OK;
+    if (t->write) return EVO_OK;
     set_err(t->s, "store: %s: transaction is read-only", op);
     return EVO_EINVAL;
 }
@@ -202,8 +199,7 @@ static void gate_enter(evo_store *s)
 static void gate_leave(evo_store *s)
 {
     pthread_mutex_lock(&s->gate_mu);
-    if (--s->active == 0)
-        pthread_cond_broadcast(&s->gate_cv);
+    if (--s->active == 0) pthread_cond_broadcast(&s->gate_cv);
     pthread_mutex_unlock(&s->gate_mu);
 }
 
@@ -225,8 +221,7 @@ static int resize_map(evo_store *s, size_t size)
         rc = pthread_cond_timedwait(&s->gate_cv, &s->gate_mu, &until);
     if (s->active == 0) {
         rc = mdb_env_set_mapsize(s->env, size);
-        if (rc == 0)
-            s->grow_need = 0;
+        if (rc == 0) s->grow_need = 0;
     } else {
         rc = -1;
     }
@@ -244,11 +239,9 @@ static int maybe_grow(evo_store *s)
     int dead;
     /* Slots of readers killed mid-read pin old pages and make the file grow; free them. */
     int rc = mdb_reader_check(s->env, &dead);
-    if (rc)
-        return lmdb_fail(NULL, s, rc, "clear stale readers");
+    if (rc) return lmdb_fail(NULL, s, rc, "clear stale readers");
     rc = mdb_env_info(s->env, &info);
-    if (rc)
-        return lmdb_fail(NULL, s, rc, "map size");
+    if (rc) return lmdb_fail(NULL, s, rc, "map size");
     pthread_mutex_lock(&s->gate_mu);
     size_t need = s->grow_need;
     pthread_mutex_unlock(&s->gate_mu);
@@ -256,8 +249,7 @@ static int maybe_grow(evo_store *s)
     size_t size = info.me_mapsize;
     while (used > size / 5 * 4)
         size *= 2;
-    if (size == info.me_mapsize)
-        return EVO_OK;
+    if (size == info.me_mapsize) return EVO_OK;
     rc = resize_map(s, size);
     if (rc > 0 || rc < -1) {
         char op[64];
@@ -278,8 +270,7 @@ int store_begin(evo_store *s, int write, evo_txn **out)
         set_err(s, "store: begin: %s is open read-only", s->dir);
         return EVO_EINVAL;
     }
-    if (write && maybe_grow(s) != EVO_OK)
-        return EVO_ESTORE;
+    if (write && maybe_grow(s) != EVO_OK) return EVO_ESTORE;
     evo_txn *t = calloc(1, sizeof *t);
     if (!t) {
         set_err(s, "store: begin: out of memory");
@@ -290,12 +281,10 @@ int store_begin(evo_store *s, int write, evo_txn **out)
     for (int attempt = 0;; attempt++) {
         gate_enter(s);
         int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
-        if (rc == 0)
-            break;
+        if (rc == 0) break;
         gate_leave(s);
         /* Another process grew the map past ours: adopt its size and try again. */
-        if (rc == MDB_MAP_RESIZED && attempt < 3 && resize_map(s, 0) == 0)
-            continue;
+        if (rc == MDB_MAP_RESIZED && attempt < 3 && resize_map(s, 0) == 0) continue;
         free(t);
         return lmdb_fail(NULL, s, rc, write ? "begin write transaction" : "begin read transaction");
     }
@@ -311,8 +300,7 @@ int store_commit(evo_txn *t)
     int rc = mdb_txn_commit(t->txn);
     gate_leave(s);
     free(t);
-    if (rc == 0)
-        return EVO_OK;
+    if (rc == 0) return EVO_OK;
     if (first[0]) {
         set_err(s, "store: commit: transaction failed earlier: %s", first);
         return EVO_ESTORE;
@@ -322,8 +310,7 @@ int store_commit(evo_txn *t)
 
 void store_abort(evo_txn *t)
 {
-    if (!t)
-        return;
+    if (!t) return;
     evo_store *s = t->s;
     mdb_txn_abort(t->txn);
     gate_leave(s);
@@ -338,8 +325,7 @@ void store_abort(evo_txn *t)
 static int raw_put(evo_txn *t, int db, MDB_val *k, MDB_val *v, const char *op)
 {
     int rc = mdb_put(t->txn, t->s->dbi[db], k, v, 0);
-    if (rc == 0)
-        return EVO_OK;
+    if (rc == 0) return EVO_OK;
     if (rc == MDB_MAP_FULL) {
         pthread_mutex_lock(&t->s->gate_mu);
         t->s->grow_need += k->mv_size + v->mv_size + 4 * t->s->psize;
@@ -352,8 +338,7 @@ static int raw_put(evo_txn *t, int db, MDB_val *k, MDB_val *v, const char *op)
 static int raw_get(evo_txn *t, int db, MDB_val *k, MDB_val *v, const char *op)
 {
     int rc = mdb_get(t->txn, t->s->dbi[db], k, v);
-    if (rc == 0)
-        return 1;
+    if (rc == 0) return 1;
     if (rc == MDB_NOTFOUND) {
         set_err(t->s, "store: %s: not found", op);
         return 0;
@@ -383,16 +368,14 @@ static json_t *parse_json(evo_store *s, const MDB_val *v, const char *op)
 {
     json_error_t je;
     json_t *j = json_loadb(v->mv_data, v->mv_size, JSON_DECODE_ANY, &je);
-    if (!j)
-        set_err(s, "store: %s: bad JSON at byte %d: %s", op, je.position, je.text);
+    if (!j) set_err(s, "store: %s: bad JSON at byte %d: %s", op, je.position, je.text);
     return j;
 }
 
 static json_t *get_json(evo_txn *t, int db, MDB_val *k, const char *op)
 {
     MDB_val v;
-    if (raw_get(t, db, k, &v, op) != 1)
-        return NULL;
+    if (raw_get(t, db, k, &v, op) != 1) return NULL;
     return parse_json(t->s, &v, op);
 }
 
@@ -423,8 +406,7 @@ static int64_t last_id(evo_txn *t, int db, const char *what)
     }
     rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
     mdb_cursor_close(c);
-    if (rc == MDB_NOTFOUND)
-        return 0;
+    if (rc == MDB_NOTFOUND) return 0;
     if (rc) {
         lmdb_fail(t, t->s, rc, op);
         return -1;
@@ -446,10 +428,8 @@ int store_meta_put(evo_txn *t, const char *key, const json_t *value)
     char op[128];
     snprintf(op, sizeof op, "put meta '%.64s'", key ? key : "");
     int rc = check_write(t, op);
-    if (rc == EVO_OK)
-        rc = check_key(t, "put meta", key);
-    if (rc)
-        return rc;
+    if (rc == EVO_OK) rc = check_key(t, "put meta", key);
+    if (rc) return rc;
     if (strcmp(key, "magic") == 0) {
         set_err(t->s, "store: %s: the key is reserved for the store format", op);
         return EVO_EINVAL;
@@ -463,12 +443,11 @@ int store_meta_put_text(evo_txn *t, const char *key, const char *json_text)
     char op[128];
     snprintf(op, sizeof op, "put meta '%.64s'", key ? key : "");
     int rc = check_write(t, op);
-    if (rc == EVO_OK)
-        rc = check_key(t, "put meta", key);
-    if (rc)
-        return rc;
+    if (rc == EVO_OK) rc = check_key(t, "put meta", key);
+    if (rc) return rc;
     if (strcmp(key, "magic") == 0 || !json_text) {
-        set_err(t->s, "store: %s: %s", op, json_text ? "the key is reserved for the store format" : "no value");
+        set_err(t->s, "store: %s: %s", op,
+                json_text ? "the key is reserved for the store format" : "no value");
         return EVO_EINVAL;
     }
     MDB_val k = {strlen(key), (void *)key};
@@ -478,8 +457,7 @@ int store_meta_put_text(evo_txn *t, const char *key, const char *json_text)
 
 json_t *store_meta_get(evo_txn *t, const char *key)
 {
-    if (check_key(t, "get meta", key))
-        return NULL;
+    if (check_key(t, "get meta", key)) return NULL;
     char op[128];
     snprintf(op, sizeof op, "get meta '%.64s'", key);
     MDB_val k = {strlen(key), (void *)key};
@@ -495,10 +473,8 @@ static int put_by_id(evo_txn *t, int db, const char *what, int64_t id, const jso
     char op[64];
     snprintf(op, sizeof op, "put %s %lld", what, (long long)id);
     int rc = check_write(t, op);
-    if (rc == EVO_OK)
-        rc = check_id(t, op, id);
-    if (rc)
-        return rc;
+    if (rc == EVO_OK) rc = check_id(t, op, id);
+    if (rc) return rc;
     unsigned char kb[8];
     id_key(kb, id);
     MDB_val k = {8, kb};
@@ -509,8 +485,7 @@ static json_t *get_by_id(evo_txn *t, int db, const char *what, int64_t id)
 {
     char op[64];
     snprintf(op, sizeof op, "get %s %lld", what, (long long)id);
-    if (check_id(t, op, id))
-        return NULL;
+    if (check_id(t, op, id)) return NULL;
     unsigned char kb[8];
     id_key(kb, id);
     MDB_val k = {8, kb};
@@ -542,8 +517,7 @@ int store_cand_each(evo_txn *t, int64_t from, int (*fn)(void *user, int64_t id, 
     id_key(kb, from < 1 ? 1 : from);
     MDB_val k = {8, kb}, v;
     int rc = mdb_cursor_open(t->txn, t->s->dbi[DB_CANDIDATES], &c);
-    if (rc)
-        return lmdb_fail(t, t->s, rc, "iterate candidates");
+    if (rc) return lmdb_fail(t, t->s, rc, "iterate candidates");
     int status = EVO_OK;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
          rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
@@ -562,8 +536,7 @@ int store_cand_each(evo_txn *t, int64_t from, int (*fn)(void *user, int64_t id, 
         }
         int stop = fn(user, id, rec);
         json_decref(rec);
-        if (stop)
-            break;
+        if (stop) break;
     }
     mdb_cursor_close(c);
     if (status == EVO_OK && rc != 0 && rc != MDB_NOTFOUND)
@@ -580,12 +553,9 @@ int store_hash_put(evo_txn *t, const char *hash, int64_t id)
     char op[128];
     snprintf(op, sizeof op, "put hash '%.64s'", hash ? hash : "");
     int rc = check_write(t, op);
-    if (rc == EVO_OK)
-        rc = check_key(t, "put hash", hash);
-    if (rc == EVO_OK)
-        rc = check_id(t, op, id);
-    if (rc)
-        return rc;
+    if (rc == EVO_OK) rc = check_key(t, "put hash", hash);
+    if (rc == EVO_OK) rc = check_id(t, op, id);
+    if (rc) return rc;
     unsigned char vb[8];
     id_key(vb, id);
     MDB_val k = {strlen(hash), (void *)hash}, v = {8, vb};
@@ -594,13 +564,11 @@ int store_hash_put(evo_txn *t, const char *hash, int64_t id)
 
 int64_t store_hash_get(evo_txn *t, const char *hash)
 {
-    if (check_key(t, "get hash", hash))
-        return 0;
+    if (check_key(t, "get hash", hash)) return 0;
     char op[128];
     snprintf(op, sizeof op, "get hash '%.64s'", hash);
     MDB_val k = {strlen(hash), (void *)hash}, v;
-    if (raw_get(t, DB_HASHES, &k, &v, op) != 1)
-        return 0;
+    if (raw_get(t, DB_HASHES, &k, &v, op) != 1) return 0;
     int64_t id = key_id(&v);
     if (id < 1) {
         set_err(t->s, "store: %s: value of %zu bytes is not an id", op, v.mv_size);
@@ -612,8 +580,7 @@ int64_t store_hash_get(evo_txn *t, const char *hash)
 int64_t store_lookup_hash(evo_store *s, const char *hash)
 {
     evo_txn *t;
-    if (store_begin(s, 0, &t))
-        return 0;
+    if (store_begin(s, 0, &t)) return 0;
     int64_t id = store_hash_get(t, hash);
     store_abort(t);
     return id;
@@ -630,10 +597,8 @@ static int put_bytes(evo_txn *t, int db, const char *what, const char *key, cons
     snprintf(op, sizeof op, "put %s", what);
     int rc = check_key(t, op, key);
     snprintf(op, sizeof op, "put %s '%.64s'", what, key ? key : "");
-    if (rc == EVO_OK)
-        rc = check_write(t, op);
-    if (rc)
-        return rc;
+    if (rc == EVO_OK) rc = check_write(t, op);
+    if (rc) return rc;
     if (!data && n) {
         set_err(t->s, "store: %s: no data", op);
         return EVO_EINVAL;
@@ -645,18 +610,14 @@ static int put_bytes(evo_txn *t, int db, const char *what, const char *key, cons
 static void *get_bytes(evo_txn *t, int db, const char *what, const char *key, size_t *n)
 {
     char op[128];
-    if (n)
-        *n = 0;
+    if (n) *n = 0;
     snprintf(op, sizeof op, "get %s", what);
-    if (check_key(t, op, key))
-        return NULL;
+    if (check_key(t, op, key)) return NULL;
     snprintf(op, sizeof op, "get %s '%.64s'", what, key);
     MDB_val k = {strlen(key), (void *)key}, v;
-    if (raw_get(t, db, &k, &v, op) != 1)
-        return NULL;
+    if (raw_get(t, db, &k, &v, op) != 1) return NULL;
     void *p = copy_val(t->s, &v, op);
-    if (p && n)
-        *n = v.mv_size;
+    if (p && n) *n = v.mv_size;
     return p;
 }
 
@@ -687,10 +648,8 @@ void *store_blob_get(evo_txn *t, const char *key, size_t *n)
 void *store_lookup_blob(evo_store *s, const char *key, size_t *n)
 {
     evo_txn *t;
-    if (n)
-        *n = 0;
-    if (store_begin(s, 0, &t))
-        return NULL;
+    if (n) *n = 0;
+    if (store_begin(s, 0, &t)) return NULL;
     void *p = store_blob_get(t, key, n);
     store_abort(t);
     return p;
@@ -700,8 +659,7 @@ int store_save_blob(evo_store *s, const char *key, const void *data, size_t n)
 {
     evo_txn *t;
     int rc = store_begin(s, 1, &t);
-    if (rc)
-        return rc;
+    if (rc) return rc;
     rc = store_blob_put(t, key, data, n);
     if (rc) {
         store_abort(t);
@@ -714,26 +672,21 @@ int store_save_blob(evo_store *s, const char *key, const void *data, size_t n)
  * Opening: paths, the environment, the magic (the lock and the header check: store_guard.c)
  * ------------------------------------------------------------------------------------- */
 
-
 /* mkdir -p dir; 0 or errno. */
 static int make_dirs(const char *dir)
 {
     char buf[PATH_MAX];
     snprintf(buf, sizeof buf, "%s", dir);
     for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p)
-            continue;
+        if (*p != '/' && *p) continue;
         char c = *p;
         *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return errno;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) return errno;
         *p = c;
-        if (!c)
-            break;
+        if (!c) break;
     }
     struct stat st;
-    if (stat(dir, &st) != 0)
-        return errno;
+    if (stat(dir, &st) != 0) return errno;
     return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
 }
 
@@ -759,11 +712,9 @@ static size_t initial_mapsize(const store_header *h)
     if (env && *env) {
         char *end;
         unsigned long long v = strtoull(env, &end, 10);
-        if (!*end && v >= 65536)
-            size = (size_t)v;
+        if (!*end && v >= 65536) size = (size_t)v;
     }
-    if (h && h->mapsize > size)
-        size = (size_t)h->mapsize;
+    if (h && h->mapsize > size) size = (size_t)h->mapsize;
     return size;
 }
 
@@ -773,9 +724,8 @@ static int env_fail(evo_store *s, char *err, size_t errlen, int rc, const char *
 {
     if (is_corruption(rc))
         return errbuf_set(err, errlen, EVO_ESTORE, "store: %s: %s is corrupt: %s", op, s->path,
-                         mdb_strerror(rc));
-    return errbuf_set(err, errlen, EVO_ESTORE, "store: %s (%s): %s", op, s->path,
-                     mdb_strerror(rc));
+                          mdb_strerror(rc));
+    return errbuf_set(err, errlen, EVO_ESTORE, "store: %s (%s): %s", op, s->path, mdb_strerror(rc));
 }
 
 static int open_env(evo_store *s, const store_header *h, unsigned sflags, char *err, size_t errlen)
@@ -783,7 +733,7 @@ static int open_env(evo_store *s, const store_header *h, unsigned sflags, char *
     int rc = mdb_env_create(&s->env);
     if (rc)
         return errbuf_set(err, errlen, EVO_ESTORE, "store: create environment: %s",
-                         mdb_strerror(rc));
+                          mdb_strerror(rc));
     const char *step = "set max databases";
     rc = mdb_env_set_maxdbs(s->env, DB_COUNT + 2);
     if (rc == 0) {
@@ -802,18 +752,15 @@ static int open_env(evo_store *s, const store_header *h, unsigned sflags, char *
     s->env_open = rc == 0;
     if (rc == MDB_INVALID)
         return errbuf_set(err, errlen, EVO_ESTORE, "%s: not an LMDB file (bad header)", s->path);
-    if (rc)
-        return env_fail(s, err, errlen, rc, step);
+    if (rc) return env_fail(s, err, errlen, rc, step);
     MDB_stat st;
     rc = mdb_env_stat(s->env, &st);
-    if (rc)
-        return env_fail(s, err, errlen, rc, "stat");
+    if (rc) return env_fail(s, err, errlen, rc, "stat");
     s->psize = st.ms_psize;
     if (!s->rdonly) {
         int dead;
         rc = mdb_reader_check(s->env, &dead);
-        if (rc)
-            return env_fail(s, err, errlen, rc, "clear stale readers");
+        if (rc) return env_fail(s, err, errlen, rc, "clear stale readers");
     }
     return EVO_OK;
 }
@@ -825,9 +772,8 @@ static int check_magic(evo_store *s, MDB_txn *txn, MDB_dbi meta, char *err, size
     int rc = mdb_get(txn, meta, &k, &v);
     if (rc == MDB_NOTFOUND)
         return errbuf_set(err, errlen, EVO_ESTORE, "%s: not an evo run store (no magic key)",
-                         s->dir);
-    if (rc)
-        return env_fail(s, err, errlen, rc, "read magic");
+                          s->dir);
+    if (rc) return env_fail(s, err, errlen, rc, "read magic");
     json_t *j = json_loadb(v.mv_data, v.mv_size, JSON_DECODE_ANY, NULL);
     char found[72];
     if (json_is_string(j)) {
@@ -842,11 +788,10 @@ static int check_magic(evo_store *s, MDB_txn *txn, MDB_dbi meta, char *err, size
     }
     int ok = json_is_string(j) && strcmp(json_string_value(j), EVO_STORE_MAGIC) == 0;
     json_decref(j);
-    if (ok)
-        return EVO_OK;
+    if (ok) return EVO_OK;
     return errbuf_set(err, errlen, EVO_ESTORE,
-                     "%s: store format '%s' is not supported (expected " EVO_STORE_MAGIC ")",
-                     s->dir, found);
+                      "%s: store format '%s' is not supported (expected " EVO_STORE_MAGIC ")",
+                      s->dir, found);
 }
 
 /* In a write transaction on an environment that has no meta db yet: create every db and
@@ -857,13 +802,11 @@ static int create_layout(evo_store *s, MDB_txn *txn, int may_create, char *err, 
     MDB_stat st;
     MDB_dbi main_db;
     int rc = mdb_dbi_open(txn, NULL, 0, &main_db);
-    if (rc == 0)
-        rc = mdb_stat(txn, main_db, &st);
-    if (rc)
-        return env_fail(s, err, errlen, rc, "stat main database");
+    if (rc == 0) rc = mdb_stat(txn, main_db, &st);
+    if (rc) return env_fail(s, err, errlen, rc, "stat main database");
     if (st.ms_entries != 0 || !may_create)
         return errbuf_set(err, errlen, EVO_ESTORE, "%s: not an evo run store (no magic key)",
-                         s->dir);
+                          s->dir);
     for (int i = 0; i < DB_COUNT; i++) {
         rc = mdb_dbi_open(txn, db_names[i], MDB_CREATE, &s->dbi[i]);
         if (rc) {
@@ -875,8 +818,7 @@ static int create_layout(evo_store *s, MDB_txn *txn, int may_create, char *err, 
     const char *magic = "\"" EVO_STORE_MAGIC "\"";
     MDB_val k = {5, "magic"}, v = {strlen(magic), (void *)magic};
     rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
-    if (rc)
-        return env_fail(s, err, errlen, rc, "write magic");
+    if (rc) return env_fail(s, err, errlen, rc, "write magic");
     s->is_new = 1;
     return EVO_OK;
 }
@@ -886,15 +828,14 @@ static int open_layout(evo_store *s, int may_create, char *err, size_t errlen)
 {
     MDB_txn *txn;
     int rc = mdb_txn_begin(s->env, NULL, s->rdonly ? MDB_RDONLY : 0, &txn);
-    if (rc)
-        return env_fail(s, err, errlen, rc, "begin transaction");
+    if (rc) return env_fail(s, err, errlen, rc, "begin transaction");
     rc = mdb_dbi_open(txn, db_names[DB_META], 0, &s->dbi[DB_META]);
     int status;
     if (rc == MDB_NOTFOUND && !s->rdonly)
         status = create_layout(s, txn, may_create, err, errlen);
     else if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
-        status = errbuf_set(err, errlen, EVO_ESTORE, "%s: not an evo run store (no magic key)",
-                           s->dir);
+        status =
+            errbuf_set(err, errlen, EVO_ESTORE, "%s: not an evo run store (no magic key)", s->dir);
     else if (rc)
         status = env_fail(s, err, errlen, rc, "open database 'meta'");
     else
@@ -903,8 +844,7 @@ static int open_layout(evo_store *s, int may_create, char *err, size_t errlen)
         rc = mdb_dbi_open(txn, db_names[i], s->rdonly ? 0 : MDB_CREATE, &s->dbi[i]);
         if (rc == MDB_NOTFOUND)
             status = errbuf_set(err, errlen, EVO_ESTORE,
-                               "%s: not an evo run store (no '%s' database)", s->dir,
-                               db_names[i]);
+                                "%s: not an evo run store (no '%s' database)", s->dir, db_names[i]);
         else if (rc) {
             char op[64];
             snprintf(op, sizeof op, "open database '%s'", db_names[i]);
@@ -917,16 +857,14 @@ static int open_layout(evo_store *s, int may_create, char *err, size_t errlen)
     }
     /* Commit even a read transaction: that is what keeps its db handles open. */
     rc = mdb_txn_commit(txn);
-    if (rc)
-        return env_fail(s, err, errlen, rc, "commit layout");
+    if (rc) return env_fail(s, err, errlen, rc, "commit layout");
     return EVO_OK;
 }
 
 static evo_store *store_alloc(void)
 {
     evo_store *s = calloc(1, sizeof *s);
-    if (!s)
-        return NULL;
+    if (!s) return NULL;
     s->lock_fd = -1;
     pthread_mutex_init(&s->gate_mu, NULL);
     pthread_cond_init(&s->gate_cv, NULL);
@@ -941,16 +879,15 @@ static int stat_store(evo_store *s, int may_create, char *err, size_t errlen)
 {
     struct stat st;
     if (stat(s->path, &st) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return 0;
+        if (errno == ENOENT || errno == ENOTDIR) return 0;
         return -errbuf_set(err, errlen, EVO_EIO, "%s: %s", s->path, strerror(errno));
     }
     if (S_ISDIR(st.st_mode))
         return -errbuf_set(err, errlen, EVO_ESTORE, "%s: not an LMDB file (is a directory)",
-                          s->path);
+                           s->path);
     if (!S_ISREG(st.st_mode))
         return -errbuf_set(err, errlen, EVO_ESTORE, "%s: not an LMDB file (not a regular file)",
-                          s->path);
+                           s->path);
     return (st.st_size == 0 && may_create) ? 0 : 1;
 }
 
@@ -960,42 +897,36 @@ static int open_store(evo_store *s, const char *dir, int flags, const char *sync
     unsigned sflags;
     if (sync_flags(sync, &sflags))
         return errbuf_set(err, errlen, EVO_EINVAL,
-                         "store: unknown sync mode '%s' (expected full, meta or none)", sync);
-    if (!dir || !*dir)
-        return errbuf_set(err, errlen, EVO_EINVAL, "store: no run directory given");
+                          "store: unknown sync mode '%s' (expected full, meta or none)", sync);
+    if (!dir || !*dir) return errbuf_set(err, errlen, EVO_EINVAL, "store: no run directory given");
     if (strlen(dir) + sizeof "/" STORE_FILE "-lock" > sizeof s->path)
         return errbuf_set(err, errlen, EVO_EINVAL, "store: run directory path too long: %.64s...",
-                         dir);
+                          dir);
     snprintf(s->dir, sizeof s->dir, "%s", dir);
     snprintf(s->path, sizeof s->path, "%s/" STORE_FILE, dir);
     s->rdonly = (flags & STORE_RDONLY) != 0;
     int may_create = (flags & STORE_CREATE) && !(flags & STORE_EXISTING) && !s->rdonly;
 
     int exists = stat_store(s, 0, err, errlen);
-    if (exists < 0)
-        return -exists;
+    if (exists < 0) return -exists;
     if (!exists && !may_create)
         return errbuf_set(err, errlen, EVO_ENOTFOUND, "%s: no run here (no " STORE_FILE ")", dir);
     if (!exists) {
         int e = make_dirs(dir);
         if (e)
             return errbuf_set(err, errlen, EVO_EIO, "%s: cannot create directory: %s", dir,
-                             strerror(e));
+                              strerror(e));
     }
     int rc;
-    if (!s->rdonly && (rc = store_take_lock(s->dir, &s->lock_fd, err, errlen)) != EVO_OK)
-        return rc;
+    if (!s->rdonly && (rc = store_take_lock(s->dir, &s->lock_fd, err, errlen)) != EVO_OK) return rc;
     /* Under the lock the file cannot appear or change behind us (readers aside). */
     exists = stat_store(s, may_create, err, errlen);
-    if (exists < 0)
-        return -exists;
+    if (exists < 0) return -exists;
     if (!exists && !may_create)
         return errbuf_set(err, errlen, EVO_ENOTFOUND, "%s: no run here (no " STORE_FILE ")", dir);
     store_header h;
-    if (exists && (rc = store_check_header(s->path, &h, err, errlen)) != EVO_OK)
-        return rc;
-    if ((rc = open_env(s, exists ? &h : NULL, sflags, err, errlen)) != EVO_OK)
-        return rc;
+    if (exists && (rc = store_check_header(s->path, &h, err, errlen)) != EVO_OK) return rc;
+    if ((rc = open_env(s, exists ? &h : NULL, sflags, err, errlen)) != EVO_OK) return rc;
     return open_layout(s, may_create, err, errlen);
 }
 
@@ -1003,11 +934,9 @@ int store_open(evo_store **out, const char *dir, int flags, const char *sync, ch
                size_t errlen)
 {
     *out = NULL;
-    if (err && errlen)
-        err[0] = 0;
+    if (err && errlen) err[0] = 0;
     evo_store *s = store_alloc();
-    if (!s)
-        return errbuf_set(err, errlen, EVO_ENOMEM, "store: out of memory");
+    if (!s) return errbuf_set(err, errlen, EVO_ENOMEM, "store: out of memory");
     int rc = open_store(s, dir, flags, sync, err, errlen);
     if (rc != EVO_OK) {
         store_close(s);
@@ -1019,12 +948,10 @@ int store_open(evo_store **out, const char *dir, int flags, const char *sync, ch
 
 void store_close(evo_store *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     if (s->env) {
         /* Without per-commit syncs, a clean close still leaves the data on disk. */
-        if (s->env_open && !s->rdonly)
-            mdb_env_sync(s->env, 1);
+        if (s->env_open && !s->rdonly) mdb_env_sync(s->env, 1);
         mdb_env_close(s->env);
     }
     store_release_lock(&s->lock_fd);

@@ -5,12 +5,12 @@
 #include "ipc.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,14 +24,16 @@
 #define EVO_LIBEXEC_DIR "/usr/local/libexec/evo"
 #endif
 
-static double now_ms(void) {
+static double now_ms(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
 /* Write all of buf; returns IPC_OK, IPC_EOF on EPIPE, IPC_FAIL otherwise. */
-static int write_all(int fd, const void *buf, size_t n, char *err, size_t errlen) {
+static int write_all(int fd, const void *buf, size_t n, char *err, size_t errlen)
+{
     const char *p = buf;
     while (n > 0) {
         ssize_t w = write(fd, p, n);
@@ -47,7 +49,8 @@ static int write_all(int fd, const void *buf, size_t n, char *err, size_t errlen
     return IPC_OK;
 }
 
-int ipc_send(int fd, json_t *hdr, const void *payload, size_t n, char *err, size_t errlen) {
+int ipc_send(int fd, json_t *hdr, const void *payload, size_t n, char *err, size_t errlen)
+{
     if (n > 0) json_object_set_new(hdr, "payload_bytes", json_integer((json_int_t)n));
     char *text = json_dumps(hdr, JSON_COMPACT);
     if (!text) {
@@ -78,7 +81,8 @@ int ipc_send(int fd, json_t *hdr, const void *payload, size_t n, char *err, size
 /* Read exactly n bytes before deadline (ms on the monotonic clock, < 0: none). got_any
  * tells whether a clean EOF happened at a message boundary. */
 static int read_all(int fd, void *buf, size_t n, double deadline, char *err, size_t errlen,
-                    int at_boundary) {
+                    int at_boundary)
+{
     char *p = buf;
     size_t got = 0;
     while (got < n) {
@@ -116,7 +120,8 @@ static int read_all(int fd, void *buf, size_t n, double deadline, char *err, siz
 }
 
 int ipc_recv(int fd, int timeout_ms, json_t **hdr, void **payload, size_t *n, char *err,
-             size_t errlen) {
+             size_t errlen)
+{
     *hdr = NULL;
     *payload = NULL;
     *n = 0;
@@ -124,8 +129,7 @@ int ipc_recv(int fd, int timeout_ms, json_t **hdr, void **payload, size_t *n, ch
     unsigned char pre[4];
     int rc = read_all(fd, pre, 4, deadline, err, errlen, 1);
     if (rc != IPC_OK) return rc;
-    uint32_t len = pre[0] | (uint32_t)pre[1] << 8 | (uint32_t)pre[2] << 16 |
-                   (uint32_t)pre[3] << 24;
+    uint32_t len = pre[0] | (uint32_t)pre[1] << 8 | (uint32_t)pre[2] << 16 | (uint32_t)pre[3] << 24;
     if (len == 0 || len > IPC_MAX_HEADER) {
         snprintf(err, errlen, "bad message: header length %u", len);
         return IPC_FAIL;
@@ -176,13 +180,15 @@ int ipc_recv(int fd, int timeout_ms, json_t **hdr, void **payload, size_t *n, ch
     return IPC_OK;
 }
 
-static void close_fd(int *fd) {
+static void close_fd(int *fd)
+{
     if (*fd >= 0) close(*fd);
     *fd = -1;
 }
 
 /* In the child after fork: only async-signal-safe calls until exec. */
-static void child_exec(const char *path, int req_rd, int rep_wr, int err_wr) {
+static void child_exec(const char *path, int req_rd, int rep_wr, int err_wr)
+{
     /* Its own process group: Ctrl-C (or `timeout`) signals the terminal's group, and a
      * worker killed by it would fail the candidate in flight. The engine stops workers
      * itself, and the death signal ends one whose parent is gone. */
@@ -198,7 +204,8 @@ static void child_exec(const char *path, int req_rd, int rep_wr, int err_wr) {
     dup2(e, 2);
     dup2(a, 3);
     dup2(b, 4);
-    for (int fd = 5; fd < 1024; fd++) close(fd);
+    for (int fd = 5; fd < 1024; fd++)
+        close(fd);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -207,7 +214,8 @@ static void child_exec(const char *path, int req_rd, int rep_wr, int err_wr) {
     _exit(127);
 }
 
-int ipc_spawn(const char *path, ipc_child *c, char *err, size_t errlen) {
+int ipc_spawn(const char *path, ipc_child *c, char *err, size_t errlen)
+{
     int req[2], rep[2], er[2];
     c->pid = -1;
     c->to_child = c->from_child = c->err_fd = -1;
@@ -244,7 +252,8 @@ fail0:
     return -1;
 }
 
-void ipc_child_kill(ipc_child *c, char *how, size_t howlen) {
+void ipc_child_kill(ipc_child *c, char *how, size_t howlen)
+{
     if (how && howlen) how[0] = 0;
     close_fd(&c->to_child);
     close_fd(&c->from_child);
@@ -266,7 +275,8 @@ void ipc_child_kill(ipc_child *c, char *how, size_t howlen) {
     c->pid = -1;
 }
 
-void ipc_child_drain_stderr(ipc_child *c, char *tail, size_t tail_len) {
+void ipc_child_drain_stderr(ipc_child *c, char *tail, size_t tail_len)
+{
     if (c->err_fd < 0 || tail_len < 2) return;
     char buf[4096];
     for (;;) {
@@ -285,10 +295,14 @@ void ipc_child_drain_stderr(ipc_child *c, char *tail, size_t tail_len) {
     }
 }
 
-static int executable(const char *p) { return access(p, X_OK) == 0; }
+static int executable(const char *p)
+{
+    return access(p, X_OK) == 0;
+}
 
 int ipc_program_path(const char *name, const char *env_var, char *buf, size_t n, char *err,
-                     size_t errlen) {
+                     size_t errlen)
+{
     const char *env = getenv(env_var);
     if (env && *env) {
         if (executable(env)) {
@@ -322,21 +336,25 @@ int ipc_program_path(const char *name, const char *env_var, char *buf, size_t n,
     return -1;
 }
 
-int ipc_worker_path(char *buf, size_t n, char *err, size_t errlen) {
+int ipc_worker_path(char *buf, size_t n, char *err, size_t errlen)
+{
     return ipc_program_path("evo-worker", "EVO_WORKER", buf, n, err, errlen);
 }
 
-const char *ipc_str(const json_t *msg, const char *key) {
+const char *ipc_str(const json_t *msg, const char *key)
+{
     json_t *v = json_object_get(msg, key);
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-int ipc_int(const json_t *msg, const char *key, int fallback) {
+int ipc_int(const json_t *msg, const char *key, int fallback)
+{
     json_t *v = json_object_get(msg, key);
     return json_is_integer(v) ? (int)json_integer_value(v) : fallback;
 }
 
-json_t *ipc_refusal(const char *fmt, ...) {
+json_t *ipc_refusal(const char *fmt, ...)
+{
     char msg[4096];
     va_list ap;
     va_start(ap, fmt);
@@ -345,15 +363,19 @@ json_t *ipc_refusal(const char *fmt, ...) {
     return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
 }
 
-void ipc_last_line(const char *tail, char *out, size_t n) {
+void ipc_last_line(const char *tail, char *out, size_t n)
+{
     size_t len = strlen(tail);
-    while (len > 0 && (tail[len - 1] == '\n' || tail[len - 1] == '\r')) len--;
+    while (len > 0 && (tail[len - 1] == '\n' || tail[len - 1] == '\r'))
+        len--;
     size_t start = len;
-    while (start > 0 && tail[start - 1] != '\n') start--;
+    while (start > 0 && tail[start - 1] != '\n')
+        start--;
     snprintf(out, n, "%.*s", (int)(len - start), tail + start);
 }
 
-void ipc_tick(int fd, pthread_mutex_t *send_lock, const char *what) {
+void ipc_tick(int fd, pthread_mutex_t *send_lock, const char *what)
+{
     if (fd < 0) return;
     char err[256];
     json_t *t = json_pack("{s:s}", "tick", what);
@@ -364,7 +386,8 @@ void ipc_tick(int fd, pthread_mutex_t *send_lock, const char *what) {
 }
 
 int ipc_serve(int in, int out, pthread_mutex_t *send_lock, const char *who, ipc_handler handler,
-              void *user) {
+              void *user)
+{
     for (;;) {
         json_t *req = NULL;
         void *payload = NULL;

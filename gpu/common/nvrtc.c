@@ -51,9 +51,10 @@ nvrtcResult nvrtcGetProgramLog(nvrtcProgram prog, char *log);
 const char *arch_for_device(int major, int minor)
 {
     static const char *const known[][3] = {
-        {"7", "5", "sm_75"},  {"8", "0", "sm_80"},   {"8", "6", "sm_86"},   {"8", "7", "sm_87"},
-        {"8", "9", "sm_89"},  {"9", "0", "sm_90a"},  {"10", "0", "sm_100a"}, {"10", "3", "sm_103a"},
-        {"12", "0", "sm_120"}, {"12", "1", "sm_121"},
+        {"7", "5", "sm_75"},    {"8", "0", "sm_80"},    {"8", "6", "sm_86"},
+        {"8", "7", "sm_87"},    {"8", "9", "sm_89"},    {"9", "0", "sm_90a"},
+        {"10", "0", "sm_100a"}, {"10", "3", "sm_103a"}, {"12", "0", "sm_120"},
+        {"12", "1", "sm_121"},
     };
     char mj[8], mn[8];
     snprintf(mj, sizeof mj, "%d", major);
@@ -115,7 +116,8 @@ void nvrtc_cache_key(const char *source, const char *arch, const char *const *op
     sha256_update(&s, "evo-nvrtc-1", 12);
     sha256_update(&s, ver, strlen(ver) + 1);
     sha256_update(&s, arch, strlen(arch) + 1);
-    for (int i = 0; i < nopts; i++) sha256_update(&s, opts[i], strlen(opts[i]) + 1);
+    for (int i = 0; i < nopts; i++)
+        sha256_update(&s, opts[i], strlen(opts[i]) + 1);
     sha256_update(&s, source, strlen(source));
     sha256_final(&s, d);
     sha256_to_hex(d, key);
@@ -229,7 +231,8 @@ static int run_nvrtc(const char *source, const char *name, const char *arch,
             all[n++] = ccclopt;
         }
     }
-    for (int i = 0; i < nopts; i++) all[n++] = opts[i];
+    for (int i = 0; i < nopts; i++)
+        all[n++] = opts[i];
 
     /* A name in a directory that cannot exist: a quoted include is looked up beside the
      * program, and the working directory must never be searched. */
@@ -285,9 +288,8 @@ done:
     return rc;
 }
 
-int nvrtc_compile(const char *source, const char *name, const char *arch,
-                  const char *const *opts, int nopts, const char *cache_dir, size_t max_source,
-                  nvrtc_output *out)
+int nvrtc_compile(const char *source, const char *name, const char *arch, const char *const *opts,
+                  int nopts, const char *cache_dir, size_t max_source, nvrtc_output *out)
 {
     memset(out, 0, sizeof *out);
     char why[512];

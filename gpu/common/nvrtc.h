@@ -7,10 +7,10 @@
 #include <stddef.h>
 
 typedef struct nvrtc_output {
-    void *cubin;       /* malloc'd, NULL on failure */
+    void *cubin; /* malloc'd, NULL on failure */
     size_t size;
-    char *log;         /* compile log, scrubbed and trimmed to 8 KiB, malloc'd (may be "") */
-    double ms;         /* compile wall time; 0 on a cache hit */
+    char *log; /* compile log, scrubbed and trimmed to 8 KiB, malloc'd (may be "") */
+    double ms; /* compile wall time; 0 on a cache hit */
     int cache_hit;
 } nvrtc_output;
 
@@ -32,8 +32,7 @@ void nvrtc_cache_key(const char *source, const char *arch, const char *const *op
  * there atomically. The log is scrubbed (source_policy_scrub_log). Returns EVO_OK,
  * EVO_ECOMPILE (log says why), or EVO_EIO / EVO_ERROR with log set to the reason (e.g.
  * libnvrtc missing). Thread-safe. */
-int nvrtc_compile(const char *source, const char *name, const char *arch,
-                  const char *const *opts, int nopts, const char *cache_dir, size_t max_source,
-                  nvrtc_output *out);
+int nvrtc_compile(const char *source, const char *name, const char *arch, const char *const *opts,
+                  int nopts, const char *cache_dir, size_t max_source, nvrtc_output *out);
 void nvrtc_output_free(nvrtc_output *o);
 #endif

@@ -1,7 +1,7 @@
 /* source_policy.c -- the checks a candidate source passes before NVRTC opens it, and the
  * scrubbing of compile logs (source_policy.h says what and why). */
-#include "errbuf.h"
 #include "source_policy.h"
+#include "errbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,13 +11,30 @@
 /* Every failure here reports into the caller's buffer and returns -1. */
 #define fail(err, errlen, ...) errbuf_set(err, errlen, -1, __VA_ARGS__)
 
-static const char *const exact_headers[] = {
-    "cuda_fp16.h", "cuda_fp16.hpp", "cuda_bf16.h", "cuda_bf16.hpp", "cuda_fp8.h", "cuda_fp8.hpp",
-    "cuda_fp6.h", "cuda_fp6.hpp", "cuda_fp4.h", "cuda_fp4.hpp", "mma.h", "cuda_pipeline.h",
-    "cuda_pipeline_primitives.h", "cuda_pipeline_helpers.h", "cuda_awbarrier.h",
-    "cuda_awbarrier_primitives.h", "cuda_awbarrier_helpers.h", "cooperative_groups.h",
-    "cuda_stdint.h", "vector_types.h", "vector_functions.h", "math_constants.h", "device_types.h",
-    NULL};
+static const char *const exact_headers[] = {"cuda_fp16.h",
+                                            "cuda_fp16.hpp",
+                                            "cuda_bf16.h",
+                                            "cuda_bf16.hpp",
+                                            "cuda_fp8.h",
+                                            "cuda_fp8.hpp",
+                                            "cuda_fp6.h",
+                                            "cuda_fp6.hpp",
+                                            "cuda_fp4.h",
+                                            "cuda_fp4.hpp",
+                                            "mma.h",
+                                            "cuda_pipeline.h",
+                                            "cuda_pipeline_primitives.h",
+                                            "cuda_pipeline_helpers.h",
+                                            "cuda_awbarrier.h",
+                                            "cuda_awbarrier_primitives.h",
+                                            "cuda_awbarrier_helpers.h",
+                                            "cooperative_groups.h",
+                                            "cuda_stdint.h",
+                                            "vector_types.h",
+                                            "vector_functions.h",
+                                            "math_constants.h",
+                                            "device_types.h",
+                                            NULL};
 static const char *const header_dirs[] = {"cooperative_groups/", "cuda/", "cub/", "nv/", NULL};
 
 int source_policy_header_allowed(const char *name)
@@ -64,10 +81,13 @@ static int splice(const char *src, size_t len, spliced *out)
     size_t k = 0;
     int line = 1;
     for (size_t i = 0; i < len;) {
-        size_t esc = src[i] == '\\' ? 1 : (src[i] == '?' && src[i + 1] == '?' && src[i + 2] == '/') ? 3 : 0;
+        size_t esc = src[i] == '\\'                                              ? 1
+                     : (src[i] == '?' && src[i + 1] == '?' && src[i + 2] == '/') ? 3
+                                                                                 : 0;
         if (esc) {
             size_t j = i + esc;
-            while (src[j] == ' ' || src[j] == '\t') j++;
+            while (src[j] == ' ' || src[j] == '\t')
+                j++;
             size_t nl = newline_at(src, j);
             if (nl) {
                 i = j + nl;
@@ -127,7 +147,8 @@ static int check_directive(const spliced *s, size_t at, size_t len, char *err, s
     const char *t = s->text;
     size_t i = skip_blank(t, at + len);
     size_t w = i;
-    while (is_ident(t[w])) w++;
+    while (is_ident(t[w]))
+        w++;
     size_t wn = w - i;
     int line = s->line[at];
     static const char *const refused[] = {"include_next", "import", "embed", NULL};
@@ -147,7 +168,8 @@ static int check_directive(const spliced *s, size_t at, size_t len, char *err, s
                     line);
     char close = open == '<' ? '>' : '"';
     size_t e = o + 1;
-    while (t[e] && t[e] != close && t[e] != '\n') e++;
+    while (t[e] && t[e] != close && t[e] != '\n')
+        e++;
     if (t[e] != close)
         return fail(err, errlen, "source policy: line %d: #include has an unterminated header name",
                     line);
@@ -216,7 +238,8 @@ int source_policy_param(const char *name, const char *value, char *err, size_t e
                         name);
     size_t m = value ? strlen(value) : 0;
     if (m == 0 || m > 128)
-        return fail(err, errlen, "source policy: parameter %s has an empty or overlong value", name);
+        return fail(err, errlen, "source policy: parameter %s has an empty or overlong value",
+                    name);
     for (size_t i = 0; i < m; i++) {
         char c = value[i];
         if (!is_ident(c) && c != '.' && c != '-' && c != '+')
@@ -238,7 +261,8 @@ static int put(buf *b, const char *s, size_t n)
 {
     if (b->n + n + 1 > b->cap) {
         size_t cap = (b->cap ? b->cap : 256) * 2;
-        while (cap < b->n + n + 1) cap *= 2;
+        while (cap < b->n + n + 1)
+            cap *= 2;
         char *p = realloc(b->p, cap);
         if (!p) return -1;
         b->p = p;
@@ -280,7 +304,8 @@ char *source_policy_scrub_log(const char *log, const char *cuda_include, size_t 
     }
     if (limit >= 128 && b.n > limit) {
         char tail[96];
-        int tl = snprintf(tail, sizeof tail, "\n[log trimmed: %zu more bytes]\n", b.n - (limit - 96));
+        int tl =
+            snprintf(tail, sizeof tail, "\n[log trimmed: %zu more bytes]\n", b.n - (limit - 96));
         memcpy(b.p + limit - 96, tail, (size_t)tl + 1);
     }
     return b.p;

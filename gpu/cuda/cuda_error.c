@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-void cw_fail(cw_error *e, evo_status s, const char *fmt, ...) {
+void cw_fail(cw_error *e, evo_status s, const char *fmt, ...)
+{
     if (e->status != EVO_STATUS_PASSED) return;
     e->status = s;
     va_list ap;
@@ -14,7 +15,8 @@ void cw_fail(cw_error *e, evo_status s, const char *fmt, ...) {
     va_end(ap);
 }
 
-void cw_prefix(cw_error *e, const char *prefix) {
+void cw_prefix(cw_error *e, const char *prefix)
+{
     size_t n = strlen(prefix), have = strlen(e->msg);
     if (n >= sizeof e->msg) n = sizeof e->msg - 1;
     if (have + n >= sizeof e->msg) have = sizeof e->msg - 1 - n;
@@ -24,7 +26,8 @@ void cw_prefix(cw_error *e, const char *prefix) {
 }
 
 /* Errors after which the context is unusable: the process must exit. */
-static int sticky_error(cudaError_t rc) {
+static int sticky_error(cudaError_t rc)
+{
     switch (rc) {
     case cudaErrorIllegalAddress:
     case cudaErrorLaunchFailure:
@@ -43,7 +46,8 @@ static int sticky_error(cudaError_t rc) {
     }
 }
 
-int cw_cuda_check(cw_error *e, cudaError_t rc, const char *what) {
+int cw_cuda_check(cw_error *e, cudaError_t rc, const char *what)
+{
     if (rc == cudaSuccess) return 0;
     int sticky = sticky_error(rc);
     if (!sticky) cudaGetLastError(); /* clear a non-sticky error so later calls work */

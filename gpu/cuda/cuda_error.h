@@ -4,14 +4,14 @@
  * and whether the context is now unusable. Only the runtime API, linked statically. */
 #ifndef EVO_CUDA_ERROR_H
 #define EVO_CUDA_ERROR_H
-#include <cuda_runtime_api.h>
 #include "evo_status.h"
+#include <cuda_runtime_api.h>
 
 #define CW_MSG 2048
 
 typedef struct cw_error {
-    evo_status status;   /* EVO_STATUS_PASSED while nothing went wrong */
-    int sticky;          /* a CUDA error that poisons the context: reply, then exit */
+    evo_status status; /* EVO_STATUS_PASSED while nothing went wrong */
+    int sticky;        /* a CUDA error that poisons the context: reply, then exit */
     char msg[CW_MSG];
 } cw_error;
 

@@ -37,14 +37,14 @@ typedef struct gpu_device {
 struct gpu_evaluator {
     evo_task *task;
     int nsel;
-    int *sel;                   /* indices of the evaluated workloads */
+    int *sel; /* indices of the evaluated workloads */
     char task_dir[1024], dataset[1024], definition[TASK_NAME];
     int blob_fallback;
     int trials, warmup, iterations, input_sets;
     uint64_t seed;
     double timeout_s, floor_slack;
     size_t max_source_bytes;
-    int fresh_pool;             /* draw new pool seeds and keep none (evo validate) */
+    int fresh_pool; /* draw new pool seeds and keep none (evo validate) */
     char cache_dir[1024];
     char arch_cfg[32];
     int ndev;
@@ -54,20 +54,21 @@ struct gpu_evaluator {
     int64_t sms, l2_bytes, smem_optin;
     double ceiling_gbps, ceiling_tflops;
     char *description;
-    char *facts;                /* JSON, built at start */
+    char *facts; /* JSON, built at start */
     pthread_mutex_t base_lock;
-    double *base_us;            /* baseline latency per task workload, 0 = not measured yet */
-    evo_engine *engine;         /* the run, which keeps compiled cubins too (from start) */
+    double *base_us;    /* baseline latency per task workload, 0 = not measured yet */
+    evo_engine *engine; /* the run, which keeps compiled cubins too (from start) */
 };
 
-static double now_ms(void) {
+static double now_ms(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-
-static int find_workload(const evo_task *t, const char *name) {
+static int find_workload(const evo_task *t, const char *name)
+{
     for (int i = 0; i < t->nworkloads; i++)
         if (strcmp(t->workloads[i].label, name) == 0 || strcmp(t->workloads[i].uuid, name) == 0)
             return i;
@@ -76,7 +77,8 @@ static int find_workload(const evo_task *t, const char *name) {
 
 /* Labels/uuids from evaluator.workloads, else all; then at most max_workloads, spread
  * evenly over the list so small and large shapes both stay. */
-static int select_workloads(gpu_evaluator *g, const json_t *sec, char *err, size_t errlen) {
+static int select_workloads(gpu_evaluator *g, const json_t *sec, char *err, size_t errlen)
+{
     const evo_task *t = g->task;
     json_t *names = sec_get(sec, "workloads");
     size_t nn = json_is_array(names) ? json_array_size(names) : 0;
@@ -89,15 +91,16 @@ static int select_workloads(gpu_evaluator *g, const json_t *sec, char *err, size
         if (wi < 0) {
             free(all);
             return errbuf_set(err, errlen, EVO_ECONFIG,
-                           "evaluator.workloads[%zu]: task '%s' has no workload labelled or "
-                           "with uuid '%s' (labels look like '%s')",
-                           i, t->def.name, s ? s : "?",
-                           t->nworkloads ? t->workloads[0].label : "none");
+                              "evaluator.workloads[%zu]: task '%s' has no workload labelled or "
+                              "with uuid '%s' (labels look like '%s')",
+                              i, t->def.name, s ? s : "?",
+                              t->nworkloads ? t->workloads[0].label : "none");
         }
         all[n++] = wi;
     }
     if (nn == 0)
-        for (int i = 0; i < t->nworkloads; i++) all[n++] = i;
+        for (int i = 0; i < t->nworkloads; i++)
+            all[n++] = i;
     if (n == 0) {
         free(all);
         return errbuf_set(err, errlen, EVO_ECONFIG, "task '%s' has no workloads", t->def.name);
@@ -120,7 +123,8 @@ static int select_workloads(gpu_evaluator *g, const json_t *sec, char *err, size
     return EVO_OK;
 }
 
-static void default_cache_dir(char *out, size_t n) {
+static void default_cache_dir(char *out, size_t n)
+{
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if (xdg && *xdg)
         snprintf(out, n, "%s/evo", xdg);
@@ -130,7 +134,9 @@ static void default_cache_dir(char *out, size_t n) {
         out[0] = 0;
 }
 
-static int load_task(gpu_evaluator *g, const json_t *sec, const char *base, char *err, size_t errlen) {
+static int load_task(gpu_evaluator *g, const json_t *sec, const char *base, char *err,
+                     size_t errlen)
+{
     const char *dataset = sec_string(sec, "dataset");
     char terr[2048] = "";
     int rc;
@@ -138,7 +144,7 @@ static int load_task(gpu_evaluator *g, const json_t *sec, const char *base, char
         const char *def = sec_string(sec, "definition");
         if (!def || !*def)
             return errbuf_set(err, errlen, EVO_ECONFIG,
-                           "evaluator.definition: required when evaluator.dataset is set");
+                              "evaluator.definition: required when evaluator.dataset is set");
         char *root = sec_path(base, dataset);
         snprintf(g->dataset, sizeof g->dataset, "%s", root ? root : dataset);
         free(root);
@@ -159,8 +165,9 @@ static int load_task(gpu_evaluator *g, const json_t *sec, const char *base, char
     return EVO_OK;
 }
 
-int gpu_evaluator_new(const json_t *sec, const char *base, uint64_t seed, gpu_evaluator **out, char *err,
-                      size_t errlen) {
+int gpu_evaluator_new(const json_t *sec, const char *base, uint64_t seed, gpu_evaluator **out,
+                      char *err, size_t errlen)
+{
     *out = NULL;
     gpu_evaluator *g = calloc(1, sizeof *g);
     if (!g) return errbuf_set(err, errlen, EVO_ENOMEM, "out of memory");
@@ -210,7 +217,8 @@ int gpu_evaluator_new(const json_t *sec, const char *base, uint64_t seed, gpu_ev
     return EVO_OK;
 }
 
-static void device_stop(gpu_device *d) {
+static void device_stop(gpu_device *d)
+{
     if (!d->alive && d->child.pid <= 0) return;
     if (d->child.to_child >= 0) {
         char err[128];
@@ -231,7 +239,8 @@ static void device_stop(gpu_device *d) {
     d->alive = 0;
 }
 
-void gpu_evaluator_free(gpu_evaluator *g) {
+void gpu_evaluator_free(gpu_evaluator *g)
+{
     if (!g) return;
     for (int i = 0; g->devs && i < g->ndev; i++) {
         device_stop(&g->devs[i]);
@@ -247,18 +256,34 @@ void gpu_evaluator_free(gpu_evaluator *g) {
     free(g);
 }
 
-const evo_task *gpu_evaluator_task(const gpu_evaluator *g) { return g->task; }
-const char *gpu_evaluator_device_name(const gpu_evaluator *g) { return g->device_name; }
-const char *gpu_evaluator_arch(const gpu_evaluator *g) { return g->arch; }
-double gpu_evaluator_ceiling_gbps(const gpu_evaluator *g) { return g->ceiling_gbps; }
-double gpu_evaluator_ceiling_tflops(const gpu_evaluator *g) { return g->ceiling_tflops; }
+const evo_task *gpu_evaluator_task(const gpu_evaluator *g)
+{
+    return g->task;
+}
+const char *gpu_evaluator_device_name(const gpu_evaluator *g)
+{
+    return g->device_name;
+}
+const char *gpu_evaluator_arch(const gpu_evaluator *g)
+{
+    return g->arch;
+}
+double gpu_evaluator_ceiling_gbps(const gpu_evaluator *g)
+{
+    return g->ceiling_gbps;
+}
+double gpu_evaluator_ceiling_tflops(const gpu_evaluator *g)
+{
+    return g->ceiling_tflops;
+}
 
-static json_t *init_request(const gpu_evaluator *g, const gpu_device *d, int ceilings) {
-    json_t *r = json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:I,s:s,s:b}", "op", "init", "device",
-                          d->index, "trials", g->trials, "warmup", g->warmup, "iterations",
-                          g->iterations, "input_sets", g->input_sets, "seed",
-                          (json_int_t)(g->seed & 0x7fffffffffffffffull), "cache_dir",
-                          g->cache_dir, "ceilings", ceilings);
+static json_t *init_request(const gpu_evaluator *g, const gpu_device *d, int ceilings)
+{
+    json_t *r = json_pack("{s:s,s:i,s:i,s:i,s:i,s:i,s:I,s:s,s:b}", "op", "init", "device", d->index,
+                          "trials", g->trials, "warmup", g->warmup, "iterations", g->iterations,
+                          "input_sets", g->input_sets, "seed",
+                          (json_int_t)(g->seed & 0x7fffffffffffffffull), "cache_dir", g->cache_dir,
+                          "ceilings", ceilings);
     if (g->dataset[0]) {
         json_object_set_new(r, "dataset", json_string(g->dataset));
         json_object_set_new(r, "definition", json_string(g->definition));
@@ -271,8 +296,7 @@ static json_t *init_request(const gpu_evaluator *g, const gpu_device *d, int cei
     json_t *known = json_array();
     pthread_mutex_lock((pthread_mutex_t *)&g->base_lock);
     for (int i = 0; g->base_us && i < g->task->nworkloads; i++)
-        if (g->base_us[i] > 0)
-            json_array_append_new(known, json_pack("[i,f]", i, g->base_us[i]));
+        if (g->base_us[i] > 0) json_array_append_new(known, json_pack("[i,f]", i, g->base_us[i]));
     pthread_mutex_unlock((pthread_mutex_t *)&g->base_lock);
     json_object_set_new(r, "baselines", known);
     json_object_set_new(r, "timeout_s", json_real(g->timeout_s));
@@ -284,13 +308,12 @@ static json_t *init_request(const gpu_evaluator *g, const gpu_device *d, int cei
 }
 
 /* Wait for a non-tick message; every tick restarts the watchdog. */
-static int await_reply(gpu_device *d, double timeout_s, json_t **reply, char *err,
-                       size_t errlen) {
+static int await_reply(gpu_device *d, double timeout_s, json_t **reply, char *err, size_t errlen)
+{
     for (;;) {
         void *p = NULL;
         size_t n = 0;
-        int rc = ipc_recv(d->child.from_child, (int)(timeout_s * 1000), reply, &p, &n, err,
-                          errlen);
+        int rc = ipc_recv(d->child.from_child, (int)(timeout_s * 1000), reply, &p, &n, err, errlen);
         free(p);
         ipc_child_drain_stderr(&d->child, d->err_tail, sizeof d->err_tail);
         if (rc != IPC_OK) return rc;
@@ -300,20 +323,22 @@ static int await_reply(gpu_device *d, double timeout_s, json_t **reply, char *er
     }
 }
 
-
 /* Kill or reap the worker and say how it ended: "signal 9", or its last stderr line. */
-static void device_bury(gpu_device *d, char *why, size_t n) {
+static void device_bury(gpu_device *d, char *why, size_t n)
+{
     char how[64] = "", line[512] = "";
     ipc_child_drain_stderr(&d->child, d->err_tail, sizeof d->err_tail);
     ipc_child_kill(&d->child, how, sizeof how);
     ipc_last_line(d->err_tail, line, sizeof line);
     d->alive = 0;
     d->err_tail[0] = 0;
-    if (why) snprintf(why, n, "worker died: %s%s%s", how[0] ? how : "unknown", line[0] ? ": " : "",
-                      line);
+    if (why)
+        snprintf(why, n, "worker died: %s%s%s", how[0] ? how : "unknown", line[0] ? ": " : "",
+                 line);
 }
 
-static void take_facts(gpu_evaluator *g, json_t *reply) {
+static void take_facts(gpu_evaluator *g, json_t *reply)
+{
     json_t *dev = json_object_get(reply, "device");
     const char *name = json_string_value(json_object_get(dev, "name"));
     const char *cc = json_string_value(json_object_get(dev, "cc"));
@@ -330,8 +355,9 @@ static void take_facts(gpu_evaluator *g, json_t *reply) {
 
 /* Start d's worker and initialise it. Returns EVO_OK, or EVO_ENOGPU / EVO_ECUDA / EVO_EIO
  * with msg. Called with d->lock held (or before any evaluation). */
-static int device_start(gpu_evaluator *g, gpu_device *d, int ceilings, json_t **facts,
-                        char *msg, size_t n) {
+static int device_start(gpu_evaluator *g, gpu_device *d, int ceilings, json_t **facts, char *msg,
+                        size_t n)
+{
     char path[4096], err[1024];
     if (ipc_worker_path(path, sizeof path, err, sizeof err) != 0)
         return errbuf_set(msg, n, EVO_EIO, "%s", err);
@@ -348,7 +374,7 @@ static int device_start(gpu_evaluator *g, gpu_device *d, int ceilings, json_t **
         char why[1024];
         device_bury(d, why, sizeof why);
         return errbuf_set(msg, n, EVO_ECUDA, "device %d: %s during init (%s)", d->index,
-                       rc == IPC_TIMEOUT ? "no answer" : why, err);
+                          rc == IPC_TIMEOUT ? "no answer" : why, err);
     }
     if (!json_is_true(json_object_get(reply, "ok"))) {
         const char *e = json_string_value(json_object_get(reply, "error"));
@@ -376,7 +402,8 @@ static const char PLAN_FORMAT[] =
     "Expressions may use axes, parameters and SM_COUNT, SMEM_OPTIN, L2_BYTES, WARP_SIZE, "
     "with min, max, ceil_div, align_up. Parameters arrive as -D macros (evo:params block).\n";
 
-static void build_description(gpu_evaluator *g) {
+static void build_description(gpu_evaluator *g)
+{
     char *task = task_describe(g->task);
     char dev[1024];
     if (g->started)
@@ -384,8 +411,7 @@ static void build_description(gpu_evaluator *g) {
                  "Target device: %s (%s, %lld SMs, L2 %lld KiB, shared memory opt-in %lld "
                  "bytes per block); measured ceilings: copy %.0f GB/s%s",
                  g->device_name, g->arch, (long long)g->sms, (long long)(g->l2_bytes / 1024),
-                 (long long)g->smem_optin, g->ceiling_gbps,
-                 g->ceiling_tflops > 0 ? "" : ".\n");
+                 (long long)g->smem_optin, g->ceiling_gbps, g->ceiling_tflops > 0 ? "" : ".\n");
     else
         snprintf(dev, sizeof dev, "Target architecture: %s.\n", g->arch);
     char flops[128] = "";
@@ -399,7 +425,8 @@ static void build_description(gpu_evaluator *g) {
     g->description = s;
 }
 
-static int ev_start(void *user, evo_engine *e, int concurrency) {
+static int ev_start(void *user, evo_engine *e, int concurrency)
+{
     gpu_evaluator *g = user;
     (void)concurrency;
     g->engine = e;
@@ -429,7 +456,8 @@ static int ev_start(void *user, evo_engine *e, int concurrency) {
     return EVO_OK;
 }
 
-static void ev_stop(void *user) {
+static void ev_stop(void *user)
+{
     gpu_evaluator *g = user;
     for (int i = 0; i < g->ndev; i++) {
         pthread_mutex_lock(&g->devs[i].lock);
@@ -438,33 +466,38 @@ static void ev_stop(void *user) {
     }
 }
 
-static const char *ev_facts(void *user) {
+static const char *ev_facts(void *user)
+{
     gpu_evaluator *g = user;
     if (!g->facts) {
-        json_t *f = json_pack("{s:s,s:s,s:s,s:I,s:f,s:f,s:s}", "evaluator", "gpu", "device", g->device_name,
-                              "arch", g->arch, "sms", (json_int_t)g->sms, "ceiling_gbps", g->ceiling_gbps,
-                              "ceiling_tflops", g->ceiling_tflops, "task", g->task->def.name);
+        json_t *f =
+            json_pack("{s:s,s:s,s:s,s:I,s:f,s:f,s:s}", "evaluator", "gpu", "device", g->device_name,
+                      "arch", g->arch, "sms", (json_int_t)g->sms, "ceiling_gbps", g->ceiling_gbps,
+                      "ceiling_tflops", g->ceiling_tflops, "task", g->task->def.name);
         g->facts = f ? json_dumps(f, JSON_COMPACT) : NULL;
         json_decref(f);
     }
     return g->facts ? g->facts : "{}";
 }
 
-static const char *ev_describe(void *user) {
+static const char *ev_describe(void *user)
+{
     gpu_evaluator *g = user;
     if (!g->description) build_description(g);
     return g->description ? g->description : "";
 }
 
 /* Task options, task defines, then one -DNAME=VALUE per parameter (caller frees). */
-static char **compile_options(const gpu_evaluator *g, const evo_genome *gen, int *nopts) {
+static char **compile_options(const gpu_evaluator *g, const evo_genome *gen, int *nopts)
+{
     const evo_task *t = g->task;
     int np = evo_genome_param_count(gen);
     int n = t->nnvrtc_options + t->ndefines + np;
     char **o = calloc((size_t)n + 1, sizeof *o);
     if (!o) return NULL;
     int k = 0;
-    for (int i = 0; i < t->nnvrtc_options; i++) o[k++] = strdup(t->nvrtc_options[i]);
+    for (int i = 0; i < t->nnvrtc_options; i++)
+        o[k++] = strdup(t->nvrtc_options[i]);
     for (int i = 0; i < t->ndefines; i++) {
         if (asprintf(&o[k++], "-D%s=%s", t->define_names[i], t->define_values[i]) < 0)
             o[k - 1] = NULL;
@@ -477,32 +510,38 @@ static char **compile_options(const gpu_evaluator *g, const evo_genome *gen, int
     *nopts = k;
     for (int i = 0; i < k; i++) {
         if (o[i]) continue;
-        for (int j = 0; j < k; j++) free(o[j]);
+        for (int j = 0; j < k; j++)
+            free(o[j]);
         free(o);
         return NULL;
     }
     return o;
 }
 
-static void free_options(char **o, int n) {
-    for (int i = 0; o && i < n; i++) free(o[i]);
+static void free_options(char **o, int n)
+{
+    for (int i = 0; o && i < n; i++)
+        free(o[i]);
     free(o);
 }
 
-static json_t *eval_request(const gpu_evaluator *g, const evo_genome *gen) {
+static json_t *eval_request(const gpu_evaluator *g, const evo_genome *gen)
+{
     json_t *params = json_object();
     for (int i = 0; i < evo_genome_param_count(gen); i++)
         json_object_set_new(params, evo_genome_param_name(gen, i),
                             json_string(evo_genome_param_value(gen, i)));
     json_t *wl = json_array();
-    for (int i = 0; i < g->nsel; i++) json_array_append_new(wl, json_integer(g->sel[i]));
-    return json_pack("{s:s,s:s,s:o,s:o}", "op", "eval", "source", evo_genome_source(gen),
-                     "params", params, "workloads", wl);
+    for (int i = 0; i < g->nsel; i++)
+        json_array_append_new(wl, json_integer(g->sel[i]));
+    return json_pack("{s:s,s:s,s:o,s:o}", "op", "eval", "source", evo_genome_source(gen), "params",
+                     params, "workloads", wl);
 }
 
 /* Copy the worker's verdict into the result. Returns EVO_OK, or EVO_ECUDA for a harness
  * failure (the baseline broke) that must stop the run. */
-static int take_verdict(gpu_evaluator *g, json_t *reply, evo_result *out) {
+static int take_verdict(gpu_evaluator *g, json_t *reply, evo_result *out)
+{
     const char *status = json_string_value(json_object_get(reply, "status"));
     int s = status ? evo_status_from_name(status) : -1;
     const char *error = json_string_value(json_object_get(reply, "error"));
@@ -529,7 +568,8 @@ static int take_verdict(gpu_evaluator *g, json_t *reply, evo_result *out) {
     }
     const char *label;
     json_t *fig;
-    json_object_foreach(json_object_get(reply, "workloads"), label, fig) {
+    json_object_foreach(json_object_get(reply, "workloads"), label, fig)
+    {
         const char *key;
         json_t *v;
         double base = json_number_value(json_object_get(fig, "baseline_us"));
@@ -539,12 +579,12 @@ static int take_verdict(gpu_evaluator *g, json_t *reply, evo_result *out) {
             g->base_us[wi] = base;
             pthread_mutex_unlock(&g->base_lock);
         }
-        json_object_foreach(fig, key, v) {
+        json_object_foreach(fig, key, v)
+        {
             if (json_is_number(v))
                 evo_result_add_metric(out, label, key, json_number_value(v));
             else if (json_is_string(v) && strcmp(key, "status") == 0)
-                evo_result_add_metric(out, label, key,
-                                      evo_status_from_name(json_string_value(v)));
+                evo_result_add_metric(out, label, key, evo_status_from_name(json_string_value(v)));
         }
     }
     return EVO_OK;
@@ -555,7 +595,8 @@ static int take_verdict(gpu_evaluator *g, json_t *reply, evo_result *out) {
  * set, or EVO_OK with out's status set (the worker hung or died: it is replaced), or another
  * code when no worker could be started. */
 static int device_ask(gpu_evaluator *g, gpu_device *d, json_t *req, const void *payload, size_t n,
-                      json_t **reply, evo_result *out) {
+                      json_t **reply, evo_result *out)
+{
     char msg[2048], err[1024];
     *reply = NULL;
     if (!d->alive) {
@@ -588,7 +629,8 @@ static int device_ask(gpu_evaluator *g, gpu_device *d, json_t *req, const void *
 }
 
 static int run_on_device(gpu_evaluator *g, gpu_device *d, const evo_genome *gen,
-                         const nvrtc_output *o, evo_result *out) {
+                         const nvrtc_output *o, evo_result *out)
+{
     json_t *req = eval_request(g, gen), *reply = NULL;
     int rc = device_ask(g, d, req, o->cubin, o->size, &reply, out);
     json_decref(req);
@@ -600,7 +642,8 @@ static int run_on_device(gpu_evaluator *g, gpu_device *d, const evo_genome *gen,
 
 /* The source and its parameters pass the source policy before anything compiles or loads
  * them (a cubin kept in the run was compiled from a source that passed). */
-static int policy_refuses(const gpu_evaluator *g, const evo_genome *gen, evo_result *out) {
+static int policy_refuses(const gpu_evaluator *g, const evo_genome *gen, evo_result *out)
+{
     char why[512];
     int bad = source_policy_check(evo_genome_source(gen), g->max_source_bytes, why, sizeof why);
     for (int i = 0; !bad && i < evo_genome_param_count(gen); i++)
@@ -615,7 +658,8 @@ static int policy_refuses(const gpu_evaluator *g, const evo_genome *gen, evo_res
 /* The cubin of a genome (from the run's blobs, the cache, or NVRTC), its source policy and
  * launch plan checked first. Returns EVO_OK with o->cubin set; EVO_OK with o->cubin NULL when the candidate
  * failed to build (status and error in out); another code for a harness failure. */
-static int build(gpu_evaluator *g, const evo_genome *gen, nvrtc_output *o, evo_result *out) {
+static int build(gpu_evaluator *g, const evo_genome *gen, nvrtc_output *o, evo_result *out)
+{
     memset(o, 0, sizeof *o);
     if (policy_refuses(g, gen, out)) return EVO_OK;
     /* A candidate whose launch plan does not parse is refused before it costs a compile. */
@@ -667,7 +711,8 @@ static int build(gpu_evaluator *g, const evo_genome *gen, nvrtc_output *o, evo_r
     return EVO_OK;
 }
 
-static int ev_evaluate(void *user, int slot, const evo_genome *gen, evo_result *out) {
+static int ev_evaluate(void *user, int slot, const evo_genome *gen, evo_result *out)
+{
     gpu_evaluator *g = user;
     nvrtc_output o;
     int rc = build(g, gen, &o, out);
@@ -680,27 +725,33 @@ static int ev_evaluate(void *user, int slot, const evo_genome *gen, evo_result *
     return rc;
 }
 
-static json_t *program_spec(const evo_genome *gen, size_t bytes) {
+static json_t *program_spec(const evo_genome *gen, size_t bytes)
+{
     json_t *params = json_object();
     for (int i = 0; i < evo_genome_param_count(gen); i++)
-        json_object_set_new(params, evo_genome_param_name(gen, i), json_string(evo_genome_param_value(gen, i)));
+        json_object_set_new(params, evo_genome_param_name(gen, i),
+                            json_string(evo_genome_param_value(gen, i)));
     return json_pack("{s:s,s:o,s:I}", "source", evo_genome_source(gen), "params", params, "bytes",
                      (json_int_t)bytes);
 }
 
 /* The winner's curse: child and incumbent, interleaved, on the same device worker. */
-static int ev_confirm(void *user, int slot, const evo_genome *child, const evo_genome *inc, int rounds,
-                      double *child_fit, double *inc_fit, evo_result *out) {
+static int ev_confirm(void *user, int slot, const evo_genome *child, const evo_genome *inc,
+                      int rounds, double *child_fit, double *inc_fit, evo_result *out)
+{
     gpu_evaluator *g = user;
     nvrtc_output a, b;
     evo_result *scratch = result_new();
     int rc = build(g, child, &a, out);
-    if (rc == EVO_OK && a.cubin) rc = build(g, inc, &b, scratch);
-    else memset(&b, 0, sizeof b);
+    if (rc == EVO_OK && a.cubin)
+        rc = build(g, inc, &b, scratch);
+    else
+        memset(&b, 0, sizeof b);
     if (rc != EVO_OK || !a.cubin || !b.cubin) {
         /* An incumbent that no longer builds (a changed toolkit) cannot be compared against:
          * zero rounds leave the child unconfirmed, so it cannot displace the incumbent. */
-        for (int i = 0; i < rounds; i++) child_fit[i] = inc_fit[i] = 0;
+        for (int i = 0; i < rounds; i++)
+            child_fit[i] = inc_fit[i] = 0;
         nvrtc_output_free(&a);
         nvrtc_output_free(&b);
         result_free(scratch);
@@ -717,9 +768,11 @@ static int ev_confirm(void *user, int slot, const evo_genome *child, const evo_g
     memcpy(payload, a.cubin, a.size);
     memcpy(payload + a.size, b.cubin, b.size);
     json_t *wl = json_array();
-    for (int i = 0; i < g->nsel; i++) json_array_append_new(wl, json_integer(g->sel[i]));
-    json_t *req = json_pack("{s:s,s:o,s:o,s:o,s:i}", "op", "confirm", "a", program_spec(child, a.size), "b",
-                            program_spec(inc, b.size), "workloads", wl, "rounds", rounds);
+    for (int i = 0; i < g->nsel; i++)
+        json_array_append_new(wl, json_integer(g->sel[i]));
+    json_t *req =
+        json_pack("{s:s,s:o,s:o,s:o,s:i}", "op", "confirm", "a", program_spec(child, a.size), "b",
+                  program_spec(inc, b.size), "workloads", wl, "rounds", rounds);
     gpu_device *d = &g->devs[(slot < 0 ? 0 : slot) % g->ndev];
     pthread_mutex_lock(&d->lock);
     json_t *reply = NULL;
@@ -752,7 +805,8 @@ static int ev_confirm(void *user, int slot, const evo_genome *child, const evo_g
     return EVO_OK;
 }
 
-evo_evaluator gpu_evaluator_table(gpu_evaluator *g) {
+evo_evaluator gpu_evaluator_table(gpu_evaluator *g)
+{
     evo_evaluator ev;
     memset(&ev, 0, sizeof ev);
     ev.name = "gpu";

@@ -11,11 +11,11 @@
  * Fitness = mean over workloads of baseline latency / candidate latency; 0 if any fails. */
 #ifndef EVO_GPU_EVALUATOR_H
 #define EVO_GPU_EVALUATOR_H
+#include "evo.h"
+#include "task.h"
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include "evo.h"
-#include "task.h"
 
 typedef struct gpu_evaluator gpu_evaluator;
 
@@ -25,8 +25,8 @@ typedef struct gpu_evaluator gpu_evaluator;
  * reproducibly. Loads the task; starts no process. Returns EVO_OK, or EVO_ECONFIG / EVO_EIO
  * with err naming the problem. */
 #include <jansson.h>
-int gpu_evaluator_new(const json_t *section, const char *base_dir, uint64_t seed, gpu_evaluator **out,
-                      char *err, size_t errlen);
+int gpu_evaluator_new(const json_t *section, const char *base_dir, uint64_t seed,
+                      gpu_evaluator **out, char *err, size_t errlen);
 void gpu_evaluator_free(gpu_evaluator *g);
 /* The evo_evaluator table bound to g (start launches the workers and reports EVO_ENOGPU with
  * "no CUDA device found: ..." when there is none; evaluate; describe; stop). */

@@ -54,7 +54,8 @@ static void first_error(const char *log, char *buf, size_t n)
 {
     const char *at = strstr(log, "error");
     if (at) {
-        while (at > log && at[-1] != '\n') at--;
+        while (at > log && at[-1] != '\n')
+            at--;
     } else {
         at = log;
     }
@@ -93,19 +94,20 @@ static char **build_options(const evo_task *t, const evo_space *s, const evo_poi
     if (!o) return NULL;
     *n = 0;
     for (int i = 0; i < s->nparams; i++)
-        if (asprintf(&o[(*n)++], "-D%s=%s", s->params[i].name,
-                     s->params[i].values[p->idx[i]]) < 0)
+        if (asprintf(&o[(*n)++], "-D%s=%s", s->params[i].name, s->params[i].values[p->idx[i]]) < 0)
             o[--(*n)] = NULL;
     for (int i = 0; i < t->ndefines; i++)
         if (asprintf(&o[(*n)++], "-D%s=%s", t->define_names[i], t->define_values[i]) < 0)
             o[--(*n)] = NULL;
-    for (int i = 0; i < t->nnvrtc_options; i++) o[(*n)++] = strdup(t->nvrtc_options[i]);
+    for (int i = 0; i < t->nnvrtc_options; i++)
+        o[(*n)++] = strdup(t->nvrtc_options[i]);
     return o;
 }
 
 static void free_options(char **o, int n)
 {
-    for (int i = 0; i < n; i++) free(o[i]);
+    for (int i = 0; i < n; i++)
+        free(o[i]);
     free(o);
 }
 
@@ -147,12 +149,11 @@ static int check_point(const evo_task *t, int i, const evo_space *s, const evo_p
     char name[TASK_NAME + 4];
     snprintf(name, sizeof name, "%s.cu", t->seed_names[i]);
     nvrtc_output o;
-    int rc = nvrtc_compile(t->seed_sources[i], name, arch, (const char *const *)opts, nopts,
-                           NULL, 0, &o);
+    int rc = nvrtc_compile(t->seed_sources[i], name, arch, (const char *const *)opts, nopts, NULL,
+                           0, &o);
     free_options(opts, nopts);
     if (rc == 0) {
-        fprintf(out, "ok   %s/%s %s %s %.0f ms\n", task_label(t), t->seed_names[i], pt, arch,
-                o.ms);
+        fprintf(out, "ok   %s/%s %s %s %.0f ms\n", task_label(t), t->seed_names[i], pt, arch, o.ms);
     } else {
         first_error(o.log ? o.log : "", why, sizeof why);
         fprintf(out, "FAIL %s/%s %s %s %s\n", task_label(t), t->seed_names[i], pt, arch, why);
@@ -212,8 +213,8 @@ int gpu_check_task(const evo_task *t, const char *arch, int samples, uint64_t se
     int failures = 0;
     for (int i = 0; i < t->nseeds; i++) {
         if (!task_seed_supports(t, i, arch)) {
-            fprintf(out, "skip %s/%s %s (the seed needs %s)\n", task_label(t), t->seed_names[i], arch,
-                    t->seed_archs[i]);
+            fprintf(out, "skip %s/%s %s (the seed needs %s)\n", task_label(t), t->seed_names[i],
+                    arch, t->seed_archs[i]);
             continue;
         }
         failures += check_seed(t, i, arch, samples, &rng, &k, out);

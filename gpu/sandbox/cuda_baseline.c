@@ -13,7 +13,8 @@
 #include "nvrtc.h"
 #include "sandbox.h"
 
-static int cublas_handle(sandbox *s, cw_error *e) {
+static int cublas_handle(sandbox *s, cw_error *e)
+{
     if (s->cublas) return 0;
     cublasHandle_t h = NULL;
     cublasStatus_t st = cublasCreate(&h);
@@ -26,7 +27,8 @@ static int cublas_handle(sandbox *s, cw_error *e) {
     return 0;
 }
 
-static int compile_baseline(sandbox *s, cw_error *e) {
+static int compile_baseline(sandbox *s, cw_error *e)
+{
     const evo_task *t = s->task;
     if (!t->baseline_source) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: kernel baseline has no source", t->def.name);
@@ -37,7 +39,8 @@ static int compile_baseline(sandbox *s, cw_error *e) {
     char **owned = calloc((size_t)t->ndefines + 1, sizeof *owned);
     int rc = -1;
     if (!opts || !owned) goto out;
-    for (int i = 0; i < t->nnvrtc_options; i++) opts[i] = t->nvrtc_options[i];
+    for (int i = 0; i < t->nnvrtc_options; i++)
+        opts[i] = t->nvrtc_options[i];
     for (int i = 0; i < t->ndefines; i++) {
         size_t n = strlen(t->define_names[i]) + strlen(t->define_values[i]) + 4;
         owned[i] = malloc(n);
@@ -47,13 +50,15 @@ static int compile_baseline(sandbox *s, cw_error *e) {
     }
     nvrtc_output o;
     memset(&o, 0, sizeof o);
-    int crc = nvrtc_compile(t->baseline_source, "baseline.cu", arch_for_device(s->cc_major, s->cc_minor),
-                            opts, nopts, s->cache_dir[0] ? s->cache_dir : NULL, 0, &o);
+    int crc =
+        nvrtc_compile(t->baseline_source, "baseline.cu", arch_for_device(s->cc_major, s->cc_minor),
+                      opts, nopts, s->cache_dir[0] ? s->cache_dir : NULL, 0, &o);
     if (crc != EVO_OK) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: the baseline kernel does not compile: %s",
                 t->def.name, o.log ? o.log : "");
     } else {
-        rc = cw_program_load(s, t->baseline_source, o.cubin, o.size, NULL, &s->prog[SB_BASELINE], e);
+        rc =
+            cw_program_load(s, t->baseline_source, o.cubin, o.size, NULL, &s->prog[SB_BASELINE], e);
         if (rc) {
             cw_prefix(e, "baseline kernel: ");
             e->status = EVO_STATUS_RUNTIME_ERROR;
@@ -61,41 +66,57 @@ static int compile_baseline(sandbox *s, cw_error *e) {
     }
     nvrtc_output_free(&o);
 out:
-    for (int i = 0; owned && i < t->ndefines; i++) free(owned[i]);
+    for (int i = 0; owned && i < t->ndefines; i++)
+        free(owned[i]);
     free(owned);
     free(opts);
-    if (rc && e->status == EVO_STATUS_PASSED) cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "sandbox out of host memory");
+    if (rc && e->status == EVO_STATUS_PASSED)
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "sandbox out of host memory");
     return rc;
 }
 
-int cw_baseline_init(sandbox *s, cw_error *e) {
+int cw_baseline_init(sandbox *s, cw_error *e)
+{
     if (strcmp(s->task->baseline_kind, "kernel") == 0) return compile_baseline(s, e);
     return 0;
 }
 
-int cw_baseline_is_cublas(const sandbox *s) { return strcmp(s->task->baseline_kind, "cublas") == 0; }
+int cw_baseline_is_cublas(const sandbox *s)
+{
+    return strcmp(s->task->baseline_kind, "cublas") == 0;
+}
 
-void cw_baseline_free(sandbox *s) {
+void cw_baseline_free(sandbox *s)
+{
     if (s->cublas) cublasDestroy((cublasHandle_t)s->cublas);
     s->cublas = NULL;
 }
 
-static int cuda_dtype(evo_dtype t, cudaDataType_t *out) {
+static int cuda_dtype(evo_dtype t, cudaDataType_t *out)
+{
     switch (t) {
-    case DT_FLOAT16: *out = CUDA_R_16F; return 0;
-    case DT_BFLOAT16: *out = CUDA_R_16BF; return 0;
-    case DT_FLOAT32: *out = CUDA_R_32F; return 0;
-    default: return -1;
+    case DT_FLOAT16:
+        *out = CUDA_R_16F;
+        return 0;
+    case DT_BFLOAT16:
+        *out = CUDA_R_16BF;
+        return 0;
+    case DT_FLOAT32:
+        *out = CUDA_R_32F;
+        return 0;
+    default:
+        return -1;
     }
 }
 
 /* C[M,N] = A[M,K] B[N,K]^T in row-major terms is column-major C^T = B A^T. */
 static int gemm(sandbox *s, int64_t m, int64_t n, int64_t k, cudaDataType_t ab, cudaDataType_t c,
-                const void *a, const void *b, void *out, cw_error *e) {
+                const void *a, const void *b, void *out, cw_error *e)
+{
     float alpha = 1.0f, beta = 0.0f;
-    cublasStatus_t st = cublasGemmEx((cublasHandle_t)s->cublas, CUBLAS_OP_T, CUBLAS_OP_N, (int)n, (int)m,
-                                     (int)k, &alpha, b, ab, (int)k, a, ab, (int)k, &beta, out, c, (int)n,
-                                     CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+    cublasStatus_t st = cublasGemmEx((cublasHandle_t)s->cublas, CUBLAS_OP_T, CUBLAS_OP_N, (int)n,
+                                     (int)m, (int)k, &alpha, b, ab, (int)k, a, ab, (int)k, &beta,
+                                     out, c, (int)n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
     if (st != CUBLAS_STATUS_SUCCESS) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "cublasGemmEx failed: %s", cublasGetStatusString(st));
         return -1;
@@ -103,7 +124,8 @@ static int gemm(sandbox *s, int64_t m, int64_t n, int64_t k, cudaDataType_t ab, 
     return 0;
 }
 
-int cw_cublas_run(sandbox *s, int wi, const sb_args *a, cw_error *e) {
+int cw_cublas_run(sandbox *s, int wi, const sb_args *a, cw_error *e)
+{
     const evo_task *t = s->task;
     const task_workload *wl = &t->workloads[wi];
     int64_t m, n, k;
@@ -111,7 +133,8 @@ int cw_cublas_run(sandbox *s, int wi, const sb_args *a, cw_error *e) {
     if (task_axis_value(t, wl, "M", &m) || task_axis_value(t, wl, "N", &n) ||
         task_axis_value(t, wl, "K", &k) || t->def.ninputs < 2 || t->def.noutputs < 1) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR,
-                "task %s: a cublas baseline needs axes M, N, K, inputs A[M,K], B[N,K] and output C[M,N]",
+                "task %s: a cublas baseline needs axes M, N, K, inputs A[M,K], B[N,K] and output "
+                "C[M,N]",
                 t->def.name);
         return -1;
     }
@@ -124,7 +147,8 @@ int cw_cublas_run(sandbox *s, int wi, const sb_args *a, cw_error *e) {
     return gemm(s, m, n, k, ab, c, a->in[0], a->in[1], a->out[0], e);
 }
 
-static int cmp_float(const void *a, const void *b) {
+static int cmp_float(const void *a, const void *b)
+{
     float x = *(const float *)a, y = *(const float *)b;
     return (x > y) - (x < y);
 }
@@ -132,20 +156,24 @@ static int cmp_float(const void *a, const void *b) {
 typedef int (*timed_fn)(sandbox *s, void *user, cw_error *e);
 
 /* Median milliseconds of 30 runs after 5, each behind an L2 flush. */
-static int median_ms(sandbox *s, timed_fn fn, void *user, float *out, cw_error *e) {
+static int median_ms(sandbox *s, timed_fn fn, void *user, float *out, cw_error *e)
+{
     enum { WARM = 5, RUNS = 30 };
     float ms[RUNS];
     for (int i = 0; i < WARM; i++)
         if (fn(s, user, e)) return -1;
     for (int i = 0; i < RUNS; i++) {
-        if (cw_cuda_check(e, cudaMemsetAsync(s->flush, 0, s->flush_bytes, s->stream), "flushing L2") ||
-            cw_cuda_check(e, cudaEventRecord(s->ev_start[i], s->stream), "recording events") || fn(s, user, e) ||
+        if (cw_cuda_check(e, cudaMemsetAsync(s->flush, 0, s->flush_bytes, s->stream),
+                          "flushing L2") ||
+            cw_cuda_check(e, cudaEventRecord(s->ev_start[i], s->stream), "recording events") ||
+            fn(s, user, e) ||
             cw_cuda_check(e, cudaEventRecord(s->ev_end[i], s->stream), "recording events"))
             return -1;
     }
     if (cw_cuda_check(e, cudaStreamSynchronize(s->stream), "measuring a ceiling")) return -1;
     for (int i = 0; i < RUNS; i++)
-        if (cw_cuda_check(e, cudaEventElapsedTime(&ms[i], s->ev_start[i], s->ev_end[i]), "reading events"))
+        if (cw_cuda_check(e, cudaEventElapsedTime(&ms[i], s->ev_start[i], s->ev_end[i]),
+                          "reading events"))
             return -1;
     qsort(ms, RUNS, sizeof *ms, cmp_float);
     *out = 0.5f * (ms[RUNS / 2 - 1] + ms[RUNS / 2]);
@@ -157,13 +185,16 @@ typedef struct copy_job {
     size_t bytes;
 } copy_job;
 
-static int run_copy(sandbox *s, void *user, cw_error *e) {
+static int run_copy(sandbox *s, void *user, cw_error *e)
+{
     copy_job *j = user;
-    return cw_cuda_check(e, cudaMemcpyAsync(j->dst, j->src, j->bytes, cudaMemcpyDeviceToDevice, s->stream),
-                         "copying");
+    return cw_cuda_check(
+        e, cudaMemcpyAsync(j->dst, j->src, j->bytes, cudaMemcpyDeviceToDevice, s->stream),
+        "copying");
 }
 
-int cw_measure_copy_gbps(sandbox *s, double *gbps, cw_error *e) {
+int cw_measure_copy_gbps(sandbox *s, double *gbps, cw_error *e)
+{
     copy_job j = {NULL, NULL, (size_t)256 << 20};
     *gbps = 0;
     if ((int64_t)j.bytes * 4 > s->mem_bytes) j.bytes = (size_t)(s->mem_bytes / 8);
@@ -188,19 +219,22 @@ typedef struct matrix_job {
     void *a, *b, *c;
 } matrix_job;
 
-static int run_matrix(sandbox *s, void *user, cw_error *e) {
+static int run_matrix(sandbox *s, void *user, cw_error *e)
+{
     matrix_job *j = user;
     return gemm(s, j->n, j->n, j->n, CUDA_R_16BF, CUDA_R_16BF, j->a, j->b, j->c, e);
 }
 
-int cw_measure_matrix_tflops(sandbox *s, double *tflops, cw_error *e) {
+int cw_measure_matrix_tflops(sandbox *s, double *tflops, cw_error *e)
+{
     matrix_job j = {8192, NULL, NULL, NULL};
     *tflops = 0;
     size_t bytes = (size_t)j.n * (size_t)j.n * 2;
     if ((int64_t)bytes * 6 > s->mem_bytes || s->max_runs < 30) return 0;
     int rc = -1;
     float ms = 0;
-    if (cublas_handle(s, e) || cw_cuda_check(e, cudaMalloc(&j.a, bytes), "allocating the matrix benchmark") ||
+    if (cublas_handle(s, e) ||
+        cw_cuda_check(e, cudaMalloc(&j.a, bytes), "allocating the matrix benchmark") ||
         cw_cuda_check(e, cudaMalloc(&j.b, bytes), "allocating the matrix benchmark") ||
         cw_cuda_check(e, cudaMalloc(&j.c, bytes), "allocating the matrix benchmark") ||
         sb_draw(s, j.a, (uint64_t)j.n * (uint64_t)j.n, DT_BFLOAT16, 1, e) ||

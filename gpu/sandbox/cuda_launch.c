@@ -8,7 +8,8 @@
 
 #include "sandbox.h"
 
-int cw_lookup(void *user, const char *name, int64_t *out) {
+int cw_lookup(void *user, const char *name, int64_t *out)
+{
     const cw_lookup_ctx *c = user;
     const sandbox *w = c->s;
     if (strcmp(name, "SM_COUNT") == 0) return *out = w->sms, 0;
@@ -26,7 +27,8 @@ int cw_lookup(void *user, const char *name, int64_t *out) {
     return -1;
 }
 
-static int parse_params(json_t *params, cw_program *p, cw_error *e) {
+static int parse_params(json_t *params, cw_program *p, cw_error *e)
+{
     size_t n = params && json_is_object(params) ? json_object_size(params) : 0;
     p->param_names = calloc(n + 1, sizeof *p->param_names);
     p->param_values = calloc(n + 1, sizeof *p->param_values);
@@ -37,7 +39,8 @@ static int parse_params(json_t *params, cw_program *p, cw_error *e) {
     }
     const char *key;
     json_t *v;
-    json_object_foreach(params, key, v) {
+    json_object_foreach(params, key, v)
+    {
         int i = p->nparams++;
         snprintf(p->param_names[i], TASK_NAME, "%s", key);
         if (json_is_integer(v)) {
@@ -54,7 +57,8 @@ static int parse_params(json_t *params, cw_program *p, cw_error *e) {
     return 0;
 }
 
-static size_t arg_size(const evo_task *t, const plan_arg *a) {
+static size_t arg_size(const evo_task *t, const plan_arg *a)
+{
     switch (a->kind) {
     case ARG_TENSOR:
     case ARG_WORKSPACE:
@@ -70,7 +74,8 @@ static size_t arg_size(const evo_task *t, const plan_arg *a) {
 }
 
 /* The parameter list as compiled must match the plan's arguments one for one. */
-static int check_params(const evo_task *t, const plan_kernel *k, cudaKernel_t f, cw_error *e) {
+static int check_params(const evo_task *t, const plan_kernel *k, cudaKernel_t f, cw_error *e)
+{
     int count = 0;
     for (;; count++) {
         size_t off = 0, size = 0;
@@ -97,7 +102,8 @@ static int check_params(const evo_task *t, const plan_kernel *k, cudaKernel_t f,
 }
 
 int cw_program_load(sandbox *w, const char *source, const void *cubin, size_t n, json_t *params,
-                    cw_program **out, cw_error *e) {
+                    cw_program **out, cw_error *e)
+{
     *out = NULL;
     cw_program *p = calloc(1, sizeof *p);
     if (!p) {
@@ -143,7 +149,8 @@ fail:
     return -1;
 }
 
-void cw_program_free(cw_program *p) {
+void cw_program_free(cw_program *p)
+{
     if (!p) return;
     if (p->lib) cudaLibraryUnload(p->lib);
     plan_free(p->plan);
@@ -153,7 +160,8 @@ void cw_program_free(cw_program *p) {
     free(p);
 }
 
-int cw_bind(sandbox *w, cw_program *p, int wi, cw_bound *b, cw_error *e) {
+int cw_bind(sandbox *w, cw_program *p, int wi, cw_bound *b, cw_error *e)
+{
     memset(b, 0, sizeof *b);
     const task_workload *wl = &w->task->workloads[wi];
     cw_lookup_ctx ctx = {w, wl, p};
@@ -166,9 +174,10 @@ int cw_bind(sandbox *w, cw_program *p, int wi, cw_bound *b, cw_error *e) {
         }
         unsigned smem = b->launch[k].smem;
         if (smem > 48 * 1024 &&
-            cw_cuda_check(e, cudaFuncSetAttribute((const void *)p->kernels[k],
-                                                  cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                                  (int)smem),
+            cw_cuda_check(e,
+                          cudaFuncSetAttribute((const void *)p->kernels[k],
+                                               cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                               (int)smem),
                           "raising the dynamic shared memory limit")) {
             e->status = EVO_STATUS_COMPILE_ERROR;
             return -1;
@@ -192,8 +201,10 @@ int cw_bind(sandbox *w, cw_program *p, int wi, cw_bound *b, cw_error *e) {
     return 0;
 }
 
-void cw_unbind(cw_bound *b) {
-    for (int i = 0; i < b->nws; i++) sb_buffer_free(&b->ws[i]);
+void cw_unbind(cw_bound *b)
+{
+    for (int i = 0; i < b->nws; i++)
+        sb_buffer_free(&b->ws[i]);
     b->nws = 0;
 }
 
@@ -205,7 +216,8 @@ typedef union cw_argval {
 } cw_argval;
 
 static int fill_arg(sandbox *w, const plan_arg *a, cw_bound *b, int wi, const sb_args *in,
-                    cw_argval *v, cw_error *e) {
+                    cw_argval *v, cw_error *e)
+{
     const evo_task *t = w->task;
     memset(v, 0, sizeof *v);
     int ni = t->def.ninputs;
@@ -238,7 +250,8 @@ static int fill_arg(sandbox *w, const plan_arg *a, cw_bound *b, int wi, const sb
     return -1;
 }
 
-int cw_launch(sandbox *w, cw_program *p, cw_bound *b, int wi, const sb_args *s, cw_error *e) {
+int cw_launch(sandbox *w, cw_program *p, cw_bound *b, int wi, const sb_args *s, cw_error *e)
+{
     for (int k = 0; k < p->plan->nkernels; k++) {
         const plan_kernel *pk = &p->plan->kernels[k];
         if (b->launch[k].skip) continue; /* `when` is 0 for this workload */
@@ -251,8 +264,8 @@ int cw_launch(sandbox *w, cw_program *p, cw_bound *b, int wi, const sb_args *s, 
         const plan_launch *l = &b->launch[k];
         dim3 grid = {l->grid[0], l->grid[1], l->grid[2]};
         dim3 block = {l->block[0], l->block[1], l->block[2]};
-        cudaError_t rc = cudaLaunchKernel((const void *)p->kernels[k], grid, block, argv,
-                                          l->smem, w->stream);
+        cudaError_t rc =
+            cudaLaunchKernel((const void *)p->kernels[k], grid, block, argv, l->smem, w->stream);
         if (rc != cudaSuccess) {
             char what[TASK_NAME + 32];
             snprintf(what, sizeof what, "launching kernel '%s'", pk->name);

@@ -27,11 +27,11 @@
 #include "plan.h"
 #include "task.h"
 
-#define SB_GUARD 256       /* canary bytes before and after every buffer (keeps data 256-aligned) */
+#define SB_GUARD 256 /* canary bytes before and after every buffer (keeps data 256-aligned) */
 #define SB_MAX_INPUTS 32
 #define SB_MAX_OUTPUTS 8
-#define SB_MAX_GUARDS 128     /* two per buffer: before and after */
-#define SB_PROGRAMS 3      /* candidate slots "a" and "b", then the task's baseline kernel */
+#define SB_MAX_GUARDS 128 /* two per buffer: before and after */
+#define SB_PROGRAMS 3     /* candidate slots "a" and "b", then the task's baseline kernel */
 #define SB_BASELINE 2
 
 /* A device buffer with canaries: [guard][bytes of data][guard]. */
@@ -46,19 +46,19 @@ typedef struct cw_buffer {
  * by value, outputs at fixed offsets of every ring slot. */
 typedef struct sb_workload {
     int ready;
-    int *drawn;          /* per input: 1 drawn before every run */
-    size_t *in_bytes;    /* per input */
-    size_t *in_off;      /* drawn inputs: offset of the data in the input region */
-    void **fixed_host;   /* fixed tensors: the host copy (to check and restore); scalars: value */
-    cw_buffer *fixed;    /* fixed tensors on the device */
-    size_t *out_bytes;   /* per output */
-    size_t *out_off;     /* per output: offset of the data in a ring slot */
+    int *drawn;        /* per input: 1 drawn before every run */
+    size_t *in_bytes;  /* per input */
+    size_t *in_off;    /* drawn inputs: offset of the data in the input region */
+    void **fixed_host; /* fixed tensors: the host copy (to check and restore); scalars: value */
+    cw_buffer *fixed;  /* fixed tensors on the device */
+    size_t *out_bytes; /* per output */
+    size_t *out_off;   /* per output: offset of the data in a ring slot */
     size_t slot_bytes, region_bytes;
 } sb_workload;
 
 /* What one run hands the candidate. */
 typedef struct sb_args {
-    void *in[SB_MAX_INPUTS];              /* device pointer per tensor input (NULL if absent) */
+    void *in[SB_MAX_INPUTS];                /* device pointer per tensor input (NULL if absent) */
     unsigned char scalar[SB_MAX_INPUTS][8]; /* scalar inputs, by value */
     void *out[SB_MAX_OUTPUTS];
 } sb_args;
@@ -94,18 +94,18 @@ typedef struct sandbox {
     void *flush;
     size_t flush_bytes;
     int max_runs;
-    unsigned char *ring;           /* max_runs slots of `stride` bytes, exported to evo-worker */
+    unsigned char *ring; /* max_runs slots of `stride` bytes, exported to evo-worker */
     size_t ring_bytes, stride;
-    unsigned char *region;         /* the drawn inputs of the current run */
+    unsigned char *region; /* the drawn inputs of the current run */
     size_t region_bytes;
     cudaEvent_t *ev_start, *ev_end;
-    void *dfail;                   /* per run: what the harness's check found */
-    uint64_t *dres, *hres;         /* per run: the token, or 0 (device, pinned host) */
+    void *dfail;           /* per run: what the harness's check found */
+    uint64_t *dres, *hres; /* per run: the token, or 0 (device, pinned host) */
     cudaLibrary_t hlib;
     cudaKernel_t k_gen, k_guard, k_final, k_pre, k_post;
     sb_workload *wl;
     cw_program *prog[SB_PROGRAMS];
-    void *cublas;                  /* cublasHandle_t for "cublas" baselines and the ceiling */
+    void *cublas; /* cublasHandle_t for "cublas" baselines and the ceiling */
     double ceiling_gbps, ceiling_tflops;
     void *staging;
     size_t staging_bytes;
@@ -113,9 +113,9 @@ typedef struct sandbox {
 
 /* The values of one run's check, as the harness kernels leave them (sandbox_kernels.c). */
 typedef struct sb_fail {
-    uint32_t input_bad;            /* bit k: the k-th drawn input differs from its draw */
+    uint32_t input_bad;                     /* bit k: the k-th drawn input differs from its draw */
     uint32_t guard_bad[SB_MAX_GUARDS / 32]; /* bit g: guard g lost its canary */
-    uint32_t done;                 /* blocks of the check that finished */
+    uint32_t done;                          /* blocks of the check that finished */
     uint32_t pad[2];
     uint64_t first[SB_MAX_INPUTS]; /* per drawn input: the first element that differs */
     int32_t lo[SB_MAX_GUARDS], hi[SB_MAX_GUARDS]; /* lowest and highest bad byte of each guard */
@@ -140,12 +140,12 @@ int sb_guards(sandbox *s, unsigned char *const *guards, int n, int check, int cl
 int sb_finalize(sandbox *s, void *fail, uint64_t *res, uint64_t token, cw_error *e);
 /* Before run r in one launch: clear its findings, write the canaries guards[0..n), poison
  * fills[0..nf) (data ranges), draw the inputs for seed. */
-int sb_pre(sandbox *s, int wi, uint64_t seed, unsigned char *const *guards, int n, unsigned char *const *fills,
-           const size_t *fill_bytes, int nf, void *fail, cw_error *e);
+int sb_pre(sandbox *s, int wi, uint64_t seed, unsigned char *const *guards, int n,
+           unsigned char *const *fills, const size_t *fill_bytes, int nf, void *fail, cw_error *e);
 /* After run r in one launch: check the canaries, the inputs (if check_inputs), and write the
  * verdict (token or 0) into *res. */
-int sb_post(sandbox *s, int wi, uint64_t seed, int check_inputs, unsigned char *const *guards, int n, void *fail,
-            uint64_t *res, uint64_t token, cw_error *e);
+int sb_post(sandbox *s, int wi, uint64_t seed, int check_inputs, unsigned char *const *guards,
+            int n, void *fail, uint64_t *res, uint64_t token, cw_error *e);
 
 /* sandbox_workload.c */
 int sb_buffer_alloc(cw_buffer *b, const char *name, size_t bytes, cw_error *e);
@@ -172,8 +172,8 @@ int sb_sequence(sandbox *s, int p, int wi, const uint64_t *seeds, const unsigned
                 int timed_from, int isolate, double *latencies_us, cw_error *e);
 
 /* cuda_launch.c */
-int cw_program_load(sandbox *s, const char *source, const void *cubin, size_t n,
-                    json_t *params, cw_program **out, cw_error *e);
+int cw_program_load(sandbox *s, const char *source, const void *cubin, size_t n, json_t *params,
+                    cw_program **out, cw_error *e);
 void cw_program_free(cw_program *p);
 int cw_bind(sandbox *s, cw_program *p, int wi, cw_bound *b, cw_error *e);
 void cw_unbind(cw_bound *b);

@@ -17,9 +17,6 @@
 #include "nvrtc.h"
 #include "sandbox.h"
 
-
-
-
 /* The parameter blocks, laid out as the device structs above. */
 typedef struct gen_in {
     void *ptr;
@@ -44,7 +41,8 @@ typedef struct fill_args {
 _Static_assert(sizeof(gen_in) == 32, "GenIn layout");
 _Static_assert(sizeof(sb_fail) == 32 + 8 * SB_MAX_INPUTS + 8 * SB_MAX_GUARDS, "Fail layout");
 
-int sb_kernels_load(sandbox *s, cw_error *e) {
+int sb_kernels_load(sandbox *s, cw_error *e)
+{
     size_t n = strlen(evo_input_gen_text) + strlen(evo_sandbox_kernels_text) + 2;
     char *src = malloc(n);
     if (!src) {
@@ -54,8 +52,8 @@ int sb_kernels_load(sandbox *s, cw_error *e) {
     snprintf(src, n, "%s\n%s", evo_input_gen_text, evo_sandbox_kernels_text);
     const char *opts[] = {"--fmad=false", "-std=c++17"};
     nvrtc_output o;
-    int rc = nvrtc_compile(src, "evo_harness.cu", arch_for_device(s->cc_major, s->cc_minor), opts, 2,
-                           s->cache_dir[0] ? s->cache_dir : NULL, 0, &o);
+    int rc = nvrtc_compile(src, "evo_harness.cu", arch_for_device(s->cc_major, s->cc_minor), opts,
+                           2, s->cache_dir[0] ? s->cache_dir : NULL, 0, &o);
     free(src);
     if (rc != EVO_OK) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "the harness kernels do not compile: %s",
@@ -75,13 +73,15 @@ int sb_kernels_load(sandbox *s, cw_error *e) {
     return 0;
 }
 
-void sb_kernels_free(sandbox *s) {
+void sb_kernels_free(sandbox *s)
+{
     if (s->hlib) cudaLibraryUnload(s->hlib);
     s->hlib = NULL;
 }
 
 /* The draw of workload wi for a seed; returns the largest input's element count. */
-static uint64_t gen_for(sandbox *s, int wi, uint64_t seed, gen_args *a) {
+static uint64_t gen_for(sandbox *s, int wi, uint64_t seed, gen_args *a)
+{
     const evo_task *t = s->task;
     const task_workload *w = &t->workloads[wi];
     const sb_workload *l = &s->wl[wi];
@@ -100,15 +100,17 @@ static uint64_t gen_for(sandbox *s, int wi, uint64_t seed, gen_args *a) {
     return most;
 }
 
-static dim3 grid_for(const sandbox *s, uint64_t threads) {
+static dim3 grid_for(const sandbox *s, uint64_t threads)
+{
     uint64_t blocks = (threads + 255) / 256, cap = (uint64_t)s->sms * 8;
     if (blocks > cap) blocks = cap;
     if (blocks < 1) blocks = 1;
     return (dim3){(unsigned)blocks, 1, 1};
 }
 
-int sb_pre(sandbox *s, int wi, uint64_t seed, unsigned char *const *guards, int n, unsigned char *const *fills,
-           const size_t *fill_bytes, int nf, void *fail, cw_error *e) {
+int sb_pre(sandbox *s, int wi, uint64_t seed, unsigned char *const *guards, int n,
+           unsigned char *const *fills, const size_t *fill_bytes, int nf, void *fail, cw_error *e)
+{
     gen_args a;
     guard_args g;
     fill_args f, d;
@@ -146,13 +148,15 @@ int sb_pre(sandbox *s, int wi, uint64_t seed, unsigned char *const *guards, int 
     for (int k = 0; k < d.count; k++)
         if (d.bytes[k] / 128 > most) most = d.bytes[k] / 128;
     void *args[] = {&a, &f, &d, &g, &fail};
-    return cw_cuda_check(e, cudaLaunchKernel((const void *)s->k_pre, grid_for(s, most), (dim3){256, 1, 1}, args, 0,
-                                             s->stream),
+    return cw_cuda_check(e,
+                         cudaLaunchKernel((const void *)s->k_pre, grid_for(s, most),
+                                          (dim3){256, 1, 1}, args, 0, s->stream),
                          "preparing a run");
 }
 
-int sb_post(sandbox *s, int wi, uint64_t seed, int check_inputs, unsigned char *const *guards, int n, void *fail,
-            uint64_t *res, uint64_t token, cw_error *e) {
+int sb_post(sandbox *s, int wi, uint64_t seed, int check_inputs, unsigned char *const *guards,
+            int n, void *fail, uint64_t *res, uint64_t token, cw_error *e)
+{
     gen_args a;
     guard_args g;
     memset(&g, 0, sizeof g);
@@ -166,12 +170,14 @@ int sb_post(sandbox *s, int wi, uint64_t seed, int check_inputs, unsigned char *
     if ((uint64_t)n * SB_GUARD > most) most = (uint64_t)n * SB_GUARD;
     unsigned long long tok = token;
     void *args[] = {&a, &check_inputs, &g, &fail, &res, &tok};
-    return cw_cuda_check(e, cudaLaunchKernel((const void *)s->k_post, grid_for(s, most), (dim3){256, 1, 1}, args, 0,
-                                             s->stream),
+    return cw_cuda_check(e,
+                         cudaLaunchKernel((const void *)s->k_post, grid_for(s, most),
+                                          (dim3){256, 1, 1}, args, 0, s->stream),
                          "checking a run");
 }
 
-int sb_gen(sandbox *s, int wi, uint64_t seed, int check, void *fail, cw_error *e) {
+int sb_gen(sandbox *s, int wi, uint64_t seed, int check, void *fail, cw_error *e)
+{
     const evo_task *t = s->task;
     const task_workload *w = &t->workloads[wi];
     const sb_workload *l = &s->wl[wi];
@@ -195,11 +201,13 @@ int sb_gen(sandbox *s, int wi, uint64_t seed, int check, void *fail, cw_error *e
     if (blocks < 1) blocks = 1;
     void *args[] = {&a, &check, &fail};
     dim3 grid = {(unsigned)blocks, 1, 1}, block = {256, 1, 1};
-    return cw_cuda_check(e, cudaLaunchKernel((const void *)s->k_gen, grid, block, args, 0, s->stream),
+    return cw_cuda_check(e,
+                         cudaLaunchKernel((const void *)s->k_gen, grid, block, args, 0, s->stream),
                          check ? "checking inputs" : "drawing inputs");
 }
 
-int sb_draw(sandbox *s, void *ptr, uint64_t n, int kind, uint64_t key, cw_error *e) {
+int sb_draw(sandbox *s, void *ptr, uint64_t n, int kind, uint64_t key, cw_error *e)
+{
     gen_args a;
     memset(&a, 0, sizeof a);
     a.count = 1;
@@ -208,12 +216,14 @@ int sb_draw(sandbox *s, void *ptr, uint64_t n, int kind, uint64_t key, cw_error 
     void *fail = NULL;
     void *args[] = {&a, &check, &fail};
     dim3 grid = {(unsigned)s->sms * 8, 1, 1}, block = {256, 1, 1};
-    return cw_cuda_check(e, cudaLaunchKernel((const void *)s->k_gen, grid, block, args, 0, s->stream),
+    return cw_cuda_check(e,
+                         cudaLaunchKernel((const void *)s->k_gen, grid, block, args, 0, s->stream),
                          "drawing inputs");
 }
 
 int sb_guards(sandbox *s, unsigned char *const *guards, int n, int check, int clear_fail,
-              void *fail, cw_error *e) {
+              void *fail, cw_error *e)
+{
     guard_args g;
     memset(&g, 0, sizeof g);
     if (n > SB_MAX_GUARDS) {
@@ -224,14 +234,17 @@ int sb_guards(sandbox *s, unsigned char *const *guards, int n, int check, int cl
     memcpy(g.at, guards, (size_t)n * sizeof *guards);
     void *args[] = {&g, &check, &clear_fail, &fail};
     dim3 grid = {(unsigned)(n > 0 ? n : 1), 1, 1}, block = {SB_GUARD, 1, 1};
-    return cw_cuda_check(e, cudaLaunchKernel((const void *)s->k_guard, grid, block, args, 0, s->stream),
-                         check ? "checking canaries" : "writing canaries");
+    return cw_cuda_check(
+        e, cudaLaunchKernel((const void *)s->k_guard, grid, block, args, 0, s->stream),
+        check ? "checking canaries" : "writing canaries");
 }
 
-int sb_finalize(sandbox *s, void *fail, uint64_t *res, uint64_t token, cw_error *e) {
+int sb_finalize(sandbox *s, void *fail, uint64_t *res, uint64_t token, cw_error *e)
+{
     unsigned long long tok = token;
     void *args[] = {&fail, &res, &tok};
     dim3 one = {1, 1, 1};
-    return cw_cuda_check(e, cudaLaunchKernel((const void *)s->k_final, one, one, args, 0, s->stream),
+    return cw_cuda_check(e,
+                         cudaLaunchKernel((const void *)s->k_final, one, one, args, 0, s->stream),
                          "recording the run's verdict");
 }

@@ -23,11 +23,14 @@
 #include "ipc.h"
 #include "sandbox.h"
 
-static json_t *failed(const cw_error *e) {
-    return json_pack("{s:b,s:s,s:s}", "ok", 0, "status", evo_status_name(e->status), "error", e->msg);
+static json_t *failed(const cw_error *e)
+{
+    return json_pack("{s:b,s:s,s:s}", "ok", 0, "status", evo_status_name(e->status), "error",
+                     e->msg);
 }
 
-static int slot_index(const char *name) {
+static int slot_index(const char *name)
+{
     if (!name) return -1;
     if (!strcmp(name, "a")) return 0;
     if (!strcmp(name, "b")) return 1;
@@ -35,12 +38,14 @@ static int slot_index(const char *name) {
     return -1;
 }
 
-static json_t *handle_load(sandbox *s, json_t *req, const void *cubin, size_t n, int *sticky) {
+static json_t *handle_load(sandbox *s, json_t *req, const void *cubin, size_t n, int *sticky)
+{
     cw_error e = {.status = EVO_STATUS_PASSED};
     int k = slot_index(ipc_str(req, "slot"));
     const char *source = ipc_str(req, "source");
     if (!s->task || k < 0 || k == SB_BASELINE || !source) {
-        cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "load: %s", !s->task ? "before init" : "needs slot a or b and a source");
+        cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "load: %s",
+                !s->task ? "before init" : "needs slot a or b and a source");
         return failed(&e);
     }
     cw_program_free(s->prog[k]);
@@ -52,7 +57,8 @@ static json_t *handle_load(sandbox *s, json_t *req, const void *cubin, size_t n,
     return json_pack("{s:b}", "ok", 1);
 }
 
-static json_t *handle_run(sandbox *s, json_t *req, int *sticky) {
+static json_t *handle_run(sandbox *s, json_t *req, int *sticky)
+{
     cw_error e = {.status = EVO_STATUS_PASSED};
     int p = slot_index(ipc_str(req, "program"));
     json_t *seeds = json_object_get(req, "seeds");
@@ -78,16 +84,19 @@ static json_t *handle_run(sandbox *s, json_t *req, int *sticky) {
     unsigned char *check = calloc((size_t)n, 1);
     size_t k;
     json_t *v;
-    json_array_foreach(json_object_get(req, "check"), k, v) {
+    json_array_foreach(json_object_get(req, "check"), k, v)
+    {
         json_int_t r = json_integer_value(v);
         if (check && r >= 0 && r < n) check[r] = 1;
     }
-    int rc = sb_sequence(s, p, wi, sv, check, n, timed_from, json_is_true(json_object_get(req, "isolate")), lat, &e);
+    int rc = sb_sequence(s, p, wi, sv, check, n, timed_from,
+                         json_is_true(json_object_get(req, "isolate")), lat, &e);
     free(check);
     json_t *out = json_pack("{s:s,s:s}", "status", evo_status_name(e.status), "error", e.msg);
     if (rc == 0) {
         json_t *l = json_array(), *off = json_array();
-        for (int i = 0; i < n - timed_from; i++) json_array_append_new(l, json_real(lat[i]));
+        for (int i = 0; i < n - timed_from; i++)
+            json_array_append_new(l, json_real(lat[i]));
         for (int o = 0; o < s->task->def.noutputs; o++)
             json_array_append_new(off, json_integer((json_int_t)s->wl[wi].out_off[o]));
         json_object_set_new(out, "latencies_us", l);
@@ -99,7 +108,9 @@ static json_t *handle_run(sandbox *s, json_t *req, int *sticky) {
     return out;
 }
 
-static json_t *handle(void *user, const char *op, json_t *req, const void *payload, size_t n, int *exit_now) {
+static json_t *handle(void *user, const char *op, json_t *req, const void *payload, size_t n,
+                      int *exit_now)
+{
     sandbox *s = user;
     int sticky = 0;
     json_t *reply;
@@ -115,7 +126,8 @@ static json_t *handle(void *user, const char *op, json_t *req, const void *paylo
     return reply;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     int in = 0, out = 1;
     if (argc == 4 && strcmp(argv[1], "--ipc") == 0) {
         in = atoi(argv[2]);

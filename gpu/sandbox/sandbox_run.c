@@ -24,11 +24,12 @@ typedef struct guard_list {
     unsigned char *at[SB_MAX_GUARDS];
     const char *what[SB_MAX_GUARDS]; /* "input", "output", "workspace" */
     const char *name[SB_MAX_GUARDS];
-    int after[SB_MAX_GUARDS];        /* 0: before the data, 1: after */
+    int after[SB_MAX_GUARDS]; /* 0: before the data, 1: after */
 } guard_list;
 
 static int add_buffer(guard_list *g, unsigned char *data, size_t bytes, const char *what,
-                      const char *name, cw_error *e) {
+                      const char *name, cw_error *e)
+{
     if (g->n + 2 > SB_MAX_GUARDS) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "more than %d guarded buffers", SB_MAX_GUARDS / 2);
         return -1;
@@ -44,8 +45,9 @@ static int add_buffer(guard_list *g, unsigned char *data, size_t bytes, const ch
 
 /* Guards that stay for the whole sequence (inputs), then those of run r (its slot, the
  * workspaces): *per_run is the index where the latter start. */
-static int build_guards(sandbox *s, int wi, const cw_bound *b, int slot, guard_list *g, int *per_run,
-                        cw_error *e) {
+static int build_guards(sandbox *s, int wi, const cw_bound *b, int slot, guard_list *g,
+                        int *per_run, cw_error *e)
+{
     const evo_task *t = s->task;
     const sb_workload *l = &s->wl[wi];
     g->n = 0;
@@ -55,23 +57,29 @@ static int build_guards(sandbox *s, int wi, const cw_bound *b, int slot, guard_l
         if (l->drawn[i] && l->in_bytes[i] &&
             add_buffer(g, s->region + l->in_off[i], l->in_bytes[i], "input", name, e))
             return -1;
-        if (l->fixed[i].base && add_buffer(g, l->fixed[i].data, l->fixed[i].bytes, "input", name, e))
+        if (l->fixed[i].base &&
+            add_buffer(g, l->fixed[i].data, l->fixed[i].bytes, "input", name, e))
             return -1;
     }
     *per_run = g->n;
     unsigned char *base = s->ring + (size_t)slot * s->stride;
     for (int o = 0; o < t->def.noutputs; o++)
-        if (add_buffer(g, base + l->out_off[o], l->out_bytes[o], "output", t->def.outputs[o].name, e))
+        if (add_buffer(g, base + l->out_off[o], l->out_bytes[o], "output", t->def.outputs[o].name,
+                       e))
             return -1;
     for (int k = 0; b && k < b->nws; k++)
         if (add_buffer(g, b->ws[k].data, b->ws[k].bytes, "workspace", b->ws[k].name, e)) return -1;
     return 0;
 }
 
-static sb_fail *fail_of(sandbox *s, int r) { return (sb_fail *)((char *)s->dfail + (size_t)r * sizeof(sb_fail)); }
+static sb_fail *fail_of(sandbox *s, int r)
+{
+    return (sb_fail *)((char *)s->dfail + (size_t)r * sizeof(sb_fail));
+}
 
 /* Everything of run r before the timed region: one harness launch, then the flush. */
-static int prepare_run(sandbox *s, int wi, const cw_bound *b, int r, uint64_t seed, cw_error *e) {
+static int prepare_run(sandbox *s, int wi, const cw_bound *b, int r, uint64_t seed, cw_error *e)
+{
     guard_list g;
     int per_run = 0;
     if (build_guards(s, wi, b, r, &g, &per_run, e)) return -1;
@@ -88,19 +96,22 @@ static int prepare_run(sandbox *s, int wi, const cw_bound *b, int r, uint64_t se
         fills[nf] = b->ws[k].data;
         bytes[nf] = b->ws[k].bytes;
     }
-    if (sb_pre(s, wi, seed, g.at + per_run, g.n - per_run, fills, bytes, nf, fail_of(s, r), e)) return -1;
+    if (sb_pre(s, wi, seed, g.at + per_run, g.n - per_run, fills, bytes, nf, fail_of(s, r), e))
+        return -1;
     return cw_cuda_check(e, cudaMemsetAsync(s->flush, 0, s->flush_bytes, s->stream), "flushing L2");
 }
 
 static int check_run(sandbox *s, int wi, const cw_bound *b, int r, uint64_t seed, int check_inputs,
-                     uint64_t token, cw_error *e) {
+                     uint64_t token, cw_error *e)
+{
     guard_list g;
     int per_run = 0;
     if (build_guards(s, wi, b, r, &g, &per_run, e)) return -1;
     return sb_post(s, wi, seed, check_inputs, g.at, g.n, fail_of(s, r), s->dres + r, token, e);
 }
 
-static int launch(sandbox *s, int p, int wi, cw_bound *b, int r, uint64_t seed, cw_error *e) {
+static int launch(sandbox *s, int p, int wi, cw_bound *b, int r, uint64_t seed, cw_error *e)
+{
     sb_args a;
     sb_workload_args(s, wi, r, seed, &a);
     if (p == SB_BASELINE && cw_baseline_is_cublas(s)) return cw_cublas_run(s, wi, &a, e);
@@ -108,7 +119,8 @@ static int launch(sandbox *s, int p, int wi, cw_bound *b, int r, uint64_t seed, 
 }
 
 /* Say which run failed first and how, from what its check recorded. */
-static void describe_failure(sandbox *s, int wi, const cw_bound *b, int r, cw_error *e) {
+static void describe_failure(sandbox *s, int wi, const cw_bound *b, int r, cw_error *e)
+{
     sb_fail f;
     if (cw_cuda_check(e, cudaMemcpy(&f, fail_of(s, r), sizeof f, cudaMemcpyDeviceToHost),
                       "reading the run's findings"))
@@ -119,8 +131,8 @@ static void describe_failure(sandbox *s, int wi, const cw_bound *b, int r, cw_er
         if (!l->drawn[i] || t->def.inputs[i].is_scalar) continue;
         if (f.input_bad & (1u << k)) {
             cw_fail(e, EVO_STATUS_GUARD_VIOLATION,
-                    "input '%s' was modified in place (element %llu, run %d)", t->def.inputs[i].name,
-                    (unsigned long long)f.first[k], r + 1);
+                    "input '%s' was modified in place (element %llu, run %d)",
+                    t->def.inputs[i].name, (unsigned long long)f.first[k], r + 1);
             return;
         }
         k++;
@@ -140,12 +152,14 @@ static void describe_failure(sandbox *s, int wi, const cw_bound *b, int r, cw_er
     }
     /* The findings say nothing is wrong but the verdict is not the token: the candidate wrote
      * over the harness's record of a run. */
-    cw_fail(e, EVO_STATUS_HARNESS_TAMPERED,
-            "the harness's record of run %d was overwritten (a write outside the candidate's buffers)",
-            r + 1);
+    cw_fail(
+        e, EVO_STATUS_HARNESS_TAMPERED,
+        "the harness's record of run %d was overwritten (a write outside the candidate's buffers)",
+        r + 1);
 }
 
-static int bind(sandbox *s, int p, int wi, cw_bound *b, cw_error *e) {
+static int bind(sandbox *s, int p, int wi, cw_bound *b, cw_error *e)
+{
     memset(b, 0, sizeof *b);
     if (p == SB_BASELINE && cw_baseline_is_cublas(s)) return 0;
     if (!s->prog[p]) {
@@ -156,32 +170,38 @@ static int bind(sandbox *s, int p, int wi, cw_bound *b, cw_error *e) {
 }
 
 /* No L2 lines may persist from anything before: the limit is 0 and every line is normal. */
-static int reset_l2(cw_error *e) {
+static int reset_l2(cw_error *e)
+{
     size_t limit = 0;
     if (cw_cuda_check(e, cudaCtxResetPersistingL2Cache(), "resetting the persisting L2") ||
-        cw_cuda_check(e, cudaDeviceGetLimit(&limit, cudaLimitPersistingL2CacheSize), "reading the L2 limit"))
+        cw_cuda_check(e, cudaDeviceGetLimit(&limit, cudaLimitPersistingL2CacheSize),
+                      "reading the L2 limit"))
         return -1;
-    if (limit != 0 &&
-        cw_cuda_check(e, cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, 0), "clearing the L2 limit"))
+    if (limit != 0 && cw_cuda_check(e, cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, 0),
+                                    "clearing the L2 limit"))
         return -1;
     return 0;
 }
 
 int sb_sequence(sandbox *s, int p, int wi, const uint64_t *seeds, const unsigned char *check, int n,
-                int timed_from, int isolate, double *latencies_us, cw_error *e) {
+                int timed_from, int isolate, double *latencies_us, cw_error *e)
+{
     if (n < 1 || n > s->max_runs || timed_from < 0 || timed_from >= n) {
-        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "a sequence of %d runs (timed from %d) does not fit %d slots",
-                n, timed_from, s->max_runs);
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR,
+                "a sequence of %d runs (timed from %d) does not fit %d slots", n, timed_from,
+                s->max_runs);
         return -1;
     }
     if (sb_workload_prepare(s, wi, e)) return -1;
     uint64_t *tokens = malloc((size_t)n * sizeof *tokens);
-    if (!tokens || getrandom(tokens, (size_t)n * sizeof *tokens, 0) != (ssize_t)((size_t)n * sizeof *tokens)) {
+    if (!tokens ||
+        getrandom(tokens, (size_t)n * sizeof *tokens, 0) != (ssize_t)((size_t)n * sizeof *tokens)) {
         free(tokens);
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "sandbox: no random tokens");
         return -1;
     }
-    for (int r = 0; r < n; r++) tokens[r] |= 1; /* never 0, the value of a failed run */
+    for (int r = 0; r < n; r++)
+        tokens[r] |= 1; /* never 0, the value of a failed run */
     cw_bound b;
     int rc = bind(s, p, wi, &b, e);
     guard_list g;
@@ -194,9 +214,11 @@ int sb_sequence(sandbox *s, int p, int wi, const uint64_t *seeds, const unsigned
                         reset_l2(e)))
             rc = -1;
         if (rc == 0) rc = prepare_run(s, wi, &b, r, seeds[r], e);
-        if (rc == 0) rc = cw_cuda_check(e, cudaEventRecord(s->ev_start[r], s->stream), "recording events");
+        if (rc == 0)
+            rc = cw_cuda_check(e, cudaEventRecord(s->ev_start[r], s->stream), "recording events");
         if (rc == 0) rc = launch(s, p, wi, &b, r, seeds[r], e);
-        if (rc == 0) rc = cw_cuda_check(e, cudaEventRecord(s->ev_end[r], s->stream), "recording events");
+        if (rc == 0)
+            rc = cw_cuda_check(e, cudaEventRecord(s->ev_end[r], s->stream), "recording events");
         if (rc == 0) rc = check_run(s, wi, &b, r, seeds[r], check && check[r], tokens[r], e);
     }
     ipc_tick(s->reply_fd, &s->send_lock, "enqueued");
@@ -204,8 +226,9 @@ int sb_sequence(sandbox *s, int p, int wi, const uint64_t *seeds, const unsigned
         rc = cw_cuda_check(e, cudaStreamSynchronize(s->stream), "running the kernel") ||
              cw_cuda_check(e, cudaDeviceSynchronize(), "running the kernel");
     if (rc == 0)
-        rc = cw_cuda_check(e, cudaMemcpy(s->hres, s->dres, (size_t)n * sizeof *s->hres, cudaMemcpyDeviceToHost),
-                           "reading the runs' verdicts");
+        rc = cw_cuda_check(
+            e, cudaMemcpy(s->hres, s->dres, (size_t)n * sizeof *s->hres, cudaMemcpyDeviceToHost),
+            "reading the runs' verdicts");
     for (int r = 0; rc == 0 && r < n; r++) {
         if (s->hres[r] == tokens[r]) continue;
         describe_failure(s, wi, &b, r, e);
@@ -214,7 +237,8 @@ int sb_sequence(sandbox *s, int p, int wi, const uint64_t *seeds, const unsigned
     if (rc == 0) rc = sb_workload_check_fixed(s, wi, e);
     for (int r = timed_from; rc == 0 && r < n; r++) {
         float ms = 0;
-        rc = cw_cuda_check(e, cudaEventElapsedTime(&ms, s->ev_start[r], s->ev_end[r]), "reading events");
+        rc = cw_cuda_check(e, cudaEventElapsedTime(&ms, s->ev_start[r], s->ev_end[r]),
+                           "reading events");
         latencies_us[r - timed_from] = ms * 1e3;
     }
     if (!e->sticky) cw_unbind(&b);

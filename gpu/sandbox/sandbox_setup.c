@@ -10,10 +10,8 @@
 #include "ipc.h"
 #include "sandbox.h"
 
-
-
-
-static json_t *load_task(sandbox *s, json_t *req) {
+static json_t *load_task(sandbox *s, json_t *req)
+{
     char err[2048] = "";
     const char *dir = ipc_str(req, "task_dir"), *root = ipc_str(req, "dataset");
     const char *def = ipc_str(req, "definition");
@@ -32,7 +30,8 @@ static json_t *load_task(sandbox *s, json_t *req) {
     return s->wl ? NULL : ipc_refusal("init: out of memory");
 }
 
-static json_t *open_device(sandbox *s) {
+static json_t *open_device(sandbox *s)
+{
     int count = 0;
     cudaError_t rc = cudaGetDeviceCount(&count);
     if (rc != cudaSuccess) return ipc_refusal("no CUDA device found: %s", cudaGetErrorString(rc));
@@ -43,7 +42,8 @@ static json_t *open_device(sandbox *s) {
     if ((rc = cudaSetDevice(s->device)) != cudaSuccess ||
         (rc = cudaGetDeviceProperties(&p, s->device)) != cudaSuccess ||
         (rc = cudaStreamCreate(&s->stream)) != cudaSuccess)
-        return ipc_refusal("no CUDA device found: %s: %s", cudaGetErrorName(rc), cudaGetErrorString(rc));
+        return ipc_refusal("no CUDA device found: %s: %s", cudaGetErrorName(rc),
+                           cudaGetErrorString(rc));
     snprintf(s->name, sizeof s->name, "%s", p.name);
     s->cc_major = p.major;
     s->cc_minor = p.minor;
@@ -54,16 +54,18 @@ static json_t *open_device(sandbox *s) {
     return NULL;
 }
 
-static json_t *device_facts(const sandbox *s) {
+static json_t *device_facts(const sandbox *s)
+{
     char cc[16];
     snprintf(cc, sizeof cc, "%d.%d", s->cc_major, s->cc_minor);
-    return json_pack("{s:s,s:s,s:i,s:I,s:I,s:I}", "name", s->name, "cc", cc, "sms", s->sms, "l2_bytes",
-                     (json_int_t)s->l2_bytes, "smem_optin", (json_int_t)s->smem_optin, "mem_bytes",
-                     (json_int_t)s->mem_bytes);
+    return json_pack("{s:s,s:s,s:i,s:I,s:I,s:I}", "name", s->name, "cc", cc, "sms", s->sms,
+                     "l2_bytes", (json_int_t)s->l2_bytes, "smem_optin", (json_int_t)s->smem_optin,
+                     "mem_bytes", (json_int_t)s->mem_bytes);
 }
 
 /* The ring and the input region, sized for the largest workload of the task. */
-static int allocate_ring(sandbox *s, cw_error *e) {
+static int allocate_ring(sandbox *s, cw_error *e)
+{
     size_t stride = 256, region = 256;
     int widest = 0;
     char err[512];
@@ -86,7 +88,8 @@ static int allocate_ring(sandbox *s, cw_error *e) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR,
                 "workload %s: the outputs of %d runs (one slot each) need %.1f GiB and the device "
                 "has %.1f GiB free; lower evaluator.iterations or evaluator.warmup",
-                s->task->workloads[widest].label, s->max_runs, need / (1 << 30), (double)free_b / (1 << 30));
+                s->task->workloads[widest].label, s->max_runs, need / (1 << 30),
+                (double)free_b / (1 << 30));
         return -1;
     }
     s->stride = stride;
@@ -101,7 +104,8 @@ static int allocate_ring(sandbox *s, cw_error *e) {
     return 0;
 }
 
-static int allocate_runs(sandbox *s, cw_error *e) {
+static int allocate_runs(sandbox *s, cw_error *e)
+{
     int n = s->max_runs;
     s->ev_start = calloc((size_t)n, sizeof *s->ev_start);
     s->ev_end = calloc((size_t)n, sizeof *s->ev_end);
@@ -114,9 +118,12 @@ static int allocate_runs(sandbox *s, cw_error *e) {
             cw_cuda_check(e, cudaEventCreate(&s->ev_end[i]), "creating events"))
             return -1;
     void *fail = NULL, *res = NULL, *hres = NULL;
-    if (cw_cuda_check(e, cudaMalloc(&fail, (size_t)n * sizeof(sb_fail)), "allocating run records") ||
-        cw_cuda_check(e, cudaMalloc(&res, (size_t)n * sizeof(uint64_t)), "allocating run records") ||
-        cw_cuda_check(e, cudaMallocHost(&hres, (size_t)n * sizeof(uint64_t)), "allocating run records"))
+    if (cw_cuda_check(e, cudaMalloc(&fail, (size_t)n * sizeof(sb_fail)),
+                      "allocating run records") ||
+        cw_cuda_check(e, cudaMalloc(&res, (size_t)n * sizeof(uint64_t)),
+                      "allocating run records") ||
+        cw_cuda_check(e, cudaMallocHost(&hres, (size_t)n * sizeof(uint64_t)),
+                      "allocating run records"))
         return -1;
     s->dfail = fail;
     s->dres = res;
@@ -124,16 +131,20 @@ static int allocate_runs(sandbox *s, cw_error *e) {
     return 0;
 }
 
-static json_t *ring_facts(const sandbox *s, cw_error *e) {
+static json_t *ring_facts(const sandbox *s, cw_error *e)
+{
     cudaIpcMemHandle_t h;
-    if (cw_cuda_check(e, cudaIpcGetMemHandle(&h, s->ring), "exporting the output ring")) return NULL;
+    if (cw_cuda_check(e, cudaIpcGetMemHandle(&h, s->ring), "exporting the output ring"))
+        return NULL;
     char hex[2 * sizeof h + 1];
-    for (size_t i = 0; i < sizeof h; i++) snprintf(hex + 2 * i, 3, "%02x", ((unsigned char *)&h)[i]);
-    return json_pack("{s:s,s:I,s:I,s:i}", "handle", hex, "bytes", (json_int_t)s->ring_bytes, "stride",
-                     (json_int_t)s->stride, "runs", s->max_runs);
+    for (size_t i = 0; i < sizeof h; i++)
+        snprintf(hex + 2 * i, 3, "%02x", ((unsigned char *)&h)[i]);
+    return json_pack("{s:s,s:I,s:I,s:i}", "handle", hex, "bytes", (json_int_t)s->ring_bytes,
+                     "stride", (json_int_t)s->stride, "runs", s->max_runs);
 }
 
-json_t *sb_init(sandbox *s, json_t *req) {
+json_t *sb_init(sandbox *s, json_t *req)
+{
     if (s->task) return ipc_refusal("init: the sandbox is already initialised");
     s->device = ipc_int(req, "device", 0);
     s->max_runs = ipc_int(req, "max_runs", 80);
@@ -145,14 +156,18 @@ json_t *sb_init(sandbox *s, json_t *req) {
     if (bad) return bad;
     cw_error e = {.status = EVO_STATUS_PASSED};
     s->flush_bytes = (size_t)(s->l2_bytes > 0 ? s->l2_bytes : 50 << 20) * 2;
-    if (cw_cuda_check(&e, cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, 0), "clearing the L2 limit") ||
-        cw_cuda_check(&e, cudaMalloc(&s->flush, s->flush_bytes), "allocating the L2 flush buffer") ||
-        sb_kernels_load(s, &e) || allocate_ring(s, &e) || allocate_runs(s, &e) || cw_baseline_init(s, &e))
+    if (cw_cuda_check(&e, cudaDeviceSetLimit(cudaLimitPersistingL2CacheSize, 0),
+                      "clearing the L2 limit") ||
+        cw_cuda_check(&e, cudaMalloc(&s->flush, s->flush_bytes),
+                      "allocating the L2 flush buffer") ||
+        sb_kernels_load(s, &e) || allocate_ring(s, &e) || allocate_runs(s, &e) ||
+        cw_baseline_init(s, &e))
         return ipc_refusal("init: %s", e.msg);
     s->ceiling_gbps = json_number_value(json_object_get(req, "ceiling_gbps"));
     s->ceiling_tflops = json_number_value(json_object_get(req, "ceiling_tflops"));
     if (json_is_true(json_object_get(req, "ceilings")) &&
-        (cw_measure_copy_gbps(s, &s->ceiling_gbps, &e) || cw_measure_matrix_tflops(s, &s->ceiling_tflops, &e)))
+        (cw_measure_copy_gbps(s, &s->ceiling_gbps, &e) ||
+         cw_measure_matrix_tflops(s, &s->ceiling_tflops, &e)))
         return ipc_refusal("init: measuring ceilings: %s", e.msg);
     json_t *ring = ring_facts(s, &e);
     if (!ring) return ipc_refusal("init: %s", e.msg);
@@ -160,8 +175,10 @@ json_t *sb_init(sandbox *s, json_t *req) {
                      s->ceiling_gbps, "ceiling_tflops", s->ceiling_tflops, "ring", ring);
 }
 
-void sb_free(sandbox *s) {
-    for (int i = 0; i < SB_PROGRAMS; i++) cw_program_free(s->prog[i]);
+void sb_free(sandbox *s)
+{
+    for (int i = 0; i < SB_PROGRAMS; i++)
+        cw_program_free(s->prog[i]);
     cw_baseline_free(s);
     sb_workloads_free(s);
     sb_kernels_free(s);

@@ -17,11 +17,14 @@
 #define ALIGN 256
 #define MAX_BYTES ((size_t)1 << 42) /* 4 TiB: larger than any device, small enough to add */
 
-void sb_guard_pattern(unsigned char *p) {
-    for (int i = 0; i < SB_GUARD; i++) p[i] = (unsigned char)(0xA5 ^ (i * 37 + 11));
+void sb_guard_pattern(unsigned char *p)
+{
+    for (int i = 0; i < SB_GUARD; i++)
+        p[i] = (unsigned char)(0xA5 ^ (i * 37 + 11));
 }
 
-int sb_buffer_alloc(cw_buffer *b, const char *name, size_t bytes, cw_error *e) {
+int sb_buffer_alloc(cw_buffer *b, const char *name, size_t bytes, cw_error *e)
+{
     memset(b, 0, sizeof *b);
     snprintf(b->name, sizeof b->name, "%s", name);
     void *p = NULL;
@@ -37,27 +40,34 @@ int sb_buffer_alloc(cw_buffer *b, const char *name, size_t bytes, cw_error *e) {
     return 0;
 }
 
-void sb_buffer_free(cw_buffer *b) {
+void sb_buffer_free(cw_buffer *b)
+{
     if (b->base) cudaFree(b->base);
     b->base = b->data = NULL;
 }
 
-static size_t align_up(size_t n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
+static size_t align_up(size_t n)
+{
+    return (n + ALIGN - 1) / ALIGN * ALIGN;
+}
 
 /* Bytes of tensor x in workload w, or (size_t)-1 when it cannot be sized or is absurd. */
-static size_t tensor_bytes(const evo_task *t, const task_workload *w, const task_tensor *x) {
+static size_t tensor_bytes(const evo_task *t, const task_workload *w, const task_tensor *x)
+{
     int64_t n = task_tensor_numel(t, w, x);
     size_t size = (size_t)dtype_size(x->dtype);
     if (n < 0 || size == 0 || (uint64_t)n > MAX_BYTES / size) return (size_t)-1;
     return (size_t)n * size;
 }
 
-static int input_absent(const task_workload *w, int i) {
+static int input_absent(const task_workload *w, int i)
+{
     return i < w->ninputs && w->inputs[i].kind == GEN_ABSENT;
 }
 
 int sb_workload_layout(const evo_task *t, int wi, size_t *slot_bytes, size_t *region_bytes,
-                       char *err, size_t errlen) {
+                       char *err, size_t errlen)
+{
     const task_workload *w = &t->workloads[wi];
     size_t slot = 0, region = 0;
     for (int o = 0; o < t->def.noutputs; o++) {
@@ -89,12 +99,14 @@ int sb_workload_layout(const evo_task *t, int wi, size_t *slot_bytes, size_t *re
     return 0;
 }
 
-static int upload_fixed(sandbox *s, int wi, int i, cw_error *e) {
+static int upload_fixed(sandbox *s, int wi, int i, cw_error *e)
+{
     sb_workload *l = &s->wl[wi];
     cw_buffer *b = &l->fixed[i];
     unsigned char guard[SB_GUARD];
     sb_guard_pattern(guard);
-    if (cw_cuda_check(e, cudaMemcpy(b->base, guard, SB_GUARD, cudaMemcpyHostToDevice), "uploading inputs") ||
+    if (cw_cuda_check(e, cudaMemcpy(b->base, guard, SB_GUARD, cudaMemcpyHostToDevice),
+                      "uploading inputs") ||
         cw_cuda_check(e, cudaMemcpy(b->data, l->fixed_host[i], b->bytes, cudaMemcpyHostToDevice),
                       "uploading inputs") ||
         cw_cuda_check(e, cudaMemcpy(b->data + b->bytes, guard, SB_GUARD, cudaMemcpyHostToDevice),
@@ -103,7 +115,8 @@ static int upload_fixed(sandbox *s, int wi, int i, cw_error *e) {
     return 0;
 }
 
-int sb_workload_prepare(sandbox *s, int wi, cw_error *e) {
+int sb_workload_prepare(sandbox *s, int wi, cw_error *e)
+{
     sb_workload *l = &s->wl[wi];
     if (l->ready) return 0;
     const evo_task *t = s->task;
@@ -154,7 +167,8 @@ int sb_workload_prepare(sandbox *s, int wi, cw_error *e) {
         if (l->drawn[i]) continue; /* a drawn scalar: drawn on the host, per run */
         l->fixed_host[i] = malloc(l->in_bytes[i] ? l->in_bytes[i] : 1);
         if (!l->fixed_host[i]) {
-            cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "sandbox out of host memory for input '%s'", x->name);
+            cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "sandbox out of host memory for input '%s'",
+                    x->name);
             return -1;
         }
         nfixed++;
@@ -173,7 +187,8 @@ int sb_workload_prepare(sandbox *s, int wi, cw_error *e) {
     return 0;
 }
 
-void sb_workload_args(sandbox *s, int wi, int slot, uint64_t seed, sb_args *a) {
+void sb_workload_args(sandbox *s, int wi, int slot, uint64_t seed, sb_args *a)
+{
     const evo_task *t = s->task;
     const task_workload *w = &t->workloads[wi];
     const sb_workload *l = &s->wl[wi];
@@ -183,23 +198,27 @@ void sb_workload_args(sandbox *s, int wi, int slot, uint64_t seed, sb_args *a) {
         if (x->is_scalar) {
             if (l->drawn[i]) {
                 ig_u64 b0, b1;
-                ig_pair_bits((int)x->dtype, gate_input_key(t, w, seed, i), 0, gate_input_scale(t, i),
-                             &b0, &b1);
+                ig_pair_bits((int)x->dtype, gate_input_key(t, w, seed, i), 0,
+                             gate_input_scale(t, i), &b0, &b1);
                 memcpy(a->scalar[i], &b0, (size_t)dtype_size(x->dtype));
             } else if (l->fixed_host[i]) {
                 memcpy(a->scalar[i], l->fixed_host[i], l->in_bytes[i]);
             }
             continue;
         }
-        if (l->drawn[i] && l->in_bytes[i]) a->in[i] = s->region + l->in_off[i];
-        else if (l->fixed[i].base) a->in[i] = l->fixed[i].data;
+        if (l->drawn[i] && l->in_bytes[i])
+            a->in[i] = s->region + l->in_off[i];
+        else if (l->fixed[i].base)
+            a->in[i] = l->fixed[i].data;
     }
     unsigned char *base = s->ring + (size_t)slot * s->stride;
-    for (int o = 0; o < t->def.noutputs; o++) a->out[o] = base + l->out_off[o];
+    for (int o = 0; o < t->def.noutputs; o++)
+        a->out[o] = base + l->out_off[o];
 }
 
 /* A pinned host buffer of at least `bytes` (reused; freed with the sandbox). */
-static void *staging(sandbox *s, size_t bytes, cw_error *e) {
+static void *staging(sandbox *s, size_t bytes, cw_error *e)
+{
     if (bytes <= s->staging_bytes) return s->staging;
     if (s->staging) cudaFreeHost(s->staging);
     s->staging = NULL;
@@ -211,7 +230,8 @@ static void *staging(sandbox *s, size_t bytes, cw_error *e) {
     return p;
 }
 
-int sb_workload_check_fixed(sandbox *s, int wi, cw_error *e) {
+int sb_workload_check_fixed(sandbox *s, int wi, cw_error *e)
+{
     const evo_task *t = s->task;
     sb_workload *l = &s->wl[wi];
     for (int i = 0; i < t->def.ninputs; i++) {
@@ -232,7 +252,8 @@ int sb_workload_check_fixed(sandbox *s, int wi, cw_error *e) {
     return 0;
 }
 
-void sb_workloads_free(sandbox *s) {
+void sb_workloads_free(sandbox *s)
+{
     if (!s->wl || !s->task) return;
     for (int wi = 0; wi < s->task->nworkloads; wi++) {
         sb_workload *l = &s->wl[wi];

@@ -5,8 +5,8 @@
  * plan's grid/block/smem/workspace expressions are emitted as C++ with the plan's functions
  * renamed into a small helper set, and each kernel is launched with its arguments cast to
  * the pointer types the definition's dtypes give. No text in it comes from a model. */
-#include "errbuf.h"
 #include "export.h"
+#include "errbuf.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -56,8 +56,8 @@ static void sb_printf(sbuf *b, const char *fmt, ...)
 
 /* ---- binding ---- */
 
-static const char *const PLAN_FUNCS[] = {"min", "max", "ceil_div", "align_up", "log2", "pow2",
-                                         "abs", NULL};
+static const char *const PLAN_FUNCS[] = {"min",  "max",  "ceil_div", "align_up",
+                                         "log2", "pow2", "abs",      NULL};
 
 /* An expression's text with the plan's functions renamed to the binding's evo_* helpers
  * (so min/log2/abs never resolve to the C++ library's overloads). */
@@ -68,9 +68,11 @@ static void sb_expr(sbuf *b, const struct evo_expr *e)
     while (*s) {
         if (isalpha((unsigned char)*s) || *s == '_') {
             const char *p = s;
-            while (isalnum((unsigned char)*p) || *p == '_') p++;
+            while (isalnum((unsigned char)*p) || *p == '_')
+                p++;
             const char *q = p;
-            while (*q == ' ') q++;
+            while (*q == ' ')
+                q++;
             int fn = 0;
             for (int i = 0; *q == '(' && PLAN_FUNCS[i]; i++)
                 fn |= strlen(PLAN_FUNCS[i]) == (size_t)(p - s) &&
@@ -87,18 +89,30 @@ static void sb_expr(sbuf *b, const struct evo_expr *e)
 static const char *torch_dtype(evo_dtype t)
 {
     switch (t) {
-    case DT_FLOAT32: return "torch::kFloat32";
-    case DT_FLOAT16: return "torch::kFloat16";
-    case DT_BFLOAT16: return "torch::kBFloat16";
-    case DT_FLOAT8_E4M3: return "torch::kFloat8_e4m3fn";
-    case DT_FLOAT8_E5M2: return "torch::kFloat8_e5m2";
-    case DT_FLOAT64: return "torch::kFloat64";
-    case DT_INT64: return "torch::kInt64";
-    case DT_INT32: return "torch::kInt32";
-    case DT_INT16: return "torch::kInt16";
-    case DT_INT8: return "torch::kInt8";
-    case DT_UINT8: return "torch::kUInt8";
-    default: return "torch::kBool";
+    case DT_FLOAT32:
+        return "torch::kFloat32";
+    case DT_FLOAT16:
+        return "torch::kFloat16";
+    case DT_BFLOAT16:
+        return "torch::kBFloat16";
+    case DT_FLOAT8_E4M3:
+        return "torch::kFloat8_e4m3fn";
+    case DT_FLOAT8_E5M2:
+        return "torch::kFloat8_e5m2";
+    case DT_FLOAT64:
+        return "torch::kFloat64";
+    case DT_INT64:
+        return "torch::kInt64";
+    case DT_INT32:
+        return "torch::kInt32";
+    case DT_INT16:
+        return "torch::kInt16";
+    case DT_INT8:
+        return "torch::kInt8";
+    case DT_UINT8:
+        return "torch::kUInt8";
+    default:
+        return "torch::kBool";
     }
 }
 
@@ -139,14 +153,16 @@ static void binding_header(sbuf *b, const evo_task *t, const char *kernel_file)
               "#include <torch/extension.h>\n#include <ATen/cuda/CUDAContext.h>\n"
               "#include <cuda_runtime.h>\n#include <cstdint>\n\n#include \"%s\"\n\n",
               t->def.name, kernel_file);
-    sb_printf(b,
-              "static inline int64_t evo_min(int64_t a, int64_t b) { return a < b ? a : b; }\n"
-              "static inline int64_t evo_max(int64_t a, int64_t b) { return a > b ? a : b; }\n"
-              "static inline int64_t evo_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }\n"
-              "static inline int64_t evo_align_up(int64_t a, int64_t b) { return evo_ceil_div(a, b) * b; }\n"
-              "static inline int64_t evo_log2(int64_t a) { int64_t r = -1; while (a > 0) { a >>= 1; r++; } return r; }\n"
-              "static inline int64_t evo_pow2(int64_t a) { return (int64_t)1 << a; }\n"
-              "static inline int64_t evo_abs(int64_t a) { return a < 0 ? -a : a; }\n\n");
+    sb_printf(
+        b, "static inline int64_t evo_min(int64_t a, int64_t b) { return a < b ? a : b; }\n"
+           "static inline int64_t evo_max(int64_t a, int64_t b) { return a > b ? a : b; }\n"
+           "static inline int64_t evo_ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }\n"
+           "static inline int64_t evo_align_up(int64_t a, int64_t b) { return evo_ceil_div(a, b) * "
+           "b; }\n"
+           "static inline int64_t evo_log2(int64_t a) { int64_t r = -1; while (a > 0) { a >>= 1; "
+           "r++; } return r; }\n"
+           "static inline int64_t evo_pow2(int64_t a) { return (int64_t)1 << a; }\n"
+           "static inline int64_t evo_abs(int64_t a) { return a < 0 ? -a : a; }\n\n");
 }
 
 static void binding_signature(sbuf *b, const evo_task *t)
@@ -156,9 +172,12 @@ static void binding_signature(sbuf *b, const evo_task *t)
     for (int i = 0; i < d->ninputs + d->noutputs; i++) {
         const task_tensor *x = tensor_at(t, i);
         const char *sep = i ? ", " : "";
-        if (x->is_scalar) sb_printf(b, "%sdouble %s", sep, x->name);
-        else if (x->optional) sb_printf(b, "%sc10::optional<torch::Tensor> %s", sep, x->name);
-        else sb_printf(b, "%storch::Tensor %s", sep, x->name);
+        if (x->is_scalar)
+            sb_printf(b, "%sdouble %s", sep, x->name);
+        else if (x->optional)
+            sb_printf(b, "%sc10::optional<torch::Tensor> %s", sep, x->name);
+        else
+            sb_printf(b, "%storch::Tensor %s", sep, x->name);
     }
     sb_printf(b, ")\n{\n");
 }
@@ -175,8 +194,7 @@ static void binding_arg(sbuf *b, const evo_task *t, const evo_plan *p, const pla
             sb_printf(b, "%s.has_value() ? reinterpret_cast<%s *>(%s->data_ptr()) : nullptr",
                       x->name, dtype_ctype(x->dtype), x->name);
         else
-            sb_printf(b, "reinterpret_cast<%s *>(%s.data_ptr())", dtype_ctype(x->dtype),
-                      x->name);
+            sb_printf(b, "reinterpret_cast<%s *>(%s.data_ptr())", dtype_ctype(x->dtype), x->name);
         break;
     case ARG_SCALAR:
         x = tensor_at(t, a->index);
@@ -186,9 +204,15 @@ static void binding_arg(sbuf *b, const evo_task *t, const evo_plan *p, const pla
         sb_printf(b, "reinterpret_cast<%s *>(ws_%s.data_ptr())",
                   dtype_ctype(p->workspaces[a->index].dtype), a->name);
         break;
-    case ARG_AXIS_I32: sb_printf(b, "(int)%s", a->name); break;
-    case ARG_AXIS_I64: sb_printf(b, "(long long)%s", a->name); break;
-    case ARG_LITERAL: sb_printf(b, "(int)%lld", (long long)a->literal); break;
+    case ARG_AXIS_I32:
+        sb_printf(b, "(int)%s", a->name);
+        break;
+    case ARG_AXIS_I64:
+        sb_printf(b, "(long long)%s", a->name);
+        break;
+    case ARG_LITERAL:
+        sb_printf(b, "(int)%lld", (long long)a->literal);
+        break;
     }
 }
 
@@ -211,10 +235,13 @@ static void binding_kernel(sbuf *b, const evo_task *t, const evo_plan *p, int k)
         sb_expr(b, pk->block[i]);
     }
     sb_printf(b, ");\n        size_t smem = ");
-    if (pk->smem) sb_expr(b, pk->smem);
-    else sb_printf(b, "0");
-    sb_printf(b, ";\n        if (smem > 48 * 1024)\n            cudaFuncSetAttribute(%s, "
-                 "cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);\n",
+    if (pk->smem)
+        sb_expr(b, pk->smem);
+    else
+        sb_printf(b, "0");
+    sb_printf(b,
+              ";\n        if (smem > 48 * 1024)\n            cudaFuncSetAttribute(%s, "
+              "cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);\n",
               pk->name);
     sb_printf(b, "        %s<<<grid, block, smem, stream>>>(", pk->name);
     for (int i = 0; i < pk->nargs; i++) {
@@ -240,15 +267,17 @@ char *export_binding(const evo_task *t, const evo_plan *p, const char *kernel_fi
         }
         sb_printf(&b, ";\n    (void)%s;\n", a->name);
     }
-    sb_printf(&b, "    int dev = 0;\n    cudaGetDevice(&dev);\n"
-                  "    int sm_count = 0, smem_optin = 0, l2_bytes = 0;\n"
-                  "    cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, dev);\n"
-                  "    cudaDeviceGetAttribute(&smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);\n"
-                  "    cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize, dev);\n"
-                  "    const int64_t SM_COUNT = sm_count, SMEM_OPTIN = smem_optin, SMEM_LIMIT = smem_optin,\n"
-                  "                  L2_BYTES = l2_bytes, WARP_SIZE = 32;\n"
-                  "    (void)SM_COUNT; (void)SMEM_OPTIN; (void)SMEM_LIMIT; (void)L2_BYTES; (void)WARP_SIZE;\n"
-                  "    cudaStream_t stream = at::cuda::getCurrentCUDAStream();\n");
+    sb_printf(
+        &b,
+        "    int dev = 0;\n    cudaGetDevice(&dev);\n"
+        "    int sm_count = 0, smem_optin = 0, l2_bytes = 0;\n"
+        "    cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, dev);\n"
+        "    cudaDeviceGetAttribute(&smem_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);\n"
+        "    cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize, dev);\n"
+        "    const int64_t SM_COUNT = sm_count, SMEM_OPTIN = smem_optin, SMEM_LIMIT = smem_optin,\n"
+        "                  L2_BYTES = l2_bytes, WARP_SIZE = 32;\n"
+        "    (void)SM_COUNT; (void)SMEM_OPTIN; (void)SMEM_LIMIT; (void)L2_BYTES; (void)WARP_SIZE;\n"
+        "    cudaStream_t stream = at::cuda::getCurrentCUDAStream();\n");
     const char *any = NULL;
     for (int i = 0; i < t->def.ninputs + t->def.noutputs && !any; i++)
         if (!tensor_at(t, i)->is_scalar && !tensor_at(t, i)->optional) any = tensor_at(t, i)->name;
@@ -256,9 +285,11 @@ char *export_binding(const evo_task *t, const evo_plan *p, const char *kernel_fi
         const plan_workspace *ws = &p->workspaces[w];
         sb_printf(&b, "    auto ws_%s = torch::empty({(int64_t)", ws->name);
         sb_expr(&b, ws->count);
-        sb_printf(&b, "}, %s.options().dtype(%s));\n", any ? any : "output", torch_dtype(ws->dtype));
+        sb_printf(&b, "}, %s.options().dtype(%s));\n", any ? any : "output",
+                  torch_dtype(ws->dtype));
     }
-    for (int k = 0; k < p->nkernels; k++) binding_kernel(&b, t, p, k);
+    for (int k = 0; k < p->nkernels; k++)
+        binding_kernel(&b, t, p, k);
     sb_printf(&b, "}\n\nPYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def(\"run\", &run); }\n");
     if (b.oom) {
         free(b.s);
@@ -280,13 +311,12 @@ json_t *export_solution(const evo_task *t, const evo_plan *p, const char *render
              "Found by evo's evolutionary search. kernel.cu is the candidate with its parameters "
              "applied as #defines; binding.cu was generated from its launch plan (%d kernel%s).",
              p->nkernels, p->nkernels == 1 ? "" : "s");
-    json_t *s = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:[s],s:s,s:[s],s:s,s:b},s:[{s:s,s:s},{s:s,s:s}]}",
-                          "name", info->name, "definition", t->def.name, "author", info->author,
-                          "description", desc, "spec", "language", "cuda", "target_hardware",
-                          info->hardware, "entry_point", "binding.cu::run", "dependencies",
-                          "torch", "binding", "torch", "destination_passing_style", 1,
-                          "sources", "path", "kernel.cu", "content", rendered, "path",
-                          "binding.cu", "content", binding);
+    json_t *s = json_pack(
+        "{s:s,s:s,s:s,s:s,s:{s:s,s:[s],s:s,s:[s],s:s,s:b},s:[{s:s,s:s},{s:s,s:s}]}", "name",
+        info->name, "definition", t->def.name, "author", info->author, "description", desc, "spec",
+        "language", "cuda", "target_hardware", info->hardware, "entry_point", "binding.cu::run",
+        "dependencies", "torch", "binding", "torch", "destination_passing_style", 1, "sources",
+        "path", "kernel.cu", "content", rendered, "path", "binding.cu", "content", binding);
     free(binding);
     if (!s) fail(err, errlen, "solution: cannot build the JSON (a string is not UTF-8?)");
     return s;
@@ -303,17 +333,20 @@ static json_t *workload_json(const evo_task *t, const task_workload *w)
         const task_input_gen *g = &w->inputs[i];
         const char *name = t->def.inputs[i].name;
         switch (g->kind) {
-        case GEN_RANDOM: json_object_set_new(inputs, name, json_pack("{s:s}", "type", "random")); break;
+        case GEN_RANDOM:
+            json_object_set_new(inputs, name, json_pack("{s:s}", "type", "random"));
+            break;
         case GEN_SCALAR:
             json_object_set_new(inputs, name,
                                 json_pack("{s:s,s:f}", "type", "scalar", "value", g->scalar));
             break;
         case GEN_SAFETENSORS:
-            json_object_set_new(inputs, name, json_pack("{s:s,s:s,s:s}", "type", "safetensors",
-                                                        "path", g->path, "tensor_key",
-                                                        g->tensor_key));
+            json_object_set_new(inputs, name,
+                                json_pack("{s:s,s:s,s:s}", "type", "safetensors", "path", g->path,
+                                          "tensor_key", g->tensor_key));
             break;
-        case GEN_ABSENT: break;
+        case GEN_ABSENT:
+            break;
         }
     }
     return json_pack("{s:s,s:o,s:o}", "uuid", w->uuid, "axes", axes, "inputs", inputs);
@@ -325,7 +358,8 @@ static json_t *workload_json(const evo_task *t, const task_workload *w)
 static const char *fib_status(const char *ours)
 {
     if (!ours) return "RUNTIME_ERROR";
-    if (!strcmp(ours, "GUARD_VIOLATION") || !strcmp(ours, "HARNESS_TAMPERED")) return "RUNTIME_ERROR";
+    if (!strcmp(ours, "GUARD_VIOLATION") || !strcmp(ours, "HARNESS_TAMPERED"))
+        return "RUNTIME_ERROR";
     if (!strcmp(ours, "BEYOND_FLOOR")) return "INCORRECT_NUMERICAL";
     if (!strcmp(ours, "INVALID")) return "COMPILE_ERROR";
     return ours;
@@ -345,24 +379,30 @@ json_t *export_trace(const evo_task *t, const task_workload *w, const json_t *re
     const char *cand = json_string_value(json_object_get(record, "status"));
     json_t *st = json_object_get(fig, "status");
     const char *status;
-    if (json_is_string(st)) status = json_string_value(st);
-    else if (json_is_integer(st)) status = evo_status_name((evo_status)json_integer_value(st));
-    else status = json_object_get(fig, "latency_us") ? "PASSED" : cand;
+    if (json_is_string(st))
+        status = json_string_value(st);
+    else if (json_is_integer(st))
+        status = evo_status_name((evo_status)json_integer_value(st));
+    else
+        status = json_object_get(fig, "latency_us") ? "PASSED" : cand;
     status = fib_status(status);
     const char *error = json_string_value(json_object_get(record, "error"));
     char log[1024];
-    snprintf(log, sizeof log, "evo candidate %lld (%s)%s%s; reference latency = the task "
+    snprintf(log, sizeof log,
+             "evo candidate %lld (%s)%s%s; reference latency = the task "
              "baseline kernel, timed by the same harness",
              (long long)json_integer_value(json_object_get(record, "id")),
-             json_string_value(json_object_get(record, "template")) ?
-                 json_string_value(json_object_get(record, "template")) : "?",
+             json_string_value(json_object_get(record, "template"))
+                 ? json_string_value(json_object_get(record, "template"))
+                 : "?",
              strcmp(status, "PASSED") && error ? ": " : "",
              strcmp(status, "PASSED") && error ? error : "");
     json_t *libs = json_object();
     if (info->libs) {
         char buf[256];
         snprintf(buf, sizeof buf, "%s", info->libs);
-        for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+        for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv;
+             kv = strtok_r(NULL, ",", &save)) {
             char *eq = strchr(kv, '=');
             if (eq) {
                 *eq = 0;
@@ -370,9 +410,8 @@ json_t *export_trace(const evo_task *t, const task_workload *w, const json_t *re
             }
         }
     }
-    json_t *ev = json_pack("{s:s,s:{s:s,s:o},s:s,s:s}", "status", status, "environment",
-                           "hardware", info->hardware, "libs", libs, "timestamp",
-                           info->timestamp, "log", log);
+    json_t *ev = json_pack("{s:s,s:{s:s,s:o},s:s,s:s}", "status", status, "environment", "hardware",
+                           info->hardware, "libs", libs, "timestamp", info->timestamp, "log", log);
     if (!strcmp(status, "PASSED") || !strcmp(status, "INCORRECT_NUMERICAL"))
         json_object_set_new(ev, "correctness",
                             json_pack("{s:f,s:f}", "max_relative_error", num(fig, "max_rel_err"),
@@ -383,8 +422,7 @@ json_t *export_trace(const evo_task *t, const task_workload *w, const json_t *re
         if (sp <= 0 && us > 0) sp = base / us;
         json_object_set_new(ev, "performance",
                             json_pack("{s:f,s:f,s:f}", "latency_ms", us / 1000.0,
-                                      "reference_latency_ms", base / 1000.0, "speedup_factor",
-                                      sp));
+                                      "reference_latency_ms", base / 1000.0, "speedup_factor", sp));
     }
     return json_pack("{s:s,s:o,s:s,s:o}", "definition", t->def.name, "workload",
                      workload_json(t, w), "solution", info->name, "evaluation", ev);
@@ -411,8 +449,8 @@ static int need_figures(const json_t *o, const char *where, const char *const *k
         if (!json_is_number(v))
             return fail(err, errlen, "%s: key '%s': expected a number", where, keys[i]);
         if (json_number_value(v) < 0)
-            return fail(err, errlen, "%s: key '%s': must be non-negative, found %g", where,
-                        keys[i], json_number_value(v));
+            return fail(err, errlen, "%s: key '%s': must be non-negative, found %g", where, keys[i],
+                        json_number_value(v));
     }
     return 0;
 }
@@ -438,11 +476,13 @@ int export_check_solution(const json_t *s, char *err, size_t errlen)
                     entry);
     json_t *hw = json_object_get(spec, "target_hardware");
     if (!json_is_array(hw) || !json_array_size(hw))
-        return fail(err, errlen, "solution.spec: key 'target_hardware': expected a non-empty "
+        return fail(err, errlen,
+                    "solution.spec: key 'target_hardware': expected a non-empty "
                     "array of strings");
     json_t *dps = json_object_get(spec, "destination_passing_style");
     if (dps && !json_is_boolean(dps))
-        return fail(err, errlen, "solution.spec: key 'destination_passing_style': expected a "
+        return fail(err, errlen,
+                    "solution.spec: key 'destination_passing_style': expected a "
                     "boolean");
     json_t *src = json_object_get(s, "sources");
     if (!json_is_array(src) || !json_array_size(src))
@@ -450,7 +490,8 @@ int export_check_solution(const json_t *s, char *err, size_t errlen)
     int entry_found = 0;
     size_t i;
     json_t *f;
-    json_array_foreach(src, i, f) {
+    json_array_foreach(src, i, f)
+    {
         char where[64];
         snprintf(where, sizeof where, "solution.sources[%zu]", i);
         if (need_string(f, where, "path", err, errlen)) return -1;
@@ -458,10 +499,10 @@ int export_check_solution(const json_t *s, char *err, size_t errlen)
             return fail(err, errlen, "%s: key 'content': expected a string", where);
         const char *path = json_string_value(json_object_get(f, "path"));
         if (path[0] == '/' || strstr(path, ".."))
-            return fail(err, errlen, "%s: key 'path': '%s' must be relative, without '..'",
-                        where, path);
-        entry_found |= strlen(path) == (size_t)(sep - entry) &&
-                       !strncmp(path, entry, (size_t)(sep - entry));
+            return fail(err, errlen, "%s: key 'path': '%s' must be relative, without '..'", where,
+                        path);
+        entry_found |=
+            strlen(path) == (size_t)(sep - entry) && !strncmp(path, entry, (size_t)(sep - entry));
     }
     if (!entry_found)
         return fail(err, errlen, "solution.spec: key 'entry_point': no source '%.*s'",
@@ -469,9 +510,14 @@ int export_check_solution(const json_t *s, char *err, size_t errlen)
     return 0;
 }
 
-static const char *const STATUSES[] = {"PASSED", "INCORRECT_SHAPE", "INCORRECT_NUMERICAL",
-                                       "INCORRECT_DTYPE", "RUNTIME_ERROR", "COMPILE_ERROR",
-                                       "TIMEOUT", NULL};
+static const char *const STATUSES[] = {"PASSED",
+                                       "INCORRECT_SHAPE",
+                                       "INCORRECT_NUMERICAL",
+                                       "INCORRECT_DTYPE",
+                                       "RUNTIME_ERROR",
+                                       "COMPILE_ERROR",
+                                       "TIMEOUT",
+                                       NULL};
 
 int export_check_trace(const json_t *tr, char *err, size_t errlen)
 {
@@ -480,20 +526,23 @@ int export_check_trace(const json_t *tr, char *err, size_t errlen)
     json_t *w = json_object_get(tr, "workload");
     if (!json_is_object(w)) return fail(err, errlen, "trace: key 'workload': expected an object");
     if (need_string(w, "trace.workload", "uuid", err, errlen)) return -1;
-    if (!json_is_object(json_object_get(w, "axes")) || !json_is_object(json_object_get(w, "inputs")))
+    if (!json_is_object(json_object_get(w, "axes")) ||
+        !json_is_object(json_object_get(w, "inputs")))
         return fail(err, errlen, "trace.workload: keys 'axes' and 'inputs': expected objects");
     json_t *ev = json_object_get(tr, "evaluation");
     json_t *sol = json_object_get(tr, "solution");
     if (json_is_null(ev) && json_is_null(sol)) return 0; /* a workload-only line */
     if (!json_is_string(sol) || !json_string_value(sol)[0])
         return fail(err, errlen, "trace: key 'solution': expected a solution name");
-    if (!json_is_object(ev)) return fail(err, errlen, "trace: key 'evaluation': expected an object");
+    if (!json_is_object(ev))
+        return fail(err, errlen, "trace: key 'evaluation': expected an object");
     if (need_string(ev, "trace.evaluation", "status", err, errlen) ||
         need_string(ev, "trace.evaluation", "timestamp", err, errlen))
         return -1;
     const char *st = json_string_value(json_object_get(ev, "status"));
     int known = 0;
-    for (int i = 0; STATUSES[i]; i++) known |= !strcmp(st, STATUSES[i]);
+    for (int i = 0; STATUSES[i]; i++)
+        known |= !strcmp(st, STATUSES[i]);
     if (!known) return fail(err, errlen, "trace.evaluation: key 'status': unknown status '%s'", st);
     json_t *env = json_object_get(ev, "environment");
     if (!json_is_object(env))
@@ -550,8 +599,9 @@ int export_write(const evo_task *t, const json_t *record, const char *rendered,
     *ntraces = 0;
     char perr[512];
     evo_plan *p = plan_parse(rendered, t, perr, sizeof perr);
-    if (!p) return fail(err, errlen, "candidate %lld: %s",
-                        (long long)json_integer_value(json_object_get(record, "id")), perr);
+    if (!p)
+        return fail(err, errlen, "candidate %lld: %s",
+                    (long long)json_integer_value(json_object_get(record, "id")), perr);
     json_t *sol = export_solution(t, p, rendered, info, err, errlen);
     plan_free(p);
     if (!sol) return -1;

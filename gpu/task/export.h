@@ -30,11 +30,11 @@
 #include "task.h"
 
 typedef struct export_info {
-    const char *name;       /* solution name */
-    const char *author;     /* "evo" */
-    const char *hardware;   /* environment.hardware and spec.target_hardware[0] */
-    const char *timestamp;  /* ISO-8601 */
-    const char *libs;       /* "cuda=13.0" style, comma-separated; may be NULL */
+    const char *name;      /* solution name */
+    const char *author;    /* "evo" */
+    const char *hardware;  /* environment.hardware and spec.target_hardware[0] */
+    const char *timestamp; /* ISO-8601 */
+    const char *libs;      /* "cuda=13.0" style, comma-separated; may be NULL */
 } export_info;
 
 /* The host binding: a torch-extension .cu file with `run(inputs..., outputs...)` in the

@@ -6,18 +6,18 @@
  * generator of input_gen.h, which the sandbox runs on the GPU too: the same seed gives the
  * same bits on both, so the host computes references for exactly the inputs a candidate ran
  * on, and a new seed gives a set never seen before. */
-#include "errbuf.h"
 #include "gate.h"
+#include "errbuf.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
-#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "input_gen.h"
 #include "reference.h"
@@ -40,10 +40,18 @@ uint64_t gate_checksum(const void *data, size_t n)
 static void store(evo_dtype t, void *buf, int64_t i, double v)
 {
     switch (t) {
-    case DT_FLOAT32: ((float *)buf)[i] = (float)v; break;
-    case DT_FLOAT16: ((uint16_t *)buf)[i] = float_to_half((float)v); break;
-    case DT_BFLOAT16: ((uint16_t *)buf)[i] = float_to_bf16((float)v); break;
-    case DT_FLOAT8_E4M3: ((uint8_t *)buf)[i] = float_to_fp8e4m3((float)v); break;
+    case DT_FLOAT32:
+        ((float *)buf)[i] = (float)v;
+        break;
+    case DT_FLOAT16:
+        ((uint16_t *)buf)[i] = float_to_half((float)v);
+        break;
+    case DT_BFLOAT16:
+        ((uint16_t *)buf)[i] = float_to_bf16((float)v);
+        break;
+    case DT_FLOAT8_E4M3:
+        ((uint8_t *)buf)[i] = float_to_fp8e4m3((float)v);
+        break;
     case DT_FLOAT8_E5M2: {
         /* e5m2 is the top byte of a half: round the half's low byte away (nearest even). */
         uint16_t h = float_to_half((float)v);
@@ -51,22 +59,41 @@ static void store(evo_dtype t, void *buf, int64_t i, double v)
         ((uint8_t *)buf)[i] = (h & 0x7fff) > 0x7c00 ? (uint8_t)((h >> 8) | 2) : (uint8_t)(r >> 8);
         break;
     }
-    case DT_FLOAT64: ((double *)buf)[i] = v; break;
-    case DT_INT64: ((int64_t *)buf)[i] = (int64_t)v; break;
-    case DT_INT32: ((int32_t *)buf)[i] = (int32_t)v; break;
-    case DT_INT16: ((int16_t *)buf)[i] = (int16_t)v; break;
-    case DT_INT8: ((int8_t *)buf)[i] = (int8_t)v; break;
-    case DT_UINT8: ((uint8_t *)buf)[i] = (uint8_t)v; break;
-    case DT_BOOL: ((uint8_t *)buf)[i] = v != 0; break;
-    default: break;
+    case DT_FLOAT64:
+        ((double *)buf)[i] = v;
+        break;
+    case DT_INT64:
+        ((int64_t *)buf)[i] = (int64_t)v;
+        break;
+    case DT_INT32:
+        ((int32_t *)buf)[i] = (int32_t)v;
+        break;
+    case DT_INT16:
+        ((int16_t *)buf)[i] = (int16_t)v;
+        break;
+    case DT_INT8:
+        ((int8_t *)buf)[i] = (int8_t)v;
+        break;
+    case DT_UINT8:
+        ((uint8_t *)buf)[i] = (uint8_t)v;
+        break;
+    case DT_BOOL:
+        ((uint8_t *)buf)[i] = v != 0;
+        break;
+    default:
+        break;
     }
 }
 
-static uint64_t uuid_hash(const char *uuid) { return gate_checksum(uuid, strlen(uuid)); }
+static uint64_t uuid_hash(const char *uuid)
+{
+    return gate_checksum(uuid, strlen(uuid));
+}
 
 /* input_gen.h's kinds are the dtypes, in the same order. */
-_Static_assert(IG_F32 == (int)DT_FLOAT32 && IG_BF16 == (int)DT_BFLOAT16 && IG_E4M3 == (int)DT_FLOAT8_E4M3 &&
-                   IG_F64 == (int)DT_FLOAT64 && IG_I64 == (int)DT_INT64 && IG_BOOL == (int)DT_BOOL,
+_Static_assert(IG_F32 == (int)DT_FLOAT32 && IG_BF16 == (int)DT_BFLOAT16 &&
+                   IG_E4M3 == (int)DT_FLOAT8_E4M3 && IG_F64 == (int)DT_FLOAT64 &&
+                   IG_I64 == (int)DT_INT64 && IG_BOOL == (int)DT_BOOL,
                "input_gen kinds follow evo_dtype");
 
 /* Host work on big tensors (a 14509 x 4096 workload has 59M elements, checked several times
@@ -106,7 +133,8 @@ static void parallel_chunks(int64_t n, void (*fn)(void *ctx, int64_t chunk), voi
     for (int i = 1; i < nt; i++)
         if (pthread_create(&th[started], NULL, par_worker, &j) == 0) started++;
     par_worker(&j);
-    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
     pthread_mutex_destroy(&j.mu);
 }
 
@@ -148,11 +176,18 @@ int gate_input_drawn(const evo_task *t, const task_workload *w, int input)
 
 static const char *safetensors_dtype(evo_dtype t)
 {
-    static const char *const names[DT_COUNT] = {
-        [DT_FLOAT32] = "F32", [DT_FLOAT16] = "F16", [DT_BFLOAT16] = "BF16",
-        [DT_FLOAT8_E4M3] = "F8_E4M3", [DT_FLOAT8_E5M2] = "F8_E5M2", [DT_FLOAT64] = "F64",
-        [DT_INT64] = "I64", [DT_INT32] = "I32", [DT_INT16] = "I16", [DT_INT8] = "I8",
-        [DT_UINT8] = "U8", [DT_BOOL] = "BOOL"};
+    static const char *const names[DT_COUNT] = {[DT_FLOAT32] = "F32",
+                                                [DT_FLOAT16] = "F16",
+                                                [DT_BFLOAT16] = "BF16",
+                                                [DT_FLOAT8_E4M3] = "F8_E4M3",
+                                                [DT_FLOAT8_E5M2] = "F8_E5M2",
+                                                [DT_FLOAT64] = "F64",
+                                                [DT_INT64] = "I64",
+                                                [DT_INT32] = "I32",
+                                                [DT_INT16] = "I16",
+                                                [DT_INT8] = "I8",
+                                                [DT_UINT8] = "U8",
+                                                [DT_BOOL] = "BOOL"};
     return names[t];
 }
 
@@ -172,7 +207,8 @@ static int load_safetensors(const char *where, const task_input_gen *g, evo_dtyp
         fail(err, errlen, "%s: %s: truncated safetensors header", where, g->path);
         goto out;
     }
-    for (int i = 7; i >= 0; i--) hlen = hlen << 8 | lenb[i];
+    for (int i = 7; i >= 0; i--)
+        hlen = hlen << 8 | lenb[i];
     if (hlen > (100u << 20) || !(hdr = malloc(hlen + 1)) || fread(hdr, 1, hlen, f) != hlen) {
         fail(err, errlen, "%s: %s: bad safetensors header length %llu", where, g->path,
              (unsigned long long)hlen);
@@ -211,7 +247,6 @@ out:
     return rc;
 }
 
-
 int gate_make_inputs(const evo_task *t, const task_workload *w, uint64_t seed, void **inputs,
                      char *err, size_t errlen)
 {
@@ -233,8 +268,12 @@ int gate_make_inputs(const evo_task *t, const task_workload *w, uint64_t seed, v
             parallel_chunks(n, fill_chunk, &c);
             break;
         }
-        case GEN_SCALAR: store(x->dtype, inputs[i], 0, g->scalar); break;
-        case GEN_ABSENT: memset(inputs[i], 0, (size_t)n * (size_t)dtype_size(x->dtype)); break;
+        case GEN_SCALAR:
+            store(x->dtype, inputs[i], 0, g->scalar);
+            break;
+        case GEN_ABSENT:
+            memset(inputs[i], 0, (size_t)n * (size_t)dtype_size(x->dtype));
+            break;
         case GEN_SAFETENSORS:
             if (load_safetensors(where, g, x->dtype, inputs[i],
                                  (size_t)n * (size_t)dtype_size(x->dtype), err, errlen))
@@ -254,8 +293,8 @@ typedef struct cmp_ctx {
     gate_stats *parts; /* one per chunk */
 } cmp_ctx;
 
-static void compare_range(evo_dtype dt, const void *got, const float *want, int64_t lo,
-                          int64_t hi, double atol, double rtol, gate_stats *st);
+static void compare_range(evo_dtype dt, const void *got, const float *want, int64_t lo, int64_t hi,
+                          double atol, double rtol, gate_stats *st);
 
 static void compare_chunk(void *arg, int64_t chunk)
 {
@@ -297,8 +336,8 @@ int gate_compare(evo_dtype dt, const void *got, const float *want, int64_t n, do
     return st->nonfinite == 0 && st->matched_ratio >= required_ratio;
 }
 
-static void compare_range(evo_dtype dt, const void *got, const float *want, int64_t lo,
-                          int64_t hi, double atol, double rtol, gate_stats *st)
+static void compare_range(evo_dtype dt, const void *got, const float *want, int64_t lo, int64_t hi,
+                          double atol, double rtol, gate_stats *st)
 {
     st->first_bad = -1;
     for (int64_t i = lo; i < hi; i++) {
@@ -328,19 +367,24 @@ static void compare_range(evo_dtype dt, const void *got, const float *want, int6
 void gate_describe(const char *output, const gate_stats *st, char *buf, size_t n)
 {
     if (st->nonfinite) {
-        snprintf(buf, n, "output '%s': %lld of %lld elements are NaN or Inf; first bad at %lld: "
-                 "got %.4f, want %.4f", output, (long long)st->nonfinite, (long long)st->n,
-                 (long long)st->first_bad, st->first_got, st->first_want);
+        snprintf(buf, n,
+                 "output '%s': %lld of %lld elements are NaN or Inf; first bad at %lld: "
+                 "got %.4f, want %.4f",
+                 output, (long long)st->nonfinite, (long long)st->n, (long long)st->first_bad,
+                 st->first_got, st->first_want);
         return;
     }
     if (st->first_bad < 0) {
-        snprintf(buf, n, "output '%s': all %lld elements matched; max abs err %.3g, max rel err "
-                 "%.3g", output, (long long)st->n, st->max_abs, st->max_rel);
+        snprintf(buf, n,
+                 "output '%s': all %lld elements matched; max abs err %.3g, max rel err "
+                 "%.3g",
+                 output, (long long)st->n, st->max_abs, st->max_rel);
         return;
     }
-    snprintf(buf, n, "output '%s': %lld of %lld elements mismatched (matched %.6f %s %.6f); max "
-             "abs err %.3g, max rel err %.3g; first at %lld: got %.4f, want %.4f", output,
-             (long long)st->mismatched, (long long)st->n, st->matched_ratio,
-             st->matched_ratio < st->required_ratio ? "<" : ">=", st->required_ratio,
-             st->max_abs, st->max_rel, (long long)st->first_bad, st->first_got, st->first_want);
+    snprintf(buf, n,
+             "output '%s': %lld of %lld elements mismatched (matched %.6f %s %.6f); max "
+             "abs err %.3g, max rel err %.3g; first at %lld: got %.4f, want %.4f",
+             output, (long long)st->mismatched, (long long)st->n, st->matched_ratio,
+             st->matched_ratio < st->required_ratio ? "<" : ">=", st->required_ratio, st->max_abs,
+             st->max_rel, (long long)st->first_bad, st->first_got, st->first_want);
 }

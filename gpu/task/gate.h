@@ -10,17 +10,17 @@
  * if the matched fraction >= required_ratio. */
 #ifndef EVO_GATE_H
 #define EVO_GATE_H
+#include "task.h"
 #include <stddef.h>
 #include <stdint.h>
-#include "task.h"
 
 typedef struct gate_stats {
     int64_t n, mismatched, nonfinite;
     double max_abs, max_rel;
     double matched_ratio;
-    int64_t first_bad;       /* index of the first failing element, -1 if none */
+    int64_t first_bad; /* index of the first failing element, -1 if none */
     float first_got, first_want;
-    double required_ratio;   /* as passed to gate_compare, for gate_describe */
+    double required_ratio; /* as passed to gate_compare, for gate_describe */
 } gate_stats;
 
 /* Fill host buffers (one per definition input, malloc'd by the caller with

@@ -34,8 +34,20 @@ typedef uint8_t ig_u8;
 #endif
 
 /* Element kinds, by how they are stored. */
-enum { IG_F32 = 0, IG_F16, IG_BF16, IG_E4M3, IG_E5M2, IG_F64, IG_I64, IG_I32, IG_I16, IG_I8,
-       IG_U8, IG_BOOL };
+enum {
+    IG_F32 = 0,
+    IG_F16,
+    IG_BF16,
+    IG_E4M3,
+    IG_E5M2,
+    IG_F64,
+    IG_I64,
+    IG_I32,
+    IG_I16,
+    IG_I8,
+    IG_U8,
+    IG_BOOL
+};
 
 #define IG_GOLDEN 0x9E3779B97F4A7C15ull
 
@@ -47,7 +59,10 @@ IG_FN ig_u64 ig_mix(ig_u64 z)
 }
 
 /* The key of one input of one draw: seed (already mixed with the workload) and input index. */
-IG_FN ig_u64 ig_key(ig_u64 seed, int input) { return ig_mix(seed + IG_GOLDEN * (ig_u64)(input + 1)); }
+IG_FN ig_u64 ig_key(ig_u64 seed, int input)
+{
+    return ig_mix(seed + IG_GOLDEN * (ig_u64)(input + 1));
+}
 
 IG_FN ig_u32 ig_f2u(float f)
 {
@@ -84,10 +99,10 @@ IG_FN float ig_log(float x)
     }
     float s = (m - 1.0f) / (m + 1.0f);
     float z = s * s;
-    float p = 0x1.c71c72p-4f;           /* 1/9 */
-    p = 0x1.249250p-3f + z * p;         /* 1/7 */
-    p = 0x1.99999ap-3f + z * p;         /* 1/5 */
-    p = 0x1.555556p-2f + z * p;         /* 1/3 */
+    float p = 0x1.c71c72p-4f;   /* 1/9 */
+    p = 0x1.249250p-3f + z * p; /* 1/7 */
+    p = 0x1.99999ap-3f + z * p; /* 1/5 */
+    p = 0x1.555556p-2f + z * p; /* 1/3 */
     p = 1.0f + z * p;
     return (float)e * 0x1.62e430p-1f + 2.0f * s * p; /* e ln 2 + 2 atanh(s) */
 }
@@ -100,19 +115,19 @@ IG_FN void ig_cossin2pi(float u, float *c, float *s)
     int q = (int)t;
     float a = (t - (float)q) * 0x1.921fb6p+0f; /* pi/2 */
     float a2 = a * a;
-    float cp = 0x1.1ee9ecp-29f;               /* 1/12! */
-    cp = -0x1.27e4fcp-22f + a2 * cp;          /* -1/10! */
-    cp = 0x1.a01a02p-16f + a2 * cp;           /* 1/8! */
-    cp = -0x1.6c16c2p-10f + a2 * cp;          /* -1/6! */
-    cp = 0x1.555556p-5f + a2 * cp;            /* 1/4! */
+    float cp = 0x1.1ee9ecp-29f;      /* 1/12! */
+    cp = -0x1.27e4fcp-22f + a2 * cp; /* -1/10! */
+    cp = 0x1.a01a02p-16f + a2 * cp;  /* 1/8! */
+    cp = -0x1.6c16c2p-10f + a2 * cp; /* -1/6! */
+    cp = 0x1.555556p-5f + a2 * cp;   /* 1/4! */
     cp = -0.5f + a2 * cp;
     cp = 1.0f + a2 * cp;
-    float sp = 0x1.6124614p-33f;              /* 1/13! */
-    sp = -0x1.ae64568p-26f + a2 * sp;         /* -1/11! */
-    sp = 0x1.71de3ap-19f + a2 * sp;           /* 1/9! */
-    sp = -0x1.a01a02p-13f + a2 * sp;          /* -1/7! */
-    sp = 0x1.111112p-7f + a2 * sp;            /* 1/5! */
-    sp = -0x1.555556p-3f + a2 * sp;           /* -1/3! */
+    float sp = 0x1.6124614p-33f;      /* 1/13! */
+    sp = -0x1.ae64568p-26f + a2 * sp; /* -1/11! */
+    sp = 0x1.71de3ap-19f + a2 * sp;   /* 1/9! */
+    sp = -0x1.a01a02p-13f + a2 * sp;  /* -1/7! */
+    sp = 0x1.111112p-7f + a2 * sp;    /* 1/5! */
+    sp = -0x1.555556p-3f + a2 * sp;   /* -1/3! */
     sp = 1.0f + a2 * sp;
     sp = a * sp;
     if (q == 0) {
@@ -134,7 +149,7 @@ IG_FN void ig_cossin2pi(float u, float *c, float *s)
 IG_FN void ig_normal_pair(ig_u64 key, ig_u64 j, float *a, float *b)
 {
     ig_u64 h = ig_mix(key + IG_GOLDEN * j);
-    float u1 = ((float)(ig_u32)(h >> 40) + 1.0f) * 0x1p-24f; /* (0, 1] */
+    float u1 = ((float)(ig_u32)(h >> 40) + 1.0f) * 0x1p-24f;     /* (0, 1] */
     float u2 = (float)(ig_u32)((h >> 8) & 0xffffffu) * 0x1p-24f; /* [0, 1) */
     float r = sqrtf(-2.0f * ig_log(u1));
     float c, s;
@@ -185,7 +200,7 @@ IG_FN ig_u8 ig_to_e4m3(float f)
     float a = ig_u2f(u & 0x7fffffffu);
     if (!(a == a)) return (ig_u8)(sign | 0x7f);
     if (a >= 464.0f) return (ig_u8)(sign | 0x7e); /* 448 and above the midpoint to 480 */
-    if (a < 0x1p-6f) {                          /* subnormal: multiples of 2^-9 */
+    if (a < 0x1p-6f) {                            /* subnormal: multiples of 2^-9 */
         int q = (int)ig_rint(a * 512.0f);
         return (ig_u8)(sign | (ig_u8)q);
     }
@@ -211,15 +226,26 @@ IG_FN ig_u32 ig_int_bound(int kind)
     return kind == IG_BOOL ? 2u : kind == IG_I8 ? 128u : kind == IG_U8 ? 256u : 32768u;
 }
 
-IG_FN int ig_is_float(int kind) { return kind <= IG_F64; }
+IG_FN int ig_is_float(int kind)
+{
+    return kind <= IG_F64;
+}
 
 IG_FN int ig_size(int kind)
 {
     switch (kind) {
-    case IG_F32: case IG_I32: return 4;
-    case IG_F16: case IG_BF16: case IG_I16: return 2;
-    case IG_F64: case IG_I64: return 8;
-    default: return 1;
+    case IG_F32:
+    case IG_I32:
+        return 4;
+    case IG_F16:
+    case IG_BF16:
+    case IG_I16:
+        return 2;
+    case IG_F64:
+    case IG_I64:
+        return 8;
+    default:
+        return 1;
     }
 }
 
@@ -229,11 +255,16 @@ IG_FN ig_u64 ig_encode_float(int kind, float v)
 {
     if (kind == IG_E4M3 || kind == IG_E5M2) v = v < -2.0f ? -2.0f : v > 2.0f ? 2.0f : v;
     switch (kind) {
-    case IG_F32: return ig_f2u(v);
-    case IG_F16: return ig_to_half(v);
-    case IG_BF16: return ig_to_bf16(v);
-    case IG_E4M3: return ig_to_e4m3(v);
-    case IG_E5M2: return ig_to_e5m2(v);
+    case IG_F32:
+        return ig_f2u(v);
+    case IG_F16:
+        return ig_to_half(v);
+    case IG_BF16:
+        return ig_to_bf16(v);
+    case IG_E4M3:
+        return ig_to_e4m3(v);
+    case IG_E5M2:
+        return ig_to_e5m2(v);
     default: {
         double d = (double)v;
 #if defined(__CUDACC__) || defined(__CUDACC_RTC__)
@@ -267,20 +298,32 @@ IG_FN void ig_pair_bits(int kind, ig_u64 key, ig_u64 j, float scale, ig_u64 *b0,
 IG_FN void ig_put(int size, void *buf, ig_u64 i, ig_u64 bits)
 {
     switch (size) {
-    case 1: ((ig_u8 *)buf)[i] = (ig_u8)bits; break;
-    case 2: ((ig_u16 *)buf)[i] = (ig_u16)bits; break;
-    case 4: ((ig_u32 *)buf)[i] = (ig_u32)bits; break;
-    default: ((ig_u64 *)buf)[i] = bits; break;
+    case 1:
+        ((ig_u8 *)buf)[i] = (ig_u8)bits;
+        break;
+    case 2:
+        ((ig_u16 *)buf)[i] = (ig_u16)bits;
+        break;
+    case 4:
+        ((ig_u32 *)buf)[i] = (ig_u32)bits;
+        break;
+    default:
+        ((ig_u64 *)buf)[i] = bits;
+        break;
     }
 }
 
 IG_FN ig_u64 ig_get(int size, const void *buf, ig_u64 i)
 {
     switch (size) {
-    case 1: return ((const ig_u8 *)buf)[i];
-    case 2: return ((const ig_u16 *)buf)[i];
-    case 4: return ((const ig_u32 *)buf)[i];
-    default: return ((const ig_u64 *)buf)[i];
+    case 1:
+        return ((const ig_u8 *)buf)[i];
+    case 2:
+        return ((const ig_u16 *)buf)[i];
+    case 4:
+        return ((const ig_u32 *)buf)[i];
+    default:
+        return ((const ig_u64 *)buf)[i];
     }
 }
 
@@ -295,7 +338,8 @@ IG_FN void ig_fill_pair(int kind, void *buf, ig_u64 key, ig_u64 j, ig_u64 n, flo
 }
 
 /* The first of elements 2j and 2j + 1 (if below n) that differs from its draw, or -1. */
-IG_FN long long ig_check_pair(int kind, const void *buf, ig_u64 key, ig_u64 j, ig_u64 n, float scale)
+IG_FN long long ig_check_pair(int kind, const void *buf, ig_u64 key, ig_u64 j, ig_u64 n,
+                              float scale)
 {
     ig_u64 b0, b1;
     ig_pair_bits(kind, key, j, scale, &b0, &b1);

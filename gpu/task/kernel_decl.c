@@ -34,13 +34,15 @@ static char *strip_source(const char *src)
         char c = o[i];
         if (c == '"' || c == '\'') {
             size_t j = i + 1;
-            while (j < n && o[j] != c && o[j] != '\n') j += o[j] == '\\' ? 2 : 1;
+            while (j < n && o[j] != c && o[j] != '\n')
+                j += o[j] == '\\' ? 2 : 1;
             i = j < n ? j : n - 1;
             line_start = 0;
             continue;
         }
         if (c == '/' && o[i + 1] == '/') {
-            while (i < n && o[i] != '\n') o[i++] = ' ';
+            while (i < n && o[i] != '\n')
+                o[i++] = ' ';
             line_start = 1;
             continue;
         }
@@ -54,14 +56,18 @@ static char *strip_source(const char *src)
         if (line_start && c == '#') {
             /* a directive, with its backslash continuations */
             while (i < n && o[i] != '\n') {
-                if (o[i] == '\\' && o[i + 1] == '\n') o[i++] = ' ';
-                else o[i++] = ' ';
+                if (o[i] == '\\' && o[i + 1] == '\n')
+                    o[i++] = ' ';
+                else
+                    o[i++] = ' ';
             }
             line_start = 1;
             continue;
         }
-        if (c == '\n') line_start = 1;
-        else if (!isspace((unsigned char)c)) line_start = 0;
+        if (c == '\n')
+            line_start = 1;
+        else if (!isspace((unsigned char)c))
+            line_start = 0;
     }
     return o;
 }
@@ -78,11 +84,14 @@ static tok *tokenize(const char *s, int *ntok)
         }
         size_t j = i + 1;
         if (isalpha((unsigned char)s[i]) || s[i] == '_') {
-            while (isalnum((unsigned char)s[j]) || s[j] == '_') j++;
+            while (isalnum((unsigned char)s[j]) || s[j] == '_')
+                j++;
         } else if (isdigit((unsigned char)s[i])) {
-            while (isalnum((unsigned char)s[j]) || s[j] == '.') j++;
+            while (isalnum((unsigned char)s[j]) || s[j] == '.')
+                j++;
         } else if (s[i] == '"' || s[i] == '\'') {
-            while (s[j] && s[j] != s[i] && s[j] != '\n') j += s[j] == '\\' && s[j + 1] ? 2 : 1;
+            while (s[j] && s[j] != s[i] && s[j] != '\n')
+                j += s[j] == '\\' && s[j + 1] ? 2 : 1;
             if (s[j] == s[i]) j++;
         }
         if (n == cap) {
@@ -107,13 +116,18 @@ static int matching_close(const tok *t, int n, int open)
 {
     int depth = 0;
     for (int i = open; i < n; i++) {
-        if (tok_is(&t[i], "(")) depth++;
-        else if (tok_is(&t[i], ")") && --depth == 0) return i;
+        if (tok_is(&t[i], "("))
+            depth++;
+        else if (tok_is(&t[i], ")") && --depth == 0)
+            return i;
     }
     return -1;
 }
 
-static int is_ident(const tok *t) { return isalpha((unsigned char)t->s[0]) || t->s[0] == '_'; }
+static int is_ident(const tok *t)
+{
+    return isalpha((unsigned char)t->s[0]) || t->s[0] == '_';
+}
 
 static int in_list(const char *s, const char *const *list)
 {
@@ -124,21 +138,37 @@ static int in_list(const char *s, const char *const *list)
 
 static void classify_type(kparam *p)
 {
-    static const char *const i32[] = {"int", "signed", "signed int", "unsigned", "unsigned int",
-                                      "int32_t", "uint32_t", "int signed", NULL};
-    static const char *const i64[] = {"long", "long int", "long long", "long long int",
-                                      "unsigned long", "unsigned long int", "unsigned long long",
-                                      "unsigned long long int", "signed long long",
-                                      "int64_t", "uint64_t", "size_t", "ptrdiff_t", NULL};
-    if (in_list(p->type, i32)) p->kind = P_INT32;
-    else if (in_list(p->type, i64)) p->kind = P_INT64;
-    else if (!strcmp(p->type, "float")) p->kind = P_FLOAT, p->fdt = DT_FLOAT32;
-    else if (!strcmp(p->type, "double")) p->kind = P_FLOAT, p->fdt = DT_FLOAT64;
+    static const char *const i32[] = {"int",      "signed",       "signed int",
+                                      "unsigned", "unsigned int", "int32_t",
+                                      "uint32_t", "int signed",   NULL};
+    static const char *const i64[] = {"long",
+                                      "long int",
+                                      "long long",
+                                      "long long int",
+                                      "unsigned long",
+                                      "unsigned long int",
+                                      "unsigned long long",
+                                      "unsigned long long int",
+                                      "signed long long",
+                                      "int64_t",
+                                      "uint64_t",
+                                      "size_t",
+                                      "ptrdiff_t",
+                                      NULL};
+    if (in_list(p->type, i32))
+        p->kind = P_INT32;
+    else if (in_list(p->type, i64))
+        p->kind = P_INT64;
+    else if (!strcmp(p->type, "float"))
+        p->kind = P_FLOAT, p->fdt = DT_FLOAT32;
+    else if (!strcmp(p->type, "double"))
+        p->kind = P_FLOAT, p->fdt = DT_FLOAT64;
     else if (!strcmp(p->type, "__half") || !strcmp(p->type, "half"))
         p->kind = P_FLOAT, p->fdt = DT_FLOAT16;
     else if (!strcmp(p->type, "__nv_bfloat16") || !strcmp(p->type, "nv_bfloat16"))
         p->kind = P_FLOAT, p->fdt = DT_BFLOAT16;
-    else p->kind = P_UNKNOWN;
+    else
+        p->kind = P_UNKNOWN;
 }
 
 static void append(char *dst, size_t n, const tok *t)
@@ -152,10 +182,10 @@ static void append(char *dst, size_t n, const tok *t)
 
 static void parse_param(const tok *t, int n, kparam *p)
 {
-    static const char *const quals[] = {"const", "volatile", "__restrict__", "__restrict",
-                                        "restrict", "register", NULL};
-    static const char *const words[] = {"int", "unsigned", "signed", "long", "short", "char",
-                                        "float", "double", "bool", NULL};
+    static const char *const quals[] = {
+        "const", "volatile", "__restrict__", "__restrict", "restrict", "register", NULL};
+    static const char *const words[] = {"int",  "unsigned", "signed", "long", "short",
+                                        "char", "float",    "double", "bool", NULL};
     memset(p, 0, sizeof *p);
     int star = -1, amp = 0;
     for (int i = 0; i < n; i++) {
@@ -168,7 +198,8 @@ static void parse_param(const tok *t, int n, kparam *p)
     }
     if (star >= 0) {
         p->kind = P_PTR;
-        for (int i = 0; i < star; i++) p->is_const |= tok_is(&t[i], "const");
+        for (int i = 0; i < star; i++)
+            p->is_const |= tok_is(&t[i], "const");
         return;
     }
     if (amp) {
@@ -189,7 +220,8 @@ static void parse_param(const tok *t, int n, kparam *p)
         snprintf(last, sizeof last, "%.*s", t[idx[m - 1]].len, t[idx[m - 1]].s);
         if (is_ident(&t[idx[m - 1]]) && !in_list(last, words)) m--; /* the parameter's name */
     }
-    for (int i = 0; i < m; i++) append(p->type, sizeof p->type, &t[idx[i]]);
+    for (int i = 0; i < m; i++)
+        append(p->type, sizeof p->type, &t[idx[i]]);
     classify_type(p);
 }
 
@@ -254,12 +286,14 @@ kdecl *kernel_decl_parse(const char *source, int *nout)
             }
             continue;
         }
-        if (tok_is(&t[i], "{")) depth++, pending = 0;
+        if (tok_is(&t[i], "{"))
+            depth++, pending = 0;
         else if (tok_is(&t[i], "}")) {
             if (next && ext[next - 1] == depth) next--;
             depth--;
             pending = 0;
-        } else if (tok_is(&t[i], ";")) pending = 0;
+        } else if (tok_is(&t[i], ";"))
+            pending = 0;
         else if (tok_is(&t[i], "__global__")) {
             if (nk == cap) {
                 cap = cap ? cap * 2 : 8;

@@ -10,16 +10,16 @@ typedef enum { P_PTR, P_INT32, P_INT64, P_FLOAT, P_UNKNOWN } param_kind;
 
 typedef struct kparam {
     param_kind kind;
-    int is_const;      /* pointer to const data */
-    evo_dtype fdt;     /* P_FLOAT: float32, float64, float16 or bfloat16 */
-    char text[160];    /* the declaration as written (tokens joined by spaces) */
-    char type[96];     /* the type without the name */
+    int is_const;   /* pointer to const data */
+    evo_dtype fdt;  /* P_FLOAT: float32, float64, float16 or bfloat16 */
+    char text[160]; /* the declaration as written (tokens joined by spaces) */
+    char type[96];  /* the type without the name */
 } kparam;
 
 typedef struct kdecl {
     char name[TASK_NAME];
-    int is_c;          /* declared extern "C" (or inside an extern "C" block) */
-    int nparams;       /* parameters past KDECL_MAX_PARAMS are not kept */
+    int is_c;    /* declared extern "C" (or inside an extern "C" block) */
+    int nparams; /* parameters past KDECL_MAX_PARAMS are not kept */
     kparam params[KDECL_MAX_PARAMS];
 } kdecl;
 

@@ -6,8 +6,8 @@
  * COMPILE_ERROR with the plan's line number before anything is launched. The kernel
  * declarations are read from the source itself (kernel_decl.c), so the check needs no
  * compiler and no GPU. */
-#include "errbuf.h"
 #include "plan.h"
+#include "errbuf.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -71,7 +71,8 @@ static int find_block(const char *src, const char **body, const char **end)
         const char *close = strstr(after, "*/");
         if (!close) continue;
         int line = 1;
-        for (const char *c = src; c < m; c++) line += *c == '\n';
+        for (const char *c = src; c < m; c++)
+            line += *c == '\n';
         *body = after;
         *end = close;
         return line;
@@ -104,9 +105,11 @@ static int find_workspace(const evo_plan *pl, const char *name)
 
 static char *trim(char *s)
 {
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     char *e = s + strlen(s);
-    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+    while (e > s && isspace((unsigned char)e[-1]))
+        *--e = 0;
     return s;
 }
 
@@ -116,8 +119,10 @@ static int split_commas(char *s, char **parts, int max)
     int n = 0, depth = 0;
     char *start = s;
     for (char *c = s;; c++) {
-        if (*c == '(') depth++;
-        else if (*c == ')') depth--;
+        if (*c == '(')
+            depth++;
+        else if (*c == ')')
+            depth--;
         if (*c == 0 || (*c == ',' && depth == 0)) {
             int last = *c == 0;
             *c = 0;
@@ -145,8 +150,8 @@ static evo_expr *parse_expr(parser *p, int line, const char *what, const char *t
 static int st_dims(parser *p, int line, const char *kw, char *rest, struct evo_expr **dst,
                    int *ndst, int *seen_line)
 {
-    if (*seen_line) return perr(p, line, "a second '%s' for this kernel (first at line %d)", kw,
-                                *seen_line);
+    if (*seen_line)
+        return perr(p, line, "a second '%s' for this kernel (first at line %d)", kw, *seen_line);
     char *parts[4];
     int n = split_commas(rest, parts, 3);
     if (n < 0) return perr(p, line, "'%s' takes 1 to 3 expressions, found more than 3", kw);
@@ -168,7 +173,8 @@ static int st_workspace(parser *p, int line, char *rest)
     char name[TASK_NAME], dt[64];
     int used = 0;
     if (sscanf(rest, "%127s %63s %n", name, dt, &used) < 2 || !rest[used])
-        return perr(p, line, "'workspace' takes NAME DTYPE COUNT (e.g. workspace partial "
+        return perr(p, line,
+                    "'workspace' takes NAME DTYPE COUNT (e.g. workspace partial "
                     "float32 KSPLIT * M * N)");
     if (pl->nworkspaces == PLAN_MAX_WORKSPACES)
         return perr(p, line, "more than %d workspaces", PLAN_MAX_WORKSPACES);
@@ -205,8 +211,8 @@ static int st_args(parser *p, int line, raw_kernel *rk, char *rest)
 }
 
 /* A statement holding one expression, at most once per kernel (smem, when). */
-static int st_single(parser *p, int line, const char *kw, const char *rest,
-                     struct evo_expr **dst, int *seen_line)
+static int st_single(parser *p, int line, const char *kw, const char *rest, struct evo_expr **dst,
+                     int *seen_line)
 {
     if (*seen_line)
         return perr(p, line, "a second '%s' for this kernel (first at line %d)", kw, *seen_line);
@@ -218,7 +224,8 @@ static int statement(parser *p, int line, char *text)
 {
     evo_plan *pl = p->plan;
     char *kw = text, *rest = text;
-    while (*rest && !isspace((unsigned char)*rest)) rest++;
+    while (*rest && !isspace((unsigned char)*rest))
+        rest++;
     if (*rest) *rest++ = 0;
     rest = trim(rest);
     if (!strcmp(kw, "workspace")) return st_workspace(p, line, rest);
@@ -235,19 +242,23 @@ static int statement(parser *p, int line, char *text)
     /* Launch attributes are the harness's: an access-policy window or a persisting-L2 hint
      * would keep data resident across the flush, another stream would run outside the timed
      * region. */
-    static const char *const attributes[] = {"attr", "attribute", "attributes", "access_policy",
-                                             "accesspolicy", "persisting", "persist", "l2",
-                                             "stream", "priority", "cluster", "graph", NULL};
+    static const char *const attributes[] = {
+        "attr", "attribute", "attributes", "access_policy", "accesspolicy", "persisting", "persist",
+        "l2",   "stream",    "priority",   "cluster",       "graph",        NULL};
     for (int i = 0; attributes[i]; i++)
         if (!strcasecmp(kw, attributes[i]))
-            return perr(p, line, "'%s': a launch plan cannot set launch attributes (access-policy "
+            return perr(p, line,
+                        "'%s': a launch plan cannot set launch attributes (access-policy "
                         "windows, L2 persistence, streams, clusters); the harness launches every "
-                        "kernel on its own stream with default attributes", kw);
+                        "kernel on its own stream with default attributes",
+                        kw);
     int known = !strcmp(kw, "grid") || !strcmp(kw, "block") || !strcmp(kw, "smem") ||
                 !strcmp(kw, "args") || !strcmp(kw, "when");
     if (!known)
-        return perr(p, line, "unknown statement '%s' (expected workspace, kernel, grid, block, "
-                    "smem, when or args)", kw);
+        return perr(p, line,
+                    "unknown statement '%s' (expected workspace, kernel, grid, block, "
+                    "smem, when or args)",
+                    kw);
     if (pl->nkernels == 0) return perr(p, line, "'%s' before any 'kernel'", kw);
     plan_kernel *k = &pl->kernels[pl->nkernels - 1];
     raw_kernel *rk = &p->raw[pl->nkernels - 1];
@@ -264,8 +275,10 @@ static int statement(parser *p, int line, char *text)
 static char *clean_line(char *s)
 {
     s = trim(s);
-    if (s[0] == '/' && s[1] == '/') s += 2;
-    else if (s[0] == '*') s++;
+    if (s[0] == '/' && s[1] == '/')
+        s += 2;
+    else if (s[0] == '*')
+        s++;
     char *hash = strchr(s, '#');
     if (hash) *hash = 0;
     return trim(s);
@@ -353,20 +366,26 @@ static int resolve_arg(parser *p, const plan_kernel *k, int j, const raw_arg *ra
         a->kind = ARG_AXIS_I32;
         return 0;
     }
-    return perr(p, ra->line, "kernel '%s' argument %d '%s' is not an input, output, workspace or "
-                "axis of %s", k->name, j + 1, s, d->name);
+    return perr(p, ra->line,
+                "kernel '%s' argument %d '%s' is not an input, output, workspace or "
+                "axis of %s",
+                k->name, j + 1, s, d->name);
 }
 
 static const char *arg_what(const parser *p, const plan_arg *a, char *buf, size_t n)
 {
     const task_definition *d = &p->task->def;
     switch (a->kind) {
-    case ARG_TENSOR: return a->index < d->ninputs ? "an input (device pointer)"
-                                                  : "an output (device pointer)";
-    case ARG_WORKSPACE: return "a workspace (device pointer)";
-    case ARG_AXIS_I32: return "an axis passed as int";
-    case ARG_AXIS_I64: return "an axis passed as int64";
-    case ARG_LITERAL: return "an int literal";
+    case ARG_TENSOR:
+        return a->index < d->ninputs ? "an input (device pointer)" : "an output (device pointer)";
+    case ARG_WORKSPACE:
+        return "a workspace (device pointer)";
+    case ARG_AXIS_I32:
+        return "an axis passed as int";
+    case ARG_AXIS_I64:
+        return "an axis passed as int64";
+    case ARG_LITERAL:
+        return "an int literal";
     case ARG_SCALAR:
         snprintf(buf, n, "a %s scalar", dtype_name(d->inputs[a->index].dtype));
         return buf;
@@ -379,9 +398,14 @@ static int arg_fits(const parser *p, const plan_arg *a, const kparam *q)
 {
     const task_definition *d = &p->task->def;
     switch (a->kind) {
-    case ARG_TENSOR: case ARG_WORKSPACE: return q->kind == P_PTR;
-    case ARG_AXIS_I32: case ARG_LITERAL: return q->kind == P_INT32;
-    case ARG_AXIS_I64: return q->kind == P_INT64;
+    case ARG_TENSOR:
+    case ARG_WORKSPACE:
+        return q->kind == P_PTR;
+    case ARG_AXIS_I32:
+    case ARG_LITERAL:
+        return q->kind == P_INT32;
+    case ARG_AXIS_I64:
+        return q->kind == P_INT64;
     case ARG_SCALAR: {
         evo_dtype dt = d->inputs[a->index].dtype;
         if (dt == DT_INT32) return q->kind == P_INT32;
@@ -401,15 +425,21 @@ static int check_kernel(parser *p, int ki, const kdecl *ks, int nks, unsigned ch
     if (!rk->block_line) return perr(p, rk->line, "kernel '%s' has no 'block'", k->name);
     const kdecl *decl = lookup_decl(ks, nks, k->name);
     if (!decl)
-        return perr(p, rk->line, "kernel '%s' is not declared in the source (expected extern \"C\" "
-                    "__global__ void %s(...))", k->name, k->name);
+        return perr(p, rk->line,
+                    "kernel '%s' is not declared in the source (expected extern \"C\" "
+                    "__global__ void %s(...))",
+                    k->name, k->name);
     if (!decl->is_c)
-        return perr(p, rk->line, "kernel '%s' is __global__ but not extern \"C\" (its symbol "
-                    "name would be mangled)", k->name);
+        return perr(p, rk->line,
+                    "kernel '%s' is __global__ but not extern \"C\" (its symbol "
+                    "name would be mangled)",
+                    k->name);
     int argline = rk->nargs ? rk->args[0].line : rk->line;
     if (decl->nparams != rk->nargs)
-        return perr(p, argline, "kernel '%s' takes %d parameters but the plan passes %d "
-                    "arguments", k->name, decl->nparams, rk->nargs);
+        return perr(p, argline,
+                    "kernel '%s' takes %d parameters but the plan passes %d "
+                    "arguments",
+                    k->name, decl->nparams, rk->nargs);
     for (int j = 0; j < rk->nargs; j++) {
         plan_arg *a = &k->args[j];
         const kparam *q = &decl->params[j];
@@ -417,8 +447,10 @@ static int check_kernel(parser *p, int ki, const kdecl *ks, int nks, unsigned ch
         if (resolve_arg(p, k, j, &rk->args[j], a)) return -1;
         k->nargs = j + 1;
         if (q->kind == P_UNKNOWN)
-            return perr(p, line, "kernel '%s' parameter %d '%s' has a type a plan cannot pass "
-                        "('%s')", k->name, j + 1, q->text, q->type);
+            return perr(p, line,
+                        "kernel '%s' parameter %d '%s' has a type a plan cannot pass "
+                        "('%s')",
+                        k->name, j + 1, q->text, q->type);
         char buf[64];
         if (!arg_fits(p, a, q))
             return perr(p, line, "kernel '%s' argument %d '%s' is %s but parameter %d is '%s'%s",
@@ -433,10 +465,14 @@ static int check_kernel(parser *p, int ki, const kdecl *ks, int nks, unsigned ch
             written[slot] = 1;
         } else if (!written[slot]) {
             if (a->kind == ARG_TENSOR)
-                return perr(p, line, "kernel '%s' argument %d '%s' is an output but parameter %d "
-                            "is const", k->name, j + 1, a->name, j + 1);
-            return perr(p, line, "kernel '%s' argument %d '%s' is a workspace no earlier kernel "
-                        "writes but parameter %d is const", k->name, j + 1, a->name, j + 1);
+                return perr(p, line,
+                            "kernel '%s' argument %d '%s' is an output but parameter %d "
+                            "is const",
+                            k->name, j + 1, a->name, j + 1);
+            return perr(p, line,
+                        "kernel '%s' argument %d '%s' is a workspace no earlier kernel "
+                        "writes but parameter %d is const",
+                        k->name, j + 1, a->name, j + 1);
         }
     }
     return 0;
@@ -452,11 +488,14 @@ static int check_plan(parser *p, const char *source)
     /* outputs, then workspaces: set once some kernel takes them through a non-const pointer */
     unsigned char *written = calloc((size_t)d->noutputs + PLAN_MAX_WORKSPACES, 1);
     int rc = written ? 0 : perr(p, p->block_line, "out of memory");
-    for (int i = 0; i < pl->nkernels && !rc; i++) rc = check_kernel(p, i, ks, nks, written);
+    for (int i = 0; i < pl->nkernels && !rc; i++)
+        rc = check_kernel(p, i, ks, nks, written);
     for (int o = 0; o < d->noutputs && !rc; o++)
         if (!written[o])
-            rc = perr(p, p->block_line, "output '%s' is not written by any kernel (pass it to a "
-                      "non-const pointer parameter)", d->outputs[o].name);
+            rc = perr(p, p->block_line,
+                      "output '%s' is not written by any kernel (pass it to a "
+                      "non-const pointer parameter)",
+                      d->outputs[o].name);
     free(ks);
     free(written);
     return rc;
@@ -474,7 +513,8 @@ void plan_free(evo_plan *p)
         expr_free(k->smem);
         expr_free(k->when);
     }
-    for (int i = 0; i < p->nworkspaces; i++) expr_free(p->workspaces[i].count);
+    for (int i = 0; i < p->nworkspaces; i++)
+        expr_free(p->workspaces[i].count);
     free(p);
 }
 
@@ -496,7 +536,8 @@ evo_plan *plan_parse(const char *source, const evo_task *task, char *err, size_t
     p->block_line = find_block(source, &body, &end);
     int rc;
     if (!p->block_line)
-        rc = fail(err, errlen, "launch plan line 1: the source has no evo:launch block (a "
+        rc = fail(err, errlen,
+                  "launch plan line 1: the source has no evo:launch block (a "
                   "comment whose first line is evo:launch)");
     else
         rc = parse_block(p, body, end) || check_plan(p, source);
@@ -572,15 +613,16 @@ int plan_resolve(const evo_plan *p, int k, plan_lookup lookup, void *user, int64
     int64_t smem = 0;
     if (pk->smem && eval(pk->smem, lookup, user, &smem, pk->name, "smem", err, errlen)) return -1;
     if (smem < 0 || smem > smem_optin)
-        return fail(err, errlen, "kernel '%s' smem = %s = %lld bytes: must be in 0..%lld "
-                    "(SMEM_OPTIN)", pk->name, expr_text(pk->smem), (long long)smem,
-                    (long long)smem_optin);
+        return fail(err, errlen,
+                    "kernel '%s' smem = %s = %lld bytes: must be in 0..%lld "
+                    "(SMEM_OPTIN)",
+                    pk->name, expr_text(pk->smem), (long long)smem, (long long)smem_optin);
     out->smem = (unsigned)smem;
     return 0;
 }
 
-int64_t plan_workspace_bytes(const evo_plan *p, int w, plan_lookup lookup, void *user,
-                             char *err, size_t errlen)
+int64_t plan_workspace_bytes(const evo_plan *p, int w, plan_lookup lookup, void *user, char *err,
+                             size_t errlen)
 {
     if (w < 0 || w >= p->nworkspaces) {
         fail(err, errlen, "no workspace %d in the plan", w);

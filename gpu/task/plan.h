@@ -35,9 +35,9 @@
  * (read-after-write across kernels), and every output must be written by some kernel. */
 #ifndef EVO_PLAN_H
 #define EVO_PLAN_H
+#include "task.h"
 #include <stddef.h>
 #include <stdint.h>
-#include "task.h"
 
 #define PLAN_MAX_KERNELS 8
 #define PLAN_MAX_ARGS 32
@@ -46,13 +46,19 @@
 #define PLAN_MAX_BLOCKS (1LL << 24)
 #define PLAN_MAX_THREADS (1LL << 32)
 
-typedef enum { ARG_TENSOR, ARG_WORKSPACE, ARG_AXIS_I32, ARG_AXIS_I64, ARG_SCALAR,
-               ARG_LITERAL } plan_arg_kind;
+typedef enum {
+    ARG_TENSOR,
+    ARG_WORKSPACE,
+    ARG_AXIS_I32,
+    ARG_AXIS_I64,
+    ARG_SCALAR,
+    ARG_LITERAL
+} plan_arg_kind;
 
 typedef struct plan_arg {
     plan_arg_kind kind;
     char name[TASK_NAME];
-    int index;        /* tensor: input index, or ninputs + output index; workspace index */
+    int index; /* tensor: input index, or ninputs + output index; workspace index */
     int64_t literal;
 } plan_arg;
 
@@ -98,6 +104,6 @@ typedef int (*plan_lookup)(void *user, const char *name, int64_t *out);
 int plan_resolve(const evo_plan *p, int k, plan_lookup lookup, void *user, int64_t smem_optin,
                  plan_launch *out, char *err, size_t errlen);
 /* Bytes of workspace w for a workload, or -1 with err. */
-int64_t plan_workspace_bytes(const evo_plan *p, int w, plan_lookup lookup, void *user,
-                             char *err, size_t errlen);
+int64_t plan_workspace_bytes(const evo_plan *p, int w, plan_lookup lookup, void *user, char *err,
+                             size_t errlen);
 #endif

@@ -5,9 +5,9 @@
  *
  * Everything a user hands us is validated here, strictly, with messages that name the file
  * and the key, so the evaluator never meets a malformed task later. */
-#include "file_text.h"
-#include "errbuf.h"
 #include "task.h"
+#include "errbuf.h"
+#include "file_text.h"
 #include "task_trace.h"
 
 #include <dirent.h>
@@ -30,8 +30,6 @@
 /* Every failure here reports into the caller's buffer and returns -1. */
 #define fail(err, errlen, ...) errbuf_set(err, errlen, -1, __VA_ARGS__)
 
-
-
 /* ------------------------------------------------------------------------------------ */
 /* tasks                                                                                */
 
@@ -43,16 +41,20 @@ void task_free(evo_task *t)
     free(t->baseline_source);
     free(t->bytes_expr);
     free(t->flops_expr);
-    for (int i = 0; i < t->nseeds; i++) free(t->seed_sources ? t->seed_sources[i] : NULL);
+    for (int i = 0; i < t->nseeds; i++)
+        free(t->seed_sources ? t->seed_sources[i] : NULL);
     free(t->input_scale);
     free(t->seed_sources);
-    for (int i = 0; t->seed_archs && i < t->nseeds; i++) free(t->seed_archs[i]);
+    for (int i = 0; t->seed_archs && i < t->nseeds; i++)
+        free(t->seed_archs[i]);
     free(t->seed_archs);
     free(t->seed_names);
-    for (int i = 0; i < t->ndefines; i++) free(t->define_values[i]);
+    for (int i = 0; i < t->ndefines; i++)
+        free(t->define_values[i]);
     free(t->define_values);
     free(t->define_names);
-    for (int i = 0; i < t->nnvrtc_options; i++) free(t->nvrtc_options[i]);
+    for (int i = 0; i < t->nnvrtc_options; i++)
+        free(t->nvrtc_options[i]);
     free(t->nvrtc_options);
     free(t);
 }
@@ -72,14 +74,15 @@ static void set_default_tolerance(evo_task *t)
 static void default_row_checks(evo_task *t, int have_ratio, int have_error)
 {
     if (t->required_ratio >= 1) return;
-    if (!have_ratio) t->row_min_ratio = 2 * t->required_ratio - 1 > 0 ? 2 * t->required_ratio - 1 : 0;
+    if (!have_ratio)
+        t->row_min_ratio = 2 * t->required_ratio - 1 > 0 ? 2 * t->required_ratio - 1 : 0;
     if (!have_error) t->row_max_error = 0.2;
 }
 
 static int parse_tolerance(const char *file, json_t *tol, evo_task *t, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"atol", "rtol", "required_ratio", "row_min_ratio",
-                                       "row_max_error", NULL};
+    static const char *const keys[] = {"atol",          "rtol",          "required_ratio",
+                                       "row_min_ratio", "row_max_error", NULL};
     if (!tol) return 0;
     if (!json_is_object(tol))
         return fail(err, errlen, "%s: key 'tolerance': expected an object", file);
@@ -90,8 +93,8 @@ static int parse_tolerance(const char *file, json_t *tol, evo_task *t, char *err
         json_t *v = json_object_get(tol, keys[i]);
         if (!v) continue;
         if (!json_is_number(v) || json_number_value(v) < 0)
-            return fail(err, errlen, "%s: key 'tolerance.%s': expected a non-negative number",
-                        file, keys[i]);
+            return fail(err, errlen, "%s: key 'tolerance.%s': expected a non-negative number", file,
+                        keys[i]);
         *dst[i] = json_number_value(v);
     }
     if (t->required_ratio > 1)
@@ -120,8 +123,7 @@ static int parse_cost(const char *file, json_t *cost, evo_task *t, char *err, si
 {
     static const char *const keys[] = {"bytes", "flops", NULL};
     if (!cost) return 0;
-    if (!json_is_object(cost))
-        return fail(err, errlen, "%s: key 'cost': expected an object", file);
+    if (!json_is_object(cost)) return fail(err, errlen, "%s: key 'cost': expected an object", file);
     const char *bad = task_unknown_key(cost, keys);
     if (bad) return fail(err, errlen, "%s: key 'cost.%s': unknown key", file, bad);
     char **dst[] = {&t->bytes_expr, &t->flops_expr};
@@ -138,8 +140,8 @@ static int parse_cost(const char *file, json_t *cost, evo_task *t, char *err, si
         expr_names(e, check_axis_name, &c);
         expr_free(e);
         if (c.bad[0])
-            return fail(err, errlen, "%s: key 'cost.%s': '%s' is not an axis of %s", file,
-                        keys[i], c.bad, t->def.name);
+            return fail(err, errlen, "%s: key 'cost.%s': '%s' is not an axis of %s", file, keys[i],
+                        c.bad, t->def.name);
         *dst[i] = strdup(json_string_value(v));
     }
     return 0;
@@ -159,12 +161,17 @@ static int parse_baseline(const char *file, json_t *b, evo_task *t, char *err, s
     const char *kind = json_string_value(json_object_get(b, "kind"));
     const char *src = json_string_value(json_object_get(b, "source"));
     if (!kind || (strcmp(kind, "cublas") && strcmp(kind, "kernel") && strcmp(kind, "none")))
-        return fail(err, errlen, "%s: key 'baseline.kind': expected \"cublas\", \"kernel\" or "
-                    "\"none\"", file);
+        return fail(err, errlen,
+                    "%s: key 'baseline.kind': expected \"cublas\", \"kernel\" or "
+                    "\"none\"",
+                    file);
     strcpy(t->baseline_kind, kind);
     if (strcmp(kind, "kernel")) {
-        if (src) return fail(err, errlen, "%s: key 'baseline.source': only a kernel baseline "
-                             "has a source", file);
+        if (src)
+            return fail(err, errlen,
+                        "%s: key 'baseline.source': only a kernel baseline "
+                        "has a source",
+                        file);
         return 0;
     }
     if (!src) return fail(err, errlen, "%s: key 'baseline.source': missing (a .cu file)", file);
@@ -212,21 +219,28 @@ static int parse_seeds(const char *file, json_t *seeds, evo_task *t, char *err, 
     for (size_t i = 0; i < n; i++) {
         json_t *entry = json_array_get(seeds, i);
         json_t *archs = json_is_object(entry) ? json_object_get(entry, "archs") : NULL;
-        const char *s = json_string_value(json_is_object(entry) ? json_object_get(entry, "file") : entry);
+        const char *s =
+            json_string_value(json_is_object(entry) ? json_object_get(entry, "file") : entry);
         if (!s || !s[0])
-            return fail(err, errlen, "%s: key 'seeds[%zu]': expected a file name or {\"file\", \"archs\"}",
-                        file, i);
+            return fail(err, errlen,
+                        "%s: key 'seeds[%zu]': expected a file name or {\"file\", \"archs\"}", file,
+                        i);
         if (archs) {
             char list[256] = "";
             size_t k;
             json_t *a;
             if (!json_is_array(archs) || json_array_size(archs) == 0)
-                return fail(err, errlen, "%s: key 'seeds[%zu].archs': expected a list like [\"sm_90a\"]", file, i);
-            json_array_foreach(archs, k, a) {
+                return fail(err, errlen,
+                            "%s: key 'seeds[%zu].archs': expected a list like [\"sm_90a\"]", file,
+                            i);
+            json_array_foreach(archs, k, a)
+            {
                 if (!json_is_string(a))
-                    return fail(err, errlen, "%s: key 'seeds[%zu].archs[%zu]': expected a string", file, i, k);
+                    return fail(err, errlen, "%s: key 'seeds[%zu].archs[%zu]': expected a string",
+                                file, i, k);
                 size_t len = strlen(list);
-                snprintf(list + len, sizeof list - len, "%s%s", len ? "," : "", json_string_value(a));
+                snprintf(list + len, sizeof list - len, "%s%s", len ? "," : "",
+                         json_string_value(a));
             }
             t->seed_archs[i] = strdup(list);
         }
@@ -235,8 +249,8 @@ static int parse_seeds(const char *file, json_t *seeds, evo_task *t, char *err, 
         seed_stem(t->seed_names[i], s);
         for (int j = 0; j < t->nseeds; j++)
             if (!strcmp(t->seed_names[j], t->seed_names[i]))
-                return fail(err, errlen, "%s: key 'seeds[%zu]': a second seed called '%s'", file,
-                            i, t->seed_names[i]);
+                return fail(err, errlen, "%s: key 'seeds[%zu]': a second seed called '%s'", file, i,
+                            t->seed_names[i]);
         t->seed_sources[i] = file_read_text(path, 0, NULL);
         if (!t->seed_sources[i])
             return fail(err, errlen, "%s: key 'seeds[%zu]': cannot read %s: %s", file, i, path,
@@ -257,7 +271,8 @@ static int parse_defines(const char *file, json_t *defs, evo_task *t, char *err,
     if (!t->define_names || !t->define_values) return fail(err, errlen, "%s: out of memory", file);
     const char *k;
     json_t *v;
-    json_object_foreach(defs, k, v) {
+    json_object_foreach(defs, k, v)
+    {
         char buf[64];
         const char *val = json_string_value(v);
         if (json_is_integer(v)) {
@@ -265,8 +280,8 @@ static int parse_defines(const char *file, json_t *defs, evo_task *t, char *err,
             val = buf;
         }
         if (!val)
-            return fail(err, errlen, "%s: key 'defines.%s': expected a string or an integer",
-                        file, k);
+            return fail(err, errlen, "%s: key 'defines.%s': expected a string or an integer", file,
+                        k);
         if (task_copy_name(t->define_names[t->ndefines], k))
             return fail(err, errlen, "%s: key 'defines.%s': name too long", file, k);
         t->define_values[t->ndefines++] = strdup(val);
@@ -281,19 +296,24 @@ static int parse_input_scale(const char *file, json_t *scales, evo_task *t, char
 {
     if (!scales) return 0;
     if (!json_is_object(scales))
-        return fail(err, errlen, "%s: key 'input_scale': expected an object of input -> factor", file);
+        return fail(err, errlen, "%s: key 'input_scale': expected an object of input -> factor",
+                    file);
     t->input_scale = calloc((size_t)t->def.ninputs + 1, sizeof *t->input_scale);
     if (!t->input_scale) return fail(err, errlen, "%s: out of memory", file);
-    for (int i = 0; i < t->def.ninputs; i++) t->input_scale[i] = 1.0;
+    for (int i = 0; i < t->def.ninputs; i++)
+        t->input_scale[i] = 1.0;
     const char *name;
     json_t *v;
-    json_object_foreach(scales, name, v) {
+    json_object_foreach(scales, name, v)
+    {
         int k = -1;
         for (int i = 0; i < t->def.ninputs; i++)
             if (strcmp(t->def.inputs[i].name, name) == 0) k = i;
-        if (k < 0) return fail(err, errlen, "%s: key 'input_scale.%s': no input of that name", file, name);
+        if (k < 0)
+            return fail(err, errlen, "%s: key 'input_scale.%s': no input of that name", file, name);
         if (!json_is_number(v) || json_number_value(v) <= 0)
-            return fail(err, errlen, "%s: key 'input_scale.%s': expected a positive number", file, name);
+            return fail(err, errlen, "%s: key 'input_scale.%s': expected a positive number", file,
+                        name);
         t->input_scale[k] = json_number_value(v);
     }
     return 0;
@@ -301,9 +321,9 @@ static int parse_input_scale(const char *file, json_t *scales, evo_task *t, char
 
 static int task_from_json(const char *file, json_t *root, evo_task *t, char *err, size_t errlen)
 {
-    static const char *const keys[] = {"definition", "workloads", "tolerance", "reference",
-                                       "baseline", "cost", "seeds", "defines", "nvrtc_options",
-                                       "input_scale", "notes", "description", NULL};
+    static const char *const keys[] = {
+        "definition", "workloads",     "tolerance",   "reference", "baseline",    "cost", "seeds",
+        "defines",    "nvrtc_options", "input_scale", "notes",     "description", NULL};
     if (!json_is_object(root)) return fail(err, errlen, "%s: expected a JSON object", file);
     const char *bad = task_unknown_key(root, keys);
     if (bad) return fail(err, errlen, "%s: key '%s': unknown key", file, bad);
@@ -320,8 +340,7 @@ static int task_from_json(const char *file, json_t *root, evo_task *t, char *err
         t->nworkloads = 0;
         return -1;
     }
-    if (t->nworkloads == 0)
-        return fail(err, errlen, "%s: no workloads for %s", path, t->def.name);
+    if (t->nworkloads == 0) return fail(err, errlen, "%s: no workloads for %s", path, t->def.name);
     set_default_tolerance(t);
     if (parse_tolerance(file, json_object_get(root, "tolerance"), t, err, errlen)) return -1;
     const char *ref = json_string_value(json_object_get(root, "reference"));
@@ -362,7 +381,8 @@ int task_load_dir(const char *dir, evo_task **out, char *err, size_t errlen)
         return fail(err, errlen, "%s: task folder path too long", dir);
     }
     strcpy(t->dir, dir);
-    for (size_t n = strlen(t->dir); n > 1 && t->dir[n - 1] == '/'; n--) t->dir[n - 1] = 0;
+    for (size_t n = strlen(t->dir); n > 1 && t->dir[n - 1] == '/'; n--)
+        t->dir[n - 1] = 0;
     char file[1100];
     task_join_path(file, sizeof file, dir, "task.json");
     json_error_t je;
@@ -383,8 +403,7 @@ int task_load_dir(const char *dir, evo_task **out, char *err, size_t errlen)
 }
 
 /* Look for ROOT/SUB/<any>/NAME in each first-level folder; 0 and path set if found. */
-static int find_in_tree(const char *root, const char *sub, const char *file, char *out,
-                        size_t n)
+static int find_in_tree(const char *root, const char *sub, const char *file, char *out, size_t n)
 {
     char top[1100];
     task_join_path(top, sizeof top, root, sub);
@@ -395,7 +414,8 @@ static int find_in_tree(const char *root, const char *sub, const char *file, cha
     while (found && (e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
         int w = snprintf(out, n, "%s/%s/%s", top, e->d_name, file);
-        if (w > 0 && (size_t)w < n && access(out, R_OK) == 0) found = 0; /* a cut path is no match */
+        if (w > 0 && (size_t)w < n && access(out, R_OK) == 0)
+            found = 0; /* a cut path is no match */
     }
     closedir(d);
     return found;
@@ -521,7 +541,8 @@ static void describe_tensor(FILE *f, const task_tensor *x)
         fprintf(f, "scalar (passed by value as %s)", dtype_ctype(x->dtype));
     } else {
         fputc('[', f);
-        for (int i = 0; i < x->ndim; i++) fprintf(f, "%s%s", i ? ", " : "", x->dims[i]);
+        for (int i = 0; i < x->ndim; i++)
+            fprintf(f, "%s%s", i ? ", " : "", x->dims[i]);
         fprintf(f, "] (device pointer to %s, row-major, contiguous)", dtype_ctype(x->dtype));
     }
     if (x->optional) fputs(", optional", f);
@@ -557,14 +578,17 @@ char *task_describe(const evo_task *t)
         }
     }
     fputs("Inputs:\n", f);
-    for (int i = 0; i < d->ninputs; i++) describe_tensor(f, &d->inputs[i]);
+    for (int i = 0; i < d->ninputs; i++)
+        describe_tensor(f, &d->inputs[i]);
     fputs("Outputs:\n", f);
-    for (int i = 0; i < d->noutputs; i++) describe_tensor(f, &d->outputs[i]);
+    for (int i = 0; i < d->noutputs; i++)
+        describe_tensor(f, &d->outputs[i]);
     for (int i = 0; i < d->nconstraints; i++)
         fprintf(f, "%s%s\n", i ? "  " : "Constraints:\n  ", d->constraints[i]);
     fprintf(f, "Workloads: %d\n", t->nworkloads);
-    fprintf(f, "Correctness: an element fails if |out - ref| > %g and |out - ref|/(|ref| + 1e-8) "
-               "> %g; at least %g of the elements must match; NaN or Inf fails.\n",
+    fprintf(f,
+            "Correctness: an element fails if |out - ref| > %g and |out - ref|/(|ref| + 1e-8) "
+            "> %g; at least %g of the elements must match; NaN or Inf fails.\n",
             t->atol, t->rtol, t->required_ratio);
     if (t->ndefines) {
         fputs("Macros defined for every compile:", f);

@@ -27,8 +27,19 @@
 #define TASK_MAX_DIMS 8
 
 typedef enum {
-    DT_FLOAT32, DT_FLOAT16, DT_BFLOAT16, DT_FLOAT8_E4M3, DT_FLOAT8_E5M2, DT_FLOAT64,
-    DT_INT64, DT_INT32, DT_INT16, DT_INT8, DT_UINT8, DT_BOOL, DT_COUNT
+    DT_FLOAT32,
+    DT_FLOAT16,
+    DT_BFLOAT16,
+    DT_FLOAT8_E4M3,
+    DT_FLOAT8_E5M2,
+    DT_FLOAT64,
+    DT_INT64,
+    DT_INT32,
+    DT_INT16,
+    DT_INT8,
+    DT_UINT8,
+    DT_BOOL,
+    DT_COUNT
 } evo_dtype;
 
 /* "float32", "bfloat16", "float8_e4m3fn", "int64", ... as FlashInfer writes them. */
@@ -40,16 +51,16 @@ const char *dtype_ctype(evo_dtype t);
 
 typedef struct task_axis {
     char name[TASK_NAME];
-    int is_var;       /* "var" axes take their value from each workload */
-    int64_t value;    /* for "const" axes */
+    int is_var;    /* "var" axes take their value from each workload */
+    int64_t value; /* for "const" axes */
 } task_axis;
 
 typedef struct task_tensor {
     char name[TASK_NAME];
     evo_dtype dtype;
-    int ndim;         /* 0 with is_scalar: a scalar input (shape null) */
+    int ndim; /* 0 with is_scalar: a scalar input (shape null) */
     int is_scalar;
-    int optional;     /* the definition marks it optional (may be absent in a workload) */
+    int optional; /* the definition marks it optional (may be absent in a workload) */
     char dims[TASK_MAX_DIMS][TASK_NAME]; /* axis names */
 } task_tensor;
 
@@ -58,17 +69,17 @@ typedef enum { GEN_RANDOM, GEN_SCALAR, GEN_SAFETENSORS, GEN_ABSENT } task_gen_ki
 typedef struct task_input_gen {
     char name[TASK_NAME];
     task_gen_kind kind;
-    double scalar;         /* GEN_SCALAR */
-    char path[512];        /* GEN_SAFETENSORS: path as written */
+    double scalar;  /* GEN_SCALAR */
+    char path[512]; /* GEN_SAFETENSORS: path as written */
     char tensor_key[TASK_NAME];
 } task_input_gen;
 
 typedef struct task_workload {
     char uuid[64];
-    char label[128];       /* "M=1024" or "batch_size=7,seq=3": var axes in order */
+    char label[128]; /* "M=1024" or "batch_size=7,seq=3": var axes in order */
     int naxes;
     char (*axis_names)[TASK_NAME];
-    int64_t *axis_values;  /* the var axes' values */
+    int64_t *axis_values; /* the var axes' values */
     int ninputs;
     task_input_gen *inputs;
 } task_workload;
@@ -77,14 +88,14 @@ typedef struct task_definition {
     char name[TASK_NAME];
     char op_type[TASK_NAME];
     char *description;
-    char *reference_code;  /* the Python reference, kept for prompts and export */
+    char *reference_code; /* the Python reference, kept for prompts and export */
     int naxes;
     task_axis *axes;
     int ninputs, noutputs;
     task_tensor *inputs;
     task_tensor *outputs;
     int nconstraints;
-    char **constraints;    /* as written (Python expressions), kept for prompts */
+    char **constraints; /* as written (Python expressions), kept for prompts */
 } task_definition;
 
 typedef struct evo_task {
@@ -94,20 +105,20 @@ typedef struct evo_task {
     task_workload *workloads;
     double atol, rtol, required_ratio;
     double row_min_ratio, row_max_error; /* per row (last dim): 0 = not checked */
-    char reference[TASK_NAME];     /* host reference name */
-    char baseline_kind[16];        /* "cublas", "kernel" or "none" */
-    char *baseline_source;         /* kernel text for "kernel" baselines */
-    char *bytes_expr, *flops_expr; /* cost model over axes */
+    char reference[TASK_NAME];           /* host reference name */
+    char baseline_kind[16];              /* "cublas", "kernel" or "none" */
+    char *baseline_source;               /* kernel text for "kernel" baselines */
+    char *bytes_expr, *flops_expr;       /* cost model over axes */
     int nseeds;
     char (*seed_names)[TASK_NAME]; /* file stem, e.g. "gemm_mma" */
     char **seed_sources;
-    char **seed_archs;             /* NULL, or "sm_90a,sm_90" where a seed needs those */
+    char **seed_archs; /* NULL, or "sm_90a,sm_90" where a seed needs those */
     int ndefines;
     char (*define_names)[TASK_NAME];
     char **define_values;
     int nnvrtc_options;
     char **nvrtc_options;
-    double *input_scale;           /* per definition input, or NULL (all 1) */
+    double *input_scale; /* per definition input, or NULL (all 1) */
 } evo_task;
 
 /* Load a FlashInfer Trace definition JSON. Returns 0, or -1 with err naming the file and
@@ -149,7 +160,8 @@ char *task_describe(const evo_task *t);
 
 /* task_problem.c: a workload as the host references see it, and a reference run on it. */
 #include "reference.h"
-int task_problem(const evo_task *t, const task_workload *w, ref_problem *p, char *err, size_t errlen);
-int task_reference_run(const evo_task *t, const task_workload *w, reference_fn fn, const void *const *inputs,
-                       float *const *outputs, char *err, size_t errlen);
+int task_problem(const evo_task *t, const task_workload *w, ref_problem *p, char *err,
+                 size_t errlen);
+int task_reference_run(const evo_task *t, const task_workload *w, reference_fn fn,
+                       const void *const *inputs, float *const *outputs, char *err, size_t errlen);
 #endif

@@ -8,11 +8,13 @@
 #include "reference.h"
 #include "task.h"
 
-_Static_assert(REF_F32 == (int)DT_FLOAT32 && REF_BF16 == (int)DT_BFLOAT16 && REF_E4M3 == (int)DT_FLOAT8_E4M3 &&
-                   REF_F64 == (int)DT_FLOAT64 && REF_I64 == (int)DT_INT64 && REF_BOOL == (int)DT_BOOL,
+_Static_assert(REF_F32 == (int)DT_FLOAT32 && REF_BF16 == (int)DT_BFLOAT16 &&
+                   REF_E4M3 == (int)DT_FLOAT8_E4M3 && REF_F64 == (int)DT_FLOAT64 &&
+                   REF_I64 == (int)DT_INT64 && REF_BOOL == (int)DT_BOOL,
                "the reference's dtypes follow the task model's");
 
-static void view(const evo_task *t, const task_workload *w, const task_tensor *x, ref_tensor *out) {
+static void view(const evo_task *t, const task_workload *w, const task_tensor *x, ref_tensor *out)
+{
     out->name = x->name;
     out->dtype = (ref_dtype)x->dtype;
     out->ndim = x->is_scalar ? 0 : x->ndim;
@@ -24,20 +26,24 @@ static void view(const evo_task *t, const task_workload *w, const task_tensor *x
     }
 }
 
-int task_problem(const evo_task *t, const task_workload *w, ref_problem *p, char *err, size_t errlen) {
+int task_problem(const evo_task *t, const task_workload *w, ref_problem *p, char *err,
+                 size_t errlen)
+{
     memset(p, 0, sizeof *p);
     const task_definition *d = &t->def;
     if (d->ninputs > REF_MAX_TENSORS || d->noutputs > REF_MAX_TENSORS || d->naxes > REF_MAX_AXES) {
-        snprintf(err, errlen, "%s: more than %d tensors or %d axes for a host reference", d->name, REF_MAX_TENSORS,
-                 REF_MAX_AXES);
+        snprintf(err, errlen, "%s: more than %d tensors or %d axes for a host reference", d->name,
+                 REF_MAX_TENSORS, REF_MAX_AXES);
         return -1;
     }
     p->definition = d->name;
     p->workload = w->uuid[0] ? w->uuid : w->label;
     p->ninputs = d->ninputs;
     p->noutputs = d->noutputs;
-    for (int i = 0; i < d->ninputs; i++) view(t, w, &d->inputs[i], &p->inputs[i]);
-    for (int o = 0; o < d->noutputs; o++) view(t, w, &d->outputs[o], &p->outputs[o]);
+    for (int i = 0; i < d->ninputs; i++)
+        view(t, w, &d->inputs[i], &p->inputs[i]);
+    for (int o = 0; o < d->noutputs; o++)
+        view(t, w, &d->outputs[o], &p->outputs[o]);
     for (int a = 0; a < d->naxes; a++) {
         int64_t v;
         if (task_axis_value(t, w, d->axes[a].name, &v) != 0) continue;
@@ -47,8 +53,9 @@ int task_problem(const evo_task *t, const task_workload *w, ref_problem *p, char
     return 0;
 }
 
-int task_reference_run(const evo_task *t, const task_workload *w, reference_fn fn, const void *const *inputs,
-                       float *const *outputs, char *err, size_t errlen) {
+int task_reference_run(const evo_task *t, const task_workload *w, reference_fn fn,
+                       const void *const *inputs, float *const *outputs, char *err, size_t errlen)
+{
     ref_problem p;
     if (task_problem(t, w, &p, err, errlen)) return -1;
     return fn(&p, inputs, outputs, err, errlen);

@@ -7,9 +7,9 @@
  * missing (FlashInfer-Bench's datasets ship without it). Nothing here knows evo's task.json:
  * task.c reads that around a definition and workloads loaded here, and borrows the JSON
  * checks both need (task_trace.h). */
+#include "task_trace.h"
 #include "errbuf.h"
 #include "task.h"
-#include "task_trace.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -42,9 +42,18 @@ static const struct {
     [DT_BOOL] = {"bool", 1, "bool"},
 };
 
-const char *dtype_name(evo_dtype t) { return (unsigned)t < DT_COUNT ? DTYPES[t].name : "?"; }
-int dtype_size(evo_dtype t) { return (unsigned)t < DT_COUNT ? DTYPES[t].size : 0; }
-const char *dtype_ctype(evo_dtype t) { return (unsigned)t < DT_COUNT ? DTYPES[t].ctype : "?"; }
+const char *dtype_name(evo_dtype t)
+{
+    return (unsigned)t < DT_COUNT ? DTYPES[t].name : "?";
+}
+int dtype_size(evo_dtype t)
+{
+    return (unsigned)t < DT_COUNT ? DTYPES[t].size : 0;
+}
+const char *dtype_ctype(evo_dtype t)
+{
+    return (unsigned)t < DT_COUNT ? DTYPES[t].ctype : "?";
+}
 
 int dtype_from_name(const char *s)
 {
@@ -61,8 +70,10 @@ int dtype_from_name(const char *s)
 
 void task_join_path(char *out, size_t n, const char *dir, const char *rel)
 {
-    if (rel[0] == '/' || !dir || !dir[0]) snprintf(out, n, "%s", rel);
-    else snprintf(out, n, "%s/%s", dir, rel);
+    if (rel[0] == '/' || !dir || !dir[0])
+        snprintf(out, n, "%s", rel);
+    else
+        snprintf(out, n, "%s/%s", dir, rel);
 }
 
 int task_copy_name(char dst[TASK_NAME], const char *src)
@@ -77,9 +88,11 @@ const char *task_unknown_key(json_t *obj, const char *const *allowed)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(obj, k, v) {
+    json_object_foreach(obj, k, v)
+    {
         int ok = 0;
-        for (int i = 0; allowed[i] && !ok; i++) ok = !strcmp(k, allowed[i]);
+        for (int i = 0; allowed[i] && !ok; i++)
+            ok = !strcmp(k, allowed[i]);
         if (!ok) return k;
     }
     return NULL;
@@ -88,13 +101,21 @@ const char *task_unknown_key(json_t *obj, const char *const *allowed)
 static const char *json_kind(json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
-    case JSON_TRUE: case JSON_FALSE: return "a boolean";
-    default: return "null";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "null";
     }
 }
 
@@ -109,7 +130,8 @@ void task_definition_free(task_definition *d)
     free(d->axes);
     free(d->inputs);
     free(d->outputs);
-    for (int i = 0; i < d->nconstraints; i++) free(d->constraints[i]);
+    for (int i = 0; i < d->nconstraints; i++)
+        free(d->constraints[i]);
     free(d->constraints);
     memset(d, 0, sizeof *d);
 }
@@ -121,8 +143,7 @@ int task_find_axis(const task_definition *d, const char *name)
     return -1;
 }
 
-static int parse_axes(const char *file, json_t *axes, task_definition *d, char *err,
-                      size_t errlen)
+static int parse_axes(const char *file, json_t *axes, task_definition *d, char *err, size_t errlen)
 {
     static const char *const keys[] = {"type", "value", "description", NULL};
     if (!json_is_object(axes))
@@ -132,21 +153,22 @@ static int parse_axes(const char *file, json_t *axes, task_definition *d, char *
     if (!d->axes) return fail(err, errlen, "%s: out of memory", file);
     const char *name;
     json_t *a;
-    json_object_foreach(axes, name, a) {
+    json_object_foreach(axes, name, a)
+    {
         task_axis *x = &d->axes[d->naxes];
         if (task_copy_name(x->name, name))
-            return fail(err, errlen, "%s: key 'axes': axis name '%s' is empty or too long",
-                        file, name);
+            return fail(err, errlen, "%s: key 'axes': axis name '%s' is empty or too long", file,
+                        name);
         if (!json_is_object(a))
-            return fail(err, errlen, "%s: key 'axes.%s': expected an object, found %s", file,
-                        name, json_kind(a));
+            return fail(err, errlen, "%s: key 'axes.%s': expected an object, found %s", file, name,
+                        json_kind(a));
         const char *bad = task_unknown_key(a, keys);
         if (bad) return fail(err, errlen, "%s: key 'axes.%s.%s': unknown key", file, name, bad);
         const char *type = json_string_value(json_object_get(a, "type"));
         json_t *val = json_object_get(a, "value");
         if (!type)
-            return fail(err, errlen, "%s: key 'axes.%s.type': expected \"const\" or \"var\"",
-                        file, name);
+            return fail(err, errlen, "%s: key 'axes.%s.type': expected \"const\" or \"var\"", file,
+                        name);
         if (!strcmp(type, "var")) {
             x->is_var = 1;
             if (val && !json_is_null(val))
@@ -177,17 +199,16 @@ static int parse_tensor(const char *file, const char *group, const char *name, j
 {
     static const char *const keys[] = {"shape", "dtype", "optional", "description", NULL};
     if (task_copy_name(t->name, name))
-        return fail(err, errlen, "%s: key '%s': tensor name '%s' is empty or too long", file,
-                    group, name);
+        return fail(err, errlen, "%s: key '%s': tensor name '%s' is empty or too long", file, group,
+                    name);
     if (!json_is_object(v))
-        return fail(err, errlen, "%s: key '%s.%s': expected an object, found %s", file, group,
-                    name, json_kind(v));
+        return fail(err, errlen, "%s: key '%s.%s': expected an object, found %s", file, group, name,
+                    json_kind(v));
     const char *bad = task_unknown_key(v, keys);
     if (bad) return fail(err, errlen, "%s: key '%s.%s.%s': unknown key", file, group, name, bad);
     json_t *dt = json_object_get(v, "dtype");
     if (!json_is_string(dt))
-        return fail(err, errlen, "%s: key '%s.%s.dtype': expected a dtype name", file, group,
-                    name);
+        return fail(err, errlen, "%s: key '%s.%s.dtype': expected a dtype name", file, group, name);
     int k = dtype_from_name(json_string_value(dt));
     if (k < 0)
         return fail(err, errlen, "%s: key '%s.%s.dtype': unknown dtype '%s'", file, group, name,
@@ -195,12 +216,14 @@ static int parse_tensor(const char *file, const char *group, const char *name, j
     t->dtype = (evo_dtype)k;
     json_t *opt = json_object_get(v, "optional");
     if (opt && !json_is_boolean(opt))
-        return fail(err, errlen, "%s: key '%s.%s.optional': expected true or false", file,
-                    group, name);
+        return fail(err, errlen, "%s: key '%s.%s.optional': expected true or false", file, group,
+                    name);
     t->optional = opt && json_is_true(opt);
     if (!json_object_get(v, "shape"))
-        return fail(err, errlen, "%s: key '%s.%s.shape': missing (a list of axis names, or "
-                    "null for a scalar)", file, group, name);
+        return fail(err, errlen,
+                    "%s: key '%s.%s.shape': missing (a list of axis names, or "
+                    "null for a scalar)",
+                    file, group, name);
     json_t *shape = json_object_get(v, "shape");
     if (json_is_null(shape)) {
         t->is_scalar = 1;
@@ -210,27 +233,27 @@ static int parse_tensor(const char *file, const char *group, const char *name, j
         return fail(err, errlen, "%s: key '%s.%s.shape': expected a list of axis names or null",
                     file, group, name);
     if (json_array_size(shape) > TASK_MAX_DIMS)
-        return fail(err, errlen, "%s: key '%s.%s.shape': %zu dimensions (at most %d)", file,
-                    group, name, json_array_size(shape), TASK_MAX_DIMS);
+        return fail(err, errlen, "%s: key '%s.%s.shape': %zu dimensions (at most %d)", file, group,
+                    name, json_array_size(shape), TASK_MAX_DIMS);
     size_t i;
     json_t *ax;
-    json_array_foreach(shape, i, ax) {
+    json_array_foreach(shape, i, ax)
+    {
         const char *an = json_string_value(ax);
         if (!an)
             return fail(err, errlen, "%s: key '%s.%s.shape[%zu]': expected an axis name", file,
                         group, name, i);
         if (task_find_axis(d, an) < 0)
-            return fail(err, errlen, "%s: key '%s.%s.shape[%zu]': unknown axis '%s'", file,
-                        group, name, i, an);
+            return fail(err, errlen, "%s: key '%s.%s.shape[%zu]': unknown axis '%s'", file, group,
+                        name, i, an);
         strcpy(t->dims[i], an);
     }
     t->ndim = (int)json_array_size(shape);
     return 0;
 }
 
-static int parse_tensors(const char *file, const char *group, json_t *obj,
-                         const task_definition *d, task_tensor **out, int *n, char *err,
-                         size_t errlen)
+static int parse_tensors(const char *file, const char *group, json_t *obj, const task_definition *d,
+                         task_tensor **out, int *n, char *err, size_t errlen)
 {
     if (!json_is_object(obj))
         return fail(err, errlen, "%s: key '%s': expected an object, found %s", file, group,
@@ -239,15 +262,16 @@ static int parse_tensors(const char *file, const char *group, json_t *obj,
     if (!*out) return fail(err, errlen, "%s: out of memory", file);
     const char *name;
     json_t *v;
-    json_object_foreach(obj, name, v) {
+    json_object_foreach(obj, name, v)
+    {
         if (parse_tensor(file, group, name, v, d, &(*out)[*n], err, errlen)) return -1;
         (*n)++;
     }
     return 0;
 }
 
-int task_parse_string_list(const char *file, const char *key, json_t *arr, char ***out,
-                           int *n, char *err, size_t errlen)
+int task_parse_string_list(const char *file, const char *key, json_t *arr, char ***out, int *n,
+                           char *err, size_t errlen)
 {
     if (!arr || json_is_null(arr)) return 0;
     if (!json_is_array(arr))
@@ -256,17 +280,18 @@ int task_parse_string_list(const char *file, const char *key, json_t *arr, char 
     if (!*out) return fail(err, errlen, "%s: out of memory", file);
     size_t i;
     json_t *s;
-    json_array_foreach(arr, i, s) {
+    json_array_foreach(arr, i, s)
+    {
         if (!json_is_string(s))
-            return fail(err, errlen, "%s: key '%s[%zu]': expected a string, found %s", file, key,
-                        i, json_kind(s));
+            return fail(err, errlen, "%s: key '%s[%zu]': expected a string, found %s", file, key, i,
+                        json_kind(s));
         (*out)[(*n)++] = strdup(json_string_value(s));
     }
     return 0;
 }
 
-static int optional_string(const char *file, json_t *root, const char *key, char **out,
-                           char *err, size_t errlen)
+static int optional_string(const char *file, json_t *root, const char *key, char **out, char *err,
+                           size_t errlen)
 {
     json_t *v = json_object_get(root, key);
     if (!v || json_is_null(v)) return 0;
@@ -280,8 +305,8 @@ static int optional_string(const char *file, json_t *root, const char *key, char
 static int definition_from_json(const char *file, json_t *root, task_definition *d, char *err,
                                 size_t errlen)
 {
-    static const char *const keys[] = {"name", "op_type", "description", "tags", "axes",
-                                       "constraints", "inputs", "outputs", "reference", NULL};
+    static const char *const keys[] = {"name",        "op_type", "description", "tags",      "axes",
+                                       "constraints", "inputs",  "outputs",     "reference", NULL};
     if (!json_is_object(root))
         return fail(err, errlen, "%s: expected a JSON object, found %s", file, json_kind(root));
     const char *bad = task_unknown_key(root, keys);
@@ -301,9 +326,10 @@ static int definition_from_json(const char *file, json_t *root, task_definition 
         return -1;
     char **tags = NULL;
     int ntags = 0;
-    int rc = task_parse_string_list(file, "tags", json_object_get(root, "tags"), &tags, &ntags,
-                                    err, errlen);
-    for (int i = 0; i < ntags; i++) free(tags[i]);
+    int rc = task_parse_string_list(file, "tags", json_object_get(root, "tags"), &tags, &ntags, err,
+                                    errlen);
+    for (int i = 0; i < ntags; i++)
+        free(tags[i]);
     free(tags);
     if (rc) return -1;
     if (task_parse_string_list(file, "constraints", json_object_get(root, "constraints"),
@@ -312,8 +338,8 @@ static int definition_from_json(const char *file, json_t *root, task_definition 
     json_t *axes = json_object_get(root, "axes");
     if (!axes) return fail(err, errlen, "%s: key 'axes': missing", file);
     if (parse_axes(file, axes, d, err, errlen)) return -1;
-    if (parse_tensors(file, "inputs", json_object_get(root, "inputs"), d, &d->inputs,
-                      &d->ninputs, err, errlen) ||
+    if (parse_tensors(file, "inputs", json_object_get(root, "inputs"), d, &d->inputs, &d->ninputs,
+                      err, errlen) ||
         parse_tensors(file, "outputs", json_object_get(root, "outputs"), d, &d->outputs,
                       &d->noutputs, err, errlen))
         return -1;
@@ -321,8 +347,8 @@ static int definition_from_json(const char *file, json_t *root, task_definition 
     for (int i = 0; i < d->noutputs; i++) {
         for (int j = 0; j < d->ninputs; j++)
             if (!strcmp(d->outputs[i].name, d->inputs[j].name))
-                return fail(err, errlen, "%s: key 'outputs.%s': also the name of an input",
-                            file, d->outputs[i].name);
+                return fail(err, errlen, "%s: key 'outputs.%s': also the name of an input", file,
+                            d->outputs[i].name);
         if (d->outputs[i].optional)
             return fail(err, errlen, "%s: key 'outputs.%s.optional': outputs cannot be optional",
                         file, d->outputs[i].name);
@@ -337,8 +363,7 @@ int task_load_definition(const char *path, task_definition *out, char *err, size
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         if (je.line < 1) return fail(err, errlen, "%s: %s", path, je.text);
-        return fail(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
-                    je.text);
+        return fail(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
     }
     int rc = definition_from_json(path, root, out, err, errlen);
     json_decref(root);
@@ -376,8 +401,8 @@ static int parse_gen(const char *loc, const char *uuid, const char *name, json_t
                     name);
     const char *bad = task_unknown_key(v, keys);
     if (bad)
-        return fail(err, errlen, "%s: workload %s: input '%s': unknown key '%s'", loc, uuid,
-                    name, bad);
+        return fail(err, errlen, "%s: workload %s: input '%s': unknown key '%s'", loc, uuid, name,
+                    bad);
     const char *type = json_string_value(json_object_get(v, "type"));
     if (!type)
         return fail(err, errlen,
@@ -390,8 +415,10 @@ static int parse_gen(const char *loc, const char *uuid, const char *name, json_t
     } else if (!strcmp(type, "scalar")) {
         json_t *val = json_object_get(v, "value");
         if (!json_is_number(val))
-            return fail(err, errlen, "%s: workload %s: input '%s': a scalar needs a numeric "
-                        "'value'", loc, uuid, name);
+            return fail(err, errlen,
+                        "%s: workload %s: input '%s': a scalar needs a numeric "
+                        "'value'",
+                        loc, uuid, name);
         if (!x->is_scalar)
             return fail(err, errlen,
                         "%s: workload %s: input '%s' has shape [%s%s] but is given as a scalar",
@@ -402,8 +429,10 @@ static int parse_gen(const char *loc, const char *uuid, const char *name, json_t
         const char *path = json_string_value(json_object_get(v, "path"));
         const char *key = json_string_value(json_object_get(v, "tensor_key"));
         if (!path || !key)
-            return fail(err, errlen, "%s: workload %s: input '%s': safetensors needs 'path' and "
-                        "'tensor_key' strings", loc, uuid, name);
+            return fail(err, errlen,
+                        "%s: workload %s: input '%s': safetensors needs 'path' and "
+                        "'tensor_key' strings",
+                        loc, uuid, name);
         if (strlen(path) >= sizeof g->path || strlen(key) >= sizeof g->tensor_key)
             return fail(err, errlen, "%s: workload %s: input '%s': path or tensor_key too long",
                         loc, uuid, name);
@@ -411,27 +440,31 @@ static int parse_gen(const char *loc, const char *uuid, const char *name, json_t
         strcpy(g->path, path);
         strcpy(g->tensor_key, key);
     } else {
-        return fail(err, errlen, "%s: workload %s: input '%s': unknown type '%s' (random, "
-                    "scalar or safetensors)", loc, uuid, name, type);
+        return fail(err, errlen,
+                    "%s: workload %s: input '%s': unknown type '%s' (random, "
+                    "scalar or safetensors)",
+                    loc, uuid, name, type);
     }
     return 0;
 }
 
-static int workload_axes(const char *loc, json_t *axes, const task_definition *d,
-                         task_workload *w, char *err, size_t errlen)
+static int workload_axes(const char *loc, json_t *axes, const task_definition *d, task_workload *w,
+                         char *err, size_t errlen)
 {
     if (!json_is_object(axes))
         return fail(err, errlen, "%s: workload %s: key 'axes': expected an object", loc, w->uuid);
     const char *k;
     json_t *v;
-    json_object_foreach(axes, k, v) {
+    json_object_foreach(axes, k, v)
+    {
         int a = task_find_axis(d, k);
         if (a < 0 || !d->axes[a].is_var)
             return fail(err, errlen, "%s: workload axis '%s' is not a var axis of %s", loc, k,
                         d->name);
     }
     int nvar = 0;
-    for (int i = 0; i < d->naxes; i++) nvar += d->axes[i].is_var;
+    for (int i = 0; i < d->naxes; i++)
+        nvar += d->axes[i].is_var;
     w->axis_names = calloc((size_t)nvar + 1, sizeof *w->axis_names);
     w->axis_values = calloc((size_t)nvar + 1, sizeof *w->axis_values);
     if (!w->axis_names || !w->axis_values) return fail(err, errlen, "%s: out of memory", loc);
@@ -443,14 +476,16 @@ static int workload_axes(const char *loc, json_t *axes, const task_definition *d
             return fail(err, errlen, "%s: workload %s: var axis '%s' has no value", loc, w->uuid,
                         d->axes[i].name);
         if (!json_is_integer(val) || json_integer_value(val) < 0)
-            return fail(err, errlen, "%s: workload %s: axis '%s': expected a non-negative "
-                        "integer, found %s", loc, w->uuid, d->axes[i].name, json_kind(val));
+            return fail(err, errlen,
+                        "%s: workload %s: axis '%s': expected a non-negative "
+                        "integer, found %s",
+                        loc, w->uuid, d->axes[i].name, json_kind(val));
         strcpy(w->axis_names[w->naxes], d->axes[i].name);
         w->axis_values[w->naxes] = json_integer_value(val);
         int m = snprintf(w->label + used, sizeof w->label - used, "%s%s=%lld", used ? "," : "",
                          d->axes[i].name, (long long)w->axis_values[w->naxes]);
-        if (m > 0) used = used + (size_t)m < sizeof w->label ? used + (size_t)m
-                                                              : sizeof w->label - 1;
+        if (m > 0)
+            used = used + (size_t)m < sizeof w->label ? used + (size_t)m : sizeof w->label - 1;
         w->naxes++;
     }
     return 0;
@@ -460,14 +495,14 @@ static int workload_inputs(const char *loc, json_t *inputs, const task_definitio
                            task_workload *w, char *err, size_t errlen)
 {
     if (!json_is_object(inputs))
-        return fail(err, errlen, "%s: workload %s: key 'inputs': expected an object", loc,
-                    w->uuid);
+        return fail(err, errlen, "%s: workload %s: key 'inputs': expected an object", loc, w->uuid);
     const char *k;
     json_t *v;
-    json_object_foreach(inputs, k, v) {
+    json_object_foreach(inputs, k, v)
+    {
         if (find_input(d, k) < 0)
-            return fail(err, errlen, "%s: workload %s: '%s' is not an input of %s", loc,
-                        w->uuid, k, d->name);
+            return fail(err, errlen, "%s: workload %s: '%s' is not an input of %s", loc, w->uuid, k,
+                        d->name);
     }
     w->inputs = calloc((size_t)d->ninputs + 1, sizeof *w->inputs);
     if (!w->inputs) return fail(err, errlen, "%s: out of memory", loc);
@@ -568,13 +603,20 @@ int task_load_workloads(const char *path, const task_definition *def, task_workl
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             task_workload *nw = realloc(ws, (size_t)cap * sizeof *ws);
-            if (!nw) { rc = fail(err, errlen, "%s: out of memory", path); break; }
+            if (!nw) {
+                rc = fail(err, errlen, "%s: out of memory", path);
+                break;
+            }
             ws = nw;
         }
         memset(&ws[n], 0, sizeof ws[n]);
         snprintf(loc, sizeof loc, "%s:%d", path, lineno);
         int r = parse_workload_line(loc, line, def, &ws[n], err, errlen);
-        if (r < 0) { n++; rc = -1; break; }
+        if (r < 0) {
+            n++;
+            rc = -1;
+            break;
+        }
         if (r == 1) {
             for (int j = 0; j < n; j++)
                 if (!strcmp(ws[j].uuid, ws[n].uuid)) {
@@ -629,4 +671,3 @@ int task_check_blobs(task_workload *w, int n, const char *dataset_root, int poli
     }
     return fallbacks;
 }
-

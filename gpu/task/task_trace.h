@@ -3,8 +3,8 @@
  * (task_load_definition, task_load_workloads, task_check_blobs, the dtypes) is in task.h. */
 #ifndef EVO_TASK_TRACE_H
 #define EVO_TASK_TRACE_H
-#include <stddef.h>
 #include <jansson.h>
+#include <stddef.h>
 
 #include "task.h"
 
@@ -17,6 +17,6 @@ const char *task_unknown_key(json_t *obj, const char *const *allowed);
 /* Index of the axis called name in d, or -1. */
 int task_find_axis(const task_definition *d, const char *name);
 /* A list of strings at key (absent or null: nothing); -1 with err naming file and key. */
-int task_parse_string_list(const char *file, const char *key, json_t *arr, char ***out,
-                           int *n, char *err, size_t errlen);
+int task_parse_string_list(const char *file, const char *key, json_t *arr, char ***out, int *n,
+                           char *err, size_t errlen);
 #endif

@@ -38,13 +38,13 @@
  * (with a keyed digest of each, taken at upload and re-taken by every comparison). */
 typedef struct hw_set {
     uint64_t seed;
-    float **dref;        /* per output */
-    uint64_t *digest;    /* per output */
+    float **dref;     /* per output */
+    uint64_t *digest; /* per output */
 } hw_set;
 
 typedef struct hw_workload {
     int ready;
-    hw_set *sets;        /* worker.pool of them */
+    hw_set *sets; /* worker.pool of them */
     int baseline_done;
     double baseline_us;
     char baseline_err[CW_MSG];
@@ -52,13 +52,13 @@ typedef struct hw_workload {
 
 typedef struct worker {
     evo_task *task;
-    json_t *task_req;    /* how the sandbox loads the same task */
+    json_t *task_req; /* how the sandbox loads the same task */
     int device, trials, warmup, iterations, pool, fresh_pool;
     double timeout_s, floor_slack;
     char cache_dir[512];
     int reply_fd;
     pthread_mutex_t send_lock;
-    volatile int busy, quit;   /* the heartbeat ticks to the engine while busy */
+    volatile int busy, quit; /* the heartbeat ticks to the engine while busy */
     pthread_t beat;
     /* the sandbox */
     ipc_child sb;
@@ -66,10 +66,10 @@ typedef struct worker {
     char sb_err[2048];
     json_t *device_facts;
     double ceiling_gbps, ceiling_tflops;
-    unsigned char *ring;       /* the sandbox's output slots, mapped by CUDA IPC */
+    unsigned char *ring; /* the sandbox's output slots, mapped by CUDA IPC */
     size_t stride;
     int max_runs;
-    char loaded[2][65];        /* hash of the program in sandbox slots a and b */
+    char loaded[2][65]; /* hash of the program in sandbox slots a and b */
     /* comparison */
     cudaStream_t stream;
     cudaLibrary_t clib;
@@ -77,7 +77,7 @@ typedef struct worker {
     void *dstats, *hstats;
     uint64_t digest_key;
     hw_workload *wl;
-    evo_pcg32 rng;             /* seeded from getrandom: positions, warm-ups, fresh seeds */
+    evo_pcg32 rng; /* seeded from getrandom: positions, warm-ups, fresh seeds */
 } worker;
 
 /* A workload's verdict and figures in the making. */
@@ -87,7 +87,8 @@ typedef struct hw_figures {
 } hw_figures;
 
 /* The worker's random stream: positions, warm-up counts, fresh seeds. */
-static inline uint64_t hw_random64(worker *w) {
+static inline uint64_t hw_random64(worker *w)
+{
     return (uint64_t)pcg32_next(&w->rng) << 32 | pcg32_next(&w->rng);
 }
 
@@ -107,8 +108,9 @@ int hw_sandbox_load(worker *w, int slot, const char *hash, const char *source, j
                     const void *cubin, size_t n, cw_error *e);
 /* A sequence: program "a", "b" or "baseline"; latencies_us gets n - timed_from values and
  * slot_off the offset of each output in a ring slot. A TIMEOUT or fault replaces the sandbox. */
-int hw_sandbox_run(worker *w, const char *program, int wi, const uint64_t *seeds, const int *check, int ncheck,
-                   int n, int timed_from, int isolate, double *latencies_us, size_t *slot_off, cw_error *e);
+int hw_sandbox_run(worker *w, const char *program, int wi, const uint64_t *seeds, const int *check,
+                   int ncheck, int n, int timed_from, int isolate, double *latencies_us,
+                   size_t *slot_off, cw_error *e);
 /* Stop (and reap) the sandbox; unmaps the ring. */
 void hw_sandbox_stop(worker *w, int polite);
 
@@ -127,7 +129,8 @@ int hw_digest(worker *w, const float *dref, int64_t n, uint64_t *out, cw_error *
  * INCORRECT_NUMERICAL (naming the workload, output and first bad element) or
  * HARNESS_TAMPERED (the reference changed since upload: the caller drops the workload's
  * pool with hw_pool_drop); figures updated. */
-int hw_compare(worker *w, int wi, int k, int slot, int o, size_t slot_off, hw_figures *f, cw_error *e);
+int hw_compare(worker *w, int wi, int k, int slot, int o, size_t slot_off, hw_figures *f,
+               cw_error *e);
 
 /* worker_eval.c */
 /* Gate and time one workload of the program in slot "a": figures and the baseline's latency

@@ -15,17 +15,16 @@
 #include "reference.h"
 #include "worker.h"
 
-
-
 typedef struct hw_stats {
     unsigned long long mismatched, nonfinite, first_bad, digest;
     double max_abs, max_rel;
 } hw_stats;
 
-static const char *const NAMES[] = {"evo_cmp_f32", "evo_cmp_f16", "evo_cmp_bf16",
+static const char *const NAMES[] = {"evo_cmp_f32",  "evo_cmp_f16",  "evo_cmp_bf16",
                                     "evo_rows_f32", "evo_rows_f16", "evo_rows_bf16"};
 
-static int kernel_for(evo_dtype dt) {
+static int kernel_for(evo_dtype dt)
+{
     return dt == DT_FLOAT32 ? 0 : dt == DT_FLOAT16 ? 1 : dt == DT_BFLOAT16 ? 2 : -1;
 }
 
@@ -33,17 +32,24 @@ static cudaKernel_t row_kernels[3];
 static float *row_buf;
 static size_t row_cap;
 
-int hw_compare_init(worker *w, cw_error *e) {
+int hw_compare_init(worker *w, cw_error *e)
+{
     int major = 9, minor = 0;
-    if (cw_cuda_check(e, cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, w->device), "device") ||
-        cw_cuda_check(e, cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, w->device), "device"))
+    if (cw_cuda_check(e,
+                      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, w->device),
+                      "device") ||
+        cw_cuda_check(e,
+                      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, w->device),
+                      "device"))
         return -1;
     const char *opts[] = {"-std=c++17"};
     nvrtc_output o;
-    int rc = nvrtc_compile(evo_compare_kernels_text, "evo_compare.cu", arch_for_device(major, minor), opts, 1,
-                           w->cache_dir[0] ? w->cache_dir : NULL, 0, &o);
+    int rc =
+        nvrtc_compile(evo_compare_kernels_text, "evo_compare.cu", arch_for_device(major, minor),
+                      opts, 1, w->cache_dir[0] ? w->cache_dir : NULL, 0, &o);
     if (rc != EVO_OK) {
-        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "the comparison kernels do not compile: %s", o.log ? o.log : "");
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "the comparison kernels do not compile: %s",
+                o.log ? o.log : "");
         nvrtc_output_free(&o);
         return -1;
     }
@@ -64,7 +70,8 @@ int hw_compare_init(worker *w, cw_error *e) {
     return 0;
 }
 
-void hw_compare_free(worker *w) {
+void hw_compare_free(worker *w)
+{
     if (w->dstats) cudaFree(w->dstats);
     if (w->hstats) cudaFreeHost(w->hstats);
     if (w->clib) cudaLibraryUnload(w->clib);
@@ -76,8 +83,9 @@ void hw_compare_free(worker *w) {
 }
 
 /* One pass of a cmp kernel (got NULL: digest only); counters into *out. */
-static int run_cmp(worker *w, evo_dtype dt, const void *got, const float *want, int64_t n, hw_stats *out,
-                   cw_error *e) {
+static int run_cmp(worker *w, evo_dtype dt, const void *got, const float *want, int64_t n,
+                   hw_stats *out, cw_error *e)
+{
     hw_stats init;
     memset(&init, 0, sizeof init);
     init.first_bad = ~0ull;
@@ -91,17 +99,23 @@ static int run_cmp(worker *w, evo_dtype dt, const void *got, const float *want, 
     if (blocks > 132 * 8) blocks = 132 * 8;
     if (blocks < 1) blocks = 1;
     dim3 grid = {(unsigned)blocks, 1, 1}, block = {256, 1, 1};
-    if (cw_cuda_check(e, cudaMemcpyAsync(w->dstats, &init, sizeof init, cudaMemcpyHostToDevice, w->stream), "comparing") ||
-        cw_cuda_check(e, cudaLaunchKernel((const void *)w->ck[k], grid, block, args, 0, w->stream), "comparing") ||
-        cw_cuda_check(e, cudaMemcpyAsync(w->hstats, w->dstats, sizeof init, cudaMemcpyDeviceToHost, w->stream),
+    if (cw_cuda_check(
+            e, cudaMemcpyAsync(w->dstats, &init, sizeof init, cudaMemcpyHostToDevice, w->stream),
+            "comparing") ||
+        cw_cuda_check(e, cudaLaunchKernel((const void *)w->ck[k], grid, block, args, 0, w->stream),
                       "comparing") ||
+        cw_cuda_check(
+            e,
+            cudaMemcpyAsync(w->hstats, w->dstats, sizeof init, cudaMemcpyDeviceToHost, w->stream),
+            "comparing") ||
         cw_cuda_check(e, cudaStreamSynchronize(w->stream), "comparing"))
         return -1;
     *out = *(hw_stats *)w->hstats;
     return 0;
 }
 
-int hw_digest(worker *w, const float *dref, int64_t n, uint64_t *out, cw_error *e) {
+int hw_digest(worker *w, const float *dref, int64_t n, uint64_t *out, cw_error *e)
+{
     hw_stats st;
     if (run_cmp(w, DT_FLOAT32, NULL, dref, n, &st, e)) return -1;
     *out = st.digest;
@@ -109,8 +123,9 @@ int hw_digest(worker *w, const float *dref, int64_t n, uint64_t *out, cw_error *
 }
 
 /* Each row's matched fraction and relative L2 error; the worst of each. */
-static int check_rows(worker *w, int wi, int o, const void *got, const float *want, int64_t n, hw_figures *f,
-                      cw_error *e) {
+static int check_rows(worker *w, int wi, int o, const void *got, const float *want, int64_t n,
+                      hw_figures *f, cw_error *e)
+{
     const evo_task *t = w->task;
     const task_tensor *x = &t->def.outputs[o];
     const task_workload *wl = &t->workloads[wi];
@@ -137,8 +152,11 @@ static int check_rows(worker *w, int wi, int o, const void *got, const float *wa
         return -1;
     }
     int rc = -1;
-    if (cw_cuda_check(e, cudaLaunchKernel((const void *)row_kernels[k], grid, block, args, 0, w->stream), "row checks") ||
-        cw_cuda_check(e, cudaMemcpyAsync(host, row_buf, need, cudaMemcpyDeviceToHost, w->stream), "row checks") ||
+    if (cw_cuda_check(
+            e, cudaLaunchKernel((const void *)row_kernels[k], grid, block, args, 0, w->stream),
+            "row checks") ||
+        cw_cuda_check(e, cudaMemcpyAsync(host, row_buf, need, cudaMemcpyDeviceToHost, w->stream),
+                      "row checks") ||
         cw_cuda_check(e, cudaStreamSynchronize(w->stream), "row checks"))
         goto out;
     long long worst_r = 0, worst_e = 0;
@@ -151,15 +169,17 @@ static int check_rows(worker *w, int wi, int o, const void *got, const float *wa
     rc = 0;
     if (t->row_min_ratio > 0 && host[2 * worst_r] < t->row_min_ratio) {
         cw_fail(e, EVO_STATUS_INCORRECT_NUMERICAL,
-                "workload %s: output '%s' row %lld matched %.4f of its %lld elements (each row must match "
+                "workload %s: output '%s' row %lld matched %.4f of its %lld elements (each row "
+                "must match "
                 "%.4f): partial work inside the loose matched ratio",
                 wl->label, x->name, worst_r, host[2 * worst_r], nc, t->row_min_ratio);
         rc = -1;
     } else if (t->row_max_error > 0 && host[2 * worst_e + 1] > t->row_max_error) {
-        cw_fail(e, EVO_STATUS_INCORRECT_NUMERICAL,
-                "workload %s: output '%s' row %lld has relative error %.4f (each row must stay within "
-                "%.4f): partial work inside the loose matched ratio",
-                wl->label, x->name, worst_e, host[2 * worst_e + 1], t->row_max_error);
+        cw_fail(
+            e, EVO_STATUS_INCORRECT_NUMERICAL,
+            "workload %s: output '%s' row %lld has relative error %.4f (each row must stay within "
+            "%.4f): partial work inside the loose matched ratio",
+            wl->label, x->name, worst_e, host[2 * worst_e + 1], t->row_max_error);
         rc = -1;
     }
 out:
@@ -167,7 +187,9 @@ out:
     return rc;
 }
 
-int hw_compare(worker *w, int wi, int k, int slot, int o, size_t slot_off, hw_figures *f, cw_error *e) {
+int hw_compare(worker *w, int wi, int k, int slot, int o, size_t slot_off, hw_figures *f,
+               cw_error *e)
+{
     const evo_task *t = w->task;
     const task_workload *wl = &t->workloads[wi];
     const task_tensor *x = &t->def.outputs[o];
@@ -175,16 +197,18 @@ int hw_compare(worker *w, int wi, int k, int slot, int o, size_t slot_off, hw_fi
     int64_t n = task_tensor_numel(t, wl, x);
     const unsigned char *got = w->ring + (size_t)slot * w->stride + slot_off;
     if (kernel_for(x->dtype) < 0) {
-        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "output '%s': dtype %s is not compared on the device", x->name,
-                dtype_name(x->dtype));
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "output '%s': dtype %s is not compared on the device",
+                x->name, dtype_name(x->dtype));
         return -1;
     }
     hw_stats st;
     if (run_cmp(w, x->dtype, got, set->dref[o], n, &st, e)) return -1;
     if (st.digest != set->digest[o]) {
         cw_fail(e, EVO_STATUS_HARNESS_TAMPERED,
-                "workload %s: the harness's reference of output '%s' changed after it was uploaded; it is "
-                "rebuilt", wl->label, x->name);
+                "workload %s: the harness's reference of output '%s' changed after it was "
+                "uploaded; it is "
+                "rebuilt",
+                wl->label, x->name);
         return -1;
     }
     if (st.max_abs > f->max_abs) f->max_abs = st.max_abs;
@@ -206,8 +230,12 @@ int hw_compare(worker *w, int wi, int k, int slot, int o, size_t slot_off, hw_fi
     if (g.first_bad >= 0) {
         unsigned char raw[8] = {0};
         int size = dtype_size(x->dtype);
-        if (cw_cuda_check(e, cudaMemcpy(raw, got + g.first_bad * size, (size_t)size, cudaMemcpyDeviceToHost), "comparing") ||
-            cw_cuda_check(e, cudaMemcpy(&g.first_want, set->dref[o] + g.first_bad, sizeof(float), cudaMemcpyDeviceToHost),
+        if (cw_cuda_check(
+                e, cudaMemcpy(raw, got + g.first_bad * size, (size_t)size, cudaMemcpyDeviceToHost),
+                "comparing") ||
+            cw_cuda_check(e,
+                          cudaMemcpy(&g.first_want, set->dref[o] + g.first_bad, sizeof(float),
+                                     cudaMemcpyDeviceToHost),
                           "comparing"))
             return -1;
         g.first_got = dtype_load_float(x->dtype, raw, 0);

@@ -6,11 +6,18 @@
 
 #include "worker.h"
 
-void hw_tick(worker *w, const char *what) { ipc_tick(w->reply_fd, &w->send_lock, what); }
+void hw_tick(worker *w, const char *what)
+{
+    ipc_tick(w->reply_fd, &w->send_lock, what);
+}
 
-void hw_busy(worker *w, int busy) { __atomic_store_n(&w->busy, busy, __ATOMIC_SEQ_CST); }
+void hw_busy(worker *w, int busy)
+{
+    __atomic_store_n(&w->busy, busy, __ATOMIC_SEQ_CST);
+}
 
-static void *beat(void *arg) {
+static void *beat(void *arg)
+{
     worker *w = arg;
     while (!__atomic_load_n(&w->quit, __ATOMIC_SEQ_CST)) {
         struct timespec ts = {0, 250 * 1000 * 1000};
@@ -20,9 +27,13 @@ static void *beat(void *arg) {
     return NULL;
 }
 
-int hw_heartbeat_start(worker *w) { return pthread_create(&w->beat, NULL, beat, w) == 0 ? 0 : -1; }
+int hw_heartbeat_start(worker *w)
+{
+    return pthread_create(&w->beat, NULL, beat, w) == 0 ? 0 : -1;
+}
 
-void hw_heartbeat_stop(worker *w) {
+void hw_heartbeat_stop(worker *w)
+{
     __atomic_store_n(&w->quit, 1, __ATOMIC_SEQ_CST);
     pthread_join(w->beat, NULL);
 }

@@ -15,13 +15,15 @@
 #include "sha256.h"
 #include "worker.h"
 
-static double wall_ms(void) {
+static double wall_ms(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static json_t *load_task(worker *w, json_t *req) {
+static json_t *load_task(worker *w, json_t *req)
+{
     char err[2048] = "";
     const char *dir = ipc_str(req, "task_dir"), *root = ipc_str(req, "dataset");
     const char *def = ipc_str(req, "definition");
@@ -46,7 +48,8 @@ static json_t *load_task(worker *w, json_t *req) {
     if (!w->wl) return ipc_refusal("init: out of memory");
     size_t i;
     json_t *b;
-    json_array_foreach(json_object_get(req, "baselines"), i, b) {
+    json_array_foreach(json_object_get(req, "baselines"), i, b)
+    {
         int wi = (int)json_integer_value(json_array_get(b, 0));
         double us = json_number_value(json_array_get(b, 1));
         if (wi < 0 || wi >= w->task->nworkloads || us <= 0) continue;
@@ -56,19 +59,23 @@ static json_t *load_task(worker *w, json_t *req) {
     return NULL;
 }
 
-static json_t *open_device(worker *w) {
+static json_t *open_device(worker *w)
+{
     int count = 0;
     cudaError_t rc = cudaGetDeviceCount(&count);
     if (rc != cudaSuccess) return ipc_refusal("no CUDA device found: %s", cudaGetErrorString(rc));
     if (count == 0) return ipc_refusal("no CUDA device found: %s", "no devices");
     if (w->device < 0 || w->device >= count)
         return ipc_refusal("device %d is not present (this machine has %d)", w->device, count);
-    if ((rc = cudaSetDevice(w->device)) != cudaSuccess || (rc = cudaStreamCreate(&w->stream)) != cudaSuccess)
-        return ipc_refusal("no CUDA device found: %s: %s", cudaGetErrorName(rc), cudaGetErrorString(rc));
+    if ((rc = cudaSetDevice(w->device)) != cudaSuccess ||
+        (rc = cudaStreamCreate(&w->stream)) != cudaSuccess)
+        return ipc_refusal("no CUDA device found: %s: %s", cudaGetErrorName(rc),
+                           cudaGetErrorString(rc));
     return NULL;
 }
 
-static json_t *handle_init(worker *w, json_t *req) {
+static json_t *handle_init(worker *w, json_t *req)
+{
     if (w->task) return ipc_refusal("init: the worker is already initialised");
     w->device = ipc_int(req, "device", 0);
     w->trials = ipc_int(req, "trials", 3);
@@ -89,7 +96,8 @@ static json_t *handle_init(worker *w, json_t *req) {
     const char *cache = ipc_str(req, "cache_dir");
     snprintf(w->cache_dir, sizeof w->cache_dir, "%s", cache ? cache : "");
     uint64_t seed[2] = {0, 0};
-    if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed || getrandom(&w->digest_key, 8, 0) != 8)
+    if (getrandom(seed, sizeof seed, 0) != (ssize_t)sizeof seed ||
+        getrandom(&w->digest_key, 8, 0) != 8)
         return ipc_refusal("init: no randomness from getrandom");
     pcg32_seed(&w->rng, seed[0], seed[1]);
     json_t *bad = open_device(w);
@@ -100,18 +108,23 @@ static json_t *handle_init(worker *w, json_t *req) {
     w->ceiling_tflops = json_number_value(json_object_get(req, "ceiling_tflops"));
     if (json_is_true(json_object_get(req, "ceilings"))) w->ceiling_gbps = w->ceiling_tflops = 0;
     if (hw_compare_init(w, &e) || hw_sandbox_ensure(w, &e)) return ipc_refusal("init: %s", e.msg);
-    return json_pack("{s:b,s:O,s:f,s:f}", "ok", 1, "device", w->device_facts, "ceiling_gbps", w->ceiling_gbps,
-                     "ceiling_tflops", w->ceiling_tflops);
+    return json_pack("{s:b,s:O,s:f,s:f}", "ok", 1, "device", w->device_facts, "ceiling_gbps",
+                     w->ceiling_gbps, "ceiling_tflops", w->ceiling_tflops);
 }
 
-static void put(json_t *o, const char *k, double v) { json_object_set_new(o, k, json_real(v)); }
+static void put(json_t *o, const char *k, double v)
+{
+    json_object_set_new(o, k, json_real(v));
+}
 
-static json_t *verdict(evo_status s, const char *error) {
+static json_t *verdict(evo_status s, const char *error)
+{
     return json_pack("{s:s,s:s,s:o,s:f}", "status", evo_status_name(s), "error", error, "workloads",
                      json_object(), "fitness", 0.0);
 }
 
-static void cubin_hash(const void *cubin, size_t n, const char *params, char out[65]) {
+static void cubin_hash(const void *cubin, size_t n, const char *params, char out[65])
+{
     evo_sha256 h;
     uint8_t d[32];
     sha256_init(&h);
@@ -121,7 +134,8 @@ static void cubin_hash(const void *cubin, size_t n, const char *params, char out
     sha256_to_hex(d, out);
 }
 
-static int load(worker *w, int slot, json_t *spec, const void *cubin, size_t n, cw_error *e) {
+static int load(worker *w, int slot, json_t *spec, const void *cubin, size_t n, cw_error *e)
+{
     const char *source = ipc_str(spec, "source");
     json_t *params = json_object_get(spec, "params");
     if (!source || !cubin || n == 0) {
@@ -136,10 +150,12 @@ static int load(worker *w, int slot, json_t *spec, const void *cubin, size_t n, 
 }
 
 /* Figures of one passed workload into j. */
-static double figures(worker *w, int wi, const hw_figures *f, double base, json_t *j) {
+static double figures(worker *w, int wi, const hw_figures *f, double base, json_t *j)
+{
     const task_workload *wl = &w->task->workloads[wi];
     double us = f->latency_us, bytes = task_bytes(w->task, wl), flops = task_flops(w->task, wl);
-    double gbps = us > 0 ? bytes / (us * 1e-6) / 1e9 : 0, tflops = us > 0 ? flops / (us * 1e-6) / 1e12 : 0;
+    double gbps = us > 0 ? bytes / (us * 1e-6) / 1e9 : 0,
+           tflops = us > 0 ? flops / (us * 1e-6) / 1e12 : 0;
     double speedup = us > 0 ? base / us : 0;
     put(j, "latency_us", us);
     put(j, "baseline_us", base);
@@ -158,7 +174,8 @@ static double figures(worker *w, int wi, const hw_figures *f, double base, json_
     return speedup;
 }
 
-static json_t *handle_eval(worker *w, json_t *req, const void *cubin, size_t n) {
+static json_t *handle_eval(worker *w, json_t *req, const void *cubin, size_t n)
+{
     double t0 = wall_ms();
     if (!w->task) return verdict(EVO_STATUS_RUNTIME_ERROR, "eval before init");
     if (!ipc_str(req, "source")) return verdict(EVO_STATUS_RUNTIME_ERROR, "eval without a source");
@@ -171,7 +188,8 @@ static json_t *handle_eval(worker *w, json_t *req, const void *cubin, size_t n) 
     if (load(w, 0, req, cubin, n, &e) == 0) {
         size_t i;
         json_t *v;
-        json_array_foreach(json_object_get(req, "workloads"), i, v) {
+        json_array_foreach(json_object_get(req, "workloads"), i, v)
+        {
             int wi = (int)json_integer_value(v);
             if (wi < 0 || wi >= w->task->nworkloads) {
                 cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "eval: no workload %d", wi);
@@ -211,7 +229,8 @@ static json_t *handle_eval(worker *w, json_t *req, const void *cubin, size_t n) 
 
 /* Interleaved rounds of the candidate (a) against the incumbent (b): the payload holds a's
  * cubin then b's, "a"/"b" their sources, parameters and byte counts. */
-static json_t *handle_confirm(worker *w, json_t *req, const unsigned char *payload, size_t n) {
+static json_t *handle_confirm(worker *w, json_t *req, const unsigned char *payload, size_t n)
+{
     if (!w->task) return verdict(EVO_STATUS_RUNTIME_ERROR, "confirm before init");
     json_t *a = json_object_get(req, "a"), *b = json_object_get(req, "b");
     size_t na = (size_t)json_integer_value(json_object_get(a, "bytes"));
@@ -225,7 +244,8 @@ static json_t *handle_confirm(worker *w, json_t *req, const unsigned char *paylo
     if (!wl || na + nb != n) cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "confirm: bad request");
     for (int i = 0; wl && i < nl; i++) {
         wl[i] = (int)json_integer_value(json_array_get(list, (size_t)i));
-        if (wl[i] < 0 || wl[i] >= w->task->nworkloads) cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "confirm: no workload %d", wl[i]);
+        if (wl[i] < 0 || wl[i] >= w->task->nworkloads)
+            cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "confirm: no workload %d", wl[i]);
     }
     hw_busy(w, 1);
     for (int r = 0; r < rounds && e.status == EVO_STATUS_PASSED; r++) {
@@ -248,7 +268,9 @@ static json_t *handle_confirm(worker *w, json_t *req, const unsigned char *paylo
     return out;
 }
 
-static json_t *handle(void *user, const char *op, json_t *req, const void *payload, size_t n, int *exit_now) {
+static json_t *handle(void *user, const char *op, json_t *req, const void *payload, size_t n,
+                      int *exit_now)
+{
     worker *w = user;
     (void)exit_now; /* the worker's context never runs candidate code: it does not go bad */
     if (!strcmp(op, "init")) return handle_init(w, req);
@@ -257,7 +279,8 @@ static json_t *handle(void *user, const char *op, json_t *req, const void *paylo
     return ipc_refusal("unknown request op '%s'", op[0] ? op : "(none)");
 }
 
-static void worker_free(worker *w) {
+static void worker_free(worker *w)
+{
     hw_sandbox_stop(w, 1);
     hw_pool_free(w);
     hw_compare_free(w);
@@ -266,7 +289,8 @@ static void worker_free(worker *w) {
     if (w->task) task_free(w->task);
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     int in = 0, out = 1;
     if (argc == 4 && strcmp(argv[1], "--ipc") == 0) {
         in = atoi(argv[2]);

@@ -19,14 +19,16 @@
 #include "sha256.h"
 #include "worker.h"
 
-static uint64_t secret64(void) {
+static uint64_t secret64(void)
+{
     uint64_t v = 0;
     while (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) {
     }
     return v;
 }
 
-static void pool_path(const worker *w, int wi, char *path, size_t n) {
+static void pool_path(const worker *w, int wi, char *path, size_t n)
+{
     const task_workload *wl = &w->task->workloads[wi];
     char key[1024], hex[65];
     snprintf(key, sizeof key, "evo-pool-v1|%s|%s|%s", w->task->def.name, wl->uuid, wl->label);
@@ -35,9 +37,11 @@ static void pool_path(const worker *w, int wi, char *path, size_t n) {
 }
 
 /* The first n seeds of the workload's kept pool, extended (and rewritten) when short. */
-static void pool_seeds(worker *w, int wi, uint64_t *seeds, int n) {
+static void pool_seeds(worker *w, int wi, uint64_t *seeds, int n)
+{
     if (w->fresh_pool || !w->cache_dir[0]) {
-        for (int i = 0; i < n; i++) seeds[i] = secret64();
+        for (int i = 0; i < n; i++)
+            seeds[i] = secret64();
         return;
     }
     char path[1200];
@@ -55,7 +59,8 @@ static void pool_seeds(worker *w, int wi, uint64_t *seeds, int n) {
         fclose(f);
     }
     if (have == n) return;
-    for (int i = have; i < n; i++) seeds[i] = secret64();
+    for (int i = have; i < n; i++)
+        seeds[i] = secret64();
     char dir[1100], tmp[1300];
     snprintf(dir, sizeof dir, "%s", w->cache_dir);
     mkdir(dir, 0755);
@@ -71,20 +76,23 @@ static void pool_seeds(worker *w, int wi, uint64_t *seeds, int n) {
         return;
     }
     fprintf(out, "evo-pool-v1\n");
-    for (int i = 0; i < n; i++) fprintf(out, "%016llx\n", (unsigned long long)seeds[i]);
+    for (int i = 0; i < n; i++)
+        fprintf(out, "%016llx\n", (unsigned long long)seeds[i]);
     if (fclose(out) != 0 || rename(tmp, path) != 0) unlink(tmp);
 }
 
-static void ref_cache_path(const worker *w, int wi, uint64_t seed, int o, char *path, size_t n) {
+static void ref_cache_path(const worker *w, int wi, uint64_t seed, int o, char *path, size_t n)
+{
     const task_workload *wl = &w->task->workloads[wi];
     char key[1024], hex[65];
-    snprintf(key, sizeof key, "evo-ref-v2|%s|%s|%s|%s|%016llx|%d", w->task->def.name, w->task->reference,
-             wl->uuid, wl->label, (unsigned long long)seed, o);
+    snprintf(key, sizeof key, "evo-ref-v2|%s|%s|%s|%s|%016llx|%d", w->task->def.name,
+             w->task->reference, wl->uuid, wl->label, (unsigned long long)seed, o);
     sha256_hex(key, strlen(key), hex);
     snprintf(path, n, "%s/ref/%s.f32", w->cache_dir, hex);
 }
 
-static int ref_cache_read(const char *path, float *buf, int64_t n) {
+static int ref_cache_read(const char *path, float *buf, int64_t n)
+{
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
     size_t got = fread(buf, sizeof(float), (size_t)n, f);
@@ -94,7 +102,8 @@ static int ref_cache_read(const char *path, float *buf, int64_t n) {
 }
 
 /* Atomic: write a temporary file, then rename; a failed write only costs a recompute. */
-static void ref_cache_write(const char *dir, const char *path, const float *buf, int64_t n) {
+static void ref_cache_write(const char *dir, const char *path, const float *buf, int64_t n)
+{
     char sub[600], tmp[1300];
     snprintf(sub, sizeof sub, "%s/ref", dir);
     mkdir(dir, 0755);
@@ -106,16 +115,20 @@ static void ref_cache_write(const char *dir, const char *path, const float *buf,
     if (fclose(f) != 0 || put != (size_t)n || rename(tmp, path) != 0) unlink(tmp);
 }
 
-static void free_host(void **in, int ni, float **ref, int no) {
-    for (int i = 0; in && i < ni; i++) free(in[i]);
-    for (int o = 0; ref && o < no; o++) free(ref[o]);
+static void free_host(void **in, int ni, float **ref, int no)
+{
+    for (int i = 0; in && i < ni; i++)
+        free(in[i]);
+    for (int o = 0; ref && o < no; o++)
+        free(ref[o]);
     free(in);
     free(ref);
 }
 
 /* The references of one seed on the host: from the disk cache, or the inputs drawn and the
  * reference run (and cached). */
-static int host_reference(worker *w, int wi, uint64_t seed, float **ref, cw_error *e) {
+static int host_reference(worker *w, int wi, uint64_t seed, float **ref, cw_error *e)
+{
     const evo_task *t = w->task;
     const task_workload *wl = &t->workloads[wi];
     int ni = t->def.ninputs, no = t->def.noutputs;
@@ -128,7 +141,8 @@ static int host_reference(worker *w, int wi, uint64_t seed, float **ref, cw_erro
     if (cached) return 0;
     reference_fn fn = reference_find(t->reference);
     if (!fn) {
-        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: no host reference called '%s'", t->def.name, t->reference);
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: no host reference called '%s'", t->def.name,
+                t->reference);
         return -1;
     }
     void **in = calloc((size_t)ni + 1, sizeof *in);
@@ -142,7 +156,8 @@ static int host_reference(worker *w, int wi, uint64_t seed, float **ref, cw_erro
         size_t bytes = (size_t)task_tensor_numel(t, wl, x) * (size_t)dtype_size(x->dtype);
         if (!(in[i] = malloc(bytes ? bytes : 1))) {
             free_host(in, ni, NULL, 0);
-            cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "worker out of host memory for input '%s'", x->name);
+            cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "worker out of host memory for input '%s'",
+                    x->name);
             return -1;
         }
     }
@@ -162,7 +177,8 @@ static int host_reference(worker *w, int wi, uint64_t seed, float **ref, cw_erro
     return 0;
 }
 
-static int upload_set(worker *w, int wi, hw_set *s, cw_error *e) {
+static int upload_set(worker *w, int wi, hw_set *s, cw_error *e)
+{
     const evo_task *t = w->task;
     const task_workload *wl = &t->workloads[wi];
     int no = t->def.noutputs;
@@ -188,9 +204,12 @@ static int upload_set(worker *w, int wi, hw_set *s, cw_error *e) {
     for (int o = 0; rc == 0 && o < no; o++) {
         int64_t n = task_tensor_numel(t, wl, &t->def.outputs[o]);
         size_t bytes = (size_t)(n > 0 ? n : 1) * sizeof(float);
-        if (cw_cuda_check(e, cudaMalloc((void **)&s->dref[o], bytes), "device copy of the reference") ||
-            cw_cuda_check(e, cudaMemcpy(s->dref[o], ref[o], (size_t)n * sizeof(float), cudaMemcpyHostToDevice),
+        if (cw_cuda_check(e, cudaMalloc((void **)&s->dref[o], bytes),
                           "device copy of the reference") ||
+            cw_cuda_check(
+                e,
+                cudaMemcpy(s->dref[o], ref[o], (size_t)n * sizeof(float), cudaMemcpyHostToDevice),
+                "device copy of the reference") ||
             hw_digest(w, s->dref[o], n, &s->digest[o], e))
             rc = -1;
     }
@@ -198,7 +217,8 @@ static int upload_set(worker *w, int wi, hw_set *s, cw_error *e) {
     return rc;
 }
 
-static void free_set(const evo_task *t, hw_set *s) {
+static void free_set(const evo_task *t, hw_set *s)
+{
     for (int o = 0; s->dref && o < t->def.noutputs; o++)
         if (s->dref[o]) cudaFree(s->dref[o]);
     free(s->dref);
@@ -207,13 +227,16 @@ static void free_set(const evo_task *t, hw_set *s) {
     s->digest = NULL;
 }
 
-void hw_pool_drop(worker *w, int wi) {
+void hw_pool_drop(worker *w, int wi)
+{
     hw_workload *l = &w->wl[wi];
-    for (int k = 0; l->sets && k < w->pool; k++) free_set(w->task, &l->sets[k]);
+    for (int k = 0; l->sets && k < w->pool; k++)
+        free_set(w->task, &l->sets[k]);
     l->ready = 0;
 }
 
-int hw_pool_prepare(worker *w, int wi, cw_error *e) {
+int hw_pool_prepare(worker *w, int wi, cw_error *e)
+{
     hw_workload *l = &w->wl[wi];
     if (l->ready) return 0;
     uint64_t *seeds = calloc((size_t)w->pool, sizeof *seeds);
@@ -239,11 +262,13 @@ int hw_pool_prepare(worker *w, int wi, cw_error *e) {
     return 0;
 }
 
-void hw_pool_free(worker *w) {
+void hw_pool_free(worker *w)
+{
     if (!w->wl) return;
     for (int wi = 0; wi < w->task->nworkloads; wi++) {
         hw_workload *l = &w->wl[wi];
-        for (int k = 0; l->sets && k < w->pool; k++) free_set(w->task, &l->sets[k]);
+        for (int k = 0; l->sets && k < w->pool; k++)
+            free_set(w->task, &l->sets[k]);
         free(l->sets);
     }
     free(w->wl);

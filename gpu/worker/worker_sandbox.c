@@ -11,8 +11,8 @@
 
 #define SB_INIT_TIMEOUT_S 300.0
 
-
-void hw_sandbox_stop(worker *w, int polite) {
+void hw_sandbox_stop(worker *w, int polite)
+{
     if (w->ring) cudaIpcCloseMemHandle(w->ring);
     w->ring = NULL;
     if (w->sb.pid > 0 && polite && w->sb.to_child >= 0) {
@@ -35,7 +35,8 @@ void hw_sandbox_stop(worker *w, int polite) {
 }
 
 /* Kill or reap the sandbox and say how it ended: "signal 9", or its last stderr line. */
-static void bury(worker *w, char *why, size_t n) {
+static void bury(worker *w, char *why, size_t n)
+{
     char how[64] = "", line[512] = "";
     ipc_child_drain_stderr(&w->sb, w->sb_err, sizeof w->sb_err);
     if (w->ring) cudaIpcCloseMemHandle(w->ring);
@@ -45,11 +46,14 @@ static void bury(worker *w, char *why, size_t n) {
     w->sb_alive = 0;
     w->sb_err[0] = 0;
     w->loaded[0][0] = w->loaded[1][0] = 0;
-    if (why) snprintf(why, n, "sandbox died: %s%s%s", how[0] ? how : "unknown", line[0] ? ": " : "", line);
+    if (why)
+        snprintf(why, n, "sandbox died: %s%s%s", how[0] ? how : "unknown", line[0] ? ": " : "",
+                 line);
 }
 
 /* Wait for a reply that is not a tick; each tick restarts the clock. */
-static int await(worker *w, double timeout_s, json_t **reply, char *err, size_t errlen) {
+static int await(worker *w, double timeout_s, json_t **reply, char *err, size_t errlen)
+{
     for (;;) {
         void *p = NULL;
         size_t n = 0;
@@ -63,7 +67,8 @@ static int await(worker *w, double timeout_s, json_t **reply, char *err, size_t 
     }
 }
 
-static int map_ring(worker *w, json_t *ring, cw_error *e) {
+static int map_ring(worker *w, json_t *ring, cw_error *e)
+{
     const char *hex = json_string_value(json_object_get(ring, "handle"));
     cudaIpcMemHandle_t h;
     if (!hex || strlen(hex) != 2 * sizeof h) {
@@ -85,7 +90,8 @@ static int map_ring(worker *w, json_t *ring, cw_error *e) {
     return 0;
 }
 
-int hw_sandbox_ensure(worker *w, cw_error *e) {
+int hw_sandbox_ensure(worker *w, cw_error *e)
+{
     if (w->sb_alive) return 0;
     char path[4096], err[1024];
     if (ipc_program_path("evo-sandbox", "EVO_SANDBOX", path, sizeof path, err, sizeof err) ||
@@ -137,7 +143,8 @@ int hw_sandbox_ensure(worker *w, cw_error *e) {
 }
 
 /* Send req (+ payload) and wait; a hang, death or unusable context ends the sandbox. */
-static json_t *ask(worker *w, json_t *req, const void *payload, size_t n, cw_error *e) {
+static json_t *ask(worker *w, json_t *req, const void *payload, size_t n, cw_error *e)
+{
     char err[1024];
     int rc = ipc_send(w->sb.to_child, req, payload, n, err, sizeof err);
     json_t *reply = NULL;
@@ -157,7 +164,8 @@ static json_t *ask(worker *w, json_t *req, const void *payload, size_t n, cw_err
 }
 
 /* The reply's verdict into e; a sandbox that says its context is gone is replaced. */
-static int take(worker *w, json_t *reply, cw_error *e) {
+static int take(worker *w, json_t *reply, cw_error *e)
+{
     const char *status = json_string_value(json_object_get(reply, "status"));
     const char *error = json_string_value(json_object_get(reply, "error"));
     int s = status ? evo_status_from_name(status) : EVO_STATUS_PASSED;
@@ -175,12 +183,13 @@ static int take(worker *w, json_t *reply, cw_error *e) {
 }
 
 int hw_sandbox_load(worker *w, int slot, const char *hash, const char *source, json_t *params,
-                    const void *cubin, size_t n, cw_error *e) {
+                    const void *cubin, size_t n, cw_error *e)
+{
     if (hw_sandbox_ensure(w, e)) return -1;
     if (hash && !strcmp(w->loaded[slot], hash)) return 0;
     w->loaded[slot][0] = 0;
-    json_t *req = json_pack("{s:s,s:s,s:s,s:O}", "op", "load", "slot", slot ? "b" : "a", "source", source,
-                            "params", params ? params : json_object());
+    json_t *req = json_pack("{s:s,s:s,s:s,s:O}", "op", "load", "slot", slot ? "b" : "a", "source",
+                            source, "params", params ? params : json_object());
     json_t *reply = ask(w, req, cubin, n, e);
     json_decref(req);
     if (!reply) return -1;
@@ -190,8 +199,10 @@ int hw_sandbox_load(worker *w, int slot, const char *hash, const char *source, j
     return rc;
 }
 
-int hw_sandbox_run(worker *w, const char *program, int wi, const uint64_t *seeds, const int *check, int ncheck,
-                   int n, int timed_from, int isolate, double *latencies_us, size_t *slot_off, cw_error *e) {
+int hw_sandbox_run(worker *w, const char *program, int wi, const uint64_t *seeds, const int *check,
+                   int ncheck, int n, int timed_from, int isolate, double *latencies_us,
+                   size_t *slot_off, cw_error *e)
+{
     if (hw_sandbox_ensure(w, e)) return -1;
     json_t *sv = json_array();
     for (int i = 0; i < n; i++) {
@@ -200,15 +211,18 @@ int hw_sandbox_run(worker *w, const char *program, int wi, const uint64_t *seeds
         json_array_append_new(sv, json_string(hex));
     }
     json_t *cv = json_array();
-    for (int i = 0; i < ncheck; i++) json_array_append_new(cv, json_integer(check[i]));
-    json_t *req = json_pack("{s:s,s:s,s:i,s:o,s:o,s:i,s:b}", "op", "run", "program", program, "workload", wi,
-                            "seeds", sv, "check", cv, "timed_from", timed_from, "isolate", isolate);
+    for (int i = 0; i < ncheck; i++)
+        json_array_append_new(cv, json_integer(check[i]));
+    json_t *req =
+        json_pack("{s:s,s:s,s:i,s:o,s:o,s:i,s:b}", "op", "run", "program", program, "workload", wi,
+                  "seeds", sv, "check", cv, "timed_from", timed_from, "isolate", isolate);
     json_t *reply = ask(w, req, NULL, 0, e);
     json_decref(req);
     if (!reply) return -1;
     int rc = take(w, reply, e);
     if (rc == 0) {
-        json_t *lat = json_object_get(reply, "latencies_us"), *off = json_object_get(reply, "slot_offsets");
+        json_t *lat = json_object_get(reply, "latencies_us"),
+               *off = json_object_get(reply, "slot_offsets");
         if ((int)json_array_size(lat) != n - timed_from ||
             (int)json_array_size(off) != w->task->def.noutputs) {
             cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "the sandbox sent a malformed reply");

@@ -17,10 +17,12 @@
 #define HV 8
 #define D 128
 
-extern "C" __global__ void gdn_decode_baseline(
-    const __nv_bfloat16 *q, const __nv_bfloat16 *k, const __nv_bfloat16 *v, const float *state,
-    const float *A_log, const __nv_bfloat16 *a, const float *dt_bias, const __nv_bfloat16 *b,
-    float scale, __nv_bfloat16 *output, float *new_state, int batch_size)
+extern "C" __global__ void gdn_decode_baseline(const __nv_bfloat16 *q, const __nv_bfloat16 *k,
+                                               const __nv_bfloat16 *v, const float *state,
+                                               const float *A_log, const __nv_bfloat16 *a,
+                                               const float *dt_bias, const __nv_bfloat16 *b,
+                                               float scale, __nv_bfloat16 *output, float *new_state,
+                                               int batch_size)
 {
     __shared__ float qs[D], ks[D];
     int bh = blockIdx.x, bi = bh / HV, h = bh % HV, hk = h / (HV / HK);
@@ -37,7 +39,8 @@ extern "C" __global__ void gdn_decode_baseline(
     const float *S = state ? state + ((size_t)bh * D + row) * D : nullptr;
     float *Sn = new_state + ((size_t)bh * D + row) * D;
     float old_v = 0.0f;
-    for (int i = 0; i < D; i++) old_v += ks[i] * (S ? g * S[i] : 0.0f);
+    for (int i = 0; i < D; i++)
+        old_v += ks[i] * (S ? g * S[i] : 0.0f);
     float vv = __bfloat162float(v[bh * D + row]);
     float new_v = beta * vv + (1.0f - beta) * old_v;
     float o = 0.0f;

@@ -103,16 +103,18 @@ __device__ __forceinline__ void vstore(vec_t *p, vec_t x)
 __device__ __forceinline__ float warp_sum(float x)
 {
 #pragma unroll
-    for (int o = 16; o > 0; o >>= 1) x += __shfl_xor_sync(0xffffffffu, x, o);
+    for (int o = 16; o > 0; o >>= 1)
+        x += __shfl_xor_sync(0xffffffffu, x, o);
     return x;
 }
 
-extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
-    const __nv_bfloat16 *__restrict__ q, const __nv_bfloat16 *__restrict__ k,
-    const __nv_bfloat16 *__restrict__ v, const float *__restrict__ state,
-    const float *__restrict__ A_log, const __nv_bfloat16 *__restrict__ a,
-    const float *__restrict__ dt_bias, const __nv_bfloat16 *__restrict__ b, float scale,
-    __nv_bfloat16 *__restrict__ output, float *__restrict__ new_state, int batch_size)
+extern "C" __global__ void __launch_bounds__(WARPS * 32)
+    gdn_decode_tuned(const __nv_bfloat16 *__restrict__ q, const __nv_bfloat16 *__restrict__ k,
+                     const __nv_bfloat16 *__restrict__ v, const float *__restrict__ state,
+                     const float *__restrict__ A_log, const __nv_bfloat16 *__restrict__ a,
+                     const float *__restrict__ dt_bias, const __nv_bfloat16 *__restrict__ b,
+                     float scale, __nv_bfloat16 *__restrict__ output, float *__restrict__ new_state,
+                     int batch_size)
 {
     int bi, h;
 #if MAP == HB
@@ -136,16 +138,18 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
         for (int c = 0; c < CH; c++) {
             int col = c * 32 * VEC + lane * VEC;
             if (state)
-                s[r][c] = vload(reinterpret_cast<const vec_t *>(state + base +
-                                                                (size_t)(row0 + r) * D + col));
+                s[r][c] = vload(
+                    reinterpret_cast<const vec_t *>(state + base + (size_t)(row0 + r) * D + col));
             else
 #pragma unroll
-                for (int i = 0; i < VEC; i++) vset(s[r][c], i, 0.0f);
+                for (int i = 0; i < VEC; i++)
+                    vset(s[r][c], i, 0.0f);
         }
 
     float vrow[RPW];
 #pragma unroll
-    for (int r = 0; r < RPW; r++) vrow[r] = __bfloat162float(v[bh * D + row0 + r]);
+    for (int r = 0; r < RPW; r++)
+        vrow[r] = __bfloat162float(v[bh * D + row0 + r]);
     float qf[CH][VEC], kf[CH][VEC];
     const __nv_bfloat16 *qp = q + (bi * HK + hk) * D, *kp = k + (bi * HK + hk) * D;
 #pragma unroll
@@ -186,7 +190,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
 #pragma unroll
     for (int c = 0; c < CH; c++)
 #pragma unroll
-        for (int i = 0; i < VEC; i++) qk += qf[c][i] * kf[c][i];
+        for (int i = 0; i < VEC; i++)
+            qk += qf[c][i] * kf[c][i];
 #pragma unroll
     for (int m = 16; m > 0; m >>= 1) {
 #pragma unroll
@@ -202,7 +207,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
 #pragma unroll
         for (int c = 0; c < CH; c++) {
 #pragma unroll
-            for (int i = 0; i < VEC; i++) vset(s[r][c], i, vget(s[r][c], i) + kf[c][i] * delta);
+            for (int i = 0; i < VEC; i++)
+                vset(s[r][c], i, vget(s[r][c], i) + kf[c][i] * delta);
             int col = c * 32 * VEC + lane * VEC;
             vstore(reinterpret_cast<vec_t *>(new_state + base + (size_t)(row0 + r) * D + col),
                    s[r][c]);
@@ -211,7 +217,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
     }
 #else
 #pragma unroll
-    for (int r = 0; r < RPW; r++) old_v[r] = warp_sum(old_v[r]);
+    for (int r = 0; r < RPW; r++)
+        old_v[r] = warp_sum(old_v[r]);
 
 #pragma unroll
     for (int r = 0; r < RPW; r++) {
@@ -232,7 +239,8 @@ extern "C" __global__ void __launch_bounds__(WARPS * 32) gdn_decode_tuned(
         o[r] = acc;
     }
 #pragma unroll
-    for (int r = 0; r < RPW; r++) o[r] = warp_sum(o[r]);
+    for (int r = 0; r < RPW; r++)
+        o[r] = warp_sum(o[r]);
 #endif
     if (lane < RPW) {
         float mine = o[0];

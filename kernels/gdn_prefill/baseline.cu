@@ -19,11 +19,11 @@
 #define HV 8
 #define D 128
 
-extern "C" __global__ void __launch_bounds__(D) gdn_prefill_baseline(
-    const __nv_bfloat16 *q, const __nv_bfloat16 *k, const __nv_bfloat16 *v, const float *state,
-    const float *A_log, const __nv_bfloat16 *a, const float *dt_bias, const __nv_bfloat16 *b,
-    const long long *cu_seqlens, float scale, __nv_bfloat16 *output, float *new_state,
-    int num_seqs)
+extern "C" __global__ void __launch_bounds__(D)
+    gdn_prefill_baseline(const __nv_bfloat16 *q, const __nv_bfloat16 *k, const __nv_bfloat16 *v,
+                         const float *state, const float *A_log, const __nv_bfloat16 *a,
+                         const float *dt_bias, const __nv_bfloat16 *b, const long long *cu_seqlens,
+                         float scale, __nv_bfloat16 *output, float *new_state, int num_seqs)
 {
     __shared__ float qs[D], ks[D];
     int sq = blockIdx.x / HV, h = blockIdx.x % HV, hk = h / (HV / HK);
@@ -33,7 +33,8 @@ extern "C" __global__ void __launch_bounds__(D) gdn_prefill_baseline(
     size_t sbase = ((size_t)(sq * HV + h) * D + row) * D;
     float s[D];
 #pragma unroll
-    for (int i = 0; i < D; i++) s[i] = (state && t1 > t0) ? state[sbase + i] : 0.0f;
+    for (int i = 0; i < D; i++)
+        s[i] = (state && t1 > t0) ? state[sbase + i] : 0.0f;
     if (scale == 0.0f) scale = rsqrtf((float)D);
     float A = expf(A_log[h]), dtb = dt_bias[h];
     for (long long t = t0; t < t1; t++) {
@@ -61,5 +62,6 @@ extern "C" __global__ void __launch_bounds__(D) gdn_prefill_baseline(
         output[(t * HV + h) * D + row] = __float2bfloat16(scale * o);
     }
 #pragma unroll
-    for (int i = 0; i < D; i++) new_state[sbase + i] = s[i];
+    for (int i = 0; i < D; i++)
+        new_state[sbase + i] = s[i];
 }

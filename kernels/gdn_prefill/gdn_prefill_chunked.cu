@@ -49,27 +49,27 @@
 #define HK 4
 #define HV 8
 #define D 128
-#define KP (D + 1)      /* padded row of the q/k chunk */
-#define SP (VT + 1)     /* padded row of the state tile */
-#define G (NT / VT)     /* row groups: thread = (group, column) */
-#define RR (C / G)      /* chunk rows per thread */
-#define RS (D / G)      /* state rows per thread */
+#define KP (D + 1)  /* padded row of the q/k chunk */
+#define SP (VT + 1) /* padded row of the state tile */
+#define G (NT / VT) /* row groups: thread = (group, column) */
+#define RR (C / G)  /* chunk rows per thread */
+#define RS (D / G)  /* state rows per thread */
 
-extern "C" __global__ void __launch_bounds__(NT) gdn_prefill_chunked(
-    const __nv_bfloat16 *q, const __nv_bfloat16 *k, const __nv_bfloat16 *v, const float *state,
-    const float *A_log, const __nv_bfloat16 *a, const float *dt_bias, const __nv_bfloat16 *b,
-    const long long *cu_seqlens, float scale, __nv_bfloat16 *output, float *new_state,
-    int num_seqs)
+extern "C" __global__ void __launch_bounds__(NT)
+    gdn_prefill_chunked(const __nv_bfloat16 *q, const __nv_bfloat16 *k, const __nv_bfloat16 *v,
+                        const float *state, const float *A_log, const __nv_bfloat16 *a,
+                        const float *dt_bias, const __nv_bfloat16 *b, const long long *cu_seqlens,
+                        float scale, __nv_bfloat16 *output, float *new_state, int num_seqs)
 {
     extern __shared__ float smem[];
-    float *S = smem;                 /* [D][SP]   state tile, S[kk][vv] */
-    float *Ks = S + D * SP;          /* [C][KP] */
-    float *Qs = Ks + C * KP;         /* [C][KP] */
-    float *Vp = Qs + C * KP;         /* [C][VT]   V, then R, then V' */
-    float *Am = Vp + C * VT;         /* [C][C+1]  A (strictly lower) */
-    float *Pm = Am + C * (C + 1);    /* [C][C+1]  P (lower with diagonal) */
-    float *lG = Pm + C * (C + 1);    /* [C] */
-    float *bt = lG + C;              /* [C] */
+    float *S = smem;              /* [D][SP]   state tile, S[kk][vv] */
+    float *Ks = S + D * SP;       /* [C][KP] */
+    float *Qs = Ks + C * KP;      /* [C][KP] */
+    float *Vp = Qs + C * KP;      /* [C][VT]   V, then R, then V' */
+    float *Am = Vp + C * VT;      /* [C][C+1]  A (strictly lower) */
+    float *Pm = Am + C * (C + 1); /* [C][C+1]  P (lower with diagonal) */
+    float *lG = Pm + C * (C + 1); /* [C] */
+    float *bt = lG + C;           /* [C] */
 
     const int tiles = D / VT;
     int blk = blockIdx.x;
@@ -98,8 +98,8 @@ extern "C" __global__ void __launch_bounds__(NT) gdn_prefill_chunked(
         }
         for (int e = tid; e < C * VT; e += NT) {
             int i = e / VT, vv = e % VT;
-            Vp[e] = i < L ? __bfloat162float(v[((size_t)(c0 + i) * HV + h) * D + vt * VT + vv])
-                          : 0.0f;
+            Vp[e] =
+                i < L ? __bfloat162float(v[((size_t)(c0 + i) * HV + h) * D + vt * VT + vv]) : 0.0f;
         }
         /* Gates in parallel (their loads are the latency of a chunk), then an inclusive scan
          * of log g by warp 0: lane l holds tokens l and l + 32. */
@@ -150,7 +150,8 @@ extern "C" __global__ void __launch_bounds__(NT) gdn_prefill_chunked(
         /* R = beta (V - e^lG K S) and the inter-chunk part of O, both against the old S. */
         float r[RR], o[RR];
 #pragma unroll
-        for (int x = 0; x < RR; x++) r[x] = o[x] = 0.0f;
+        for (int x = 0; x < RR; x++)
+            r[x] = o[x] = 0.0f;
         for (int d = 0; d < D; d++) {
             float s = S[d * SP + col];
 #pragma unroll
@@ -174,16 +175,19 @@ extern "C" __global__ void __launch_bounds__(NT) gdn_prefill_chunked(
         if (grp == 0) {
             float x[C];
 #pragma unroll
-            for (int i = 0; i < C; i++) x[i] = Vp[i * VT + col];
+            for (int i = 0; i < C; i++)
+                x[i] = Vp[i * VT + col];
 #pragma unroll
             for (int i = 1; i < C; i++) {
                 float acc = x[i];
 #pragma unroll
-                for (int j = 0; j < i; j++) acc -= Am[i * (C + 1) + j] * x[j];
+                for (int j = 0; j < i; j++)
+                    acc -= Am[i * (C + 1) + j] * x[j];
                 x[i] = acc;
             }
 #pragma unroll
-            for (int i = 0; i < C; i++) Vp[i * VT + col] = x[i];
+            for (int i = 0; i < C; i++)
+                Vp[i * VT + col] = x[i];
         }
         __syncthreads();
 
@@ -192,7 +196,8 @@ extern "C" __global__ void __launch_bounds__(NT) gdn_prefill_chunked(
         for (int x = 0; x < RR; x++) {
             int i = grp + x * G;
             float acc = o[x];
-            for (int j = 0; j <= i; j++) acc += Pm[i * (C + 1) + j] * Vp[j * VT + col];
+            for (int j = 0; j <= i; j++)
+                acc += Pm[i * (C + 1) + j] * Vp[j * VT + col];
             if (i < L)
                 output[((size_t)(c0 + i) * HV + h) * D + vt * VT + col] =
                     __float2bfloat16(scale * acc);
@@ -211,7 +216,8 @@ extern "C" __global__ void __launch_bounds__(NT) gdn_prefill_chunked(
         for (int y = 0; y < RS; y++) {
             int d = grp + y * G;
             float acc = eL * S[d * SP + col];
-            for (int j = 0; j < L; j++) acc += Ks[j * KP + d] * Vp[j * VT + col];
+            for (int j = 0; j < L; j++)
+                acc += Ks[j * KP + d] * Vp[j * VT + col];
             S[d * SP + col] = acc;
         }
     }

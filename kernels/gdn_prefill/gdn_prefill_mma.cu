@@ -99,10 +99,10 @@
 #define HK 4
 #define HV 8
 #define D 128
-#define KP 136                          /* bf16 row of a q/k/v chunk: 272 bytes, no bank conflicts */
-#define CP (C + 4)                      /* f32 row of a C x C matrix */
-#define WP (D + 4)                      /* f32 row of a [*][128] tile in the scan (ldmatrix) */
-#define REC (512 * C + C * C + 4)       /* floats per (chunk, v head) record, see prep */
+#define KP 136                    /* bf16 row of a q/k/v chunk: 272 bytes, no bank conflicts */
+#define CP (C + 4)                /* f32 row of a C x C matrix */
+#define WP (D + 4)                /* f32 row of a [*][128] tile in the scan (ldmatrix) */
+#define REC (512 * C + C * C + 4) /* floats per (chunk, v head) record, see prep */
 
 typedef __nv_bfloat16 bf16;
 
@@ -146,29 +146,33 @@ __device__ __forceinline__ void cp4(void *dst, const void *src, int bytes)
     asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(s), "l"(src), "r"(bytes));
 }
 
-__device__ __forceinline__ void cp_commit() { asm volatile("cp.async.commit_group;\n"); }
+__device__ __forceinline__ void cp_commit()
+{
+    asm volatile("cp.async.commit_group;\n");
+}
 #define CP_WAIT(n) asm volatile("cp.async.wait_group %0;\n" ::"n"(n))
 
 /* ---- kernel 1: per-chunk matrices, every chunk in parallel -------------------------------- */
 
-extern "C" __global__ void __launch_bounds__(PW * 32) gdn_prefill_prep(
-    const bf16 *__restrict__ q, const bf16 *__restrict__ k, const bf16 *__restrict__ v,
-    const float *__restrict__ A_log, const bf16 *__restrict__ a, const float *__restrict__ dt_bias,
-    const bf16 *__restrict__ b, const long long *__restrict__ cu_seqlens, float *__restrict__ rec,
-    int num_seqs)
+extern "C" __global__ void __launch_bounds__(PW * 32)
+    gdn_prefill_prep(const bf16 *__restrict__ q, const bf16 *__restrict__ k,
+                     const bf16 *__restrict__ v, const float *__restrict__ A_log,
+                     const bf16 *__restrict__ a, const float *__restrict__ dt_bias,
+                     const bf16 *__restrict__ b, const long long *__restrict__ cu_seqlens,
+                     float *__restrict__ rec, int num_seqs)
 {
     extern __shared__ __align__(16) unsigned char smem[];
-    bf16 *Ks = (bf16 *)smem;                     /* [C][KP] */
-    bf16 *Qs = Ks + C * KP;                      /* [C][KP] */
-    bf16 *Vs = Qs + C * KP;                      /* [2][C][KP] both v heads */
-    float *KK = (float *)(smem + 1088 * C);      /* [C][CP] */
-    float *QK = KK + C * CP;                     /* [C][CP] */
-    float *Tm = KK;                              /* [2][C][CP] T', over KK/QK once used */
-    float *Am = QK + C * CP;                     /* [2][C][CP] */
-    float *lG = Am + 2 * C * CP;                 /* [2][C] */
-    float *bt = lG + 2 * C;                      /* [2][C] */
-    float *eg = bt + 2 * C;                      /* [2][C] e^lG */
-    float *ek = eg + 2 * C;                      /* [2][C] e^(lG_L - lG), K~'s row scales */
+    bf16 *Ks = (bf16 *)smem;                /* [C][KP] */
+    bf16 *Qs = Ks + C * KP;                 /* [C][KP] */
+    bf16 *Vs = Qs + C * KP;                 /* [2][C][KP] both v heads */
+    float *KK = (float *)(smem + 1088 * C); /* [C][CP] */
+    float *QK = KK + C * CP;                /* [C][CP] */
+    float *Tm = KK;                         /* [2][C][CP] T', over KK/QK once used */
+    float *Am = QK + C * CP;                /* [2][C][CP] */
+    float *lG = Am + 2 * C * CP;            /* [2][C] */
+    float *bt = lG + 2 * C;                 /* [2][C] */
+    float *eg = bt + 2 * C;                 /* [2][C] e^lG */
+    float *ek = eg + 2 * C;                 /* [2][C] e^(lG_L - lG), K~'s row scales */
 
     /* Which chunk: blocks enumerate the chunks of all sequences in order. */
     long long c0 = -1;
@@ -293,7 +297,8 @@ extern "C" __global__ void __launch_bounds__(PW * 32) gdn_prefill_prep(
     for (int e = tid; e < 2 * C * D; e += PW * 32) {
         int hh = e / (C * D), r = (e / D) % C, d = e % D, h = hk * 2 + hh;
         float *R = rec + ((size_t)blockIdx.x * HV + h) * REC;
-        R[C * D + r * D + d] = __uint_as_float(tf32(eg[hh * C + r] * __bfloat162float(Qs[r * KP + d])));
+        R[C * D + r * D + d] =
+            __uint_as_float(tf32(eg[hh * C + r] * __bfloat162float(Qs[r * KP + d])));
         int dd = (e / C) % D, j = e % C; /* K~^T [d][j], written in order */
         R[2 * C * D + dd * C + j] =
             __uint_as_float(tf32(ek[hh * C + j] * __bfloat162float(Ks[j * KP + dd])));
@@ -307,18 +312,21 @@ extern "C" __global__ void __launch_bounds__(PW * 32) gdn_prefill_prep(
         const float *A = Am + hh * C * CP;
         float x[C];
 #pragma unroll
-        for (int i = 0; i < C; i++) x[i] = i == c ? 1.0f : 0.0f;
+        for (int i = 0; i < C; i++)
+            x[i] = i == c ? 1.0f : 0.0f;
 #pragma unroll
         for (int i = 1; i < C; i++) {
             if (i >= L) break; /* rows past the sequence's end only hold the identity */
             float acc = x[i];
 #pragma unroll
-            for (int j = 0; j < i; j++) acc -= A[i * CP + j] * x[j];
+            for (int j = 0; j < i; j++)
+                acc -= A[i * CP + j] * x[j];
             x[i] = acc;
         }
         float bc = bt[hh * C + c];
 #pragma unroll
-        for (int i = 0; i < C; i++) Tm[(hh * C + i) * CP + c] = x[i] * bc;
+        for (int i = 0; i < C; i++)
+            Tm[(hh * C + i) * CP + c] = x[i] * bc;
     }
     __syncthreads();
     /* W = T' diag(e^lG) K and U~ = T' V for both heads: [C][128] each, T' lower triangular. */
@@ -371,12 +379,12 @@ __device__ __forceinline__ void ldm2(unsigned &r0, unsigned &r1, const float *p)
                  : "memory");
 }
 
-#define KT (C + 4)                              /* f32 row of K~^T, P and U^T in the scan */
+#define KT (C + 4) /* f32 row of K~^T, P and U^T in the scan */
 #define STAGE_FLOATS (2 * C * WP + D * KT + C * VT + C * KT + 4)
-#define NTA ((C / 16) * (VT / 8))               /* [C][VT] output tiles */
-#define TPW ((NTA + NW - 1) / NW)               /* of them per warp */
-#define HPW ((VT + NW - 1) / NW)                /* [128][VT] state tiles (VT of them) per warp */
-#define LOADERS (NTA < NW ? NW - NTA : 0)       /* warps idle in phase 1 that issue the copies */
+#define NTA ((C / 16) * (VT / 8))         /* [C][VT] output tiles */
+#define TPW ((NTA + NW - 1) / NW)         /* of them per warp */
+#define HPW ((VT + NW - 1) / NW)          /* [128][VT] state tiles (VT of them) per warp */
+#define LOADERS (NTA < NW ? NW - NTA : 0) /* warps idle in phase 1 that issue the copies */
 
 struct stage {
     float *W, *Q, *Kt, *U, *P, *gL;
@@ -424,15 +432,14 @@ __device__ __forceinline__ void load_chunk(stage s, const float *r, int vt, int 
 /* The scan for VT value columns per block (VT is the template parameter the macros above
  * read); instantiated twice below, one kernel per batch shape. */
 template <int VT>
-__device__ __forceinline__ void scan_body(const float *__restrict__ state,
-                                          const long long *__restrict__ cu_seqlens,
-                                          const float *__restrict__ rec, float scale,
-                                          bf16 *__restrict__ output, float *__restrict__ new_state,
-                                          int num_seqs)
+__device__ __forceinline__ void
+scan_body(const float *__restrict__ state, const long long *__restrict__ cu_seqlens,
+          const float *__restrict__ rec, float scale, bf16 *__restrict__ output,
+          float *__restrict__ new_state, int num_seqs)
 {
     extern __shared__ __align__(16) float fsm[];
-    float *Ht = fsm;                          /* [VT][WP] state tile transposed, TF32 */
-    float *Ut = Ht + VT * WP;                 /* [VT][KT] U transposed, TF32 */
+    float *Ht = fsm;          /* [VT][WP] state tile transposed, TF32 */
+    float *Ut = Ht + VT * WP; /* [VT][KT] U transposed, TF32 */
     float *stages = Ut + VT * KT;
 
     const int tiles = D / VT;
@@ -443,7 +450,8 @@ __device__ __forceinline__ void scan_body(const float *__restrict__ state,
     const int g = lane >> 2, t = lane & 3;
     const long long t0 = cu_seqlens[sq], t1 = cu_seqlens[sq + 1];
     long long cg = 0; /* the sequence's first chunk in prep's numbering */
-    for (int s2 = 0; s2 < sq; s2++) cg += (cu_seqlens[s2 + 1] - cu_seqlens[s2] + C - 1) / C;
+    for (int s2 = 0; s2 < sq; s2++)
+        cg += (cu_seqlens[s2 + 1] - cu_seqlens[s2] + C - 1) / C;
     const float *r0p = rec + ((size_t)cg * HV + h) * REC;
     const size_t sbase = ((size_t)(sq * HV + h) * D + vt * VT) * D; /* state [V][K] rows */
     if (scale == 0.0f) scale = rsqrtf((float)D);
@@ -454,8 +462,8 @@ __device__ __forceinline__ void scan_body(const float *__restrict__ state,
 #pragma unroll
     for (int c = 0; c < ST - 1; c++) {
         if (c < nch)
-            load_chunk<VT>(stage_at<VT>(stages + c * STAGE_FLOATS), r0p + (size_t)c * HV * REC,
-                           vt, tid, NW * 32);
+            load_chunk<VT>(stage_at<VT>(stages + c * STAGE_FLOATS), r0p + (size_t)c * HV * REC, vt,
+                           tid, NW * 32);
         cp_commit();
     }
     /* The f32 state lives in registers, in the accumulator layout of the tiles this warp
@@ -530,7 +538,8 @@ __device__ __forceinline__ void scan_body(const float *__restrict__ state,
             Ut[cn * KT + r0 + 8] = __uint_as_float(tf32(u1[0] - (w0[2] + w1[2])));
             Ut[(cn + 1) * KT + r0 + 8] = __uint_as_float(tf32(u1[1] - (w0[3] + w1[3])));
 #pragma unroll
-            for (int x = 0; x < 4; x++) oq[u][x] = q0[x] + q1[x];
+            for (int x = 0; x < 4; x++)
+                oq[u][x] = q0[x] + q1[x];
         }
         if (!LOADERS && pf) load_chunk<VT>(stage_at<VT>(pf_at), pf_rec, vt, tid, NW * 32);
         cp_commit();
@@ -570,7 +579,8 @@ __device__ __forceinline__ void scan_body(const float *__restrict__ state,
             int mt = tI / (VT / 8), nt = tI % (VT / 8);
             float acc[4], ac2[4] = {0.0f, 0.0f, 0.0f, 0.0f};
 #pragma unroll
-            for (int x = 0; x < 4; x++) acc[x] = eL * hr[u][x];
+            for (int x = 0; x < 4; x++)
+                acc[x] = eL * hr[u][x];
             const float *ka = s.Kt + (mt * 16 + arow) * KT + acol;
             const float *ub = Ut + (nt * 8 + brow) * KT + ((lane >> 3) & 1) * 4;
             int k0 = 0;
@@ -591,7 +601,8 @@ __device__ __forceinline__ void scan_body(const float *__restrict__ state,
             }
             int d0 = mt * 16 + g, n0 = nt * 8 + 2 * t;
 #pragma unroll
-            for (int x = 0; x < 4; x++) hr[u][x] = acc[x] + ac2[x];
+            for (int x = 0; x < 4; x++)
+                hr[u][x] = acc[x] + ac2[x];
             Ht[n0 * WP + d0] = __uint_as_float(tf32(hr[u][0]));
             Ht[(n0 + 1) * WP + d0] = __uint_as_float(tf32(hr[u][1]));
             Ht[n0 * WP + d0 + 8] = __uint_as_float(tf32(hr[u][2]));
@@ -612,18 +623,18 @@ __device__ __forceinline__ void scan_body(const float *__restrict__ state,
     }
 }
 
-extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan(
-    const float *__restrict__ state, const long long *__restrict__ cu_seqlens,
-    const float *__restrict__ rec, float scale, bf16 *__restrict__ output,
-    float *__restrict__ new_state, int num_seqs)
+extern "C" __global__ void __launch_bounds__(NW * 32)
+    gdn_prefill_scan(const float *__restrict__ state, const long long *__restrict__ cu_seqlens,
+                     const float *__restrict__ rec, float scale, bf16 *__restrict__ output,
+                     float *__restrict__ new_state, int num_seqs)
 {
     scan_body<VTA>(state, cu_seqlens, rec, scale, output, new_state, num_seqs);
 }
 
-extern "C" __global__ void __launch_bounds__(NW * 32) gdn_prefill_scan_many(
-    const float *__restrict__ state, const long long *__restrict__ cu_seqlens,
-    const float *__restrict__ rec, float scale, bf16 *__restrict__ output,
-    float *__restrict__ new_state, int num_seqs)
+extern "C" __global__ void __launch_bounds__(NW * 32)
+    gdn_prefill_scan_many(const float *__restrict__ state, const long long *__restrict__ cu_seqlens,
+                          const float *__restrict__ rec, float scale, bf16 *__restrict__ output,
+                          float *__restrict__ new_state, int num_seqs)
 {
     scan_body<VTB>(state, cu_seqlens, rec, scale, output, new_state, num_seqs);
 }

@@ -16,8 +16,8 @@
  *   GROUP_M  set 1 4 8 16     block rasterisation group (1 = row-major order)
  *   KSPLIT   set 1 2 4 8      K split (>1 writes fp32 partials, reduced by a 2nd kernel)
  */
-#include <cuda_fp16.h>
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 /* evo:params
  BM      set 64 128 256      default 128
@@ -83,21 +83,27 @@
 typedef __nv_bfloat16 elem_t;
 typedef __nv_bfloat162 elem2_t;
 #define MMA_TYPE "bf16"
-static __device__ __forceinline__ elem2_t pack2(float a, float b) { return __floats2bfloat162_rn(a, b); }
+static __device__ __forceinline__ elem2_t pack2(float a, float b)
+{
+    return __floats2bfloat162_rn(a, b);
+}
 #else
 typedef __half elem_t;
 typedef __half2 elem2_t;
 #define MMA_TYPE "f16"
-static __device__ __forceinline__ elem2_t pack2(float a, float b) { return __floats2half2_rn(a, b); }
+static __device__ __forceinline__ elem2_t pack2(float a, float b)
+{
+    return __floats2half2_rn(a, b);
+}
 #endif
 
 #define NWARPS ((BM / WM) * (BN / WN))
 #define NT (NWARPS * 32)
-#define MI (WM / 16)           /* m16 fragments per warp */
-#define NI (WN / 8)            /* n8 fragments per warp */
-#define CPR (BK / 8)           /* 16-byte chunks per smem row */
+#define MI (WM / 16) /* m16 fragments per warp */
+#define NI (WN / 8)  /* n8 fragments per warp */
+#define CPR (BK / 8) /* 16-byte chunks per smem row */
 #if SWIZZLE
-#define LDS BK                 /* smem row stride in elements */
+#define LDS BK /* smem row stride in elements */
 #else
 #define LDS (BK + 8)
 #endif
@@ -124,7 +130,10 @@ static __device__ __forceinline__ void cp_async16(unsigned dst, const void *src,
     int n = valid ? 16 : 0; /* 0 bytes read: the 16 bytes are zero-filled */
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(n));
 }
-static __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+static __device__ __forceinline__ void cp_async_commit()
+{
+    asm volatile("cp.async.commit_group;\n" ::);
+}
 template <int N> static __device__ __forceinline__ void cp_async_wait()
 {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
@@ -172,8 +181,8 @@ static __device__ __forceinline__ void load_stage(elem_t *sA, elem_t *sB,
 }
 
 extern "C" __global__ void __launch_bounds__(NT)
-gemm_mma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *__restrict__ C,
-         float *__restrict__ partial, int M, int N, int K)
+    gemm_mma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *__restrict__ C,
+             float *__restrict__ partial, int M, int N, int K)
 {
     extern __shared__ __align__(128) unsigned char smem_raw[];
     elem_t *smA = reinterpret_cast<elem_t *>(smem_raw);
@@ -196,8 +205,7 @@ gemm_mma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *__r
     int per = (ktiles + KSPLIT - 1) / KSPLIT;
     int kt0 = blockIdx.z * per;
     int nk = min(ktiles - kt0, per);
-    if (nk < 0)
-        nk = 0;
+    if (nk < 0) nk = 0;
 
     float acc[MI][NI][4];
 #pragma unroll
@@ -259,13 +267,11 @@ gemm_mma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *__r
         for (int j = 0; j < NI; j++) {
             int row = m0 + wm0 + i * 16 + (lane >> 2);
             int col = n0 + wn0 + j * 8 + (lane & 3) * 2;
-            if (col >= N)
-                continue;
+            if (col >= N) continue;
 #pragma unroll
             for (int h = 0; h < 2; h++) {
                 int r = row + h * 8;
-                if (r >= M)
-                    continue;
+                if (r >= M) continue;
 #if KSPLIT > 1
                 float2 v = make_float2(acc[i][j][2 * h], acc[i][j][2 * h + 1]);
                 *reinterpret_cast<float2 *>(partial + ((size_t)blockIdx.z * M + r) * N + col) = v;
@@ -280,18 +286,20 @@ gemm_mma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *__r
 
 /* Sums the KSPLIT fp32 partials into C; not launched when KSPLIT == 1 (the plan's `when`). */
 extern "C" __global__ void __launch_bounds__(256)
-gemm_splitk_reduce(const float *__restrict__ partial, elem_t *__restrict__ C, int M, int N)
+    gemm_splitk_reduce(const float *__restrict__ partial, elem_t *__restrict__ C, int M, int N)
 {
 #if KSPLIT > 1
     size_t total = (size_t)M * N;
     size_t i = ((size_t)blockIdx.x * 256 + threadIdx.x) * 4;
-    if (i >= total)
-        return;
+    if (i >= total) return;
     float4 s = *reinterpret_cast<const float4 *>(partial + i);
 #pragma unroll
     for (int z = 1; z < KSPLIT; z++) {
         float4 v = *reinterpret_cast<const float4 *>(partial + (size_t)z * total + i);
-        s.x += v.x; s.y += v.y; s.z += v.z; s.w += v.w;
+        s.x += v.x;
+        s.y += v.y;
+        s.z += v.z;
+        s.w += v.w;
     }
     elem2_t lo = pack2(s.x, s.y), hi = pack2(s.z, s.w);
     *reinterpret_cast<elem2_t *>(C + i) = lo;

@@ -12,8 +12,8 @@
  *   TM, TN  set 1 2 4 8   per-thread micro-tile (threads = (BM/TM)*(BN/TN), 32..1024)
  *   PAD     set 0 1 4     floats of padding per shared row (bank-conflict control)
  */
-#include <cuda_fp16.h>
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 /* evo:params
  BM   pow2 16..128     default 64
@@ -55,19 +55,31 @@
 
 #ifdef EVO_BF16
 typedef __nv_bfloat16 elem_t;
-static __device__ __forceinline__ float to_f(elem_t v) { return __bfloat162float(v); }
-static __device__ __forceinline__ elem_t from_f(float v) { return __float2bfloat16(v); }
+static __device__ __forceinline__ float to_f(elem_t v)
+{
+    return __bfloat162float(v);
+}
+static __device__ __forceinline__ elem_t from_f(float v)
+{
+    return __float2bfloat16(v);
+}
 #else
 typedef __half elem_t;
-static __device__ __forceinline__ float to_f(elem_t v) { return __half2float(v); }
-static __device__ __forceinline__ elem_t from_f(float v) { return __float2half(v); }
+static __device__ __forceinline__ float to_f(elem_t v)
+{
+    return __half2float(v);
+}
+static __device__ __forceinline__ elem_t from_f(float v)
+{
+    return __float2half(v);
+}
 #endif
 
 #define NTHREADS ((BM / TM) * (BN / TN))
 
 extern "C" __global__ void __launch_bounds__(NTHREADS)
-gemm_simt(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *__restrict__ C,
-          int M, int N, int K)
+    gemm_simt(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *__restrict__ C,
+              int M, int N, int K)
 {
     /* stored k-major: As[k][m], so a thread reads TM consecutive m for one k */
     __shared__ float As[BK][BM + PAD];
@@ -117,13 +129,11 @@ gemm_simt(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *__
 #pragma unroll
     for (int i = 0; i < TM; i++) {
         int gm = m0 + ty * TM + i;
-        if (gm >= M)
-            continue;
+        if (gm >= M) continue;
 #pragma unroll
         for (int j = 0; j < TN; j++) {
             int gn = n0 + tx * TN + j;
-            if (gn < N)
-                C[(size_t)gm * N + gn] = from_f(acc[i][j]);
+            if (gn < N) C[(size_t)gm * N + gn] = from_f(acc[i][j]);
         }
     }
 }

@@ -23,8 +23,8 @@
  *   KSPLIT   set 2 4 8            K split across blockIdx.z into fp32 partials summed by a
  *                                 2nd kernel (more blocks when M is small)
  */
-#include <cuda_fp16.h>
 #include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 #if defined(__CUDA_ARCH__) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #error "gemm_wgmma_splitk.cu needs sm_90a (wgmma): compile it for H100/H200 only"
@@ -79,65 +79,77 @@
 #define BK 64
 #define NWG (BM / 64)
 #define NT ((NWG + WS) * 128) /* WS adds a producer warpgroup */
-#define A_BYTES (BM * 128) /* one stage of A: BM rows of 64 elements */
+#define A_BYTES (BM * 128)    /* one stage of A: BM rows of 64 elements */
 #define B_BYTES (BN * 128)
 
 #ifdef EVO_BF16
 typedef __nv_bfloat16 elem_t;
 typedef __nv_bfloat162 elem2_t;
 #define WG_TYPE "bf16"
-static __device__ __forceinline__ elem2_t pack2(float a, float b) { return __floats2bfloat162_rn(a, b); }
+static __device__ __forceinline__ elem2_t pack2(float a, float b)
+{
+    return __floats2bfloat162_rn(a, b);
+}
 #else
 typedef __half elem_t;
 typedef __half2 elem2_t;
 #define WG_TYPE "f16"
-static __device__ __forceinline__ elem2_t pack2(float a, float b) { return __floats2half2_rn(a, b); }
+static __device__ __forceinline__ elem2_t pack2(float a, float b)
+{
+    return __floats2half2_rn(a, b);
+}
 #endif
 
 #if BN == 64
-static __device__ __forceinline__ void wgmma_n64(float *d, unsigned long long da, unsigned long long db)
+static __device__ __forceinline__ void wgmma_n64(float *d, unsigned long long da,
+                                                 unsigned long long db)
 {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n64k16.f32." WG_TYPE "." WG_TYPE " "
-        "{"
-        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
-        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
-        "}, %32, %33, p, 1, 1, 0, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-        : "l"(da), "l"(db), "r"(1));
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %34, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n64k16.f32." WG_TYPE "." WG_TYPE " "
+                 "{"
+                 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+                 "}, %32, %33, p, 1, 1, 0, 0;\n}\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),
+                   "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]),
+                   "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]),
+                   "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+                   "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]),
+                   "+f"(d[30]), "+f"(d[31])
+                 : "l"(da), "l"(db), "r"(1));
 }
 #define WGMMA wgmma_n64
 #endif
 #if BN == 128
-static __device__ __forceinline__ void wgmma_n128(float *d, unsigned long long da, unsigned long long db)
+static __device__ __forceinline__ void wgmma_n128(float *d, unsigned long long da,
+                                                  unsigned long long db)
 {
-    asm volatile(
-        "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-        "wgmma.mma_async.sync.aligned.m64n128k16.f32." WG_TYPE "." WG_TYPE " "
-        "{"
-        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
-        "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
-        "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
-        "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
-        "}, %64, %65, p, 1, 1, 0, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
-        : "l"(da), "l"(db), "r"(1));
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n128k16.f32." WG_TYPE "." WG_TYPE " "
+                 "{"
+                 "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
+                 "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, "
+                 "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, "
+                 "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+                 "}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),
+                   "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]),
+                   "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]),
+                   "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
+                   "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]),
+                   "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]),
+                   "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]),
+                   "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
+                   "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]),
+                   "+f"(d[54]), "+f"(d[55]), "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]),
+                   "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63])
+                 : "l"(da), "l"(db), "r"(1));
 }
 #define WGMMA wgmma_n128
 #endif
 #if BN == 256
-static __device__ __forceinline__ void wgmma_n256(float *d, unsigned long long da, unsigned long long db)
+static __device__ __forceinline__ void wgmma_n256(float *d, unsigned long long da,
+                                                  unsigned long long db)
 {
     asm volatile(
         "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
@@ -149,25 +161,30 @@ static __device__ __forceinline__ void wgmma_n256(float *d, unsigned long long d
         "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, "
         "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, "
         "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, "
-        "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, "
-        "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
+        "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, "
+        "%111, "
+        "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, "
+        "%127"
         "}, %128, %129, p, 1, 1, 0, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
-          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]),
-          "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),
-          "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]),
-          "+f"(d[32]), "+f"(d[33]), "+f"(d[34]), "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]),
-          "+f"(d[40]), "+f"(d[41]), "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]),
-          "+f"(d[48]), "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
-          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]), "+f"(d[63]),
-          "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]), "+f"(d[70]), "+f"(d[71]),
-          "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]), "+f"(d[77]), "+f"(d[78]), "+f"(d[79]),
-          "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]), "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]),
-          "+f"(d[88]), "+f"(d[89]), "+f"(d[90]), "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]),
-          "+f"(d[96]), "+f"(d[97]), "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
-          "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]), "+f"(d[110]), "+f"(d[111]),
-          "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]), "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]),
-          "+f"(d[120]), "+f"(d[121]), "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]),
+          "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]),
+          "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]),
+          "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]),
+          "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31]), "+f"(d[32]), "+f"(d[33]), "+f"(d[34]),
+          "+f"(d[35]), "+f"(d[36]), "+f"(d[37]), "+f"(d[38]), "+f"(d[39]), "+f"(d[40]), "+f"(d[41]),
+          "+f"(d[42]), "+f"(d[43]), "+f"(d[44]), "+f"(d[45]), "+f"(d[46]), "+f"(d[47]), "+f"(d[48]),
+          "+f"(d[49]), "+f"(d[50]), "+f"(d[51]), "+f"(d[52]), "+f"(d[53]), "+f"(d[54]), "+f"(d[55]),
+          "+f"(d[56]), "+f"(d[57]), "+f"(d[58]), "+f"(d[59]), "+f"(d[60]), "+f"(d[61]), "+f"(d[62]),
+          "+f"(d[63]), "+f"(d[64]), "+f"(d[65]), "+f"(d[66]), "+f"(d[67]), "+f"(d[68]), "+f"(d[69]),
+          "+f"(d[70]), "+f"(d[71]), "+f"(d[72]), "+f"(d[73]), "+f"(d[74]), "+f"(d[75]), "+f"(d[76]),
+          "+f"(d[77]), "+f"(d[78]), "+f"(d[79]), "+f"(d[80]), "+f"(d[81]), "+f"(d[82]), "+f"(d[83]),
+          "+f"(d[84]), "+f"(d[85]), "+f"(d[86]), "+f"(d[87]), "+f"(d[88]), "+f"(d[89]), "+f"(d[90]),
+          "+f"(d[91]), "+f"(d[92]), "+f"(d[93]), "+f"(d[94]), "+f"(d[95]), "+f"(d[96]), "+f"(d[97]),
+          "+f"(d[98]), "+f"(d[99]), "+f"(d[100]), "+f"(d[101]), "+f"(d[102]), "+f"(d[103]),
+          "+f"(d[104]), "+f"(d[105]), "+f"(d[106]), "+f"(d[107]), "+f"(d[108]), "+f"(d[109]),
+          "+f"(d[110]), "+f"(d[111]), "+f"(d[112]), "+f"(d[113]), "+f"(d[114]), "+f"(d[115]),
+          "+f"(d[116]), "+f"(d[117]), "+f"(d[118]), "+f"(d[119]), "+f"(d[120]), "+f"(d[121]),
+          "+f"(d[122]), "+f"(d[123]), "+f"(d[124]), "+f"(d[125]), "+f"(d[126]), "+f"(d[127])
         : "l"(da), "l"(db), "r"(1));
 }
 #define WGMMA wgmma_n256
@@ -179,14 +196,23 @@ static __device__ __forceinline__ void cp_async16(unsigned dst, const void *src,
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(n));
 }
 #if !WS
-static __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+static __device__ __forceinline__ void cp_async_commit()
+{
+    asm volatile("cp.async.commit_group;\n" ::);
+}
 #endif
 template <int N> static __device__ __forceinline__ void cp_async_wait()
 {
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
-static __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
-static __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
+static __device__ __forceinline__ void wgmma_fence()
+{
+    asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");
+}
+static __device__ __forceinline__ void wgmma_commit()
+{
+    asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory");
+}
 template <int N> static __device__ __forceinline__ void wgmma_wait()
 {
     asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
@@ -201,7 +227,9 @@ static __device__ __forceinline__ void mbar_wait(unsigned bar, unsigned parity)
 {
     asm volatile("{\n.reg .pred p;\nWAIT_%=:\n"
                  "mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n"
-                 "@!p bra WAIT_%=;\n}\n" ::"r"(bar), "r"(parity) : "memory");
+                 "@!p bra WAIT_%=;\n}\n" ::"r"(bar),
+                 "r"(parity)
+                 : "memory");
 }
 static __device__ __forceinline__ void mbar_arrive(unsigned bar)
 {
@@ -223,17 +251,15 @@ static __device__ __forceinline__ unsigned long long sdesc(unsigned addr)
 
 /* copy the 64-wide K slice kt of A rows m0.. and B rows n0.. into one stage */
 template <int NTH>
-static __device__ __forceinline__ void load_stage(unsigned sA, unsigned sB,
-                                                  const elem_t *__restrict__ A,
-                                                  const elem_t *__restrict__ B, int m0, int n0,
-                                                  int kt, int M, int N, int K, int tid)
+static __device__ __forceinline__ void
+load_stage(unsigned sA, unsigned sB, const elem_t *__restrict__ A, const elem_t *__restrict__ B,
+           int m0, int n0, int kt, int M, int N, int K, int tid)
 {
     int k0 = kt * BK;
 #pragma unroll
     for (int i = 0; i < (BM * 8 + NTH - 1) / NTH; i++) {
         int c = tid + i * NTH, row = c >> 3, ch = c & 7;
-        if ((BM * 8) % NTH != 0 && c >= BM * 8)
-            break;
+        if ((BM * 8) % NTH != 0 && c >= BM * 8) break;
         bool ok = m0 + row < M;
         const elem_t *src = A + (size_t)(ok ? m0 + row : 0) * K + k0 + ch * 8;
         cp_async16(sA + row * 128 + ((ch ^ (row & 7)) << 4), src, ok);
@@ -241,8 +267,7 @@ static __device__ __forceinline__ void load_stage(unsigned sA, unsigned sB,
 #pragma unroll
     for (int i = 0; i < (BN * 8 + NTH - 1) / NTH; i++) {
         int c = tid + i * NTH, row = c >> 3, ch = c & 7;
-        if ((BN * 8) % NTH != 0 && c >= BN * 8)
-            break;
+        if ((BN * 8) % NTH != 0 && c >= BN * 8) break;
         bool ok = n0 + row < N;
         const elem_t *src = B + (size_t)(ok ? n0 + row : 0) * K + k0 + ch * 8;
         cp_async16(sB + row * 128 + ((ch ^ (row & 7)) << 4), src, ok);
@@ -250,8 +275,8 @@ static __device__ __forceinline__ void load_stage(unsigned sA, unsigned sB,
 }
 
 extern "C" __global__ void __launch_bounds__(NT, 1)
-gemm_wgmma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *__restrict__ C,
-           float *__restrict__ partial, int M, int N, int K)
+    gemm_wgmma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *__restrict__ C,
+               float *__restrict__ partial, int M, int N, int K)
 {
     extern __shared__ unsigned char smem_raw[];
     /* the 128-byte swizzle is defined on address bits, so stages start 1024-aligned */
@@ -283,7 +308,7 @@ gemm_wgmma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *_
     unsigned eb = (unsigned)__cvta_generic_to_shared(empty_bar);
     if (tid == 0) {
         for (int s = 0; s < STAGES; s++) {
-            mbar_init(fb + 8 * s, 128);     /* one cp.async arrival per producer thread */
+            mbar_init(fb + 8 * s, 128);       /* one cp.async arrival per producer thread */
             mbar_init(eb + 8 * s, NWG * 128); /* one arrival per consumer thread */
         }
         asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
@@ -292,8 +317,7 @@ gemm_wgmma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *_
     if (wg == 0) {
         for (int t = 0; t < nk; t++) {
             int s = t % STAGES, r = t / STAGES;
-            if (r > 0)
-                mbar_wait(eb + 8 * s, (r - 1) & 1);
+            if (r > 0) mbar_wait(eb + 8 * s, (r - 1) & 1);
             load_stage<128>(smA + s * A_BYTES, smB + s * B_BYTES, A, B, m0, n0, kt0 + t, M, N, K,
                             lt);
             mbar_arrive_cp_async(fb + 8 * s);
@@ -319,15 +343,14 @@ gemm_wgmma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *_
         wgmma_wait<1>(); /* tile t-1's wgmma has retired: its slot can be refilled */
         /* every consumer thread arrives: a lane-0-only branch here makes ptxas serialise
          * the wgmma pipeline (C7515) */
-        if (t > 0)
-            mbar_arrive(eb + 8 * ((t - 1) % STAGES));
+        if (t > 0) mbar_arrive(eb + 8 * ((t - 1) % STAGES));
     }
     wgmma_wait<0>();
 #else
 #pragma unroll
     for (int i = 0; i < BN / 2; i++)
         d[i] = 0.f;
-    /* Tiles run STAGES-2 ahead: at iteration t the slot of tile t-2 is refilled, and every
+        /* Tiles run STAGES-2 ahead: at iteration t the slot of tile t-2 is refilled, and every
      * warpgroup has retired tile t-2's wgmma (wait_group 1 after issuing t-1) before the
      * barrier of iteration t. */
 #pragma unroll
@@ -344,8 +367,8 @@ gemm_wgmma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *_
         int pf = t + STAGES - 2;
         if (pf < nk) {
             int ps = pf % STAGES;
-            load_stage<NT>(smA + ps * A_BYTES, smB + ps * B_BYTES, A, B, m0, n0, kt0 + pf, M, N,
-                           K, tid);
+            load_stage<NT>(smA + ps * A_BYTES, smB + ps * B_BYTES, A, B, m0, n0, kt0 + pf, M, N, K,
+                           tid);
         }
         cp_async_commit();
 
@@ -369,11 +392,11 @@ gemm_wgmma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *_
 #pragma unroll
     for (int j = 0; j < BN / 8; j++) {
         int col = n0 + j * 8 + (lane & 3) * 2;
-        if (col >= N)
-            continue;
+        if (col >= N) continue;
         float *P = partial + (size_t)blockIdx.z * M * N;
         if (row < M)
-            *reinterpret_cast<float2 *>(P + (size_t)row * N + col) = make_float2(d[4 * j], d[4 * j + 1]);
+            *reinterpret_cast<float2 *>(P + (size_t)row * N + col) =
+                make_float2(d[4 * j], d[4 * j + 1]);
         if (row + 8 < M)
             *reinterpret_cast<float2 *>(P + (size_t)(row + 8) * N + col) =
                 make_float2(d[4 * j + 2], d[4 * j + 3]);
@@ -382,17 +405,19 @@ gemm_wgmma(const elem_t *__restrict__ A, const elem_t *__restrict__ B, elem_t *_
 
 /* Sums the KSPLIT fp32 partials into C. */
 extern "C" __global__ void __launch_bounds__(256)
-gemm_splitk_reduce(const float *__restrict__ partial, elem_t *__restrict__ C, int M, int N)
+    gemm_splitk_reduce(const float *__restrict__ partial, elem_t *__restrict__ C, int M, int N)
 {
     size_t total = (size_t)M * N;
     size_t i = ((size_t)blockIdx.x * 256 + threadIdx.x) * 4;
-    if (i >= total)
-        return;
+    if (i >= total) return;
     float4 s = *reinterpret_cast<const float4 *>(partial + i);
 #pragma unroll
     for (int z = 1; z < KSPLIT; z++) {
         float4 v = *reinterpret_cast<const float4 *>(partial + (size_t)z * total + i);
-        s.x += v.x; s.y += v.y; s.z += v.z; s.w += v.w;
+        s.x += v.x;
+        s.y += v.y;
+        s.z += v.z;
+        s.w += v.w;
     }
     *reinterpret_cast<elem2_t *>(C + i) = pack2(s.x, s.y);
     *reinterpret_cast<elem2_t *>(C + i + 2) = pack2(s.z, s.w);

@@ -86,8 +86,8 @@ static __device__ __forceinline__ vec_t load_x(const vec_t *p)
 
 extern "C" __global__ void BOUNDS rmsnorm_block(const __nv_bfloat16 *__restrict__ hidden_states,
                                                 const __nv_bfloat16 *__restrict__ weight,
-                                                __nv_bfloat16 *__restrict__ output,
-                                                int batch_size, int hidden_size)
+                                                __nv_bfloat16 *__restrict__ output, int batch_size,
+                                                int hidden_size)
 {
 #if NWARPS > 1
     __shared__ float warp_sums[2][NWARPS];
@@ -101,16 +101,14 @@ extern "C" __global__ void BOUNDS rmsnorm_block(const __nv_bfloat16 *__restrict_
         int row = blockIdx.x * ROWS + r;
         if (row >= batch_size)
             return; /* uniform across the block: no thread waits at a barrier below */
-        const vec_t *x =
-            reinterpret_cast<const vec_t *>(hidden_states + (size_t)row * hidden_size);
+        const vec_t *x = reinterpret_cast<const vec_t *>(hidden_states + (size_t)row * hidden_size);
         vec_t *y = reinterpret_cast<vec_t *>(output + (size_t)row * hidden_size);
 
         pack_t buf[ITEMS];
 #pragma unroll
         for (int it = 0; it < ITEMS; it++) {
             int i = it * THREADS + tid;
-            if (i < nvec)
-                buf[it].v = load_x(x + i);
+            if (i < nvec) buf[it].v = load_x(x + i);
         }
         float sum = 0.f;
 #pragma unroll
@@ -129,8 +127,7 @@ extern "C" __global__ void BOUNDS rmsnorm_block(const __nv_bfloat16 *__restrict_
             sum += __shfl_xor_sync(0xffffffffu, sum, off);
 #if NWARPS > 1
         /* double-buffered by row parity, so one barrier per row suffices */
-        if (lane == 0)
-            warp_sums[r & 1][warp] = sum;
+        if (lane == 0) warp_sums[r & 1][warp] = sum;
         __syncthreads();
         sum = 0.f;
 #pragma unroll
@@ -146,14 +143,12 @@ extern "C" __global__ void BOUNDS rmsnorm_block(const __nv_bfloat16 *__restrict_
 #pragma unroll
             for (int j = 0; j < WCHUNK; j++) {
                 int i = (base + j) * THREADS + tid;
-                if (base + j < ITEMS && i < nvec)
-                    wv[j].v = __ldg(w + i);
+                if (base + j < ITEMS && i < nvec) wv[j].v = __ldg(w + i);
             }
 #pragma unroll
             for (int j = 0; j < WCHUNK; j++) {
                 int i = (base + j) * THREADS + tid;
-                if (base + j >= ITEMS || i >= nvec)
-                    continue;
+                if (base + j >= ITEMS || i >= nvec) continue;
                 pack_t out;
 #pragma unroll
                 for (int k = 0; k < VEC / 2; k++) {

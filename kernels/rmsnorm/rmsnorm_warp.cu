@@ -83,9 +83,8 @@ static __device__ __forceinline__ vec_t load_x(const vec_t *p)
 #endif
 
 static __device__ __forceinline__ void row_norm(const vec_t *__restrict__ x,
-                                                const vec_t *__restrict__ w,
-                                                vec_t *__restrict__ y, int nvec, int hidden_size,
-                                                int lane)
+                                                const vec_t *__restrict__ w, vec_t *__restrict__ y,
+                                                int nvec, int hidden_size, int lane)
 {
     pack_t buf[ITEMS];
     float sum = 0.f;
@@ -95,8 +94,7 @@ static __device__ __forceinline__ void row_norm(const vec_t *__restrict__ x,
 #pragma unroll
         for (int j = 0; j < UNROLL; j++) {
             int i = (base + j) * 32 + lane;
-            if (base + j < ITEMS && i < nvec)
-                buf[base + j].v = load_x(x + i);
+            if (base + j < ITEMS && i < nvec) buf[base + j].v = load_x(x + i);
         }
 #pragma unroll
         for (int j = 0; j < UNROLL; j++) {
@@ -122,14 +120,12 @@ static __device__ __forceinline__ void row_norm(const vec_t *__restrict__ x,
 #pragma unroll
         for (int j = 0; j < WCHUNK; j++) {
             int i = (base + j) * 32 + lane;
-            if (base + j < ITEMS && i < nvec)
-                wv[j].v = __ldg(w + i);
+            if (base + j < ITEMS && i < nvec) wv[j].v = __ldg(w + i);
         }
 #pragma unroll
         for (int j = 0; j < WCHUNK; j++) {
             int i = (base + j) * 32 + lane;
-            if (base + j >= ITEMS || i >= nvec)
-                continue;
+            if (base + j >= ITEMS || i >= nvec) continue;
             pack_t out;
 #pragma unroll
             for (int k = 0; k < VEC / 2; k++) {
@@ -144,13 +140,12 @@ static __device__ __forceinline__ void row_norm(const vec_t *__restrict__ x,
 
 extern "C" __global__ void BOUNDS rmsnorm_warp(const __nv_bfloat16 *__restrict__ hidden_states,
                                                const __nv_bfloat16 *__restrict__ weight,
-                                               __nv_bfloat16 *__restrict__ output,
-                                               int batch_size, int hidden_size)
+                                               __nv_bfloat16 *__restrict__ output, int batch_size,
+                                               int hidden_size)
 {
     int lane = threadIdx.x & 31;
     int row = blockIdx.x * WARPS + (threadIdx.x >> 5);
-    if (row >= batch_size)
-        return;
+    if (row >= batch_size) return;
     int nvec = hidden_size / VEC;
     const vec_t *x = reinterpret_cast<const vec_t *>(hidden_states + (size_t)row * hidden_size);
     const vec_t *w = reinterpret_cast<const vec_t *>(weight);

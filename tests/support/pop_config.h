@@ -2,10 +2,10 @@
  * suites (islands, selection, bandit), which must not depend on the config parser. */
 #ifndef EVO_TEST_POP_CONFIG_H
 #define EVO_TEST_POP_CONFIG_H
-#include <stdio.h>
-#include <string.h>
 #include "config.h"
 #include "island.h"
+#include <stdio.h>
+#include <string.h>
 
 static inline void pop_default_config(evo_config *cfg)
 {
@@ -37,8 +37,8 @@ static inline void pop_default_config(evo_config *cfg)
 }
 
 /* A member with weight 1 and no children; cell defaults to "c<id>" (its own cell). */
-static inline evo_member pop_member(int64_t id, double fitness, const char *hash,
-                                    const char *tmpl, const char *cell)
+static inline evo_member pop_member(int64_t id, double fitness, const char *hash, const char *tmpl,
+                                    const char *cell)
 {
     evo_member m;
     memset(&m, 0, sizeof m);

@@ -57,8 +57,7 @@ typedef struct panel {
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (!err || errlen == 0)
-        return;
+    if (!err || errlen == 0) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
@@ -78,8 +77,7 @@ static int push(series *s, const point *pt)
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 1024;
         point *p = realloc(s->p, cap * sizeof *p);
-        if (!p)
-            return -1;
+        if (!p) return -1;
         s->p = p;
         s->cap = cap;
     }
@@ -89,20 +87,15 @@ static int push(series *s, const point *pt)
 
 static void note(series *s, const point *pt)
 {
-    if (pt->island + 1 > s->islands)
-        s->islands = pt->island + 1;
+    if (pt->island + 1 > s->islands) s->islands = pt->island + 1;
     s->passed += pt->passed;
     s->failed += !pt->passed;
     double hi = pt->passed && pt->fit > pt->best ? pt->fit : pt->best;
     double lo = pt->passed && pt->fit < 0 ? pt->fit : 0;
-    if (hi > s->fit_max)
-        s->fit_max = hi;
-    if (lo < s->fit_min)
-        s->fit_min = lo;
-    if (pt->t > s->t_max)
-        s->t_max = pt->t;
-    if (pt->idx > s->idx_max)
-        s->idx_max = pt->idx;
+    if (hi > s->fit_max) s->fit_max = hi;
+    if (lo < s->fit_min) s->fit_min = lo;
+    if (pt->t > s->t_max) s->t_max = pt->t;
+    if (pt->idx > s->idx_max) s->idx_max = pt->idx;
 }
 
 static int add_line(series *s, const json_t *o)
@@ -115,10 +108,8 @@ static int add_line(series *s, const json_t *o)
                         json_integer_value(island) < 1000
                     ? (int)json_integer_value(island)
                     : 0;
-    if (!isfinite(pt.fit))
-        pt.fit = 0;
-    if (!isfinite(pt.best))
-        pt.best = 0;
+    if (!isfinite(pt.fit)) pt.fit = 0;
+    if (!isfinite(pt.best)) pt.best = 0;
     note(s, &pt);
     return push(s, &pt);
 }
@@ -138,8 +129,7 @@ static int read_series(const char *path, series *s, char *err, size_t errlen)
     int rc = 0;
     while (rc == 0 && (len = getline(&buf, &cap, f)) > 0 && buf[len - 1] == '\n') {
         lineno++;
-        if (len == 1)
-            continue;
+        if (len == 1) continue;
         json_error_t je;
         json_t *o = json_loadb(buf, (size_t)len, JSON_DECODE_ANY, &je);
         if (!json_is_object(o)) {
@@ -166,8 +156,7 @@ static int read_series(const char *path, series *s, char *err, size_t errlen)
 /* The 1-2-5 step that splits span into about `target` intervals. */
 static double nice_step(double span, int target)
 {
-    if (!(span > 0))
-        return 1;
+    if (!(span > 0)) return 1;
     double raw = span / target, mag = pow(10, floor(log10(raw))), f = raw / mag;
     return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
 }
@@ -176,15 +165,12 @@ static double nice_step(double span, int target)
 static axis make_axis(double lo, double hi, int target, double min_step, double px0, double px1)
 {
     axis a = {.px0 = px0, .px1 = px1};
-    if (!(hi > lo))
-        hi = lo + 1;
+    if (!(hi > lo)) hi = lo + 1;
     a.step = nice_step(hi - lo, target);
-    if (a.step < min_step)
-        a.step = min_step;
+    if (a.step < min_step) a.step = min_step;
     a.lo = floor(lo / a.step) * a.step;
     a.hi = ceil(hi / a.step - 1e-9) * a.step;
-    if (a.hi <= a.lo)
-        a.hi = a.lo + a.step;
+    if (a.hi <= a.lo) a.hi = a.lo + a.step;
     return a;
 }
 
@@ -196,8 +182,7 @@ static double map(const axis *a, double v)
 static void tick_label(double v, double step, char *buf, size_t n)
 {
     int decimals = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
-    if (fabs(v) < step * 1e-6)
-        v = 0;
+    if (fabs(v) < step * 1e-6) v = 0;
     if (step >= 1000 && v == 0)
         snprintf(buf, n, "0");
     else if (step >= 1000 && fmod(v, 1e6) == 0)
@@ -214,13 +199,20 @@ static void xml_text(FILE *out, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
         default:
-            if ((unsigned char)*s >= 0x20 || *s == '\t')
-                fputc(*s, out);
+            if ((unsigned char)*s >= 0x20 || *s == '\t') fputc(*s, out);
         }
     }
 }
@@ -285,10 +277,8 @@ static void draw_dots(FILE *out, const panel *pn, const series *s, size_t stride
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
         const point *pt = &s->p[i];
-        if (!pt->passed)
-            continue;
-        if (k++ % stride != 0 && !improves(s, i))
-            continue;
+        if (!pt->passed) continue;
+        if (k++ % stride != 0 && !improves(s, i)) continue;
         fprintf(out, "<circle class=\"i%d\" cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\"/>\n",
                 pt->island % 10, px_x(pn, pt), map(&pn->y, pt->fit), r);
     }
@@ -297,15 +287,13 @@ static void draw_dots(FILE *out, const panel *pn, const series *s, size_t stride
 
 static void draw_crosses(FILE *out, const panel *pn, const series *s, size_t stride)
 {
-    if (s->failed == 0)
-        return;
+    if (s->failed == 0) return;
     fprintf(out, "<path class=\"failed\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.2\" d=\"",
             FAIL_COLOUR);
     double py = map(&pn->y, 0);
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
-        if (s->p[i].passed || k++ % stride != 0)
-            continue;
+        if (s->p[i].passed || k++ % stride != 0) continue;
         fprintf(out, "M%.1f %.1fl6 6m0 -6l-6 6", px_x(pn, &s->p[i]) - 3, py - 3);
     }
     fprintf(out, "\"/>\n");
@@ -317,14 +305,12 @@ static void draw_best(FILE *out, const panel *pn, const series *s)
     size_t first = 0;
     while (first < s->n && !s->p[first].passed)
         first++;
-    if (first == s->n)
-        return;
+    if (first == s->n) return;
     fprintf(out,
             "<path class=\"best\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.8\" d=\"M%.1f %.1f",
             BEST_COLOUR, px_x(pn, &s->p[first]), map(&pn->y, s->p[first].best));
     for (size_t i = first + 1; i < s->n; i++) {
-        if (s->p[i].best == s->p[i - 1].best)
-            continue;
+        if (s->p[i].best == s->p[i - 1].best) continue;
         fprintf(out, "H%.1fV%.1f", px_x(pn, &s->p[i]), map(&pn->y, s->p[i].best));
     }
     fprintf(out, "H%.1f\"/>\n", px_x(pn, &s->p[s->n - 1]));

@@ -29,10 +29,10 @@ static const struct {
     evo_status status;
     const char *name;
 } failure_names[] = {
-    {EVO_STATUS_COMPILE_ERROR, "compile"}, {EVO_STATUS_RUNTIME_ERROR, "runtime"},
-    {EVO_STATUS_TIMEOUT, "timeout"},       {EVO_STATUS_INCORRECT_NUMERICAL, "numerical"},
-    {EVO_STATUS_INCORRECT_SHAPE, "shape"}, {EVO_STATUS_INCORRECT_DTYPE, "dtype"},
-    {EVO_STATUS_GUARD_VIOLATION, "guard"}, {EVO_STATUS_INVALID, "invalid"},
+    {EVO_STATUS_COMPILE_ERROR, "compile"},     {EVO_STATUS_RUNTIME_ERROR, "runtime"},
+    {EVO_STATUS_TIMEOUT, "timeout"},           {EVO_STATUS_INCORRECT_NUMERICAL, "numerical"},
+    {EVO_STATUS_INCORRECT_SHAPE, "shape"},     {EVO_STATUS_INCORRECT_DTYPE, "dtype"},
+    {EVO_STATUS_GUARD_VIOLATION, "guard"},     {EVO_STATUS_INVALID, "invalid"},
     {EVO_STATUS_HARNESS_TAMPERED, "tampered"}, {EVO_STATUS_BEYOND_FLOOR, "beyond-floor"},
 };
 
@@ -46,14 +46,12 @@ static double now_s(void)
 /* Appends to buf at *len, never past n; keeps *len accurate while space lasts. */
 static void add(char *buf, size_t n, size_t *len, const char *fmt, ...)
 {
-    if (*len >= n)
-        return;
+    if (*len >= n) return;
     va_list ap;
     va_start(ap, fmt);
     int w = vsnprintf(buf + *len, n - *len, fmt, ap);
     va_end(ap);
-    if (w > 0)
-        *len += (size_t)w < n - *len ? (size_t)w : n - *len;
+    if (w > 0) *len += (size_t)w < n - *len ? (size_t)w : n - *len;
 }
 
 /* "42s", "3m08s", "2h05m". */
@@ -73,8 +71,7 @@ static void add_failures(const evo_progress *p, char *buf, size_t n, size_t *len
     int any = 0;
     for (size_t i = 0; i < sizeof failure_names / sizeof failure_names[0]; i++) {
         int64_t k = p->failures[failure_names[i].status];
-        if (k <= 0)
-            continue;
+        if (k <= 0) continue;
         add(buf, n, len, "%s %lld %s", any ? "" : " fail:", (long long)k, failure_names[i].name);
         any = 1;
     }
@@ -84,8 +81,7 @@ static void add_remaining(const evo_progress *p, char *buf, size_t n, size_t *le
 {
     char d[32];
     int wall = p->budget_s > 0, evals = p->max_evaluations > 0;
-    if (!wall && !evals)
-        return;
+    if (!wall && !evals) return;
     add(buf, n, len, " left");
     if (wall) {
         format_duration(p->budget_s - p->elapsed_s, d, sizeof d);
@@ -101,22 +97,18 @@ void progress_format(const evo_progress *p, double rate_per_min, char *buf, size
 {
     size_t len = 0;
     char d[32];
-    if (!buf || n == 0)
-        return;
+    if (!buf || n == 0) return;
     buf[0] = '\0';
     add(buf, n, &len, "eval %lld", (long long)p->evaluations);
-    if (p->max_evaluations > 0)
-        add(buf, n, &len, "/%lld", (long long)p->max_evaluations);
+    if (p->max_evaluations > 0) add(buf, n, &len, "/%lld", (long long)p->max_evaluations);
     add(buf, n, &len, " (%.1f/min)", rate_per_min);
     if (p->best_id >= 0)
         add(buf, n, &len, " best %.4g #%lld", p->best_fitness, (long long)p->best_id);
     else
         add(buf, n, &len, " best -");
     add_failures(p, buf, n, &len);
-    if (p->cached > 0)
-        add(buf, n, &len, " cached %lld", (long long)p->cached);
-    if (p->llm_cost_usd > 0)
-        add(buf, n, &len, " llm $%.2f", p->llm_cost_usd);
+    if (p->cached > 0) add(buf, n, &len, " cached %lld", (long long)p->cached);
+    if (p->llm_cost_usd > 0) add(buf, n, &len, " llm $%.2f", p->llm_cost_usd);
     format_duration(p->elapsed_s, d, sizeof d);
     add(buf, n, &len, " elapsed %s", d);
     add_remaining(p, buf, n, &len);
@@ -125,8 +117,7 @@ void progress_format(const evo_progress *p, double rate_per_min, char *buf, size
 evo_progress_view *progress_new(FILE *out, int is_tty, double interval_s)
 {
     evo_progress_view *v = calloc(1, sizeof *v);
-    if (!v)
-        return NULL;
+    if (!v) return NULL;
     v->out = out;
     v->is_tty = is_tty;
     v->interval_s = interval_s > 0 ? interval_s : 10;
@@ -146,20 +137,16 @@ static void fit_terminal(FILE *out, char *line)
 {
     struct winsize ws;
     int fd = fileno(out);
-    if (fd < 0 || ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col < 2)
-        return;
-    if (strlen(line) >= ws.ws_col)
-        line[ws.ws_col - 1] = '\0';
+    if (fd < 0 || ioctl(fd, TIOCGWINSZ, &ws) != 0 || ws.ws_col < 2) return;
+    if (strlen(line) >= ws.ws_col) line[ws.ws_col - 1] = '\0';
 }
 
 void progress_update(void *view, const evo_progress *p)
 {
     evo_progress_view *v = view;
-    if (!v || !p)
-        return;
+    if (!v || !p) return;
     double now = now_s();
-    if (!p->done && !due(v, now))
-        return;
+    if (!p->done && !due(v, now)) return;
     char line[512];
     double rate = p->elapsed_s > 0 ? (double)p->evaluations * 60.0 / p->elapsed_s : 0;
     progress_format(p, rate, line, sizeof line);
@@ -177,8 +164,7 @@ void progress_update(void *view, const evo_progress *p)
  * so the shell prompt does not overwrite it. */
 void progress_free(evo_progress_view *v)
 {
-    if (!v)
-        return;
+    if (!v) return;
     if (v->drawn) {
         fputc('\n', v->out);
         fflush(v->out);

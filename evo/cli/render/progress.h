@@ -3,8 +3,8 @@
  * times a second. Off a terminal: a plain line every `interval` seconds, and a last one. */
 #ifndef EVO_PROGRESS_H
 #define EVO_PROGRESS_H
-#include <stdio.h>
 #include "evo.h"
+#include <stdio.h>
 
 typedef struct evo_progress_view evo_progress_view;
 

@@ -16,13 +16,12 @@
 
 extern "C" __global__ void rmsnorm_baseline(const __nv_bfloat16 *__restrict__ hidden_states,
                                             const __nv_bfloat16 *__restrict__ weight,
-                                            __nv_bfloat16 *__restrict__ output,
-                                            int batch_size, int hidden_size)
+                                            __nv_bfloat16 *__restrict__ output, int batch_size,
+                                            int hidden_size)
 {
     __shared__ float partial[256];
     int row = blockIdx.x;
-    if (row >= batch_size)
-        return;
+    if (row >= batch_size) return;
     const __nv_bfloat16 *x = hidden_states + (size_t)row * hidden_size;
     __nv_bfloat16 *y = output + (size_t)row * hidden_size;
 
@@ -34,8 +33,7 @@ extern "C" __global__ void rmsnorm_baseline(const __nv_bfloat16 *__restrict__ hi
     partial[threadIdx.x] = sum;
     __syncthreads();
     for (int s = blockDim.x / 2; s > 0; s >>= 1) {
-        if (threadIdx.x < s)
-            partial[threadIdx.x] += partial[threadIdx.x + s];
+        if (threadIdx.x < s) partial[threadIdx.x] += partial[threadIdx.x + s];
         __syncthreads();
     }
     float inv_rms = rsqrtf(partial[0] / (float)hidden_size + 1e-5f);
