@@ -1,10 +1,10 @@
 /* evaluator.c -- the GPU evaluator, parent side (gpu_evaluator.h). It loads the task and
  * picks the workloads, checks each candidate's launch plan, compiles it with NVRTC on the
  * calling engine thread (so compiles of several slots overlap GPU work), then hands the cubin
- * to the evo-worker process of a device (one per device, used under a mutex) and waits with
- * a watchdog. A worker that hangs is killed (TIMEOUT), one that dies or reports an unusable
- * context is reaped (RUNTIME_ERROR) and replaced on the next evaluation. The CUDA runtime
- * never enters this process: only NVRTC and pipes. */
+ * to the evo-worker process of a device (one per device, used under a mutex; the process and
+ * its watchdog are worker_link.c). A worker that hangs is killed (TIMEOUT), one that dies or
+ * reports an unusable context is reaped (RUNTIME_ERROR) and replaced on the next evaluation.
+ * The CUDA runtime never enters this process: only NVRTC and pipes. */
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -22,17 +22,9 @@
 #include "result.h"
 #include "section.h"
 #include "source_policy.h"
+#include "worker_link.h"
 
 #define INIT_TIMEOUT_S 300.0
-#define STDERR_TAIL 2048
-
-typedef struct gpu_device {
-    int index;
-    pthread_mutex_t lock;
-    ipc_child child;
-    int alive;
-    char err_tail[STDERR_TAIL];
-} gpu_device;
 
 struct gpu_evaluator {
     evo_task *task;
@@ -59,13 +51,6 @@ struct gpu_evaluator {
     double *base_us;    /* baseline latency per task workload, 0 = not measured yet */
     evo_engine *engine; /* the run, which keeps compiled cubins too (from start) */
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static int find_workload(const evo_task *t, const char *name)
 {
@@ -217,33 +202,11 @@ int gpu_evaluator_new(const json_t *sec, const char *base, uint64_t seed, gpu_ev
     return EVO_OK;
 }
 
-static void device_stop(gpu_device *d)
-{
-    if (!d->alive && d->child.pid <= 0) return;
-    if (d->child.to_child >= 0) {
-        char err[128];
-        json_t *q = json_pack("{s:s}", "op", "quit");
-        ipc_send(d->child.to_child, q, NULL, 0, err, sizeof err);
-        json_decref(q);
-        /* A moment to exit cleanly; then SIGKILL. */
-        for (int i = 0; i < 50; i++) {
-            json_t *h;
-            void *p;
-            size_t n;
-            if (ipc_recv(d->child.from_child, 20, &h, &p, &n, err, sizeof err) == IPC_EOF) break;
-            json_decref(h);
-            free(p);
-        }
-    }
-    ipc_child_kill(&d->child, NULL, 0);
-    d->alive = 0;
-}
-
 void gpu_evaluator_free(gpu_evaluator *g)
 {
     if (!g) return;
     for (int i = 0; g->devs && i < g->ndev; i++) {
-        device_stop(&g->devs[i]);
+        link_stop(&g->devs[i]);
         pthread_mutex_destroy(&g->devs[i].lock);
     }
     free(g->devs);
@@ -307,36 +270,6 @@ static json_t *init_request(const gpu_evaluator *g, const gpu_device *d, int cei
     return r;
 }
 
-/* Wait for a non-tick message; every tick restarts the watchdog. */
-static int await_reply(gpu_device *d, double timeout_s, json_t **reply, char *err, size_t errlen)
-{
-    for (;;) {
-        void *p = NULL;
-        size_t n = 0;
-        int rc = ipc_recv(d->child.from_child, (int)(timeout_s * 1000), reply, &p, &n, err, errlen);
-        free(p);
-        ipc_child_drain_stderr(&d->child, d->err_tail, sizeof d->err_tail);
-        if (rc != IPC_OK) return rc;
-        if (!json_object_get(*reply, "tick")) return IPC_OK;
-        json_decref(*reply);
-        *reply = NULL;
-    }
-}
-
-/* Kill or reap the worker and say how it ended: "signal 9", or its last stderr line. */
-static void device_bury(gpu_device *d, char *why, size_t n)
-{
-    char how[64] = "", line[512] = "";
-    ipc_child_drain_stderr(&d->child, d->err_tail, sizeof d->err_tail);
-    ipc_child_kill(&d->child, how, sizeof how);
-    ipc_last_line(d->err_tail, line, sizeof line);
-    d->alive = 0;
-    d->err_tail[0] = 0;
-    if (why)
-        snprintf(why, n, "worker died: %s%s%s", how[0] ? how : "unknown", line[0] ? ": " : "",
-                 line);
-}
-
 static void take_facts(gpu_evaluator *g, json_t *reply)
 {
     json_t *dev = json_object_get(reply, "device");
@@ -353,42 +286,16 @@ static void take_facts(gpu_evaluator *g, json_t *reply)
     g->ceiling_tflops = json_number_value(json_object_get(reply, "ceiling_tflops"));
 }
 
-/* Start d's worker and initialise it. Returns EVO_OK, or EVO_ENOGPU / EVO_ECUDA / EVO_EIO
- * with msg. Called with d->lock held (or before any evaluation). */
+/* Start d's worker and initialise it (link_start). Called with d->lock held (or before any
+ * evaluation). */
 static int device_start(gpu_evaluator *g, gpu_device *d, int ceilings, json_t **facts, char *msg,
                         size_t n)
 {
-    char path[4096], err[1024];
-    if (ipc_worker_path(path, sizeof path, err, sizeof err) != 0)
-        return errbuf_set(msg, n, EVO_EIO, "%s", err);
-    if (ipc_spawn(path, &d->child, err, sizeof err) != 0)
-        return errbuf_set(msg, n, EVO_EIO, "%s", err);
-    d->alive = 1;
-    d->err_tail[0] = 0;
     json_t *req = init_request(g, d, ceilings);
-    int rc = ipc_send(d->child.to_child, req, NULL, 0, err, sizeof err);
+    int rc = req ? link_start(d, req, INIT_TIMEOUT_S + g->timeout_s, facts, msg, n)
+                 : errbuf_set(msg, n, EVO_ENOMEM, "out of memory");
     json_decref(req);
-    json_t *reply = NULL;
-    if (rc == IPC_OK) rc = await_reply(d, INIT_TIMEOUT_S + g->timeout_s, &reply, err, sizeof err);
-    if (rc != IPC_OK) {
-        char why[1024];
-        device_bury(d, why, sizeof why);
-        return errbuf_set(msg, n, EVO_ECUDA, "device %d: %s during init (%s)", d->index,
-                          rc == IPC_TIMEOUT ? "no answer" : why, err);
-    }
-    if (!json_is_true(json_object_get(reply, "ok"))) {
-        const char *e = json_string_value(json_object_get(reply, "error"));
-        int code = e && strncmp(e, "no CUDA device found", 20) == 0 ? EVO_ENOGPU : EVO_ECUDA;
-        errbuf_set(msg, n, code, "%s", e ? e : "the worker refused init");
-        json_decref(reply);
-        device_bury(d, NULL, 0);
-        return code;
-    }
-    if (facts)
-        *facts = reply;
-    else
-        json_decref(reply);
-    return EVO_OK;
+    return rc;
 }
 
 static const char PLAN_FORMAT[] =
@@ -461,7 +368,7 @@ static void ev_stop(void *user)
     gpu_evaluator *g = user;
     for (int i = 0; i < g->ndev; i++) {
         pthread_mutex_lock(&g->devs[i].lock);
-        device_stop(&g->devs[i]);
+        link_stop(&g->devs[i]);
         pthread_mutex_unlock(&g->devs[i].lock);
     }
 }
@@ -590,16 +497,15 @@ static int take_verdict(gpu_evaluator *g, json_t *reply, evo_result *out)
     return EVO_OK;
 }
 
-/* Send the candidate to the device's worker and wait; d->lock is held. */
-/* Send req (+ payload) to the device's worker and wait; d->lock is held. EVO_OK with *reply
- * set, or EVO_OK with out's status set (the worker hung or died: it is replaced), or another
- * code when no worker could be started. */
+/* Send req (+ payload) to the device's worker, restarting it first if it died; d->lock is
+ * held. EVO_OK with *reply set, or EVO_OK with out's status set (the worker hung or died: it
+ * is replaced next time), or another code when no worker could be started. */
 static int device_ask(gpu_evaluator *g, gpu_device *d, json_t *req, const void *payload, size_t n,
                       json_t **reply, evo_result *out)
 {
-    char msg[2048], err[1024];
     *reply = NULL;
     if (!d->alive) {
+        char msg[2048];
         int rc = device_start(g, d, 0, NULL, msg, sizeof msg);
         if (rc != EVO_OK) {
             evo_result_set_status(out, EVO_STATUS_RUNTIME_ERROR);
@@ -607,25 +513,7 @@ static int device_ask(gpu_evaluator *g, gpu_device *d, json_t *req, const void *
             return rc;
         }
     }
-    double t0 = now_ms();
-    int rc = ipc_send(d->child.to_child, req, payload, n, err, sizeof err);
-    if (rc == IPC_OK) rc = await_reply(d, g->timeout_s, reply, err, sizeof err);
-    evo_result_add_metric(out, NULL, "gpu_ms", now_ms() - t0);
-    if (rc == IPC_TIMEOUT) {
-        device_bury(d, NULL, 0);
-        evo_result_set_status(out, EVO_STATUS_TIMEOUT);
-        evo_result_set_error(out, "kernel did not finish within %g s", g->timeout_s);
-        return EVO_OK;
-    }
-    if (rc != IPC_OK) {
-        char why[1024];
-        device_bury(d, why, sizeof why);
-        evo_result_set_status(out, EVO_STATUS_RUNTIME_ERROR);
-        evo_result_set_error(out, "%s", why);
-        return EVO_OK;
-    }
-    if (json_is_true(json_object_get(*reply, "exiting"))) device_bury(d, NULL, 0);
-    return EVO_OK;
+    return link_ask(d, req, payload, n, g->timeout_s, reply, out);
 }
 
 static int run_on_device(gpu_evaluator *g, gpu_device *d, const evo_genome *gen,
