@@ -26,6 +26,46 @@ int budget_left(const evo_engine *e)
     return 1;
 }
 
+void usage_add(json_t *models, const char *model, int64_t tokens_in, int64_t tokens_out,
+               double cost_usd, int64_t calls)
+{
+    json_t *t = json_object_get(models, model);
+    if (!t) {
+        t = json_pack("{sI sI sf sI}", "tokens_in", (json_int_t)0, "tokens_out", (json_int_t)0,
+                      "cost_usd", 0.0, "calls", (json_int_t)0);
+        if (!t || json_object_set_new(models, model, t) != 0) return;
+    }
+    const char *ints[] = {"tokens_in", "tokens_out", "calls"};
+    int64_t add[] = {tokens_in, tokens_out, calls};
+    for (int i = 0; i < 3; i++)
+        json_object_set_new(t, ints[i],
+                            json_integer(json_integer_value(json_object_get(t, ints[i])) + add[i]));
+    json_object_set_new(t, "cost_usd",
+                        json_real(json_number_value(json_object_get(t, "cost_usd")) + cost_usd));
+}
+
+/* The figures of one model's usage object. */
+static void figures(const json_t *u, int64_t *tin, int64_t *tout, double *cost, int64_t *calls)
+{
+    *tin = json_integer_value(json_object_get(u, "tokens_in"));
+    *tout = json_integer_value(json_object_get(u, "tokens_out"));
+    *calls = json_integer_value(json_object_get(u, "calls"));
+    *cost = json_number_value(json_object_get(u, "cost_usd"));
+}
+
+void usage_merge(json_t *into, const json_t *from)
+{
+    const char *model;
+    json_t *u;
+    json_object_foreach((json_t *)from, model, u)
+    {
+        int64_t tin, tout, calls;
+        double cost;
+        figures(u, &tin, &tout, &cost, &calls);
+        usage_add(into, model, tin, tout, cost, calls);
+    }
+}
+
 void budget_add_usage(evo_engine *e, const json_t *usage)
 {
     const char *model;
@@ -33,26 +73,10 @@ void budget_add_usage(evo_engine *e, const json_t *usage)
     pthread_mutex_lock(&e->usage_mu);
     json_object_foreach((json_t *)usage, model, u)
     {
-        int64_t tin = json_integer_value(json_object_get(u, "tokens_in"));
-        int64_t tout = json_integer_value(json_object_get(u, "tokens_out"));
-        int64_t calls = json_integer_value(json_object_get(u, "calls"));
-        double cost = json_number_value(json_object_get(u, "cost_usd"));
-        json_t *t = json_object_get(e->usage.models, model);
-        if (!t) {
-            t = json_pack("{sI sI sf sI}", "tokens_in", (json_int_t)0, "tokens_out", (json_int_t)0,
-                          "cost_usd", 0.0, "calls", (json_int_t)0);
-            json_object_set_new(e->usage.models, model, t);
-        }
-        json_object_set_new(
-            t, "tokens_in",
-            json_integer(json_integer_value(json_object_get(t, "tokens_in")) + tin));
-        json_object_set_new(
-            t, "tokens_out",
-            json_integer(json_integer_value(json_object_get(t, "tokens_out")) + tout));
-        json_object_set_new(t, "calls",
-                            json_integer(json_integer_value(json_object_get(t, "calls")) + calls));
-        json_object_set_new(t, "cost_usd",
-                            json_real(json_number_value(json_object_get(t, "cost_usd")) + cost));
+        int64_t tin, tout, calls;
+        double cost;
+        figures(u, &tin, &tout, &cost, &calls);
+        usage_add(e->usage.models, model, tin, tout, cost, calls);
         e->usage.tokens_in += tin;
         e->usage.tokens_out += tout;
         e->usage.calls += calls;

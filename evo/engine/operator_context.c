@@ -272,23 +272,7 @@ void evo_mutation_note(evo_mutation *m, const char *name, const char *text)
 void evo_mutation_add_usage(evo_mutation *m, const char *model, int64_t tokens_in,
                             int64_t tokens_out, double cost_usd)
 {
-    if (!model) model = "?";
-    json_t *u = json_object_get(m->usage, model);
-    if (!u) {
-        u = json_pack("{sI sI sf sI}", "tokens_in", (json_int_t)0, "tokens_out", (json_int_t)0,
-                      "cost_usd", 0.0, "calls", (json_int_t)0);
-        json_object_set_new(m->usage, model, u);
-    }
-    json_object_set_new(
-        u, "tokens_in",
-        json_integer(json_integer_value(json_object_get(u, "tokens_in")) + tokens_in));
-    json_object_set_new(
-        u, "tokens_out",
-        json_integer(json_integer_value(json_object_get(u, "tokens_out")) + tokens_out));
-    json_object_set_new(u, "cost_usd",
-                        json_real(json_number_value(json_object_get(u, "cost_usd")) + cost_usd));
-    json_object_set_new(u, "calls",
-                        json_integer(json_integer_value(json_object_get(u, "calls")) + 1));
+    usage_add(m->usage, model ? model : "?", tokens_in, tokens_out, cost_usd, 1);
 }
 
 void evo_mutation_set_insight(evo_mutation *m, const char *text)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "inflight.h"
 #include "operator_context.h"
 #include "pool.h"
@@ -67,28 +68,6 @@ static void take_notes(evo_mutation *m, evo_msg *msg)
     msg->usage = m->usage;
     m->notes = json_object();
     m->usage = json_object();
-}
-
-static void merge_usage(json_t *into, json_t *from)
-{
-    const char *model;
-    json_t *u;
-    json_object_foreach(from, model, u)
-    {
-        json_t *t = json_object_get(into, model);
-        if (!t) {
-            json_object_set(into, model, u);
-            continue;
-        }
-        const char *keys[] = {"tokens_in", "tokens_out", "calls"};
-        for (int i = 0; i < 3; i++)
-            json_object_set_new(t, keys[i],
-                                json_integer(json_integer_value(json_object_get(t, keys[i])) +
-                                             json_integer_value(json_object_get(u, keys[i]))));
-        json_object_set_new(t, "cost_usd",
-                            json_real(json_number_value(json_object_get(t, "cost_usd")) +
-                                      json_number_value(json_object_get(u, "cost_usd"))));
-    }
 }
 
 static const char *label_for(const evo_engine *e, const evo_mutation *m, const evo_result *r)
@@ -213,7 +192,7 @@ static void evaluate_chain(evo_pool *p, evo_job *job)
             repaired = op->repair(op->user, m, r) == EVO_OK && m->child;
             if (!repaired) {
                 /* Usage spent on a repair that made nothing is charged to the failed child. */
-                merge_usage(msg->usage, m->usage);
+                usage_merge(msg->usage, m->usage);
                 json_object_clear(m->usage);
             }
         }
@@ -222,7 +201,7 @@ static void evaluate_chain(evo_pool *p, evo_job *job)
             op->summarize(op->user, m, r, msg->label);
             genome_free(m->child);
             m->child = NULL;
-            merge_usage(msg->usage, m->usage);
+            usage_merge(msg->usage, m->usage);
             json_object_clear(m->usage);
             json_object_update(msg->notes, m->notes);
             json_object_clear(m->notes);

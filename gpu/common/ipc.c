@@ -374,6 +374,17 @@ void ipc_last_line(const char *tail, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)(len - start), tail + start);
 }
 
+void ipc_serve_fds(int argc, char **argv, int *in, int *out)
+{
+    *in = 0;
+    *out = 1;
+    if (argc == 4 && strcmp(argv[1], "--ipc") == 0) {
+        *in = atoi(argv[2]);
+        *out = atoi(argv[3]);
+    }
+    signal(SIGPIPE, SIG_IGN);
+}
+
 void ipc_tick(int fd, pthread_mutex_t *send_lock, const char *what)
 {
     if (fd < 0) return;

@@ -81,6 +81,10 @@ json_t *ipc_refusal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The last non-empty line of a stderr tail (for "died: ..." messages). */
 void ipc_last_line(const char *tail, char *out, size_t n);
 
+/* The pipe fds of a served process: "--ipc IN OUT" on its command line, else stdin and
+ * stdout. SIGPIPE is ignored, so a parent that went away is a write error, not a death. */
+void ipc_serve_fds(int argc, char **argv, int *in, int *out);
+
 /* Tell the process at the other end of fd that this one is alive and what it does now:
  * {"tick": what}, sent under send_lock (the request loop and a heartbeat share the pipe). */
 void ipc_tick(int fd, pthread_mutex_t *send_lock, const char *what);

@@ -128,12 +128,8 @@ static json_t *handle(void *user, const char *op, json_t *req, const void *paylo
 
 int main(int argc, char **argv)
 {
-    int in = 0, out = 1;
-    if (argc == 4 && strcmp(argv[1], "--ipc") == 0) {
-        in = atoi(argv[2]);
-        out = atoi(argv[3]);
-    }
-    signal(SIGPIPE, SIG_IGN);
+    int in, out;
+    ipc_serve_fds(argc, argv, &in, &out);
     sandbox s;
     memset(&s, 0, sizeof s);
     s.reply_fd = out;

@@ -291,12 +291,8 @@ static void worker_free(worker *w)
 
 int main(int argc, char **argv)
 {
-    int in = 0, out = 1;
-    if (argc == 4 && strcmp(argv[1], "--ipc") == 0) {
-        in = atoi(argv[2]);
-        out = atoi(argv[3]);
-    }
-    signal(SIGPIPE, SIG_IGN);
+    int in, out;
+    ipc_serve_fds(argc, argv, &in, &out);
     worker w;
     memset(&w, 0, sizeof w);
     w.reply_fd = out;
