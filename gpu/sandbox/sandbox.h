@@ -102,7 +102,7 @@ typedef struct sandbox {
     void *dfail;           /* per run: what the harness's check found */
     uint64_t *dres, *hres; /* per run: the token, or 0 (device, pinned host) */
     cudaLibrary_t hlib;
-    cudaKernel_t k_gen, k_guard, k_final, k_pre, k_post;
+    cudaKernel_t k_gen, k_guard, k_pre, k_post;
     sb_workload *wl;
     cw_program *prog[SB_PROGRAMS];
     void *cublas; /* cublasHandle_t for "cublas" baselines and the ceiling */
@@ -128,16 +128,12 @@ void sb_free(sandbox *s);
 /* sandbox_kernels.c: the harness kernels, built with NVRTC at start. */
 int sb_kernels_load(sandbox *s, cw_error *e);
 void sb_kernels_free(sandbox *s);
-/* Draw (check = 0) or verify (check = 1) a workload's drawn inputs for one seed. */
-int sb_gen(sandbox *s, int wi, uint64_t seed, int check, void *fail, cw_error *e);
 /* Draw n random elements of a dtype into ptr (benchmarks' inputs). */
 int sb_draw(sandbox *s, void *ptr, uint64_t n, int kind, uint64_t key, cw_error *e);
 /* Write (check = 0) or verify (check = 1) canaries at guards[0..n). Arming also clears
  * *fail when clear_fail is set. */
 int sb_guards(sandbox *s, unsigned char *const *guards, int n, int check, int clear_fail,
               void *fail, cw_error *e);
-/* res = token if *fail shows nothing, else 0. */
-int sb_finalize(sandbox *s, void *fail, uint64_t *res, uint64_t token, cw_error *e);
 /* Before run r in one launch: clear its findings, write the canaries guards[0..n), poison
  * fills[0..nf) (data ranges), draw the inputs for seed. */
 int sb_pre(sandbox *s, int wi, uint64_t seed, unsigned char *const *guards, int n,

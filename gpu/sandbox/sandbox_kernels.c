@@ -1,11 +1,12 @@
 /* sandbox_kernels.c -- the harness's own kernels in the sandbox, compiled with NVRTC at start
  * (--fmad=false, so the draws are bit for bit the host's, input_gen.h):
- *   evo_gen    draws a workload's inputs for one seed into the input region, or checks
- *              that they are still what was drawn (an input edited in place);
- *   evo_guard  writes canaries, or checks them (a write before or past a buffer);
- *   evo_final  turns one run's findings into its verdict: the run's random token if nothing
- *              was found, else 0. The token is a kernel parameter, so a candidate that runs
- *              later cannot write it for a run that failed.
+ *   evo_pre    before a run, in one launch: clears the run's findings, writes its canaries,
+ *              poisons its outputs and workspaces, draws its inputs, demotes their L2 lines;
+ *   evo_post   after it: checks canaries (and inputs on compared runs) and writes the run's
+ *              verdict, its random token if nothing was found, else 0. The token is a kernel
+ *              parameter, so a candidate that runs later cannot write it for a run that failed;
+ *   evo_gen    draws inputs for the benchmarks' own buffers (sb_draw);
+ *   evo_guard  writes the canaries that stay for a whole sequence (around the inputs).
  * Their parameters are structs passed by value: no harness state lives in memory the
  * candidate's kernels could address, except the per-run findings, which only fail a run. */
 #include <stdio.h>
@@ -66,7 +67,6 @@ int sb_kernels_load(sandbox *s, cw_error *e)
     if (cw_cuda_check(e, c, "loading the harness kernels") ||
         cw_cuda_check(e, cudaLibraryGetKernel(&s->k_gen, s->hlib, "evo_gen"), "evo_gen") ||
         cw_cuda_check(e, cudaLibraryGetKernel(&s->k_guard, s->hlib, "evo_guard"), "evo_guard") ||
-        cw_cuda_check(e, cudaLibraryGetKernel(&s->k_final, s->hlib, "evo_final"), "evo_final") ||
         cw_cuda_check(e, cudaLibraryGetKernel(&s->k_pre, s->hlib, "evo_pre"), "evo_pre") ||
         cw_cuda_check(e, cudaLibraryGetKernel(&s->k_post, s->hlib, "evo_post"), "evo_post"))
         return -1;
@@ -176,36 +176,6 @@ int sb_post(sandbox *s, int wi, uint64_t seed, int check_inputs, unsigned char *
                          "checking a run");
 }
 
-int sb_gen(sandbox *s, int wi, uint64_t seed, int check, void *fail, cw_error *e)
-{
-    const evo_task *t = s->task;
-    const task_workload *w = &t->workloads[wi];
-    const sb_workload *l = &s->wl[wi];
-    gen_args a;
-    memset(&a, 0, sizeof a);
-    uint64_t most = 0;
-    for (int i = 0; i < t->def.ninputs; i++) {
-        if (!l->drawn[i] || t->def.inputs[i].is_scalar) continue;
-        gen_in *g = &a.in[a.count++];
-        g->ptr = s->region + l->in_off[i];
-        g->n = (uint64_t)task_tensor_numel(t, w, &t->def.inputs[i]);
-        g->key = gate_input_key(t, w, seed, i);
-        g->scale = gate_input_scale(t, i);
-        g->kind = (int)t->def.inputs[i].dtype;
-        if (g->n > most) most = g->n;
-    }
-    if (a.count == 0) return 0;
-    uint64_t blocks = (most / 2 + 255) / 256;
-    uint64_t cap = (uint64_t)s->sms * 8;
-    if (blocks > cap) blocks = cap;
-    if (blocks < 1) blocks = 1;
-    void *args[] = {&a, &check, &fail};
-    dim3 grid = {(unsigned)blocks, 1, 1}, block = {256, 1, 1};
-    return cw_cuda_check(e,
-                         cudaLaunchKernel((const void *)s->k_gen, grid, block, args, 0, s->stream),
-                         check ? "checking inputs" : "drawing inputs");
-}
-
 int sb_draw(sandbox *s, void *ptr, uint64_t n, int kind, uint64_t key, cw_error *e)
 {
     gen_args a;
@@ -237,14 +207,4 @@ int sb_guards(sandbox *s, unsigned char *const *guards, int n, int check, int cl
     return cw_cuda_check(
         e, cudaLaunchKernel((const void *)s->k_guard, grid, block, args, 0, s->stream),
         check ? "checking canaries" : "writing canaries");
-}
-
-int sb_finalize(sandbox *s, void *fail, uint64_t *res, uint64_t token, cw_error *e)
-{
-    unsigned long long tok = token;
-    void *args[] = {&fail, &res, &tok};
-    dim3 one = {1, 1, 1};
-    return cw_cuda_check(e,
-                         cudaLaunchKernel((const void *)s->k_final, one, one, args, 0, s->stream),
-                         "recording the run's verdict");
 }

@@ -126,22 +126,7 @@ extern "C" __global__ void evo_post(GenArgs a, int check_inputs, Guards g, Fail 
 extern "C" __global__ void evo_gen(GenArgs a, int check, Fail *f)
 {
     unsigned long long tid = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x;
-    unsigned long long nt = (unsigned long long)gridDim.x * blockDim.x;
-    for (int k = 0; k < a.count; k++) {
-        const GenIn in = a.in[k];
-        unsigned long long pairs = (in.n + 1) / 2;
-        for (unsigned long long j = tid; j < pairs; j += nt) {
-            if (!check) {
-                ig_fill_pair(in.kind, in.ptr, in.key, j, in.n, in.scale);
-                continue;
-            }
-            long long bad = ig_check_pair(in.kind, in.ptr, in.key, j, in.n, in.scale);
-            if (bad >= 0) {
-                atomicOr(&f->input_bad, 1u << k);
-                atomicMin(&f->first[k], (unsigned long long)bad);
-            }
-        }
-    }
+    draw_all(a, check, f, tid, (unsigned long long)gridDim.x * blockDim.x);
 }
 extern "C" __global__ void evo_guard(Guards g, int check, int clear, Fail *f)
 {
@@ -167,13 +152,4 @@ extern "C" __global__ void evo_guard(Guards g, int check, int clear, Fail *f)
         atomicMin(&f->lo[b], t);
         atomicMax(&f->hi[b], t);
     }
-}
-extern "C" __global__ void evo_final(const Fail *f, unsigned long long *res,
-                                     unsigned long long token)
-{
-    if (threadIdx.x == 0 && blockIdx.x == 0)
-        *res =
-            (f->input_bad | f->guard_bad[0] | f->guard_bad[1] | f->guard_bad[2] | f->guard_bad[3])
-                ? 0ull
-                : token;
 }
