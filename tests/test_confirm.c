@@ -14,9 +14,10 @@
 #include "check.h"
 #include "config.h"
 #include "evo.h"
+#include "scratch.h"
 #include "synthetic.h"
 
-static char root[256];
+static const char *root;
 
 static evo_config *config(int rounds)
 {
@@ -84,7 +85,7 @@ static outcome search(int rounds)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/evo-confirm-%d", (int)getpid());
+    root = scratch_dir("confirm");
     outcome plain = search(0), confirmed = search(3);
     printf("without re-timing: %d new bests, %d truly worse than the one they displaced\n",
            plain.bests, plain.worse);
@@ -97,8 +98,6 @@ int main(void)
     CHECK(confirmed.bests > 0);
     CHECK(confirmed.worse == 0);
     CHECK(confirmed.unconfirmed > 0);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    if (system(cmd)) fprintf(stderr, "could not remove %s\n", root);
+    if (scratch_remove() != 0) fprintf(stderr, "could not remove %s\n", root);
     return CHECK_DONE();
 }

@@ -12,20 +12,10 @@
 
 #include "check.h"
 #include "evo.h"
+#include "scratch.h"
 
 #define WORKER EVO_BUILD_DIR "/evo-worker"
 #define CONFIG "configs/gdn_decode.json"
-
-static char root[64];
-
-static const char *run_dir(const char *name)
-{
-    static char buf[4][128];
-    static int k;
-    char *b = buf[k++ % 4];
-    snprintf(b, sizeof buf[0], "%s/%s", root, name);
-    return b;
-}
 
 /* README: a research tool running a shipped config through evo.h alone. */
 static int run_config(const char *path, const char *dir)
@@ -60,7 +50,7 @@ static void test_configured_run(void)
     evo_config *cfg = NULL;
     CHECK_MSG(evo_config_load(CONFIG, &cfg, err, sizeof err) == EVO_OK, "%s", err);
     if (!cfg) return;
-    const char *dir = run_dir("gdn");
+    const char *dir = scratch_path("gdn");
     evo_engine *e = NULL;
     CHECK_MSG(evo_engine_open(&e, dir, cfg) == EVO_OK, "open: %s", evo_errmsg(e));
     evo_config_free(cfg);
@@ -89,7 +79,8 @@ static void test_seeds(void)
     CHECK_MSG(evo_config_load(CONFIG, &cfg, err, sizeof err) == EVO_OK, "%s", err);
     if (!cfg) return;
     evo_engine *e = NULL;
-    CHECK_MSG(evo_engine_open(&e, run_dir("no-seeds"), cfg) == EVO_OK, "open: %s", evo_errmsg(e));
+    CHECK_MSG(evo_engine_open(&e, scratch_path("no-seeds"), cfg) == EVO_OK, "open: %s",
+              evo_errmsg(e));
     evo_evaluator ev;
     CHECK_MSG(evo_evaluator_gpu(cfg, &ev, err, sizeof err) == EVO_OK, "%s", err);
     evo_config_free(cfg);
@@ -109,7 +100,8 @@ static void test_seeds(void)
         CHECK_MSG(evo_config_parse(text, "seeds", &cfg, err, sizeof err) == EVO_OK, "%s", err);
         if (!cfg) continue;
         e = NULL;
-        CHECK_MSG(evo_engine_open(&e, run_dir(names[i]), cfg) == EVO_OK, "open: %s", evo_errmsg(e));
+        CHECK_MSG(evo_engine_open(&e, scratch_path(names[i]), cfg) == EVO_OK, "open: %s",
+                  evo_errmsg(e));
         evo_config_free(cfg);
         int rc = evo_engine_configure(e);
         if (i == 0) {
@@ -131,16 +123,10 @@ int main(void)
         fprintf(stderr, "%s is not built\n", WORKER);
         return 1;
     }
-    snprintf(root, sizeof root, "/tmp/evo-test-embed-gpu-XXXXXX");
-    if (!mkdtemp(root)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    scratch_dir("embed-gpu");
     test_configured_run();
     test_seeds();
-    CHECK(run_config(CONFIG, run_dir("readme")) == EVO_ENOGPU);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    if (check_failed == 0 && system(cmd) != 0) fprintf(stderr, "cleanup failed\n");
+    CHECK(run_config(CONFIG, scratch_path("readme")) == EVO_ENOGPU);
+    if (scratch_remove() != 0) fprintf(stderr, "cleanup failed\n");
     return CHECK_DONE();
 }

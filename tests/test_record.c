@@ -5,6 +5,7 @@
 #include "evo.h"
 #include "genome.h"
 #include "record.h"
+#include "scratch.h"
 #include "store.h"
 
 #include <stdio.h>
@@ -13,8 +14,6 @@
 #include <unistd.h>
 
 static const char *SRC = "/* evo:params\n BM pow2 16..128 default 64\n*/\n__global__ void k() {}\n";
-
-static char root[64];
 
 static void put(evo_store *s, int64_t id, const char *json)
 {
@@ -51,8 +50,7 @@ static void expect_error(evo_store *s, int64_t id, int code, const char *message
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/evo-test-record-XXXXXX");
-    CHECK(mkdtemp(root) != NULL);
+    const char *root = scratch_dir("record");
     evo_store *s = NULL;
     char err[512];
     CHECK(store_open(&s, root, STORE_CREATE, "none", err, sizeof err) == EVO_OK);
@@ -115,8 +113,6 @@ int main(void)
 
     genome_free(want);
     store_close(s);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    CHECK(system(cmd) == 0);
+    CHECK(scratch_remove() == 0);
     return CHECK_DONE();
 }

@@ -17,12 +17,13 @@
 #include "evo.h"
 #include "nvrtc.h"
 #include "plan.h"
+#include "scratch.h"
 #include "source_policy.h"
 #include "task.h"
 
 #define SECRET "evo-planted-secret-7f3a9c"
 
-static char dir[256];
+static const char *dir;
 static char secret_path[512];
 
 static void refuse(const char *src, const char *want)
@@ -249,8 +250,7 @@ static void test_launch_bounds(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/evo-policy-%d", (int)getpid());
-    CHECK(mkdir(dir, 0700) == 0);
+    dir = scratch_dir("policy");
     snprintf(secret_path, sizeof secret_path, "%s/secret.txt", dir);
     FILE *f = fopen(secret_path, "w");
     CHECK(f != NULL);
@@ -265,8 +265,6 @@ int main(void)
     test_compiles();
     test_scrub();
     test_launch_bounds();
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd)) fprintf(stderr, "could not remove %s\n", dir);
+    if (scratch_remove() != 0) fprintf(stderr, "could not remove %s\n", dir);
     return CHECK_DONE();
 }
