@@ -24,7 +24,7 @@
 #define EVO_LIBEXEC_DIR "/usr/local/libexec/evo"
 #endif
 
-static double now_ms(void)
+double ipc_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -88,7 +88,7 @@ static int read_all(int fd, void *buf, size_t n, double deadline, char *err, siz
     while (got < n) {
         int wait = -1;
         if (deadline >= 0) {
-            double left = deadline - now_ms();
+            double left = deadline - ipc_now_ms();
             if (left <= 0) return IPC_TIMEOUT;
             wait = left > INT_MAX ? INT_MAX : (int)left + 1;
         }
@@ -125,7 +125,7 @@ int ipc_recv(int fd, int timeout_ms, json_t **hdr, void **payload, size_t *n, ch
     *hdr = NULL;
     *payload = NULL;
     *n = 0;
-    double deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+    double deadline = timeout_ms < 0 ? -1 : ipc_now_ms() + timeout_ms;
     unsigned char pre[4];
     int rc = read_all(fd, pre, 4, deadline, err, errlen, 1);
     if (rc != IPC_OK) return rc;
@@ -275,6 +275,53 @@ void ipc_child_kill(ipc_child *c, char *how, size_t howlen)
     c->pid = -1;
 }
 
+int ipc_child_await(ipc_child *c, double timeout_s, json_t **reply, char *tail, size_t tail_len,
+                    char *err, size_t errlen)
+{
+    for (;;) {
+        void *p = NULL;
+        size_t n = 0;
+        int rc = ipc_recv(c->from_child, (int)(timeout_s * 1000), reply, &p, &n, err, errlen);
+        free(p);
+        ipc_child_drain_stderr(c, tail, tail_len);
+        if (rc != IPC_OK) return rc;
+        if (!json_object_get(*reply, "tick")) return IPC_OK;
+        json_decref(*reply);
+        *reply = NULL;
+    }
+}
+
+void ipc_child_end(ipc_child *c, const char *who, char *tail, size_t tail_len, char *why, size_t n)
+{
+    char how[64] = "", line[512] = "";
+    ipc_child_drain_stderr(c, tail, tail_len);
+    ipc_child_kill(c, how, sizeof how);
+    ipc_last_line(tail, line, sizeof line);
+    if (tail_len) tail[0] = 0;
+    if (why)
+        snprintf(why, n, "%s died: %s%s%s", who, how[0] ? how : "unknown", line[0] ? ": " : "",
+                 line);
+}
+
+void ipc_child_quit(ipc_child *c)
+{
+    if (c->pid > 0 && c->to_child >= 0) {
+        char err[128];
+        json_t *q = json_pack("{s:s}", "op", "quit");
+        ipc_send(c->to_child, q, NULL, 0, err, sizeof err);
+        json_decref(q);
+        for (int i = 0; i < 50; i++) {
+            json_t *h;
+            void *p;
+            size_t n;
+            if (ipc_recv(c->from_child, 20, &h, &p, &n, err, sizeof err) == IPC_EOF) break;
+            json_decref(h);
+            free(p);
+        }
+    }
+    ipc_child_kill(c, NULL, 0);
+}
+
 void ipc_child_drain_stderr(ipc_child *c, char *tail, size_t tail_len)
 {
     if (c->err_fd < 0 || tail_len < 2) return;
@@ -421,7 +468,10 @@ int ipc_serve(int in, int out, pthread_mutex_t *send_lock, const char *who, ipc_
             rc = ipc_send(out, reply, NULL, 0, err, sizeof err);
             pthread_mutex_unlock(send_lock);
             json_decref(reply);
-            if (rc != IPC_OK) return 0;
+            if (rc != IPC_OK) { /* the parent went away */
+                fprintf(stderr, "%s: %s\n", who, err);
+                return exit_now >= 0 ? exit_now : 2;
+            }
         }
         if (exit_now >= 0) return exit_now;
         if (quit) return 0;

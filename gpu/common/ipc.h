@@ -66,6 +66,18 @@ void ipc_child_kill(ipc_child *c, char *how, size_t howlen);
 /* Read what the child wrote on stderr so far (non-blocking) into the tail buffer, keeping
  * the last tail_len - 1 bytes. */
 void ipc_child_drain_stderr(ipc_child *c, char *tail, size_t tail_len);
+/* The watchdog of a served child: wait for a reply that is not a tick, each tick restarting
+ * the timeout_s clock; stderr is drained into tail meanwhile. IPC_OK with *reply set, else
+ * ipc_recv's code (IPC_TIMEOUT: no word for timeout_s) with err. */
+int ipc_child_await(ipc_child *c, double timeout_s, json_t **reply, char *tail, size_t tail_len,
+                    char *err, size_t errlen);
+/* A child that hung or died: kill or reap it, and (when why is not NULL) say how it ended,
+ * "WHO died: signal 9" or with its last stderr line. The tail is emptied. */
+void ipc_child_end(ipc_child *c, const char *who, char *tail, size_t tail_len, char *why, size_t n);
+/* Ask a running child to quit, give it a second to exit, then kill it. */
+void ipc_child_quit(ipc_child *c);
+/* Milliseconds on the monotonic clock (the watchdogs' and the figures' clock). */
+double ipc_now_ms(void);
 
 /* A program of evo's: $ENV_VAR, else NAME beside /proc/self/exe, else EVO_LIBEXEC_DIR/NAME.
  * Writes the first that exists into buf; returns 0 or -1 with err listing where it looked. */

@@ -31,6 +31,7 @@
 #define SB_MAX_INPUTS 32
 #define SB_MAX_OUTPUTS 8
 #define SB_MAX_GUARDS 128 /* two per buffer: before and after */
+#define SB_MAX_FILLS 16   /* ranges one launch poisons, or demotes in L2 (Fills in the .cu) */
 #define SB_PROGRAMS 3     /* candidate slots "a" and "b", then the task's baseline kernel */
 #define SB_BASELINE 2
 

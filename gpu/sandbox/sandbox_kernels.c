@@ -35,11 +35,12 @@ typedef struct guard_args {
 } guard_args;
 typedef struct fill_args {
     int count, pad;
-    unsigned char *at[16];
-    unsigned long long bytes[16];
+    unsigned char *at[SB_MAX_FILLS];
+    unsigned long long bytes[SB_MAX_FILLS];
 } fill_args;
 
 _Static_assert(sizeof(gen_in) == 32, "GenIn layout");
+_Static_assert(SB_MAX_FILLS == 16, "Fills in sandbox_kernels.cu holds 16 ranges");
 _Static_assert(sizeof(sb_fail) == 32 + 8 * SB_MAX_INPUTS + 8 * SB_MAX_GUARDS, "Fail layout");
 
 int sb_kernels_load(sandbox *s, cw_error *e)
@@ -117,22 +118,30 @@ int sb_pre(sandbox *s, int wi, uint64_t seed, unsigned char *const *guards, int 
     memset(&g, 0, sizeof g);
     memset(&f, 0, sizeof f);
     memset(&d, 0, sizeof d);
-    /* Lines to demote: the input region, the fixed inputs, and the run's outputs and workspaces. */
+    /* Lines to demote: the input region, the fixed inputs, and the run's outputs and
+     * workspaces; every one of them, or the run does not start (a line left out could stay
+     * resident across the flush). */
     const sb_workload *l = &s->wl[wi];
+    int demote = 1 + nf;
+    for (int i = 0; i < s->task->def.ninputs; i++)
+        demote += l->fixed[i].base != NULL;
+    if (n > SB_MAX_GUARDS || nf > SB_MAX_FILLS || demote > SB_MAX_FILLS) {
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR,
+                "task %s: a run has more buffers (%d guards, %d to poison, %d to demote) than the "
+                "harness handles (%d, %d, %d)",
+                s->task->def.name, n, nf, demote, SB_MAX_GUARDS, SB_MAX_FILLS, SB_MAX_FILLS);
+        return -1;
+    }
     d.at[d.count] = s->region;
     d.bytes[d.count++] = l->region_bytes;
-    for (int i = 0; i < s->task->def.ninputs && d.count < 16; i++)
+    for (int i = 0; i < s->task->def.ninputs; i++)
         if (l->fixed[i].base) {
             d.at[d.count] = l->fixed[i].base;
             d.bytes[d.count++] = l->fixed[i].bytes + 2 * SB_GUARD;
         }
-    for (int k = 0; k < nf && d.count < 16; k++) {
+    for (int k = 0; k < nf; k++) {
         d.at[d.count] = fills[k];
         d.bytes[d.count++] = fill_bytes[k];
-    }
-    if (n > SB_MAX_GUARDS || nf > 16) {
-        cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "too many guarded buffers");
-        return -1;
     }
     uint64_t most = gen_for(s, wi, seed, &a) / 2, poison = 0;
     g.count = n;
@@ -164,7 +173,8 @@ int sb_post(sandbox *s, int wi, uint64_t seed, int check_inputs, unsigned char *
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "too many guarded buffers");
         return -1;
     }
-    uint64_t most = check_inputs ? gen_for(s, wi, seed, &a) / 2 : (gen_for(s, wi, seed, &a), 0);
+    /* The inputs' parameters go along either way; threads for them only when they are checked. */
+    uint64_t pairs = gen_for(s, wi, seed, &a) / 2, most = check_inputs ? pairs : 0;
     g.count = n;
     memcpy(g.at, guards, (size_t)n * sizeof *guards);
     if ((uint64_t)n * SB_GUARD > most) most = (uint64_t)n * SB_GUARD;

@@ -85,14 +85,15 @@ static int prepare_run(sandbox *s, int wi, const cw_bound *b, int r, uint64_t se
     if (build_guards(s, wi, b, r, &g, &per_run, e)) return -1;
     const evo_task *t = s->task;
     const sb_workload *l = &s->wl[wi];
-    unsigned char *fills[16], *slot = s->ring + (size_t)r * s->stride;
-    size_t bytes[16];
+    unsigned char *fills[SB_MAX_OUTPUTS + PLAN_MAX_WORKSPACES],
+        *slot = s->ring + (size_t)r * s->stride;
+    size_t bytes[SB_MAX_OUTPUTS + PLAN_MAX_WORKSPACES];
     int nf = 0;
-    for (int o = 0; o < t->def.noutputs && nf < 16; o++, nf++) {
+    for (int o = 0; o < t->def.noutputs; o++, nf++) {
         fills[nf] = slot + l->out_off[o];
         bytes[nf] = l->out_bytes[o];
     }
-    for (int k = 0; b && k < b->nws && nf < 16; k++, nf++) {
+    for (int k = 0; b && k < b->nws; k++, nf++) {
         fills[nf] = b->ws[k].data;
         bytes[nf] = b->ws[k].bytes;
     }

@@ -115,6 +115,23 @@ static int upload_fixed(sandbox *s, int wi, int i, cw_error *e)
     return 0;
 }
 
+/* Free what a workload holds and forget it (its layout is computed again on next use). */
+static void workload_free(const evo_task *t, sb_workload *l)
+{
+    for (int i = 0; i < t->def.ninputs; i++) {
+        if (l->fixed) sb_buffer_free(&l->fixed[i]);
+        if (l->fixed_host) free(l->fixed_host[i]);
+    }
+    free(l->drawn);
+    free(l->in_bytes);
+    free(l->in_off);
+    free(l->fixed_host);
+    free(l->fixed);
+    free(l->out_bytes);
+    free(l->out_off);
+    memset(l, 0, sizeof *l);
+}
+
 int sb_workload_prepare(sandbox *s, int wi, cw_error *e)
 {
     sb_workload *l = &s->wl[wi];
@@ -125,7 +142,7 @@ int sb_workload_prepare(sandbox *s, int wi, cw_error *e)
     if (ni > SB_MAX_INPUTS || no > SB_MAX_OUTPUTS) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: more than %d inputs or %d outputs",
                 t->def.name, SB_MAX_INPUTS, SB_MAX_OUTPUTS);
-        return -1;
+        goto fail;
     }
     l->drawn = calloc((size_t)ni + 1, sizeof *l->drawn);
     l->in_bytes = calloc((size_t)ni + 1, sizeof *l->in_bytes);
@@ -137,12 +154,12 @@ int sb_workload_prepare(sandbox *s, int wi, cw_error *e)
     if (!l->drawn || !l->in_bytes || !l->in_off || !l->fixed_host || !l->fixed || !l->out_bytes ||
         !l->out_off) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "sandbox out of host memory");
-        return -1;
+        goto fail;
     }
     char err[512];
     if (sb_workload_layout(t, wi, &l->slot_bytes, &l->region_bytes, err, sizeof err)) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "%s", err);
-        return -1;
+        goto fail;
     }
     size_t off = 0;
     for (int o = 0; o < no; o++) {
@@ -169,22 +186,26 @@ int sb_workload_prepare(sandbox *s, int wi, cw_error *e)
         if (!l->fixed_host[i]) {
             cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "sandbox out of host memory for input '%s'",
                     x->name);
-            return -1;
+            goto fail;
         }
         nfixed++;
     }
     if (nfixed && gate_make_inputs(t, w, 0, l->fixed_host, err, sizeof err) != 0) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "workload %s: cannot make inputs: %s", w->label, err);
-        return -1;
+        goto fail;
     }
     for (int i = 0; i < ni; i++) {
         if (!l->fixed_host[i] || t->def.inputs[i].is_scalar) continue;
         if (sb_buffer_alloc(&l->fixed[i], t->def.inputs[i].name, l->in_bytes[i], e) ||
             upload_fixed(s, wi, i, e))
-            return -1;
+            goto fail;
     }
     l->ready = 1;
     return 0;
+fail:
+    /* Nothing half made is kept: the next candidate tries again from scratch. */
+    workload_free(t, l);
+    return -1;
 }
 
 void sb_workload_args(sandbox *s, int wi, int slot, uint64_t seed, sb_args *a)
@@ -255,20 +276,8 @@ int sb_workload_check_fixed(sandbox *s, int wi, cw_error *e)
 void sb_workloads_free(sandbox *s)
 {
     if (!s->wl || !s->task) return;
-    for (int wi = 0; wi < s->task->nworkloads; wi++) {
-        sb_workload *l = &s->wl[wi];
-        for (int i = 0; l->fixed && i < s->task->def.ninputs; i++) {
-            sb_buffer_free(&l->fixed[i]);
-            free(l->fixed_host[i]);
-        }
-        free(l->drawn);
-        free(l->in_bytes);
-        free(l->in_off);
-        free(l->fixed_host);
-        free(l->fixed);
-        free(l->out_bytes);
-        free(l->out_off);
-    }
+    for (int wi = 0; wi < s->task->nworkloads; wi++)
+        workload_free(s->task, &s->wl[wi]);
     free(s->wl);
     s->wl = NULL;
 }

@@ -62,7 +62,7 @@ typedef struct worker {
     pthread_t beat;
     /* the sandbox */
     ipc_child sb;
-    int sb_alive, sb_started;
+    int sb_alive;
     char sb_err[2048];
     json_t *device_facts;
     double ceiling_gbps, ceiling_tflops;
@@ -73,7 +73,9 @@ typedef struct worker {
     /* comparison */
     cudaStream_t stream;
     cudaLibrary_t clib;
-    cudaKernel_t ck[5];
+    cudaKernel_t cmp_kernel[3], row_kernel[3]; /* f32, f16, bf16 */
+    float *row_buf; /* per-row findings of the row checks, grown as needed */
+    size_t row_cap;
     void *dstats, *hstats;
     uint64_t digest_key;
     hw_workload *wl;
@@ -95,7 +97,8 @@ static inline uint64_t hw_random64(worker *w)
 /* worker_heartbeat.c */
 /* Tell the engine the worker is alive and what it does now. */
 void hw_tick(worker *w, const char *what);
-/* While busy, a thread ticks every 250 ms (the engine's watchdog hears from a long step). */
+/* hw_busy(w, 1) begins a busy step, hw_busy(w, 0) ends it; steps nest. While any is open a
+ * thread ticks every 250 ms (the engine's watchdog hears from a long step). */
 void hw_busy(worker *w, int busy);
 int hw_heartbeat_start(worker *w);
 void hw_heartbeat_stop(worker *w);

@@ -28,10 +28,6 @@ static int kernel_for(evo_dtype dt)
     return dt == DT_FLOAT32 ? 0 : dt == DT_FLOAT16 ? 1 : dt == DT_BFLOAT16 ? 2 : -1;
 }
 
-static cudaKernel_t row_kernels[3];
-static float *row_buf;
-static size_t row_cap;
-
 int hw_compare_init(worker *w, cw_error *e)
 {
     int major = 9, minor = 0;
@@ -60,9 +56,9 @@ int hw_compare_init(worker *w, cw_error *e)
         cudaKernel_t k;
         if (cw_cuda_check(e, cudaLibraryGetKernel(&k, w->clib, NAMES[i]), NAMES[i])) return -1;
         if (i < 3)
-            w->ck[i] = k;
+            w->cmp_kernel[i] = k;
         else
-            row_kernels[i - 3] = k;
+            w->row_kernel[i - 3] = k;
     }
     if (cw_cuda_check(e, cudaMalloc(&w->dstats, sizeof(hw_stats)), "comparison counters") ||
         cw_cuda_check(e, cudaMallocHost(&w->hstats, sizeof(hw_stats)), "comparison counters"))
@@ -75,9 +71,9 @@ void hw_compare_free(worker *w)
     if (w->dstats) cudaFree(w->dstats);
     if (w->hstats) cudaFreeHost(w->hstats);
     if (w->clib) cudaLibraryUnload(w->clib);
-    if (row_buf) cudaFree(row_buf);
-    row_buf = NULL;
-    row_cap = 0;
+    if (w->row_buf) cudaFree(w->row_buf);
+    w->row_buf = NULL;
+    w->row_cap = 0;
     w->dstats = w->hstats = NULL;
     w->clib = NULL;
 }
@@ -102,8 +98,9 @@ static int run_cmp(worker *w, evo_dtype dt, const void *got, const float *want, 
     if (cw_cuda_check(
             e, cudaMemcpyAsync(w->dstats, &init, sizeof init, cudaMemcpyHostToDevice, w->stream),
             "comparing") ||
-        cw_cuda_check(e, cudaLaunchKernel((const void *)w->ck[k], grid, block, args, 0, w->stream),
-                      "comparing") ||
+        cw_cuda_check(
+            e, cudaLaunchKernel((const void *)w->cmp_kernel[k], grid, block, args, 0, w->stream),
+            "comparing") ||
         cw_cuda_check(
             e,
             cudaMemcpyAsync(w->hstats, w->dstats, sizeof init, cudaMemcpyDeviceToHost, w->stream),
@@ -134,16 +131,16 @@ static int check_rows(worker *w, int wi, int o, const void *got, const float *wa
     long long nrows = (long long)(n / cols), nc = (long long)cols;
     if (nrows < 1) return 0;
     size_t need = (size_t)nrows * 2 * sizeof(float);
-    if (need > row_cap) {
-        if (row_buf) cudaFree(row_buf);
-        row_buf = NULL;
-        row_cap = 0;
-        if (cw_cuda_check(e, cudaMalloc((void **)&row_buf, need), "row checks")) return -1;
-        row_cap = need;
+    if (need > w->row_cap) {
+        if (w->row_buf) cudaFree(w->row_buf);
+        w->row_buf = NULL;
+        w->row_cap = 0;
+        if (cw_cuda_check(e, cudaMalloc((void **)&w->row_buf, need), "row checks")) return -1;
+        w->row_cap = need;
     }
     int k = kernel_for(x->dtype);
     double atol = t->atol, rtol = t->rtol;
-    void *args[] = {(void *)&got, (void *)&want, &nrows, &nc, &atol, &rtol, &row_buf};
+    void *args[] = {(void *)&got, (void *)&want, &nrows, &nc, &atol, &rtol, &w->row_buf};
     long long blocks = nrows < 4096 ? nrows : 4096;
     dim3 grid = {(unsigned)blocks, 1, 1}, block = {256, 1, 1};
     float *host = malloc(need);
@@ -153,9 +150,9 @@ static int check_rows(worker *w, int wi, int o, const void *got, const float *wa
     }
     int rc = -1;
     if (cw_cuda_check(
-            e, cudaLaunchKernel((const void *)row_kernels[k], grid, block, args, 0, w->stream),
+            e, cudaLaunchKernel((const void *)w->row_kernel[k], grid, block, args, 0, w->stream),
             "row checks") ||
-        cw_cuda_check(e, cudaMemcpyAsync(host, row_buf, need, cudaMemcpyDeviceToHost, w->stream),
+        cw_cuda_check(e, cudaMemcpyAsync(host, w->row_buf, need, cudaMemcpyDeviceToHost, w->stream),
                       "row checks") ||
         cw_cuda_check(e, cudaStreamSynchronize(w->stream), "row checks"))
         goto out;

@@ -13,7 +13,8 @@ void hw_tick(worker *w, const char *what)
 
 void hw_busy(worker *w, int busy)
 {
-    __atomic_store_n(&w->busy, busy, __ATOMIC_SEQ_CST);
+    /* Busy steps nest (a request that builds references): only the outermost end stops it. */
+    __atomic_add_fetch(&w->busy, busy ? 1 : -1, __ATOMIC_SEQ_CST);
 }
 
 static void *beat(void *arg)

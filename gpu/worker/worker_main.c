@@ -15,13 +15,6 @@
 #include "sha256.h"
 #include "worker.h"
 
-static double wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static json_t *load_task(worker *w, json_t *req)
 {
     char err[2048] = "";
@@ -176,7 +169,7 @@ static double figures(worker *w, int wi, const hw_figures *f, double base, json_
 
 static json_t *handle_eval(worker *w, json_t *req, const void *cubin, size_t n)
 {
-    double t0 = wall_ms();
+    double t0 = ipc_now_ms();
     if (!w->task) return verdict(EVO_STATUS_RUNTIME_ERROR, "eval before init");
     if (!ipc_str(req, "source")) return verdict(EVO_STATUS_RUNTIME_ERROR, "eval without a source");
     cw_error e = {.status = EVO_STATUS_PASSED};
@@ -222,7 +215,7 @@ static json_t *handle_eval(worker *w, json_t *req, const void *cubin, size_t n)
         put(out, "speedup_min", minimum);
         put(out, "won_share", (double)won / count);
     }
-    put(out, "wall_ms", wall_ms() - t0);
+    put(out, "wall_ms", ipc_now_ms() - t0);
     if (fatal) json_object_set_new(out, "fatal", json_true());
     return out;
 }

@@ -11,60 +11,34 @@
 
 #define SB_INIT_TIMEOUT_S 300.0
 
-void hw_sandbox_stop(worker *w, int polite)
+static void unmap(worker *w)
 {
     if (w->ring) cudaIpcCloseMemHandle(w->ring);
     w->ring = NULL;
-    if (w->sb.pid > 0 && polite && w->sb.to_child >= 0) {
-        char err[128];
-        json_t *q = json_pack("{s:s}", "op", "quit");
-        ipc_send(w->sb.to_child, q, NULL, 0, err, sizeof err);
-        json_decref(q);
-        for (int i = 0; i < 50; i++) {
-            json_t *h;
-            void *p;
-            size_t n;
-            if (ipc_recv(w->sb.from_child, 20, &h, &p, &n, err, sizeof err) == IPC_EOF) break;
-            json_decref(h);
-            free(p);
-        }
-    }
-    ipc_child_kill(&w->sb, NULL, 0);
     w->sb_alive = 0;
     w->loaded[0][0] = w->loaded[1][0] = 0;
+}
+
+void hw_sandbox_stop(worker *w, int polite)
+{
+    unmap(w);
+    if (polite)
+        ipc_child_quit(&w->sb);
+    else
+        ipc_child_kill(&w->sb, NULL, 0);
 }
 
 /* Kill or reap the sandbox and say how it ended: "signal 9", or its last stderr line. */
 static void bury(worker *w, char *why, size_t n)
 {
-    char how[64] = "", line[512] = "";
-    ipc_child_drain_stderr(&w->sb, w->sb_err, sizeof w->sb_err);
-    if (w->ring) cudaIpcCloseMemHandle(w->ring);
-    w->ring = NULL;
-    ipc_child_kill(&w->sb, how, sizeof how);
-    ipc_last_line(w->sb_err, line, sizeof line);
-    w->sb_alive = 0;
-    w->sb_err[0] = 0;
-    w->loaded[0][0] = w->loaded[1][0] = 0;
-    if (why)
-        snprintf(why, n, "sandbox died: %s%s%s", how[0] ? how : "unknown", line[0] ? ": " : "",
-                 line);
+    unmap(w);
+    ipc_child_end(&w->sb, "sandbox", w->sb_err, sizeof w->sb_err, why, n);
 }
 
 /* Wait for a reply that is not a tick; each tick restarts the clock. */
 static int await(worker *w, double timeout_s, json_t **reply, char *err, size_t errlen)
 {
-    for (;;) {
-        void *p = NULL;
-        size_t n = 0;
-        int rc = ipc_recv(w->sb.from_child, (int)(timeout_s * 1000), reply, &p, &n, err, errlen);
-        free(p);
-        ipc_child_drain_stderr(&w->sb, w->sb_err, sizeof w->sb_err);
-        if (rc != IPC_OK) return rc;
-        if (!json_object_get(*reply, "tick")) return IPC_OK;
-        json_decref(*reply);
-        *reply = NULL;
-    }
+    return ipc_child_await(&w->sb, timeout_s, reply, w->sb_err, sizeof w->sb_err, err, errlen);
 }
 
 static int map_ring(worker *w, json_t *ring, cw_error *e)
@@ -138,7 +112,6 @@ int hw_sandbox_ensure(worker *w, cw_error *e)
         bury(w, NULL, 0);
         return -1;
     }
-    w->sb_started++;
     return 0;
 }
 
