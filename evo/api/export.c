@@ -11,11 +11,12 @@
 #include "api.h"
 #include "evo.h"
 #include "export.h"
+#include "section.h"
 #include "task.h"
 
 static int load_task(evo_run *r, const char *task_dir, evo_task **t)
 {
-    char err[1024] = "";
+    char err[2048] = "";
     if (task_dir) {
         if (task_load_dir(task_dir, t, err, sizeof err) == 0) return EVO_OK;
         return run_fail(r, EVO_ECONFIG, "--task: %s", err);
@@ -23,29 +24,26 @@ static int load_task(evo_run *r, const char *task_dir, evo_task **t)
     char *text = NULL, *base = NULL;
     int rc = evo_run_config(r, &text, &base);
     if (rc != EVO_OK) return rc;
+    /* Where the run's evaluator found its task, resolved as the evaluator resolves it (a
+     * dataset, when set, is what the run searched: the task key keeps its default). */
     json_t *cfg = json_loads(text, 0, NULL);
-    json_t *ev = json_object_get(cfg, "evaluator");
-    const char *task = json_string_value(json_object_get(ev, "task"));
-    const char *dataset = json_string_value(json_object_get(ev, "dataset"));
-    const char *def = json_string_value(json_object_get(ev, "definition"));
-    /* A dataset, when set, is what the run searched (the task key keeps its default). */
-    const char *rel = dataset && dataset[0] ? dataset : task;
-    if (!rel || !rel[0]) {
+    const json_t *ev = json_object_get(cfg, "evaluator");
+    const char *dataset = sec_string(ev, "dataset"), *task = sec_string(ev, "task");
+    char *path = sec_path(base, *dataset ? dataset : task);
+    if (!*dataset && !*task) {
         rc = run_fail(
             r, EVO_ECONFIG,
             "%s: the run's config has no evaluator.task or evaluator.dataset; pass --task DIR",
             run_dir_of(r));
-    } else {
-        char path[2048];
-        snprintf(path, sizeof path, "%s%s%s", rel[0] == '/' ? "" : base, rel[0] == '/' ? "" : "/",
-                 rel);
-        int bad = dataset && dataset[0]
-                      ? task_from_flashinfer(path, def ? def : "", t, err, sizeof err)
-                      : task_load_dir(path, t, err, sizeof err);
-        if (bad)
-            rc = run_fail(r, EVO_ECONFIG, "%s (from the run's config; pass --task DIR to override)",
-                          err);
+    } else if (!path) {
+        rc = run_fail(r, EVO_ENOMEM, "out of memory");
+    } else if (task_open(*dataset ? NULL : path, path, sec_string(ev, "definition"),
+                         strcmp(sec_string(ev, "blob_policy"), "random") == 0, t, err,
+                         sizeof err) != 0) {
+        rc = run_fail(r, EVO_ECONFIG, "%s (from the run's config; pass --task DIR to override)",
+                      err);
     }
+    free(path);
     json_decref(cfg);
     free(text);
     free(base);

@@ -123,30 +123,25 @@ static int load_task(gpu_evaluator *g, const json_t *sec, const char *base, char
                      size_t errlen)
 {
     const char *dataset = sec_string(sec, "dataset");
-    char terr[2048] = "";
-    int rc;
-    if (dataset && *dataset) {
+    if (*dataset) {
         const char *def = sec_string(sec, "definition");
-        if (!def || !*def)
+        if (!*def)
             return errbuf_set(err, errlen, EVO_ECONFIG,
                               "evaluator.definition: required when evaluator.dataset is set");
         char *root = sec_path(base, dataset);
         snprintf(g->dataset, sizeof g->dataset, "%s", root ? root : dataset);
         free(root);
         snprintf(g->definition, sizeof g->definition, "%s", def);
-        rc = task_from_flashinfer(g->dataset, def, &g->task, terr, sizeof terr);
-        if (rc == 0 && g->blob_fallback &&
-            task_check_blobs(g->task->workloads, g->task->nworkloads, g->dataset, 1, terr,
-                             sizeof terr) < 0)
-            rc = -1;
     } else {
         const char *task = sec_string(sec, "task");
         char *dir = sec_path(base, task);
         snprintf(g->task_dir, sizeof g->task_dir, "%s", dir ? dir : task);
         free(dir);
-        rc = task_load_dir(g->task_dir, &g->task, terr, sizeof terr);
     }
-    if (rc != 0) return errbuf_set(err, errlen, EVO_ECONFIG, "evaluator: %s", terr);
+    char terr[2048] = "";
+    if (task_open(g->task_dir, g->dataset, g->definition, g->blob_fallback, &g->task, terr,
+                  sizeof terr) != 0)
+        return errbuf_set(err, errlen, EVO_ECONFIG, "evaluator: %s", terr);
     return EVO_OK;
 }
 
@@ -394,44 +389,6 @@ static const char *ev_describe(void *user)
     return g->description ? g->description : "";
 }
 
-/* Task options, task defines, then one -DNAME=VALUE per parameter (caller frees). */
-static char **compile_options(const gpu_evaluator *g, const evo_genome *gen, int *nopts)
-{
-    const evo_task *t = g->task;
-    int np = evo_genome_param_count(gen);
-    int n = t->nnvrtc_options + t->ndefines + np;
-    char **o = calloc((size_t)n + 1, sizeof *o);
-    if (!o) return NULL;
-    int k = 0;
-    for (int i = 0; i < t->nnvrtc_options; i++)
-        o[k++] = strdup(t->nvrtc_options[i]);
-    for (int i = 0; i < t->ndefines; i++) {
-        if (asprintf(&o[k++], "-D%s=%s", t->define_names[i], t->define_values[i]) < 0)
-            o[k - 1] = NULL;
-    }
-    for (int i = 0; i < np; i++) {
-        if (asprintf(&o[k++], "-D%s=%s", evo_genome_param_name(gen, i),
-                     evo_genome_param_value(gen, i)) < 0)
-            o[k - 1] = NULL;
-    }
-    *nopts = k;
-    for (int i = 0; i < k; i++) {
-        if (o[i]) continue;
-        for (int j = 0; j < k; j++)
-            free(o[j]);
-        free(o);
-        return NULL;
-    }
-    return o;
-}
-
-static void free_options(char **o, int n)
-{
-    for (int i = 0; o && i < n; i++)
-        free(o[i]);
-    free(o);
-}
-
 static json_t *eval_request(const gpu_evaluator *g, const evo_genome *gen)
 {
     json_t *params = json_object();
@@ -560,7 +517,13 @@ static int build(gpu_evaluator *g, const evo_genome *gen, nvrtc_output *o, evo_r
     }
     plan_free(plan);
     int nopts = 0;
-    char **opts = compile_options(g, gen, &nopts);
+    int np = evo_genome_param_count(gen);
+    const char *names[np + 1], *values[np + 1];
+    for (int i = 0; i < np; i++) {
+        names[i] = evo_genome_param_name(gen, i);
+        values[i] = evo_genome_param_value(gen, i);
+    }
+    char **opts = task_compile_options(g->task, np, names, values, &nopts);
     if (!opts) {
         evo_result_set_error(out, "out of memory");
         return EVO_ENOMEM;
@@ -582,7 +545,7 @@ static int build(gpu_evaluator *g, const evo_genome *gen, nvrtc_output *o, evo_r
                            g->cache_dir[0] ? g->cache_dir : NULL, g->max_source_bytes, o);
         if (rc == EVO_OK && g->engine) evo_engine_save_blob(g->engine, blob_key, o->cubin, o->size);
     }
-    free_options(opts, nopts);
+    task_options_free(opts, nopts);
     evo_result_add_metric(out, NULL, "compile_ms", o->ms);
     if (o->log && *o->log) evo_result_add_artifact(out, "compile_log", o->log);
     if (rc == EVO_ECOMPILE) {

@@ -86,31 +86,6 @@ static int check_launches(const evo_task *t, const evo_plan *plan, env *e, char 
     return 0;
 }
 
-/* -DNAME=VALUE for the point's parameters then the task's defines, and the task's flags. */
-static char **build_options(const evo_task *t, const evo_space *s, const evo_point *p, int *n)
-{
-    int cap = s->nparams + t->ndefines + t->nnvrtc_options + 1;
-    char **o = calloc((size_t)cap, sizeof *o);
-    if (!o) return NULL;
-    *n = 0;
-    for (int i = 0; i < s->nparams; i++)
-        if (asprintf(&o[(*n)++], "-D%s=%s", s->params[i].name, s->params[i].values[p->idx[i]]) < 0)
-            o[--(*n)] = NULL;
-    for (int i = 0; i < t->ndefines; i++)
-        if (asprintf(&o[(*n)++], "-D%s=%s", t->define_names[i], t->define_values[i]) < 0)
-            o[--(*n)] = NULL;
-    for (int i = 0; i < t->nnvrtc_options; i++)
-        o[(*n)++] = strdup(t->nvrtc_options[i]);
-    return o;
-}
-
-static void free_options(char **o, int n)
-{
-    for (int i = 0; i < n; i++)
-        free(o[i]);
-    free(o);
-}
-
 static void point_text(const evo_space *s, const evo_point *p, char *buf, size_t n)
 {
     size_t used = 0;
@@ -145,13 +120,18 @@ static int check_point(const evo_task *t, int i, const evo_space *s, const evo_p
         return 1;
     }
     int nopts = 0;
-    char **opts = build_options(t, s, p, &nopts);
+    const char *names[s->nparams + 1], *values[s->nparams + 1];
+    for (int j = 0; j < s->nparams; j++) {
+        names[j] = s->params[j].name;
+        values[j] = s->params[j].values[p->idx[j]];
+    }
+    char **opts = task_compile_options(t, s->nparams, names, values, &nopts);
     char name[TASK_NAME + 4];
     snprintf(name, sizeof name, "%s.cu", t->seed_names[i]);
     nvrtc_output o;
     int rc = nvrtc_compile(t->seed_sources[i], name, arch, (const char *const *)opts, nopts, NULL,
                            0, &o);
-    free_options(opts, nopts);
+    task_options_free(opts, nopts);
     if (rc == 0) {
         fprintf(out, "ok   %s/%s %s %s %.0f ms\n", task_label(t), t->seed_names[i], pt, arch, o.ms);
     } else {

@@ -34,25 +34,14 @@ static int compile_baseline(sandbox *s, cw_error *e)
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: kernel baseline has no source", t->def.name);
         return -1;
     }
-    int nopts = t->nnvrtc_options + t->ndefines;
-    const char **opts = calloc((size_t)nopts + 1, sizeof *opts);
-    char **owned = calloc((size_t)t->ndefines + 1, sizeof *owned);
-    int rc = -1;
-    if (!opts || !owned) goto out;
-    for (int i = 0; i < t->nnvrtc_options; i++)
-        opts[i] = t->nvrtc_options[i];
-    for (int i = 0; i < t->ndefines; i++) {
-        size_t n = strlen(t->define_names[i]) + strlen(t->define_values[i]) + 4;
-        owned[i] = malloc(n);
-        if (!owned[i]) goto out;
-        snprintf(owned[i], n, "-D%s=%s", t->define_names[i], t->define_values[i]);
-        opts[t->nnvrtc_options + i] = owned[i];
-    }
+    int nopts = 0, rc = -1;
+    char **opts = task_compile_options(t, 0, NULL, NULL, &nopts);
+    if (!opts) goto out;
     nvrtc_output o;
     memset(&o, 0, sizeof o);
-    int crc =
-        nvrtc_compile(t->baseline_source, "baseline.cu", arch_for_device(s->cc_major, s->cc_minor),
-                      opts, nopts, s->cache_dir[0] ? s->cache_dir : NULL, 0, &o);
+    int crc = nvrtc_compile(t->baseline_source, "baseline.cu",
+                            arch_for_device(s->cc_major, s->cc_minor), (const char *const *)opts,
+                            nopts, s->cache_dir[0] ? s->cache_dir : NULL, 0, &o);
     if (crc != EVO_OK) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: the baseline kernel does not compile: %s",
                 t->def.name, o.log ? o.log : "");
@@ -66,10 +55,7 @@ static int compile_baseline(sandbox *s, cw_error *e)
     }
     nvrtc_output_free(&o);
 out:
-    for (int i = 0; owned && i < t->ndefines; i++)
-        free(owned[i]);
-    free(owned);
-    free(opts);
+    task_options_free(opts, nopts);
     if (rc && e->status == EVO_STATUS_PASSED)
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "sandbox out of host memory");
     return rc;

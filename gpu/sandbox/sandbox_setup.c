@@ -15,17 +15,9 @@ static json_t *load_task(sandbox *s, json_t *req)
     char err[2048] = "";
     const char *dir = ipc_str(req, "task_dir"), *root = ipc_str(req, "dataset");
     const char *def = ipc_str(req, "definition");
-    int rc;
-    if (dir && *dir)
-        rc = task_load_dir(dir, &s->task, err, sizeof err);
-    else if (root && *root && def && *def)
-        rc = task_from_flashinfer(root, def, &s->task, err, sizeof err);
-    else
-        return ipc_refusal("init: no task (give task_dir, or dataset and definition)");
-    if (rc != 0) return ipc_refusal("init: cannot load the task: %s", err);
-    if (root && *root && json_is_true(json_object_get(req, "blob_fallback")) &&
-        task_check_blobs(s->task->workloads, s->task->nworkloads, root, 1, err, sizeof err) < 0)
-        return ipc_refusal("init: %s", err);
+    if (task_open(dir, root, def, json_is_true(json_object_get(req, "blob_fallback")), &s->task,
+                  err, sizeof err) != 0)
+        return ipc_refusal("init: cannot load the task: %s", err);
     s->wl = calloc((size_t)s->task->nworkloads + 1, sizeof *s->wl);
     return s->wl ? NULL : ipc_refusal("init: out of memory");
 }

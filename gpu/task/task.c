@@ -600,3 +600,52 @@ char *task_describe(const evo_task *t)
     fclose(f);
     return buf;
 }
+
+int task_open(const char *task_dir, const char *dataset, const char *definition, int blob_fallback,
+              evo_task **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (task_dir && *task_dir) return task_load_dir(task_dir, out, err, errlen);
+    if (!dataset || !*dataset || !definition || !*definition)
+        return fail(err, errlen, "no task: give a task folder, or a dataset and a definition");
+    if (task_from_flashinfer(dataset, definition, out, err, errlen) != 0) return -1;
+    if (blob_fallback &&
+        task_check_blobs((*out)->workloads, (*out)->nworkloads, dataset, 1, err, errlen) < 0) {
+        task_free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+char **task_compile_options(const evo_task *t, int n, const char *const *names,
+                            const char *const *values, int *count)
+{
+    int total = t->nnvrtc_options + t->ndefines + n, k = 0, ok = 1;
+    char **o = calloc((size_t)total + 1, sizeof *o);
+    if (!o) return NULL;
+    for (int i = 0; ok && i < t->nnvrtc_options; i++)
+        ok = (o[k++] = strdup(t->nvrtc_options[i])) != NULL;
+    for (int i = 0; ok && i < t->ndefines + n; i++) {
+        const char *name = i < t->ndefines ? t->define_names[i] : names[i - t->ndefines];
+        const char *value = i < t->ndefines ? t->define_values[i] : values[i - t->ndefines];
+        if (asprintf(&o[k], "-D%s=%s", name, value) < 0) { /* *strp is undefined then */
+            o[k] = NULL;
+            ok = 0;
+        }
+        k++;
+    }
+    if (!ok) {
+        task_options_free(o, k);
+        return NULL;
+    }
+    *count = k;
+    return o;
+}
+
+void task_options_free(char **o, int count)
+{
+    for (int i = 0; o && i < count; i++)
+        free(o[i]);
+    free(o);
+}

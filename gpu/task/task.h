@@ -143,7 +143,18 @@ int task_load_dir(const char *dir, evo_task **out, char *err, size_t errlen);
  * definitions/ and workloads/ below root); tolerance defaults 1e-2, required ratio 1. */
 int task_from_flashinfer(const char *root, const char *definition, evo_task **out, char *err,
                          size_t errlen);
+/* A task from where a config says it lives: a task folder when task_dir is not empty, else
+ * the FlashInfer dataset at dataset with definition (required then); with blob_fallback,
+ * workloads whose blobs are missing get drawn inputs. 0, or -1 with err naming what failed. */
+int task_open(const char *task_dir, const char *dataset, const char *definition, int blob_fallback,
+              evo_task **out, char *err, size_t errlen);
 void task_free(evo_task *t);
+/* The NVRTC options a source of this task compiles with, in one order everywhere (it keys the
+ * cubin cache): the task's own options, its defines, then n parameters as -DNAME=VALUE. A
+ * malloc'd array of *count strings (free with task_options_free), NULL when out of memory. */
+char **task_compile_options(const evo_task *t, int n, const char *const *names,
+                            const char *const *values, int *count);
+void task_options_free(char **o, int count);
 
 /* Whether seed i can be built for arch (a seed may list the architectures it needs, e.g.
  * wgmma kernels need sm_90a: {"file": "gemm_wgmma.cu", "archs": ["sm_90a"]}). */

@@ -20,23 +20,18 @@ static json_t *load_task(worker *w, json_t *req)
     char err[2048] = "";
     const char *dir = ipc_str(req, "task_dir"), *root = ipc_str(req, "dataset");
     const char *def = ipc_str(req, "definition");
-    int rc;
+    int fallback = json_is_true(json_object_get(req, "blob_fallback"));
+    if (task_open(dir, root, def, fallback, &w->task, err, sizeof err) != 0)
+        return ipc_refusal("init: cannot load the task: %s", err);
+    /* The sandbox loads the same task the same way. */
     w->task_req = json_object();
     if (dir && *dir) {
-        rc = task_load_dir(dir, &w->task, err, sizeof err);
         json_object_set_new(w->task_req, "task_dir", json_string(dir));
-    } else if (root && *root && def && *def) {
-        rc = task_from_flashinfer(root, def, &w->task, err, sizeof err);
+    } else {
         json_object_set_new(w->task_req, "dataset", json_string(root));
         json_object_set_new(w->task_req, "definition", json_string(def));
-        json_object_set(w->task_req, "blob_fallback", json_object_get(req, "blob_fallback"));
-    } else {
-        return ipc_refusal("init: no task (give task_dir, or dataset and definition)");
+        json_object_set_new(w->task_req, "blob_fallback", json_boolean(fallback));
     }
-    if (rc != 0) return ipc_refusal("init: cannot load the task: %s", err);
-    if (root && *root && json_is_true(json_object_get(req, "blob_fallback")) &&
-        task_check_blobs(w->task->workloads, w->task->nworkloads, root, 1, err, sizeof err) < 0)
-        return ipc_refusal("init: %s", err);
     w->wl = calloc((size_t)w->task->nworkloads + 1, sizeof *w->wl);
     if (!w->wl) return ipc_refusal("init: out of memory");
     size_t i;
