@@ -68,6 +68,34 @@ const char *run_dir_of(const evo_run *r)
     return r->dir;
 }
 
+static void validation_key(int64_t id, char *key, size_t n)
+{
+    snprintf(key, n, "%s%lld", BLOB_VALIDATION_PREFIX, (long long)id);
+}
+
+int run_keep_validation(evo_run *r, int64_t id, const char *verdict)
+{
+    char err[1024], key[64];
+    validation_key(id, key, sizeof key);
+    evo_store *w = NULL;
+    store_close(r->store);
+    r->store = NULL;
+    int rc = store_open(&w, r->dir, STORE_EXISTING, "full", err, sizeof err);
+    if (rc == EVO_EBUSY)
+        run_fail(r, rc,
+                 "%s is held by a run in progress; the verdict is not kept (validate again "
+                 "once it stops)",
+                 r->dir);
+    else if (rc != EVO_OK)
+        run_fail(r, rc, "cannot keep the verdict: %s", err);
+    else if ((rc = store_save_blob(w, key, verdict, strlen(verdict) + 1)) != EVO_OK)
+        run_fail(r, rc, "cannot keep the verdict: %s", store_errmsg(w));
+    store_close(w);
+    int again = store_open(&r->store, r->dir, STORE_RDONLY | STORE_EXISTING, NULL, err, sizeof err);
+    if (again != EVO_OK && rc == EVO_OK) rc = run_fail(r, again, "%s", err);
+    return rc;
+}
+
 const char *evo_run_errmsg(const evo_run *r)
 {
     return r ? r->err : "out of memory";
@@ -324,7 +352,8 @@ int evo_run_validation(evo_run *r, int64_t id, char **json)
 {
     *json = NULL;
     char key[64];
-    snprintf(key, sizeof key, "validation/%lld", (long long)id);
+    validation_key(id, key, sizeof key);
+    if (!r->store) return run_fail(r, EVO_EINVAL, "the run is not open");
     size_t n = 0;
     char *text = store_lookup_blob(r->store, key, &n);
     if (!text || n == 0 || text[n - 1] != 0) {

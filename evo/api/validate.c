@@ -14,7 +14,6 @@
 #include "evo.h"
 #include "result.h"
 #include "section.h"
-#include "store.h"
 
 /* The run's configuration with the validation protocol in place of the search's. */
 static evo_config *strict_config(evo_run *r, int trials, int iterations)
@@ -25,9 +24,9 @@ static evo_config *strict_config(evo_run *r, int trials, int iterations)
     free(text);
     json_t *ev = json_object_get(cfg, "evaluator");
     int64_t t = sec_int(ev, "trials"), it = sec_int(ev, "iterations");
-    if (t < 3) t = 3;
+    /* The loader filled in the search's own figures (schema minimum 1). */
     t = trials > 0 ? trials : t * 3 < 10 ? 10 : t * 3;
-    it = iterations > 0 ? iterations : 2 * (it > 0 ? it : 50);
+    it = iterations > 0 ? iterations : 2 * it;
     json_object_set_new(ev, "trials", json_integer(t > 100 ? 100 : t));
     json_object_set_new(ev, "iterations", json_integer(it > 10000 ? 10000 : it));
     json_object_set_new(ev, "input_sets", json_integer(0));
@@ -52,30 +51,10 @@ static evo_config *strict_config(evo_run *r, int trials, int iterations)
     return out;
 }
 
-/* Keep the verdict with the run (beside, not inside, the search's own records). */
-static int keep(evo_run *r, int64_t id, const char *text)
-{
-    char err[1024], key[64];
-    evo_store *s;
-    int rc = store_open(&s, run_dir_of(r), STORE_EXISTING, "full", err, sizeof err);
-    if (rc == EVO_EBUSY)
-        return run_fail(r, rc,
-                        "%s is held by a run in progress; the verdict is not kept (validate again "
-                        "once it stops)",
-                        run_dir_of(r));
-    if (rc != EVO_OK) return run_fail(r, rc, "cannot keep the verdict: %s", err);
-    snprintf(key, sizeof key, "validation/%lld", (long long)id);
-    rc = store_save_blob(s, key, text, strlen(text) + 1);
-    if (rc != EVO_OK) run_fail(r, rc, "cannot keep the verdict: %s", store_errmsg(s));
-    store_close(s);
-    return rc;
-}
-
 static char *verdict_json(const evo_result *res, int64_t id, const evo_config *cfg)
 {
-    char *text = evo_result_json(res);
-    json_t *v = json_loads(text ? text : "{}", 0, NULL);
-    free(text);
+    json_t *v = result_to_json(res);
+    if (!v) return NULL;
     char stamp[32];
     time_t now = time(NULL);
     struct tm tm;
@@ -129,9 +108,8 @@ int evo_run_validate(evo_run *r, int64_t id, int trials, int iterations, char **
         if (!*verdict)
             rc = run_fail(r, EVO_ENOMEM, "out of memory");
         else
-            keep(
-                r, id,
-                *verdict); /* a verdict that cannot be kept is still returned; the message says why */
+            /* A verdict that cannot be kept is still returned; the message says why. */
+            run_keep_validation(r, id, *verdict);
     }
     result_free(res);
 out:

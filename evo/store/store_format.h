@@ -31,11 +31,16 @@
  *   "state/bandit"     bandit_to_json
  *   "state/usage"      {"models":{name:{tokens_in,tokens_out,cost_usd,calls}},
  *                       "tokens_in":n,"tokens_out":n,"cost_usd":x,"calls":n}
+ *
+ * Blob keys (blobs db), beside the search's records:
+ *   "cubin/<sha256>"    a compiled candidate (the GPU evaluator)
+ *   "validation/<id>"   `evo validate`'s verdict on candidate id: JSON text with its NUL
  */
 #ifndef EVO_STORE_FORMAT_H
 #define EVO_STORE_FORMAT_H
 
 #define EVO_STORE_MAGIC "evo-store-1"
+#define BLOB_VALIDATION_PREFIX "validation/"
 #define META_RUN "run"
 #define META_CONFIG "config"
 #define META_SEEDS "seeds"
