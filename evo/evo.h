@@ -345,7 +345,8 @@ int evo_evaluator_synthetic(const evo_config *cfg, evo_evaluator *out, const cha
 /* The LLM mutation operator of cfg's llm section (EVO_ECONFIG when no model is configured). */
 int evo_operator_llm(const evo_config *cfg, evo_operator *out, char *err, size_t errlen);
 /* Everything the engine's configuration asks for, in one call: the evaluator of
- * evaluator.kind ("gpu" or "synthetic"; "custom" is left to the program), its seeds (a GPU
+ * evaluator.kind ("gpu" or "synthetic"; with "custom" the program sets its own evaluator and
+ * seeds, and still gets the rest), its seeds (a GPU
  * task's seed kernels, those named by evaluator.seeds, for evaluator.arch), and the LLM
  * operator when operators.llm has a weight. The engine owns all of it. EVO_OK, or a code with
  * evo_errmsg(e). */

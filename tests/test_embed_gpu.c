@@ -114,6 +114,36 @@ static void test_seeds(void)
     }
 }
 
+/* "custom": the program brings its evaluator and seeds; configure still wires the rest (the
+ * LLM operator, here without a model, so it must name the missing models). */
+static void test_custom(void)
+{
+    char err[4096];
+    evo_config *cfg = NULL;
+    CHECK_MSG(evo_config_parse("{\"evaluator\": {\"kind\": \"custom\"}}", "custom", &cfg, err,
+                               sizeof err) == EVO_OK,
+              "%s", err);
+    if (!cfg) return;
+    evo_engine *e = NULL;
+    CHECK(evo_engine_open(&e, scratch_path("custom"), cfg) == EVO_OK);
+    evo_config_free(cfg);
+    CHECK_MSG(evo_engine_configure(e) == EVO_OK, "%s", evo_errmsg(e));
+    CHECK(evo_engine_run(e) == EVO_EINVAL);
+    CHECK_CONTAINS(evo_errmsg(e), "no evaluator");
+    evo_engine_close(e);
+
+    cfg = NULL;
+    CHECK(evo_config_parse("{\"evaluator\": {\"kind\": \"custom\"}, \"operators\": {\"llm\": 1}}",
+                           "custom-llm", &cfg, err, sizeof err) == EVO_OK);
+    if (!cfg) return;
+    e = NULL;
+    CHECK(evo_engine_open(&e, scratch_path("custom-llm"), cfg) == EVO_OK);
+    evo_config_free(cfg);
+    CHECK(evo_engine_configure(e) == EVO_ECONFIG);
+    CHECK_CONTAINS(evo_errmsg(e), "llm");
+    evo_engine_close(e);
+}
+
 int main(void)
 {
     /* Hide any GPU before anything starts, and use the worker of this build. */
@@ -126,6 +156,7 @@ int main(void)
     scratch_dir("embed-gpu");
     test_configured_run();
     test_seeds();
+    test_custom();
     CHECK(run_config(CONFIG, scratch_path("readme")) == EVO_ENOGPU);
     if (scratch_remove() != 0) fprintf(stderr, "cleanup failed\n");
     return CHECK_DONE();

@@ -128,12 +128,7 @@ int evo_engine_configure(evo_engine *e)
     } else if (!strcmp(kind, "synthetic")) {
         rc = configure_synthetic(e, cfg);
     } else {
-        evo_engine_set_error(
-            e,
-            "evaluator.kind '%s' is for programs that embed libevo with their own "
-            "evaluator (evo_engine_set_evaluator); evo builds 'gpu' and 'synthetic'",
-            kind);
-        return EVO_ECONFIG;
+        rc = EVO_OK; /* "custom": the program sets its evaluator and seeds itself */
     }
     if (rc != EVO_OK || config_operator_weight(cfg, "llm") <= 0) return rc;
     char err[2048];

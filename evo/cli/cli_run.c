@@ -1,7 +1,6 @@
-/* cli_run.c -- `evo run`, `evo resume` and `evo check`: build the evaluator a config names,
- * drive the engine with a progress display and signal handling, and end with a report. */
-#include <dirent.h>
-#include <errno.h>
+/* cli_run.c -- `evo run`, `evo resume` and `evo check`: wire the engine from its config
+ * (evo_engine_configure), drive it with a progress display and signal handling, and end with
+ * a report. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,10 +56,12 @@ static double config_number(const evo_config *cfg, const char *section, const ch
     return v;
 }
 
-static void config_text(const evo_config *cfg, const char *key, char *buf, size_t n)
+static void config_text(const evo_config *cfg, const char *section, const char *key, char *buf,
+                        size_t n)
 {
     json_t *tree = json_loads(evo_config_json(cfg), 0, NULL);
-    const char *v = json_string_value(json_object_get(tree, key));
+    const char *v =
+        json_string_value(json_object_get(section ? json_object_get(tree, section) : tree, key));
     snprintf(buf, n, "%s", v ? v : "");
     json_decref(tree);
 }
@@ -168,8 +169,21 @@ static void default_run_dir(const evo_config *cfg, char *out, size_t n)
     time_t now = time(NULL);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
     char name[128];
-    config_text(cfg, "name", name, sizeof name);
+    config_text(cfg, NULL, "name", name, sizeof name);
     snprintf(out, n, "runs/%s-%s", name[0] ? name : "run", stamp);
+}
+
+/* The evaluators evo itself builds; "custom" is for programs that bring their own. */
+static int runnable(const evo_config *cfg)
+{
+    char kind[64];
+    config_text(cfg, "evaluator", "kind", kind, sizeof kind);
+    if (!strcmp(kind, "gpu") || !strcmp(kind, "synthetic")) return 1;
+    fprintf(stderr,
+            "evo: evaluator.kind '%s' is for programs that embed libevo with their own evaluator "
+            "(evo_engine_set_evaluator); evo runs 'gpu' and 'synthetic'\n",
+            kind);
+    return 0;
 }
 
 int cli_run(int argc, char **argv)
@@ -198,6 +212,10 @@ int cli_run(int argc, char **argv)
     if (rc != EVO_OK) {
         fprintf(stderr, "evo: %s\n", err);
         return cli_exit_code(rc);
+    }
+    if (!runnable(cfg)) {
+        evo_config_free(cfg);
+        return cli_exit_code(EVO_ECONFIG);
     }
     char dir[4096];
     if (run_dir)
@@ -235,6 +253,10 @@ int cli_resume(int argc, char **argv)
     }
     evo_engine *e;
     int rc = evo_engine_resume(&e, dir);
+    if (rc == EVO_OK && !runnable(evo_engine_config(e))) {
+        evo_engine_close(e);
+        return cli_exit_code(EVO_ECONFIG);
+    }
     if (rc == EVO_OK) rc = evo_engine_configure(e);
     if (rc != EVO_OK) {
         fprintf(stderr, "evo: %s\n", evo_errmsg(e));
