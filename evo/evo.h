@@ -179,7 +179,8 @@ const char *evo_mutation_inspiration_json(const evo_mutation *m, int i);
 const char *evo_mutation_memory(const evo_mutation *m);
 /* The evaluator's task description ("" when it has none). */
 const char *evo_mutation_task(const evo_mutation *m);
-/* The island the child will join, and the operator's own config section as JSON ("{}"). */
+/* The island the child will join, and the operators' options as JSON: the mutation knobs
+ * (multi_max, resample_prob, max_tries, max_repairs) and the config's "llm" section. */
 int evo_mutation_island(const evo_mutation *m);
 const char *evo_mutation_options(const evo_mutation *m);
 /* The engine's named constants, usable in evo:params constraints (evo_engine_set_constant and

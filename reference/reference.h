@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Element types, in the order of the task model's dtypes (gpu/task/task.h checks it). */
+/* Element types, in the order of the task model's dtypes (gpu/task/task_problem.c checks it). */
 typedef enum ref_dtype {
     REF_F32,
     REF_F16,

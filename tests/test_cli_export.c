@@ -3,7 +3,7 @@
  * two workloads; a failed candidate 2): the files land in the FlashInfer Trace layout and
  * validate, the task is found from the stored config (relative to the config's directory) or
  * --task, and bad usage, unknown candidates and missing tasks give exact messages. The CLI
- * files are not in the library the tests link, so evo/cli_export.c is compiled in here. */
+ * files are not in the library the tests link, so evo/cli/cli_export.c is compiled in here. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>

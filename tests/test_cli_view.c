@@ -1,7 +1,7 @@
 /* test_cli_view.c -- `evo status`, `evo best`, `evo log`, `evo plot` end to end on a run
  * directory written with store.h calls: exit codes, exact usage and error messages, and the
  * printed text. The CLI files are not part of the library the tests link, so this suite
- * compiles evo/cli_view.c in directly and captures stdout/stderr around each call. */
+ * compiles evo/cli/cli_view.c in directly and captures stdout/stderr around each call. */
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>

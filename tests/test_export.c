@@ -1,4 +1,4 @@
-/* test_export.c -- FlashInfer-Bench export (gpu/export.c): the Solution and Trace objects
+/* test_export.c -- FlashInfer-Bench export (gpu/task/export.c): the Solution and Trace objects
  * built from the gdn_decode task, its tuned seed and hand-made candidate records follow the
  * format's rules (required keys and types, correctness/performance per status), the binding
  * is generated from the launch plan, the files land in the dataset layout, and every rule of

@@ -11,7 +11,7 @@ cd "${EVO_SOURCE_DIR:-.}"
 command -v python3 >/dev/null 2>&1 || { echo "SKIPPED: python3 is needed for the loopback server"; exit 77; }
 
 if "$EVO" llm-check 2>&1 | grep -q "unknown command"; then
-    echo "FAILED: this evo has no llm-check command: evo/cli.c must dispatch it to cli_llm_check"
+    echo "FAILED: this evo has no llm-check command: evo/cli/cli.c must dispatch it to cli_llm_check"
     exit 1
 fi
 

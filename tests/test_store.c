@@ -1,4 +1,4 @@
-/* test_store.c -- the run store (evo/store_lmdb.c) in one process: round trips of every
+/* test_store.c -- the run store (evo/store/store_lmdb.c, store_guard.c) in one process: round trips of every
  * kind of record, transactions, reopening, sync modes, map growth, concurrent lookups, and
  * every way a run directory can be wrong (foreign LMDB files, wrong magic, garbage,
  * truncation, a directory in the file's place), each with its exact message.

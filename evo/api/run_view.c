@@ -211,7 +211,7 @@ int evo_run_status_json(evo_run *r, char **out)
 
 /* ---- candidates ---- */
 
-/* Parameter values are macro text; a writer that stored numbers still reads back. */
+/* A candidate from its record and the genome record_load read back. */
 static int make_candidate(evo_run *r, int64_t id, json_t *rec, evo_genome *genome,
                           evo_candidate **out)
 {

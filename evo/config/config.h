@@ -3,7 +3,7 @@
  * errors point into the user's file, and exposed as this struct plus the defaulted JSON tree.
  *
  * Plug-in sections (evaluator, llm) are validated by the same schema; their code reads them
- * from `root` (defaults already filled in) with config_get_* helpers. */
+ * from `root` (defaults already filled in), handed to them as JSON (section.h). */
 #ifndef EVO_CONFIG_H
 #define EVO_CONFIG_H
 #include "evo.h"

@@ -1,7 +1,7 @@
-/* commit.c -- the summarize step's bookkeeping: one finished evaluation becomes one store
- * transaction holding the candidate and every piece of engine state it changed (islands,
- * archive, bandit, counters, usage, RNG). Because the state and the candidate commit
- * together, a kill at any instant loses at most the evaluations still in flight, and a
+/* commit.c -- the summarize step's bookkeeping: the evaluations that finished since the last
+ * commit become one store transaction holding each candidate and every piece of engine state
+ * they changed (islands, archive, bandit, counters, usage, RNG). Because the state and the
+ * candidates commit together, a kill at any instant loses at most the evaluations still in flight, and a
  * resumed run continues exactly where the last commit left it. */
 #include <math.h>
 #include <stdio.h>

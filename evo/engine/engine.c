@@ -1,11 +1,11 @@
 /* engine.c -- a search in a run directory: opening and resuming runs, and the
  * plan-execute-summarize loop.
  *
- * Plan (here, on the engine thread): pick the island (round robin), the operator (bandit),
- * the parent(s) (selection), inspirations and the island's memory, and give the job its own
- * PCG stream split from the engine's. Execute (pool.c, worker threads): the operator makes
- * the child, the evaluator scores it. Summarize (commit.c, back on this thread): label the
- * child, update islands, archive, weights and the bandit, and commit it all at once.
+ * Plan (planner.c, on the engine thread): pick the island (round robin), the operator
+ * (bandit), the parent(s) (selection), inspirations and the island's memory, and give the job
+ * its own PCG stream split from the engine's. Execute (pool.c, worker threads): the operator
+ * makes the child, the evaluator scores it. Summarize (commit.c, back on the engine thread):
+ * label the child, update islands, archive, weights and the bandit, and commit it all at once.
  * With concurrency 1 every random draw happens in a fixed order, so a seeded run is
  * reproducible bit for bit, across kills and resumes too. */
 #include <errno.h>

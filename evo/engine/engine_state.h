@@ -133,12 +133,12 @@ struct evo_engine {
     pthread_mutex_t usage_mu;
     int64_t jobs_planned;
 
-    /* Parsed parameter spaces by source, shared read-only with workers (locked by mu). */
+    /* Parsed parameter spaces by source, shared read-only with workers (locked by space_mu). */
     pthread_mutex_t space_mu;
     int nspaces;
     struct space_entry *spaces;
 
-    /* In-flight hashes, so two workers never evaluate one candidate twice (locked by mu). */
+    /* In-flight hashes, so two workers never evaluate one candidate twice (locked by inflight_mu). */
     pthread_mutex_t inflight_mu;
     int ninflight, inflight_cap;
     char (*inflight)[65];

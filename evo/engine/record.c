@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_state.h"
 #include "errbuf.h"
 #include "record.h"
 
@@ -25,8 +26,8 @@ static json_t *params_json(const evo_genome *g)
         json_object_set_new(o, g->names[i], json_string(g->values[i]));
     return o;
 }
-json_t *record_build(const evo_engine *e, evo_txn *t, const evo_msg *msg, int64_t id, evo_status st,
-                     double fitness, const char *label, const char *insight)
+json_t *record_build(const evo_engine *e, evo_txn *t, const struct evo_msg *msg, int64_t id,
+                     evo_status st, double fitness, const char *label, const char *insight)
 {
     const evo_mutation *m = &msg->job->m;
     const evo_genome *g = msg->child;

@@ -6,15 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine_state.h"
+#include "evo.h"
 #include "genome.h"
 #include "store.h"
+
+struct evo_msg; /* engine_state.h: the commit's message, only record_build reads it */
 
 /* The record of candidate `id` made from a finished message (st, fitness and label as the
  * commit decided them; insight the line remembered by the islands). t resolves repair_of.
  * Returns a new object (NULL when out of memory). */
-json_t *record_build(const evo_engine *e, evo_txn *t, const evo_msg *msg, int64_t id, evo_status st,
-                     double fitness, const char *label, const char *insight);
+json_t *record_build(const evo_engine *e, evo_txn *t, const struct evo_msg *msg, int64_t id,
+                     evo_status st, double fitness, const char *label, const char *insight);
 
 /* The fitness-log line of a record, with the run's best at that point. New object. */
 json_t *record_log_line(const json_t *rec, double best, int64_t best_id);

@@ -108,14 +108,13 @@ static int next_usable(llm_ensemble *e, int from)
     return -1;
 }
 
-static void make_handoff(llm_ensemble *e, int from, int to)
+static void make_handoff(llm_ensemble *e, int from)
 {
     free(e->handoff);
     e->handoff =
         strf("You take over from model '%s', whose last %d attempts brought no "
              "improvement. What it tried:\n%sTry a different direction from these.\n",
              e->models[from].name, e->block_used, e->block_log[0] ? e->block_log : "(no record)\n");
-    (void)to;
     e->block_log[0] = 0;
 }
 
@@ -127,7 +126,7 @@ static int pick_block(llm_ensemble *e)
         if (!e->block_improved && e->nmodels > 1) {
             int nxt = next_usable(e, cur);
             if (nxt >= 0 && nxt != cur) {
-                make_handoff(e, cur, nxt);
+                make_handoff(e, cur);
                 cur = nxt;
             }
         } else if (e->block_improved) {
@@ -141,7 +140,7 @@ static int pick_block(llm_ensemble *e)
     if (!usable(e, cur)) {
         int nxt = next_usable(e, cur);
         if (nxt < 0) return -1;
-        if (e->block_used > 0) make_handoff(e, cur, nxt);
+        if (e->block_used > 0) make_handoff(e, cur);
         cur = nxt;
         e->block_used = 0;
         e->block_improved = 0;

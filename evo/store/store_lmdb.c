@@ -3,7 +3,7 @@
  * DIR/store.mdb is a single LMDB file (MDB_NOSUBDIR; LMDB adds DIR/store.mdb-lock) holding
  * five named databases: meta, candidates, hashes, sources, blobs (older stores also hold an
  * "insights" database, left untouched: each record holds its insight). The engine writes
- * one transaction per evaluation; `evo status` and friends read the same file from other
+ * one transaction per batch of finished evaluations; `evo status` and friends read the same file from other
  * processes while a run goes on. DIR/lock, held with flock() by the one writer, turns a
  * second writer away with EVO_EBUSY and the holder's pid (store_guard.c).
  *

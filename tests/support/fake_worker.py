@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """fake_worker.py -- stands in for evo-worker in CPU tests of the GPU evaluator's host side.
 
-It speaks the evaluator's pipe protocol (gpu/ipc.h: a 4-byte little-endian length, a JSON
+It speaks the evaluator's pipe protocol (gpu/common/ipc.h: a 4-byte little-endian length, a JSON
 header, then "payload_bytes" of payload) on fds 3 (requests) and 4 (replies), as evo-worker
 does when started with "--ipc 3 4": "init" gets a fake device and ceilings, "eval" a PASSED
 verdict whose fitness comes from the cubin's size (so candidates differ), "confirm" equal
