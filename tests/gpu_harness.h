@@ -189,12 +189,13 @@ __attribute__((unused)) static int harness_open(const char *extra, gpu_evaluator
     return harness_open_task("kernels/rmsnorm", extra, g, ev);
 }
 
-/* Evaluate src with n parameters; returns the result (caller frees with result_free). */
-__attribute__((unused)) static evo_result *harness_eval_params(evo_evaluator *ev, const char *src,
-                                                               int n, const char *const *names,
-                                                               const char *const *values)
+/* Evaluate src (template tmpl) with n parameters; the caller frees the result. */
+__attribute__((unused)) static evo_result *harness_eval_as(evo_evaluator *ev, const char *tmpl,
+                                                           const char *src, int n,
+                                                           const char *const *names,
+                                                           const char *const *values)
 {
-    evo_genome *gen = genome_from_pairs("two", src, n, names, values);
+    evo_genome *gen = genome_from_pairs(tmpl, src, n, names, values);
     evo_result *r = result_new();
     int rc = ev->evaluate(ev->user, 0, gen, r);
     if (rc != EVO_OK) fprintf(stderr, "evaluate returned %s\n", evo_strerror(rc));
@@ -210,12 +211,15 @@ __attribute__((unused)) static evo_result *harness_eval(evo_evaluator *ev, const
     snprintf(value, sizeof value, "%d", mode);
     const char *names[] = {"MODE"};
     const char *values[] = {value};
-    evo_genome *gen = genome_from_pairs("hostile", src, 1, names, values);
-    evo_result *r = result_new();
-    int rc = ev->evaluate(ev->user, 0, gen, r);
-    if (rc != EVO_OK) fprintf(stderr, "evaluate returned %s\n", evo_strerror(rc));
-    genome_free(gen);
-    return r;
+    return harness_eval_as(ev, "hostile", src, 1, names, values);
+}
+
+/* Evaluate src with n parameters; returns the result (caller frees with result_free). */
+__attribute__((unused)) static evo_result *harness_eval_params(evo_evaluator *ev, const char *src,
+                                                               int n, const char *const *names,
+                                                               const char *const *values)
+{
+    return harness_eval_as(ev, "two", src, n, names, values);
 }
 
 __attribute__((unused)) static double harness_metric(const evo_result *r, const char *workload,

@@ -14,8 +14,8 @@
 
 #include "check.h"
 #include "evo.h"
+#include "file_text.h"
 #include "loopback.h"
-#include "text_file.h"
 
 #define KEY_ENV "EVO_TEST_LLM_KEY"
 
@@ -85,7 +85,7 @@ int main(void)
     else if (access(EVO_BUILD_DIR "/evo-worker", X_OK) == 0)
         setenv("EVO_WORKER", EVO_BUILD_DIR "/evo-worker", 1);
 
-    char *seed = read_text_file("kernels/rmsnorm/rmsnorm_warp.cu");
+    char *seed = file_read_text("kernels/rmsnorm/rmsnorm_warp.cu", 0, NULL);
     if (!seed) {
         fprintf(stderr,
                 "run from the repository root: kernels/rmsnorm/rmsnorm_warp.cu not found\n");

@@ -2,9 +2,9 @@
  * timed twice gives medians within 3% on a workload large enough to fill the chip; the
  * baseline kernel evaluated as a candidate gets a speedup near 1; the copy ceiling is
  * plausible and the bandwidth fraction of a memory-bound kernel is at most about 1. */
+#include "file_text.h"
 #include "gpu_harness.h"
 #include "space.h"
-#include "text_file.h"
 
 /* The cuBLAS baseline of the gemm task: it must pass the gate itself (a transposed call
  * would not), give a matrix ceiling near the anchors' 585-670 TFLOP/s, and time a seed. */
@@ -86,7 +86,7 @@ int main(void)
 
     char path[1024];
     snprintf(path, sizeof path, "%s/kernels/rmsnorm/baseline.cu", harness_source_dir());
-    char *base = read_text_file(path);
+    char *base = file_read_text(path, 0, NULL);
     CHECK(base != NULL);
     if (base) {
         evo_genome *gen = genome_from_pairs("baseline", base, 0, NULL, NULL);

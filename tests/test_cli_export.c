@@ -14,9 +14,9 @@
 #include "capture.h"
 #include "check.h"
 #include "export.h"
+#include "file_text.h"
 #include "store.h"
 #include "store_format.h"
-#include "text_file.h"
 
 static char out_text[1 << 14], err_text[1 << 14];
 
@@ -50,7 +50,7 @@ static void write_run(const char *dir, const char *config_dir, const char *task)
                   "evo_version", "0.1.0", "seed", "1", "config_dir", config_dir));
     put(t, META_CONFIG, json_pack("{s{ss ss}}", "evaluator", "kind", "gpu", "task", task));
     put(t, META_COUNTERS, json_pack("{si si}", "evaluations", 2, "best_id", 1));
-    char *src = read_text_file("kernels/gdn_decode/gdn_decode_tuned.cu");
+    char *src = file_read_text("kernels/gdn_decode/gdn_decode_tuned.cu", 0, NULL);
     CHECK(src && store_source_put(t, SHA, src) == EVO_OK);
     free(src);
     json_t *rec = json_pack("{si ss ss ss s{ss ss} ss sf s{s{sf sf sf sf sf} s{sf sf sf sf sf}}}",

@@ -13,7 +13,7 @@
 #include "check.h"
 #include "config.h"
 #include "config_schema.h"
-#include "text_file.h"
+#include "file_text.h"
 
 #define BAD_DIR "tests/configs/bad"
 #define README "configs/README.md"
@@ -55,7 +55,7 @@ static void check_bad_file(const char *name)
     char path[512], exp_path[512];
     snprintf(path, sizeof path, "%s/%s", BAD_DIR, name);
     snprintf(exp_path, sizeof exp_path, "%s/%.*s.expected", BAD_DIR, (int)strlen(name) - 5, name);
-    char *expected = read_text_file(exp_path);
+    char *expected = file_read_text(exp_path, 0, NULL);
     CHECK_MSG(expected != NULL, "%s is missing", exp_path);
     if (!expected) return;
     size_t n = strlen(expected);
@@ -336,7 +336,7 @@ static char *readme_table(const char *readme)
 
 static void test_readme(void)
 {
-    char *readme = read_text_file(README), *table = config_schema_markdown();
+    char *readme = file_read_text(README, 0, NULL), *table = config_schema_markdown();
     CHECK_MSG(readme != NULL, "cannot read %s", README);
     char *have = readme ? readme_table(readme) : NULL;
     CHECK_MSG(have != NULL, "%s lacks the generated key table markers", README);
@@ -352,7 +352,7 @@ static void test_readme(void)
 
 static int update_readme(void)
 {
-    char *readme = read_text_file(README), *table = config_schema_markdown();
+    char *readme = file_read_text(README, 0, NULL), *table = config_schema_markdown();
     const char *b = readme ? strstr(readme, BEGIN_MARK) : NULL;
     const char *e = readme ? strstr(readme, END_MARK) : NULL;
     if (!b || !e || !table) {

@@ -19,7 +19,7 @@
 
 #include "check.h"
 #include "evo.h"
-#include "text_file.h"
+#include "file_text.h"
 
 #define KILLS 20
 
@@ -202,7 +202,7 @@ static void test_busy(void)
     const char *second[] = {evo_bin, "resume", dir, NULL};
     unlink(out);
     int code = run_cmd(second, out);
-    char *text = read_text_file(out);
+    char *text = file_read_text(out, 0, NULL);
     CHECK_MSG(code == 4, "second writer exited %d", code);
     CHECK_CONTAINS(text, "is in use by process");
     free(text);
@@ -228,7 +228,7 @@ static void test_corrupt(void)
     mkdir(dir, 0755);
     snprintf(src, sizeof src, "%s/uninterrupted/store.mdb", root);
     snprintf(dst, sizeof dst, "%s/store.mdb", dir);
-    char *data = read_text_file(src);
+    char *data = file_read_text(src, 0, NULL);
     FILE *f = fopen(dst, "wb");
     fwrite(data, 1, 100, f); /* truncated mid-header */
     fclose(f);
@@ -239,7 +239,7 @@ static void test_corrupt(void)
     CHECK(run_cmd(status, out) == 5 || run_cmd(status, out) == 1);
     unlink(out);
     int code = run_cmd(resume, out);
-    char *text = read_text_file(out);
+    char *text = file_read_text(out, 0, NULL);
     CHECK_MSG(code == 5, "resume of a truncated store exited %d: %s", code, text ? text : "");
     CHECK_CONTAINS(text, "store.mdb");
     free(text);

@@ -12,9 +12,9 @@
 
 #include "check.h"
 #include "export.h"
+#include "file_text.h"
 #include "plan.h"
 #include "task.h"
-#include "text_file.h"
 
 static evo_task *decode_task(void)
 {
@@ -39,7 +39,7 @@ static void free_task(evo_task *t)
 /* The tuned seed with parameters applied, as evo_candidate_render would give it. */
 static char *rendered_seed(void)
 {
-    char *src = read_text_file("kernels/gdn_decode/gdn_decode_tuned.cu");
+    char *src = file_read_text("kernels/gdn_decode/gdn_decode_tuned.cu", 0, NULL);
     CHECK(src != NULL);
     if (!src) return NULL;
     const char *defs = "#define RPW 8\n#define WARPS 2\n#define VEC 4\n#define MAP HB\n";

@@ -8,8 +8,8 @@
 
 #include "check.h"
 #include "evo.h"
+#include "file_text.h"
 #include "fitlog.h"
-#include "text_file.h"
 
 /* Arrays decay through a call, so CHECK_CONTAINS can test a message buffer. */
 static const char *str(const char *s)
@@ -48,7 +48,7 @@ static void test_append_count(const char *dir)
 
     char path[512];
     snprintf(path, sizeof path, "%s/fitness.jsonl", dir);
-    char *text = read_text_file(path);
+    char *text = file_read_text(path, 0, NULL);
     CHECK_CONTAINS(text, "{\"index\":1,\"t\":0.5,\"island\":1,\"id\":1,\"parents\":[0],"
                          "\"operator\":\"point\",\"template\":\"gemm_mma\",\"status\":\"PASSED\","
                          "\"fitness\":1.5,\"best\":1.5,\"best_id\":1,\"label\":\"stale\","
@@ -62,7 +62,7 @@ static void test_append_count(const char *dir)
     CHECK(fitlog_count(dir) == 2);
     CHECK(fitlog_truncate(dir, 5) == EVO_OK);
     CHECK(fitlog_count(dir) == 2);
-    text = read_text_file(path);
+    text = file_read_text(path, 0, NULL);
     CHECK(text && text[strlen(text) - 1] == '\n');
     CHECK(text && !strstr(text, "\"index\":3"));
     free(text);
@@ -76,13 +76,13 @@ static void test_append_count(const char *dir)
     fitlog_close(l);
     json_decref(c);
     CHECK(fitlog_count(dir) == 3);
-    text = read_text_file(path);
+    text = file_read_text(path, 0, NULL);
     CHECK(text && !strstr(text, "\"t\":1.{"));
     free(text);
 
     CHECK(fitlog_truncate(dir, 1) == EVO_OK);
     CHECK(fitlog_count(dir) == 1);
-    text = read_text_file(path);
+    text = file_read_text(path, 0, NULL);
     CHECK(text && strncmp(text, "{\"index\":1,", 11) == 0 && !strstr(text, "\"index\":2"));
     free(text);
     CHECK(fitlog_truncate(dir, 0) == EVO_OK);

@@ -233,6 +233,7 @@ static void test_launch_bounds(void)
     src = "/* evo:launch\n kernel k\n   grid N * 8\n   block 1024\n   args output\n*/\n"
           "extern \"C\" __global__ void k(__nv_bfloat16 *y) {}\n";
     p = plan_parse(src, t, err, sizeof err);
+    CHECK_MSG(p != NULL, "%s", err);
     if (p) {
         CHECK(plan_resolve(p, 0, evaluate, NULL, 1 << 16, &l, err, sizeof err) == -1);
         CHECK_CONTAINS(err, "launches 8589934592 threads in all");
