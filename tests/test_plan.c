@@ -207,6 +207,20 @@ static void test_when(void)
     plan_free(p);
 }
 
+/* A kernel declared only inside a macro's continued lines is not a kernel of the source. */
+static void test_macro_continuation(void)
+{
+    const char *src = "/* evo:launch\n kernel hidden\n   grid 1\n   block 32\n   args C\n*/\n"
+                      "#define DECLARE \\\n"
+                      "    extern \"C\" __global__ void hidden(__half *C) {}\n"
+                      "extern \"C\" __global__ void shown(__half *C) {}\n";
+    char err[512] = "";
+    evo_plan *p = plan_parse(src, &task, err, sizeof err);
+    CHECK_MSG(p == NULL, "a kernel in a macro's continuation line was taken as declared");
+    CHECK_CONTAINS(err, "hidden");
+    plan_free(p);
+}
+
 static void test_errors(void)
 {
     char err[512];
@@ -349,6 +363,7 @@ int main(void)
     test_block_threads();
     test_when();
     test_errors();
+    test_macro_continuation();
     test_read_after_write();
     task_definition_free(&task.def);
     return CHECK_DONE();

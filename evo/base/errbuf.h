@@ -9,4 +9,6 @@
  * failing path reads `return errbuf_set(err, errlen, -1, "line %d: ...", line);`. */
 int errbuf_set(char *err, size_t errlen, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same for functions whose failure is -1. */
+#define errbuf_fail(err, errlen, ...) errbuf_set(err, errlen, -1, __VA_ARGS__)
 #endif

@@ -8,9 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Every failure here reports into the caller's buffer and returns -1. */
-#define fail(err, errlen, ...) errbuf_set(err, errlen, -1, __VA_ARGS__)
-
 static const char *const exact_headers[] = {"cuda_fp16.h",
                                             "cuda_fp16.hpp",
                                             "cuda_bf16.h",
@@ -154,25 +151,27 @@ static int check_directive(const spliced *s, size_t at, size_t len, char *err, s
     static const char *const refused[] = {"include_next", "import", "embed", NULL};
     for (int k = 0; refused[k]; k++)
         if (wn == strlen(refused[k]) && strncmp(t + i, refused[k], wn) == 0)
-            return fail(err, errlen,
-                        "source policy: line %d: #%s is not allowed (a candidate may include "
-                        "only the CUDA device headers)",
-                        line, refused[k]);
+            return errbuf_fail(
+                err, errlen,
+                "source policy: line %d: #%s is not allowed (a candidate may include "
+                "only the CUDA device headers)",
+                line, refused[k]);
     if (wn != 7 || strncmp(t + i, "include", 7) != 0) return 0;
     size_t o = skip_blank(t, w);
     char open = t[o];
     if (open != '<' && open != '"')
-        return fail(err, errlen,
-                    "source policy: line %d: #include must name a header in <> or \"\" (a macro "
-                    "is not allowed here)",
-                    line);
+        return errbuf_fail(
+            err, errlen,
+            "source policy: line %d: #include must name a header in <> or \"\" (a macro "
+            "is not allowed here)",
+            line);
     char close = open == '<' ? '>' : '"';
     size_t e = o + 1;
     while (t[e] && t[e] != close && t[e] != '\n')
         e++;
     if (t[e] != close)
-        return fail(err, errlen, "source policy: line %d: #include has an unterminated header name",
-                    line);
+        return errbuf_fail(
+            err, errlen, "source policy: line %d: #include has an unterminated header name", line);
     char name[256];
     size_t n = e - o - 1;
     if (n >= sizeof name) n = sizeof name - 1;
@@ -183,39 +182,41 @@ static int check_directive(const spliced *s, size_t at, size_t len, char *err, s
     snprintf(shown, sizeof shown, "%.63s", name);
     for (char *p = shown; *p; p++)
         if ((unsigned char)*p < 32 || (unsigned char)*p > 126) *p = '?';
-    return fail(err, errlen,
-                "source policy: line %d: #include %c%s%c is not allowed: a candidate may include "
-                "only the CUDA device headers (cuda_fp16.h, cuda_bf16.h, cuda_fp8.h, mma.h, "
-                "cuda_pipeline.h, cooperative_groups.h, cuda/..., cub/..., nv/...)",
-                line, open, shown, close);
+    return errbuf_fail(
+        err, errlen,
+        "source policy: line %d: #include %c%s%c is not allowed: a candidate may include "
+        "only the CUDA device headers (cuda_fp16.h, cuda_bf16.h, cuda_fp8.h, mma.h, "
+        "cuda_pipeline.h, cooperative_groups.h, cuda/..., cub/..., nv/...)",
+        line, open, shown, close);
 }
 
 int source_policy_check(const char *src, size_t max_bytes, char *err, size_t errlen)
 {
-    if (!src) return fail(err, errlen, "source policy: no source");
+    if (!src) return errbuf_fail(err, errlen, "source policy: no source");
     if (max_bytes == 0) max_bytes = SOURCE_DEFAULT_MAX_BYTES;
     if (max_bytes > SOURCE_HARD_MAX_BYTES) max_bytes = SOURCE_HARD_MAX_BYTES;
     size_t len = strlen(src);
     if (len > max_bytes)
-        return fail(err, errlen,
-                    "source policy: the source is %zu bytes, over the limit of %zu "
-                    "(evaluator.max_source_bytes)",
-                    len, max_bytes);
+        return errbuf_fail(err, errlen,
+                           "source policy: the source is %zu bytes, over the limit of %zu "
+                           "(evaluator.max_source_bytes)",
+                           len, max_bytes);
     spliced s = {0};
     if (splice(src, len, &s)) {
         free(s.text);
         free(s.line);
-        return fail(err, errlen, "source policy: out of memory");
+        return errbuf_fail(err, errlen, "source policy: out of memory");
     }
     int rc = 0;
     static const char *const probes[] = {"__has_include", "__has_embed", NULL};
     for (int k = 0; probes[k] && rc == 0; k++) {
         const char *hit = strstr(s.text, probes[k]);
         if (hit)
-            rc = fail(err, errlen,
-                      "source policy: line %d: %s is not allowed (it asks the compiler about "
-                      "host files)",
-                      s.line[hit - s.text], probes[k]);
+            rc =
+                errbuf_fail(err, errlen,
+                            "source policy: line %d: %s is not allowed (it asks the compiler about "
+                            "host files)",
+                            s.line[hit - s.text], probes[k]);
     }
     for (size_t i = 0; i < s.n && rc == 0; i++) {
         size_t len_in = introducer(s.text, i);
@@ -230,23 +231,25 @@ int source_policy_param(const char *name, const char *value, char *err, size_t e
 {
     size_t n = name ? strlen(name) : 0;
     if (n == 0 || n > 64 || (name[0] >= '0' && name[0] <= '9'))
-        return fail(err, errlen, "source policy: parameter name '%.64s' is not an identifier",
-                    name ? name : "");
+        return errbuf_fail(err, errlen,
+                           "source policy: parameter name '%.64s' is not an identifier",
+                           name ? name : "");
     for (size_t i = 0; i < n; i++)
         if (!is_ident(name[i]))
-            return fail(err, errlen, "source policy: parameter name '%.64s' is not an identifier",
-                        name);
+            return errbuf_fail(err, errlen,
+                               "source policy: parameter name '%.64s' is not an identifier", name);
     size_t m = value ? strlen(value) : 0;
     if (m == 0 || m > 128)
-        return fail(err, errlen, "source policy: parameter %s has an empty or overlong value",
-                    name);
+        return errbuf_fail(err, errlen,
+                           "source policy: parameter %s has an empty or overlong value", name);
     for (size_t i = 0; i < m; i++) {
         char c = value[i];
         if (!is_ident(c) && c != '.' && c != '-' && c != '+')
-            return fail(err, errlen,
-                        "source policy: parameter %s: value has the character 0x%02x (values are "
-                        "numbers or identifiers)",
-                        name, (unsigned char)c);
+            return errbuf_fail(
+                err, errlen,
+                "source policy: parameter %s: value has the character 0x%02x (values are "
+                "numbers or identifiers)",
+                name, (unsigned char)c);
     }
     return 0;
 }

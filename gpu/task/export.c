@@ -20,9 +20,6 @@
 #include "evo_status.h"
 #include "expr.h"
 
-/* Every failure here reports into the caller's buffer and returns -1. */
-#define fail(err, errlen, ...) errbuf_set(err, errlen, -1, __VA_ARGS__)
-
 /* ---- a growing string ---- */
 
 typedef struct sbuf {
@@ -262,7 +259,7 @@ char *export_binding(const evo_task *t, const evo_plan *p, const char *kernel_fi
         sb_printf(&b, "    const int64_t %s = ", a->name);
         if (axis_source(t, a, &b)) {
             free(b.s);
-            fail(err, errlen, "binding: axis '%s' is on no required tensor", a->name);
+            errbuf_fail(err, errlen, "binding: axis '%s' is on no required tensor", a->name);
             return NULL;
         }
         sb_printf(&b, ";\n    (void)%s;\n", a->name);
@@ -293,7 +290,7 @@ char *export_binding(const evo_task *t, const evo_plan *p, const char *kernel_fi
     sb_printf(&b, "}\n\nPYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def(\"run\", &run); }\n");
     if (b.oom) {
         free(b.s);
-        fail(err, errlen, "binding: out of memory");
+        errbuf_fail(err, errlen, "binding: out of memory");
         return NULL;
     }
     return b.s;
@@ -318,7 +315,7 @@ json_t *export_solution(const evo_task *t, const evo_plan *p, const char *render
         "dependencies", "torch", "binding", "torch", "destination_passing_style", 1, "sources",
         "path", "kernel.cu", "content", rendered, "path", "binding.cu", "content", binding);
     free(binding);
-    if (!s) fail(err, errlen, "solution: cannot build the JSON (a string is not UTF-8?)");
+    if (!s) errbuf_fail(err, errlen, "solution: cannot build the JSON (a string is not UTF-8?)");
     return s;
 }
 
@@ -434,59 +431,62 @@ static int need_string(const json_t *o, const char *where, const char *key, char
                        size_t errlen)
 {
     json_t *v = json_object_get(o, key);
-    if (!json_is_string(v)) return fail(err, errlen, "%s: key '%s': expected a string", where, key);
+    if (!json_is_string(v))
+        return errbuf_fail(err, errlen, "%s: key '%s': expected a string", where, key);
     if (!json_string_value(v)[0])
-        return fail(err, errlen, "%s: key '%s': must not be empty", where, key);
+        return errbuf_fail(err, errlen, "%s: key '%s': must not be empty", where, key);
     return 0;
 }
 
 static int need_figures(const json_t *o, const char *where, const char *const *keys, char *err,
                         size_t errlen)
 {
-    if (!json_is_object(o)) return fail(err, errlen, "%s: expected an object", where);
+    if (!json_is_object(o)) return errbuf_fail(err, errlen, "%s: expected an object", where);
     for (int i = 0; keys[i]; i++) {
         json_t *v = json_object_get(o, keys[i]);
         if (!json_is_number(v))
-            return fail(err, errlen, "%s: key '%s': expected a number", where, keys[i]);
+            return errbuf_fail(err, errlen, "%s: key '%s': expected a number", where, keys[i]);
         if (json_number_value(v) < 0)
-            return fail(err, errlen, "%s: key '%s': must be non-negative, found %g", where, keys[i],
-                        json_number_value(v));
+            return errbuf_fail(err, errlen, "%s: key '%s': must be non-negative, found %g", where,
+                               keys[i], json_number_value(v));
     }
     return 0;
 }
 
 int export_check_solution(const json_t *s, char *err, size_t errlen)
 {
-    if (!json_is_object(s)) return fail(err, errlen, "solution: expected an object");
+    if (!json_is_object(s)) return errbuf_fail(err, errlen, "solution: expected an object");
     static const char *const req[] = {"name", "definition", "author", NULL};
     for (int i = 0; req[i]; i++)
         if (need_string(s, "solution", req[i], err, errlen)) return -1;
     json_t *spec = json_object_get(s, "spec");
-    if (!json_is_object(spec)) return fail(err, errlen, "solution: key 'spec': expected an object");
+    if (!json_is_object(spec))
+        return errbuf_fail(err, errlen, "solution: key 'spec': expected an object");
     if (need_string(spec, "solution.spec", "language", err, errlen) ||
         need_string(spec, "solution.spec", "entry_point", err, errlen))
         return -1;
     const char *lang = json_string_value(json_object_get(spec, "language"));
     if (strcmp(lang, "cuda") && strcmp(lang, "triton") && strcmp(lang, "python"))
-        return fail(err, errlen, "solution.spec: key 'language': unknown language '%s'", lang);
+        return errbuf_fail(err, errlen, "solution.spec: key 'language': unknown language '%s'",
+                           lang);
     const char *entry = json_string_value(json_object_get(spec, "entry_point"));
     const char *sep = strstr(entry, "::");
     if (!sep || sep == entry || !sep[2])
-        return fail(err, errlen, "solution.spec: key 'entry_point': '%s' is not FILE::FUNCTION",
-                    entry);
+        return errbuf_fail(err, errlen,
+                           "solution.spec: key 'entry_point': '%s' is not FILE::FUNCTION", entry);
     json_t *hw = json_object_get(spec, "target_hardware");
     if (!json_is_array(hw) || !json_array_size(hw))
-        return fail(err, errlen,
-                    "solution.spec: key 'target_hardware': expected a non-empty "
-                    "array of strings");
+        return errbuf_fail(err, errlen,
+                           "solution.spec: key 'target_hardware': expected a non-empty "
+                           "array of strings");
     json_t *dps = json_object_get(spec, "destination_passing_style");
     if (dps && !json_is_boolean(dps))
-        return fail(err, errlen,
-                    "solution.spec: key 'destination_passing_style': expected a "
-                    "boolean");
+        return errbuf_fail(err, errlen,
+                           "solution.spec: key 'destination_passing_style': expected a "
+                           "boolean");
     json_t *src = json_object_get(s, "sources");
     if (!json_is_array(src) || !json_array_size(src))
-        return fail(err, errlen, "solution: key 'sources': expected a non-empty array");
+        return errbuf_fail(err, errlen, "solution: key 'sources': expected a non-empty array");
     int entry_found = 0;
     size_t i;
     json_t *f;
@@ -496,17 +496,17 @@ int export_check_solution(const json_t *s, char *err, size_t errlen)
         snprintf(where, sizeof where, "solution.sources[%zu]", i);
         if (need_string(f, where, "path", err, errlen)) return -1;
         if (!json_is_string(json_object_get(f, "content")))
-            return fail(err, errlen, "%s: key 'content': expected a string", where);
+            return errbuf_fail(err, errlen, "%s: key 'content': expected a string", where);
         const char *path = json_string_value(json_object_get(f, "path"));
         if (path[0] == '/' || strstr(path, ".."))
-            return fail(err, errlen, "%s: key 'path': '%s' must be relative, without '..'", where,
-                        path);
+            return errbuf_fail(err, errlen, "%s: key 'path': '%s' must be relative, without '..'",
+                               where, path);
         entry_found |=
             strlen(path) == (size_t)(sep - entry) && !strncmp(path, entry, (size_t)(sep - entry));
     }
     if (!entry_found)
-        return fail(err, errlen, "solution.spec: key 'entry_point': no source '%.*s'",
-                    (int)(sep - entry), entry);
+        return errbuf_fail(err, errlen, "solution.spec: key 'entry_point': no source '%.*s'",
+                           (int)(sep - entry), entry);
     return 0;
 }
 
@@ -521,21 +521,23 @@ static const char *const STATUSES[] = {"PASSED",
 
 int export_check_trace(const json_t *tr, char *err, size_t errlen)
 {
-    if (!json_is_object(tr)) return fail(err, errlen, "trace: expected an object");
+    if (!json_is_object(tr)) return errbuf_fail(err, errlen, "trace: expected an object");
     if (need_string(tr, "trace", "definition", err, errlen)) return -1;
     json_t *w = json_object_get(tr, "workload");
-    if (!json_is_object(w)) return fail(err, errlen, "trace: key 'workload': expected an object");
+    if (!json_is_object(w))
+        return errbuf_fail(err, errlen, "trace: key 'workload': expected an object");
     if (need_string(w, "trace.workload", "uuid", err, errlen)) return -1;
     if (!json_is_object(json_object_get(w, "axes")) ||
         !json_is_object(json_object_get(w, "inputs")))
-        return fail(err, errlen, "trace.workload: keys 'axes' and 'inputs': expected objects");
+        return errbuf_fail(err, errlen,
+                           "trace.workload: keys 'axes' and 'inputs': expected objects");
     json_t *ev = json_object_get(tr, "evaluation");
     json_t *sol = json_object_get(tr, "solution");
     if (json_is_null(ev) && json_is_null(sol)) return 0; /* a workload-only line */
     if (!json_is_string(sol) || !json_string_value(sol)[0])
-        return fail(err, errlen, "trace: key 'solution': expected a solution name");
+        return errbuf_fail(err, errlen, "trace: key 'solution': expected a solution name");
     if (!json_is_object(ev))
-        return fail(err, errlen, "trace: key 'evaluation': expected an object");
+        return errbuf_fail(err, errlen, "trace: key 'evaluation': expected an object");
     if (need_string(ev, "trace.evaluation", "status", err, errlen) ||
         need_string(ev, "trace.evaluation", "timestamp", err, errlen))
         return -1;
@@ -543,29 +545,33 @@ int export_check_trace(const json_t *tr, char *err, size_t errlen)
     int known = 0;
     for (int i = 0; STATUSES[i]; i++)
         known |= !strcmp(st, STATUSES[i]);
-    if (!known) return fail(err, errlen, "trace.evaluation: key 'status': unknown status '%s'", st);
+    if (!known)
+        return errbuf_fail(err, errlen, "trace.evaluation: key 'status': unknown status '%s'", st);
     json_t *env = json_object_get(ev, "environment");
     if (!json_is_object(env))
-        return fail(err, errlen, "trace.evaluation: key 'environment': expected an object");
+        return errbuf_fail(err, errlen, "trace.evaluation: key 'environment': expected an object");
     if (need_string(env, "trace.evaluation.environment", "hardware", err, errlen)) return -1;
     json_t *libs = json_object_get(env, "libs");
     if (libs && !json_is_object(libs))
-        return fail(err, errlen, "trace.evaluation.environment: key 'libs': expected an object");
+        return errbuf_fail(err, errlen,
+                           "trace.evaluation.environment: key 'libs': expected an object");
     json_t *log = json_object_get(ev, "log");
     if (log && !json_is_string(log))
-        return fail(err, errlen, "trace.evaluation: key 'log': expected a string");
+        return errbuf_fail(err, errlen, "trace.evaluation: key 'log': expected a string");
     int passed = !strcmp(st, "PASSED"), numerical = !strcmp(st, "INCORRECT_NUMERICAL");
     json_t *corr = json_object_get(ev, "correctness"), *perf = json_object_get(ev, "performance");
     if (corr && json_is_null(corr)) corr = NULL;
     if (perf && json_is_null(perf)) perf = NULL;
     if ((passed || numerical) && !corr)
-        return fail(err, errlen, "trace.evaluation: status %s needs 'correctness'", st);
+        return errbuf_fail(err, errlen, "trace.evaluation: status %s needs 'correctness'", st);
     if (!(passed || numerical) && corr)
-        return fail(err, errlen, "trace.evaluation: status %s must not have 'correctness'", st);
+        return errbuf_fail(err, errlen, "trace.evaluation: status %s must not have 'correctness'",
+                           st);
     if (passed && !perf)
-        return fail(err, errlen, "trace.evaluation: status %s needs 'performance'", st);
+        return errbuf_fail(err, errlen, "trace.evaluation: status %s needs 'performance'", st);
     if (!passed && perf)
-        return fail(err, errlen, "trace.evaluation: status %s must not have 'performance'", st);
+        return errbuf_fail(err, errlen, "trace.evaluation: status %s must not have 'performance'",
+                           st);
     static const char *const ck[] = {"max_relative_error", "max_absolute_error", NULL};
     static const char *const pk[] = {"latency_ms", "reference_latency_ms", "speedup_factor", NULL};
     if (corr && need_figures(corr, "trace.evaluation.correctness", ck, err, errlen)) return -1;
@@ -584,7 +590,7 @@ static int mkdirs(const char *path, char *err, size_t errlen)
             char c = *p;
             *p = 0;
             if (mkdir(buf, 0777) && errno != EEXIST)
-                return fail(err, errlen, "cannot create %s: %s", buf, strerror(errno));
+                return errbuf_fail(err, errlen, "cannot create %s: %s", buf, strerror(errno));
             if (!c) break;
             *p = c;
         }
@@ -600,8 +606,8 @@ int export_write(const evo_task *t, const json_t *record, const char *rendered,
     char perr[512];
     evo_plan *p = plan_parse(rendered, t, perr, sizeof perr);
     if (!p)
-        return fail(err, errlen, "candidate %lld: %s",
-                    (long long)json_integer_value(json_object_get(record, "id")), perr);
+        return errbuf_fail(err, errlen, "candidate %lld: %s",
+                           (long long)json_integer_value(json_object_get(record, "id")), perr);
     json_t *sol = export_solution(t, p, rendered, info, err, errlen);
     plan_free(p);
     if (!sol) return -1;
@@ -612,7 +618,7 @@ int export_write(const evo_task *t, const json_t *record, const char *rendered,
     if (export_check_solution(sol, err, errlen) || mkdirs(dir, err, errlen)) goto out;
     snprintf(file, sizeof file, "%s/%s.json", dir, info->name);
     if (json_dump_file(sol, file, JSON_INDENT(2))) {
-        fail(err, errlen, "cannot write %s: %s", file, strerror(errno));
+        errbuf_fail(err, errlen, "cannot write %s: %s", file, strerror(errno));
         goto out;
     }
     snprintf(dir, sizeof dir, "%s/traces/%s/%s", out_dir, info->author, t->def.op_type);
@@ -620,7 +626,7 @@ int export_write(const evo_task *t, const json_t *record, const char *rendered,
     snprintf(file, sizeof file, "%s/%s.jsonl", dir, t->def.name);
     FILE *f = fopen(file, "w");
     if (!f) {
-        fail(err, errlen, "cannot write %s: %s", file, strerror(errno));
+        errbuf_fail(err, errlen, "cannot write %s: %s", file, strerror(errno));
         goto out;
     }
     rc = 0;
@@ -637,7 +643,8 @@ int export_write(const evo_task *t, const json_t *record, const char *rendered,
         free(line);
         json_decref(tr);
     }
-    if (fclose(f) && rc == 0) rc = fail(err, errlen, "cannot write %s: %s", file, strerror(errno));
+    if (fclose(f) && rc == 0)
+        rc = errbuf_fail(err, errlen, "cannot write %s: %s", file, strerror(errno));
 out:
     json_decref(sol);
     return rc;

@@ -22,9 +22,6 @@
 #include "input_gen.h"
 #include "reference.h"
 
-/* Every failure here reports into the caller's buffer and returns -1. */
-#define fail(err, errlen, ...) errbuf_set(err, errlen, -1, __VA_ARGS__)
-
 uint64_t gate_checksum(const void *data, size_t n)
 {
     const uint8_t *p = data;
@@ -197,21 +194,22 @@ static int load_safetensors(const char *where, const task_input_gen *g, evo_dtyp
                             size_t bytes, char *err, size_t errlen)
 {
     FILE *f = fopen(g->path, "rb");
-    if (!f) return fail(err, errlen, "%s: cannot open %s: %s", where, g->path, strerror(errno));
+    if (!f)
+        return errbuf_fail(err, errlen, "%s: cannot open %s: %s", where, g->path, strerror(errno));
     uint8_t lenb[8];
     uint64_t hlen = 0;
     int rc = -1;
     char *hdr = NULL;
     json_t *root = NULL;
     if (fread(lenb, 1, 8, f) != 8) {
-        fail(err, errlen, "%s: %s: truncated safetensors header", where, g->path);
+        errbuf_fail(err, errlen, "%s: %s: truncated safetensors header", where, g->path);
         goto out;
     }
     for (int i = 7; i >= 0; i--)
         hlen = hlen << 8 | lenb[i];
     if (hlen > (100u << 20) || !(hdr = malloc(hlen + 1)) || fread(hdr, 1, hlen, f) != hlen) {
-        fail(err, errlen, "%s: %s: bad safetensors header length %llu", where, g->path,
-             (unsigned long long)hlen);
+        errbuf_fail(err, errlen, "%s: %s: bad safetensors header length %llu", where, g->path,
+                    (unsigned long long)hlen);
         goto out;
     }
     hdr[hlen] = 0;
@@ -220,23 +218,23 @@ static int load_safetensors(const char *where, const task_input_gen *g, evo_dtyp
     const char *dt = json_string_value(json_object_get(e, "dtype"));
     json_t *off = json_object_get(e, "data_offsets");
     if (!e || !dt || json_array_size(off) != 2) {
-        fail(err, errlen, "%s: %s has no tensor '%s'", where, g->path, g->tensor_key);
+        errbuf_fail(err, errlen, "%s: %s has no tensor '%s'", where, g->path, g->tensor_key);
         goto out;
     }
     if (strcmp(dt, safetensors_dtype(t))) {
-        fail(err, errlen, "%s: %s: tensor '%s' is %s, the definition says %s", where, g->path,
-             g->tensor_key, dt, dtype_name(t));
+        errbuf_fail(err, errlen, "%s: %s: tensor '%s' is %s, the definition says %s", where,
+                    g->path, g->tensor_key, dt, dtype_name(t));
         goto out;
     }
     json_int_t b0 = json_integer_value(json_array_get(off, 0));
     json_int_t b1 = json_integer_value(json_array_get(off, 1));
     if (b1 - b0 != (json_int_t)bytes) {
-        fail(err, errlen, "%s: %s: tensor '%s' holds %lld bytes, the workload needs %zu", where,
-             g->path, g->tensor_key, (long long)(b1 - b0), bytes);
+        errbuf_fail(err, errlen, "%s: %s: tensor '%s' holds %lld bytes, the workload needs %zu",
+                    where, g->path, g->tensor_key, (long long)(b1 - b0), bytes);
         goto out;
     }
     if (fseek(f, (long)(8 + hlen + (uint64_t)b0), SEEK_SET) || fread(buf, 1, bytes, f) != bytes) {
-        fail(err, errlen, "%s: %s: tensor '%s' is truncated", where, g->path, g->tensor_key);
+        errbuf_fail(err, errlen, "%s: %s: tensor '%s' is truncated", where, g->path, g->tensor_key);
         goto out;
     }
     rc = 0;
@@ -257,7 +255,8 @@ int gate_make_inputs(const evo_task *t, const task_workload *w, uint64_t seed, v
         const task_input_gen *g = i < w->ninputs ? &w->inputs[i] : NULL;
         int64_t n = task_tensor_numel(t, w, x);
         if (n < 0)
-            return fail(err, errlen, "workload %s: input '%s': cannot size it", w->uuid, x->name);
+            return errbuf_fail(err, errlen, "workload %s: input '%s': cannot size it", w->uuid,
+                               x->name);
         char where[256];
         snprintf(where, sizeof where, "workload %s: input '%s'", w->uuid, x->name);
         task_gen_kind kind = g ? g->kind : GEN_RANDOM;

@@ -54,12 +54,15 @@ static char *strip_source(const char *src)
             continue;
         }
         if (line_start && c == '#') {
-            /* a directive, with its backslash continuations */
+            /* a directive, with its backslash continuations (their newlines stay, so lines
+             * keep their numbers) */
             while (i < n && o[i] != '\n') {
-                if (o[i] == '\\' && o[i + 1] == '\n')
-                    o[i++] = ' ';
-                else
-                    o[i++] = ' ';
+                if (o[i] == '\\' && o[i + 1] == '\n') {
+                    o[i] = ' ';
+                    i += 2;
+                    continue;
+                }
+                o[i++] = ' ';
             }
             line_start = 1;
             continue;

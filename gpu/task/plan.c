@@ -19,9 +19,6 @@
 #include "expr.h"
 #include "kernel_decl.h"
 
-/* Every failure here reports into the caller's buffer and returns -1. */
-#define fail(err, errlen, ...) errbuf_set(err, errlen, -1, __VA_ARGS__)
-
 /* ------------------------------------------------------------------------------------ */
 /* the evo:launch block                                                                 */
 
@@ -53,7 +50,7 @@ static int perr(parser *p, int line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return fail(p->err, p->errlen, "launch plan line %d: %s", line, msg);
+    return errbuf_fail(p->err, p->errlen, "launch plan line %d: %s", line, msg);
 }
 
 /* The line (1-based) at which the evo:launch marker stands, and where its block's body
@@ -288,7 +285,8 @@ static int parse_block(parser *p, const char *body, const char *end)
 {
     size_t n = (size_t)(end - body);
     char *copy = malloc(n + 1);
-    if (!copy) return fail(p->err, p->errlen, "launch plan line %d: out of memory", p->block_line);
+    if (!copy)
+        return errbuf_fail(p->err, p->errlen, "launch plan line %d: out of memory", p->block_line);
     memcpy(copy, body, n);
     copy[n] = 0;
     int line = p->block_line, rc = 0;
@@ -525,7 +523,7 @@ evo_plan *plan_parse(const char *source, const evo_task *task, char *err, size_t
     if (!p || !pl) {
         free(p);
         free(pl);
-        fail(err, errlen, "launch plan line 1: out of memory");
+        errbuf_fail(err, errlen, "launch plan line 1: out of memory");
         return NULL;
     }
     p->task = task;
@@ -536,9 +534,9 @@ evo_plan *plan_parse(const char *source, const evo_task *task, char *err, size_t
     p->block_line = find_block(source, &body, &end);
     int rc;
     if (!p->block_line)
-        rc = fail(err, errlen,
-                  "launch plan line 1: the source has no evo:launch block (a "
-                  "comment whose first line is evo:launch)");
+        rc = errbuf_fail(err, errlen,
+                         "launch plan line 1: the source has no evo:launch block (a "
+                         "comment whose first line is evo:launch)");
     else
         rc = parse_block(p, body, end) || check_plan(p, source);
     free(p);
@@ -557,14 +555,14 @@ static int eval(const evo_expr *e, plan_lookup lookup, void *user, int64_t *v, c
 {
     char e2[256];
     if (expr_eval(e, lookup, user, v, e2, sizeof e2))
-        return fail(err, errlen, "kernel '%s' %s = %s: %s", kname, what, expr_text(e), e2);
+        return errbuf_fail(err, errlen, "kernel '%s' %s = %s: %s", kname, what, expr_text(e), e2);
     return 0;
 }
 
 int plan_resolve(const evo_plan *p, int k, plan_lookup lookup, void *user, int64_t smem_optin,
                  plan_launch *out, char *err, size_t errlen)
 {
-    if (k < 0 || k >= p->nkernels) return fail(err, errlen, "no kernel %d in the plan", k);
+    if (k < 0 || k >= p->nkernels) return errbuf_fail(err, errlen, "no kernel %d in the plan", k);
     const plan_kernel *pk = &p->kernels[k];
     static const char *const axes[] = {"x", "y", "z"};
     static const int64_t grid_max[] = {2147483647LL, 65535, 65535};
@@ -586,37 +584,39 @@ int plan_resolve(const evo_plan *p, int k, plan_lookup lookup, void *user, int64
         if (i < pk->ngrid && eval(pk->grid[i], lookup, user, &g, pk->name, what, err, errlen))
             return -1;
         if (g < 1 || g > grid_max[i])
-            return fail(err, errlen, "kernel '%s' %s = %s = %lld: must be in 1..%lld", pk->name,
-                        what, expr_text(pk->grid[i]), (long long)g, (long long)grid_max[i]);
+            return errbuf_fail(err, errlen, "kernel '%s' %s = %s = %lld: must be in 1..%lld",
+                               pk->name, what, expr_text(pk->grid[i]), (long long)g,
+                               (long long)grid_max[i]);
         snprintf(what, sizeof what, "block.%s", axes[i]);
         if (i < pk->nblock && eval(pk->block[i], lookup, user, &b, pk->name, what, err, errlen))
             return -1;
         if (b < 1 || b > block_max[i])
-            return fail(err, errlen, "kernel '%s' %s = %s = %lld: must be in 1..%lld", pk->name,
-                        what, expr_text(pk->block[i]), (long long)b, (long long)block_max[i]);
+            return errbuf_fail(err, errlen, "kernel '%s' %s = %s = %lld: must be in 1..%lld",
+                               pk->name, what, expr_text(pk->block[i]), (long long)b,
+                               (long long)block_max[i]);
         threads *= b;
         out->grid[i] = (unsigned)g;
         out->block[i] = (unsigned)b;
     }
     if (threads > 1024)
-        return fail(err, errlen, "kernel '%s' block has %lld threads (at most 1024)", pk->name,
-                    (long long)threads);
+        return errbuf_fail(err, errlen, "kernel '%s' block has %lld threads (at most 1024)",
+                           pk->name, (long long)threads);
     /* Each dimension may be legal while the product is astronomical: only the watchdog would
      * stop it, after the time limit. */
     int64_t blocks = (int64_t)out->grid[0] * out->grid[1] * out->grid[2];
     if (blocks > PLAN_MAX_BLOCKS)
-        return fail(err, errlen, "kernel '%s' grid has %lld blocks (at most %lld)", pk->name,
-                    (long long)blocks, (long long)PLAN_MAX_BLOCKS);
+        return errbuf_fail(err, errlen, "kernel '%s' grid has %lld blocks (at most %lld)", pk->name,
+                           (long long)blocks, (long long)PLAN_MAX_BLOCKS);
     if (blocks * threads > PLAN_MAX_THREADS)
-        return fail(err, errlen, "kernel '%s' launches %lld threads in all (at most %lld)",
-                    pk->name, (long long)(blocks * threads), (long long)PLAN_MAX_THREADS);
+        return errbuf_fail(err, errlen, "kernel '%s' launches %lld threads in all (at most %lld)",
+                           pk->name, (long long)(blocks * threads), (long long)PLAN_MAX_THREADS);
     int64_t smem = 0;
     if (pk->smem && eval(pk->smem, lookup, user, &smem, pk->name, "smem", err, errlen)) return -1;
     if (smem < 0 || smem > smem_optin)
-        return fail(err, errlen,
-                    "kernel '%s' smem = %s = %lld bytes: must be in 0..%lld "
-                    "(SMEM_OPTIN)",
-                    pk->name, expr_text(pk->smem), (long long)smem, (long long)smem_optin);
+        return errbuf_fail(err, errlen,
+                           "kernel '%s' smem = %s = %lld bytes: must be in 0..%lld "
+                           "(SMEM_OPTIN)",
+                           pk->name, expr_text(pk->smem), (long long)smem, (long long)smem_optin);
     out->smem = (unsigned)smem;
     return 0;
 }
@@ -625,20 +625,21 @@ int64_t plan_workspace_bytes(const evo_plan *p, int w, plan_lookup lookup, void 
                              size_t errlen)
 {
     if (w < 0 || w >= p->nworkspaces) {
-        fail(err, errlen, "no workspace %d in the plan", w);
+        errbuf_fail(err, errlen, "no workspace %d in the plan", w);
         return -1;
     }
     const plan_workspace *ws = &p->workspaces[w];
     int64_t n;
     char e2[256];
     if (expr_eval(ws->count, lookup, user, &n, e2, sizeof e2)) {
-        fail(err, errlen, "workspace '%s' count = %s: %s", ws->name, expr_text(ws->count), e2);
+        errbuf_fail(err, errlen, "workspace '%s' count = %s: %s", ws->name, expr_text(ws->count),
+                    e2);
         return -1;
     }
     int64_t size = dtype_size(ws->dtype);
     if (n < 0 || n > INT64_MAX / size) {
-        fail(err, errlen, "workspace '%s' count = %s = %lld: must be in 0..%lld", ws->name,
-             expr_text(ws->count), (long long)n, (long long)(INT64_MAX / size));
+        errbuf_fail(err, errlen, "workspace '%s' count = %s = %lld: must be in 0..%lld", ws->name,
+                    expr_text(ws->count), (long long)n, (long long)(INT64_MAX / size));
         return -1;
     }
     return n * size;

@@ -27,9 +27,6 @@
 /* ------------------------------------------------------------------------------------ */
 /* small helpers                                                                        */
 
-/* Every failure here reports into the caller's buffer and returns -1. */
-#define fail(err, errlen, ...) errbuf_set(err, errlen, -1, __VA_ARGS__)
-
 /* ------------------------------------------------------------------------------------ */
 /* tasks                                                                                */
 
@@ -85,24 +82,25 @@ static int parse_tolerance(const char *file, json_t *tol, evo_task *t, char *err
                                        "row_min_ratio", "row_max_error", NULL};
     if (!tol) return 0;
     if (!json_is_object(tol))
-        return fail(err, errlen, "%s: key 'tolerance': expected an object", file);
+        return errbuf_fail(err, errlen, "%s: key 'tolerance': expected an object", file);
     const char *bad = task_unknown_key(tol, keys);
-    if (bad) return fail(err, errlen, "%s: key 'tolerance.%s': unknown key", file, bad);
+    if (bad) return errbuf_fail(err, errlen, "%s: key 'tolerance.%s': unknown key", file, bad);
     double *dst[] = {&t->atol, &t->rtol, &t->required_ratio, &t->row_min_ratio, &t->row_max_error};
     for (int i = 0; i < 5; i++) {
         json_t *v = json_object_get(tol, keys[i]);
         if (!v) continue;
         if (!json_is_number(v) || json_number_value(v) < 0)
-            return fail(err, errlen, "%s: key 'tolerance.%s': expected a non-negative number", file,
-                        keys[i]);
+            return errbuf_fail(err, errlen,
+                               "%s: key 'tolerance.%s': expected a non-negative number", file,
+                               keys[i]);
         *dst[i] = json_number_value(v);
     }
     if (t->required_ratio > 1)
-        return fail(err, errlen, "%s: key 'tolerance.required_ratio': %g is above 1", file,
-                    t->required_ratio);
+        return errbuf_fail(err, errlen, "%s: key 'tolerance.required_ratio': %g is above 1", file,
+                           t->required_ratio);
     if (t->row_min_ratio > 1)
-        return fail(err, errlen, "%s: key 'tolerance.row_min_ratio': %g is above 1", file,
-                    t->row_min_ratio);
+        return errbuf_fail(err, errlen, "%s: key 'tolerance.row_min_ratio': %g is above 1", file,
+                           t->row_min_ratio);
     default_row_checks(t, json_object_get(tol, "row_min_ratio") != NULL,
                        json_object_get(tol, "row_max_error") != NULL);
     return 0;
@@ -123,25 +121,26 @@ static int parse_cost(const char *file, json_t *cost, evo_task *t, char *err, si
 {
     static const char *const keys[] = {"bytes", "flops", NULL};
     if (!cost) return 0;
-    if (!json_is_object(cost)) return fail(err, errlen, "%s: key 'cost': expected an object", file);
+    if (!json_is_object(cost))
+        return errbuf_fail(err, errlen, "%s: key 'cost': expected an object", file);
     const char *bad = task_unknown_key(cost, keys);
-    if (bad) return fail(err, errlen, "%s: key 'cost.%s': unknown key", file, bad);
+    if (bad) return errbuf_fail(err, errlen, "%s: key 'cost.%s': unknown key", file, bad);
     char **dst[] = {&t->bytes_expr, &t->flops_expr};
     for (int i = 0; i < 2; i++) {
         json_t *v = json_object_get(cost, keys[i]);
         if (!v) continue;
         if (!json_is_string(v))
-            return fail(err, errlen, "%s: key 'cost.%s': expected an expression string", file,
-                        keys[i]);
+            return errbuf_fail(err, errlen, "%s: key 'cost.%s': expected an expression string",
+                               file, keys[i]);
         char perr[256];
         evo_expr *e = expr_parse(json_string_value(v), perr, sizeof perr);
-        if (!e) return fail(err, errlen, "%s: key 'cost.%s': %s", file, keys[i], perr);
+        if (!e) return errbuf_fail(err, errlen, "%s: key 'cost.%s': %s", file, keys[i], perr);
         struct name_check c = {&t->def, ""};
         expr_names(e, check_axis_name, &c);
         expr_free(e);
         if (c.bad[0])
-            return fail(err, errlen, "%s: key 'cost.%s': '%s' is not an axis of %s", file, keys[i],
-                        c.bad, t->def.name);
+            return errbuf_fail(err, errlen, "%s: key 'cost.%s': '%s' is not an axis of %s", file,
+                               keys[i], c.bad, t->def.name);
         *dst[i] = strdup(json_string_value(v));
     }
     return 0;
@@ -155,32 +154,33 @@ static int parse_baseline(const char *file, json_t *b, evo_task *t, char *err, s
         return 0;
     }
     if (!json_is_object(b))
-        return fail(err, errlen, "%s: key 'baseline': expected an object", file);
+        return errbuf_fail(err, errlen, "%s: key 'baseline': expected an object", file);
     const char *bad = task_unknown_key(b, keys);
-    if (bad) return fail(err, errlen, "%s: key 'baseline.%s': unknown key", file, bad);
+    if (bad) return errbuf_fail(err, errlen, "%s: key 'baseline.%s': unknown key", file, bad);
     const char *kind = json_string_value(json_object_get(b, "kind"));
     const char *src = json_string_value(json_object_get(b, "source"));
     if (!kind || (strcmp(kind, "cublas") && strcmp(kind, "kernel") && strcmp(kind, "none")))
-        return fail(err, errlen,
-                    "%s: key 'baseline.kind': expected \"cublas\", \"kernel\" or "
-                    "\"none\"",
-                    file);
+        return errbuf_fail(err, errlen,
+                           "%s: key 'baseline.kind': expected \"cublas\", \"kernel\" or "
+                           "\"none\"",
+                           file);
     strcpy(t->baseline_kind, kind);
     if (strcmp(kind, "kernel")) {
         if (src)
-            return fail(err, errlen,
-                        "%s: key 'baseline.source': only a kernel baseline "
-                        "has a source",
-                        file);
+            return errbuf_fail(err, errlen,
+                               "%s: key 'baseline.source': only a kernel baseline "
+                               "has a source",
+                               file);
         return 0;
     }
-    if (!src) return fail(err, errlen, "%s: key 'baseline.source': missing (a .cu file)", file);
+    if (!src)
+        return errbuf_fail(err, errlen, "%s: key 'baseline.source': missing (a .cu file)", file);
     char path[1100];
     task_join_path(path, sizeof path, t->dir, src);
     t->baseline_source = file_read_text(path, 0, NULL);
     if (!t->baseline_source)
-        return fail(err, errlen, "%s: key 'baseline.source': cannot read %s: %s", file, path,
-                    strerror(errno));
+        return errbuf_fail(err, errlen, "%s: key 'baseline.source': cannot read %s: %s", file, path,
+                           strerror(errno));
     return 0;
 }
 
@@ -209,35 +209,37 @@ static void seed_stem(char out[TASK_NAME], const char *path)
 static int parse_seeds(const char *file, json_t *seeds, evo_task *t, char *err, size_t errlen)
 {
     if (!json_is_array(seeds) || json_array_size(seeds) == 0)
-        return fail(err, errlen, "%s: key 'seeds': expected a non-empty list of .cu files", file);
+        return errbuf_fail(err, errlen, "%s: key 'seeds': expected a non-empty list of .cu files",
+                           file);
     size_t n = json_array_size(seeds);
     t->seed_names = calloc(n, sizeof *t->seed_names);
     t->seed_sources = calloc(n, sizeof *t->seed_sources);
     t->seed_archs = calloc(n, sizeof *t->seed_archs);
     if (!t->seed_names || !t->seed_sources || !t->seed_archs)
-        return fail(err, errlen, "%s: out of memory", file);
+        return errbuf_fail(err, errlen, "%s: out of memory", file);
     for (size_t i = 0; i < n; i++) {
         json_t *entry = json_array_get(seeds, i);
         json_t *archs = json_is_object(entry) ? json_object_get(entry, "archs") : NULL;
         const char *s =
             json_string_value(json_is_object(entry) ? json_object_get(entry, "file") : entry);
         if (!s || !s[0])
-            return fail(err, errlen,
-                        "%s: key 'seeds[%zu]': expected a file name or {\"file\", \"archs\"}", file,
-                        i);
+            return errbuf_fail(
+                err, errlen, "%s: key 'seeds[%zu]': expected a file name or {\"file\", \"archs\"}",
+                file, i);
         if (archs) {
             char list[256] = "";
             size_t k;
             json_t *a;
             if (!json_is_array(archs) || json_array_size(archs) == 0)
-                return fail(err, errlen,
-                            "%s: key 'seeds[%zu].archs': expected a list like [\"sm_90a\"]", file,
-                            i);
+                return errbuf_fail(err, errlen,
+                                   "%s: key 'seeds[%zu].archs': expected a list like [\"sm_90a\"]",
+                                   file, i);
             json_array_foreach(archs, k, a)
             {
                 if (!json_is_string(a))
-                    return fail(err, errlen, "%s: key 'seeds[%zu].archs[%zu]': expected a string",
-                                file, i, k);
+                    return errbuf_fail(err, errlen,
+                                       "%s: key 'seeds[%zu].archs[%zu]': expected a string", file,
+                                       i, k);
                 size_t len = strlen(list);
                 snprintf(list + len, sizeof list - len, "%s%s", len ? "," : "",
                          json_string_value(a));
@@ -249,12 +251,12 @@ static int parse_seeds(const char *file, json_t *seeds, evo_task *t, char *err, 
         seed_stem(t->seed_names[i], s);
         for (int j = 0; j < t->nseeds; j++)
             if (!strcmp(t->seed_names[j], t->seed_names[i]))
-                return fail(err, errlen, "%s: key 'seeds[%zu]': a second seed called '%s'", file, i,
-                            t->seed_names[i]);
+                return errbuf_fail(err, errlen, "%s: key 'seeds[%zu]': a second seed called '%s'",
+                                   file, i, t->seed_names[i]);
         t->seed_sources[i] = file_read_text(path, 0, NULL);
         if (!t->seed_sources[i])
-            return fail(err, errlen, "%s: key 'seeds[%zu]': cannot read %s: %s", file, i, path,
-                        strerror(errno));
+            return errbuf_fail(err, errlen, "%s: key 'seeds[%zu]': cannot read %s: %s", file, i,
+                               path, strerror(errno));
         t->nseeds++;
     }
     return 0;
@@ -264,11 +266,13 @@ static int parse_defines(const char *file, json_t *defs, evo_task *t, char *err,
 {
     if (!defs) return 0;
     if (!json_is_object(defs))
-        return fail(err, errlen, "%s: key 'defines': expected an object of macro values", file);
+        return errbuf_fail(err, errlen, "%s: key 'defines': expected an object of macro values",
+                           file);
     size_t n = json_object_size(defs);
     t->define_names = calloc(n + 1, sizeof *t->define_names);
     t->define_values = calloc(n + 1, sizeof *t->define_values);
-    if (!t->define_names || !t->define_values) return fail(err, errlen, "%s: out of memory", file);
+    if (!t->define_names || !t->define_values)
+        return errbuf_fail(err, errlen, "%s: out of memory", file);
     const char *k;
     json_t *v;
     json_object_foreach(defs, k, v)
@@ -280,10 +284,10 @@ static int parse_defines(const char *file, json_t *defs, evo_task *t, char *err,
             val = buf;
         }
         if (!val)
-            return fail(err, errlen, "%s: key 'defines.%s': expected a string or an integer", file,
-                        k);
+            return errbuf_fail(err, errlen, "%s: key 'defines.%s': expected a string or an integer",
+                               file, k);
         if (task_copy_name(t->define_names[t->ndefines], k))
-            return fail(err, errlen, "%s: key 'defines.%s': name too long", file, k);
+            return errbuf_fail(err, errlen, "%s: key 'defines.%s': name too long", file, k);
         t->define_values[t->ndefines++] = strdup(val);
     }
     return 0;
@@ -296,10 +300,10 @@ static int parse_input_scale(const char *file, json_t *scales, evo_task *t, char
 {
     if (!scales) return 0;
     if (!json_is_object(scales))
-        return fail(err, errlen, "%s: key 'input_scale': expected an object of input -> factor",
-                    file);
+        return errbuf_fail(err, errlen,
+                           "%s: key 'input_scale': expected an object of input -> factor", file);
     t->input_scale = calloc((size_t)t->def.ninputs + 1, sizeof *t->input_scale);
-    if (!t->input_scale) return fail(err, errlen, "%s: out of memory", file);
+    if (!t->input_scale) return errbuf_fail(err, errlen, "%s: out of memory", file);
     for (int i = 0; i < t->def.ninputs; i++)
         t->input_scale[i] = 1.0;
     const char *name;
@@ -310,10 +314,11 @@ static int parse_input_scale(const char *file, json_t *scales, evo_task *t, char
         for (int i = 0; i < t->def.ninputs; i++)
             if (strcmp(t->def.inputs[i].name, name) == 0) k = i;
         if (k < 0)
-            return fail(err, errlen, "%s: key 'input_scale.%s': no input of that name", file, name);
+            return errbuf_fail(err, errlen, "%s: key 'input_scale.%s': no input of that name", file,
+                               name);
         if (!json_is_number(v) || json_number_value(v) <= 0)
-            return fail(err, errlen, "%s: key 'input_scale.%s': expected a positive number", file,
-                        name);
+            return errbuf_fail(err, errlen, "%s: key 'input_scale.%s': expected a positive number",
+                               file, name);
         t->input_scale[k] = json_number_value(v);
     }
     return 0;
@@ -324,13 +329,13 @@ static int task_from_json(const char *file, json_t *root, evo_task *t, char *err
     static const char *const keys[] = {
         "definition", "workloads",     "tolerance",   "reference", "baseline",    "cost", "seeds",
         "defines",    "nvrtc_options", "input_scale", "notes",     "description", NULL};
-    if (!json_is_object(root)) return fail(err, errlen, "%s: expected a JSON object", file);
+    if (!json_is_object(root)) return errbuf_fail(err, errlen, "%s: expected a JSON object", file);
     const char *bad = task_unknown_key(root, keys);
-    if (bad) return fail(err, errlen, "%s: key '%s': unknown key", file, bad);
+    if (bad) return errbuf_fail(err, errlen, "%s: key '%s': unknown key", file, bad);
     const char *def = json_string_value(json_object_get(root, "definition"));
     const char *wl = json_string_value(json_object_get(root, "workloads"));
-    if (!def) return fail(err, errlen, "%s: key 'definition': missing (a .json file)", file);
-    if (!wl) return fail(err, errlen, "%s: key 'workloads': missing (a .jsonl file)", file);
+    if (!def) return errbuf_fail(err, errlen, "%s: key 'definition': missing (a .json file)", file);
+    if (!wl) return errbuf_fail(err, errlen, "%s: key 'workloads': missing (a .jsonl file)", file);
     char path[1100];
     task_join_path(path, sizeof path, t->dir, def);
     if (task_load_definition(path, &t->def, err, errlen)) return -1;
@@ -340,14 +345,17 @@ static int task_from_json(const char *file, json_t *root, evo_task *t, char *err
         t->nworkloads = 0;
         return -1;
     }
-    if (t->nworkloads == 0) return fail(err, errlen, "%s: no workloads for %s", path, t->def.name);
+    if (t->nworkloads == 0)
+        return errbuf_fail(err, errlen, "%s: no workloads for %s", path, t->def.name);
     set_default_tolerance(t);
     if (parse_tolerance(file, json_object_get(root, "tolerance"), t, err, errlen)) return -1;
     const char *ref = json_string_value(json_object_get(root, "reference"));
     if (!ref)
-        return fail(err, errlen, "%s: key 'reference': missing (a host reference name)", file);
+        return errbuf_fail(err, errlen, "%s: key 'reference': missing (a host reference name)",
+                           file);
     if (!reference_find(ref))
-        return fail(err, errlen, "%s: key 'reference': no host reference called '%s'", file, ref);
+        return errbuf_fail(err, errlen, "%s: key 'reference': no host reference called '%s'", file,
+                           ref);
     task_copy_name(t->reference, ref);
     if (parse_baseline(file, json_object_get(root, "baseline"), t, err, errlen) ||
         parse_cost(file, json_object_get(root, "cost"), t, err, errlen) ||
@@ -363,7 +371,7 @@ static int task_from_json(const char *file, json_t *root, evo_task *t, char *err
     t->nvrtc_options = opts;
     json_t *notes = json_object_get(root, "notes");
     if (notes && !json_is_string(notes))
-        return fail(err, errlen, "%s: key 'notes': expected a string", file);
+        return errbuf_fail(err, errlen, "%s: key 'notes': expected a string", file);
     if (parse_input_scale(file, json_object_get(root, "input_scale"), t, err, errlen)) return -1;
     /* Blob paths in workloads are relative to the task folder; missing blobs are an error
      * named at load time rather than a failure of every candidate later. */
@@ -375,10 +383,10 @@ int task_load_dir(const char *dir, evo_task **out, char *err, size_t errlen)
 {
     *out = NULL;
     evo_task *t = calloc(1, sizeof *t);
-    if (!t) return fail(err, errlen, "out of memory");
+    if (!t) return errbuf_fail(err, errlen, "out of memory");
     if (strlen(dir) >= sizeof t->dir) {
         free(t);
-        return fail(err, errlen, "%s: task folder path too long", dir);
+        return errbuf_fail(err, errlen, "%s: task folder path too long", dir);
     }
     strcpy(t->dir, dir);
     for (size_t n = strlen(t->dir); n > 1 && t->dir[n - 1] == '/'; n--)
@@ -389,8 +397,9 @@ int task_load_dir(const char *dir, evo_task **out, char *err, size_t errlen)
     json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
         free(t);
-        if (je.line < 1) return fail(err, errlen, "%s: %s", file, je.text);
-        return fail(err, errlen, "%s:%d:%d: invalid JSON: %s", file, je.line, je.column, je.text);
+        if (je.line < 1) return errbuf_fail(err, errlen, "%s: %s", file, je.text);
+        return errbuf_fail(err, errlen, "%s:%d:%d: invalid JSON: %s", file, je.line, je.column,
+                           je.text);
     }
     int rc = task_from_json(file, root, t, err, errlen);
     json_decref(root);
@@ -427,17 +436,17 @@ int task_from_flashinfer(const char *root, const char *definition, evo_task **ou
     *out = NULL;
     char file[TASK_NAME + 8], dpath[1400], wpath[1400];
     if (strlen(definition) >= TASK_NAME || strchr(definition, '/'))
-        return fail(err, errlen, "'%s' is not a definition name", definition);
+        return errbuf_fail(err, errlen, "'%s' is not a definition name", definition);
     snprintf(file, sizeof file, "%s.json", definition);
     if (find_in_tree(root, "definitions", file, dpath, sizeof dpath))
-        return fail(err, errlen, "%s: no definition '%s' (looked for definitions/*/%s)", root,
-                    definition, file);
+        return errbuf_fail(err, errlen, "%s: no definition '%s' (looked for definitions/*/%s)",
+                           root, definition, file);
     snprintf(file, sizeof file, "%s.jsonl", definition);
     if (find_in_tree(root, "workloads", file, wpath, sizeof wpath))
-        return fail(err, errlen, "%s: no workloads for '%s' (looked for workloads/*/%s)", root,
-                    definition, file);
+        return errbuf_fail(err, errlen, "%s: no workloads for '%s' (looked for workloads/*/%s)",
+                           root, definition, file);
     evo_task *t = calloc(1, sizeof *t);
-    if (!t) return fail(err, errlen, "out of memory");
+    if (!t) return errbuf_fail(err, errlen, "out of memory");
     snprintf(t->dir, sizeof t->dir, "%s", root);
     strcpy(t->baseline_kind, "none");
     set_default_tolerance(t);
@@ -448,7 +457,7 @@ int task_from_flashinfer(const char *root, const char *definition, evo_task **ou
         goto bad;
     }
     if (t->nworkloads == 0) {
-        fail(err, errlen, "%s: no workloads for %s", wpath, definition);
+        errbuf_fail(err, errlen, "%s: no workloads for %s", wpath, definition);
         goto bad;
     }
     /* FlashInfer-Bench judges MoE with a looser tolerance (ANCHORS: ratio 0.9, atol 1,
@@ -607,7 +616,8 @@ int task_open(const char *task_dir, const char *dataset, const char *definition,
     *out = NULL;
     if (task_dir && *task_dir) return task_load_dir(task_dir, out, err, errlen);
     if (!dataset || !*dataset || !definition || !*definition)
-        return fail(err, errlen, "no task: give a task folder, or a dataset and a definition");
+        return errbuf_fail(err, errlen,
+                           "no task: give a task folder, or a dataset and a definition");
     if (task_from_flashinfer(dataset, definition, out, err, errlen) != 0) return -1;
     if (blob_fallback &&
         task_check_blobs((*out)->workloads, (*out)->nworkloads, dataset, 1, err, errlen) < 0) {

@@ -65,9 +65,6 @@ int dtype_from_name(const char *s)
 /* ------------------------------------------------------------------------------------ */
 /* small helpers                                                                        */
 
-/* Every failure here reports into the caller's buffer and returns -1. */
-#define fail(err, errlen, ...) errbuf_set(err, errlen, -1, __VA_ARGS__)
-
 void task_join_path(char *out, size_t n, const char *dir, const char *rel)
 {
     if (rel[0] == '/' || !dir || !dir[0])
@@ -147,47 +144,48 @@ static int parse_axes(const char *file, json_t *axes, task_definition *d, char *
 {
     static const char *const keys[] = {"type", "value", "description", NULL};
     if (!json_is_object(axes))
-        return fail(err, errlen, "%s: key 'axes': expected an object, found %s", file,
-                    json_kind(axes));
+        return errbuf_fail(err, errlen, "%s: key 'axes': expected an object, found %s", file,
+                           json_kind(axes));
     d->axes = calloc(json_object_size(axes) + 1, sizeof *d->axes);
-    if (!d->axes) return fail(err, errlen, "%s: out of memory", file);
+    if (!d->axes) return errbuf_fail(err, errlen, "%s: out of memory", file);
     const char *name;
     json_t *a;
     json_object_foreach(axes, name, a)
     {
         task_axis *x = &d->axes[d->naxes];
         if (task_copy_name(x->name, name))
-            return fail(err, errlen, "%s: key 'axes': axis name '%s' is empty or too long", file,
-                        name);
+            return errbuf_fail(err, errlen, "%s: key 'axes': axis name '%s' is empty or too long",
+                               file, name);
         if (!json_is_object(a))
-            return fail(err, errlen, "%s: key 'axes.%s': expected an object, found %s", file, name,
-                        json_kind(a));
+            return errbuf_fail(err, errlen, "%s: key 'axes.%s': expected an object, found %s", file,
+                               name, json_kind(a));
         const char *bad = task_unknown_key(a, keys);
-        if (bad) return fail(err, errlen, "%s: key 'axes.%s.%s': unknown key", file, name, bad);
+        if (bad)
+            return errbuf_fail(err, errlen, "%s: key 'axes.%s.%s': unknown key", file, name, bad);
         const char *type = json_string_value(json_object_get(a, "type"));
         json_t *val = json_object_get(a, "value");
         if (!type)
-            return fail(err, errlen, "%s: key 'axes.%s.type': expected \"const\" or \"var\"", file,
-                        name);
+            return errbuf_fail(err, errlen, "%s: key 'axes.%s.type': expected \"const\" or \"var\"",
+                               file, name);
         if (!strcmp(type, "var")) {
             x->is_var = 1;
             if (val && !json_is_null(val))
-                return fail(err, errlen,
-                            "%s: key 'axes.%s.value': a var axis takes its value from each "
-                            "workload",
-                            file, name);
+                return errbuf_fail(err, errlen,
+                                   "%s: key 'axes.%s.value': a var axis takes its value from each "
+                                   "workload",
+                                   file, name);
         } else if (!strcmp(type, "const")) {
             if (!json_is_integer(val) || json_integer_value(val) < 0)
-                return fail(err, errlen,
-                            "%s: key 'axes.%s.value': a const axis needs a non-negative "
-                            "integer value",
-                            file, name);
+                return errbuf_fail(err, errlen,
+                                   "%s: key 'axes.%s.value': a const axis needs a non-negative "
+                                   "integer value",
+                                   file, name);
             x->value = json_integer_value(val);
         } else {
-            return fail(err, errlen,
-                        "%s: key 'axes.%s.type': unknown axis type '%s' (expected const or "
-                        "var)",
-                        file, name, type);
+            return errbuf_fail(err, errlen,
+                               "%s: key 'axes.%s.type': unknown axis type '%s' (expected const or "
+                               "var)",
+                               file, name, type);
         }
         d->naxes++;
     }
@@ -199,53 +197,56 @@ static int parse_tensor(const char *file, const char *group, const char *name, j
 {
     static const char *const keys[] = {"shape", "dtype", "optional", "description", NULL};
     if (task_copy_name(t->name, name))
-        return fail(err, errlen, "%s: key '%s': tensor name '%s' is empty or too long", file, group,
-                    name);
+        return errbuf_fail(err, errlen, "%s: key '%s': tensor name '%s' is empty or too long", file,
+                           group, name);
     if (!json_is_object(v))
-        return fail(err, errlen, "%s: key '%s.%s': expected an object, found %s", file, group, name,
-                    json_kind(v));
+        return errbuf_fail(err, errlen, "%s: key '%s.%s': expected an object, found %s", file,
+                           group, name, json_kind(v));
     const char *bad = task_unknown_key(v, keys);
-    if (bad) return fail(err, errlen, "%s: key '%s.%s.%s': unknown key", file, group, name, bad);
+    if (bad)
+        return errbuf_fail(err, errlen, "%s: key '%s.%s.%s': unknown key", file, group, name, bad);
     json_t *dt = json_object_get(v, "dtype");
     if (!json_is_string(dt))
-        return fail(err, errlen, "%s: key '%s.%s.dtype': expected a dtype name", file, group, name);
+        return errbuf_fail(err, errlen, "%s: key '%s.%s.dtype': expected a dtype name", file, group,
+                           name);
     int k = dtype_from_name(json_string_value(dt));
     if (k < 0)
-        return fail(err, errlen, "%s: key '%s.%s.dtype': unknown dtype '%s'", file, group, name,
-                    json_string_value(dt));
+        return errbuf_fail(err, errlen, "%s: key '%s.%s.dtype': unknown dtype '%s'", file, group,
+                           name, json_string_value(dt));
     t->dtype = (evo_dtype)k;
     json_t *opt = json_object_get(v, "optional");
     if (opt && !json_is_boolean(opt))
-        return fail(err, errlen, "%s: key '%s.%s.optional': expected true or false", file, group,
-                    name);
+        return errbuf_fail(err, errlen, "%s: key '%s.%s.optional': expected true or false", file,
+                           group, name);
     t->optional = opt && json_is_true(opt);
     if (!json_object_get(v, "shape"))
-        return fail(err, errlen,
-                    "%s: key '%s.%s.shape': missing (a list of axis names, or "
-                    "null for a scalar)",
-                    file, group, name);
+        return errbuf_fail(err, errlen,
+                           "%s: key '%s.%s.shape': missing (a list of axis names, or "
+                           "null for a scalar)",
+                           file, group, name);
     json_t *shape = json_object_get(v, "shape");
     if (json_is_null(shape)) {
         t->is_scalar = 1;
         return 0;
     }
     if (!json_is_array(shape))
-        return fail(err, errlen, "%s: key '%s.%s.shape': expected a list of axis names or null",
-                    file, group, name);
+        return errbuf_fail(err, errlen,
+                           "%s: key '%s.%s.shape': expected a list of axis names or null", file,
+                           group, name);
     if (json_array_size(shape) > TASK_MAX_DIMS)
-        return fail(err, errlen, "%s: key '%s.%s.shape': %zu dimensions (at most %d)", file, group,
-                    name, json_array_size(shape), TASK_MAX_DIMS);
+        return errbuf_fail(err, errlen, "%s: key '%s.%s.shape': %zu dimensions (at most %d)", file,
+                           group, name, json_array_size(shape), TASK_MAX_DIMS);
     size_t i;
     json_t *ax;
     json_array_foreach(shape, i, ax)
     {
         const char *an = json_string_value(ax);
         if (!an)
-            return fail(err, errlen, "%s: key '%s.%s.shape[%zu]': expected an axis name", file,
-                        group, name, i);
+            return errbuf_fail(err, errlen, "%s: key '%s.%s.shape[%zu]': expected an axis name",
+                               file, group, name, i);
         if (task_find_axis(d, an) < 0)
-            return fail(err, errlen, "%s: key '%s.%s.shape[%zu]': unknown axis '%s'", file, group,
-                        name, i, an);
+            return errbuf_fail(err, errlen, "%s: key '%s.%s.shape[%zu]': unknown axis '%s'", file,
+                               group, name, i, an);
         strcpy(t->dims[i], an);
     }
     t->ndim = (int)json_array_size(shape);
@@ -256,10 +257,10 @@ static int parse_tensors(const char *file, const char *group, json_t *obj, const
                          task_tensor **out, int *n, char *err, size_t errlen)
 {
     if (!json_is_object(obj))
-        return fail(err, errlen, "%s: key '%s': expected an object, found %s", file, group,
-                    obj ? json_kind(obj) : "nothing");
+        return errbuf_fail(err, errlen, "%s: key '%s': expected an object, found %s", file, group,
+                           obj ? json_kind(obj) : "nothing");
     *out = calloc(json_object_size(obj) + 1, sizeof **out);
-    if (!*out) return fail(err, errlen, "%s: out of memory", file);
+    if (!*out) return errbuf_fail(err, errlen, "%s: out of memory", file);
     const char *name;
     json_t *v;
     json_object_foreach(obj, name, v)
@@ -275,16 +276,16 @@ int task_parse_string_list(const char *file, const char *key, json_t *arr, char 
 {
     if (!arr || json_is_null(arr)) return 0;
     if (!json_is_array(arr))
-        return fail(err, errlen, "%s: key '%s': expected a list of strings", file, key);
+        return errbuf_fail(err, errlen, "%s: key '%s': expected a list of strings", file, key);
     *out = calloc(json_array_size(arr) + 1, sizeof **out);
-    if (!*out) return fail(err, errlen, "%s: out of memory", file);
+    if (!*out) return errbuf_fail(err, errlen, "%s: out of memory", file);
     size_t i;
     json_t *s;
     json_array_foreach(arr, i, s)
     {
         if (!json_is_string(s))
-            return fail(err, errlen, "%s: key '%s[%zu]': expected a string, found %s", file, key, i,
-                        json_kind(s));
+            return errbuf_fail(err, errlen, "%s: key '%s[%zu]': expected a string, found %s", file,
+                               key, i, json_kind(s));
         (*out)[(*n)++] = strdup(json_string_value(s));
     }
     return 0;
@@ -296,8 +297,8 @@ static int optional_string(const char *file, json_t *root, const char *key, char
     json_t *v = json_object_get(root, key);
     if (!v || json_is_null(v)) return 0;
     if (!json_is_string(v))
-        return fail(err, errlen, "%s: key '%s': expected a string, found %s", file, key,
-                    json_kind(v));
+        return errbuf_fail(err, errlen, "%s: key '%s': expected a string, found %s", file, key,
+                           json_kind(v));
     *out = strdup(json_string_value(v));
     return 0;
 }
@@ -308,19 +309,20 @@ static int definition_from_json(const char *file, json_t *root, task_definition 
     static const char *const keys[] = {"name",        "op_type", "description", "tags",      "axes",
                                        "constraints", "inputs",  "outputs",     "reference", NULL};
     if (!json_is_object(root))
-        return fail(err, errlen, "%s: expected a JSON object, found %s", file, json_kind(root));
+        return errbuf_fail(err, errlen, "%s: expected a JSON object, found %s", file,
+                           json_kind(root));
     const char *bad = task_unknown_key(root, keys);
-    if (bad) return fail(err, errlen, "%s: key '%s': unknown key", file, bad);
+    if (bad) return errbuf_fail(err, errlen, "%s: key '%s': unknown key", file, bad);
     const char *name = json_string_value(json_object_get(root, "name"));
-    if (!name) return fail(err, errlen, "%s: key 'name': missing (a string)", file);
+    if (!name) return errbuf_fail(err, errlen, "%s: key 'name': missing (a string)", file);
     if (task_copy_name(d->name, name))
-        return fail(err, errlen, "%s: key 'name': '%s' is empty or longer than %d bytes", file,
-                    name, TASK_NAME - 1);
+        return errbuf_fail(err, errlen, "%s: key 'name': '%s' is empty or longer than %d bytes",
+                           file, name, TASK_NAME - 1);
     json_t *op = json_object_get(root, "op_type");
     if (op && !json_is_string(op))
-        return fail(err, errlen, "%s: key 'op_type': expected a string", file);
+        return errbuf_fail(err, errlen, "%s: key 'op_type': expected a string", file);
     if (op && task_copy_name(d->op_type, json_string_value(op)))
-        return fail(err, errlen, "%s: key 'op_type': empty or too long", file);
+        return errbuf_fail(err, errlen, "%s: key 'op_type': empty or too long", file);
     if (optional_string(file, root, "description", &d->description, err, errlen) ||
         optional_string(file, root, "reference", &d->reference_code, err, errlen))
         return -1;
@@ -336,22 +338,23 @@ static int definition_from_json(const char *file, json_t *root, task_definition 
                                &d->constraints, &d->nconstraints, err, errlen))
         return -1;
     json_t *axes = json_object_get(root, "axes");
-    if (!axes) return fail(err, errlen, "%s: key 'axes': missing", file);
+    if (!axes) return errbuf_fail(err, errlen, "%s: key 'axes': missing", file);
     if (parse_axes(file, axes, d, err, errlen)) return -1;
     if (parse_tensors(file, "inputs", json_object_get(root, "inputs"), d, &d->inputs, &d->ninputs,
                       err, errlen) ||
         parse_tensors(file, "outputs", json_object_get(root, "outputs"), d, &d->outputs,
                       &d->noutputs, err, errlen))
         return -1;
-    if (d->noutputs == 0) return fail(err, errlen, "%s: key 'outputs': no outputs", file);
+    if (d->noutputs == 0) return errbuf_fail(err, errlen, "%s: key 'outputs': no outputs", file);
     for (int i = 0; i < d->noutputs; i++) {
         for (int j = 0; j < d->ninputs; j++)
             if (!strcmp(d->outputs[i].name, d->inputs[j].name))
-                return fail(err, errlen, "%s: key 'outputs.%s': also the name of an input", file,
-                            d->outputs[i].name);
+                return errbuf_fail(err, errlen, "%s: key 'outputs.%s': also the name of an input",
+                                   file, d->outputs[i].name);
         if (d->outputs[i].optional)
-            return fail(err, errlen, "%s: key 'outputs.%s.optional': outputs cannot be optional",
-                        file, d->outputs[i].name);
+            return errbuf_fail(err, errlen,
+                               "%s: key 'outputs.%s.optional': outputs cannot be optional", file,
+                               d->outputs[i].name);
     }
     return 0;
 }
@@ -362,8 +365,9 @@ int task_load_definition(const char *path, task_definition *out, char *err, size
     json_error_t je;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!root) {
-        if (je.line < 1) return fail(err, errlen, "%s: %s", path, je.text);
-        return fail(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column, je.text);
+        if (je.line < 1) return errbuf_fail(err, errlen, "%s: %s", path, je.text);
+        return errbuf_fail(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
+                           je.text);
     }
     int rc = definition_from_json(path, root, out, err, errlen);
     json_decref(root);
@@ -397,53 +401,55 @@ static int parse_gen(const char *loc, const char *uuid, const char *name, json_t
 {
     static const char *const keys[] = {"type", "value", "path", "tensor_key", NULL};
     if (!json_is_object(v))
-        return fail(err, errlen, "%s: workload %s: input '%s': expected an object", loc, uuid,
-                    name);
+        return errbuf_fail(err, errlen, "%s: workload %s: input '%s': expected an object", loc,
+                           uuid, name);
     const char *bad = task_unknown_key(v, keys);
     if (bad)
-        return fail(err, errlen, "%s: workload %s: input '%s': unknown key '%s'", loc, uuid, name,
-                    bad);
+        return errbuf_fail(err, errlen, "%s: workload %s: input '%s': unknown key '%s'", loc, uuid,
+                           name, bad);
     const char *type = json_string_value(json_object_get(v, "type"));
     if (!type)
-        return fail(err, errlen,
-                    "%s: workload %s: input '%s': key 'type' missing (random, scalar or "
-                    "safetensors)",
-                    loc, uuid, name);
+        return errbuf_fail(err, errlen,
+                           "%s: workload %s: input '%s': key 'type' missing (random, scalar or "
+                           "safetensors)",
+                           loc, uuid, name);
     strcpy(g->name, name);
     if (!strcmp(type, "random")) {
         g->kind = GEN_RANDOM;
     } else if (!strcmp(type, "scalar")) {
         json_t *val = json_object_get(v, "value");
         if (!json_is_number(val))
-            return fail(err, errlen,
-                        "%s: workload %s: input '%s': a scalar needs a numeric "
-                        "'value'",
-                        loc, uuid, name);
+            return errbuf_fail(err, errlen,
+                               "%s: workload %s: input '%s': a scalar needs a numeric "
+                               "'value'",
+                               loc, uuid, name);
         if (!x->is_scalar)
-            return fail(err, errlen,
-                        "%s: workload %s: input '%s' has shape [%s%s] but is given as a scalar",
-                        loc, uuid, name, x->ndim ? x->dims[0] : "", x->ndim > 1 ? ", ..." : "");
+            return errbuf_fail(
+                err, errlen,
+                "%s: workload %s: input '%s' has shape [%s%s] but is given as a scalar", loc, uuid,
+                name, x->ndim ? x->dims[0] : "", x->ndim > 1 ? ", ..." : "");
         g->kind = GEN_SCALAR;
         g->scalar = json_number_value(val);
     } else if (!strcmp(type, "safetensors")) {
         const char *path = json_string_value(json_object_get(v, "path"));
         const char *key = json_string_value(json_object_get(v, "tensor_key"));
         if (!path || !key)
-            return fail(err, errlen,
-                        "%s: workload %s: input '%s': safetensors needs 'path' and "
-                        "'tensor_key' strings",
-                        loc, uuid, name);
+            return errbuf_fail(err, errlen,
+                               "%s: workload %s: input '%s': safetensors needs 'path' and "
+                               "'tensor_key' strings",
+                               loc, uuid, name);
         if (strlen(path) >= sizeof g->path || strlen(key) >= sizeof g->tensor_key)
-            return fail(err, errlen, "%s: workload %s: input '%s': path or tensor_key too long",
-                        loc, uuid, name);
+            return errbuf_fail(err, errlen,
+                               "%s: workload %s: input '%s': path or tensor_key too long", loc,
+                               uuid, name);
         g->kind = GEN_SAFETENSORS;
         strcpy(g->path, path);
         strcpy(g->tensor_key, key);
     } else {
-        return fail(err, errlen,
-                    "%s: workload %s: input '%s': unknown type '%s' (random, "
-                    "scalar or safetensors)",
-                    loc, uuid, name, type);
+        return errbuf_fail(err, errlen,
+                           "%s: workload %s: input '%s': unknown type '%s' (random, "
+                           "scalar or safetensors)",
+                           loc, uuid, name, type);
     }
     return 0;
 }
@@ -452,34 +458,36 @@ static int workload_axes(const char *loc, json_t *axes, const task_definition *d
                          char *err, size_t errlen)
 {
     if (!json_is_object(axes))
-        return fail(err, errlen, "%s: workload %s: key 'axes': expected an object", loc, w->uuid);
+        return errbuf_fail(err, errlen, "%s: workload %s: key 'axes': expected an object", loc,
+                           w->uuid);
     const char *k;
     json_t *v;
     json_object_foreach(axes, k, v)
     {
         int a = task_find_axis(d, k);
         if (a < 0 || !d->axes[a].is_var)
-            return fail(err, errlen, "%s: workload axis '%s' is not a var axis of %s", loc, k,
-                        d->name);
+            return errbuf_fail(err, errlen, "%s: workload axis '%s' is not a var axis of %s", loc,
+                               k, d->name);
     }
     int nvar = 0;
     for (int i = 0; i < d->naxes; i++)
         nvar += d->axes[i].is_var;
     w->axis_names = calloc((size_t)nvar + 1, sizeof *w->axis_names);
     w->axis_values = calloc((size_t)nvar + 1, sizeof *w->axis_values);
-    if (!w->axis_names || !w->axis_values) return fail(err, errlen, "%s: out of memory", loc);
+    if (!w->axis_names || !w->axis_values)
+        return errbuf_fail(err, errlen, "%s: out of memory", loc);
     size_t used = 0;
     for (int i = 0; i < d->naxes; i++) {
         if (!d->axes[i].is_var) continue;
         json_t *val = json_object_get(axes, d->axes[i].name);
         if (!val)
-            return fail(err, errlen, "%s: workload %s: var axis '%s' has no value", loc, w->uuid,
-                        d->axes[i].name);
+            return errbuf_fail(err, errlen, "%s: workload %s: var axis '%s' has no value", loc,
+                               w->uuid, d->axes[i].name);
         if (!json_is_integer(val) || json_integer_value(val) < 0)
-            return fail(err, errlen,
-                        "%s: workload %s: axis '%s': expected a non-negative "
-                        "integer, found %s",
-                        loc, w->uuid, d->axes[i].name, json_kind(val));
+            return errbuf_fail(err, errlen,
+                               "%s: workload %s: axis '%s': expected a non-negative "
+                               "integer, found %s",
+                               loc, w->uuid, d->axes[i].name, json_kind(val));
         strcpy(w->axis_names[w->naxes], d->axes[i].name);
         w->axis_values[w->naxes] = json_integer_value(val);
         int m = snprintf(w->label + used, sizeof w->label - used, "%s%s=%lld", used ? "," : "",
@@ -495,24 +503,25 @@ static int workload_inputs(const char *loc, json_t *inputs, const task_definitio
                            task_workload *w, char *err, size_t errlen)
 {
     if (!json_is_object(inputs))
-        return fail(err, errlen, "%s: workload %s: key 'inputs': expected an object", loc, w->uuid);
+        return errbuf_fail(err, errlen, "%s: workload %s: key 'inputs': expected an object", loc,
+                           w->uuid);
     const char *k;
     json_t *v;
     json_object_foreach(inputs, k, v)
     {
         if (find_input(d, k) < 0)
-            return fail(err, errlen, "%s: workload %s: '%s' is not an input of %s", loc, w->uuid, k,
-                        d->name);
+            return errbuf_fail(err, errlen, "%s: workload %s: '%s' is not an input of %s", loc,
+                               w->uuid, k, d->name);
     }
     w->inputs = calloc((size_t)d->ninputs + 1, sizeof *w->inputs);
-    if (!w->inputs) return fail(err, errlen, "%s: out of memory", loc);
+    if (!w->inputs) return errbuf_fail(err, errlen, "%s: out of memory", loc);
     for (int i = 0; i < d->ninputs; i++) {
         const task_tensor *x = &d->inputs[i];
         json_t *g = json_object_get(inputs, x->name);
         if (!g) {
             if (!x->optional)
-                return fail(err, errlen, "%s: workload %s: input '%s' is missing", loc, w->uuid,
-                            x->name);
+                return errbuf_fail(err, errlen, "%s: workload %s: input '%s' is missing", loc,
+                                   w->uuid, x->name);
             strcpy(w->inputs[i].name, x->name);
             w->inputs[i].kind = GEN_ABSENT;
             continue;
@@ -533,22 +542,22 @@ static int parse_workload_line(const char *loc, const char *line, const task_def
     json_error_t je;
     json_t *root = json_loadb(line, strcspn(line, "\r\n"), JSON_REJECT_DUPLICATES, &je);
     if (!root)
-        return fail(err, errlen, "%s:%d: invalid JSON: %s", loc,
-                    je.column > 0 ? je.column : je.position, je.text);
+        return errbuf_fail(err, errlen, "%s:%d: invalid JSON: %s", loc,
+                           je.column > 0 ? je.column : je.position, je.text);
     int rc = -1;
     const char *bad, *def;
     json_t *wl;
     if (!json_is_object(root)) {
-        fail(err, errlen, "%s: expected a JSON object, found %s", loc, json_kind(root));
+        errbuf_fail(err, errlen, "%s: expected a JSON object, found %s", loc, json_kind(root));
         goto out;
     }
     if ((bad = task_unknown_key(root, keys))) {
-        fail(err, errlen, "%s: key '%s': unknown key", loc, bad);
+        errbuf_fail(err, errlen, "%s: key '%s': unknown key", loc, bad);
         goto out;
     }
     def = json_string_value(json_object_get(root, "definition"));
     if (!def) {
-        fail(err, errlen, "%s: key 'definition': missing (the definition's name)", loc);
+        errbuf_fail(err, errlen, "%s: key 'definition': missing (the definition's name)", loc);
         goto out;
     }
     if (strcmp(def, d->name)) {
@@ -557,16 +566,16 @@ static int parse_workload_line(const char *loc, const char *line, const task_def
     }
     wl = json_object_get(root, "workload");
     if (!json_is_object(wl)) {
-        fail(err, errlen, "%s: key 'workload': expected an object", loc);
+        errbuf_fail(err, errlen, "%s: key 'workload': expected an object", loc);
         goto out;
     }
     if ((bad = task_unknown_key(wl, wkeys))) {
-        fail(err, errlen, "%s: key 'workload.%s': unknown key", loc, bad);
+        errbuf_fail(err, errlen, "%s: key 'workload.%s': unknown key", loc, bad);
         goto out;
     }
     const char *uuid = json_string_value(json_object_get(wl, "uuid"));
     if (!uuid || !uuid[0] || strlen(uuid) >= sizeof w->uuid) {
-        fail(err, errlen, "%s: key 'workload.uuid': expected a non-empty string", loc);
+        errbuf_fail(err, errlen, "%s: key 'workload.uuid': expected a non-empty string", loc);
         goto out;
     }
     strcpy(w->uuid, uuid);
@@ -591,7 +600,7 @@ int task_load_workloads(const char *path, const task_definition *def, task_workl
 {
     *out = NULL;
     FILE *f = fopen(path, "r");
-    if (!f) return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    if (!f) return errbuf_fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     task_workload *ws = NULL;
     int n = 0, cap = 0, lineno = 0, rc = 0;
     char *line = NULL;
@@ -604,7 +613,7 @@ int task_load_workloads(const char *path, const task_definition *def, task_workl
             cap = cap ? cap * 2 : 64;
             task_workload *nw = realloc(ws, (size_t)cap * sizeof *ws);
             if (!nw) {
-                rc = fail(err, errlen, "%s: out of memory", path);
+                rc = errbuf_fail(err, errlen, "%s: out of memory", path);
                 break;
             }
             ws = nw;
@@ -620,8 +629,8 @@ int task_load_workloads(const char *path, const task_definition *def, task_workl
         if (r == 1) {
             for (int j = 0; j < n; j++)
                 if (!strcmp(ws[j].uuid, ws[n].uuid)) {
-                    rc = fail(err, errlen, "%s: workload uuid %s repeats line %d's", loc,
-                              ws[n].uuid, j + 1);
+                    rc = errbuf_fail(err, errlen, "%s: workload uuid %s repeats line %d's", loc,
+                                     ws[n].uuid, j + 1);
                     break;
                 }
             n++;
@@ -661,10 +670,10 @@ int task_check_blobs(task_workload *w, int n, const char *dataset_root, int poli
                 continue;
             }
             if (policy == 0)
-                return fail(err, errlen,
-                            "workload %s (%s): input '%s': safetensors blob '%s' not found "
-                            "(looked for %s); the dataset's blob store is missing",
-                            w[i].uuid, w[i].label, g->name, g->path, full);
+                return errbuf_fail(err, errlen,
+                                   "workload %s (%s): input '%s': safetensors blob '%s' not found "
+                                   "(looked for %s); the dataset's blob store is missing",
+                                   w[i].uuid, w[i].label, g->name, g->path, full);
             g->kind = GEN_RANDOM;
             fallbacks++;
         }
