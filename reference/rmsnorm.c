@@ -19,14 +19,17 @@ int reference_rmsnorm(const ref_problem *p, const void *const *inputs, float *co
         return -1;
     }
     int64_t B = p->inputs[0].dims[0], H = p->inputs[0].dims[1];
-    int64_t bh[2] = {B, H};
-    if (H <= 0 || ref_need_shape("rmsnorm", "input", &p->inputs[1], 1, &H, err, errlen) ||
-        ref_need_shape("rmsnorm", "output", &p->outputs[0], 2, bh, err, errlen)) {
-        if (H <= 0)
-            snprintf(err, errlen, "rmsnorm reference: %s: hidden size %lld", p->definition,
-                     (long long)H);
+    if (B < 0 || H <= 0) { /* -1: an axis the workload did not resolve */
+        snprintf(err, errlen,
+                 "rmsnorm reference: %s: hidden_states is [%lld, %lld]; the batch must be known "
+                 "and the hidden size above 0",
+                 p->definition, (long long)B, (long long)H);
         return -1;
     }
+    int64_t bh[2] = {B, H};
+    if (ref_need_shape("rmsnorm", "input", &p->inputs[1], 1, &H, err, errlen) ||
+        ref_need_shape("rmsnorm", "output", &p->outputs[0], 2, bh, err, errlen))
+        return -1;
     int xt = p->inputs[0].dtype, wt = p->inputs[1].dtype;
     for (int64_t b = 0; b < B; b++) {
         double ss = 0;

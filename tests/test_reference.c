@@ -231,6 +231,16 @@ static void test_rmsnorm(void)
     CHECK(y[0] == 1 * inv && y[1] == 2 * inv && y[2] == (3 * inv) * 2 && y[3] == (4 * inv) * 0.5f);
     CHECK(fabsf(y[0] - 0.365148f) < 1e-5f);
     CHECK(y[4] == 0 && y[7] == 0);
+
+    /* Shapes the reference cannot compute are refused by name, never half computed. */
+    w.naxes = 0; /* batch_size unresolved */
+    CHECK(task_reference_run(&t, &w, f, ins, outs, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "the batch must be known");
+    w.naxes = 1;
+    strcpy(in[1].name, "weight");
+    strcpy(in[1].dims[0], "batch_size"); /* weight [2] against hidden size 4 */
+    CHECK(task_reference_run(&t, &w, f, ins, outs, err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "rmsnorm reference: input 'weight' is [2]; it must be [4]");
 }
 
 int main(void)
