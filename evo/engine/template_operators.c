@@ -25,19 +25,11 @@ static int run(evo_mutation *m, mutate_kind kind)
     const evo_genome *b = NULL;
     if (kind == MUTATE_CROSSOVER && evo_mutation_parent_count(m) > 1) b = evo_mutation_parent(m, 1);
 
-    mutate_options o;
-    mutate_options_default(&o);
-    if (mutate_options_parse(evo_mutation_options(m), &o, err, sizeof err) != 0) {
-        evo_mutation_fail(m, "%s", err);
-        return EVO_ECONFIG;
-    }
-    evo_constants k;
-    constants_init(&k);
-    if (mutate_constants_parse(evo_mutation_constants_json(m), &k, err, sizeof err) != 0) {
-        constants_free(&k);
-        evo_mutation_fail(m, "%s", err);
-        return EVO_EINVAL;
-    }
+    /* Built in, so read from the engine directly: the knobs the schema checked and the
+     * constants (read-only while the run goes on). */
+    const evo_config *cfg = m->e->cfg;
+    mutate_options o = {cfg->multi_max, cfg->resample_prob, cfg->max_tries};
+    const evo_constants *k = &m->e->constants;
     /* Two draws seed a private stream: the move's randomness depends only on the plan. */
     uint32_t state = evo_mutation_random(m);
     uint32_t seq = evo_mutation_random(m);
@@ -47,24 +39,21 @@ static int run(evo_mutation *m, mutate_kind kind)
     int owned = 0;
     const evo_space *s = mutation_space(m, evo_genome_source(a), &owned, err, sizeof err);
     if (!s) {
-        constants_free(&k);
         evo_mutation_fail(m, "template '%s': %s", evo_genome_template(a), err);
         return EVO_ESPACE;
     }
     evo_genome *child = NULL;
-    int rc = mutate_child_in(s, kind, a, b, &k, &o, &rng, seen_in_run, m, &child, err, sizeof err);
+    int rc = mutate_child_in(s, kind, a, b, k, &o, &rng, seen_in_run, m, &child, err, sizeof err);
     if (owned) space_free((evo_space *)s);
-    constants_free(&k);
     if (rc != EVO_OK) {
         evo_mutation_fail(m, "%s", err);
         return rc;
     }
-    char *params = genome_params_json(child);
-    rc = params ? evo_mutation_emit(m, NULL, evo_genome_source(a), params) : EVO_ENOMEM;
-    if (!params) evo_mutation_fail(m, "out of memory");
-    free(params);
-    genome_free(child);
-    return rc;
+    /* The move made a checked genome of the parent's template: it is the child as it is
+     * (emitting its parameters as text would parse, check and hash it all again). */
+    genome_free(m->child);
+    m->child = child;
+    return EVO_OK;
 }
 
 static int op_point(void *user, evo_mutation *m)
