@@ -49,13 +49,9 @@ static void store(evo_dtype t, void *buf, int64_t i, double v)
     case DT_FLOAT8_E4M3:
         ((uint8_t *)buf)[i] = float_to_fp8e4m3((float)v);
         break;
-    case DT_FLOAT8_E5M2: {
-        /* e5m2 is the top byte of a half: round the half's low byte away (nearest even). */
-        uint16_t h = float_to_half((float)v);
-        uint16_t r = (uint16_t)(h + 0x7f + ((h >> 8) & 1));
-        ((uint8_t *)buf)[i] = (h & 0x7fff) > 0x7c00 ? (uint8_t)((h >> 8) | 2) : (uint8_t)(r >> 8);
+    case DT_FLOAT8_E5M2:
+        ((uint8_t *)buf)[i] = ig_to_e5m2((float)v); /* the generator's: one rounding for both */
         break;
-    }
     case DT_FLOAT64:
         ((double *)buf)[i] = v;
         break;
