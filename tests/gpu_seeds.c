@@ -16,7 +16,7 @@
  * Knobs, for kernel authors (environment variables; both unset in ctest):
  *   EVO_SEEDS_ONLY="task[/seedfile],..."  only these tasks, or these seeds of a task, e.g.
  *       "gdn_decode,gemm/gemm_mma.cu"; a seed is named by its file, with or without .cu
- *       and any directory ("gemm_bf16/gemm_simt" is ../gemm/gemm_simt.cu of gemm_bf16).
+ *       and any directory ("gemm_bf16/gemm_simt" is gemm_simt.cu of gemm_bf16).
  *       An unknown task stops the suite before any GPU work; an unknown seed is a failure.
  *   EVO_SEEDS_PARAMS="NAME=VALUE,..."  evaluate this point instead of the defaults (names
  *       not given keep their defaults). For each seed, a name outside its evo:params space,

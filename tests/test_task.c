@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "file_text.h"
 #include "task.h"
 
 #define FI "../shared/flashinfer-trace"
@@ -227,6 +228,16 @@ static void test_task_folders(void)
                   !strcmp(t->define_values[0], "1"));
             CHECK(strcmp(t->seed_names[0], "gemm_simt") == 0);
             CHECK(strcmp(t->dir, "kernels/gemm_bf16") == 0);
+            /* Its seeds are copies of gemm's (a task folder holds its own files): they must
+             * not drift apart. */
+            for (int i = 0; i < t->nseeds; i++) {
+                char p[512];
+                snprintf(p, sizeof p, "kernels/gemm/%s.cu", t->seed_names[i]);
+                char *fp16 = file_read_text(p, 0, NULL);
+                CHECK_MSG(fp16 && !strcmp(fp16, t->seed_sources[i]),
+                          "kernels/gemm_bf16/%s.cu differs from %s", t->seed_names[i], p);
+                free(fp16);
+            }
             task_free(t);
         }
     }

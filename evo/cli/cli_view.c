@@ -334,6 +334,59 @@ static void print_llm(const json_t *st)
     json_object_foreach(models, name, m) print_usage_line(name, m);
 }
 
+/* Text from a store (a run name, a template, an error, a model's words) goes to a terminal:
+ * every control character but newline and tab is shown as \xHH, never sent raw (an ANSI
+ * escape in a run's name must not repaint the screen). Caller frees. */
+static char *tame_text(const char *s)
+{
+    size_t n = strlen(s), k = 0;
+    char *out = malloc(4 * n + 1);
+    if (!out) return NULL;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+            k += (size_t)sprintf(out + k, "\\x%02x", *p);
+        else
+            out[k++] = (char)*p;
+    out[k] = 0;
+    return out;
+}
+
+/* A copy of v with every string and key tamed (NULL when out of memory). */
+static json_t *tamed(const json_t *v)
+{
+    if (json_is_string(v)) {
+        char *t = tame_text(json_string_value(v));
+        json_t *r = t ? json_string(t) : NULL;
+        free(t);
+        return r;
+    }
+    if (json_is_array(v)) {
+        json_t *r = json_array();
+        for (size_t i = 0; r && i < json_array_size(v); i++)
+            if (json_array_append_new(r, tamed(json_array_get(v, i)))) {
+                json_decref(r);
+                r = NULL;
+            }
+        return r;
+    }
+    if (json_is_object(v)) {
+        json_t *r = json_object();
+        const char *k;
+        json_t *m;
+        json_object_foreach((json_t *)v, k, m)
+        {
+            char *t = tame_text(k);
+            if (!r || !t || json_object_set_new(r, t, tamed(m))) {
+                json_decref(r);
+                r = NULL;
+            }
+            free(t);
+        }
+        return r;
+    }
+    return json_deep_copy(v);
+}
+
 static void print_status(const json_t *st, const char *dir)
 {
     print_run_line(st, dir);
@@ -366,9 +419,12 @@ int cli_status(int argc, char **argv)
         free(text);
         return EXIT_OK;
     }
-    json_t *st = json_loads(text, 0, NULL);
+    json_t *raw = json_loads(text, 0, NULL), *st = tamed(raw);
     free(text);
-    print_status(st, a.dir);
+    json_decref(raw);
+    char *dir = tame_text(a.dir);
+    print_status(st, dir ? dir : "?");
+    free(dir);
     json_decref(st);
     return EXIT_OK;
 }

@@ -18,7 +18,8 @@ const config_key config_schema_engine[] = {
      .type = CT_STRING,
      .def = "\"run\"",
      .maxlen = 127,
-     .doc = "Name of the run, shown by status and reports."},
+     .doc = "Name of the run, shown by status and reports, and the start of its folder "
+            "runs/<name>-<time>: a plain name (letters, digits, '.', '_', '-'; no leading dot)."},
     {.path = "seed",
      .type = CT_INT,
      .def = "1",

@@ -15,6 +15,7 @@
 
 #include "config_schema.h"
 #include "evo.h"
+#include "safe_path.h"
 
 #define PATH_MAX_LEN 512
 #define EXPECT_LEN 256
@@ -598,8 +599,39 @@ static int rule_model_names(config_ctx *c, json_t *root)
     return EVO_OK;
 }
 
+/* Names that become a path component (the run's folder runs/<name>-<stamp>, a dataset's
+ * definition file, a seed's template) are plain (evo/base/safe_path.h); "" leaves the key
+ * unset where it may be. */
+static int plain_or_fail(config_ctx *c, const char *path, const json_t *v, int empty_ok)
+{
+    const char *s = json_string_value(v);
+    if (!s || (empty_ok && !*s) || safe_name(s)) return EVO_OK;
+    char found[FOUND_LEN];
+    config_found(c, path, v, found, sizeof found);
+    return config_fail(c, path, 0,
+                       "key '%s': expected a plain name (letters, digits, '.', '_', '-', at most "
+                       "%d bytes, no leading dot), found %s",
+                       path, SAFE_NAME_MAX, found);
+}
+
+static int rule_plain_names(config_ctx *c, json_t *root)
+{
+    if (plain_or_fail(c, "name", json_object_get(root, "name"), 1) != EVO_OK ||
+        plain_or_fail(c, "evaluator.definition", get2(root, "evaluator", "definition"), 1) !=
+            EVO_OK)
+        return EVO_ECONFIG;
+    json_t *seeds = get2(root, "evaluator", "seeds");
+    for (size_t i = 0; i < json_array_size(seeds); i++) {
+        char path[PATH_MAX_LEN];
+        path_fmt(path, "evaluator.seeds[%zu]", i);
+        if (plain_or_fail(c, path, json_array_get(seeds, i), 0) != EVO_OK) return EVO_ECONFIG;
+    }
+    return EVO_OK;
+}
+
 int config_check_rules(config_ctx *c, json_t *root)
 {
+    if (rule_plain_names(c, root) != EVO_OK) return EVO_ECONFIG;
     if (rule_explore(c, root) != EVO_OK) return EVO_ECONFIG;
     json_t *features = get2(root, "islands", "features");
     for (size_t i = 0; i < json_array_size(features); i++)

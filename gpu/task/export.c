@@ -7,6 +7,7 @@
  * the pointer types the definition's dtypes give. No text in it comes from a model. */
 #include "export.h"
 #include "errbuf.h"
+#include "safe_path.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -603,6 +604,21 @@ int export_write(const evo_task *t, const json_t *record, const char *rendered,
                  size_t errlen)
 {
     *ntraces = 0;
+    /* Each of these becomes one folder or file name below out_dir: a name from a definition,
+     * a stored record or a caller that is not plain ("../../..", "a/b") would write outside it
+     * (evo/base/safe_path.h). op_type is optional in a definition. */
+    const char *part[][2] = {{"author", info->author},
+                             {"definition op_type", t->def.op_type[0] ? t->def.op_type : "x"},
+                             {"definition name", t->def.name},
+                             {"solution name", info->name}};
+    for (size_t i = 0; i < sizeof part / sizeof part[0]; i++)
+        if (!safe_name(part[i][1])) {
+            char shown[600];
+            return errbuf_fail(err, errlen,
+                               "%s '%s' is not a plain name (letters, digits, '.', '_', '-'; no "
+                               "leading dot): it cannot name a file below %s",
+                               part[i][0], safe_text(part[i][1], shown, sizeof shown), out_dir);
+        }
     char perr[512];
     evo_plan *p = plan_parse(rendered, t, perr, sizeof perr);
     if (!p)

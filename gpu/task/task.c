@@ -8,6 +8,7 @@
 #include "task.h"
 #include "errbuf.h"
 #include "file_text.h"
+#include "safe_path.h"
 #include "task_trace.h"
 
 #include <dirent.h>
@@ -26,6 +27,23 @@
 
 /* ------------------------------------------------------------------------------------ */
 /* small helpers                                                                        */
+
+/* The file that key of task.json names, inside the task folder: confined by its lexical path
+ * (safe_path.h: relative, no ".."; a link inside the folder is followed). 0 with path set, or
+ * -1 with err naming task.json, the key and the path. */
+static int task_file(const char *file, const char *key, const evo_task *t, const char *rel,
+                     char *path, size_t n, char *err, size_t errlen)
+{
+    if (!safe_relpath(rel)) {
+        char shown[1200];
+        return errbuf_fail(err, errlen,
+                           "%s: key '%s': '%s' leaves the task folder (paths in task.json are "
+                           "relative to it, without '..'; copy the file in)",
+                           file, key, safe_text(rel, shown, sizeof shown));
+    }
+    task_join_path(path, n, t->dir, rel);
+    return 0;
+}
 
 /* ------------------------------------------------------------------------------------ */
 /* tasks                                                                                */
@@ -176,7 +194,7 @@ static int parse_baseline(const char *file, json_t *b, evo_task *t, char *err, s
     if (!src)
         return errbuf_fail(err, errlen, "%s: key 'baseline.source': missing (a .cu file)", file);
     char path[1100];
-    task_join_path(path, sizeof path, t->dir, src);
+    if (task_file(file, "baseline.source", t, src, path, sizeof path, err, errlen)) return -1;
     t->baseline_source = file_read_text(path, 0, NULL);
     if (!t->baseline_source)
         return errbuf_fail(err, errlen, "%s: key 'baseline.source': cannot read %s: %s", file, path,
@@ -246,9 +264,18 @@ static int parse_seeds(const char *file, json_t *seeds, evo_task *t, char *err, 
             }
             t->seed_archs[i] = strdup(list);
         }
-        char path[1100];
-        task_join_path(path, sizeof path, t->dir, s);
+        char path[1100], key[64];
+        snprintf(key, sizeof key, json_is_object(entry) ? "seeds[%zu].file" : "seeds[%zu]", i);
+        if (task_file(file, key, t, s, path, sizeof path, err, errlen)) return -1;
         seed_stem(t->seed_names[i], s);
+        /* The stem is the seed's template name, which export turns into a file name. */
+        if (!safe_name(t->seed_names[i])) {
+            char shown[3 * TASK_NAME];
+            return errbuf_fail(err, errlen,
+                               "%s: key '%s': template name '%s' is not a plain name (letters, "
+                               "digits, '.', '_', '-'; no leading dot)",
+                               file, key, safe_text(t->seed_names[i], shown, sizeof shown));
+        }
         for (int j = 0; j < t->nseeds; j++)
             if (!strcmp(t->seed_names[j], t->seed_names[i]))
                 return errbuf_fail(err, errlen, "%s: key 'seeds[%zu]': a second seed called '%s'",
@@ -337,9 +364,9 @@ static int task_from_json(const char *file, json_t *root, evo_task *t, char *err
     if (!def) return errbuf_fail(err, errlen, "%s: key 'definition': missing (a .json file)", file);
     if (!wl) return errbuf_fail(err, errlen, "%s: key 'workloads': missing (a .jsonl file)", file);
     char path[1100];
-    task_join_path(path, sizeof path, t->dir, def);
+    if (task_file(file, "definition", t, def, path, sizeof path, err, errlen)) return -1;
     if (task_load_definition(path, &t->def, err, errlen)) return -1;
-    task_join_path(path, sizeof path, t->dir, wl);
+    if (task_file(file, "workloads", t, wl, path, sizeof path, err, errlen)) return -1;
     t->nworkloads = task_load_workloads(path, &t->def, &t->workloads, err, errlen);
     if (t->nworkloads < 0) {
         t->nworkloads = 0;
@@ -435,8 +462,13 @@ int task_from_flashinfer(const char *root, const char *definition, evo_task **ou
 {
     *out = NULL;
     char file[TASK_NAME + 8], dpath[1400], wpath[1400];
-    if (strlen(definition) >= TASK_NAME || strchr(definition, '/'))
-        return errbuf_fail(err, errlen, "'%s' is not a definition name", definition);
+    if (!safe_name(definition) || strlen(definition) >= TASK_NAME) {
+        char shown[1200];
+        return errbuf_fail(err, errlen,
+                           "'%s' is not a definition name (letters, digits, '.', '_', '-'; no "
+                           "leading dot)",
+                           safe_text(definition, shown, sizeof shown));
+    }
     snprintf(file, sizeof file, "%s.json", definition);
     if (find_in_tree(root, "definitions", file, dpath, sizeof dpath))
         return errbuf_fail(err, errlen, "%s: no definition '%s' (looked for definitions/*/%s)",
@@ -610,22 +642,149 @@ char *task_describe(const evo_task *t)
     return buf;
 }
 
+/* The name of the definition the task folder dir's task.json names; 0, or -1 when dir holds
+ * no readable task with a definition. */
+static int folder_definition(const char *dir, char name[TASK_NAME])
+{
+    char file[1100];
+    task_join_path(file, sizeof file, dir, "task.json");
+    json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, NULL);
+    const char *def = json_string_value(json_object_get(root, "definition"));
+    int rc = -1;
+    if (def && safe_relpath(def)) {
+        task_join_path(file, sizeof file, dir, def);
+        json_t *d = json_load_file(file, JSON_REJECT_DUPLICATES, NULL);
+        const char *n = json_string_value(json_object_get(d, "name"));
+        rc = n ? task_copy_name(name, n) : -1;
+        json_decref(d);
+    }
+    json_decref(root);
+    return rc;
+}
+
+/* The first folder below kernels whose task has definition `definition`. */
+static int find_task_folder(const char *kernels, const char *definition, char *out, size_t n)
+{
+    DIR *d = opendir(kernels);
+    if (!d) return -1;
+    struct dirent *e;
+    int found = -1;
+    while (found && (e = readdir(d))) {
+        char dir[1100], name[TASK_NAME];
+        if (e->d_name[0] == '.') continue;
+        int w = snprintf(dir, sizeof dir, "%s/%s", kernels, e->d_name);
+        if (w > 0 && (size_t)w < sizeof dir && (size_t)w < n && folder_definition(dir, name) == 0 &&
+            !strcmp(name, definition)) {
+            snprintf(out, n, "%s", dir);
+            found = 0;
+        }
+    }
+    closedir(d);
+    return found;
+}
+
+int task_seed_folder(const char *preferred, const char *definition, char *out, size_t n)
+{
+    char name[TASK_NAME];
+    if (preferred && *preferred && folder_definition(preferred, name) == 0 &&
+        !strcmp(name, definition) && strlen(preferred) < n) {
+        snprintf(out, n, "%s", preferred);
+        return 0;
+    }
+    const char *shipped[] = {
+#ifdef EVO_DATA_DIR
+        EVO_DATA_DIR "/kernels",
+#endif
+#ifdef EVO_SOURCE_DIR
+        EVO_SOURCE_DIR "/kernels",
+#endif
+        NULL};
+    for (int i = 0; shipped[i]; i++)
+        if (find_task_folder(shipped[i], definition, out, n) == 0) return 0;
+    return -1;
+}
+
+static const char *tensors_diff(const task_tensor *a, int na, const task_tensor *b, int nb,
+                                const char *what)
+{
+    if (na != nb) return what;
+    for (int i = 0; i < na; i++)
+        if (strcmp(a[i].name, b[i].name) || a[i].dtype != b[i].dtype || a[i].ndim != b[i].ndim ||
+            a[i].is_scalar != b[i].is_scalar)
+            return what;
+    return NULL;
+}
+
+/* Which of the tensors differ between two definitions ("inputs", "outputs"), or NULL. */
+static const char *signature_diff(const task_definition *a, const task_definition *b)
+{
+    const char *d = tensors_diff(a->inputs, a->ninputs, b->inputs, b->ninputs, "inputs");
+    return d ? d : tensors_diff(a->outputs, a->noutputs, b->outputs, b->noutputs, "outputs");
+}
+
+/* A dataset's definition and workloads in the task folder's frame: the folder lends its seeds,
+ * reference, baseline, tolerance, cost model, defines and options (its own definition must be
+ * the dataset's, by name); the dataset's definition and workloads replace the folder's. */
+static int lend_folder(const char *task_dir, evo_task *ds, evo_task **out, char *err, size_t errlen)
+{
+    evo_task *f = NULL;
+    if (task_load_dir(task_dir, &f, err, errlen) != 0) return -1;
+    if (strcmp(f->def.name, ds->def.name)) {
+        errbuf_fail(err, errlen,
+                    "%s: the task folder is for definition '%s', not the dataset's '%s'", task_dir,
+                    f->def.name, ds->def.name);
+        task_free(f);
+        return -1;
+    }
+    /* The seeds, the reference and the input scales (one per input, in order) are written
+     * against the folder's inputs and outputs: the dataset's must be the same tensors. */
+    const char *diff = signature_diff(&f->def, &ds->def);
+    if (diff) {
+        errbuf_fail(err, errlen,
+                    "%s: definition '%s' differs from the dataset's (%s): its seeds do not fit",
+                    task_dir, f->def.name, diff);
+        task_free(f);
+        return -1;
+    }
+    task_definition_free(&f->def);
+    task_workloads_free(f->workloads, f->nworkloads);
+    f->def = ds->def;
+    f->workloads = ds->workloads;
+    f->nworkloads = ds->nworkloads;
+    memset(&ds->def, 0, sizeof ds->def);
+    ds->workloads = NULL;
+    ds->nworkloads = 0;
+    *out = f;
+    return 0;
+}
+
 int task_open(const char *task_dir, const char *dataset, const char *definition, int blob_fallback,
               evo_task **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (task_dir && *task_dir) return task_load_dir(task_dir, out, err, errlen);
-    if (!dataset || !*dataset || !definition || !*definition)
+    int have_dir = task_dir && *task_dir;
+    if (!dataset || !*dataset) {
+        if (have_dir) return task_load_dir(task_dir, out, err, errlen);
         return errbuf_fail(err, errlen,
                            "no task: give a task folder, or a dataset and a definition");
-    if (task_from_flashinfer(dataset, definition, out, err, errlen) != 0) return -1;
-    if (blob_fallback &&
-        task_check_blobs((*out)->workloads, (*out)->nworkloads, dataset, 1, err, errlen) < 0) {
-        task_free(*out);
-        *out = NULL;
+    }
+    if (!definition || !*definition)
+        return errbuf_fail(err, errlen, "%s: no definition named for the dataset", dataset);
+    evo_task *ds = NULL;
+    if (task_from_flashinfer(dataset, definition, &ds, err, errlen) != 0) return -1;
+    /* Blob paths resolve against the dataset root, always: the policy only decides what a
+     * missing blob becomes (an error, or drawn inputs). */
+    if (task_check_blobs(ds->workloads, ds->nworkloads, dataset, blob_fallback, err, errlen) < 0) {
+        task_free(ds);
         return -1;
     }
-    return 0;
+    if (!have_dir) {
+        *out = ds;
+        return 0;
+    }
+    int rc = lend_folder(task_dir, ds, out, err, errlen);
+    task_free(ds);
+    return rc;
 }
 
 char **task_compile_options(const evo_task *t, int n, const char *const *names,

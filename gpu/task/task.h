@@ -16,8 +16,9 @@
  *    "defines": {"T": "__half"},            macros for every compile of this task
  *    "nvrtc_options": ["--use_fast_math"],
  *    "notes": "free text"}                  (also "description"; any other key is an error)
- * Paths are relative to the folder. FlashInfer files can also be loaded on their own
- * (task_from_flashinfer) to build a task from a user's dataset. */
+ * Paths are relative to the folder and stay in it (no absolute path, no ".."; a symbolic link
+ * inside the folder is followed: evo/base/safe_path.h states the rule). FlashInfer files can
+ * also be loaded on their own (task_from_flashinfer) to build a task from a user's dataset. */
 #ifndef EVO_TASK_H
 #define EVO_TASK_H
 #include <stddef.h>
@@ -131,9 +132,11 @@ void task_definition_free(task_definition *d);
 int task_load_workloads(const char *path, const task_definition *def, task_workload **out,
                         char *err, size_t errlen);
 void task_workloads_free(task_workload *w, int n);
-/* For each GEN_SAFETENSORS input whose blob (resolved against dataset_root) is missing:
- * policy 0 -> error naming workload, input and path; policy 1 -> fall back to GEN_RANDOM
- * (documented fallback) and count it. Returns the number of fallbacks or -1. */
+/* Resolve each GEN_SAFETENSORS input's blob against dataset_root, to its real path, which
+ * must lie inside the root's real path and be a regular file (else -1, with the workload, the
+ * input and the path named, whatever the policy). A blob that is missing: policy 0 -> error
+ * naming workload, input and path; policy 1 -> fall back to GEN_RANDOM (documented fallback)
+ * and count it. Returns the number of fallbacks or -1. */
 int task_check_blobs(task_workload *w, int n, const char *dataset_root, int policy, char *err,
                      size_t errlen);
 
@@ -143,11 +146,19 @@ int task_load_dir(const char *dir, evo_task **out, char *err, size_t errlen);
  * definitions/ and workloads/ below root); tolerance defaults 1e-2, required ratio 1. */
 int task_from_flashinfer(const char *root, const char *definition, evo_task **out, char *err,
                          size_t errlen);
-/* A task from where a config says it lives: a task folder when task_dir is not empty, else
- * the FlashInfer dataset at dataset with definition (required then); with blob_fallback,
- * workloads whose blobs are missing get drawn inputs. 0, or -1 with err naming what failed. */
+/* A task from where a config says it lives: the FlashInfer dataset at dataset with definition
+ * when dataset is not empty (blobs resolved against the dataset root; with blob_fallback,
+ * workloads whose blobs are missing get drawn inputs), in the frame of the task folder
+ * task_dir when that is not empty too (the folder lends its seeds, reference, baseline,
+ * tolerance, cost model, defines, options and input scales; its definition must be the
+ * dataset's, by name and tensors); else the task folder alone. 0, or -1 with err naming what
+ * failed. */
 int task_open(const char *task_dir, const char *dataset, const char *definition, int blob_fallback,
               evo_task **out, char *err, size_t errlen);
+/* The task folder that holds seeds for a dataset's definition: preferred when its task.json's
+ * definition is called `definition`, else the first shipped task folder (EVO_DATA_DIR's and
+ * the source tree's kernels/) whose definition is. 0 with out set, or -1 when there is none. */
+int task_seed_folder(const char *preferred, const char *definition, char *out, size_t n);
 void task_free(evo_task *t);
 /* The NVRTC options a source of this task compiles with, in one order everywhere (it keys the
  * cubin cache): the task's own options, its defines, then n parameters as -DNAME=VALUE. A

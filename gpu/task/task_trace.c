@@ -9,6 +9,7 @@
  * checks both need (task_trace.h). */
 #include "task_trace.h"
 #include "errbuf.h"
+#include "safe_path.h"
 #include "task.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------------------------ */
@@ -315,14 +317,26 @@ static int definition_from_json(const char *file, json_t *root, task_definition 
     if (bad) return errbuf_fail(err, errlen, "%s: key '%s': unknown key", file, bad);
     const char *name = json_string_value(json_object_get(root, "name"));
     if (!name) return errbuf_fail(err, errlen, "%s: key 'name': missing (a string)", file);
+    char shown[3 * TASK_NAME];
     if (task_copy_name(d->name, name))
         return errbuf_fail(err, errlen, "%s: key 'name': '%s' is empty or longer than %d bytes",
-                           file, name, TASK_NAME - 1);
+                           file, safe_text(name, shown, sizeof shown), TASK_NAME - 1);
+    /* The name and op_type become folder and file names (export, dataset lookup). */
+    if (!safe_name(name))
+        return errbuf_fail(err, errlen,
+                           "%s: key 'name': '%s' is not a plain name (letters, digits, '.', '_', "
+                           "'-'; no leading dot)",
+                           file, safe_text(name, shown, sizeof shown));
     json_t *op = json_object_get(root, "op_type");
     if (op && !json_is_string(op))
         return errbuf_fail(err, errlen, "%s: key 'op_type': expected a string", file);
     if (op && task_copy_name(d->op_type, json_string_value(op)))
         return errbuf_fail(err, errlen, "%s: key 'op_type': empty or too long", file);
+    if (op && !safe_name(d->op_type))
+        return errbuf_fail(err, errlen,
+                           "%s: key 'op_type': '%s' is not a plain name (letters, digits, '.', "
+                           "'_', '-'; no leading dot)",
+                           file, safe_text(d->op_type, shown, sizeof shown));
     if (optional_string(file, root, "description", &d->description, err, errlen) ||
         optional_string(file, root, "reference", &d->reference_code, err, errlen))
         return -1;
@@ -442,6 +456,15 @@ static int parse_gen(const char *loc, const char *uuid, const char *name, json_t
             return errbuf_fail(err, errlen,
                                "%s: workload %s: input '%s': path or tensor_key too long", loc,
                                uuid, name);
+        /* A blob lies inside the dataset: relative, no "..", checked again by its real path
+         * when it is resolved (task_check_blobs). */
+        if (!safe_relpath(path)) {
+            char shown[3 * sizeof g->path];
+            return errbuf_fail(err, errlen,
+                               "%s: workload %s: input '%s': key 'path': '%s' leaves the dataset "
+                               "folder (a blob path is relative to it, without '..')",
+                               loc, uuid, name, safe_text(path, shown, sizeof shown));
+        }
         g->kind = GEN_SAFETENSORS;
         strcpy(g->path, path);
         strcpy(g->tensor_key, key);
@@ -651,22 +674,59 @@ int task_load_workloads(const char *path, const task_definition *def, task_workl
     return n;
 }
 
+/* Where blob g of workload w lives: 0 with full set (its real path) when it is a regular file
+ * inside the dataset root (real path root_real), 1 when it does not exist, -1 with err when it
+ * exists but escapes the root or is not a regular file. An absolute g->path is one resolved by
+ * an earlier call (workloads refuse absolute paths), checked the same way. */
+static int resolve_blob(const task_workload *w, const task_input_gen *g, const char *root,
+                        const char *root_real, char *full, size_t n, char *err, size_t errlen)
+{
+    char joined[1200], real[PATH_MAX];
+    const char *rel = !strncmp(g->path, "./", 2) ? g->path + 2 : g->path;
+    task_join_path(joined, sizeof joined, root, rel);
+    snprintf(full, n, "%s", joined);
+    if (!realpath(joined, real)) {
+        if (errno == ENOENT || errno == ENOTDIR) return 1;
+        return errbuf_fail(err, errlen, "workload %s (%s): input '%s': blob '%s': %s: %s", w->uuid,
+                           w->label, g->name, g->path, joined, strerror(errno));
+    }
+    if (!safe_inside(root_real, real))
+        return errbuf_fail(err, errlen,
+                           "workload %s (%s): input '%s': blob '%s' resolves to %s, outside the "
+                           "dataset folder %s",
+                           w->uuid, w->label, g->name, g->path, real, root_real);
+    struct stat st;
+    if (stat(real, &st) != 0 || !S_ISREG(st.st_mode))
+        return errbuf_fail(err, errlen,
+                           "workload %s (%s): input '%s': blob '%s' (%s) is not a regular file",
+                           w->uuid, w->label, g->name, g->path, real);
+    if (strlen(real) >= sizeof g->path)
+        return errbuf_fail(err, errlen, "workload %s (%s): input '%s': blob path %s is too long",
+                           w->uuid, w->label, g->name, real);
+    snprintf(full, n, "%s", real);
+    return 0;
+}
+
 int task_check_blobs(task_workload *w, int n, const char *dataset_root, int policy, char *err,
                      size_t errlen)
 {
     int fallbacks = 0;
+    char root_real[PATH_MAX] = "";
+    const char *root = dataset_root && *dataset_root ? dataset_root : ".";
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < w[i].ninputs; j++) {
             task_input_gen *g = &w[i].inputs[j];
             if (g->kind != GEN_SAFETENSORS) continue;
-            char full[1200];
-            const char *rel = !strncmp(g->path, "./", 2) ? g->path + 2 : g->path;
-            task_join_path(full, sizeof full, dataset_root, rel);
-            if (access(full, R_OK) == 0) {
-                /* Resolved once, to an absolute path, so the gate opens it without knowing the
+            if (!root_real[0] && !realpath(root, root_real))
+                return errbuf_fail(err, errlen, "%s: cannot resolve the dataset folder: %s", root,
+                                   strerror(errno));
+            char full[PATH_MAX + 1200];
+            int r = resolve_blob(&w[i], g, root, root_real, full, sizeof full, err, errlen);
+            if (r < 0) return -1;
+            if (r == 0) {
+                /* Resolved once, to its real path, so the gate opens it without knowing the
                  * root and a second call finds it again. */
-                char abs[PATH_MAX];
-                if (realpath(full, abs) && strlen(abs) < sizeof g->path) strcpy(g->path, abs);
+                strcpy(g->path, full);
                 continue;
             }
             if (policy == 0)
