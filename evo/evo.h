@@ -360,6 +360,12 @@ const char *evo_engine_evaluator_facts(evo_engine *e);
  * per compile (caller frees) and *failures the count; EVO_OK, or EVO_EIO with err. */
 int evo_check_kernels(const char *kernels_dir, const char *const *archs, int narchs, int samples,
                       char **report, int *failures, char *err, size_t errlen);
+/* `evo check CONFIG`: the same for the task cfg's GPU evaluator would search (a task folder,
+ * or a FlashInfer dataset's definition with the seeds of the task folder that has it, blobs
+ * resolved as evaluator.blob_policy says). EVO_OK, or EVO_ECONFIG with err (no task, or a
+ * task without seed kernels). */
+int evo_check_config(const evo_config *cfg, const char *const *archs, int narchs, int samples,
+                     char **report, int *failures, char *err, size_t errlen);
 /* `evo llm-check`: one short request to every model of cfg, all at once, and the prompt
  * templates loaded; *report gets a line per model (caller frees), *failures the count of
  * models (and prompt sets) that failed. EVO_OK, or EVO_ECONFIG with err. */

@@ -37,9 +37,9 @@ static int load_task(evo_run *r, const char *task_dir, evo_task **t)
             run_dir_of(r));
     } else if (!path) {
         rc = run_fail(r, EVO_ENOMEM, "out of memory");
-    } else if (task_open(*dataset ? NULL : path, path, sec_string(ev, "definition"),
-                         strcmp(sec_string(ev, "blob_policy"), "random") == 0, t, err,
-                         sizeof err) != 0) {
+    } else if (task_open(
+                   *dataset ? NULL : path, *dataset ? path : NULL, sec_string(ev, "definition"),
+                   strcmp(sec_string(ev, "blob_policy"), "random") == 0, t, err, sizeof err) != 0) {
         rc = run_fail(r, EVO_ECONFIG, "%s (from the run's config; pass --task DIR to override)",
                       err);
     }

@@ -93,7 +93,15 @@ static int configure_gpu(evo_engine *e, const evo_config *cfg)
         rc = evo_engine_add_seed(e, t->seed_names[i], t->seed_sources[i]);
         added++;
     }
-    if (rc == EVO_OK && added == 0) {
+    if (rc == EVO_OK && t->nseeds == 0) {
+        /* A dataset's definition with no task folder to lend it seeds (task_seed_folder). */
+        evo_engine_set_error(e,
+                             "evaluator.definition: no seed kernels for definition '%s': set "
+                             "evaluator.task to a task folder whose definition is '%s' (its "
+                             "seeds are used with the dataset's definition and workloads)",
+                             t->def.name, t->def.name);
+        rc = EVO_ECONFIG;
+    } else if (rc == EVO_OK && added == 0) {
         evo_engine_set_error(e, "evaluator.seeds names no seed of task '%s'", t->def.name);
         rc = EVO_ECONFIG;
     }

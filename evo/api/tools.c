@@ -1,6 +1,6 @@
 /* tools.c -- two tools behind the evo command, as library calls: `evo check` (every shipped
- * seed kernel compiled with NVRTC, no GPU needed) and `evo llm-check` (one short request to
- * each configured model, and the prompt templates loaded). */
+ * seed kernel, or those of one config's task, compiled with NVRTC, no GPU needed) and `evo
+ * llm-check` (one short request to each configured model, and the prompt templates loaded). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -63,6 +63,39 @@ int evo_check_kernels(const char *kernels_dir, const char *const *archs, int nar
         snprintf(err, errlen, "no task folders under %s", kernels_dir);
         return EVO_EIO;
     }
+    return EVO_OK;
+}
+
+int evo_check_config(const evo_config *cfg, const char *const *archs, int narchs, int samples,
+                     char **report, int *failures, char *err, size_t errlen)
+{
+    *report = NULL;
+    *failures = 0;
+    gpu_evaluator *g = NULL;
+    int rc = gpu_evaluator_new(config_get(cfg, "evaluator"), cfg->dir, cfg->seed, &g, err, errlen);
+    if (rc != EVO_OK) return rc;
+    const evo_task *t = gpu_evaluator_task(g);
+    if (t->nseeds == 0) {
+        snprintf(err, errlen,
+                 "evaluator.definition: no seed kernels for definition '%s': set evaluator.task "
+                 "to a task folder whose definition is '%s'",
+                 t->def.name, t->def.name);
+        gpu_evaluator_free(g);
+        return EVO_ECONFIG;
+    }
+    size_t len = 0;
+    FILE *out = open_memstream(report, &len);
+    if (!out) {
+        gpu_evaluator_free(g);
+        snprintf(err, errlen, "out of memory");
+        return EVO_ENOMEM;
+    }
+    fprintf(out, "task %s (%d workloads, %d seeds)\n", t->def.name, t->nworkloads, t->nseeds);
+    for (int a = 0; a < narchs; a++)
+        *failures += gpu_check_task(t, archs[a], samples, 1, out);
+    fprintf(out, "%s: 1 task(s), %d failure(s)\n", *failures ? "FAILED" : "ok", *failures);
+    fclose(out);
+    gpu_evaluator_free(g);
     return EVO_OK;
 }
 

@@ -284,29 +284,41 @@ int cli_check(int argc, char **argv)
 {
     const char *arches[8];
     int narch = 0, samples = 3;
-    const char *root = NULL;
+    const char *root = NULL, *config = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--arch") == 0 && i + 1 < argc && narch < 8) {
+        if (argv[i][0] != '-' && !config && !root) {
+            config = argv[i]; /* evo check CONFIG: the seeds of that config's task */
+        } else if (strcmp(argv[i], "--arch") == 0 && i + 1 < argc && narch < 8) {
             arches[narch++] = argv[++i];
         } else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc) {
             samples = atoi(argv[++i]);
-        } else if (strcmp(argv[i], "--kernels") == 0 && i + 1 < argc) {
+        } else if (strcmp(argv[i], "--kernels") == 0 && i + 1 < argc && !config) {
             root = argv[++i];
         } else {
-            fprintf(stderr, "usage: evo check [--arch ARCH]... [--samples N] [--kernels DIR]\n");
+            fprintf(stderr, "usage: evo check [CONFIG | --kernels DIR] [--arch ARCH]... "
+                            "[--samples N]\n");
             return EXIT_USAGE;
         }
     }
     if (narch == 0) arches[narch++] = "sm_90a";
     if (!root) root = kernels_root();
-    char *report = NULL, err[2048];
-    int failures = 0;
-    int rc = evo_check_kernels(root, arches, narch, samples, &report, &failures, err, sizeof err);
+    char *report = NULL, err[4096];
+    int failures = 0, rc;
+    if (config) {
+        evo_config *cfg;
+        rc = evo_config_load(config, &cfg, err, sizeof err);
+        if (rc == EVO_OK) {
+            rc = evo_check_config(cfg, arches, narch, samples, &report, &failures, err, sizeof err);
+            evo_config_free(cfg);
+        }
+    } else {
+        rc = evo_check_kernels(root, arches, narch, samples, &report, &failures, err, sizeof err);
+    }
     if (report) fputs(report, stdout);
     evo_free(report);
     if (rc != EVO_OK) {
         fprintf(stderr, "evo check: %s\n", err);
-        return EXIT_ERROR;
+        return rc == EVO_ECONFIG ? EXIT_CONFIG : EXIT_ERROR;
     }
     return failures ? EXIT_ERROR : EXIT_OK;
 }

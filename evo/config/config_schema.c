@@ -311,11 +311,14 @@ const config_key config_schema_engine[] = {
     {.path = "evaluator.dataset",
      .type = CT_STRING,
      .def = "\"\"",
-     .doc = "FlashInfer Trace dataset folder to build the task from (\"\" = use task)."},
+     .doc = "FlashInfer Trace dataset folder to build the task from (\"\" = use task): its "
+            "definition and workloads, with the seeds (and reference, baseline, tolerance) of "
+            "evaluator.task when that folder's definition has the same name, else of the "
+            "shipped task folder that has it; blob paths resolve inside this folder."},
     {.path = "evaluator.definition",
      .type = CT_STRING,
      .def = "\"\"",
-     .doc = "Definition name within the dataset."},
+     .doc = "Definition name within the dataset (a plain name)."},
     {.path = "evaluator.workloads",
      .type = CT_STRINGS,
      .def = "[]",

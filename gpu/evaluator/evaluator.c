@@ -132,6 +132,12 @@ static int load_task(gpu_evaluator *g, const json_t *sec, const char *base, char
         snprintf(g->dataset, sizeof g->dataset, "%s", root ? root : dataset);
         free(root);
         snprintf(g->definition, sizeof g->definition, "%s", def);
+        /* The seeds come from a task folder for the same definition: evaluator.task when it
+         * is one, else a shipped one; without one the task has no seeds (evo_engine_configure
+         * says so; evo validate and export need none). */
+        char *dir = sec_path(base, sec_string(sec, "task"));
+        if (task_seed_folder(dir, def, g->task_dir, sizeof g->task_dir) != 0) g->task_dir[0] = 0;
+        free(dir);
     } else {
         const char *task = sec_string(sec, "task");
         char *dir = sec_path(base, task);
@@ -246,9 +252,8 @@ static json_t *init_request(const gpu_evaluator *g, const gpu_device *d, int cei
         json_object_set_new(r, "dataset", json_string(g->dataset));
         json_object_set_new(r, "definition", json_string(g->definition));
         json_object_set_new(r, "blob_fallback", json_boolean(g->blob_fallback));
-    } else {
-        json_object_set_new(r, "task_dir", json_string(g->task_dir));
     }
+    if (g->task_dir[0]) json_object_set_new(r, "task_dir", json_string(g->task_dir));
     /* A replacement worker reuses the baselines already measured, so speedups stay
      * comparable across restarts and a crash costs no re-measurement. */
     json_t *known = json_array();

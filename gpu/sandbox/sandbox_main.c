@@ -1,7 +1,7 @@
 /* sandbox_main.c -- main of evo-sandbox, the process whose CUDA context runs candidate code.
  * evo-worker (the harness) starts it and asks, over the ipc.h framing on "--ipc IN OUT":
  *
- *   {"op":"init", "device", "task_dir" | "dataset","definition"[,"blob_fallback"],
+ *   {"op":"init", "device", ["task_dir"], ["dataset","definition"[,"blob_fallback"]],
  *    "cache_dir", "max_runs", "ceilings":bool, "ceiling_gbps", "ceiling_tflops"}
  *     -> {"ok":true, "device":{...}, "ceiling_gbps", "ceiling_tflops",
  *         "ring":{"handle": CUDA IPC handle in hex, "bytes", "stride", "runs"}}

@@ -25,9 +25,8 @@ static json_t *load_task(worker *w, json_t *req)
         return ipc_refusal("init: cannot load the task: %s", err);
     /* The sandbox loads the same task the same way. */
     w->task_req = json_object();
-    if (dir && *dir) {
-        json_object_set_new(w->task_req, "task_dir", json_string(dir));
-    } else {
+    if (dir && *dir) json_object_set_new(w->task_req, "task_dir", json_string(dir));
+    if (root && *root) {
         json_object_set_new(w->task_req, "dataset", json_string(root));
         json_object_set_new(w->task_req, "definition", json_string(def));
         json_object_set_new(w->task_req, "blob_fallback", json_boolean(fallback));
