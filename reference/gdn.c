@@ -28,82 +28,91 @@ typedef struct gdn_io {
     int64_t hq, hv, dk; /* q/k heads, v heads, head size */
 } gdn_io;
 
-static int gdn_bind(const ref_problem *p, const char *who, int prefill, gdn_io *io, char *err,
-                    size_t errlen)
+/* The tables: q/k heads HQ, v heads HV, head size D (gdn_step takes int n and indexes
+ * n * n, so D stays far below 46341), per token row (decode: [B, 1], prefill: [T]) and per
+ * state (B or N). */
+#define GDN_F32 REF_DT(REF_F32)
+#define GDN_HEADS                                                                                  \
+    {"HQ", "num_q_heads", 1, INT32_MAX}, {"HV", "num_v_heads", 1, INT32_MAX},                      \
+    {                                                                                              \
+        "D", "head_size", 1, 32768                                                                 \
+    }
+
+static int gdn_heads(const ref_problem *p, char *err, size_t errlen);
+
+static const ref_sym DECODE_SYMS[] = {
+    {"B", "batch_size", 0, INT64_MAX},
+    GDN_HEADS,
+    {NULL, NULL, 0, 0},
+};
+
+static const ref_arg DECODE_ARGS[] = {
+    {"q", 0, "B 1 HQ D", 0, 0},         {"k", 0, "B 1 HQ D", 0, 0},
+    {"v", 0, "B 1 HV D", 0, 0},         {"state", 0, "B HV D D", GDN_F32, 1},
+    {"A_log", 0, "HV", GDN_F32, 0},     {"a", 0, "B 1 HV", 0, 0},
+    {"dt_bias", 0, "HV", GDN_F32, 0},   {"b", 0, "B 1 HV", 0, 0},
+    {"scale", 0, "", GDN_F32, 1},       {"output", 1, "B 1 HV D", 0, 0},
+    {"new_state", 1, "B HV D D", 0, 0}, {NULL, 0, NULL, 0, 0},
+};
+
+static const ref_sym PREFILL_SYMS[] = {
+    {"T", "total_seq_len", 0, INT64_MAX},
+    {"N", "num_seqs", 0, INT64_MAX - 1},
+    GDN_HEADS,
+    {NULL, NULL, 0, 0},
+};
+
+static const ref_arg PREFILL_ARGS[] = {
+    {"q", 0, "T HQ D", 0, 0},
+    {"k", 0, "T HQ D", 0, 0},
+    {"v", 0, "T HV D", 0, 0},
+    {"state", 0, "N HV D D", GDN_F32, 1},
+    {"A_log", 0, "HV", GDN_F32, 0},
+    {"a", 0, "T HV", 0, 0},
+    {"dt_bias", 0, "HV", GDN_F32, 0},
+    {"b", 0, "T HV", 0, 0},
+    {"cu_seqlens", 0, "N+1", REF_DT(REF_I64), 0},
+    {"scale", 0, "", GDN_F32, 1},
+    {"output", 1, "T HV D", 0, 0},
+    {"new_state", 1, "N HV D D", 0, 0},
+    {NULL, 0, NULL, 0, 0},
+};
+
+const ref_spec ref_spec_gdn_decode = {"gdn_decode", reference_gdn_decode, DECODE_SYMS, DECODE_ARGS,
+                                      gdn_heads};
+const ref_spec ref_spec_gdn_prefill = {"gdn_prefill", reference_gdn_prefill, PREFILL_SYMS,
+                                       PREFILL_ARGS, gdn_heads};
+
+static int gdn_heads(const ref_problem *p, char *err, size_t errlen)
 {
-    static const char *const need[] = {"q", "k",       "v", "state", "A_log",
-                                       "a", "dt_bias", "b", "scale"};
-    int *slots[] = {&io->q, &io->k,       &io->v, &io->state, &io->A_log,
-                    &io->a, &io->dt_bias, &io->b, &io->scale};
-    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
-        *slots[i] = ref_input(p, need[i]);
-        if (*slots[i] < 0) {
-            snprintf(err, errlen, "%s reference: %s has no input '%s'", who, p->definition,
-                     need[i]);
-            return -1;
-        }
-    }
-    io->cu_seqlens = ref_input(p, "cu_seqlens");
-    if (prefill && io->cu_seqlens < 0) {
-        snprintf(err, errlen, "%s reference: %s has no input 'cu_seqlens'", who, p->definition);
-        return -1;
-    }
-    io->out = ref_output(p, "output");
-    io->new_state = ref_output(p, "new_state");
-    if (io->out < 0 || io->new_state < 0) {
-        snprintf(err, errlen, "%s reference: %s must have outputs 'output' and 'new_state'", who,
-                 p->definition);
-        return -1;
-    }
-    if (ref_axis(p, "num_q_heads", &io->hq) || ref_axis(p, "num_v_heads", &io->hv) ||
-        ref_axis(p, "head_size", &io->dk)) {
-        snprintf(err, errlen, "%s reference: %s needs axes num_q_heads, num_v_heads, head_size",
-                 who, p->definition);
-        return -1;
-    }
-    if (io->hq <= 0 || io->hv <= 0 || io->dk <= 0 || io->hv % io->hq) {
-        snprintf(err, errlen,
-                 "%s reference: num_v_heads %lld is not a multiple of "
-                 "num_q_heads %lld",
-                 who, (long long)io->hv, (long long)io->hq);
-        return -1;
-    }
-    const ref_tensor *in = p->inputs;
-    if (in[io->scale].dtype != REF_F32 || in[io->state].dtype != REF_F32 ||
-        in[io->A_log].dtype != REF_F32 || in[io->dt_bias].dtype != REF_F32) {
-        snprintf(err, errlen, "%s reference: scale, state, A_log and dt_bias must be float32", who);
-        return -1;
-    }
-    return 0;
+    int64_t hq = 0, hv = 0;
+    ref_axis(p, "num_q_heads", &hq);
+    ref_axis(p, "num_v_heads", &hv);
+    if (hq > 0 && hv % hq == 0) return 0;
+    snprintf(err, errlen, "gdn reference: num_v_heads %lld is not a multiple of num_q_heads %lld",
+             (long long)hv, (long long)hq);
+    return -1;
 }
 
-/* The shapes the recurrence reads and writes, per token row of `rows` leading dims (decode:
- * [B, 1], prefill: [T]) and per state of `states` rows (B or N). */
-static int gdn_shapes(const ref_problem *p, const char *who, const gdn_io *io, const int64_t *lead,
-                      int nlead, int64_t states, char *err, size_t errlen)
+/* The pieces of a definition the recurrence needs, found by name (the table has checked
+ * that they are all there and what their shapes are). */
+static void gdn_bind(const ref_problem *p, gdn_io *io)
 {
-    int64_t d[REF_MAX_DIMS];
-    const ref_tensor *in = p->inputs;
-    memcpy(d, lead, (size_t)nlead * sizeof *d);
-    d[nlead] = io->hq;
-    d[nlead + 1] = io->dk;
-    if (ref_need_shape(who, "input", &in[io->q], nlead + 2, d, err, errlen) ||
-        ref_need_shape(who, "input", &in[io->k], nlead + 2, d, err, errlen))
-        return -1;
-    d[nlead] = io->hv;
-    if (ref_need_shape(who, "input", &in[io->v], nlead + 2, d, err, errlen) ||
-        ref_need_shape(who, "output", &p->outputs[io->out], nlead + 2, d, err, errlen) ||
-        ref_need_shape(who, "input", &in[io->a], nlead + 1, d, err, errlen) ||
-        ref_need_shape(who, "input", &in[io->b], nlead + 1, d, err, errlen))
-        return -1;
-    int64_t st[4] = {states, io->hv, io->dk, io->dk};
-    if (ref_need_shape(who, "input", &in[io->state], 4, st, err, errlen) ||
-        ref_need_shape(who, "output", &p->outputs[io->new_state], 4, st, err, errlen) ||
-        ref_need_shape(who, "input", &in[io->A_log], 1, &io->hv, err, errlen) ||
-        ref_need_shape(who, "input", &in[io->dt_bias], 1, &io->hv, err, errlen) ||
-        ref_need_shape(who, "input", &in[io->scale], 0, NULL, err, errlen))
-        return -1;
-    return 0;
+    io->q = ref_input(p, "q");
+    io->k = ref_input(p, "k");
+    io->v = ref_input(p, "v");
+    io->state = ref_input(p, "state");
+    io->A_log = ref_input(p, "A_log");
+    io->a = ref_input(p, "a");
+    io->dt_bias = ref_input(p, "dt_bias");
+    io->b = ref_input(p, "b");
+    io->scale = ref_input(p, "scale");
+    io->cu_seqlens = ref_input(p, "cu_seqlens");
+    io->out = ref_output(p, "output");
+    io->new_state = ref_output(p, "new_state");
+    ref_axis(p, "num_q_heads", &io->hq);
+    ref_axis(p, "num_v_heads", &io->hv);
+    ref_axis(p, "head_size", &io->dk);
 }
 
 /* torch.nn.functional.softplus with its default beta 1 and threshold 20. */
@@ -222,21 +231,11 @@ static void token_step(const ref_problem *p, const gdn_io *io, const void *const
 int reference_gdn_decode(const ref_problem *p, const void *const *inputs, float *const *outputs,
                          char *err, size_t errlen)
 {
+    if (reference_check(&ref_spec_gdn_decode, p, err, errlen)) return -1;
     gdn_io io;
-    if (gdn_bind(p, "gdn_decode", 0, &io, err, errlen)) return -1;
+    gdn_bind(p, &io);
     int64_t B;
-    if (ref_axis(p, "batch_size", &B) || B < 0) {
-        snprintf(err, errlen, "gdn_decode reference: %s: no batch_size axis", p->definition);
-        return -1;
-    }
-    int64_t seq = 1;
-    if (ref_axis(p, "seq_len", &seq) == 0 && seq != 1) {
-        snprintf(err, errlen, "gdn_decode reference: seq_len is %lld, decode needs 1",
-                 (long long)seq);
-        return -1;
-    }
-    int64_t lead[2] = {B, 1};
-    if (gdn_shapes(p, "gdn_decode", &io, lead, 2, B, err, errlen)) return -1;
+    ref_axis(p, "batch_size", &B);
     gdn_scratch s;
     if (scratch_new(&s, io.dk)) {
         snprintf(err, errlen, "gdn_decode reference: out of memory");
@@ -259,23 +258,18 @@ int reference_gdn_decode(const ref_problem *p, const void *const *inputs, float 
 int reference_gdn_prefill(const ref_problem *p, const void *const *inputs, float *const *outputs,
                           char *err, size_t errlen)
 {
+    if (reference_check(&ref_spec_gdn_prefill, p, err, errlen)) return -1;
     gdn_io io;
-    if (gdn_bind(p, "gdn_prefill", 1, &io, err, errlen)) return -1;
+    gdn_bind(p, &io);
     int64_t T, N;
-    if (ref_axis(p, "total_seq_len", &T) || ref_axis(p, "num_seqs", &N)) {
-        snprintf(err, errlen, "gdn_prefill reference: %s needs axes total_seq_len and num_seqs",
-                 p->definition);
-        return -1;
-    }
-    int64_t n1 = N + 1;
-    if (gdn_shapes(p, "gdn_prefill", &io, &T, 1, N, err, errlen) ||
-        ref_need_shape("gdn_prefill", "input", &p->inputs[io.cu_seqlens], 1, &n1, err, errlen))
-        return -1;
-    if (p->inputs[io.cu_seqlens].dtype != REF_I64 || !inputs[io.cu_seqlens]) {
-        snprintf(err, errlen, "gdn_prefill reference: cu_seqlens must be a present int64 tensor");
-        return -1;
-    }
+    ref_axis(p, "total_seq_len", &T);
+    ref_axis(p, "num_seqs", &N);
     const int64_t *cu = inputs[io.cu_seqlens];
+    if (!cu) {
+        snprintf(err, errlen, "gdn_prefill reference: workload %s gives no cu_seqlens",
+                 p->workload);
+        return -1;
+    }
     for (int64_t i = 0; i < N; i++)
         if (cu[0] < 0 || cu[i] > cu[i + 1] || cu[i + 1] > T) {
             snprintf(err, errlen,

@@ -19,4 +19,6 @@ int reference_gdn_decode(const ref_problem *p, const void *const *inputs, float 
                          char *err, size_t errlen);
 int reference_gdn_prefill(const ref_problem *p, const void *const *inputs, float *const *outputs,
                           char *err, size_t errlen);
+/* Their tables (reference.h). */
+extern const ref_spec ref_spec_gdn_decode, ref_spec_gdn_prefill;
 #endif

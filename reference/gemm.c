@@ -7,12 +7,25 @@
 
 #include "reference.h"
 
-static int axis(const ref_problem *p, const char *name, int64_t *v, char *err, size_t errlen)
-{
-    if (ref_axis(p, name, v) == 0 && *v >= 0 && *v <= INT32_MAX) return 0;
-    snprintf(err, errlen, "gemm reference: %s has no usable axis '%s'", p->definition, name);
-    return -1;
-}
+int reference_gemm(const ref_problem *p, const void *const *inputs, float *const *outputs,
+                   char *err, size_t errlen);
+
+/* cblas takes int sizes. */
+static const ref_sym SYMS[] = {
+    {"M", "M", 0, INT32_MAX},
+    {"N", "N", 0, INT32_MAX},
+    {"K", "K", 0, INT32_MAX},
+    {NULL, NULL, 0, 0},
+};
+
+static const ref_arg ARGS[] = {
+    {"A", 0, "M K", 0, 0},
+    {"B", 0, "N K", 0, 0},
+    {"C", 1, "M N", 0, 0},
+    {NULL, 0, NULL, 0, 0},
+};
+
+const ref_spec ref_spec_gemm = {"gemm", reference_gemm, SYMS, ARGS, NULL};
 
 static float *widen(int dt, const void *src, int64_t n)
 {
@@ -26,22 +39,14 @@ static float *widen(int dt, const void *src, int64_t n)
 int reference_gemm(const ref_problem *p, const void *const *inputs, float *const *outputs,
                    char *err, size_t errlen)
 {
-    if (p->ninputs != 2 || p->noutputs != 1) {
-        snprintf(err, errlen, "gemm reference: %s must have inputs A, B and output C",
-                 p->definition);
-        return -1;
-    }
+    if (reference_check(&ref_spec_gemm, p, err, errlen)) return -1;
+    int ia = ref_input(p, "A"), ib = ref_input(p, "B");
     int64_t M, N, K;
-    if (axis(p, "M", &M, err, errlen) || axis(p, "N", &N, err, errlen) ||
-        axis(p, "K", &K, err, errlen))
-        return -1;
-    int64_t mk[2] = {M, K}, nk[2] = {N, K}, mn[2] = {M, N};
-    if (ref_need_shape("gemm", "input", &p->inputs[0], 2, mk, err, errlen) ||
-        ref_need_shape("gemm", "input", &p->inputs[1], 2, nk, err, errlen) ||
-        ref_need_shape("gemm", "output", &p->outputs[0], 2, mn, err, errlen))
-        return -1;
-    float *a = widen(p->inputs[0].dtype, inputs[0], M * K);
-    float *b = widen(p->inputs[1].dtype, inputs[1], N * K);
+    ref_axis(p, "M", &M);
+    ref_axis(p, "N", &N);
+    ref_axis(p, "K", &K);
+    float *a = widen(p->inputs[ia].dtype, inputs[ia], M * K);
+    float *b = widen(p->inputs[ib].dtype, inputs[ib], N * K);
     if (!a || !b) {
         free(a);
         free(b);
@@ -50,7 +55,8 @@ int reference_gemm(const ref_problem *p, const void *const *inputs, float *const
     }
     if (M && N)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)M, (int)N, (int)K, 1.0f, a,
-                    (int)(K ? K : 1), b, (int)(K ? K : 1), 0.0f, outputs[0], (int)N);
+                    (int)(K ? K : 1), b, (int)(K ? K : 1), 0.0f, outputs[ref_output(p, "C")],
+                    (int)N);
     free(a);
     free(b);
     return 0;

@@ -7,35 +7,33 @@
 #include "reference.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gdn.h"
 
-/* Each reference lives in its own file (reference/<op>.c). To add one, declare it here (or
- * include its header) and add a row to REFS and a name to NAMES. */
-int reference_gemm(const ref_problem *p, const void *const *inputs, float *const *outputs,
-                   char *err, size_t errlen);
-int reference_rmsnorm(const ref_problem *p, const void *const *inputs, float *const *outputs,
-                      char *err, size_t errlen);
+/* Each reference lives in its own file (reference/<op>.c) with its table (ref_spec). To add
+ * one, declare its table here (or include its header) and add it to SPECS. */
+extern const ref_spec ref_spec_gemm, ref_spec_rmsnorm;
 
-static const struct {
-    const char *name;
-    reference_fn fn;
-} REFS[] = {
-    {"gemm", reference_gemm},
-    {"rmsnorm", reference_rmsnorm},
-    {"gdn_decode", reference_gdn_decode},
-    {"gdn_prefill", reference_gdn_prefill},
-};
+static const ref_spec *const SPECS[] = {&ref_spec_gemm, &ref_spec_rmsnorm, &ref_spec_gdn_decode,
+                                        &ref_spec_gdn_prefill};
 
 static const char *const NAMES[] = {"gemm", "rmsnorm", "gdn_decode", "gdn_prefill", NULL};
 
+const ref_spec *reference_spec(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof SPECS / sizeof SPECS[0]; i++)
+        if (!strcmp(SPECS[i]->name, name)) return SPECS[i];
+    return NULL;
+}
+
 reference_fn reference_find(const char *name)
 {
-    for (size_t i = 0; name && i < sizeof REFS / sizeof REFS[0]; i++)
-        if (!strcmp(REFS[i].name, name)) return REFS[i].fn;
-    return NULL;
+    const ref_spec *s = reference_spec(name);
+    return s ? s->fn : NULL;
 }
 
 const char *const *reference_names(void)
@@ -75,31 +73,289 @@ int64_t ref_numel(const ref_tensor *t)
     return n;
 }
 
-static void shape_text(const int64_t *d, int n, char *buf, size_t len)
+/* ------------------------------------------------------------------------------------ */
+/* the tables                                                                           */
+
+static const char *const DTYPE_NAMES[] = {"float32",     "float16", "bfloat16", "float8_e4m3fn",
+                                          "float8_e5m2", "float64", "int64",    "int32",
+                                          "int16",       "int8",    "uint8",    "bool"};
+
+static const char *dtype_text(ref_dtype t)
 {
-    size_t k = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < n && k < len; i++) {
-        if (d[i] < 0)
-            k += (size_t)snprintf(buf + k, len - k, "%s*", i ? ", " : "");
-        else
-            k += (size_t)snprintf(buf + k, len - k, "%s%lld", i ? ", " : "", (long long)d[i]);
-    }
-    if (k < len) snprintf(buf + k, len - k, "]");
+    return (unsigned)t < sizeof DTYPE_NAMES / sizeof DTYPE_NAMES[0] ? DTYPE_NAMES[t] : "?";
 }
 
-int ref_need_shape(const char *who, const char *kind, const ref_tensor *x, int ndim,
-                   const int64_t *want, char *err, size_t errlen)
+/* One dim of a shape: a symbol (sym >= 0) plus add, or a literal (sym < 0). */
+typedef struct dim_term {
+    int sym;
+    int64_t add;
+} dim_term;
+
+#define SPEC_MAX_SYMS 16
+
+/* The dims of a's shape as terms; the count, or -1 for a table that does not parse (a bug in
+ * the reference, reported as such). */
+static int parse_shape(const ref_spec *s, const ref_arg *a, dim_term *t)
 {
-    int ok = x->ndim == ndim;
-    for (int i = 0; ok && i < ndim; i++)
-        ok = want[i] < 0 || x->dims[i] == want[i];
-    if (ok) return 0;
-    char have[160], need[160];
-    shape_text(x->dims, x->ndim, have, sizeof have);
-    shape_text(want, ndim, need, sizeof need);
-    snprintf(err, errlen, "%s reference: %s '%s' is %s; it must be %s", who, kind, x->name, have,
-             need);
-    return -1;
+    int n = 0;
+    const char *c = a->shape ? a->shape : "";
+    while (*c) {
+        while (*c == ' ')
+            c++;
+        if (!*c) break;
+        if (n == REF_MAX_DIMS) return -1;
+        size_t len = strcspn(c, " +");
+        t[n].sym = -1;
+        t[n].add = 0;
+        if (*c >= '0' && *c <= '9') {
+            t[n].add = strtoll(c, NULL, 10);
+        } else {
+            for (int k = 0; s->syms[k].name && t[n].sym < 0; k++)
+                if (strlen(s->syms[k].name) == len && !strncmp(s->syms[k].name, c, len))
+                    t[n].sym = k;
+            if (t[n].sym < 0) return -1;
+        }
+        c += len;
+        if (*c == '+') {
+            char *end;
+            t[n].add = strtoll(c + 1, &end, 10);
+            c = end;
+        }
+        n++;
+    }
+    return n;
+}
+
+static void term_text(const ref_spec *s, const dim_term *t, char *buf, size_t len)
+{
+    if (t->sym < 0)
+        snprintf(buf, len, "%lld", (long long)t->add);
+    else if (t->add)
+        snprintf(buf, len, "%s+%lld", s->syms[t->sym].name, (long long)t->add);
+    else
+        snprintf(buf, len, "%s", s->syms[t->sym].name);
+}
+
+__attribute__((format(printf, 3, 4))) static void append(char *buf, size_t len, const char *fmt,
+                                                         ...)
+{
+    size_t k = strlen(buf);
+    if (k + 1 >= len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + k, len - k, fmt, ap);
+    va_end(ap);
+}
+
+/* "[B, H]" for the table's dims; with vals, "[7, 4096]" (unknown ones as *). */
+static void arg_shape_text(const ref_spec *s, const dim_term *t, int n, const int64_t *vals,
+                           const int *bound, char *buf, size_t len)
+{
+    snprintf(buf, len, "[");
+    for (int i = 0; i < n; i++) {
+        if (i) append(buf, len, "%s", ", ");
+        if (!vals) {
+            char term[64];
+            term_text(s, &t[i], term, sizeof term);
+            append(buf, len, "%s", term);
+        } else if (t[i].sym >= 0 && !bound[t[i].sym]) {
+            append(buf, len, "%s", "*");
+        } else {
+            append(buf, len, "%lld", (long long)((t[i].sym >= 0 ? vals[t[i].sym] : 0) + t[i].add));
+        }
+    }
+    append(buf, len, "%s", "]");
+}
+
+static void have_text(const ref_tensor *x, char *buf, size_t len)
+{
+    snprintf(buf, len, "[");
+    for (int i = 0; i < x->ndim; i++) {
+        if (i) append(buf, len, "%s", ", ");
+        if (x->dims[i] < 0)
+            append(buf, len, "%s", "?");
+        else
+            append(buf, len, "%lld", (long long)x->dims[i]);
+    }
+    append(buf, len, "%s", "]");
+}
+
+void reference_signature(const ref_spec *s, char *buf, size_t len)
+{
+    buf[0] = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0, first = 1; s->args[i].name; i++) {
+            const ref_arg *a = &s->args[i];
+            if (a->output != pass) continue;
+            if (pass && first) append(buf, len, "%s", " -> ");
+            if (!first) append(buf, len, "%s", ", ");
+            first = 0;
+            append(buf, len, "%s", a->name);
+            dim_term t[REF_MAX_DIMS];
+            int n = parse_shape(s, a, t);
+            char shape[256];
+            if (n > 0) {
+                arg_shape_text(s, t, n, NULL, NULL, shape, sizeof shape);
+                append(buf, len, " %s", shape);
+            } else if (n == 0) {
+                append(buf, len, "%s", " (scalar)");
+            }
+            if (a->optional) append(buf, len, "%s", " (optional)");
+        }
+}
+
+static const ref_tensor *find_tensor(const ref_problem *p, const char *name, int *output)
+{
+    for (int i = 0; i < p->ninputs; i++)
+        if (!strcmp(p->inputs[i].name, name)) {
+            *output = 0;
+            return &p->inputs[i];
+        }
+    for (int i = 0; i < p->noutputs; i++)
+        if (!strcmp(p->outputs[i].name, name)) {
+            *output = 1;
+            return &p->outputs[i];
+        }
+    return NULL;
+}
+
+static const ref_arg *find_arg(const ref_spec *s, const char *name)
+{
+    for (int i = 0; s->args[i].name; i++)
+        if (!strcmp(s->args[i].name, name)) return &s->args[i];
+    return NULL;
+}
+
+static const char *kind_text(int output)
+{
+    return output ? "output" : "input";
+}
+
+/* Names, directions, optional marks and dtypes: what does not depend on a workload. Missing
+ * tensors first (the likeliest mistake: another operator's reference), then strangers. */
+static int check_names(const ref_spec *s, const ref_problem *p, char *err, size_t errlen)
+{
+    char sig[1024];
+    reference_signature(s, sig, sizeof sig);
+    for (int i = 0; s->args[i].name; i++) {
+        int output;
+        if (find_tensor(p, s->args[i].name, &output)) continue;
+        snprintf(err, errlen, "%s reference: %s has no %s '%s' (the reference takes %s)", s->name,
+                 p->definition, kind_text(s->args[i].output), s->args[i].name, sig);
+        return -1;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        int n = pass ? p->noutputs : p->ninputs;
+        for (int i = 0; i < n; i++) {
+            const ref_tensor *x = pass ? &p->outputs[i] : &p->inputs[i];
+            const ref_arg *a = find_arg(s, x->name);
+            if (a && a->output == pass) continue;
+            if (a)
+                snprintf(err, errlen,
+                         "%s reference: %s declares '%s' as an %s; the reference takes it as an "
+                         "%s (%s)",
+                         s->name, p->definition, x->name, kind_text(pass), kind_text(a->output),
+                         sig);
+            else
+                snprintf(err, errlen,
+                         "%s reference: %s has %s '%s', which the reference does not read or "
+                         "write (it takes %s)",
+                         s->name, p->definition, kind_text(pass), x->name, sig);
+            return -1;
+        }
+    }
+    for (int i = 0; s->args[i].name; i++) {
+        const ref_arg *a = &s->args[i];
+        int output;
+        const ref_tensor *x = find_tensor(p, a->name, &output);
+        if (x->optional && !a->optional) {
+            snprintf(err, errlen,
+                     "%s reference: %s marks %s '%s' optional; the reference needs it in every "
+                     "workload",
+                     s->name, p->definition, kind_text(output), a->name);
+            return -1;
+        }
+        if (a->dtypes && !(a->dtypes & REF_DT(x->dtype))) {
+            char want[256] = "";
+            for (int t = 0; t < (int)(sizeof DTYPE_NAMES / sizeof DTYPE_NAMES[0]); t++)
+                if (a->dtypes & REF_DT(t))
+                    append(want, sizeof want, "%s%s", want[0] ? " or " : "", DTYPE_NAMES[t]);
+            snprintf(err, errlen, "%s reference: %s '%s' is %s; it must be %s", s->name,
+                     kind_text(output), a->name, dtype_text(x->dtype), want);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int reference_check(const ref_spec *s, const ref_problem *p, char *err, size_t errlen)
+{
+    int64_t vals[SPEC_MAX_SYMS] = {0};
+    int bound[SPEC_MAX_SYMS] = {0};
+    if (check_names(s, p, err, errlen)) return -1;
+    for (int k = 0; s->syms[k].name; k++) {
+        if (k == SPEC_MAX_SYMS) {
+            snprintf(err, errlen, "%s reference: its table has too many symbols", s->name);
+            return -1;
+        }
+        if (!s->syms[k].axis) continue;
+        if (ref_axis(p, s->syms[k].axis, &vals[k])) {
+            snprintf(err, errlen, "%s reference: %s has no axis '%s' (the reference needs it)",
+                     s->name, p->definition, s->syms[k].axis);
+            return -1;
+        }
+        bound[k] = 1;
+    }
+    for (int i = 0; s->args[i].name; i++) {
+        const ref_arg *a = &s->args[i];
+        int output;
+        const ref_tensor *x = find_tensor(p, a->name, &output);
+        dim_term t[REF_MAX_DIMS];
+        int n = parse_shape(s, a, t);
+        if (n < 0) {
+            snprintf(err, errlen, "%s reference: its table's shape of '%s' does not parse", s->name,
+                     a->name);
+            return -1;
+        }
+        int ok = x->ndim == n;
+        for (int d = 0; ok && d < n; d++) {
+            if (x->dims[d] < 0) {
+                snprintf(err, errlen,
+                         "%s reference: dim %d of %s '%s' is an axis the workload does not give",
+                         s->name, d, kind_text(output), a->name);
+                return -1;
+            }
+            int k = t[d].sym;
+            if (k >= 0 && !bound[k]) {
+                vals[k] = x->dims[d] - t[d].add;
+                bound[k] = 1;
+            }
+            ok = x->dims[d] == (k >= 0 ? vals[k] : 0) + t[d].add;
+        }
+        if (!ok) {
+            char have[256], sym[256], want[256];
+            have_text(x, have, sizeof have);
+            arg_shape_text(s, t, n, NULL, NULL, sym, sizeof sym);
+            arg_shape_text(s, t, n, vals, bound, want, sizeof want);
+            if (!strcmp(sym, want))
+                snprintf(err, errlen, "%s reference: %s '%s' is %s; it must be %s", s->name,
+                         kind_text(output), a->name, have, sym);
+            else
+                snprintf(err, errlen, "%s reference: %s '%s' is %s; it must be %s = %s", s->name,
+                         kind_text(output), a->name, have, sym, want);
+            return -1;
+        }
+    }
+    for (int k = 0; s->syms[k].name; k++) {
+        const ref_sym *y = &s->syms[k];
+        if (bound[k] && (vals[k] < y->min || vals[k] > y->max)) {
+            snprintf(err, errlen, "%s reference: %s%s%s is %lld; it must be in %lld..%lld", s->name,
+                     y->axis ? "axis '" : "", y->axis ? y->axis : y->name, y->axis ? "'" : "",
+                     (long long)vals[k], (long long)y->min, (long long)y->max);
+            return -1;
+        }
+    }
+    return s->check ? s->check(p, err, errlen) : 0;
 }
 
 static uint32_t f2u(float f)

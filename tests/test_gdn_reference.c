@@ -379,10 +379,11 @@ static void test_bad_inputs(void)
     cu[2] = 4;
     CHECK(task_reference_run(t, &w, reference_gdn_prefill, (const void *const *)in, out, err,
                              sizeof err) == 0);
-    /* The decode reference on the prefill definition: it has no batch_size axis. */
+    /* The decode reference on the prefill definition: cu_seqlens is not one of its tensors. */
     CHECK(task_reference_run(t, &w, reference_gdn_decode, (const void *const *)in, out, err,
                              sizeof err) == -1);
-    CHECK_CONTAINS(err, "gdn_decode reference: gdn_prefill_qk4_v8_d128_k_last: no batch_size axis");
+    CHECK_CONTAINS(err, "gdn_decode reference: gdn_prefill_qk4_v8_d128_k_last has input "
+                        "'cu_seqlens', which the reference does not read or write");
     /* A definition without cu_seqlens cannot be a prefill. */
     int c = find_in(d, "cu_seqlens");
     strcpy(t->def.inputs[c].name, "seqlens");

@@ -209,14 +209,15 @@ static void test_check_task(void)
     mkdir(dir, 0777);
     put(dir, "def.json",
         "{\"name\": \"sc\", \"axes\": {\"M\": {\"type\": \"var\"}, \"N\": {\"type\": "
-        "\"const\", \"value\": 8}}, \"inputs\": {\"A\": {\"shape\": [\"M\", \"N\"], "
-        "\"dtype\": \"float32\"}}, \"outputs\": {\"C\": {\"shape\": [\"M\", \"N\"], "
-        "\"dtype\": \"float32\"}}}");
+        "\"const\", \"value\": 8}, \"K\": {\"type\": \"const\", \"value\": 8}}, "
+        "\"inputs\": {\"A\": {\"shape\": [\"M\", \"K\"], \"dtype\": \"float32\"}, "
+        "\"B\": {\"shape\": [\"N\", \"K\"], \"dtype\": \"float32\"}}, "
+        "\"outputs\": {\"C\": {\"shape\": [\"M\", \"N\"], \"dtype\": \"float32\"}}}");
     put(dir, "w.jsonl",
         "{\"definition\": \"sc\", \"workload\": {\"uuid\": \"a\", \"axes\": {\"M\": 4}, "
-        "\"inputs\": {\"A\": {\"type\": \"random\"}}}}\n"
+        "\"inputs\": {\"A\": {\"type\": \"random\"}, \"B\": {\"type\": \"random\"}}}}\n"
         "{\"definition\": \"sc\", \"workload\": {\"uuid\": \"b\", \"axes\": {\"M\": 100}, "
-        "\"inputs\": {\"A\": {\"type\": \"random\"}}}}\n");
+        "\"inputs\": {\"A\": {\"type\": \"random\"}, \"B\": {\"type\": \"random\"}}}}\n");
     put(dir, "task.json",
         "{\"definition\": \"def.json\", \"workloads\": \"w.jsonl\", \"reference\": \"gemm\", "
         "\"seeds\": [\"good.cu\", \"bad.cu\", \"plan.cu\", \"big.cu\"], "

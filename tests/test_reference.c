@@ -124,9 +124,11 @@ static void make_gemm(evo_task *t, task_workload *w, evo_dtype dt)
     strcpy(axes[2].name, "K");
     axes[2].value = 3;
     const char *dims[3][2] = {{"M", "K"}, {"N", "K"}, {"M", "N"}};
+    const char *tnames[3] = {"A", "B", "C"};
     task_tensor *ts[3] = {&in[0], &in[1], &out[0]};
     for (int i = 0; i < 3; i++) {
         memset(ts[i], 0, sizeof *ts[i]);
+        strcpy(ts[i]->name, tnames[i]);
         ts[i]->dtype = dt;
         ts[i]->ndim = 2;
         strcpy(ts[i]->dims[0], dims[i][0]);
@@ -180,7 +182,8 @@ static void test_gemm(void)
     float *outs[1] = {c};
     char err[256] = "";
     CHECK(task_reference_run(&t, &w, f, ins, outs, err, sizeof err) == -1);
-    CHECK_MSG(!strcmp(err, "gemm reference: gemm_test has no usable axis 'K'"), "got %s", err);
+    CHECK_MSG(!strcmp(err, "gemm reference: gemm_test has no axis 'K' (the reference needs it)"),
+              "got %s", err);
 }
 
 static void test_rmsnorm(void)
@@ -203,6 +206,9 @@ static void test_rmsnorm(void)
     strcpy(in[0].dims[0], "batch_size");
     strcpy(in[0].dims[1], "hidden_size");
     out[0] = in[0];
+    strcpy(in[0].name, "hidden_states");
+    strcpy(out[0].name, "output");
+    strcpy(in[1].name, "weight");
     in[1].ndim = 1;
     strcpy(in[1].dims[0], "hidden_size");
     strcpy(t.def.name, "rmsnorm_test");
@@ -235,12 +241,12 @@ static void test_rmsnorm(void)
     /* Shapes the reference cannot compute are refused by name, never half computed. */
     w.naxes = 0; /* batch_size unresolved */
     CHECK(task_reference_run(&t, &w, f, ins, outs, err, sizeof err) == -1);
-    CHECK_CONTAINS(err, "the batch must be known");
+    CHECK_CONTAINS(err, "rmsnorm reference: dim 0 of input 'hidden_states' is an axis the "
+                        "workload does not give");
     w.naxes = 1;
-    strcpy(in[1].name, "weight");
     strcpy(in[1].dims[0], "batch_size"); /* weight [2] against hidden size 4 */
     CHECK(task_reference_run(&t, &w, f, ins, outs, err, sizeof err) == -1);
-    CHECK_CONTAINS(err, "rmsnorm reference: input 'weight' is [2]; it must be [4]");
+    CHECK_CONTAINS(err, "rmsnorm reference: input 'weight' is [2]; it must be [H] = [4]");
 }
 
 int main(void)

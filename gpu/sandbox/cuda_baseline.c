@@ -6,6 +6,7 @@
  * bytes read plus written) and the matrix rate (cuBLAS bf16 on an 8192-cube product of
  * random data: constant or zero data draws less power and runs faster). */
 #include <cublas_v2.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,21 +117,31 @@ int cw_cublas_run(sandbox *s, int wi, const sb_args *a, cw_error *e)
     const task_workload *wl = &t->workloads[wi];
     int64_t m, n, k;
     cudaDataType_t ab, c;
+    /* By name, as the loader checked them (task_cublas_check), not by position. */
+    int ia = -1, ib = -1, ic = -1;
+    for (int i = 0; i < t->def.ninputs; i++) {
+        if (!strcmp(t->def.inputs[i].name, "A")) ia = i;
+        if (!strcmp(t->def.inputs[i].name, "B")) ib = i;
+    }
+    for (int o = 0; o < t->def.noutputs; o++)
+        if (!strcmp(t->def.outputs[o].name, "C")) ic = o;
     if (task_axis_value(t, wl, "M", &m) || task_axis_value(t, wl, "N", &n) ||
-        task_axis_value(t, wl, "K", &k) || t->def.ninputs < 2 || t->def.noutputs < 1) {
+        task_axis_value(t, wl, "K", &k) || ia < 0 || ib < 0 || ic < 0 || m > INT32_MAX ||
+        n > INT32_MAX || k > INT32_MAX) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR,
                 "task %s: a cublas baseline needs axes M, N, K, inputs A[M,K], B[N,K] and output "
                 "C[M,N]",
                 t->def.name);
         return -1;
     }
-    if (cuda_dtype(t->def.inputs[0].dtype, &ab) || cuda_dtype(t->def.outputs[0].dtype, &c)) {
+    if (cuda_dtype(t->def.inputs[ia].dtype, &ab) || cuda_dtype(t->def.outputs[ic].dtype, &c) ||
+        t->def.inputs[ib].dtype != t->def.inputs[ia].dtype) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "task %s: cublas baseline does not support dtype %s",
-                t->def.name, dtype_name(t->def.inputs[0].dtype));
+                t->def.name, dtype_name(t->def.inputs[ia].dtype));
         return -1;
     }
     if (cublas_handle(s, e)) return -1;
-    return gemm(s, m, n, k, ab, c, a->in[0], a->in[1], a->out[0], e);
+    return gemm(s, m, n, k, ab, c, a->in[ia], a->in[ib], a->out[ic], e);
 }
 
 static int cmp_float(const void *a, const void *b)

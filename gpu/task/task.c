@@ -189,6 +189,9 @@ static int parse_baseline(const char *file, json_t *b, evo_task *t, char *err, s
                                "%s: key 'baseline.source': only a kernel baseline "
                                "has a source",
                                file);
+        char why[1536];
+        if (!strcmp(kind, "cublas") && task_cublas_check(t, why, sizeof why))
+            return errbuf_fail(err, errlen, "%s: key 'baseline.kind': %s", file, why);
         return 0;
     }
     if (!src)
@@ -384,6 +387,11 @@ static int task_from_json(const char *file, json_t *root, evo_task *t, char *err
         return errbuf_fail(err, errlen, "%s: key 'reference': no host reference called '%s'", file,
                            ref);
     task_copy_name(t->reference, ref);
+    /* The reference's own table against the definition and every workload: a reference that
+     * disagrees (another operator's, or shapes it would read past) is refused here. */
+    char why[1536];
+    if (task_reference_check(t, ref, why, sizeof why))
+        return errbuf_fail(err, errlen, "%s: key 'reference': %s", file, why);
     if (parse_baseline(file, json_object_get(root, "baseline"), t, err, errlen) ||
         parse_cost(file, json_object_get(root, "cost"), t, err, errlen) ||
         parse_seeds(file, json_object_get(root, "seeds"), t, err, errlen) ||
@@ -500,9 +508,15 @@ int task_from_flashinfer(const char *root, const char *definition, evo_task **ou
         t->required_ratio = 0.9;
         default_row_checks(t, 0, 0);
     }
-    if (reference_find(t->def.op_type)) task_copy_name(t->reference, t->def.op_type);
+    /* The reference of the operator's name, where its table takes the definition (a dataset's
+     * fused or differently shaped variant of an operator gets none rather than a wrong one). */
+    char why[1536];
+    if (reference_find(t->def.op_type) &&
+        task_reference_check(t, t->def.op_type, why, sizeof why) == 0)
+        task_copy_name(t->reference, t->def.op_type);
     /* cuBLAS is the natural yardstick for a plain GEMM; other operators have none here. */
-    if (!strcmp(t->def.op_type, "gemm")) strcpy(t->baseline_kind, "cublas");
+    if (!strcmp(t->def.op_type, "gemm") && task_cublas_check(t, why, sizeof why) == 0)
+        strcpy(t->baseline_kind, "cublas");
     *out = t;
     return 0;
 bad:
@@ -539,6 +553,15 @@ int64_t task_tensor_numel(const evo_task *t, const task_workload *w, const task_
         n *= v;
     }
     return n;
+}
+
+int task_tensor_bytes(const evo_task *t, const task_workload *w, const task_tensor *x,
+                      size_t *bytes)
+{
+    int64_t n = task_tensor_numel(t, w, x), size = dtype_size(x->dtype);
+    if (n < 0 || size <= 0 || n > TASK_MAX_TENSOR_BYTES / size) return -1;
+    *bytes = (size_t)(n * size);
+    return 0;
 }
 
 struct axis_env {

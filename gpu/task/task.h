@@ -8,9 +8,11 @@
  *                  "row_min_ratio": 0, "row_max_error": 0},  per row of each output (its
  *                  last dimension): matched fraction and relative L2 error bounds; where
  *                  required_ratio < 1 they default to 2 * ratio - 1 and 0.2 (task.c says why)
- *    "reference": "gemm",                   host reference name (reference/reference.h)
+ *    "reference": "gemm",                   host reference name (reference/reference.h);
+ *                                           its table must take the definition
  *    "baseline": {"kind": "cublas"} | {"kind": "kernel", "source": "baseline.cu"}
- *                | {"kind": "none"} (the default),
+ *                | {"kind": "none"} (the default),  cublas: only for C = A B^T
+ *                                           (task_cublas_check); a kernel: with a launch plan
  *    "cost": {"bytes": "2*(M*K + N*K + M*N)", "flops": "2*M*N*K"},  expressions over axes
  *    "seeds": ["gemm_simt.cu", {"file": "gemm_wgmma.cu", "archs": ["sm_90a"]}],
  *    "defines": {"T": "__half"},            macros for every compile of this task
@@ -172,8 +174,19 @@ void task_options_free(char **o, int count);
 int task_seed_supports(const evo_task *t, int i, const char *arch);
 /* Value of an axis in a workload (const axes from the definition). -1 if unknown. */
 int task_axis_value(const evo_task *t, const task_workload *w, const char *axis, int64_t *out);
-/* Element count of a tensor in a workload (1 for scalars). */
+/* Element count of a tensor in a workload (1 for scalars); -1 when an axis is unknown or the
+ * count overflows. */
 int64_t task_tensor_numel(const evo_task *t, const task_workload *w, const task_tensor *x);
+/* The most bytes one tensor of a workload may have, and all of them together: 1 TiB, more
+ * than any one device holds (an H200 has 141 GB, a B300 288 GB), so no larger workload
+ * could run, and sums of sizes below it cannot overflow. task_load_workloads refuses a
+ * workload above it, naming the line, the workload and the tensor. */
+#define TASK_MAX_TENSOR_BYTES ((int64_t)1 << 40)
+/* Bytes of a tensor in a workload (numel times dtype size), checked: 0 and *bytes set, or -1
+ * when an axis is unknown, the product overflows or passes TASK_MAX_TENSOR_BYTES. Every
+ * allocation of a tensor's buffer sizes it with this. */
+int task_tensor_bytes(const evo_task *t, const task_workload *w, const task_tensor *x,
+                      size_t *bytes);
 /* Bytes and FLOPs of a workload from the cost model (0 when the task has none). */
 double task_bytes(const evo_task *t, const task_workload *w);
 double task_flops(const evo_task *t, const task_workload *w);
@@ -186,4 +199,11 @@ int task_problem(const evo_task *t, const task_workload *w, ref_problem *p, char
                  size_t errlen);
 int task_reference_run(const evo_task *t, const task_workload *w, reference_fn fn,
                        const void *const *inputs, float *const *outputs, char *err, size_t errlen);
+/* Whether host reference `name` takes this task's definition, as its table says
+ * (reference_check), on every workload: 0, or -1 with err naming the workload and the
+ * tensor. The loader calls it, so no reference ever meets a definition it would refuse. */
+int task_reference_check(const evo_task *t, const char *name, char *err, size_t errlen);
+/* Whether a cuBLAS baseline can run this task: C = A B^T (the gemm reference's table), int
+ * sizes, float16/bfloat16/float32 with A and B alike. 0, or -1 with err. */
+int task_cublas_check(const evo_task *t, char *err, size_t errlen);
 #endif

@@ -17,6 +17,7 @@ static void view(const evo_task *t, const task_workload *w, const task_tensor *x
 {
     out->name = x->name;
     out->dtype = (ref_dtype)x->dtype;
+    out->optional = x->optional;
     out->ndim = x->is_scalar ? 0 : x->ndim;
     for (int d = 0; d < out->ndim && d < REF_MAX_DIMS; d++) {
         int64_t v = -1;
@@ -59,4 +60,56 @@ int task_reference_run(const evo_task *t, const task_workload *w, reference_fn f
     ref_problem p;
     if (task_problem(t, w, &p, err, errlen)) return -1;
     return fn(&p, inputs, outputs, err, errlen);
+}
+
+int task_reference_check(const evo_task *t, const char *name, char *err, size_t errlen)
+{
+    const ref_spec *s = reference_spec(name);
+    if (!s) {
+        snprintf(err, errlen, "no host reference called '%s'", name);
+        return -1;
+    }
+    for (int i = 0; i < t->nworkloads; i++) {
+        const task_workload *w = &t->workloads[i];
+        ref_problem p;
+        char why[1024];
+        if (task_problem(t, w, &p, err, errlen)) return -1;
+        if (reference_check(s, &p, why, sizeof why) == 0) continue;
+        snprintf(err, errlen, "workload %s (%s): %s", w->uuid, w->label, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* cuBLAS's C = A B^T (cw_cublas_run): the gemm reference's tensors and int sizes, with A and
+ * B of one dtype that cublasGemmEx reads and C one it writes. */
+int task_cublas_check(const evo_task *t, char *err, size_t errlen)
+{
+    char why[1200];
+    if (task_reference_check(t, "gemm", why, sizeof why)) {
+        snprintf(err, errlen, "a cuBLAS baseline computes C = A B^T, and %s is not that: %s",
+                 t->def.name, why);
+        return -1;
+    }
+    const task_tensor *a = NULL, *b = NULL, *c = NULL;
+    for (int i = 0; i < t->def.ninputs; i++) {
+        if (!strcmp(t->def.inputs[i].name, "A")) a = &t->def.inputs[i];
+        if (!strcmp(t->def.inputs[i].name, "B")) b = &t->def.inputs[i];
+    }
+    for (int o = 0; o < t->def.noutputs; o++)
+        if (!strcmp(t->def.outputs[o].name, "C")) c = &t->def.outputs[o];
+    const task_tensor *x[3] = {a, b, c};
+    for (int i = 0; i < 3; i++)
+        if (x[i]->dtype != DT_FLOAT16 && x[i]->dtype != DT_BFLOAT16 && x[i]->dtype != DT_FLOAT32) {
+            snprintf(err, errlen,
+                     "a cuBLAS baseline takes float16, bfloat16 or float32; %s '%s' of %s is %s",
+                     i < 2 ? "input" : "output", x[i]->name, t->def.name, dtype_name(x[i]->dtype));
+            return -1;
+        }
+    if (a->dtype != b->dtype) {
+        snprintf(err, errlen, "a cuBLAS baseline takes A and B of one dtype; %s has %s and %s",
+                 t->def.name, dtype_name(a->dtype), dtype_name(b->dtype));
+        return -1;
+    }
+    return 0;
 }
