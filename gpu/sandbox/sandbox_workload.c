@@ -51,13 +51,13 @@ static size_t align_up(size_t n)
     return (n + ALIGN - 1) / ALIGN * ALIGN;
 }
 
-/* Bytes of tensor x in workload w, or (size_t)-1 when it cannot be sized or is absurd. */
+/* Bytes of tensor x in workload w, or (size_t)-1 when it cannot be sized or is absurd
+ * (task_tensor_bytes: above TASK_MAX_TENSOR_BYTES). */
 static size_t tensor_bytes(const evo_task *t, const task_workload *w, const task_tensor *x)
 {
-    int64_t n = task_tensor_numel(t, w, x);
-    size_t size = (size_t)dtype_size(x->dtype);
-    if (n < 0 || size == 0 || (uint64_t)n > MAX_BYTES / size) return (size_t)-1;
-    return (size_t)n * size;
+    size_t b = 0;
+    if (task_tensor_bytes(t, w, x, &b) || b > MAX_BYTES) return (size_t)-1;
+    return b;
 }
 
 static int input_absent(const task_workload *w, int i)
@@ -78,6 +78,7 @@ int sb_workload_layout(const evo_task *t, int wi, size_t *slot_bytes, size_t *re
             return -1;
         }
         slot += SB_GUARD + align_up(b) + SB_GUARD;
+        if (slot > MAX_BYTES) break; /* each term is below MAX_BYTES: no sum wraps */
     }
     for (int i = 0; i < t->def.ninputs; i++) {
         const task_tensor *x = &t->def.inputs[i];
@@ -89,6 +90,7 @@ int sb_workload_layout(const evo_task *t, int wi, size_t *slot_bytes, size_t *re
             return -1;
         }
         if (gate_input_drawn(t, w, i)) region += SB_GUARD + align_up(b) + SB_GUARD;
+        if (region > MAX_BYTES) break;
     }
     if (slot > MAX_BYTES || region > MAX_BYTES) {
         snprintf(err, errlen, "workload %s is too large", w->label);

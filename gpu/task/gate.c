@@ -250,9 +250,12 @@ int gate_make_inputs(const evo_task *t, const task_workload *w, uint64_t seed, v
         const task_tensor *x = &d->inputs[i];
         const task_input_gen *g = i < w->ninputs ? &w->inputs[i] : NULL;
         int64_t n = task_tensor_numel(t, w, x);
-        if (n < 0)
-            return errbuf_fail(err, errlen, "workload %s: input '%s': cannot size it", w->uuid,
-                               x->name);
+        size_t bytes = 0;
+        if (n < 0 || task_tensor_bytes(t, w, x, &bytes))
+            return errbuf_fail(err, errlen,
+                               "workload %s: input '%s': cannot size it (an axis unknown, or "
+                               "above %lld bytes)",
+                               w->uuid, x->name, (long long)TASK_MAX_TENSOR_BYTES);
         char where[256];
         snprintf(where, sizeof where, "workload %s: input '%s'", w->uuid, x->name);
         task_gen_kind kind = g ? g->kind : GEN_RANDOM;
@@ -267,12 +270,10 @@ int gate_make_inputs(const evo_task *t, const task_workload *w, uint64_t seed, v
             store(x->dtype, inputs[i], 0, g->scalar);
             break;
         case GEN_ABSENT:
-            memset(inputs[i], 0, (size_t)n * (size_t)dtype_size(x->dtype));
+            memset(inputs[i], 0, bytes);
             break;
         case GEN_SAFETENSORS:
-            if (load_safetensors(where, g, x->dtype, inputs[i],
-                                 (size_t)n * (size_t)dtype_size(x->dtype), err, errlen))
-                return -1;
+            if (load_safetensors(where, g, x->dtype, inputs[i], bytes, err, errlen)) return -1;
             break;
         }
     }

@@ -555,6 +555,54 @@ static int workload_inputs(const char *loc, json_t *inputs, const task_definitio
     return 0;
 }
 
+/* Every tensor of workload w sized, against TASK_MAX_TENSOR_BYTES each and all together:
+ * a workload with absurd axes (a float32 input of 2^60 rows) is refused here, by line,
+ * workload and tensor, instead of wrapping into a small allocation on a GPU later. */
+static int workload_sizes(const char *loc, const task_definition *d, const task_workload *w,
+                          char *err, size_t errlen)
+{
+    int64_t total = 0;
+    for (int k = 0; k < d->ninputs + d->noutputs; k++) {
+        const task_tensor *x = k < d->ninputs ? &d->inputs[k] : &d->outputs[k - d->ninputs];
+        char shape[TASK_MAX_DIMS * (TASK_NAME + 24) + 4] = "[";
+        int64_t n = 1, size = dtype_size(x->dtype);
+        int over = 0;
+        for (int i = 0; i < x->ndim; i++) {
+            int a = task_find_axis(d, x->dims[i]);
+            int64_t v = a >= 0 ? d->axes[a].value : 0;
+            for (int j = 0; a >= 0 && d->axes[a].is_var && j < w->naxes; j++)
+                if (!strcmp(w->axis_names[j], x->dims[i])) v = w->axis_values[j];
+            size_t len = strlen(shape);
+            snprintf(shape + len, sizeof shape - len, "%s%s=%lld", i ? ", " : "", x->dims[i],
+                     (long long)v);
+            if (v && n > INT64_MAX / v) over = 1;
+            if (!over) n *= v;
+        }
+        strcat(shape, "]");
+        if (!over && n > INT64_MAX / size) over = 1;
+        const char *kind = k < d->ninputs ? "input" : "output";
+        if (over)
+            return errbuf_fail(err, errlen,
+                               "%s: workload %s: %s '%s' %s %s: its size overflows 64 bits (the "
+                               "bound is 1 TiB a tensor, more than any one device holds)",
+                               loc, w->uuid, kind, x->name, shape, dtype_name(x->dtype));
+        if (n * size > TASK_MAX_TENSOR_BYTES)
+            return errbuf_fail(err, errlen,
+                               "%s: workload %s: %s '%s' %s %s is %lld bytes, above the bound of "
+                               "1 TiB a tensor (more than any one device holds)",
+                               loc, w->uuid, kind, x->name, shape, dtype_name(x->dtype),
+                               (long long)(n * size));
+        total += n * size;
+        if (total > TASK_MAX_TENSOR_BYTES)
+            return errbuf_fail(err, errlen,
+                               "%s: workload %s: its tensors need %lld bytes together (up to %s "
+                               "'%s'), above the bound of 1 TiB a workload (more than any one "
+                               "device holds)",
+                               loc, w->uuid, (long long)total, kind, x->name);
+    }
+    return 0;
+}
+
 /* One JSONL line. Returns 1 if it is a workload of d (filled in), 0 if it belongs to
  * another definition, -1 on error. */
 static int parse_workload_line(const char *loc, const char *line, const task_definition *d,
@@ -603,7 +651,8 @@ static int parse_workload_line(const char *loc, const char *line, const task_def
     }
     strcpy(w->uuid, uuid);
     if (workload_axes(loc, json_object_get(wl, "axes"), d, w, err, errlen) ||
-        workload_inputs(loc, json_object_get(wl, "inputs"), d, w, err, errlen))
+        workload_inputs(loc, json_object_get(wl, "inputs"), d, w, err, errlen) ||
+        workload_sizes(loc, d, w, err, errlen))
         goto out;
     rc = 1;
 out:

@@ -192,6 +192,13 @@ int hw_compare(worker *w, int wi, int k, int slot, int o, size_t slot_off, hw_fi
     const task_tensor *x = &t->def.outputs[o];
     hw_set *set = &w->wl[wi].sets[k];
     int64_t n = task_tensor_numel(t, wl, x);
+    size_t bytes = 0;
+    if (n < 0 || task_tensor_bytes(t, wl, x, &bytes) || slot_off + bytes > w->stride) {
+        cw_fail(e, EVO_STATUS_RUNTIME_ERROR,
+                "workload %s: output '%s' cannot be sized or does not fit its ring slot", wl->label,
+                x->name);
+        return -1;
+    }
     const unsigned char *got = w->ring + (size_t)slot * w->stride + slot_off;
     if (kernel_for(x->dtype) < 0) {
         cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "output '%s': dtype %s is not compared on the device",

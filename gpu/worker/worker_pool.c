@@ -153,7 +153,15 @@ static int host_reference(worker *w, int wi, uint64_t seed, float **ref, cw_erro
     for (int i = 0; i < ni; i++) {
         const task_tensor *x = &t->def.inputs[i];
         if (i < wl->ninputs && wl->inputs[i].kind == GEN_ABSENT) continue;
-        size_t bytes = (size_t)task_tensor_numel(t, wl, x) * (size_t)dtype_size(x->dtype);
+        size_t bytes = 0;
+        if (task_tensor_bytes(t, wl, x, &bytes)) {
+            free_host(in, ni, NULL, 0);
+            cw_fail(e, EVO_STATUS_RUNTIME_ERROR,
+                    "workload %s: input '%s' cannot be sized (an axis unknown, or above %lld "
+                    "bytes)",
+                    wl->label, x->name, (long long)TASK_MAX_TENSOR_BYTES);
+            return -1;
+        }
         if (!(in[i] = malloc(bytes ? bytes : 1))) {
             free_host(in, ni, NULL, 0);
             cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "worker out of host memory for input '%s'",
@@ -191,7 +199,16 @@ static int upload_set(worker *w, int wi, hw_set *s, cw_error *e)
         return -1;
     }
     for (int o = 0; o < no; o++) {
+        /* The reference is float32 whatever the output's dtype: sized as such, checked. */
         int64_t n = task_tensor_numel(t, wl, &t->def.outputs[o]);
+        if (n < 0 || n > TASK_MAX_TENSOR_BYTES / (int64_t)sizeof(float)) {
+            free_host(NULL, 0, ref, no);
+            cw_fail(e, EVO_STATUS_RUNTIME_ERROR,
+                    "workload %s: output '%s' cannot be sized (an axis unknown, or its float32 "
+                    "reference above %lld bytes)",
+                    wl->label, t->def.outputs[o].name, (long long)TASK_MAX_TENSOR_BYTES);
+            return -1;
+        }
         if (!(ref[o] = malloc((size_t)(n > 0 ? n : 1) * sizeof(float)))) {
             free_host(NULL, 0, ref, no);
             cw_fail(e, EVO_STATUS_RUNTIME_ERROR, "worker out of host memory for the reference");
