@@ -44,6 +44,7 @@ int evo_check_kernels(const char *kernels_dir, const char *const *archs, int nar
         int hidden = ents[k]->d_name[0] == '.';
         free(ents[k]);
         if (hidden || access(spec, R_OK) != 0) continue;
+        checked++; /* a task the loader refuses is a task checked (and failed), not none */
         evo_task *t;
         if (task_load_dir(dir, &t, terr, sizeof terr) != 0) {
             fprintf(out, "FAIL %s\n", terr);
@@ -52,7 +53,6 @@ int evo_check_kernels(const char *kernels_dir, const char *const *archs, int nar
         }
         for (int a = 0; a < narchs; a++)
             *failures += gpu_check_task(t, archs[a], samples, 1, out);
-        checked++;
         task_free(t);
     }
     free(ents);

@@ -179,6 +179,10 @@ int gpu_evaluator_new(const json_t *sec, const char *base, uint64_t seed, gpu_ev
     }
     pthread_mutex_init(&g->base_lock, NULL);
     int rc = load_task(g, sec, base, err, errlen);
+    char why[2048];
+    if (rc == EVO_OK &&
+        gpu_check_baseline(g->task, g->arch_cfg[0] ? g->arch_cfg : "sm_90a", 0, why, sizeof why))
+        rc = errbuf_set(err, errlen, EVO_ECONFIG, "evaluator: %s", why);
     if (rc == EVO_OK) rc = select_workloads(g, sec, err, errlen);
     if (rc == EVO_OK && !(g->base_us = calloc((size_t)g->task->nworkloads + 1, sizeof *g->base_us)))
         rc = errbuf_set(err, errlen, EVO_ENOMEM, "out of memory");

@@ -43,4 +43,10 @@ double gpu_evaluator_ceiling_tflops(const gpu_evaluator *g);
  * space for arch, with no GPU. Prints one line per compile to out; returns the number of
  * failures. Used by `evo check`. */
 int gpu_check_task(const evo_task *t, const char *arch, int samples, uint64_t seed, FILE *out);
+/* A "kernel" baseline as the sandbox will run it, on the CPU: its launch plan parsed against
+ * the definition and resolved for every workload on arch, and (compile) the source compiled
+ * with NVRTC. 0 (also for other baseline kinds), or -1 with err naming the task and what is
+ * wrong. `evo check` runs it (gpu_check_task) and so does opening the evaluator (no compile),
+ * so a baseline that cannot run stops `evo run` before any GPU time. */
+int gpu_check_baseline(const evo_task *t, const char *arch, int compile, char *err, size_t errlen);
 #endif

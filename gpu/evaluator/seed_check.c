@@ -39,7 +39,7 @@ typedef struct env {
 static int env_lookup(void *user, const char *name, int64_t *out)
 {
     const env *e = user;
-    int i = space_find(e->s, name);
+    int i = e->s ? space_find(e->s, name) : -1;
     if (i >= 0) {
         const evo_param *par = &e->s->params[i];
         *out = par->kind == PARAM_ENUM ? e->p->idx[i] : par->ints[e->p->idx[i]];
@@ -181,16 +181,79 @@ static int check_seed(const evo_task *t, int i, const char *arch, int samples, e
     return failures;
 }
 
+/* The constants a plan or a space of task t sees on arch. */
+static void task_constants(const evo_task *t, const char *arch, evo_constants *k)
+{
+    constants_init(k);
+    device_constants(arch, k);
+    for (int i = 0; i < t->def.naxes; i++)
+        if (!t->def.axes[i].is_var) constants_set(k, t->def.axes[i].name, t->def.axes[i].value);
+}
+
+int gpu_check_baseline(const evo_task *t, const char *arch, int compile, char *err, size_t errlen)
+{
+    if (strcmp(t->baseline_kind, "kernel")) return 0;
+    char why[1024] = "", file[600];
+    snprintf(file, sizeof file, "%s%s", t->dir[0] ? t->dir : t->def.name,
+             t->dir[0] ? "/task.json" : "");
+    if (!t->baseline_source) {
+        snprintf(err, errlen, "%s: the kernel baseline has no source", file);
+        return -1;
+    }
+    /* As the sandbox runs it (cuda_baseline.c): no parameters, its own launch plan. */
+    evo_plan *plan = plan_parse(t->baseline_source, t, why, sizeof why);
+    if (!plan) {
+        snprintf(err, errlen,
+                 "%s: key 'baseline.source': the baseline kernel needs a launch plan the sandbox "
+                 "can run: %s",
+                 file, why);
+        return -1;
+    }
+    evo_constants k;
+    task_constants(t, arch, &k);
+    env e = {t, NULL, NULL, NULL, &k};
+    int rc = check_launches(t, plan, &e, why, sizeof why);
+    plan_free(plan);
+    constants_free(&k);
+    if (rc) {
+        snprintf(err, errlen, "%s: key 'baseline.source': the baseline's launch plan: %s", file,
+                 why);
+        return -1;
+    }
+    if (!compile) return 0;
+    int nopts = 0;
+    char **opts = task_compile_options(t, 0, NULL, NULL, &nopts);
+    nvrtc_output o;
+    rc = nvrtc_compile(t->baseline_source, "baseline.cu", arch, (const char *const *)opts, nopts,
+                       NULL, 0, &o);
+    task_options_free(opts, nopts);
+    if (rc) {
+        first_error(o.log ? o.log : "", why, sizeof why);
+        snprintf(err, errlen,
+                 "%s: key 'baseline.source': the baseline kernel does not compile for "
+                 "%s: %s",
+                 file, arch, why);
+    }
+    nvrtc_output_free(&o);
+    return rc ? -1 : 0;
+}
+
 int gpu_check_task(const evo_task *t, const char *arch, int samples, uint64_t seed, FILE *out)
 {
     evo_constants k;
-    constants_init(&k);
-    device_constants(arch, &k);
-    for (int i = 0; i < t->def.naxes; i++)
-        if (!t->def.axes[i].is_var) constants_set(&k, t->def.axes[i].name, t->def.axes[i].value);
+    task_constants(t, arch, &k);
     evo_pcg32 rng;
     pcg32_seed(&rng, seed, 0x6368656bULL); /* "chek": a stream of its own */
     int failures = 0;
+    if (!strcmp(t->baseline_kind, "kernel")) {
+        char why[2048];
+        if (gpu_check_baseline(t, arch, 1, why, sizeof why)) {
+            fprintf(out, "FAIL %s baseline %s %s\n", task_label(t), arch, why);
+            failures++;
+        } else {
+            fprintf(out, "ok   %s baseline %s\n", task_label(t), arch);
+        }
+    }
     for (int i = 0; i < t->nseeds; i++) {
         if (!task_seed_supports(t, i, arch)) {
             fprintf(out, "skip %s/%s %s (the seed needs %s)\n", task_label(t), t->seed_names[i],
