@@ -291,6 +291,17 @@ static int has_allowed(const char *allowed, const char *s)
     return 0;
 }
 
+/* Whether an http(s) URL carries credentials: an '@' in its authority (between "://" and the
+ * first '/', '?' or '#'). */
+static int url_has_userinfo(const char *s)
+{
+    const char *a = strstr(s, "://");
+    if (!a) return 0;
+    for (a += 3; *a && *a != '/' && *a != '?' && *a != '#'; a++)
+        if (*a == '@') return 1;
+    return 0;
+}
+
 static int check_string(config_ctx *c, const config_key *k, const json_t *v, const char *path)
 {
     if (!json_is_string(v)) return fail_expected(c, k, path, v);
@@ -299,6 +310,13 @@ static int check_string(config_ctx *c, const config_key *k, const json_t *v, con
     if (k->allowed && !has_allowed(k->allowed, s)) return fail_expected(c, k, path, v);
     if ((k->flags & CK_URL) && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
         return fail_expected(c, k, path, v);
+    if ((k->flags & CK_URL) && url_has_userinfo(s))
+        /* Not quoted back: the part before '@' is a user name and likely a password. */
+        return config_fail(c, path, 0,
+                           "key '%s': expected a URL without credentials, found one with a "
+                           "user name or password before '@' (the key belongs in the "
+                           "environment variable named by api_key_env)",
+                           path);
     if ((k->flags & CK_ENVNAME) && n && !is_ident(s, 127))
         /* Not quoted back: a value here that is no variable name may be the key itself. */
         return config_fail(c, path, 0,
