@@ -247,8 +247,8 @@ static int parse_seeds(const char *file, json_t *seeds, evo_task *t, char *err, 
             return errbuf_fail(
                 err, errlen, "%s: key 'seeds[%zu]': expected a file name or {\"file\", \"archs\"}",
                 file, i);
+        char list[256] = ""; /* kept by the task once the seed is read */
         if (archs) {
-            char list[256] = "";
             size_t k;
             json_t *a;
             if (!json_is_array(archs) || json_array_size(archs) == 0)
@@ -265,7 +265,6 @@ static int parse_seeds(const char *file, json_t *seeds, evo_task *t, char *err, 
                 snprintf(list + len, sizeof list - len, "%s%s", len ? "," : "",
                          json_string_value(a));
             }
-            t->seed_archs[i] = strdup(list);
         }
         char path[1100], key[64];
         snprintf(key, sizeof key, json_is_object(entry) ? "seeds[%zu].file" : "seeds[%zu]", i);
@@ -287,6 +286,7 @@ static int parse_seeds(const char *file, json_t *seeds, evo_task *t, char *err, 
         if (!t->seed_sources[i])
             return errbuf_fail(err, errlen, "%s: key 'seeds[%zu]': cannot read %s: %s", file, i,
                                path, strerror(errno));
+        if (archs) t->seed_archs[i] = strdup(list);
         t->nseeds++;
     }
     return 0;
