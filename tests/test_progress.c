@@ -1,5 +1,7 @@
-/* test_progress.c -- the progress line: exact text for fixed inputs, and when lines are
- * printed on and off a terminal. */
+/* test_progress.c -- the progress line: exact text for fixed inputs, when lines are printed
+ * on and off a terminal, a stream that stops taking writes (a closed pipe, a hung-up
+ * terminal) given up on, and the run log's time-stamped lines. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,9 +115,75 @@ static void test_update(void)
     free(buf);
 }
 
+/* A stream that fails every write with EPIPE, counting the attempts. */
+static int write_calls;
+static ssize_t broken_write(void *cookie, const char *buf, size_t n)
+{
+    (void)cookie, (void)buf, (void)n;
+    write_calls++;
+    errno = EPIPE;
+    return -1;
+}
+
+static void test_dead_stream(void)
+{
+    for (int tty = 0; tty <= 1; tty++) {
+        cookie_io_functions_t io = {.write = broken_write};
+        FILE *out = fopencookie(NULL, "w", io);
+        setvbuf(out, NULL, _IONBF, 0);
+        write_calls = 0;
+        evo_progress_view *v = progress_new(out, tty, 0.0001);
+        evo_progress p = base();
+        CHECK(progress_dead(v) == 0);
+        progress_update(v, &p);
+        CHECK_MSG(progress_dead(v) == EPIPE, "dead %d after a failed write", progress_dead(v));
+        int after_first = write_calls;
+        CHECK(after_first >= 1);
+        for (int i = 0; i < 50; i++) {
+            p.evaluations = i;
+            progress_update(v, &p);
+        }
+        p.done = 1;
+        progress_update(v, &p);
+        progress_free(v); /* no newline for a dead terminal either */
+        CHECK_MSG(write_calls == after_first, "%d writes to a dead stream",
+                  write_calls - after_first);
+        fclose(out);
+    }
+}
+
+static void test_log_view(void)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *out = open_memstream(&buf, &n);
+    evo_progress_view *v = progress_new_log(out, 3600);
+    evo_progress p = base();
+    p.evaluations = 4;
+    progress_update(v, &p);
+    p.evaluations = 5; /* not due */
+    progress_update(v, &p);
+    p.done = 1;
+    progress_update(v, &p);
+    progress_free(v);
+    fclose(out);
+    /* "2026-12-04T02:13:11Z eval 4 ..." then the final line. */
+    int lines = 0, stamped = 1;
+    for (char *l = buf; l && *l; lines++) {
+        stamped &= strlen(l) > 21 && l[4] == '-' && l[10] == 'T' && l[19] == 'Z' && l[20] == ' ' &&
+                   strncmp(l + 21, "eval ", 5) == 0;
+        char *nl = strchr(l, '\n');
+        l = nl ? nl + 1 : NULL;
+    }
+    CHECK_MSG(lines == 2 && stamped, "log view wrote \"%s\"", buf ? buf : "(null)");
+    free(buf);
+}
+
 int main(void)
 {
     test_format();
     test_update();
+    test_dead_stream();
+    test_log_view();
     return CHECK_DONE();
 }

@@ -4,9 +4,14 @@
  * inputs); progress_update decides when to print. On a terminal the line is redrawn in place
  * at most four times a second, because redrawing after every evaluation of a fast evaluator
  * would cost more than the evaluation; off a terminal (a log file, CI) a plain line goes out
- * every `interval` seconds so the log stays short. The final call always prints. */
+ * every `interval` seconds so the log stays short. The final call always prints.
+ *
+ * A stream that stops taking writes (a pipe whose reader exited: EPIPE with SIGPIPE ignored;
+ * a terminal that hung up: EIO) is given up on: the view stops writing to it and the search
+ * goes on. The run's own log (progress_new_log) is a second view with time-stamped lines. */
 #include "progress.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +27,8 @@ struct evo_progress_view {
     double interval_s;
     double last_print; /* monotonic seconds of the last line, < 0 before the first */
     int drawn;         /* a tty line is on screen without its newline */
+    int stamped;       /* lines start with a UTC time stamp (the run's log) */
+    int dead;          /* errno of a failed write: the stream is gone, nothing more is written */
 };
 
 /* Short failure names, in the order they are listed. */
@@ -35,6 +42,15 @@ static const struct {
     {EVO_STATUS_GUARD_VIOLATION, "guard"},     {EVO_STATUS_INVALID, "invalid"},
     {EVO_STATUS_HARNESS_TAMPERED, "tampered"}, {EVO_STATUS_BEYOND_FLOOR, "beyond-floor"},
 };
+
+void progress_stamp(char *buf, size_t n)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
 
 static double now_s(void)
 {
@@ -125,6 +141,28 @@ evo_progress_view *progress_new(FILE *out, int is_tty, double interval_s)
     return v;
 }
 
+evo_progress_view *progress_new_log(FILE *out, double interval_s)
+{
+    evo_progress_view *v = progress_new(out, 0, interval_s);
+    if (v) v->stamped = 1;
+    return v;
+}
+
+int progress_dead(const evo_progress_view *v)
+{
+    return v ? v->dead : 0;
+}
+
+/* After a write (errno cleared before it): a stream in error is dead from now on. */
+static void check_stream(evo_progress_view *v)
+{
+    if (fflush(v->out) != 0 || ferror(v->out)) {
+        v->dead = errno ? errno : EIO;
+        v->drawn = 0;
+        clearerr(v->out);
+    }
+}
+
 static int due(const evo_progress_view *v, double now)
 {
     double gap = v->is_tty ? TTY_MIN_INTERVAL_S : v->interval_s;
@@ -144,20 +182,25 @@ static void fit_terminal(FILE *out, char *line)
 void progress_update(void *view, const evo_progress *p)
 {
     evo_progress_view *v = view;
-    if (!v || !p) return;
+    if (!v || !p || v->dead) return;
     double now = now_s();
     if (!p->done && !due(v, now)) return;
     char line[512];
     double rate = p->elapsed_s > 0 ? (double)p->evaluations * 60.0 / p->elapsed_s : 0;
     progress_format(p, rate, line, sizeof line);
+    errno = 0;
     if (v->is_tty) {
         fit_terminal(v->out, line);
         fprintf(v->out, "\r\033[K%s%s", line, p->done ? "\n" : "");
+    } else if (v->stamped) {
+        char stamp[32];
+        progress_stamp(stamp, sizeof stamp);
+        fprintf(v->out, "%s %s\n", stamp, line);
     } else
         fprintf(v->out, "%s\n", line);
-    fflush(v->out);
     v->drawn = v->is_tty && !p->done;
     v->last_print = now;
+    check_stream(v);
 }
 
 /* A tty line left without its newline (the run ended without a final call) is finished
@@ -165,9 +208,10 @@ void progress_update(void *view, const evo_progress *p)
 void progress_free(evo_progress_view *v)
 {
     if (!v) return;
-    if (v->drawn) {
+    if (v->drawn && !v->dead) {
         fputc('\n', v->out);
         fflush(v->out);
+        clearerr(v->out);
     }
     free(v);
 }

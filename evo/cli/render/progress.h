@@ -1,6 +1,7 @@
 /* progress.h -- the CLI's progress display.
  * On a terminal: one status line redrawn in place (\r, clear to end of line), at most a few
- * times a second. Off a terminal: a plain line every `interval` seconds, and a last one. */
+ * times a second. Off a terminal: a plain line every `interval` seconds, and a last one.
+ * A stream that fails a write (closed pipe, hung-up terminal) is written no more. */
 #ifndef EVO_PROGRESS_H
 #define EVO_PROGRESS_H
 #include "evo.h"
@@ -9,6 +10,14 @@
 typedef struct evo_progress_view evo_progress_view;
 
 evo_progress_view *progress_new(FILE *out, int is_tty, double interval_s);
+/* A view for the run's log file: plain lines every `interval` seconds and the last one, each
+ * after a UTC time stamp ("2026-12-04T02:13:11Z eval 120/500 ..."). */
+evo_progress_view *progress_new_log(FILE *out, double interval_s);
+/* 0 while the view's stream takes writes; once one failed, its errno (EPIPE, EIO): the
+ * stream is written no more. */
+int progress_dead(const evo_progress_view *v);
+/* The time now as "2026-12-04T02:13:11Z" (UTC), the log's time stamp. */
+void progress_stamp(char *buf, size_t n);
 /* The engine's progress callback: pass progress_update as evo_progress_fn with the view. */
 void progress_update(void *view, const evo_progress *p);
 void progress_free(evo_progress_view *v);
