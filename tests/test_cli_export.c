@@ -161,8 +161,10 @@ int main(void)
     CHECK_CONTAINS(err_text, "evo export: unknown option '--frobnicate'");
     CHECK(RUN("export", run, "extra", "--flashinfer-bench", out) == EXIT_USAGE);
     CHECK_CONTAINS(err_text, "evo export: unexpected argument 'extra'");
-    CHECK(RUN("export", run, "--flashinfer-bench", out, "--candidate", "9") == EXIT_ERROR);
-    CHECK_CONTAINS(err_text, "candidate 9: not found (the run has 2 candidates)");
+    /* A candidate the run does not hold is a bad argument, refused before any work. */
+    CHECK(RUN("export", run, "--flashinfer-bench", out, "--candidate", "9") == EXIT_USAGE);
+    CHECK_CONTAINS(err_text, "evo export: --candidate: #9 does not exist");
+    CHECK_CONTAINS(err_text, "holds #1 to #2");
     CHECK(RUN("export", run, "--flashinfer-bench", out, "--task", "/nonexistent-task") ==
           EXIT_ERROR);
     CHECK_CONTAINS(err_text, "evo export: --task: /nonexistent-task/task.json");

@@ -1,8 +1,12 @@
 /* cli.c -- main() of the `evo` program: dispatches to one function per subcommand. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "evo.h"
 
 static void usage(FILE *out)
@@ -32,8 +36,21 @@ static void usage(FILE *out)
             evo_version());
 }
 
+/* A program started with stdin, stdout or stderr closed (`evo run CFG >&- 2>&-`, some
+ * daemons) would get that number for the next file it opens, and its messages would be
+ * written into the store, a log or an exported file: /dev/null takes their places first. */
+static void hold_standard_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int n = open("/dev/null", O_RDWR); /* the lowest free number: fd */
+            if (n >= 0 && n != fd) close(n);
+        }
+}
+
 int main(int argc, char **argv)
 {
+    hold_standard_fds();
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
@@ -51,6 +68,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        if (cli_wants_help(argc - 1, argv + 1)) return cli_help("usage: evo version\n");
+        if (argc > 2) return cli_bad_argument("version", "usage: evo version\n", argv[2]);
         printf("evo %s\n", evo_version());
         return EXIT_OK;
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "evo.h"
 
 #define USAGE                                                                                      \
@@ -28,6 +29,7 @@ static int parse(int argc, char **argv, export_args *a)
 {
     memset(a, 0, sizeof *a);
     a->hardware = "unrecorded";
+    if (cli_wants_help(argc, argv)) return cli_help(USAGE);
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -46,22 +48,14 @@ static int parse(int argc, char **argv, export_args *a)
                 *slot = val;
                 continue;
             }
-            char *end;
-            a->candidate = strtoll(val, &end, 10);
-            if (*end || a->candidate < 1) {
-                fprintf(stderr, "evo export: --candidate: '%s' is not a candidate id\n", val);
+            if (cli_parse_candidate("export", "--candidate", val, &a->candidate) != EVO_OK)
                 return EXIT_USAGE;
-            }
         } else if (!strcmp(s, "--unvalidated")) {
             a->unvalidated = 1;
-        } else if (s[0] == '-') {
-            fprintf(stderr, "evo export: unknown option '%s'\n" USAGE, s);
-            return EXIT_USAGE;
-        } else if (!a->dir) {
-            a->dir = s;
+        } else if (!cli_is_operand(s) || a->dir) {
+            return cli_bad_argument("export", USAGE, s);
         } else {
-            fprintf(stderr, "evo export: unexpected argument '%s'\n" USAGE, s);
-            return EXIT_USAGE;
+            a->dir = s;
         }
     }
     if (!a->dir || !a->out) {
@@ -80,6 +74,11 @@ int cli_export(int argc, char **argv)
     evo_run *r;
     char *summary = NULL;
     int rc = evo_run_open(&r, a.dir);
+    if (rc == EVO_OK && a.candidate &&
+        (code = cli_candidate_exists("export", "--candidate", r, a.dir, a.candidate)) != EXIT_OK) {
+        evo_run_close(r);
+        return code;
+    }
     if (rc == EVO_OK)
         rc = evo_run_export(r, a.candidate, a.out, a.task, a.hardware, a.libs, a.unvalidated,
                             &summary);

@@ -6,14 +6,17 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "evo.h"
+
+#define USAGE "usage: evo llm-check CONFIG\n"
 
 int cli_llm_check(int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: evo llm-check CONFIG\n");
-        return EXIT_USAGE;
-    }
+    if (cli_wants_help(argc, argv)) return cli_help(USAGE);
+    for (int i = 1; i < argc; i++)
+        if (!cli_is_operand(argv[i]) || i > 1) return cli_bad_argument("llm-check", USAGE, argv[i]);
+    if (argc < 2) return cli_usage_error("llm-check", USAGE, "no CONFIG given");
     char err[2048];
     evo_config *cfg = NULL;
     int rc = evo_config_load(argv[1], &cfg, err, sizeof err);

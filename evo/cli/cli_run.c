@@ -1,7 +1,16 @@
 /* cli_run.c -- `evo run`, `evo resume` and `evo check`: wire the engine from its config
  * (evo_engine_configure), drive it with a progress display and signal handling, and end with
- * a report. */
+ * a report.
+ *
+ * A search outlives its terminal. SIGPIPE is ignored, so a closed pipe (`evo run CFG | head`)
+ * is a failed write that the progress view gives up on, not a death; SIGHUP (a dropped ssh
+ * session, a closed terminal window) is noted and the search goes on; everything shown on
+ * the terminal also goes to DIR/progress.log (time-stamped progress lines, notes, the final
+ * report), so `tail -f DIR/progress.log` follows a run whose terminal is gone. The first
+ * SIGINT or SIGTERM stops after the evaluations in flight, a second aborts at once. */
+#include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,21 +19,38 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "evo.h"
 #include "progress.h"
 
-/* The engine a signal should reach. Signals are process-wide, so this is the one piece of
- * static state in the program (never in the library). */
+#define RUN_USAGE "usage: evo run CONFIG [--run-dir DIR] [--quiet]\n"
+#define RESUME_USAGE "usage: evo resume DIR [--quiet]\n"
+#define CHECK_USAGE "usage: evo check [CONFIG | --kernels DIR] [--arch ARCH]... [--samples N]\n"
+#define CHECK_MAX_SAMPLES 1000 /* points per seed's space; each is one NVRTC compile per arch */
+
+/* The engine a signal should reach, and what arrived. Signals are process-wide, so this is
+ * the one piece of static state in the program (never in the library). A stop that comes
+ * before the engine exists is applied when drive() starts it. */
 static evo_engine *volatile signal_engine;
-static volatile sig_atomic_t signal_count;
+static volatile sig_atomic_t signal_count, stop_signal, hangups;
+static volatile sig_atomic_t signal_log_fd = -1; /* the run's log, for the abort line */
+
+static void on_hangup(int sig)
+{
+    (void)sig;
+    hangups++;
+}
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    stop_signal = sig;
     if (++signal_count > 1) {
         /* A second signal aborts at once; every commit is atomic, so the store stays whole. */
         static const char msg[] = "\nevo: aborted\n";
+        static const char line[] = "aborted by a second SIGINT or SIGTERM: evaluations in "
+                                   "flight are lost, every commit before them is kept\n";
         ssize_t w = write(2, msg, sizeof msg - 1);
+        if (signal_log_fd >= 0) w = write(signal_log_fd, line, sizeof line - 1);
         (void)w;
         _exit(EXIT_INTERRUPTED);
     }
@@ -34,15 +60,118 @@ static void on_signal(int sig)
     (void)w;
 }
 
-static void install_signals(evo_engine *e)
+/* Before anything is printed. SIGHUP gets a handler rather than SIG_IGN so the worker
+ * programs (their own process group) start with the default again. */
+static void install_signals(void)
 {
-    signal_engine = e;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = on_hangup;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = 0;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---- the run's log: DIR/progress.log ---- */
+
+typedef struct run_log {
+    FILE *f;                        /* appended; NULL when it cannot be written */
+    char path[4200];                /* DIR/progress.log */
+    evo_progress_view *term, *file; /* the terminal's view (NULL with --quiet), the log's */
+    int hangups_noted, stop_noted, term_dead_noted;
+} run_log;
+
+static void log_open(run_log *L, const char *dir)
+{
+    memset(L, 0, sizeof *L);
+    snprintf(L->path, sizeof L->path, "%s/progress.log", dir);
+    L->f = fopen(L->path, "ae"); /* not inherited by the worker programs */
+    if (!L->f)
+        fprintf(stderr, "evo: cannot write %s (%s): progress goes to the terminal only\n", L->path,
+                strerror(errno));
+}
+
+static void log_vline(run_log *L, const char *fmt, va_list ap)
+{
+    if (!L->f) return;
+    char stamp[32];
+    progress_stamp(stamp, sizeof stamp);
+    fprintf(L->f, "%s ", stamp);
+    vfprintf(L->f, fmt, ap);
+    fputc('\n', L->f);
+    fflush(L->f);
+}
+
+/* A time-stamped line in the log only. */
+static void log_line(run_log *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_line(run_log *L, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vline(L, fmt, ap);
+    va_end(ap);
+}
+
+/* "evo: ..." on stderr (while it takes writes) and the same line in the log. */
+static void note(run_log *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(run_log *L, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("evo: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    clearerr(stderr);
+    va_end(ap);
+    va_start(ap, fmt);
+    log_vline(L, fmt, ap);
+    va_end(ap);
+}
+
+/* What the signal handlers saw since the last call, into the log (the handlers cannot). */
+static void log_signals(run_log *L)
+{
+    int h = hangups;
+    if (h != L->hangups_noted) {
+        L->hangups_noted = h;
+        log_line(L, "SIGHUP (the terminal went away or was closed): the search goes on; follow "
+                    "it here or with `evo status`");
+    }
+    if (signal_count > 0 && !L->stop_noted) {
+        L->stop_noted = 1;
+        log_line(L, "%s: stopping after the evaluations in flight",
+                 stop_signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+}
+
+static void on_progress(void *user, const evo_progress *p)
+{
+    run_log *L = user;
+    log_signals(L);
+    progress_update(L->term, p);
+    if (progress_dead(L->term) && !L->term_dead_noted) {
+        L->term_dead_noted = 1;
+        log_line(L,
+                 "stderr stopped taking the progress line (%s): the search goes on, "
+                 "progress only here",
+                 strerror(progress_dead(L->term)));
+    }
+    progress_update(L->file, p);
+}
+
+static void log_close(run_log *L)
+{
+    progress_free(L->term);
+    progress_free(L->file);
+    if (L->f) fclose(L->f);
+    L->f = NULL;
+    L->term = L->file = NULL;
 }
 
 /* A key of the configuration (defaults filled in; section NULL for the top level), read from
@@ -66,11 +195,11 @@ static void config_text(const evo_config *cfg, const char *section, const char *
     json_decref(tree);
 }
 
-static void print_report(const char *run_dir, const char *facts_json)
+static void print_report(FILE *out, const char *run_dir, const char *facts_json)
 {
     evo_run *r;
     if (evo_run_open(&r, run_dir) != EVO_OK) {
-        fprintf(stderr, "evo: cannot reopen %s for the report: %s\n", run_dir, evo_run_errmsg(r));
+        fprintf(out, "cannot reopen %s for the report: %s\n", run_dir, evo_run_errmsg(r));
         evo_run_close(r);
         return;
     }
@@ -78,88 +207,129 @@ static void print_report(const char *run_dir, const char *facts_json)
     evo_run_status_json(r, &status);
     json_t *st = status ? json_loads(status, 0, NULL) : NULL;
     json_t *c = json_object_get(st, "counters");
-    printf("\n== evo report ==\n");
-    printf("run directory : %s\n", run_dir);
-    printf("evaluations   : %lld (%lld reused from identical candidates)\n",
-           (long long)json_integer_value(json_object_get(c, "evaluations")),
-           (long long)json_integer_value(json_object_get(c, "cached")));
+    fprintf(out, "\n== evo report ==\n");
+    fprintf(out, "run directory : %s\n", run_dir);
+    fprintf(out, "evaluations   : %lld (%lld reused from identical candidates)\n",
+            (long long)json_integer_value(json_object_get(c, "evaluations")),
+            (long long)json_integer_value(json_object_get(c, "cached")));
     if (json_is_true(json_object_get(c, "finished")))
-        printf("stopped       : %s\n", json_string_value(json_object_get(c, "stop_reason")));
+        fprintf(out, "stopped       : %s\n", json_string_value(json_object_get(c, "stop_reason")));
     json_t *facts = json_loads(facts_json, 0, NULL);
     if (json_object_get(facts, "device"))
-        printf("device        : %s (%s), ceilings %.0f GB/s copy, %.0f TFLOP/s cuBLAS\n",
-               json_string_value(json_object_get(facts, "device")),
-               json_string_value(json_object_get(facts, "arch")),
-               json_number_value(json_object_get(facts, "ceiling_gbps")),
-               json_number_value(json_object_get(facts, "ceiling_tflops")));
+        fprintf(out, "device        : %s (%s), ceilings %.0f GB/s copy, %.0f TFLOP/s cuBLAS\n",
+                json_string_value(json_object_get(facts, "device")),
+                json_string_value(json_object_get(facts, "arch")),
+                json_number_value(json_object_get(facts, "ceiling_gbps")),
+                json_number_value(json_object_get(facts, "ceiling_tflops")));
     json_decref(facts);
     evo_candidate *best;
     if (evo_run_best(r, &best) != EVO_OK) {
-        printf("best          : none passed the correctness gate\n");
+        fprintf(out, "best          : none passed the correctness gate\n");
     } else {
         json_t *rec = json_loads(evo_candidate_json(best), 0, NULL);
-        printf("best          : #%lld %s, fitness %.4f (mean speedup over the baseline)\n",
-               (long long)evo_candidate_id(best),
-               json_string_value(json_object_get(rec, "template")), evo_candidate_fitness(best));
+        fprintf(out, "best          : #%lld %s, fitness %.4f (mean speedup over the baseline)\n",
+                (long long)evo_candidate_id(best),
+                json_string_value(json_object_get(rec, "template")), evo_candidate_fitness(best));
         char sum[256];
         cli_speedup_summary(json_object_get(rec, "workloads"), sum, sizeof sum);
-        printf("speedups      : %s\n", sum);
+        fprintf(out, "speedups      : %s\n", sum);
         const evo_genome *g = evo_candidate_genome(best);
-        printf("parameters    :");
+        fprintf(out, "parameters    :");
         for (int i = 0; i < evo_genome_param_count(g); i++)
-            printf(" %s=%s", evo_genome_param_name(g, i), evo_genome_param_value(g, i));
-        printf("\n%-24s %12s %12s %9s %8s %8s\n", "workload", "latency us", "baseline us",
-               "speedup", "frac bw", "frac fl");
+            fprintf(out, " %s=%s", evo_genome_param_name(g, i), evo_genome_param_value(g, i));
+        fprintf(out, "\n%-24s %12s %12s %9s %8s %8s\n", "workload", "latency us", "baseline us",
+                "speedup", "frac bw", "frac fl");
         const char *wl;
         json_t *w;
         json_object_foreach(json_object_get(rec, "workloads"), wl, w)
         {
-            printf("%-24s %12.2f %12.2f %8.2fx %8.2f %8.2f\n", wl,
-                   json_number_value(json_object_get(w, "latency_us")),
-                   json_number_value(json_object_get(w, "baseline_us")),
-                   json_number_value(json_object_get(w, "speedup")),
-                   json_number_value(json_object_get(w, "frac_bw")),
-                   json_number_value(json_object_get(w, "frac_flops")));
+            fprintf(out, "%-24s %12.2f %12.2f %8.2fx %8.2f %8.2f\n", wl,
+                    json_number_value(json_object_get(w, "latency_us")),
+                    json_number_value(json_object_get(w, "baseline_us")),
+                    json_number_value(json_object_get(w, "speedup")),
+                    json_number_value(json_object_get(w, "frac_bw")),
+                    json_number_value(json_object_get(w, "frac_flops")));
         }
-        printf("source        : evo best %s --out best.cu\n", run_dir);
+        fprintf(out, "source        : evo best %s --out best.cu\n", run_dir);
         json_decref(rec);
         evo_candidate_free(best);
     }
-    printf("plot          : evo plot %s -o %s/fitness.svg\n", run_dir, run_dir);
+    fprintf(out, "plot          : evo plot %s -o %s/fitness.svg\n", run_dir, run_dir);
     json_decref(st);
     free(status);
     evo_run_close(r);
 }
 
-static int drive(evo_engine *e, int quiet)
+/* The report, on stdout while it takes writes, and in the log whatever happens. */
+static void report_out(run_log *L, const char *dir, const char *facts)
+{
+    char *text = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&text, &n);
+    if (!m) return;
+    print_report(m, dir, facts);
+    if (fclose(m) != 0 || !text) {
+        free(text);
+        return;
+    }
+    fputs(text, stdout);
+    int gone = fflush(stdout) != 0 || ferror(stdout);
+    int err = errno;
+    if (L->f) {
+        log_line(L, "report:");
+        fputs(text, L->f);
+        fflush(L->f);
+    }
+    if (gone) {
+        clearerr(stdout);
+        log_line(L, "stdout did not take the report (%s); it is only here", strerror(err));
+    }
+    free(text);
+}
+
+static int drive(evo_engine *e, int quiet, int fresh)
 {
     const evo_config *cfg = evo_engine_config(e);
-    evo_progress_view *view = NULL;
-    if (!quiet) {
-        view = progress_new(stderr, isatty(2), config_number(cfg, "log", "progress_interval"));
-        evo_engine_set_progress(e, progress_update, view);
-    }
-    install_signals(e);
-    int rc = evo_engine_run(e);
-    signal_engine = NULL;
-    progress_free(view);
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", evo_engine_run_dir(e));
+    run_log L;
+    log_open(&L, dir);
+    double interval = config_number(cfg, "log", "progress_interval");
+    if (!quiet) L.term = progress_new(stderr, isatty(2), interval);
+    if (L.f) L.file = progress_new_log(L.f, interval);
+    log_line(&L, "evo %s: %s in %s (pid %ld)", evo_version(), fresh ? "run" : "resume", dir,
+             (long)getpid());
+    if (fresh) note(&L, "run directory %s", dir);
+    evo_engine_set_progress(e, on_progress, &L);
+    if (L.f) signal_log_fd = fileno(L.f);
+    signal_engine = e;
+    if (signal_count > 0) evo_engine_interrupt(e, 0);
+    int rc = evo_engine_run(e);
+    signal_engine = NULL;
+    log_signals(&L);
+    progress_free(L.term);
+    progress_free(L.file);
+    L.term = L.file = NULL;
     if (rc == EVO_ENOGPU) {
-        fprintf(stderr, "evo: %s\n", evo_errmsg(e));
+        note(&L, "%s", evo_errmsg(e));
         evo_engine_close(e);
+        log_line(&L, "exit %d", EXIT_NOGPU);
+        signal_log_fd = -1;
+        log_close(&L);
         return EXIT_NOGPU;
     }
     if (rc != EVO_OK && rc != EVO_EINTERRUPT)
-        fprintf(stderr, "evo: %s\n", evo_errmsg(e));
+        note(&L, "%s", evo_errmsg(e));
     else if (rc == EVO_OK && evo_errmsg(e)[0])
-        fprintf(stderr, "evo: %s\n", evo_errmsg(e));
+        note(&L, "%s", evo_errmsg(e));
     char *facts = strdup(evo_engine_evaluator_facts(e));
     evo_engine_close(e);
-    if (rc == EVO_OK || rc == EVO_EINTERRUPT) print_report(dir, facts ? facts : "{}");
+    if (rc == EVO_OK || rc == EVO_EINTERRUPT) report_out(&L, dir, facts ? facts : "{}");
     free(facts);
-    if (rc == EVO_EINTERRUPT)
-        fprintf(stderr, "evo: interrupted; continue with `evo resume %s`\n", dir);
+    if (rc == EVO_EINTERRUPT) note(&L, "interrupted; continue with `evo resume %s`", dir);
+    log_line(&L, "exit %d", cli_exit_code(rc));
+    signal_log_fd = -1;
+    log_close(&L);
     return cli_exit_code(rc);
 }
 
@@ -190,22 +360,20 @@ int cli_run(int argc, char **argv)
 {
     const char *config = NULL, *run_dir = NULL;
     int quiet = 0;
+    if (cli_wants_help(argc, argv)) return cli_help(RUN_USAGE);
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--run-dir") == 0 && i + 1 < argc) {
-            run_dir = argv[++i];
+        if (strcmp(argv[i], "--run-dir") == 0) {
+            if (!(run_dir = cli_value("run", RUN_USAGE, argc, argv, &i))) return EXIT_USAGE;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             quiet = 1;
         } else if (argv[i][0] != '-' && !config) {
             config = argv[i];
         } else {
-            fprintf(stderr, "usage: evo run CONFIG [--run-dir DIR] [--quiet]\n");
-            return EXIT_USAGE;
+            return cli_bad_argument("run", RUN_USAGE, argv[i]);
         }
     }
-    if (!config) {
-        fprintf(stderr, "usage: evo run CONFIG [--run-dir DIR] [--quiet]\n");
-        return EXIT_USAGE;
-    }
+    if (!config) return cli_usage_error("run", RUN_USAGE, "no CONFIG given");
+    install_signals();
     evo_config *cfg;
     char err[4096];
     int rc = evo_config_load(config, &cfg, err, sizeof err);
@@ -231,26 +399,24 @@ int cli_run(int argc, char **argv)
         evo_engine_close(e);
         return cli_exit_code(rc);
     }
-    fprintf(stderr, "evo: run directory %s\n", dir);
-    return drive(e, quiet);
+    return drive(e, quiet, 1);
 }
 
 int cli_resume(int argc, char **argv)
 {
     const char *dir = NULL;
     int quiet = 0;
+    if (cli_wants_help(argc, argv)) return cli_help(RESUME_USAGE);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0)
             quiet = 1;
         else if (argv[i][0] != '-' && !dir)
             dir = argv[i];
         else
-            dir = NULL, i = argc;
+            return cli_bad_argument("resume", RESUME_USAGE, argv[i]);
     }
-    if (!dir) {
-        fprintf(stderr, "usage: evo resume DIR [--quiet]\n");
-        return EXIT_USAGE;
-    }
+    if (!dir) return cli_usage_error("resume", RESUME_USAGE, "no run directory DIR given");
+    install_signals();
     evo_engine *e;
     int rc = evo_engine_resume(&e, dir);
     if (rc == EVO_OK && !runnable(evo_engine_config(e))) {
@@ -263,7 +429,7 @@ int cli_resume(int argc, char **argv)
         evo_engine_close(e);
         return cli_exit_code(rc);
     }
-    return drive(e, quiet);
+    return drive(e, quiet, 0);
 }
 
 static int is_dir(const char *p)
@@ -285,19 +451,30 @@ int cli_check(int argc, char **argv)
     const char *arches[8];
     int narch = 0, samples = 3;
     const char *root = NULL, *config = NULL;
+    if (cli_wants_help(argc, argv)) return cli_help(CHECK_USAGE);
     for (int i = 1; i < argc; i++) {
+        const char *v;
+        long long n;
         if (argv[i][0] != '-' && !config && !root) {
             config = argv[i]; /* evo check CONFIG: the seeds of that config's task */
-        } else if (strcmp(argv[i], "--arch") == 0 && i + 1 < argc && narch < 8) {
-            arches[narch++] = argv[++i];
-        } else if (strcmp(argv[i], "--samples") == 0 && i + 1 < argc) {
-            samples = atoi(argv[++i]);
-        } else if (strcmp(argv[i], "--kernels") == 0 && i + 1 < argc && !config) {
-            root = argv[++i];
+        } else if (strcmp(argv[i], "--arch") == 0) {
+            if (!(v = cli_value("check", CHECK_USAGE, argc, argv, &i))) return EXIT_USAGE;
+            if (narch == 8)
+                return cli_usage_error("check", CHECK_USAGE, "at most 8 --arch options");
+            arches[narch++] = v;
+        } else if (strcmp(argv[i], "--samples") == 0) {
+            if (!(v = cli_value("check", CHECK_USAGE, argc, argv, &i))) return EXIT_USAGE;
+            if (cli_parse_int("check", "--samples", v, 0, CHECK_MAX_SAMPLES, &n) != EVO_OK)
+                return EXIT_USAGE;
+            samples = (int)n;
+        } else if (strcmp(argv[i], "--kernels") == 0) {
+            if (!(v = cli_value("check", CHECK_USAGE, argc, argv, &i))) return EXIT_USAGE;
+            if (config || root)
+                return cli_usage_error("check", CHECK_USAGE,
+                                       "give one of CONFIG and --kernels DIR");
+            root = v;
         } else {
-            fprintf(stderr, "usage: evo check [CONFIG | --kernels DIR] [--arch ARCH]... "
-                            "[--samples N]\n");
-            return EXIT_USAGE;
+            return cli_bad_argument("check", CHECK_USAGE, argv[i]);
         }
     }
     if (narch == 0) arches[narch++] = "sm_90a";

@@ -8,9 +8,11 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "evo.h"
 
 #define TRACE_MAX_DEPTH 10000
+#define USAGE "usage: evo trace DIR [CANDIDATE]\n"
 
 static void print_text_block(const char *title, const char *text, int max_lines)
 {
@@ -61,36 +63,40 @@ static void print_step(const json_t *rec)
 
 int cli_trace(int argc, char **argv)
 {
-    const char *dir = NULL;
-    long long want = -1;
+    const char *dir = NULL, *cand = NULL;
+    long long want = 0; /* 0: the best */
+    if (cli_wants_help(argc, argv)) return cli_help(USAGE);
     for (int i = 1; i < argc; i++) {
-        if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: evo trace DIR [CANDIDATE]\n");
-            return EXIT_USAGE;
-        }
+        if (!cli_is_operand(argv[i]) || (dir && cand))
+            return cli_bad_argument("trace", USAGE, argv[i]);
         if (!dir)
             dir = argv[i];
         else
-            want = strtoll(argv[i][0] == '#' ? argv[i] + 1 : argv[i], NULL, 10);
+            cand = argv[i];
     }
-    if (!dir) {
-        fprintf(stderr, "usage: evo trace DIR [CANDIDATE]\n");
-        return EXIT_USAGE;
-    }
+    if (!dir) return cli_usage_error("trace", USAGE, "no run directory DIR given");
+    if (cand && cli_parse_candidate("trace", "CANDIDATE", cand, &want) != EVO_OK) return EXIT_USAGE;
     evo_run *r;
     int rc = evo_run_open(&r, dir);
     if (rc != EVO_OK) {
-        fprintf(stderr, "evo: %s\n", evo_run_errmsg(r));
+        fprintf(stderr, "evo trace: %s\n", evo_run_errmsg(r));
         evo_run_close(r);
         return cli_exit_code(rc);
+    }
+    if (want > 0 && (rc = cli_candidate_exists("trace", "CANDIDATE", r, dir, want)) != EXIT_OK) {
+        evo_run_close(r);
+        return rc;
     }
     evo_candidate *c;
     rc = want > 0 ? evo_run_candidate(r, want, &c) : evo_run_best(r, &c);
     if (rc != EVO_OK) {
-        fprintf(stderr, "evo: %s\n",
-                want > 0 ? "no such candidate" : "no candidate has passed yet");
+        if (want > 0)
+            fprintf(stderr, "evo trace: cannot read candidate #%lld: %s\n", want,
+                    evo_run_errmsg(r));
+        else
+            fprintf(stderr, "evo trace: no candidate has passed yet\n");
         evo_run_close(r);
-        return EXIT_ERROR;
+        return want > 0 ? cli_exit_code(rc) : EXIT_ERROR;
     }
     /* Walk up through first parents (and the failed attempts a repair replaced). */
     json_t *chain = json_array();

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "evo.h"
 
 #define USAGE "usage: evo validate DIR [CANDIDATE] [--trials N] [--iterations N]\n"
@@ -19,45 +20,34 @@ typedef struct validate_args {
     long long candidate, trials, iterations;
 } validate_args;
 
-static int number(const char *opt, const char *val, long long *out)
-{
-    char *end = NULL;
-    long long v = val ? strtoll(val, &end, 10) : 0;
-    if (!val || *end || v < 1) {
-        fprintf(stderr, "evo validate: %s: '%s' is not a positive number\n" USAGE, opt,
-                val ? val : "");
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
+/* The ranges of evaluator.trials and evaluator.iterations in a config. */
+#define MAX_TRIALS 100
+#define MAX_ITERATIONS 10000
 
 static int parse(int argc, char **argv, validate_args *a)
 {
     memset(a, 0, sizeof *a);
+    if (cli_wants_help(argc, argv)) return cli_help(USAGE);
+    int have_candidate = 0;
     for (int i = 1; i < argc; i++) {
-        const char *s = argv[i];
+        const char *s = argv[i], *v;
         if (!strcmp(s, "--trials") || !strcmp(s, "--iterations")) {
-            if (number(s, i + 1 < argc ? argv[i + 1] : NULL,
-                       !strcmp(s, "--trials") ? &a->trials : &a->iterations))
+            int trials = !strcmp(s, "--trials");
+            if (!(v = cli_value("validate", USAGE, argc, argv, &i))) return EXIT_USAGE;
+            if (cli_parse_int("validate", s, v, 1, trials ? MAX_TRIALS : MAX_ITERATIONS,
+                              trials ? &a->trials : &a->iterations) != EVO_OK)
                 return EXIT_USAGE;
-            i++;
-        } else if (s[0] == '-') {
-            fprintf(stderr, "evo validate: unknown option '%s'\n" USAGE, s);
-            return EXIT_USAGE;
+        } else if (!cli_is_operand(s) || (a->dir && have_candidate)) {
+            return cli_bad_argument("validate", USAGE, s);
         } else if (!a->dir) {
             a->dir = s;
-        } else if (!a->candidate) {
-            if (number("CANDIDATE", s, &a->candidate)) return EXIT_USAGE;
         } else {
-            fprintf(stderr, "evo validate: unexpected argument '%s'\n" USAGE, s);
-            return EXIT_USAGE;
+            have_candidate = 1;
+            if (cli_parse_candidate("validate", "CANDIDATE", s, &a->candidate) != EVO_OK)
+                return EXIT_USAGE;
         }
     }
-    if (!a->dir) {
-        fprintf(stderr, "evo validate: missing run directory DIR\n" USAGE);
-        return EXIT_USAGE;
-    }
+    if (!a->dir) return cli_usage_error("validate", USAGE, "no run directory DIR given");
     return -1;
 }
 
@@ -96,6 +86,11 @@ int cli_validate(int argc, char **argv)
     evo_run *r = NULL;
     char *verdict = NULL;
     int rc = evo_run_open(&r, a.dir);
+    if (rc == EVO_OK && a.candidate &&
+        (code = cli_candidate_exists("validate", "CANDIDATE", r, a.dir, a.candidate)) != EXIT_OK) {
+        evo_run_close(r);
+        return code;
+    }
     if (rc == EVO_OK)
         rc = evo_run_validate(r, a.candidate, (int)a.trials, (int)a.iterations, &verdict);
     if (verdict) {

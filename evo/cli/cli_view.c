@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_args.h"
 #include "evo.h"
 #include "plot.h"
 
@@ -58,12 +59,12 @@ static flag *find_flag(args *a, const char *arg, const char **inline_value)
 /* Returns -1 when parsed, else the exit code (0 after --help). argv[0] is the command. */
 static int parse_args(args *a, int argc, char **argv)
 {
+    if (cli_wants_help(argc, argv)) { /* wherever it stands */
+        printf("usage: %s\n", a->usage);
+        return EXIT_OK;
+    }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val;
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            printf("usage: %s\n", a->usage);
-            return EXIT_OK;
-        }
         if (arg[0] != '-' || arg[1] == '\0') {
             if (a->dir) return usage_error(a, "unexpected argument '%s'", arg);
             a->dir = arg;
