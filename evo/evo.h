@@ -208,6 +208,21 @@ void evo_mutation_add_usage(evo_mutation *m, const char *model, int64_t tokens_i
                             int64_t tokens_out, double cost_usd);
 /* Whether a budget (cost, tokens, calls) is exhausted; an LLM operator checks it first. */
 int evo_mutation_budget_left(const evo_mutation *m);
+/* Reserve one model call before sending it: its bound (the most it can cost) counts against
+ * the budgets at once and is written to the run's store, so a process killed while the
+ * request is in flight still has the call counted when the run resumes. Returns a ticket
+ * (> 0) for evo_mutation_settle_usage; 0 when a budget is spent, or a negative EVO_ code when
+ * the store could not record it: then the call must not be sent (evo_mutation_errmsg says
+ * why). */
+int64_t evo_mutation_reserve_usage(evo_mutation *m, const char *model, int64_t tokens_in,
+                                   int64_t tokens_out, double cost_usd);
+/* What a reserved call really spent (as evo_mutation_add_usage); it replaces the reservation
+ * in the transaction that commits the child. */
+void evo_mutation_settle_usage(evo_mutation *m, int64_t ticket, const char *model,
+                               int64_t tokens_in, int64_t tokens_out, double cost_usd);
+/* Non-zero once the run is stopping (an interrupt): send no new model request, and end any
+ * wait (a backoff, a server's Retry-After) at once. */
+int evo_mutation_stopping(const evo_mutation *m);
 /* Set the lesson stored as this child's insight (replaces the structured default line). */
 void evo_mutation_set_insight(evo_mutation *m, const char *text);
 

@@ -192,10 +192,57 @@ int evo_run_status_json(evo_run *r, char **out)
     int rc = begin(r, &t);
     if (rc != EVO_OK) return rc;
     json_t *counters = meta_or_null(t, META_COUNTERS);
-    json_t *usage = store_meta_get(t, META_USAGE);
+    json_t *usage = with_unsettled(store_meta_get(t, META_USAGE), t);
     json_t *st = json_object();
     json_object_set_new(st, "run", meta_or_null(t, META_RUN));
     json_object_set_new(st, "config", meta_or_null(t, META_CONFIG));
+/* The usage state plus the calls the ledger still holds (reserved before they were sent, not
+ * settled by a commit: the process died first), at their bound, so a killed run's spend is
+ * shown whole; "unsettled_calls" says how many. */
+static json_t *with_unsettled(json_t *usage, evo_txn *t)
+{
+    json_t *ledger = store_meta_get(t, META_LLM_LEDGER);
+    json_t *pending = json_object_get(ledger, "pending");
+    if (!json_object_size(pending)) {
+        json_decref(ledger);
+        return usage;
+    }
+    if (!json_is_object(usage)) {
+        json_decref(usage);
+        usage = json_object();
+    }
+    if (!json_is_object(json_object_get(usage, "models")))
+        json_object_set_new(usage, "models", json_object());
+    const char *tk;
+    json_t *p;
+    json_object_foreach(pending, tk, p)
+    {
+        const char *name = json_string_value(json_object_get(p, "model"));
+        json_t *m = json_object_get(json_object_get(usage, "models"), name ? name : "?");
+        if (!m) {
+            m = json_object();
+            json_object_set_new(json_object_get(usage, "models"), name ? name : "?", m);
+        }
+        json_t *targets[] = {usage, m};
+        for (int i = 0; i < 2; i++) {
+            static const char *ints[] = {"tokens_in", "tokens_out", "calls"};
+            for (int k = 0; k < 3; k++)
+                json_object_set_new(
+                    targets[i], ints[k],
+                    json_integer(json_integer_value(json_object_get(targets[i], ints[k])) +
+                                 json_integer_value(json_object_get(p, ints[k]))));
+            json_object_set_new(
+                targets[i], "cost_usd",
+                json_real(json_number_value(json_object_get(targets[i], "cost_usd")) +
+                          json_number_value(json_object_get(p, "cost_usd"))));
+        }
+    }
+    json_object_set_new(usage, "unsettled_calls",
+                        json_integer((json_int_t)json_object_size(pending)));
+    json_decref(ledger);
+    return usage;
+}
+
     json_object_set(st, "counters", counters);
     json_object_set_new(st, "islands", islands_summary(t));
     json_object_set_new(st, "archive", archive_summary(t));

@@ -157,6 +157,8 @@ static int apply_message(evo_engine *e, evo_msg *msg, evo_txn *t, char *dirty, j
 {
     evo_mutation *m = &msg->job->m;
     int rc = EVO_OK;
+    /* The calls' reservations end in this transaction, which stores their real usage. */
+    if (msg->usage) budget_settle(e, msg->usage);
     if (msg->kind == MSG_DUPLICATE) {
         if (msg->cached) e->c.cached++;
         e->c.dup_streak++;

@@ -361,6 +361,7 @@ int evo_engine_add_seed(evo_engine *e, const char *template_name, const char *so
     evo_space *s = space_parse(source, err, sizeof err);
     if (!s) {
         evo_engine_set_error(e, "seed '%s': evo:params block: %s", template_name, err);
+    budget_free(e);
         return EVO_ESPACE;
     }
     space_free(s);

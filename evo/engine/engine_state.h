@@ -131,6 +131,10 @@ struct evo_engine {
     evo_counters c;
     evo_usage usage; /* locked by usage_mu */
     pthread_mutex_t usage_mu;
+    /* Model calls reserved before they were sent and not yet committed (budget.c): their
+     * totals, and models = {"ticket": bound}; locked by usage_mu. */
+    evo_usage reserved;
+    json_t *settled; /* tickets to drop from the stored ledger at the next commit (engine) */
     int64_t jobs_planned;
 
     /* Parsed parameter spaces by source, shared read-only with workers (locked by space_mu). */

@@ -275,6 +275,33 @@ void evo_mutation_add_usage(evo_mutation *m, const char *model, int64_t tokens_i
     usage_add(m->usage, model ? model : "?", tokens_in, tokens_out, cost_usd, 1);
 }
 
+int64_t evo_mutation_reserve_usage(evo_mutation *m, const char *model, int64_t tokens_in,
+                                   int64_t tokens_out, double cost_usd)
+{
+    char err[512];
+    int64_t t =
+        budget_reserve(m->e, model ? model : "?", tokens_in, tokens_out, cost_usd, err, sizeof err);
+    if (t <= 0) snprintf(m->err, sizeof m->err, "%s", err);
+    return t;
+}
+
+void evo_mutation_settle_usage(evo_mutation *m, int64_t ticket, const char *model,
+                               int64_t tokens_in, int64_t tokens_out, double cost_usd)
+{
+    const char *name = model ? model : "?";
+    usage_add(m->usage, name, tokens_in, tokens_out, cost_usd, 1);
+    json_t *u = json_object_get(m->usage, name);
+    if (ticket <= 0 || !u) return;
+    if (!json_is_array(json_object_get(u, "tickets")))
+        json_object_set_new(u, "tickets", json_array());
+    json_array_append_new(json_object_get(u, "tickets"), json_integer(ticket));
+}
+
+int evo_mutation_stopping(const evo_mutation *m)
+{
+    return m->e && m->e->interrupt != 0;
+}
+
 void evo_mutation_set_insight(evo_mutation *m, const char *text)
 {
     free(m->insight);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "persist.h"
 #include "store_format.h"
 
@@ -189,6 +190,8 @@ int persist_state(evo_engine *e, evo_txn *t, int archive_changed)
     if (rc == EVO_OK && archive_changed) rc = put_archive(e, t);
     if (rc == EVO_OK) rc = put_meta(t, META_BANDIT, bandit_to_json(&e->bandit));
     if (rc == EVO_OK) rc = put_meta(t, META_USAGE, usage_to_json(&e->usage));
+    /* The ledger's settled calls leave it in the transaction that stores their usage. */
+    if (rc == EVO_OK) rc = budget_commit_ledger(e, t);
     return rc;
 }
 
@@ -286,5 +289,6 @@ int persist_counters(evo_engine *e, evo_txn *t)
 int persist_load(evo_engine *e, evo_txn *t)
 {
     int rc = load_state(e, t);
+    if (rc == EVO_OK) budget_load(e, t); /* calls a kill left unsettled, at their bound */
     return rc == EVO_OK ? load_seeds(e, t) : rc;
 }

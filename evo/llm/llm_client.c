@@ -58,14 +58,36 @@ static double mono_now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-void llm_scrub(char *text, const char *secret)
+void llm_scrub_bytes(char *text, size_t n, const char *secret)
 {
     if (!text || !secret) return;
     size_t k = strlen(secret);
     /* Very short "keys" would scrub ordinary words; nobody issues keys that short. */
     if (k < 6) return;
-    for (char *p = strstr(text, secret); p; p = strstr(p + k, secret))
-        memset(p, '*', k);
+    /* A run of w characters of the secret anywhere in text is an echo of it: a whole key
+     * shorter than LLM_SCRUB_RUN, else any LLM_SCRUB_RUN consecutive characters of it, so a
+     * prefix that a truncation cut (the server's or an excerpt's) is caught too. Each byte
+     * is starred only after every window that reads it was compared, so overlapping runs
+     * merge into one. */
+    size_t w = k < LLM_SCRUB_RUN ? k : LLM_SCRUB_RUN;
+    if (n < w) return;
+    size_t until = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i + w <= n) {
+            for (size_t j = 0; j + w <= k; j++) {
+                if (secret[j] == text[i] && memcmp(text + i, secret + j, w) == 0) {
+                    until = i + w;
+                    break;
+                }
+            }
+        }
+        if (i < until) text[i] = '*';
+    }
+}
+
+void llm_scrub(char *text, const char *secret)
+{
+    if (text) llm_scrub_bytes(text, strlen(text), secret);
 }
 
 static const char *key_of(const llm_model_cfg *m)
@@ -73,6 +95,33 @@ static const char *key_of(const llm_model_cfg *m)
     if (!m->api_key_env[0]) return NULL;
     const char *k = getenv(m->api_key_env);
     return k && *k ? k : NULL;
+}
+
+/* Scrub every configured model's key, not only the one the request carried: a server may
+ * echo what another model's request sent it (a shared proxy). */
+static void scrub_all(const llm_client *c, char *text, size_t n)
+{
+    for (int i = 0; text && i < c->n; i++)
+        llm_scrub_bytes(text, n, key_of(&c->models[i]));
+}
+
+static void usage_bound(const llm_model_cfg *m, const llm_call *call, int64_t *tin, int64_t *tout,
+                        double *cost)
+{
+    size_t in = (call->system ? strlen(call->system) : 0) + (call->user ? strlen(call->user) : 0);
+    *tin = (int64_t)in + 64;
+    *tout = call->max_tokens > 0 ? call->max_tokens : m->max_tokens;
+    if (*tout < 1) *tout = 1;
+    *cost = (double)*tin * m->price_in_per_mtok / 1e6 + (double)*tout * m->price_out_per_mtok / 1e6;
+}
+
+void llm_client_bound(const llm_client *c, const llm_call *call, int64_t *tokens_in,
+                      int64_t *tokens_out, double *cost_usd)
+{
+    *tokens_in = *tokens_out = 0;
+    *cost_usd = 0;
+    if (call->model < 0 || call->model >= c->n) return;
+    usage_bound(&c->models[call->model], call, tokens_in, tokens_out, cost_usd);
 }
 
 /* ---- construction ---------------------------------------------------------------------- */
@@ -340,7 +389,7 @@ static void excerpt(const char *s, size_t n, char *out, size_t cap)
 }
 
 /* The server's own explanation: error.message of a JSON body, or the body's start. */
-static void server_message(const growbuf *b, char *out, size_t cap)
+static void server_message(const llm_client *c, const growbuf *b, char *out, size_t cap)
 {
     out[0] = 0;
     if (!b->p || !b->n) return;
@@ -348,10 +397,16 @@ static void server_message(const growbuf *b, char *out, size_t cap)
     json_t *e = json_object_get(j, "error");
     const char *msg =
         json_is_string(e) ? json_string_value(e) : json_string_value(json_object_get(e, "message"));
-    if (msg)
-        excerpt(msg, strlen(msg), out, cap);
-    else
+    if (msg) {
+        /* Decoded text may spell a key with \u escapes the raw scrub could not see: scrub it
+         * again, before the excerpt cuts it. */
+        char *m = strdup(msg);
+        if (m) scrub_all(c, m, strlen(m));
+        excerpt(m ? m : "", m ? strlen(m) : 0, out, cap);
+        free(m);
+    } else {
         excerpt(b->p, b->n, out, cap);
+    }
     json_decref(j);
 }
 
@@ -375,7 +430,7 @@ static void http_error(req *r, long status)
     const llm_model_cfg *m = &r->c->models[r->call->model];
     char url[600], srv[200], text[2048];
     url_of(m, url, sizeof url);
-    server_message(&r->resp, srv, sizeof srv);
+    server_message(r->c, &r->resp, srv, sizeof srv);
     char hint[512] = "";
     if (status == 401 || status == 403) {
         if (!m->api_key_env[0])
@@ -434,6 +489,21 @@ static char *content_text(json_t *msg)
     return s;
 }
 
+/* The server's usage cannot be trusted (or a 2xx body could not be read, so it may have been
+ * paid for without saying how much): charge the call's bound and say why. */
+static void bad_usage(req *r, const char *which, const char *why)
+{
+    llm_reply *o = r->out;
+    usage_bound(&r->c->models[r->call->model], r->call, &o->tokens_in, &o->tokens_out,
+                &o->cost_usd);
+    o->usage_bad = 1;
+    o->usage_estimated = 0;
+    snprintf(o->usage_note, sizeof o->usage_note,
+             "bad usage from the server (%s %s); charged the call's bound: %lld tokens in, %lld "
+             "out, $%.6f",
+             which, why, (long long)o->tokens_in, (long long)o->tokens_out, o->cost_usd);
+}
+
 /* Parse a 2xx body into the reply; returns 0, or -1 with the reason set. */
 static int parse_reply(req *r)
 {
@@ -457,7 +527,10 @@ static int parse_reply(req *r)
     } else if (err && !json_is_null(err)) {
         const char *m = json_is_string(err) ? json_string_value(err)
                                             : json_string_value(json_object_get(err, "message"));
-        excerpt(m ? m : "?", m ? strlen(m) : 1, ex, sizeof ex);
+        char *ms = strdup(m ? m : "?");
+        if (ms) scrub_all(r->c, ms, strlen(ms));
+        excerpt(ms ? ms : "?", ms ? strlen(ms) : 1, ex, sizeof ex);
+        free(ms);
         set_error(r, "the API returned an error: %s", ex);
     } else if (!json_is_array(choices)) {
         set_error(r,
@@ -474,6 +547,7 @@ static int parse_reply(req *r)
             set_error(r, "reply has no text in choices[0].message.content (finish_reason '%s')",
                       fr ? fr : "none");
         } else {
+            scrub_all(r->c, text, strlen(text));
             o->content = text;
             rc = 0;
         }
@@ -482,19 +556,40 @@ static int parse_reply(req *r)
         json_t *u = json_object_get(j, "usage");
         json_t *pt = json_object_get(u, "prompt_tokens"),
                *ct = json_object_get(u, "completion_tokens");
-        if (json_is_integer(pt) && json_is_integer(ct)) {
-            o->tokens_in = json_integer_value(pt);
-            o->tokens_out = json_integer_value(ct);
-        } else {
+        const llm_model_cfg *m = &r->c->models[r->call->model];
+        if (!pt || !ct || json_is_null(pt) || json_is_null(ct)) {
             /* No usage: about four bytes per token, so budgets still bite. */
             size_t in = strlen(r->body);
             o->tokens_in = (int64_t)(in / 4 + 1);
             o->tokens_out = (int64_t)(strlen(o->content) / 4 + 1);
             o->usage_estimated = 1;
+        } else {
+            /* Reported counts are believed only when they are integers in
+             * [0, LLM_USAGE_ABSURD]: a negative count would refund the budget, a huge one
+             * overflow the sums. */
+            const char *which = "prompt_tokens";
+            char why[96] = "";
+            json_t *v = pt;
+            for (int k = 0; k < 2 && !why[0]; k++, v = ct, which = "completion_tokens") {
+                if (!json_is_integer(v))
+                    snprintf(why, sizeof why, "is not an integer");
+                else if (json_integer_value(v) < 0)
+                    snprintf(why, sizeof why, "is negative (%lld)",
+                             (long long)json_integer_value(v));
+                else if (json_integer_value(v) > LLM_USAGE_ABSURD)
+                    snprintf(why, sizeof why, "is absurd (%lld, above %d)",
+                             (long long)json_integer_value(v), LLM_USAGE_ABSURD);
+            }
+            if (why[0]) {
+                bad_usage(r, which, why);
+            } else {
+                o->tokens_in = json_integer_value(pt);
+                o->tokens_out = json_integer_value(ct);
+            }
         }
-        const llm_model_cfg *m = &r->c->models[r->call->model];
-        o->cost_usd = (double)o->tokens_in * m->price_in_per_mtok / 1e6 +
-                      (double)o->tokens_out * m->price_out_per_mtok / 1e6;
+        if (!o->usage_bad)
+            o->cost_usd = (double)o->tokens_in * m->price_in_per_mtok / 1e6 +
+                          (double)o->tokens_out * m->price_out_per_mtok / 1e6;
     }
     json_decref(j);
     return rc;
@@ -525,6 +620,8 @@ static void finish_attempt(req *r, CURLcode cc)
     long status = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
     r->out->http_status = status;
+    /* Scrub the body before anything reads, parses or cuts it. */
+    scrub_all(c, r->resp.p, r->resp.n);
     int retry = 0;
     r->out->rc = EVO_OK;
     r->out->error[0] = 0;
@@ -549,15 +646,16 @@ static void finish_attempt(req *r, CURLcode cc)
         }
     } else if (status == 429 || status == 408 || status >= 500) {
         char d[300], srv[200];
-        server_message(&r->resp, srv, sizeof srv);
+        server_message(r->c, &r->resp, srv, sizeof srv);
         snprintf(d, sizeof d, "%ld%s%s%s", status, status == 429 ? " Too Many Requests" : "",
                  srv[0] ? ": " : "", srv);
         set_error(r, "HTTP %s", d);
         retry = 1;
     } else if (status < 200 || status > 299) {
         http_error(r, status);
-    } else {
-        parse_reply(r);
+    } else if (parse_reply(r) != 0) {
+        /* A 2xx reply may have been paid for even when it cannot be read. */
+        bad_usage(r, "the reply", "could not be read");
     }
     if (retry && r->out->attempts <= c->o.retries) {
         double delay = c->o.backoff_ms / 1000.0 * pow(2.0, r->out->attempts - 1) * jitter(c);
@@ -583,9 +681,8 @@ static void finish_call(req *r)
     llm_reply *o = r->out;
     o->latency_ms = (mono_now() - r->t0) * 1e3;
     breaker_record(r->c, r->call->model, o->rc == EVO_OK);
-    const char *key = key_of(&r->c->models[r->call->model]);
-    llm_scrub(o->error, key);
-    llm_scrub(o->content, key);
+    scrub_all(r->c, o->error, strlen(o->error));
+    if (o->content) scrub_all(r->c, o->content, strlen(o->content));
     free(r->body);
     r->body = NULL;
     free(r->resp.p);
@@ -623,6 +720,27 @@ static int init_req(llm_client *c, req *r, const llm_call *call, llm_reply *out)
     return 0;
 }
 
+static void stop_waiting(req *r, double now)
+{
+    char d[160];
+    if (r->out->attempts == 0)
+        snprintf(d, sizeof d, "before its first attempt");
+    else
+        snprintf(d, sizeof d, "%.0f s before retry %d (backoff or the server's Retry-After)",
+                 ceil(r->next_at > now ? r->next_at - now : 0), r->out->attempts);
+    /* The last attempt's error without its "model 'NAME': " prefix (set_error adds one). */
+    const char *last = r->out->error;
+    const char *colon = strstr(last, "': ");
+    char prev[sizeof r->out->error];
+    snprintf(prev, sizeof prev, "%s", colon && strncmp(last, "model '", 7) == 0 ? colon + 3 : last);
+    char text[sizeof prev + 256];
+    snprintf(text, sizeof text, "stopped by an interrupt %s%s%s", d, prev[0] ? "; last: " : "",
+             prev);
+    set_error(r, "%s", text);
+    r->state = REQ_DONE;
+    finish_call(r);
+}
+
 int llm_chat_many(llm_client *c, int n, const llm_call *calls, llm_reply *replies)
 {
     req *rs = calloc((size_t)(n > 0 ? n : 1), sizeof *rs);
@@ -643,6 +761,11 @@ int llm_chat_many(llm_client *c, int n, const llm_call *calls, llm_reply *replie
         double now = mono_now();
         for (int i = 0; i < n; i++) {
             req *r = &rs[i];
+            if (r->state == REQ_WAIT && r->call->stop && r->call->stop(r->call->stop_user)) {
+                /* Stopping: a waiting call sends nothing more (no request is in flight). */
+                stop_waiting(r, now);
+                continue;
+            }
             if (r->state != REQ_WAIT || r->next_at > now || !slot_try_acquire(c)) continue;
             if (start_attempt(r, multi) != 0) {
                 if (r->easy) curl_easy_cleanup(r->easy);

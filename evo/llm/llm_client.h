@@ -44,13 +44,25 @@ typedef struct llm_client_opts {
     int max_in_flight;         /* requests in flight over all threads */
 } llm_client_opts;
 
+/* A reported token count above this is absurd (no model's context is that large): the
+ * reply's usage is refused and the call charged at its bound (llm_client_bound). */
+#define LLM_USAGE_ABSURD 10000000
+
+/* The shortest run of an API key's characters that the scrubber treats as an echo of it:
+ * any 16 consecutive characters of a key (a whole key when it is shorter) are starred. */
+#define LLM_SCRUB_RUN 16
+
 /* One chat call: a system and a user message to model index `model`. max_tokens > 0
- * overrides the model's setting (llm-check uses a small one). */
+ * overrides the model's setting (llm-check uses a small one). stop, when set, is polled
+ * while the call waits (a backoff or a server's Retry-After, or a free slot): once it
+ * returns non-zero no further attempt is sent and the call ends at once with an error. */
 typedef struct llm_call {
     int model;
     const char *system;
     const char *user;
     int max_tokens;
+    int (*stop)(void *user);
+    void *stop_user;
 } llm_call;
 
 typedef struct llm_reply {
@@ -58,6 +70,10 @@ typedef struct llm_reply {
     char *content; /* the message text, key scrubbed; caller frees via llm_reply_clear */
     int64_t tokens_in, tokens_out;
     int usage_estimated; /* 1 when the reply had no usage and tokens were estimated */
+    int usage_bad;       /* 1 when the server's usage was refused (negative, not an integer,
+                          * absurd, or a 2xx reply that could not be read): charged at the
+                          * call's bound; usage_note says why */
+    char usage_note[256];
     double cost_usd;
     double latency_ms; /* wall time of the whole call, retries included */
     int attempts;      /* HTTP attempts made */
@@ -86,8 +102,17 @@ int llm_chat_many(llm_client *c, int n, const llm_call *calls, llm_reply *replie
 int llm_chat(llm_client *c, const llm_call *call, llm_reply *reply);
 void llm_reply_clear(llm_reply *r);
 
-/* Replace every occurrence of secret in text (in place) with "[REDACTED]"-style stars of the
- * same length; a no-op for NULL/empty secrets. Exposed for tests and for callers that echo
- * text which may have met a request. */
+/* The most a call can cost, charged before it is sent (a reservation) and when a reply's usage
+ * cannot be trusted: every byte of the prompt a token (plus 64 for the chat template), the
+ * whole max_tokens as reply, at the model's prices. */
+void llm_client_bound(const llm_client *c, const llm_call *call, int64_t *tokens_in,
+                      int64_t *tokens_out, double *cost_usd);
+
+/* Star out, in place, every echo of secret in text: the whole secret and any run of at least
+ * LLM_SCRUB_RUN consecutive characters of it (a prefix cut by a server's or our own
+ * truncation, a suffix, a middle part); a no-op for NULL secrets or ones shorter than 6.
+ * Exposed for tests and for callers that echo text which may have met a request. */
 void llm_scrub(char *text, const char *secret);
+/* The same over n bytes that need not end in NUL. */
+void llm_scrub_bytes(char *text, size_t n, const char *secret);
 #endif

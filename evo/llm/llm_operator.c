@@ -263,24 +263,44 @@ static int budget_check(evo_mutation *m, const char *step)
     return 0;
 }
 
+static int stopping(void *m)
+{
+    return evo_mutation_stopping(m);
+}
+
 /* One model call with its audit notes and usage; returns the reply text or NULL (reason in
- * err). */
+ * err). The call is reserved at its bound before it is sent (counted even if the process dies
+ * with the request in flight) and settled with what the reply says it cost; a wait for a
+ * retry ends at once when the run is stopping. */
 static char *call_model(llm_op *op, evo_mutation *m, int model, const char *step,
                         const char *system, const char *prompt, char *err, size_t errlen)
 {
-    llm_call call = {.model = model, .system = system, .user = prompt};
+    llm_call call = {
+        .model = model, .system = system, .user = prompt, .stop = stopping, .stop_user = m};
     llm_reply r;
     char name[64];
     snprintf(name, sizeof name, "%s.prompt", step);
     evo_mutation_note(m, name, prompt);
-    llm_chat(op->client, &call, &r);
     const llm_model_cfg *mc = &op->models[model];
-    evo_mutation_add_usage(m, mc->name, r.tokens_in, r.tokens_out, r.cost_usd);
-    char *usage =
-        strf("model %s: %lld tokens in, %lld out%s, $%.6f, %.0f ms, %d attempt%s%s%s", mc->name,
-             (long long)r.tokens_in, (long long)r.tokens_out,
-             r.usage_estimated ? " (estimated)" : "", r.cost_usd, r.latency_ms, r.attempts,
-             r.attempts == 1 ? "" : "s", r.rc ? ": " : "", r.rc ? r.error : "");
+    if (evo_mutation_stopping(m)) {
+        snprintf(err, errlen, "model '%s' not called: the run is stopping (interrupt)", mc->name);
+        return NULL;
+    }
+    int64_t bin, bout;
+    double bcost;
+    llm_client_bound(op->client, &call, &bin, &bout, &bcost);
+    int64_t ticket = evo_mutation_reserve_usage(m, mc->name, bin, bout, bcost);
+    if (ticket <= 0) {
+        snprintf(err, errlen, "model '%s' not called: %s", mc->name, evo_mutation_errmsg(m));
+        return NULL;
+    }
+    llm_chat(op->client, &call, &r);
+    evo_mutation_settle_usage(m, ticket, mc->name, r.tokens_in, r.tokens_out, r.cost_usd);
+    char *usage = strf("model %s: %lld tokens in, %lld out%s, $%.6f, %.0f ms, %d attempt%s%s%s%s%s",
+                       mc->name, (long long)r.tokens_in, (long long)r.tokens_out,
+                       r.usage_estimated ? " (estimated)" : "", r.cost_usd, r.latency_ms,
+                       r.attempts, r.attempts == 1 ? "" : "s", r.usage_bad ? "; " : "",
+                       r.usage_bad ? r.usage_note : "", r.rc ? ": " : "", r.rc ? r.error : "");
     snprintf(name, sizeof name, "%s.usage", step);
     evo_mutation_note(m, name, usage ? usage : "");
     free(usage);
