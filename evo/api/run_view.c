@@ -185,17 +185,6 @@ static json_t *best_summary(evo_txn *t, const json_t *counters)
     return o;
 }
 
-int evo_run_status_json(evo_run *r, char **out)
-{
-    *out = NULL;
-    evo_txn *t;
-    int rc = begin(r, &t);
-    if (rc != EVO_OK) return rc;
-    json_t *counters = meta_or_null(t, META_COUNTERS);
-    json_t *usage = with_unsettled(store_meta_get(t, META_USAGE), t);
-    json_t *st = json_object();
-    json_object_set_new(st, "run", meta_or_null(t, META_RUN));
-    json_object_set_new(st, "config", meta_or_null(t, META_CONFIG));
 /* The usage state plus the calls the ledger still holds (reserved before they were sent, not
  * settled by a commit: the process died first), at their bound, so a killed run's spend is
  * shown whole; "unsettled_calls" says how many. */
@@ -243,6 +232,17 @@ static json_t *with_unsettled(json_t *usage, evo_txn *t)
     return usage;
 }
 
+int evo_run_status_json(evo_run *r, char **out)
+{
+    *out = NULL;
+    evo_txn *t;
+    int rc = begin(r, &t);
+    if (rc != EVO_OK) return rc;
+    json_t *counters = meta_or_null(t, META_COUNTERS);
+    json_t *usage = with_unsettled(store_meta_get(t, META_USAGE), t);
+    json_t *st = json_object();
+    json_object_set_new(st, "run", meta_or_null(t, META_RUN));
+    json_object_set_new(st, "config", meta_or_null(t, META_CONFIG));
     json_object_set(st, "counters", counters);
     json_object_set_new(st, "islands", islands_summary(t));
     json_object_set_new(st, "archive", archive_summary(t));

@@ -343,6 +343,7 @@ void evo_engine_close(evo_engine *e)
     free(e->options_json);
     free(e->inflight);
     json_decref(e->usage.models);
+    budget_free(e);
     pthread_mutex_destroy(&e->inflight_mu);
     pthread_mutex_destroy(&e->usage_mu);
     space_cache_free(e);
@@ -361,7 +362,6 @@ int evo_engine_add_seed(evo_engine *e, const char *template_name, const char *so
     evo_space *s = space_parse(source, err, sizeof err);
     if (!s) {
         evo_engine_set_error(e, "seed '%s': evo:params block: %s", template_name, err);
-    budget_free(e);
         return EVO_ESPACE;
     }
     space_free(s);

@@ -52,7 +52,7 @@
 #define META_ARCHIVE "state/archive"
 #define META_BANDIT "state/bandit"
 #define META_USAGE "state/usage"
-#endif
 /* Model calls reserved before they were sent and not yet settled by a commit (budget.c):
  * {"next":n,"pending":{"ticket":{model,tokens_in,tokens_out,cost_usd,calls}}} */
 #define META_LLM_LEDGER "state/llm_ledger"
+#endif
