@@ -29,6 +29,14 @@ STEP:
   {"echo_auth": true}                                           400 echoing the
                                                                 Authorization header (the
                                                                 client must scrub the key)
+      [, "code": 200]                                           ... as a completion's text
+      [, "prefix": N]                                           ... only its first N chars
+      [, "escape": true]                                        ... every char \\u-escaped
+  STEP "usage_raw": TEXT (with "reply")                         the usage value as raw JSON
+                                                                text (-1, "12", 1e308, NaN)
+
+Script-level "stats_file": PATH: the request counts are written there (atomically) after
+each chat request is received, so a test can count requests after it killed the client.
 
 With --log FILE every request body is appended to FILE (what a model would be sent).
 With --key-env NAME, requests must carry "Authorization: Bearer $NAME" or get 401. The key
@@ -52,11 +60,17 @@ class Script:
         self.steps = list(data.get("steps", []))
         self.roles = {k: list(v) for k, v in data.get("roles", {}).items()}
         self.stats = {"requests": 0, "by_role": {}, "auth_failures": 0}
+        self.stats_file = data.get("stats_file")
 
     def next(self, role):
         with self.lock:
             self.stats["requests"] += 1
             self.stats["by_role"][role] = self.stats["by_role"].get(role, 0) + 1
+            if self.stats_file:
+                tmp = self.stats_file + ".tmp"
+                with open(tmp, "w") as f:
+                    json.dump(self.stats, f)
+                os.replace(tmp, self.stats_file)
             q = self.roles.get(role)
             if q:
                 return q.pop(0) if len(q) > 1 else q[0]
@@ -144,6 +158,12 @@ def make_handler(script, key, log=None):
         def play(self, step, model, auth):
             if step is None:
                 self.send_json(503, {"error": {"message": "loopback script exhausted"}})
+            elif "reply" in step and "usage_raw" in step:
+                time.sleep(float(step.get("delay", 0)))
+                body = completion(step["reply"], model)
+                body["usage"] = "@USAGE@"
+                text = json.dumps(body).replace('"@USAGE@"', step["usage_raw"])
+                self.send_json(200, text.encode())
             elif "reply" in step:
                 time.sleep(float(step.get("delay", 0)))
                 self.send_json(200, completion(step["reply"], model, step.get("usage"),
@@ -174,7 +194,22 @@ def make_handler(script, key, log=None):
                 except OSError:
                     pass
             elif step.get("echo_auth"):
-                self.send_json(400, {"error": {"message": "bad request; you sent " + auth}})
+                echo = auth[:int(step["prefix"])] if "prefix" in step else auth
+                if step.get("escape"):
+                    # Every character \u-escaped: only a scrub after decoding can see it.
+                    text = "".join("\\u%04x" % ord(ch) for ch in echo)
+                    code = int(step.get("code", 400))
+                    if code == 200:
+                        raw = ('{"choices": [{"index": 0, "message": {"role": "assistant", '
+                               '"content": "you sent %s"}, "finish_reason": "stop"}]}' % text)
+                    else:
+                        raw = '{"error": {"message": "bad request; you sent %s"}}' % text
+                    self.send_json(code, raw.encode())
+                elif int(step.get("code", 400)) == 200:
+                    self.send_json(200, completion("Here is what you sent: " + echo, model))
+                else:
+                    self.send_json(int(step.get("code", 400)),
+                                   {"error": {"message": "bad request; you sent " + echo}})
             else:
                 self.send_json(500, {"error": {"message": "unknown step"}})
 
