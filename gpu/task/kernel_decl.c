@@ -298,6 +298,7 @@ kdecl *kernel_decl_parse(const char *source, int *nout)
         } else if (tok_is(&t[i], ";"))
             pending = 0;
         else if (tok_is(&t[i], "__global__")) {
+            if (nk == KDECL_MAX_KERNELS) break;
             if (nk == cap) {
                 cap = cap ? cap * 2 : 8;
                 kdecl *nks = realloc(ks, (size_t)cap * sizeof *ks);

@@ -5,6 +5,8 @@
 #include "task.h"
 
 #define KDECL_MAX_PARAMS 64
+/* Declarations kept (each is a 17 KB record: a 1 MB source of short ones would take GBs). */
+#define KDECL_MAX_KERNELS 256
 
 typedef enum { P_PTR, P_INT32, P_INT64, P_FLOAT, P_UNKNOWN } param_kind;
 
@@ -24,6 +26,7 @@ typedef struct kdecl {
 } kdecl;
 
 /* Every __global__ function of source, marked extern "C" or not, in order: *nout of them
- * (caller frees the array; NULL when there are none). Short of memory, the list ends early. */
+ * (caller frees the array; NULL when there are none). The list ends after KDECL_MAX_KERNELS,
+ * or early when short of memory. */
 kdecl *kernel_decl_parse(const char *source, int *nout);
 #endif

@@ -422,11 +422,16 @@ static int check_kernel(parser *p, int ki, const kdecl *ks, int nks, unsigned ch
     if (!rk->grid_line) return perr(p, rk->line, "kernel '%s' has no 'grid'", k->name);
     if (!rk->block_line) return perr(p, rk->line, "kernel '%s' has no 'block'", k->name);
     const kdecl *decl = lookup_decl(ks, nks, k->name);
-    if (!decl)
+    if (!decl) {
+        char note[64] = "";
+        if (nks == KDECL_MAX_KERNELS)
+            snprintf(note, sizeof note, "; only the first %d declarations are read",
+                     KDECL_MAX_KERNELS);
         return perr(p, rk->line,
                     "kernel '%s' is not declared in the source (expected extern \"C\" "
-                    "__global__ void %s(...))",
-                    k->name, k->name);
+                    "__global__ void %s(...))%s",
+                    k->name, k->name, note);
+    }
     if (!decl->is_c)
         return perr(p, rk->line,
                     "kernel '%s' is __global__ but not extern \"C\" (its symbol "
