@@ -9,6 +9,7 @@
 #include "check.h"
 #include "kernel_decl.h"
 #include "plan.h"
+#include "space.h"
 
 /* fuzz_launch: every __global__ declaration took a 17 KB record, so a 1 MB source of short
  * declarations (a model's reply may be that long) made kernel_decl_parse allocate 1.2 GB. The
@@ -65,9 +66,62 @@ static void test_kernel_past_the_limit(void)
     task_definition_free(&task.def);
 }
 
+/* An evo:params block of n lines, each line fmt with its index. */
+static char *params_block(int n, const char *fmt)
+{
+    size_t cap = (size_t)n * (strlen(fmt) + 12) + 64;
+    char *src = malloc(cap), *q = src;
+    if (!src) return NULL;
+    q += sprintf(q, "/* evo:params\n");
+    for (int i = 0; i < n; i++)
+        q += sprintf(q, fmt, i);
+    sprintf(q, "*/\n");
+    return src;
+}
+
+static void space_refused(const char *src, const char *want)
+{
+    char err[256] = "";
+    evo_space *s = src ? space_parse(src, err, sizeof err) : NULL;
+    CHECK_MSG(src && !s, "a space of %d parameters, %d constraints was accepted",
+              s ? s->nparams : -1, s ? s->nconstraints : -1);
+    CHECK_CONTAINS(err, want);
+    space_free(s);
+}
+
+/* fuzz_params: a 20 KB block of 1000 "range 0..65535" parameters expanded 65 million values
+ * (3 GB, 12 s); 20000 bool parameters took 15 s (each new name is compared with every other,
+ * and looked for as an #ifndef default in the whole source); 20000 constraints are all checked
+ * for every point tried. Spaces are bounded: parameters, constraints, values in all. */
+static void test_space_bounds(void)
+{
+    char *src = params_block(1000, "P%d range 0..65535\n");
+    space_refused(src, "the space's domains hold more than 262144 values in all");
+    free(src);
+    src = params_block(20000, "P%d bool\n");
+    space_refused(src, "line 258: more than 256 parameters");
+    free(src);
+    src = params_block(20000, "require %d >= 0\n");
+    space_refused(src, "line 258: more than 256 constraints");
+    free(src);
+    /* the bounds themselves are accepted */
+    src = params_block(256, "P%d set 1 2\n");
+    char err[256] = "";
+    evo_space *s = space_parse(src, err, sizeof err);
+    CHECK_MSG(s && s->nparams == 256, "%s", err);
+    space_free(s);
+    free(src);
+    src = params_block(4, "P%d range 1..65536\n");
+    s = space_parse(src, err, sizeof err);
+    CHECK_MSG(s && s->nparams == 4, "%s", err);
+    space_free(s);
+    free(src);
+}
+
 int main(void)
 {
     test_many_declarations();
     test_kernel_past_the_limit();
+    test_space_bounds();
     return CHECK_DONE();
 }

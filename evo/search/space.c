@@ -146,6 +146,7 @@ typedef struct parse_ctx {
     evo_space *s;
     int *decl_line; /* source line of each parameter, for duplicate messages */
     int line;       /* current source line, 1-based */
+    int nvalues;    /* values of all domains so far */
     char *err;
     size_t errlen;
 } parse_ctx;
@@ -173,6 +174,9 @@ static int add_value(parse_ctx *c, evo_param *p, const char *text, int64_t v)
 {
     if (p->nvalues >= MAX_DOMAIN)
         return fail(c, "parameter '%s': domain has more than %d values", p->name, MAX_DOMAIN);
+    if (c->nvalues >= SPACE_MAX_VALUES)
+        return fail(c, "parameter '%s': the space's domains hold more than %d values in all",
+                    p->name, SPACE_MAX_VALUES);
     char buf[32];
     if (!text) {
         snprintf(buf, sizeof buf, "%lld", (long long)v);
@@ -191,6 +195,7 @@ static int add_value(parse_ctx *c, evo_param *p, const char *text, int64_t v)
     if (!(p->values[n] = strdup(text))) return fail_oom(c);
     p->ints[n] = v;
     p->nvalues++;
+    c->nvalues++;
     return 0;
 }
 
@@ -368,9 +373,11 @@ static int find_define(const char *source, const char *name, char *buf, size_t b
 static int parse_constraint(parse_ctx *c, const char *text)
 {
     char experr[256];
+    evo_space *s = c->s;
+    if (s->nconstraints >= SPACE_MAX_CONSTRAINTS)
+        return fail(c, "more than %d constraints", SPACE_MAX_CONSTRAINTS);
     evo_expr *e = expr_parse(text, experr, sizeof experr);
     if (!e) return fail(c, "constraint '%s': %s", text, experr);
-    evo_space *s = c->s;
     struct evo_expr **grown =
         realloc(s->constraints, (size_t)(s->nconstraints + 1) * sizeof *grown);
     if (!grown) {
@@ -387,6 +394,7 @@ static int parse_param(parse_ctx *c, char **tok, int ntok)
 {
     evo_space *s = c->s;
     if (!is_ident(tok[0])) return fail(c, "expected a parameter name, found '%s'", tok[0]);
+    if (s->nparams >= SPACE_MAX_PARAMS) return fail(c, "more than %d parameters", SPACE_MAX_PARAMS);
     int prev = space_find(s, tok[0]);
     if (prev >= 0)
         return fail(c, "duplicate parameter '%s' (first declared on line %d)", tok[0],

@@ -25,6 +25,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Bounds on one space (a model writes the block of every child it makes): parameters,
+ * constraints, and values of all domains together (each domain holds at most 65536). */
+#define SPACE_MAX_PARAMS 256
+#define SPACE_MAX_CONSTRAINTS 256
+#define SPACE_MAX_VALUES (1 << 18)
+
 typedef enum { PARAM_RANGE, PARAM_POW2, PARAM_SET, PARAM_ENUM, PARAM_BOOL } evo_param_kind;
 
 typedef struct evo_param {
