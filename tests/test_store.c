@@ -6,6 +6,7 @@
 #include "check.h"
 #include "evo.h"
 #include "store.h"
+#include "store_seal.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -150,7 +151,7 @@ static void read_everything(evo_store *s, const unsigned char *blob, size_t blob
     CHECK(json_integer_value(num) == 42);
     json_decref(num);
     json_t *magic = store_meta_get(t, "magic");
-    CHECK(magic && strcmp(json_string_value(magic), "evo-store-1") == 0);
+    CHECK(magic && strcmp(json_string_value(magic), "evo-store-2") == 0);
     json_decref(magic);
     CHECK(store_meta_get(t, "nope") == NULL);
     CHECK(strcmp(store_errmsg(s), "store: get meta 'nope': not found") == 0);
@@ -354,7 +355,9 @@ static void test_foreign_stores(void)
     dir = path_in("wrong-magic");
     make_foreign(dir, 1, "\"evo-store-9\"", 0);
     snprintf(msg, sizeof msg,
-             "%s: store format 'evo-store-9' is not supported (expected evo-store-1)", dir);
+             "%s: store format 'evo-store-9' is not supported (expected evo-store-2, or "
+             "evo-store-1 without checksums)",
+             dir);
     expect_all_modes(dir, EVO_ESTORE, msg);
 
     dir = path_in("binary-magic");
@@ -362,7 +365,9 @@ static void test_foreign_stores(void)
                  "ab\x01"
                  "c",
                  0);
-    snprintf(msg, sizeof msg, "%s: store format 'ab?c' is not supported (expected evo-store-1)",
+    snprintf(msg, sizeof msg,
+             "%s: store format 'ab?c' is not supported (expected evo-store-2, or evo-store-1 "
+             "without checksums)",
              dir);
     expect_all_modes(dir, EVO_ESTORE, msg);
 
@@ -479,14 +484,18 @@ static void test_damaged_files(void)
     memcpy(copy, real, n);
     memset(copy + 4096 + 16, 0, 4); /* the second meta page's magic */
     damaged("meta2", copy, n, "not an LMDB file (bad second meta page)");
-    /* Damage behind sound meta pages: LMDB's own checks, reported as corruption. */
+    /* Damage behind sound meta pages: the roots are checked before LMDB follows them. */
     memcpy(copy, real, n);
     memset(copy + 2 * 4096, 0, n - 2 * 4096);
-    damaged("zeroed-pages", copy, n, "is corrupt: MDB_CORRUPTED: Located page was wrong type");
+    damaged("zeroed-pages", copy, n,
+            "damaged: the free-list root (page 11) is a page that names another page number; "
+            "LMDB would crash on it");
     memcpy(copy, real, n);
     for (size_t p = 2; p < n / 4096; p++)
         copy[p * 4096 + 10] ^= 0x7; /* every page's flags */
-    damaged("page-flags", copy, n, "is corrupt: MDB_PAGE_NOTFOUND: Requested page not found");
+    damaged("page-flags", copy, n,
+            "damaged: the free-list root (page 11) is a page of the wrong kind; LMDB would crash "
+            "on it");
     free(copy);
 
     /* A directory where the file should be. */
@@ -498,7 +507,8 @@ static void test_damaged_files(void)
     snprintf(msg, sizeof msg, "%s/store.mdb: not an LMDB file (is a directory)", dir);
     expect_all_modes(dir, EVO_ESTORE, msg);
 
-    /* A record that is not JSON (written behind the store's back). */
+    /* A record written behind the store's back, without its checksum; then one with its
+     * checksum whose payload is not JSON. */
     char path[600];
     snprintf(path, sizeof path, "%s", path_in("real/store.mdb"));
     MDB_env *env;
@@ -519,11 +529,31 @@ static void test_damaged_files(void)
     evo_txn *t;
     CHECK(store_begin(s, 0, &t) == EVO_OK);
     CHECK(store_cand_get(t, 5) == NULL);
-    CHECK_CONTAINS(store_errmsg(s), "store: get candidate 5: bad JSON at byte 6: ");
+    CHECK_CONTAINS(store_errmsg(s), "/real/store.mdb: candidate #5: checksum mismatch (no "
+                                    "checksum: the value was cut or overwritten)");
     walk w = {1, -1, 0, 0};
     CHECK(store_cand_each(t, 1, walk_fn, &w) == EVO_ESTORE);
     CHECK(w.seen == 4);
-    CHECK_CONTAINS(store_errmsg(s), "store: iterate candidates: candidate 5: bad JSON at byte 6");
+    CHECK_CONTAINS(store_errmsg(s), "/real/store.mdb: candidate #5: checksum mismatch");
+    store_abort(t);
+    store_close(s);
+    unsigned char sealed[6 + SEAL_BYTES];
+    memcpy(sealed, "{\"id\":", 6);
+    seal_make(key, 8, sealed, 6, sealed + 6);
+    mdb_env_create(&env);
+    mdb_env_set_maxdbs(env, 8);
+    CHECK(mdb_env_open(env, path, MDB_NOSUBDIR, 0644) == 0);
+    CHECK(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+    CHECK(mdb_dbi_open(txn, "candidates", 0, &dbi) == 0);
+    v.mv_size = sizeof sealed;
+    v.mv_data = sealed;
+    CHECK(mdb_put(txn, dbi, &k, &v, 0) == 0);
+    CHECK(mdb_txn_commit(txn) == 0);
+    mdb_env_close(env);
+    CHECK(store_open(&s, path_in("real"), 0, "full", err, sizeof err) == EVO_OK);
+    CHECK(store_begin(s, 0, &t) == EVO_OK);
+    CHECK(store_cand_get(t, 5) == NULL);
+    CHECK_CONTAINS(store_errmsg(s), "store: get candidate 5: bad JSON at byte 6: ");
     store_abort(t);
     store_close(s);
     free(junk);
@@ -596,12 +626,14 @@ static void test_map_growth(void)
     unsigned char *big = big_blob(bign);
     evo_txn *t;
     CHECK(store_begin(s, 1, &t) == EVO_OK);
-    CHECK(store_blob_put(t, "big", big, bign) == EVO_ESTORE);
+    /* A full map is not damage: EVO_EIO, saying so. */
+    CHECK(store_blob_put(t, "big", big, bign) == EVO_EIO);
     CHECK_MSG(strcmp(store_errmsg(s),
                      "store: put blob 'big': MDB_MAP_FULL: Environment mapsize limit reached "
-                     "(the map grows before the next write transaction; retry it)") == 0,
+                     "(MDB_MAP_FULL: the map grows before the next write transaction; what was "
+                     "committed before is kept: retry it)") == 0,
               "%s", store_errmsg(s));
-    CHECK(store_commit(t) == EVO_ESTORE);
+    CHECK(store_commit(t) == EVO_EIO);
     CHECK_CONTAINS(store_errmsg(s), "store: commit: transaction failed earlier: "
                                     "store: put blob 'big': MDB_MAP_FULL");
     CHECK(store_save_blob(s, "big", big, bign) == EVO_OK);

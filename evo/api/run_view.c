@@ -109,11 +109,22 @@ static int begin(evo_run *r, evo_txn **t)
     return rc;
 }
 
+/* End a read: EVO_OK, or EVO_ESTORE naming the damage one of its reads found (a damaged
+ * key reads as absent, and a view must not show it as absent). */
+static int end_read(evo_run *r, evo_txn *t)
+{
+    const char *d = store_txn_damage(t);
+    int rc = d ? run_fail(r, EVO_ESTORE, "%s", d) : EVO_OK;
+    store_abort(t);
+    return rc;
+}
+
 int64_t evo_run_count(evo_run *r)
 {
     evo_txn *t;
     if (!r || begin(r, &t) != EVO_OK) return -1;
     int64_t n = store_cand_last(t);
+    if (n < 0) run_fail(r, EVO_ESTORE, "%s", store_errmsg(r->store));
     store_abort(t);
     return n;
 }
@@ -249,8 +260,12 @@ int evo_run_status_json(evo_run *r, char **out)
     json_object_set_new(st, "operators", meta_or_null(t, META_BANDIT));
     json_object_set_new(st, "usage", usage ? usage : json_object());
     json_object_set_new(st, "best", best_summary(t, counters));
-    store_abort(t);
+    rc = end_read(r, t);
     json_decref(counters);
+    if (rc != EVO_OK) {
+        json_decref(st);
+        return rc;
+    }
     *out = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(st);
     return *out ? EVO_OK : run_fail(r, EVO_ENOMEM, "out of memory");
@@ -312,6 +327,7 @@ int evo_run_best(evo_run *r, evo_candidate **out)
     json_t *counters = store_meta_get(t, META_COUNTERS);
     json_int_t id = json_integer_value(json_object_get(counters, "best_id"));
     json_decref(counters);
+    if (store_txn_damage(t)) return end_read(r, t);
     if (id < 1)
         rc = run_fail(r, EVO_ENOTFOUND, "no candidate has passed yet");
     else
@@ -363,7 +379,12 @@ int evo_run_config(evo_run *r, char **json, char **base_dir)
     int rc = begin(r, &t);
     if (rc != EVO_OK) return rc;
     json_t *cfg = store_meta_get(t, META_CONFIG), *run = store_meta_get(t, META_RUN);
-    store_abort(t);
+    rc = end_read(r, t);
+    if (rc != EVO_OK) {
+        json_decref(cfg);
+        json_decref(run);
+        return rc;
+    }
     if (!json_is_object(cfg)) {
         json_decref(cfg);
         json_decref(run);

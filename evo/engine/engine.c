@@ -265,17 +265,30 @@ static int rebuild_line(void *user, int64_t id, json_t *rec)
     return 0;
 }
 
+static int count_line(void *user, int64_t id, json_t *rec)
+{
+    (void)user, (void)id, (void)rec;
+    return 0;
+}
+
 /* The store is the truth: if the log lost lines to a crash (or has extra ones), rewrite it. */
 static int reconcile_log(evo_engine *e, evo_txn *t)
 {
     int64_t lines = fitlog_count(e->run_dir);
     if (lines == e->c.evaluations) return open_log(e);
+    /* Every record must read back before the old log is given up for the rewrite. */
+    int rc = store_cand_each(t, 1, count_line, NULL);
+    if (rc != EVO_OK) {
+        evo_engine_set_error(e, "%s", store_errmsg(e->store));
+        return rc;
+    }
     fitlog_truncate(e->run_dir, 0);
-    int rc = open_log(e);
+    rc = open_log(e);
     if (rc != EVO_OK) return rc;
     struct rebuild r = {e->log, 0.0, -1};
-    store_cand_each(t, 1, rebuild_line, &r);
-    return EVO_OK;
+    rc = store_cand_each(t, 1, rebuild_line, &r);
+    if (rc != EVO_OK) evo_engine_set_error(e, "%s", store_errmsg(e->store));
+    return rc;
 }
 
 int evo_engine_resume(evo_engine **out, const char *run_dir)
@@ -317,6 +330,11 @@ int evo_engine_resume(evo_engine **out, const char *run_dir)
     if (rc == EVO_OK) rc = init_population(e);
     if (rc == EVO_OK) rc = persist_load(e, t);
     if (rc == EVO_OK) rc = reconcile_log(e, t);
+    /* A damaged state key reads as absent; it must not resume as if it were. */
+    if (store_txn_damage(t)) {
+        evo_engine_set_error(e, "%s", store_txn_damage(t));
+        rc = EVO_ESTORE;
+    }
     json_decref(cfg);
     json_decref(run);
     store_abort(t);

@@ -1,7 +1,9 @@
 /* record.c -- the candidate record (store_format.h has its shape): the one place that
  * writes it (the commit) and reads it back (the planner for parents and inspirations, the
  * run view and export for users), checking every field it reads, so a damaged or hand-edited
- * store gives an error naming the candidate and the field instead of a wrong genome. */
+ * store gives an error naming the candidate and the field instead of a wrong genome. The
+ * store checks each record's checksum before these checks see it (store_seal.h);
+ * record_decode works on a byte buffer alone (the fuzz target calls it). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,17 +133,71 @@ int record_genome(const json_t *rec, int64_t id, const char *source, evo_genome 
     return rc;
 }
 
+int record_decode(const void *buf, size_t len, int64_t id, json_t **out, char *err, size_t n)
+{
+    *out = NULL;
+    json_error_t je;
+    json_t *rec = buf ? json_loadb(buf, len, 0, &je) : NULL;
+    if (!rec)
+        return errbuf_set(err, n, EVO_ESTORE, "candidate #%lld: not JSON (byte %d: %s)",
+                          (long long)id, buf ? je.position : 0, buf ? je.text : "no bytes");
+    const char *bad = NULL;
+    json_t *v = json_object_get(rec, "id");
+    json_t *st = json_object_get(rec, "status"), *fit = json_object_get(rec, "fitness");
+    json_t *parents = json_object_get(rec, "parents");
+    if (!json_is_object(rec))
+        bad = "the record is not an object";
+    else if (v && (!json_is_integer(v) || json_integer_value(v) != id))
+        bad = "its id field names another candidate";
+    else if (st && (!json_is_string(st) || evo_status_from_name(json_string_value(st)) < 0))
+        bad = "status is not a candidate status";
+    else if (fit && !json_is_number(fit))
+        bad = "fitness is not a number";
+    else if (parents && !json_is_array(parents))
+        bad = "parents is not an array";
+    size_t i;
+    json_array_foreach(parents, i, v)
+    {
+        if (!bad && (!json_is_integer(v) || json_integer_value(v) < 1))
+            bad = "a parent is not a candidate id";
+    }
+    if (bad) {
+        json_decref(rec);
+        return errbuf_set(err, n, EVO_ESTORE, "candidate #%lld: %s", (long long)id, bad);
+    }
+    *out = rec;
+    return EVO_OK;
+}
+
+int record_read(evo_txn *t, int64_t id, json_t **out, char *err, size_t n)
+{
+    *out = NULL;
+    const void *buf = NULL;
+    size_t len = 0;
+    int rc = id >= 1 ? store_cand_get_bytes(t, id, &buf, &len) : EVO_ENOTFOUND;
+    if (rc == EVO_OK) return record_decode(buf, len, id, out, err, n);
+    if (rc == EVO_ESTORE) return errbuf_set(err, n, rc, "%s", store_errmsg(store_txn_store(t)));
+    int64_t last = store_cand_last(t);
+    /* An id up to the last one was committed: its absence is damage, not a wrong id. */
+    if (rc == EVO_ENOTFOUND && id >= 1 && id <= last)
+        return errbuf_set(err, n, EVO_ESTORE,
+                          "%s: candidate #%lld: missing (the run has %lld candidates; ids run "
+                          "from 1 without gaps)",
+                          store_path(store_txn_store(t)), (long long)id, (long long)last);
+    if (rc == EVO_ENOTFOUND)
+        return errbuf_set(err, n, rc, "candidate %lld: not found (the run has %lld candidates)",
+                          (long long)id, (long long)last);
+    return errbuf_set(err, n, rc, "%s", store_errmsg(store_txn_store(t)));
+}
+
 int record_load(evo_txn *t, int64_t id, json_t **rec_out, evo_genome **genome, char *err, size_t n)
 {
     *genome = NULL;
     if (rec_out) *rec_out = NULL;
-    json_t *rec = id >= 1 ? store_cand_get(t, id) : NULL;
-    if (!rec)
-        return errbuf_set(err, n, EVO_ENOTFOUND,
-                          "candidate %lld: not found (the run has %lld candidates)", (long long)id,
-                          (long long)store_cand_last(t));
+    json_t *rec = NULL;
+    int rc = record_read(t, id, &rec, err, n);
+    if (rc != EVO_OK) return rc;
     json_t *sha = json_object_get(rec, "source_sha");
-    int rc = EVO_OK;
     char *source = NULL;
     if (sha && !json_is_string(sha)) {
         rc = errbuf_set(err, n, EVO_ESTORE, "candidate %lld: source_sha is not a string",
@@ -150,10 +206,13 @@ int record_load(evo_txn *t, int64_t id, json_t **rec_out, evo_genome **genome, c
         /* A candidate without a source (an operator that failed before making one) stores "". */
         const char *s = sha ? json_string_value(sha) : "";
         source = *s ? store_source_get(t, s) : strdup("");
-        if (!source)
+        if (!source && *s && store_txn_damage(t))
+            rc = errbuf_set(err, n, EVO_ESTORE, "candidate #%lld: %s", (long long)id,
+                            store_txn_damage(t));
+        else if (!source)
             rc = *s ? errbuf_set(err, n, EVO_ESTORE,
-                                 "candidate %lld: source %.64s is missing from the store",
-                                 (long long)id, s)
+                                 "%s: candidate %lld: source %.64s is missing from the store",
+                                 store_path(store_txn_store(t)), (long long)id, s)
                     : errbuf_set(err, n, EVO_ENOMEM, "out of memory");
     }
     if (rc == EVO_OK) rc = record_genome(rec, id, source, genome, err, n);

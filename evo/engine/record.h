@@ -27,6 +27,17 @@ json_t *record_log_line(const json_t *rec, double best, int64_t best_id);
 int record_genome(const json_t *rec, int64_t id, const char *source, evo_genome **out, char *err,
                   size_t n);
 
+/* Decode candidate id's stored JSON bytes buf[0..len) (its seal already checked by the
+ * store): an object whose id, status, fitness and parents, where present, are what they
+ * should be. EVO_OK with *out (new reference), or EVO_ESTORE with err naming the candidate
+ * ("candidate #69: ..."). Reads only buf: safe on any bytes. */
+int record_decode(const void *buf, size_t len, int64_t id, json_t **out, char *err, size_t n);
+
+/* Candidate id's record, decoded: EVO_OK, EVO_ENOTFOUND (an id after the last), EVO_ESTORE
+ * (damage: a checksum that failed, an id below the last that is missing, a malformed
+ * field, named) or EVO_ENOMEM, with err. */
+int record_read(evo_txn *t, int64_t id, json_t **out, char *err, size_t n);
+
 /* Candidate id's record (into *rec when rec is not NULL: the caller decrefs it) and genome
  * (with its source from the sources db; "" for a candidate that never had one). Returns
  * EVO_OK, EVO_ENOTFOUND (no such candidate), EVO_ESTORE (a field is malformed or the source

@@ -14,8 +14,16 @@
  *    "t":12.5 (run seconds at commit), "eval_ms":830.2, "session":1}
  * The source text lives once in the sources db under source_sha.
  *
+ * Every value of an evo-store-2 (in every db) ends with a 12-byte seal, the tag "evs2" and
+ * 8 bytes of SHA-256 over its key and payload (store_seal.h); store_lmdb.c checks it on
+ * every read and names the record that fails ("DIR/store.mdb: candidate #69: checksum
+ * mismatch"). The shapes below are the payloads.
+ *
  * Meta keys (meta db):
- *   "magic"            "evo-store-1" (store_lmdb.c)
+ *   "magic"            "evo-store-2" (store_lmdb.c); "evo-store-1" stores (no checksums)
+ *                      are still read and written as they are
+ *   "run_id"           "<32 hex>" drawn when the store is created and kept also in
+ *                      DIR/run_id: a store.mdb swapped in from another run is refused
  *   "run"              {"name","created":"ISO-8601","evo_version","seed"}
  *   "config"           the configuration JSON with defaults
  *   "seeds"            [{"template":"gemm_mma","source_sha":"..."}] seed templates, in order
@@ -39,7 +47,9 @@
 #ifndef EVO_STORE_FORMAT_H
 #define EVO_STORE_FORMAT_H
 
-#define EVO_STORE_MAGIC "evo-store-1"
+#define EVO_STORE_MAGIC "evo-store-2"    /* every value sealed with its checksum */
+#define EVO_STORE_MAGIC_V1 "evo-store-1" /* older: no checksums, still read and written */
+#define META_RUN_ID "run_id"
 #define BLOB_VALIDATION_PREFIX "validation/"
 #define META_RUN "run"
 #define META_CONFIG "config"
