@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "kernel_decl.h"
+#include "llm_edit.h"
 #include "plan.h"
 #include "space.h"
 
@@ -118,10 +120,87 @@ static void test_space_bounds(void)
     free(src);
 }
 
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Text of n lines, each fmt with its index; then tail. */
+static char *text_lines(int n, const char *fmt, const char *tail)
+{
+    size_t cap = (size_t)n * (strlen(fmt) + 12) + strlen(tail) + 1;
+    char *s = malloc(cap), *q = s;
+    if (!s) return NULL;
+    for (int i = 0; i < n; i++)
+        q += sprintf(q, fmt, i);
+    strcpy(q, tail);
+    return s;
+}
+
+/* Apply reply to parent; the seconds it took. */
+static double edit_seconds(const char *parent, const char *reply, int *rc, char *reason, size_t cap)
+{
+    char *out = NULL;
+    llm_edit_kind kind;
+    double t0 = now();
+    *rc = llm_edit_apply(parent, reply, 0, &out, &kind, reason, cap);
+    double t = now() - t0;
+    free(out);
+    return t;
+}
+
+/* fuzz_edit: SEARCH text was looked for by comparing it at every line of the parent, again
+ * with every line squashed for the whitespace-tolerant pass, for every block: a 1 MB reply of
+ * 10000 one-line blocks on a 1 MB parent took 38 s, and one block of 2000 "}" lines and a
+ * line not in a parent of 200000 "}" lines took minutes. A reply holds at most
+ * LLM_EDIT_MAX_BLOCKS blocks, and each is found in time linear in the two texts. */
+static void test_edit_bounds(void)
+{
+    char reason[512] = "";
+    int rc;
+    char *parent = text_lines(30000, "    int value_%05d = 1;\n", "");
+    char *reply = text_lines(10000,
+                             "<<<<<<< SEARCH\n  int   value_%05d = 1;\n=======\nx\n"
+                             ">>>>>>> REPLACE\n",
+                             "");
+    double t = edit_seconds(parent, reply, &rc, reason, sizeof reason);
+    CHECK_MSG(t < 5, "10000 blocks took %.1f s", t);
+    CHECK(rc != 0);
+    CHECK_CONTAINS(reason, "the reply has 10000 SEARCH/REPLACE blocks, more than 256");
+    free(reply);
+    /* 256 blocks that match only with whitespace ignored, on the 1 MB parent */
+    reply = text_lines(256,
+                       "<<<<<<< SEARCH\n  int   value_%05d = 1;\n=======\nx\n"
+                       ">>>>>>> REPLACE\n",
+                       "");
+    t = edit_seconds(parent, reply, &rc, reason, sizeof reason);
+    CHECK_MSG(t < 5 && rc == 0, "256 blocks: %.1f s, %s", t, reason);
+    free(reply);
+    free(parent);
+
+    parent = text_lines(200000, "}\n", "");
+    reply = text_lines(2000, "}\n", "not in the parent\n=======\nx\n>>>>>>> REPLACE\n");
+    char *block = malloc(strlen(reply) + 32);
+    sprintf(block, "<<<<<<< SEARCH\n%s", reply);
+    t = edit_seconds(parent, block, &rc, reason, sizeof reason);
+    CHECK_MSG(t < 5, "a 2000-line SEARCH in a 200000-line parent took %.1f s", t);
+    CHECK_CONTAINS(reason, "SEARCH/REPLACE block 1: SEARCH text not found in the parent");
+    /* ... and where it does match, every place is counted */
+    sprintf(block, "<<<<<<< SEARCH\n}\n}\n=======\nx\n>>>>>>> REPLACE\n");
+    t = edit_seconds(parent, block, &rc, reason, sizeof reason);
+    CHECK_CONTAINS(reason, "SEARCH text is ambiguous: it matches 199999 places");
+    free(block);
+    free(reply);
+    free(parent);
+}
+
 int main(void)
 {
     test_many_declarations();
     test_kernel_past_the_limit();
     test_space_bounds();
+    test_edit_bounds();
     return CHECK_DONE();
 }

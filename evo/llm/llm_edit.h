@@ -19,6 +19,8 @@
 
 /* Longest source an edit may produce. */
 #define LLM_EDIT_MAX_SOURCE (1u << 20)
+/* Most SEARCH/REPLACE blocks in one reply (each is looked for in the whole parent). */
+#define LLM_EDIT_MAX_BLOCKS 256
 
 typedef enum { LLM_EDIT_NONE = 0, LLM_EDIT_REWRITE, LLM_EDIT_DIFF } llm_edit_kind;
 
