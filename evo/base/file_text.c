@@ -35,3 +35,30 @@ char *file_read_text(const char *path, size_t max_bytes, size_t *len)
     if (len) *len = n;
     return buf;
 }
+
+long file_read_line(FILE *f, char **buf, size_t *cap, size_t max_bytes)
+{
+    size_t n = 0;
+    int c = EOF;
+    while ((c = getc(f)) != EOF) {
+        if (c != '\n' && n >= max_bytes) return -2;
+        if (n + 2 > *cap) {
+            size_t bigger = *cap ? 2 * *cap : 256;
+            char *b = realloc(*buf, bigger);
+            if (!b) {
+                errno = ENOMEM;
+                return -1;
+            }
+            *buf = b;
+            *cap = bigger;
+        }
+        (*buf)[n++] = (char)c;
+        if (c == '\n') break;
+    }
+    if (n == 0) {
+        errno = ferror(f) ? (errno ? errno : EIO) : 0;
+        return -1;
+    }
+    (*buf)[n] = 0;
+    return (long)n;
+}

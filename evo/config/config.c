@@ -1,7 +1,8 @@
 /* config.c -- loading a run configuration: read, parse, validate, fill defaults, and expose
  * it as struct evo_config plus the defaulted JSON tree (see config.h and evo.h).
  *
- * The steps: jansson parses the text (syntax errors carry its line:column); config_pos scans
+ * The steps: the text is measured against the limits of a config (json_limits.h: 1 MiB, 32
+ * levels, 10,000 values); jansson parses it (syntax errors carry its line:column); config_pos scans
  * the same text for the position of every key and value (and finds duplicate keys);
  * config_validate checks the user's tree against the schema; defaults from the schema fill
  * in what is absent; config_check_rules checks rules across keys. The filled tree is dumped
@@ -10,6 +11,7 @@
 #include "config.h"
 #include "errbuf.h"
 #include "file_text.h"
+#include "json_limits.h"
 #include "section.h"
 
 #include <errno.h>
@@ -237,12 +239,21 @@ static int syntax_error(config_ctx *c, const json_error_t *e)
     return EVO_ECONFIG;
 }
 
+/* Every step may run out of memory (under ulimit -v, say); the message says so and names the
+ * file, where an empty one once printed only "evo: ". */
+static int out_of_memory(config_ctx *c, size_t len)
+{
+    errbuf_set(c->err, c->errlen, 0, "%s: out of memory while loading the config (%zu bytes)",
+               c->name, len);
+    return EVO_ENOMEM;
+}
+
 static int duplicate_error(config_ctx *c, int dup, int first)
 {
     const config_pos *d = &c->pos.v[dup], *f = &c->pos.v[first];
     if (c->err && c->errlen)
         snprintf(c->err, c->errlen, "%s:%d:%d: duplicate key '%s' (first at %d:%d)", c->name,
-                 d->key_line, d->key_col, d->path, f->key_line, f->key_col);
+                 d->key_line, d->key_col, d->path ? d->path : d->key, f->key_line, f->key_col);
     return EVO_ECONFIG;
 }
 
@@ -263,6 +274,15 @@ static int build(config_ctx *c, json_t *tree, const char *path, const char *dir,
     }
     cfg->json = json_dumps(tree, CONFIG_DUMP_FLAGS);
     json_decref(tree);
+    /* The filled-in text is what a run stores and what evo_engine_open and resume parse
+     * again: it must be within the limits too (defaults add about 150 values). */
+    char over[256];
+    if (cfg->json && json_limits_check(cfg->json, strlen(cfg->json), &json_limits_config, NULL, 0,
+                                       over, sizeof over) != 0) {
+        errbuf_set(c->err, c->errlen, 0, "%s: with its defaults filled in, %s", c->name, over);
+        evo_config_free(cfg);
+        return EVO_ECONFIG;
+    }
     cfg->path = strdup(path);
     cfg->dir = strdup(dir);
     cfg->root = cfg->json ? json_loads(cfg->json, 0, NULL) : NULL;
@@ -284,8 +304,13 @@ static int parse_text(const char *text, size_t len, const char *name, const char
                    "no content (a config with every default is {})");
         return EVO_ECONFIG;
     }
+    /* Measured before anything is built from it: the steps below are linear in the text
+     * only within these limits. */
+    if (json_limits_check(text, len, &json_limits_config, name, 0, err, errlen) != 0)
+        return EVO_ECONFIG;
     json_error_t e;
     json_t *tree = json_loadb(text, len, JSON_DECODE_ANY, &e);
+    if (!tree && json_error_code(&e) == json_error_out_of_memory) return out_of_memory(&c, len);
     if (!tree) return syntax_error(&c, &e);
     int dup = -1, first = -1;
     int rc = config_pos_scan(&c.pos, text, len, &dup, &first);
@@ -295,7 +320,7 @@ static int parse_text(const char *text, size_t len, const char *name, const char
     else
         json_decref(tree);
     config_pos_free(&c.pos);
-    return rc;
+    return rc == EVO_ENOMEM ? out_of_memory(&c, len) : rc;
 }
 
 static char *dir_of(const char *path)
@@ -310,14 +335,25 @@ int evo_config_load(const char *path, evo_config **out, char *err, size_t errlen
 {
     *out = NULL;
     size_t len = 0;
-    char *text = file_read_text(path, 0, &len);
+    char *text = file_read_text(path, json_limits_config.max_bytes, &len);
     int errnum = errno;
+    if (!text && errnum == EFBIG) {
+        errbuf_set(err, errlen, 0, "%s: larger than %zu bytes (the limit for %s)", path,
+                   json_limits_config.max_bytes, json_limits_config.what);
+        return EVO_ECONFIG;
+    }
+    if (!text && errnum == ENOMEM) {
+        errbuf_set(err, errlen, 0, "%s: out of memory while reading the config", path);
+        return EVO_ENOMEM;
+    }
     if (!text) {
         errbuf_set(err, errlen, 0, "%s: cannot read: %s", path, strerror(errnum));
-        return errnum == ENOMEM ? EVO_ENOMEM : EVO_EIO;
+        return EVO_EIO;
     }
     char *dir = dir_of(path);
-    int rc = dir ? parse_text(text, len, path, path, dir, out, err, errlen) : EVO_ENOMEM;
+    int rc = dir ? parse_text(text, len, path, path, dir, out, err, errlen)
+                 : errbuf_set(err, errlen, EVO_ENOMEM, "%s: out of memory while reading the config",
+                              path);
     free(dir);
     free(text);
     return rc;

@@ -1,6 +1,7 @@
 /* config_pos.c -- a position-recording scan of JSON text (see config_pos.h).
  *
- * The text has already been accepted by jansson, so this is a plain recursive walk that
+ * The text has already been accepted by jansson and measured (json_limits.h: at most 32
+ * levels and 10,000 values), so this is a plain recursive walk, linear in the text, that
  * only needs to be exact about what jansson and the config validator see: member names are
  * decoded (escapes, \u surrogate pairs) so that paths match jansson's keys, and columns
  * count code points so they agree with jansson's own error columns. */
@@ -13,11 +14,19 @@
 
 #include "evo.h"
 
+/* The members seen so far, by (enclosing object, name): open addressing over entry indices,
+ * so finding a duplicate key costs the same for the 10,000th member as for the first. */
+typedef struct keyset {
+    int *slot; /* entry index, or -1 */
+    size_t cap, n;
+} keyset;
+
 typedef struct scanner {
     const char *p, *end, *start;
     int line, col;
     config_posmap *m;
     int dup, first;
+    keyset keys;
 } scanner;
 
 static void advance(scanner *s)
@@ -139,8 +148,8 @@ static int add_entry(scanner *s, const char *path, char *key, int parent, int kl
     }
     config_pos *e = &m->v[m->n];
     memset(e, 0, sizeof *e);
-    e->path = strdup(path);
-    if (!e->path) return -1;
+    e->path = path ? strdup(path) : NULL;
+    if (path && !e->path) return -1;
     e->key = key;
     e->parent = parent;
     e->key_line = kl;
@@ -153,27 +162,75 @@ static int add_entry(scanner *s, const char *path, char *key, int parent, int kl
 
 static int scan_value(scanner *s, const char *path, char *key, int parent, int kl, int kc);
 
-static char *child_path(const char *path, const char *key, long index)
+/* A child's path into *out: NULL (and EVO_OK) when the parent's path was already dropped or
+ * the child's would pass CONFIG_POS_PATH_MAX. Keeping every full path cost memory quadratic
+ * in the depth (9.85 GB for a 5 MB config nested 2,000 deep); the validator cuts the paths it
+ * looks up at that length anyway, so a longer one would never be found. */
+static int child_path(const char *path, const char *key, long index, char **out)
 {
-    size_t len = strlen(path) + (key ? strlen(key) : 24) + 2;
-    char *out = malloc(len);
-    if (!out) return NULL;
+    *out = NULL;
+    if (!path) return EVO_OK;
+    char buf[CONFIG_POS_PATH_MAX + 1];
+    int n;
     if (!key)
-        snprintf(out, len, "%s[%ld]", path, index);
+        n = snprintf(buf, sizeof buf, "%s[%ld]", path, index);
     else if (*path)
-        snprintf(out, len, "%s.%s", path, key);
+        n = snprintf(buf, sizeof buf, "%s.%s", path, key);
     else
-        snprintf(out, len, "%s", key);
-    return out;
+        n = snprintf(buf, sizeof buf, "%s", key);
+    if (n < 0 || (size_t)n >= sizeof buf) return EVO_OK;
+    *out = strdup(buf);
+    return *out ? EVO_OK : EVO_ENOMEM;
 }
 
-static int is_duplicate(scanner *s, int parent, const char *key)
+static size_t key_hash(int parent, const char *key)
 {
-    for (int i = parent + 1; i < s->m->n; i++) {
-        const config_pos *e = &s->m->v[i];
-        if (e->parent == parent && e->key && strcmp(e->key, key) == 0) return i;
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)(unsigned)parent * 0x9E3779B97F4A7C15ull;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static int keyset_grow(scanner *s)
+{
+    keyset *k = &s->keys;
+    size_t cap = k->cap ? 2 * k->cap : 64;
+    int *slot = malloc(cap * sizeof *slot);
+    if (!slot) return EVO_ENOMEM;
+    for (size_t i = 0; i < cap; i++)
+        slot[i] = -1;
+    for (size_t i = 0; i < k->cap; i++) {
+        if (k->slot[i] < 0) continue;
+        const config_pos *e = &s->m->v[k->slot[i]];
+        size_t j = key_hash(e->parent, e->key) & (cap - 1);
+        while (slot[j] >= 0)
+            j = (j + 1) & (cap - 1);
+        slot[j] = k->slot[i];
     }
-    return -1;
+    free(k->slot);
+    k->slot = slot;
+    k->cap = cap;
+    return EVO_OK;
+}
+
+/* The earlier member of parent named key into *first (-1 if none); a new name is recorded
+ * as the entry the scan adds next. */
+static int keyset_add(scanner *s, int parent, const char *key, int *first)
+{
+    keyset *k = &s->keys;
+    *first = -1;
+    if (2 * (k->n + 1) > k->cap && keyset_grow(s) != EVO_OK) return EVO_ENOMEM;
+    size_t j = key_hash(parent, key) & (k->cap - 1);
+    for (; k->slot[j] >= 0; j = (j + 1) & (k->cap - 1)) {
+        const config_pos *e = &s->m->v[k->slot[j]];
+        if (e->parent == parent && strcmp(e->key, key) == 0) {
+            *first = k->slot[j];
+            return EVO_OK;
+        }
+    }
+    k->slot[j] = s->m->n;
+    k->n++;
+    return EVO_OK;
 }
 
 static int scan_member(scanner *s, const char *path, int self)
@@ -185,9 +242,9 @@ static int scan_member(scanner *s, const char *path, int self)
     char *key = malloc((size_t)(probe.p - q) + 4);
     if (!key) return EVO_ENOMEM;
     scan_string(s, key);
-    int first = is_duplicate(s, self, key);
-    char *cp = child_path(path, key, 0);
-    if (!cp) {
+    int first;
+    char *cp;
+    if (keyset_add(s, self, key, &first) != EVO_OK || child_path(path, key, 0, &cp) != EVO_OK) {
         free(key);
         return EVO_ENOMEM;
     }
@@ -213,8 +270,8 @@ static int scan_container(scanner *s, const char *path, int self, char close)
         if (close == '}') {
             rc = scan_member(s, path, self);
         } else {
-            char *cp = child_path(path, NULL, index++);
-            if (!cp) return EVO_ENOMEM;
+            char *cp;
+            if (child_path(path, NULL, index++, &cp) != EVO_OK) return EVO_ENOMEM;
             rc = scan_value(s, cp, NULL, self, 0, 0);
             free(cp);
         }
@@ -260,6 +317,7 @@ int config_pos_scan(config_posmap *m, const char *text, size_t len, int *dup, in
     memset(m, 0, sizeof *m);
     skip_ws(&s);
     int rc = scan_value(&s, "", NULL, -1, 0, 0);
+    free(s.keys.slot);
     if (rc != EVO_OK) return rc;
     if (s.dup >= 0) {
         *dup = s.dup;
@@ -272,7 +330,7 @@ int config_pos_scan(config_posmap *m, const char *text, size_t len, int *dup, in
 const config_pos *config_pos_find(const config_posmap *m, const char *path)
 {
     for (int i = 0; i < m->n; i++)
-        if (strcmp(m->v[i].path, path) == 0) return &m->v[i];
+        if (m->v[i].path && strcmp(m->v[i].path, path) == 0) return &m->v[i];
     return NULL;
 }
 

@@ -9,8 +9,11 @@
 #define EVO_CONFIG_POS_H
 #include <stddef.h>
 
+/* The longest path kept: the validator cuts the paths it looks up to this length. */
+#define CONFIG_POS_PATH_MAX 511
+
 typedef struct config_pos {
-    char *path;            /* "" for the root */
+    char *path;            /* "" for the root; NULL when longer than CONFIG_POS_PATH_MAX */
     char *key;             /* the member name (decoded), NULL for array elements and root */
     int parent;            /* index of the enclosing object or array, -1 for the root */
     int key_line, key_col; /* 0 when there is no key */

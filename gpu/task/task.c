@@ -8,6 +8,7 @@
 #include "task.h"
 #include "errbuf.h"
 #include "file_text.h"
+#include "json_limits.h"
 #include "safe_path.h"
 #include "task_trace.h"
 
@@ -428,13 +429,11 @@ int task_load_dir(const char *dir, evo_task **out, char *err, size_t errlen)
         t->dir[n - 1] = 0;
     char file[1100];
     task_join_path(file, sizeof file, dir, "task.json");
-    json_error_t je;
-    json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, &je);
+    json_t *root =
+        json_limits_load_file(file, &json_limits_data, JSON_REJECT_DUPLICATES, err, errlen);
     if (!root) {
         free(t);
-        if (je.line < 1) return errbuf_fail(err, errlen, "%s: %s", file, je.text);
-        return errbuf_fail(err, errlen, "%s:%d:%d: invalid JSON: %s", file, je.line, je.column,
-                           je.text);
+        return -1;
     }
     int rc = task_from_json(file, root, t, err, errlen);
     json_decref(root);
@@ -671,12 +670,12 @@ static int folder_definition(const char *dir, char name[TASK_NAME])
 {
     char file[1100];
     task_join_path(file, sizeof file, dir, "task.json");
-    json_t *root = json_load_file(file, JSON_REJECT_DUPLICATES, NULL);
+    json_t *root = json_limits_load_file(file, &json_limits_data, JSON_REJECT_DUPLICATES, NULL, 0);
     const char *def = json_string_value(json_object_get(root, "definition"));
     int rc = -1;
     if (def && safe_relpath(def)) {
         task_join_path(file, sizeof file, dir, def);
-        json_t *d = json_load_file(file, JSON_REJECT_DUPLICATES, NULL);
+        json_t *d = json_limits_load_file(file, &json_limits_data, JSON_REJECT_DUPLICATES, NULL, 0);
         const char *n = json_string_value(json_object_get(d, "name"));
         rc = n ? task_copy_name(name, n) : -1;
         json_decref(d);

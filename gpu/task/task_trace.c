@@ -9,6 +9,8 @@
  * checks both need (task_trace.h). */
 #include "task_trace.h"
 #include "errbuf.h"
+#include "file_text.h"
+#include "json_limits.h"
 #include "safe_path.h"
 #include "task.h"
 
@@ -376,13 +378,9 @@ static int definition_from_json(const char *file, json_t *root, task_definition 
 int task_load_definition(const char *path, task_definition *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        if (je.line < 1) return errbuf_fail(err, errlen, "%s: %s", path, je.text);
-        return errbuf_fail(err, errlen, "%s:%d:%d: invalid JSON: %s", path, je.line, je.column,
-                           je.text);
-    }
+    json_t *root =
+        json_limits_load_file(path, &json_limits_data, JSON_REJECT_DUPLICATES, err, errlen);
+    if (!root) return -1;
     int rc = definition_from_json(path, root, out, err, errlen);
     json_decref(root);
     if (rc) task_definition_free(out);
@@ -611,7 +609,9 @@ static int parse_workload_line(const char *loc, const char *line, const task_def
     static const char *const keys[] = {"definition", "solution", "workload", "evaluation", NULL};
     static const char *const wkeys[] = {"uuid", "axes", "inputs", NULL};
     json_error_t je;
-    json_t *root = json_loadb(line, strcspn(line, "\r\n"), JSON_REJECT_DUPLICATES, &je);
+    size_t len = strcspn(line, "\r\n");
+    if (json_limits_check(line, len, &json_limits_line, loc, 1, err, errlen)) return -1;
+    json_t *root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
         return errbuf_fail(err, errlen, "%s:%d: invalid JSON: %s", loc,
                            je.column > 0 ? je.column : je.position, je.text);
@@ -676,10 +676,18 @@ int task_load_workloads(const char *path, const task_definition *def, task_workl
     task_workload *ws = NULL;
     int n = 0, cap = 0, lineno = 0, rc = 0;
     char *line = NULL;
-    size_t lcap = 0;
+    size_t lcap = 0, total = 0;
     char loc[600];
-    while (getline(&line, &lcap, f) >= 0) {
+    long len;
+    while ((len = file_read_line(f, &line, &lcap, json_limits_line.max_bytes)) >= 0) {
         lineno++;
+        if ((total += (size_t)len) > JSON_LIMITS_JSONL_BYTES) {
+            rc = errbuf_fail(err, errlen,
+                             "%s:%d: the file passes %u bytes (the limit for a "
+                             "workloads file)",
+                             path, lineno, JSON_LIMITS_JSONL_BYTES);
+            break;
+        }
         if (only_space(line)) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
@@ -698,6 +706,14 @@ int task_load_workloads(const char *path, const task_definition *def, task_workl
             rc = -1;
             break;
         }
+        if (r == 1 && n == JSON_LIMITS_JSONL_RECORDS) {
+            rc = errbuf_fail(err, errlen,
+                             "%s: more than %d workloads of %s (the limit for a "
+                             "workloads file)",
+                             loc, JSON_LIMITS_JSONL_RECORDS, def->name);
+            n++;
+            break;
+        }
         if (r == 1) {
             for (int j = 0; j < n; j++)
                 if (!strcmp(ws[j].uuid, ws[n].uuid)) {
@@ -713,6 +729,11 @@ int task_load_workloads(const char *path, const task_definition *def, task_workl
             free(ws[n].inputs);
         }
     }
+    if (!rc && len == -2)
+        rc = errbuf_fail(err, errlen, "%s:%d: longer than %zu bytes (the limit for %s)", path,
+                         lineno + 1, json_limits_line.max_bytes, json_limits_line.what);
+    else if (!rc && len == -1 && errno)
+        rc = errbuf_fail(err, errlen, "%s:%d: cannot read: %s", path, lineno + 1, strerror(errno));
     free(line);
     fclose(f);
     if (rc) {
