@@ -109,4 +109,7 @@ json_t *config_get(const evo_config *cfg, const char *path); /* borrowed */
 char *config_resolve_path(const evo_config *cfg, const char *path);
 /* Weight of the operator called name (1.0 if not listed, 0 for "llm" unless listed). */
 double config_operator_weight(const evo_config *cfg, const char *name);
+/* The name of names[0, n) nearest to s when it is near enough to be a typo of it (one edit
+ * for names of up to 5 bytes, two beyond; s itself is not near), else NULL. */
+const char *config_nearest(const char *s, const char *const *names, int n);
 #endif

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "config_schema.h"
 #include "evo.h"
 #include "safe_path.h"
@@ -209,6 +210,38 @@ static size_t levenshtein(const char *a, const char *b)
     return row[lb];
 }
 
+const char *config_nearest(const char *s, const char *const *names, int n)
+{
+    size_t limit = strlen(s) <= 5 ? 1 : 2, best_d = (size_t)-1;
+    const char *best = NULL;
+    for (int i = 0; i < n; i++) {
+        size_t d = levenshtein(s, names[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = names[i];
+        }
+    }
+    return best && best_d > 0 && best_d <= limit ? best : NULL;
+}
+
+/* A map member that is no shipped operator but one or two edits from one ("pointt") is a
+ * typo: refused, as an unknown key is. Names further off may be operators a program adds
+ * (evo_engine_add_operator); the engine refuses those it was not given when the run starts. */
+static int check_opname_typo(config_ctx *c, const json_t *shipped, const char *key,
+                             const char *child)
+{
+    if (json_object_get(shipped, key)) return EVO_OK;
+    const char *names[32];
+    int n = 0;
+    const char *name;
+    json_t *w;
+    json_object_foreach((json_t *)shipped, name, w) if (n < 32) names[n++] = name;
+    const char *near = config_nearest(key, names, n);
+    if (!near) return EVO_OK;
+    return config_fail(c, child, 1, "key '%s': unknown operator '%s' (did you mean '%s'?)", child,
+                       key, near);
+}
+
 /* The name of the schema child of sprefix in entry path p ("kind" of
  * "islands.features[].kind" under "islands.features[]"), copied to out; 0 if none. */
 static int child_name(const char *sprefix, const char *p, char *out, size_t len)
@@ -394,28 +427,42 @@ static size_t map_size_with_defaults(const config_key *k, const json_t *v)
     return n;
 }
 
+static int check_map_member(config_ctx *c, const config_key *k, const config_key *vk,
+                            const json_t *shipped, const char *key, const json_t *m,
+                            const char *child)
+{
+    if (is_api_key(key)) return fail_api_key(c, child);
+    int ok = (k->flags & CK_OPNAME) ? is_opname(key) : is_ident(key, 63);
+    if (!ok)
+        return config_fail(
+            c, child, 1, "key '%s': expected a name matching %s, found \"%s\"", child,
+            (k->flags & CK_OPNAME) ? "[a-z0-9_-]{1,31}" : "[A-Za-z_][A-Za-z0-9_]{0,62}", key);
+    if (shipped && check_opname_typo(c, shipped, key, child) != EVO_OK) return EVO_ECONFIG;
+    if (vk && vk->type == CT_INT && check_int(c, vk, m, child) != EVO_OK) return EVO_ECONFIG;
+    if (vk && vk->type == CT_NUMBER && (!json_is_number(m) || !in_bounds(vk, json_number_value(m))))
+        return fail_expected(c, vk, child, m);
+    return EVO_OK;
+}
+
 static int check_map(config_ctx *c, const config_key *k, const json_t *v, const char *path)
 {
     if (!json_is_object(v)) return fail_expected(c, k, path, v);
     char spath[PATH_MAX_LEN], child[PATH_MAX_LEN];
     path_fmt(spath, "%s.*", k->path);
     const config_key *vk = config_schema_find(spath);
+    /* The default of an operator map names the shipped operators. */
+    json_t *shipped = (k->flags & CK_OPNAME) && k->def ? json_loads(k->def, 0, NULL) : NULL;
+    int rc = EVO_OK;
     const char *key;
     json_t *m;
     json_object_foreach((json_t *)v, key, m)
     {
         join(child, path, key);
-        if (is_api_key(key)) return fail_api_key(c, child);
-        int ok = (k->flags & CK_OPNAME) ? is_opname(key) : is_ident(key, 63);
-        if (!ok)
-            return config_fail(
-                c, child, 1, "key '%s': expected a name matching %s, found \"%s\"", child,
-                (k->flags & CK_OPNAME) ? "[a-z0-9_-]{1,31}" : "[A-Za-z_][A-Za-z0-9_]{0,62}", key);
-        if (vk && vk->type == CT_INT && check_int(c, vk, m, child) != EVO_OK) return EVO_ECONFIG;
-        if (vk && vk->type == CT_NUMBER &&
-            (!json_is_number(m) || !in_bounds(vk, json_number_value(m))))
-            return fail_expected(c, vk, child, m);
+        rc = check_map_member(c, k, vk, shipped, key, m, child);
+        if (rc != EVO_OK) break;
     }
+    json_decref(shipped);
+    if (rc != EVO_OK) return rc;
     size_t n = map_size_with_defaults(k, v);
     if (k->maxlen && n > (size_t)k->maxlen)
         return config_fail(c, path, 0,
@@ -647,6 +694,74 @@ static int rule_plain_names(config_ctx *c, json_t *root)
     return EVO_OK;
 }
 
+/* The figures the shipped evaluators report (evo_result_add_metric): the GPU worker's per
+ * workload (gpu/worker/worker_main.c) and whole-candidate ones (gpu/evaluator), the synthetic
+ * evaluator's (evo/eval/synthetic.c), and the engine's re-timing figures (evo/engine/pool.c).
+ * A metric feature naming none of them would bin every candidate as "missing". */
+static const char *const metrics_gpu[] = {"latency_us",
+                                          "baseline_us",
+                                          "speedup",
+                                          "gbps",
+                                          "tflops",
+                                          "frac_bw",
+                                          "frac_flops",
+                                          "max_abs_err",
+                                          "max_rel_err",
+                                          "worst_row_error",
+                                          "worst_row_ratio",
+                                          "status",
+                                          "speedup_geomean",
+                                          "speedup_min",
+                                          "won_share",
+                                          "compile_ms",
+                                          "gpu_ms",
+                                          "fitness_measured",
+                                          "confirm_ratio",
+                                          "confirm_noise",
+                                          "confirm_rounds",
+                                          "confirmed",
+                                          NULL};
+static const char *const metrics_synthetic[] = {
+    "latency_us",       "baseline_us",   "speedup",
+    "fitness_measured", "confirm_ratio", "confirm_noise",
+    "confirm_rounds",   "confirmed",     NULL};
+
+static int rule_metric_names(config_ctx *c, json_t *root)
+{
+    const char *ev = json_string_value(get2(root, "evaluator", "kind"));
+    const char *const *known = !ev                            ? NULL
+                               : strcmp(ev, "gpu") == 0       ? metrics_gpu
+                               : strcmp(ev, "synthetic") == 0 ? metrics_synthetic
+                                                              : NULL; /* custom: its own */
+    json_t *features = get2(root, "islands", "features");
+    for (size_t i = 0; known && i < json_array_size(features); i++) {
+        json_t *f = json_array_get(features, i);
+        const char *kind = json_string_value(json_object_get(f, "kind"));
+        const char *name = json_string_value(json_object_get(f, "name"));
+        if (!kind || strcmp(kind, "metric") != 0 || !name) continue;
+        int n = 0, hit = 0;
+        char list[512] = "";
+        size_t used = 0;
+        for (; known[n]; n++) {
+            hit |= strcmp(known[n], name) == 0;
+            if (used < sizeof list)
+                used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", n ? ", " : "",
+                                         known[n]);
+        }
+        if (hit) continue;
+        char path[PATH_MAX_LEN];
+        path_fmt(path, "islands.features[%zu].name", i);
+        const char *near = config_nearest(name, known, n);
+        if (near)
+            return config_fail(c, path, 0, "key '%s': unknown metric \"%s\" (did you mean \"%s\"?)",
+                               path, name, near);
+        return config_fail(c, path, 0,
+                           "key '%s': unknown metric \"%s\" (the %s evaluator reports: %s)", path,
+                           name, ev, list);
+    }
+    return EVO_OK;
+}
+
 int config_check_rules(config_ctx *c, json_t *root)
 {
     if (rule_plain_names(c, root) != EVO_OK) return EVO_ECONFIG;
@@ -654,6 +769,7 @@ int config_check_rules(config_ctx *c, json_t *root)
     json_t *features = get2(root, "islands", "features");
     for (size_t i = 0; i < json_array_size(features); i++)
         if (rule_feature(c, json_array_get(features, i), i) != EVO_OK) return EVO_ECONFIG;
+    if (rule_metric_names(c, root) != EVO_OK) return EVO_ECONFIG;
     if (rule_optimum(c, root) != EVO_OK) return EVO_ECONFIG;
     return rule_model_names(c, root);
 }

@@ -561,6 +561,74 @@ static int mark_finished(evo_engine *e, const char *reason)
     return rc == EVO_OK ? store_commit(t) : (store_abort(t), rc);
 }
 
+/* Names in the config that nothing in this engine answers to, refused before a new run
+ * starts (the config caught near misses of shipped names; these are the rest): an operator
+ * weight no operator added takes (the shipped names may stay unused: "llm" has none until it
+ * is configured), and a param feature no seed template's evo:params block declares. */
+static int check_config_names(evo_engine *e)
+{
+    const evo_config *cfg = e->cfg;
+    const char *have[EVO_MAX_OPERATORS + 8];
+    int n = 0;
+    for (int i = 0; i < e->nops; i++)
+        have[n++] = e->ops[i].name;
+    static const char *const shipped[] = {"point", "multi", "crossover", "restart", "llm"};
+    for (int i = 0; i < cfg->noperators; i++) {
+        const char *name = cfg->operators[i].name;
+        int found = 0;
+        for (int j = 0; j < n && !found; j++)
+            found = !strcmp(have[j], name);
+        for (int j = 0; j < 5 && !found; j++)
+            found = !strcmp(shipped[j], name);
+        if (found) continue;
+        const char *near = config_nearest(name, have, n);
+        char list[512] = "";
+        for (int j = 0, used = 0; j < n && used < (int)sizeof list; j++)
+            used += snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "", have[j]);
+        evo_engine_set_error(
+            e, "config key 'operators.%s': no operator called '%s' was added (%s%s%s)", name, name,
+            near ? "did you mean '" : "operators: ", near ? near : list, near ? "'?" : "");
+        return EVO_ECONFIG;
+    }
+    for (int f = 0; f < cfg->nfeatures; f++) {
+        if (cfg->features[f].kind != FEATURE_PARAM) continue;
+        const char *name = cfg->features[f].name;
+        const char *params[64];
+        int np = 0, found = 0;
+        evo_space *sp[32];
+        int ns = 0;
+        for (int i = 0; i < e->nseeds && !found; i++) {
+            evo_space *s = space_parse(e->seeds[i].source, NULL, 0);
+            if (!s) continue;
+            sp[ns++] = s;
+            found = space_find(s, name) >= 0;
+            for (int j = 0; j < s->nparams && np < 64; j++) {
+                int dup = 0;
+                for (int q = 0; q < np && !dup; q++)
+                    dup = !strcmp(params[q], s->params[j].name);
+                if (!dup) params[np++] = s->params[j].name;
+            }
+        }
+        const char *near = found ? NULL : config_nearest(name, params, np);
+        char list[512] = "";
+        for (int j = 0, used = 0; !found && j < np && used < (int)sizeof list; j++)
+            used += snprintf(list + used, sizeof list - used, "%s%s", j ? ", " : "", params[j]);
+        if (!found)
+            evo_engine_set_error(e,
+                                 "config key 'islands.features[%d].name': no seed template has a "
+                                 "parameter called '%s' (%s%s%s)",
+                                 f, name, near ? "did you mean '" : "parameters: ",
+                                 near ? near
+                                 : np ? list
+                                      : "none",
+                                 near ? "'?" : "");
+        for (int i = 0; i < ns; i++)
+            space_free(sp[i]);
+        if (!found) return EVO_ECONFIG;
+    }
+    return EVO_OK;
+}
+
 int evo_engine_run(evo_engine *e)
 {
     if (!e->have_evaluator) {
@@ -576,7 +644,9 @@ int evo_engine_run(evo_engine *e)
         return EVO_EINVAL;
     }
     e->errmsg[0] = 0;
-    int rc = prepare_run(e);
+    /* A resumed run keeps the names it started with. */
+    int rc = e->c.sessions == 0 ? check_config_names(e) : EVO_OK;
+    if (rc == EVO_OK) rc = prepare_run(e);
     if (rc != EVO_OK) return rc;
     e->session_start = engine_now();
     e->elapsed_base = e->c.elapsed_s;
