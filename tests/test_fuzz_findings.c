@@ -12,6 +12,7 @@
 #include "llm_edit.h"
 #include "plan.h"
 #include "space.h"
+#include "task.h"
 
 /* fuzz_launch: every __global__ declaration took a 17 KB record, so a 1 MB source of short
  * declarations (a model's reply may be that long) made kernel_decl_parse allocate 1.2 GB. The
@@ -196,11 +197,63 @@ static void test_edit_bounds(void)
     free(parent);
 }
 
+static int write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    int rc = fputs(text, f) < 0;
+    return fclose(f) || rc ? -1 : 0;
+}
+
+/* fuzz_trace: every workload holds an entry of about 800 bytes for each input of its
+ * definition, present or not, so 144 KB of FlashInfer Trace files (1000 optional inputs, 1000
+ * workloads giving none of them) took 774 MB. A definition has at most TASK_MAX_TENSORS inputs
+ * and outputs and TASK_MAX_AXES axes (the workloads per file are bounded by json_limits.h). */
+static void test_trace_bounds(void)
+{
+    char dir[] = "/tmp/evo-test-fuzz-findings-XXXXXX", def[128], err[1024] = "";
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(def, sizeof def, "%s/definition.json", dir);
+    char *ins = text_lines(1000,
+                           "\"x%d\": {\"shape\": null, \"dtype\": \"float32\", "
+                           "\"optional\": true}, ",
+                           "\"last\": {\"shape\": null, "
+                           "\"dtype\": \"float32\"}");
+    char *text = malloc(strlen(ins) + 256);
+    sprintf(text,
+            "{\"name\": \"d\", \"axes\": {\"M\": {\"type\": \"var\"}}, \"inputs\": {%s}, "
+            "\"outputs\": {\"y\": {\"shape\": [\"M\"], \"dtype\": \"float32\"}}}",
+            ins);
+    CHECK(write_file(def, text) == 0);
+    task_definition d;
+    CHECK(task_load_definition(def, &d, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "key 'inputs': 1001 tensors (at most 64)");
+    free(text);
+    free(ins);
+
+    char *axes = text_lines(100, "\"A%d\": {\"type\": \"const\", \"value\": 1}, ",
+                            "\"M\": {\"type\": \"var\"}");
+    text = malloc(strlen(axes) + 256);
+    sprintf(text,
+            "{\"name\": \"d\", \"axes\": {%s}, \"inputs\": {}, \"outputs\": "
+            "{\"y\": {\"shape\": [\"M\"], \"dtype\": \"float32\"}}}",
+            axes);
+    CHECK(write_file(def, text) == 0);
+    CHECK(task_load_definition(def, &d, err, sizeof err) != 0);
+    CHECK_CONTAINS(err, "key 'axes': 101 axes (at most 64)");
+    free(text);
+    free(axes);
+
+    unlink(def);
+    rmdir(dir);
+}
+
 int main(void)
 {
     test_many_declarations();
     test_kernel_past_the_limit();
     test_space_bounds();
     test_edit_bounds();
+    test_trace_bounds();
     return CHECK_DONE();
 }

@@ -150,6 +150,9 @@ static int parse_axes(const char *file, json_t *axes, task_definition *d, char *
     if (!json_is_object(axes))
         return errbuf_fail(err, errlen, "%s: key 'axes': expected an object, found %s", file,
                            json_kind(axes));
+    if (json_object_size(axes) > TASK_MAX_AXES)
+        return errbuf_fail(err, errlen, "%s: key 'axes': %zu axes (at most %d)", file,
+                           json_object_size(axes), TASK_MAX_AXES);
     d->axes = calloc(json_object_size(axes) + 1, sizeof *d->axes);
     if (!d->axes) return errbuf_fail(err, errlen, "%s: out of memory", file);
     const char *name;
@@ -263,6 +266,9 @@ static int parse_tensors(const char *file, const char *group, json_t *obj, const
     if (!json_is_object(obj))
         return errbuf_fail(err, errlen, "%s: key '%s': expected an object, found %s", file, group,
                            obj ? json_kind(obj) : "nothing");
+    if (json_object_size(obj) > TASK_MAX_TENSORS)
+        return errbuf_fail(err, errlen, "%s: key '%s': %zu tensors (at most %d)", file, group,
+                           json_object_size(obj), TASK_MAX_TENSORS);
     *out = calloc(json_object_size(obj) + 1, sizeof **out);
     if (!*out) return errbuf_fail(err, errlen, "%s: out of memory", file);
     const char *name;
