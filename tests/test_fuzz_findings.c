@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "expr.h"
 #include "kernel_decl.h"
 #include "llm_edit.h"
 #include "plan.h"
@@ -248,6 +249,64 @@ static void test_trace_bounds(void)
     rmdir(dir);
 }
 
+static int no_names(void *user, const char *name, int64_t *out)
+{
+    (void)user;
+    (void)name;
+    *out = 1;
+    return 0;
+}
+
+/* n copies of term joined by op, then tail. */
+static char *chain(int n, const char *term, const char *op, const char *tail)
+{
+    size_t cap = (size_t)n * (strlen(term) + strlen(op)) + strlen(tail) + 1;
+    char *s = malloc(cap), *q = s;
+    if (!s) return NULL;
+    for (int i = 0; i < n; i++)
+        q += sprintf(q, "%s%s", i ? op : "", term);
+    strcpy(q, tail);
+    return s;
+}
+
+/* fuzz_expr: "1+1+...+1" builds a tree as deep as it has terms, and evaluating or freeing it
+ * recursed that deep: 300000 terms (600 KB, a require line or a plan's grid a model writes)
+ * overflowed the stack (SIGSEGV). An expression is at most 1000 operations deep. */
+static void test_expr_height(void)
+{
+    char err[256];
+    int64_t v = 0;
+    char *text = chain(300000, "1", "+", "");
+    evo_expr *e = expr_parse(text, err, sizeof err);
+    CHECK(e == NULL);
+    CHECK_CONTAINS(err, "the expression is more than 1000 operations deep");
+    if (e) expr_eval(e, no_names, NULL, &v, err, sizeof err); /* recursed 300000 deep */
+    expr_free(e);
+    free(text);
+    text = chain(300000, "x", "*", " +");
+    e = expr_parse(text, err, sizeof err); /* refused before the syntax error, freed */
+    CHECK(e == NULL);
+    free(text);
+    /* inside parentheses the depths add up */
+    text = malloc(150 * 22 + 2); /* ((1+1...)+1+1...)...: 150 levels, 10 more terms each */
+    char *q = text;
+    for (int i = 0; i < 150; i++)
+        *q++ = '(';
+    *q++ = '1';
+    for (int i = 0; i < 150; i++)
+        q += sprintf(q, "+1+1+1+1+1+1+1+1+1+1)");
+    e = expr_parse(text, err, sizeof err);
+    CHECK(e == NULL);
+    CHECK_CONTAINS(err, "operations deep");
+    free(text);
+    /* 1000 terms of a sum: 999 deep */
+    text = chain(1000, "M", "+", "");
+    e = expr_parse(text, err, sizeof err);
+    CHECK_MSG(e && expr_eval(e, no_names, NULL, &v, err, sizeof err) == 0 && v == 1000, "%s", err);
+    expr_free(e);
+    free(text);
+}
+
 int main(void)
 {
     test_many_declarations();
@@ -255,5 +314,6 @@ int main(void)
     test_space_bounds();
     test_edit_bounds();
     test_trace_bounds();
+    test_expr_height();
     return CHECK_DONE();
 }

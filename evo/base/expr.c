@@ -13,6 +13,9 @@
 #include <string.h>
 
 #define MAX_DEPTH 200
+/* Operations from the root to a leaf: evaluating and freeing recurse that deep, and a chain
+ * "1+1+...+1" is as deep as it is long (300000 terms overflowed the stack). */
+#define MAX_HEIGHT 1000
 
 typedef enum { N_NUM, N_NAME, N_CALL, N_NEG, N_NOT, N_BIN, N_COND } node_kind;
 
@@ -48,6 +51,7 @@ typedef struct node {
     char *name;
     struct node *kid[3]; /* operands; call arguments */
     int nkids;
+    int height;        /* 1 for a leaf */
     size_t start, end; /* span in the source text */
 } node;
 
@@ -172,7 +176,18 @@ static node *node_new(parser *p, node_kind kind, size_t start)
     n->kind = kind;
     n->start = start;
     n->end = start;
+    n->height = 1;
     return n;
+}
+
+/* n's height from its operands; 0, or -1 (error set) when it passes MAX_HEIGHT. */
+static int set_height(parser *p, node *n)
+{
+    for (int i = 0; i < n->nkids; i++)
+        if (n->kid[i]->height + 1 > n->height) n->height = n->kid[i]->height + 1;
+    if (n->height <= MAX_HEIGHT) return 0;
+    fail_at(p, n->start, "the expression is more than %d operations deep", MAX_HEIGHT);
+    return -1;
 }
 
 static node *parse_cond(parser *p);
@@ -259,6 +274,7 @@ static node *parse_call(parser *p, size_t start, size_t namelen)
                 funcs[f].nargs == 1 ? "" : "s", funcs[f].name, count);
         goto fail;
     }
+    if (set_height(p, n)) goto fail;
     n->end = p->pos;
     next_token(p);
     return n;
@@ -323,6 +339,10 @@ static node *parse_unary(parser *p)
     }
     n->kid[n->nkids++] = a;
     n->end = a->end;
+    if (set_height(p, n)) {
+        node_free(n);
+        return NULL;
+    }
     return n;
 }
 
@@ -339,6 +359,10 @@ static node *make_binary(parser *p, int op, node *a, node *b)
     n->kid[1] = b;
     n->nkids = 2;
     n->end = b->end;
+    if (set_height(p, n)) {
+        node_free(n);
+        return NULL;
+    }
     return n;
 }
 
@@ -429,6 +453,10 @@ static node *parse_cond(parser *p)
                 n->kid[n->nkids++] = b;
                 n->end = b->end;
                 c = n;
+                if (set_height(p, n)) {
+                    node_free(n);
+                    c = NULL;
+                }
             } else {
                 node_free(n);
                 c = NULL;

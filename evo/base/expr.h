@@ -9,7 +9,8 @@
  *   atom  := INTEGER | NAME | NAME '(' args ')' | '(' cond ')'
  * Functions: min, max, ceil_div, align_up (round up to a multiple), log2 (floor), pow2, abs.
  * Arithmetic is int64 with C semantics for / and %; division by zero and overflow are
- * evaluation errors, never crashes. Comparisons and logic give 0 or 1. */
+ * evaluation errors, never crashes. Comparisons and logic give 0 or 1. An expression nests at
+ * most 200 levels and is at most 1000 operations deep (a parse error beyond). */
 #ifndef EVO_EXPR_H
 #define EVO_EXPR_H
 #include <stddef.h>
