@@ -102,15 +102,6 @@ static void squash(const char *s, char *out, size_t cap)
     out[k] = 0;
 }
 
-/* squash() of the whole line, malloc'd. */
-static char *squash_dup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *out = malloc(n);
-    if (out) squash(s, out, n);
-    return out;
-}
-
 static uint64_t hash_text(const char *s)
 {
     uint64_t h = 14695981039346656037ull; /* FNV-1a */
@@ -139,14 +130,22 @@ static int find_block(const lines *hay, char **search, int k, int loose, int *at
     while (cap < 2 * (size_t)total)
         cap *= 2;
     char **text = calloc((size_t)total, sizeof *text); /* the lines as compared */
-    char **sq = loose ? calloc((size_t)total, sizeof *sq) : NULL;
+    size_t bytes = 0;
+    for (int i = 0; loose && i < total; i++)
+        bytes += strlen(i < k ? search[i] : hay->v[i - k]) + 1;
+    char *sq = loose ? malloc(bytes) : NULL, *q = sq; /* squashed lines, one after another */
     int *id = malloc((size_t)total * sizeof *id), *fail = malloc((size_t)k * sizeof *fail);
     int *slot = malloc(cap * sizeof *slot);
     if (!text || !id || !fail || !slot || (loose && !sq)) goto out;
     memset(slot, 0xff, cap * sizeof *slot); /* -1: empty */
     for (int i = 0; i < total; i++) {
         text[i] = i < k ? search[i] : hay->v[i - k];
-        if (loose && !(text[i] = sq[i] = squash_dup(text[i]))) goto out;
+        if (loose) {
+            size_t n = strlen(text[i]) + 1;
+            squash(text[i], q, n);
+            text[i] = q;
+            q += n;
+        }
         size_t h = (size_t)hash_text(text[i]) & (cap - 1);
         while (slot[h] >= 0 && strcmp(text[slot[h]], text[i]))
             h = (h + 1) & (cap - 1);
@@ -173,8 +172,6 @@ static int find_block(const lines *hay, char **search, int k, int loose, int *at
         }
     }
 out:
-    for (int i = 0; sq && i < total; i++)
-        free(sq[i]);
     free(sq);
     free(text);
     free(id);
