@@ -15,6 +15,13 @@
 #include "space.h"
 #include "task.h"
 
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 /* fuzz_launch: every __global__ declaration took a 17 KB record, so a 1 MB source of short
  * declarations (a model's reply may be that long) made kernel_decl_parse allocate 1.2 GB. The
  * reader keeps the first KDECL_MAX_KERNELS; a kernel declared among them is still found. */
@@ -70,6 +77,26 @@ static void test_kernel_past_the_limit(void)
     task_definition_free(&task.def);
 }
 
+/* fuzz_launch: every "evo:launch" after a comment opener looked for its "*" "/" through the
+ * rest of the source, so a source of 60000 unclosed markers (840 KB) took 0.6 s per plan check
+ * (quadratic). */
+static void test_unclosed_launch_markers(void)
+{
+    char *src = malloc(60000 * 14 + 1), *q = src;
+    for (int i = 0; i < 60000; i++)
+        q += sprintf(q, "/* evo:launch\n");
+    evo_task task;
+    memset(&task, 0, sizeof task);
+    char err[512];
+    double t0 = now();
+    for (int i = 0; i < 20; i++)
+        CHECK(plan_parse(src, &task, err, sizeof err) == NULL);
+    double t = now() - t0;
+    CHECK_MSG(t < 3, "20 plan checks of 60000 unclosed markers took %.1f s", t);
+    CHECK_CONTAINS(err, "the source has no evo:launch block");
+    free(src);
+}
+
 /* An evo:params block of n lines, each line fmt with its index. */
 static char *params_block(int n, const char *fmt)
 {
@@ -120,13 +147,6 @@ static void test_space_bounds(void)
     CHECK_MSG(s && s->nparams == 4, "%s", err);
     space_free(s);
     free(src);
-}
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* Text of n lines, each fmt with its index; then tail. */
@@ -312,6 +332,7 @@ int main(void)
 {
     test_many_declarations();
     test_kernel_past_the_limit();
+    test_unclosed_launch_markers();
     test_space_bounds();
     test_edit_bounds();
     test_trace_bounds();

@@ -66,7 +66,7 @@ static int find_block(const char *src, const char **body, const char **end)
         const char *after = m + strlen("evo:launch");
         if (*after && !isspace((unsigned char)*after)) continue;
         const char *close = strstr(after, "*/");
-        if (!close) continue;
+        if (!close) break; /* nor after any later marker (this was quadratic) */
         int line = 1;
         for (const char *c = src; c < m; c++)
             line += *c == '\n';
