@@ -539,7 +539,9 @@ static void test_damaged_files(void)
     store_close(s);
     unsigned char sealed[6 + SEAL_BYTES];
     memcpy(sealed, "{\"id\":", 6);
-    seal_make(key, 8, sealed, 6, sealed + 6);
+    unsigned char sk[19] = "candidates";
+    memcpy(sk + 11, key, 8);
+    seal_make(sk, sizeof sk, sealed, 6, sealed + 6);
     mdb_env_create(&env);
     mdb_env_set_maxdbs(env, 8);
     CHECK(mdb_env_open(env, path, MDB_NOSUBDIR, 0644) == 0);

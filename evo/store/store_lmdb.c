@@ -167,7 +167,7 @@ static const char *sys_hint(int rc)
     case EROFS:
         return " (EROFS: the file system is read-only)";
     case EIO:
-        return " (EIO: the device reported an I/O error)";
+        return " (EIO: the device reported an I/O error; what was committed before is kept)";
     case ENOMEM:
         return " (ENOMEM: out of memory or address space for the map)";
     case EFBIG:
@@ -234,6 +234,19 @@ static int64_t key_id(const MDB_val *k)
     return (int64_t)v;
 }
 
+/* What a seal binds (store_format.h): the database's name, a NUL, then the key, so a record
+ * read from the wrong database (a damaged database record) fails its check like a moved
+ * one. Keys are at most 511 bytes (LMDB's limit). */
+#define SEAL_KEY_MAX (16 + 512)
+static size_t seal_key(int db, const void *key, size_t klen, unsigned char buf[SEAL_KEY_MAX])
+{
+    size_t n = strlen(db_names[db]) + 1;
+    memcpy(buf, db_names[db], n);
+    if (klen > SEAL_KEY_MAX - n) klen = SEAL_KEY_MAX - n;
+    if (klen) memcpy(buf + n, key, klen);
+    return n + klen;
+}
+
 /* How a damage message names a record: "candidate #69", "meta 'state/counters'". */
 static void record_name(int db, const MDB_val *k, char *buf, size_t n)
 {
@@ -278,7 +291,9 @@ static int check_value(evo_txn *t, int db, const MDB_val *k, MDB_val *v)
     }
     if (!s->sealed) return EVO_OK;
     size_t n;
-    int rc = seal_check(k->mv_data, k->mv_size, v->mv_data, v->mv_size, &n);
+    unsigned char sk[SEAL_KEY_MAX];
+    size_t skn = seal_key(db, k->mv_data, k->mv_size, sk);
+    int rc = seal_check(sk, skn, v->mv_data, v->mv_size, &n);
     if (rc == SEAL_OK) {
         v->mv_size = n;
         return EVO_OK;
@@ -432,9 +447,42 @@ int store_begin(evo_store *s, int write, evo_txn **out)
     return EVO_OK;
 }
 
+/* A test hook for machines where no small file system can be filled (no root for a tmpfs):
+ * EVO_STORE_TEST_FAIL="N:ENOSPC" (or EDQUOT, EIO) makes the N-th and every later write
+ * commit of this process fail with that error, as LMDB reports a full disk: the transaction
+ * is not written. tests/test_store_damage.c uses it; nothing else sets it. */
+static int test_commit_failure(void)
+{
+    static int n, at = -1, code;
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&mu);
+    if (at < 0) {
+        const char *env = getenv("EVO_STORE_TEST_FAIL");
+        char name[16] = "";
+        at = 0;
+        if (env && sscanf(env, "%d:%15s", &at, name) == 2 && at > 0) {
+            code = strcmp(name, "ENOSPC") == 0   ? ENOSPC
+                   : strcmp(name, "EDQUOT") == 0 ? EDQUOT
+                   : strcmp(name, "EIO") == 0    ? EIO
+                                                 : 0;
+            if (!code) at = 0;
+        } else {
+            at = 0;
+        }
+    }
+    int rc = at > 0 && ++n >= at ? code : 0;
+    pthread_mutex_unlock(&mu);
+    return rc;
+}
+
 int store_commit(evo_txn *t)
 {
     evo_store *s = t->s;
+    int injected = t->write ? test_commit_failure() : 0;
+    if (injected) {
+        store_abort(t);
+        return lmdb_fail(NULL, s, injected, "commit");
+    }
     if (t->damage[0]) {
         char damage[sizeof t->damage];
         memcpy(damage, t->damage, sizeof damage);
@@ -498,8 +546,9 @@ static int raw_put(evo_txn *t, int db, MDB_val *k, MDB_val *v, const char *op)
     int rc = mdb_put(t->txn, t->s->dbi[db], k, &r, MDB_RESERVE);
     if (rc) return put_failed(t, k, v, rc, op);
     if (v->mv_size) memcpy(r.mv_data, v->mv_data, v->mv_size);
-    seal_make(k->mv_data, k->mv_size, v->mv_data, v->mv_size,
-              (unsigned char *)r.mv_data + v->mv_size);
+    unsigned char sk[SEAL_KEY_MAX];
+    size_t skn = seal_key(db, k->mv_data, k->mv_size, sk);
+    seal_make(sk, skn, v->mv_data, v->mv_size, (unsigned char *)r.mv_data + v->mv_size);
     return EVO_OK;
 }
 
@@ -1111,7 +1160,9 @@ static int check_magic(evo_store *s, MDB_txn *txn, MDB_dbi meta, char *err, size
                           s->dir);
     if (rc) return env_fail(s, err, errlen, rc, "read magic");
     size_t n = v.mv_size;
-    int seal = seal_check(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &n);
+    unsigned char sk[SEAL_KEY_MAX];
+    size_t skn = seal_key(DB_META, k.mv_data, k.mv_size, sk);
+    int seal = seal_check(sk, skn, v.mv_data, v.mv_size, &n);
     if (seal == SEAL_MISMATCH)
         return errbuf_set(err, errlen, EVO_ESTORE,
                           "%s: meta 'magic': checksum mismatch (its bytes changed after they "
@@ -1159,7 +1210,9 @@ static int layout_put(evo_store *s, MDB_txn *txn, const char *key, const char *j
     int rc = mdb_put(txn, s->dbi[DB_META], &k, &v, MDB_RESERVE);
     if (rc) return rc;
     memcpy(v.mv_data, json_text, n);
-    if (s->sealed) seal_make(k.mv_data, k.mv_size, json_text, n, (unsigned char *)v.mv_data + n);
+    unsigned char sk[SEAL_KEY_MAX];
+    size_t skn = seal_key(DB_META, k.mv_data, k.mv_size, sk);
+    if (s->sealed) seal_make(sk, skn, json_text, n, (unsigned char *)v.mv_data + n);
     return 0;
 }
 
@@ -1208,7 +1261,9 @@ static int meta_run_id(evo_store *s, MDB_txn *txn, char id[33], char *err, size_
     if (rc == MDB_NOTFOUND) return 0;
     if (rc) return -env_fail(s, err, errlen, rc, "read meta 'run_id'");
     size_t n = v.mv_size;
-    if (s->sealed && seal_check(k.mv_data, k.mv_size, v.mv_data, v.mv_size, &n) != SEAL_OK)
+    unsigned char sk[SEAL_KEY_MAX];
+    size_t skn = seal_key(DB_META, k.mv_data, k.mv_size, sk);
+    if (s->sealed && seal_check(sk, skn, v.mv_data, v.mv_size, &n) != SEAL_OK)
         return -errbuf_set(err, errlen, EVO_ESTORE, "%s: meta 'run_id': checksum mismatch",
                            s->path);
     json_t *j = json_loadb(v.mv_data, n, JSON_DECODE_ANY, NULL);
@@ -1339,7 +1394,14 @@ static int open_layout(evo_store *s, int may_create, char *err, size_t errlen)
     if (rc) return env_fail(s, err, errlen, rc, "begin transaction");
     rc = mdb_dbi_open(txn, db_names[DB_META], 0, &s->dbi[DB_META]);
     int status;
-    if (rc == MDB_NOTFOUND && !s->rdonly)
+    MDB_dbi other;
+    if (rc == MDB_NOTFOUND && mdb_dbi_open(txn, db_names[DB_CANDIDATES], 0, &other) == 0)
+        /* No meta, yet evo's candidates: an evo store whose meta record was damaged. */
+        status = errbuf_set(err, errlen, EVO_ESTORE,
+                            "%s: damaged: the 'meta' database is missing (the store holds evo's "
+                            "'candidates')",
+                            s->path);
+    else if (rc == MDB_NOTFOUND && !s->rdonly)
         status = create_layout(s, txn, may_create, err, errlen);
     else if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE)
         status =
@@ -1349,8 +1411,16 @@ static int open_layout(evo_store *s, int may_create, char *err, size_t errlen)
     else
         status = check_magic(s, txn, s->dbi[DB_META], err, errlen);
     for (int i = 1; i < DB_COUNT && status == EVO_OK && !s->is_new; i++) {
-        rc = mdb_dbi_open(txn, db_names[i], s->rdonly ? 0 : MDB_CREATE, &s->dbi[i]);
-        if (rc == MDB_NOTFOUND)
+        /* An evo-store-2 has all five from its creation: one missing is damage (a damaged
+         * database record), and a writer must not replace it with an empty one. An older
+         * store may lack one that came later: a writer adds it. */
+        rc = mdb_dbi_open(txn, db_names[i], (s->rdonly || s->sealed) ? 0 : MDB_CREATE, &s->dbi[i]);
+        if (rc == MDB_NOTFOUND && s->sealed)
+            status = errbuf_set(err, errlen, EVO_ESTORE,
+                                "%s: damaged: the '%s' database is missing (the store has "
+                                "its magic, so it had one)",
+                                s->path, db_names[i]);
+        else if (rc == MDB_NOTFOUND)
             status = errbuf_set(err, errlen, EVO_ESTORE,
                                 "%s: not an evo run store (no '%s' database)", s->dir, db_names[i]);
         else if (rc) {

@@ -3,7 +3,9 @@
  * A sealed value is the payload followed by a 12-byte trailer: the tag "evs2" and the first
  * 8 bytes of SHA-256(key length as 8 bytes little-endian, key, payload). Binding the key in
  * means a record that moved (a flipped bit in its key, a page pointing at another record's
- * bytes) fails its check as surely as one whose bytes changed. Pure functions on byte
+ * bytes) fails its check as surely as one whose bytes changed; the store passes as the key
+ * its database's name, a NUL and the LMDB key, so a record read from another database fails
+ * too (store_format.h). Pure functions on byte
  * buffers: store_lmdb.c seals on every put and checks on every get; record.c's decoder and
  * the fuzz target call them on bytes they were handed. */
 #ifndef EVO_STORE_SEAL_H
