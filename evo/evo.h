@@ -343,6 +343,19 @@ int evo_run_log_csv(evo_run *r, char **csv);
  * when it has none. */
 int evo_run_validation(evo_run *r, int64_t id, char **json);
 
+/* Check a run directory's store record by record (`evo verify`): every value of every
+ * database read and its checksum checked, candidate records decoded, sources and the engine
+ * state present; a damaged page that would crash LMDB is reported, not a crash. *report
+ * (caller frees with evo_free) is JSON: {"store", "format", "checksums", "records",
+ * "damaged": [{"name": "candidate #69", "why": "..."}], "candidates", "intact",
+ * "passed", "exportable": [ids of intact PASSED candidates with their source],
+ * "best_exportable": the fittest of them or null}. EVO_OK when nothing is damaged;
+ * EVO_ESTORE when something is (report set) or when the store cannot be opened as a run's
+ * (report NULL, err says why: a damaged header, another run's store.mdb); EVO_ENOTFOUND (no
+ * run), EVO_EIO, EVO_ENOMEM.
+ * Installs a SIGBUS/SIGSEGV handler while it reads: call it from one thread. */
+int evo_verify(const char *run_dir, char **report, char *err, size_t errlen);
+
 /* ---------------------------------------------------------------------------------------
  * What evo ships, for programs that embed it: the evaluators, the LLM operator, and the
  * tools behind the evo command. Messages: functions on a handle leave theirs on it

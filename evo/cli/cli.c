@@ -29,6 +29,7 @@ static void usage(FILE *out)
             "  evo validate DIR [CANDIDATE]       re-evaluate the best (or CANDIDATE) strictly\n"
             "  evo export DIR --flashinfer-bench OUT_DIR [--candidate ID]\n"
             "                                     FlashInfer-Bench Solution and Trace files\n"
+            "  evo verify DIR [--json]            read every record; name what is damaged\n"
             "  evo version\n"
             "\n"
             "exit codes: 0 ok, 1 error, 2 usage, 3 no GPU, 4 run directory busy,\n"
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
         {"run", cli_run},       {"resume", cli_resume},     {"status", cli_status},
         {"best", cli_best},     {"log", cli_log},           {"plot", cli_plot},
         {"check", cli_check},   {"trace", cli_trace},       {"llm-check", cli_llm_check},
-        {"export", cli_export}, {"validate", cli_validate},
+        {"export", cli_export}, {"validate", cli_validate}, {"verify", cli_verify},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);

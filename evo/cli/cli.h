@@ -30,6 +30,7 @@ int cli_trace(int argc, char **argv);     /* evo trace DIR [CANDIDATE] */
 int cli_llm_check(int argc, char **argv); /* evo llm-check CONFIG */
 int cli_export(int argc, char **argv);    /* evo export DIR --flashinfer-bench OUT_DIR */
 int cli_validate(int argc, char **argv);  /* evo validate DIR [CANDIDATE] */
+int cli_verify(int argc, char **argv);    /* evo verify DIR [--json] */
 /* "geomean 2.41x, min 0.98x, won 14 of 15": the speedups of a candidate's workloads (a JSON
  * object of per-workload figures), so one near-zero workload cannot hide behind the mean. */
 void cli_speedup_summary(const json_t *workloads, char *buf, size_t n);
