@@ -15,7 +15,7 @@
  * The source text lives once in the sources db under source_sha.
  *
  * Every value of an evo-store-2 (in every db) ends with a 12-byte seal, the tag "evs2" and
- * 8 bytes of SHA-256 over its key and payload (store_seal.h), where the key is the db's
+ * 8 bytes of XXH64 over its key and payload (store_seal.h), where the key is the db's
  * name, a NUL, then the LMDB key ("candidates\0" + 8-byte id); store_lmdb.c checks it on
  * every read and names the record that fails ("DIR/store.mdb: candidate #69: checksum
  * mismatch"). The shapes below are the payloads.

@@ -65,8 +65,9 @@ struct evo_store {
     MDB_dbi dbi[DB_COUNT];
     int rdonly;
     int is_new;
-    int sealed;  /* evo-store-2: every value carries its checksum (store_seal.h) */
-    int guarded; /* STORE_GUARDED: reads run under the fault guard */
+    int sealed;       /* evo-store-2: every value carries its checksum (store_seal.h) */
+    int guarded;      /* STORE_GUARDED: reads run under the fault guard */
+    size_t file_size; /* the file's size when last looked at (atomic): it only grows */
     int lock_fd;
     size_t psize;
     char dir[PATH_MAX];
@@ -273,15 +274,21 @@ static int check_value(evo_txn *t, int db, const MDB_val *k, MDB_val *v)
     evo_store *s = t->s;
     char name[112];
     MDB_envinfo info;
-    struct stat st;
-    int fd;
-    if (mdb_env_info(s->env, &info) == 0 && mdb_env_get_fd(s->env, &fd) == 0 &&
-        fstat(fd, &st) == 0) {
+    if (mdb_env_info(s->env, &info) == 0 && info.me_mapaddr) {
         const char *map = info.me_mapaddr, *p = v->mv_data;
-        /* Pages a write transaction dirtied live on the heap, not in the map. */
-        if (map && p >= map && p < map + info.me_mapsize &&
-            (v->mv_size > (size_t)st.st_size ||
-             (size_t)(p - map) > (size_t)st.st_size - v->mv_size)) {
+        /* Pages a write transaction dirtied live on the heap, not in the map. The file's size
+         * is looked up again only when a value reaches past the size last seen. */
+        size_t end = (size_t)(p - map), size = __atomic_load_n(&s->file_size, __ATOMIC_RELAXED);
+        int in_map = p >= map && p < map + info.me_mapsize;
+        if (in_map && (v->mv_size > size || end > size - v->mv_size)) {
+            struct stat st;
+            int fd;
+            if (mdb_env_get_fd(s->env, &fd) == 0 && fstat(fd, &st) == 0) {
+                size = (size_t)st.st_size;
+                __atomic_store_n(&s->file_size, size, __ATOMIC_RELAXED);
+            }
+        }
+        if (in_map && (v->mv_size > size || end > size - v->mv_size)) {
             record_name(db, k, name, sizeof name);
             set_err(s, "%s: %s: damaged page (the value points past the end of the file)", s->path,
                     name);

@@ -1,7 +1,8 @@
 /* store_seal.h -- the checksum every value of an evo-store-2 carries (store_seal.c).
  *
- * A sealed value is the payload followed by a 12-byte trailer: the tag "evs2" and the first
- * 8 bytes of SHA-256(key length as 8 bytes little-endian, key, payload). Binding the key in
+ * A sealed value is the payload followed by a 12-byte trailer: the tag "evs2" and XXH64
+ * (seed 0, little-endian) of the key length as 8 bytes little-endian, the key and the
+ * payload. Binding the key in
  * means a record that moved (a flipped bit in its key, a page pointing at another record's
  * bytes) fails its check as surely as one whose bytes changed; the store passes as the key
  * its database's name, a NUL and the LMDB key, so a record read from another database fails
