@@ -71,7 +71,7 @@ step_main_job() {
   echo "exit $?" >> "$OUT/quickstart.txt"
   e=$(date +%s.%N)
   kill "$SMI"
-  echo "quickstart wall $(echo "$e - $s" | bc) s" | tee -a "$OUT/quickstart.txt"
+  echo "quickstart wall $(awk -v s="$s" -v e="$e" 'BEGIN {printf "%.1f", e - s}') s" | tee -a "$OUT/quickstart.txt"
   gpu_busy "$OUT/util_quickstart.txt" | tee -a "$OUT/quickstart.txt"
   tail -12 "$OUT/quickstart.txt"
   "./$B/evo" status runs/quickstart > "$OUT/quickstart_status.txt" 2>&1
