@@ -734,6 +734,35 @@ static void test_fault_guard(void)
     store_close(s);
 }
 
+/* The seal is the published XXH64 (seed 0): these digests were computed with the reference
+ * implementation (Python's xxhash 3.x, xxh64 over the key length as 8 bytes little-endian, the
+ * key and the payload), so a slip in our own implementation shows here, not as stores that
+ * another build cannot read. */
+static void test_seal_vectors(void)
+{
+    static const struct {
+        const char *key;
+        size_t klen;
+        const char *payload;
+        size_t n;
+        const char *hex;
+    } v[] = {
+        {"", 0, "", 0, "65767332bb1bdbcacd6ac934"},
+        {"candidates\0k", 12, "hello world", 11, "65767332cd4b6e62c6f3748b"},
+        {"meta\0run_id", 11, NULL, 100, "65767332da74237435f3f223"},
+    };
+    char xs[100];
+    memset(xs, 'x', sizeof xs);
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        unsigned char out[SEAL_BYTES];
+        seal_make(v[i].key, v[i].klen, v[i].payload ? v[i].payload : xs, v[i].n, out);
+        char hex[2 * SEAL_BYTES + 1];
+        for (int j = 0; j < SEAL_BYTES; j++)
+            snprintf(hex + 2 * j, 3, "%02x", out[j]);
+        CHECK(strcmp(hex, v[i].hex) == 0);
+    }
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "/tmp/evo-test-store-XXXXXX");
@@ -741,6 +770,7 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
+    test_seal_vectors();
     test_round_trips();
     test_bad_arguments();
     test_foreign_stores();
