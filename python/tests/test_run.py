@@ -112,3 +112,18 @@ def test_reading_a_missing_run(tmp_path):
     with pytest.raises(evo.EvoError) as ei:
         evo.Run(str(tmp_path / "nothing"))
     assert str(tmp_path / "nothing") in ei.value.message
+
+
+def test_the_readme_example_runs(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("pandas", reason="the README's example prints a DataFrame (pandas)")
+    with open(os.path.join(REPO, "README.md")) as f:
+        readme = f.read()
+    section = readme.split("### Python", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    for d in ("configs", "kernels"):
+        os.symlink(os.path.join(REPO, d), tmp_path / d)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {"__name__": "readme"})
+    out = capsys.readouterr().out
+    assert "PASSED fitness=" in out and "of 40" in out and "w0.latency_us" in out
+    assert "EVO_ENOGPU" in out  # no GPU here: the shipped GPU config raises NoGPUError
