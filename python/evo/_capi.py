@@ -175,19 +175,18 @@ def _candidates():
         yield env
         return  # an explicit choice is not second-guessed
     here = os.path.dirname(os.path.abspath(__file__))
-    roots = [os.path.dirname(os.path.dirname(here))]  # the source tree: python/evo/ -> repo
+    roots = []
+    if os.path.exists(os.path.join(os.path.dirname(here), "pyproject.toml")):
+        roots.append(os.path.dirname(os.path.dirname(here)))  # the source tree: python/evo/
     try:
         from . import _origin  # written by the wheel build: the repository it came from
         roots.append(_origin.REPO)
     except ImportError:
         pass
     for root in roots:
-        p = os.path.join(root, "build", "libevo.so")
-        if os.path.exists(p):
-            yield p
+        yield os.path.join(root, "build", "libevo.so")  # tried even when absent: named then
     found = ctypes.util.find_library("evo")
-    if found:
-        yield found
+    yield found or "find_library('evo') (none on the system's search path)"
     try:
         libdir = subprocess.run(["pkg-config", "--variable=libdir", "evo"], capture_output=True,
                                 text=True, timeout=10).stdout.strip()
@@ -221,6 +220,9 @@ def load(path=None):
             return _lib
         tried = []
         for p in [path] if path else _candidates():
+            if p.startswith("find_library"):
+                tried.append(p)
+                continue
             try:
                 lib = ctypes.CDLL(p)
             except OSError as exc:
