@@ -1,11 +1,13 @@
-/* plot.c -- `evo plot`: fitness.jsonl drawn as one standalone SVG, with no external tools.
+/* plot.c -- fitness.jsonl drawn as SVG, with no external tools: `evo plot`'s standalone file
+ * and the figures of `evo report` (plot.h).
  *
- * Two panels side by side share the fitness axis: fitness against evaluation index, and
- * against wall time. PASSED candidates are dots coloured by island (a fixed palette of 10,
- * island i takes colour i % 10), failures are red crosses at fitness 0, and the best fitness
- * so far is a dark step line drawn on top. A legend under the panels names the islands and
- * counts the failures. A long run's log holds hundreds of thousands of lines, so dots and
- * crosses are thinned by a stride (improvements always kept) to keep the file a few MB. */
+ * One or two panels side by side share the fitness axis: fitness against evaluation index,
+ * and against wall time. PASSED candidates are dots coloured by island (a fixed palette of
+ * 10, island i takes colour i % 10), failures are red crosses at fitness 0 (or, coloured by
+ * status, one colour per status), and the best fitness so far is a dark step line drawn on
+ * top. A legend under the panels names the islands (or statuses) and counts the failures. A
+ * long run's log holds hundreds of thousands of lines, so dots and crosses are thinned by a
+ * stride (improvements always kept) to keep the file a few MB. */
 #include "plot.h"
 
 #include <errno.h>
@@ -15,33 +17,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evo.h"
+#include "jsonl.h"
+
 #define MAX_DOTS 20000   /* per panel */
 #define MAX_CROSSES 5000 /* per panel */
 
 #define SVG_W 1200
-#define PLOT_TOP 85.0
-#define PLOT_BOTTOM 430.0
-#define LEGEND_TOP 500.0
+#define PANEL_H 345.0
 #define LEGEND_PER_ROW 7
 
 static const char *const palette[10] = {"#4e79a7", "#f28e2b", "#76b7b2", "#59a14f", "#edc948",
                                         "#b07aa1", "#ff9da7", "#9c755f", "#17becf", "#bab0ac"};
 #define FAIL_COLOUR "#d62728"
 #define BEST_COLOUR "#222222"
+/* Colouring by status: PASSED green, each failure its own colour (indexed by evo_status). */
+static const char *const status_colour[EVO_STATUS_COUNT] = {
+    "#7f7f7f", "#59a14f", "#8c564b", "#e377c2", "#bcbd22", "#ff7f0e",
+    "#d62728", "#9467bd", "#17becf", "#aaaaaa", "#000000", "#8c6d31"};
 
 typedef struct point {
     double idx, t, fit, best;
+    long long id;
     int island;
+    int status;
     int passed;
 } point;
 
-typedef struct series {
+struct plot_series {
     point *p;
     size_t n, cap;
     int islands; /* highest island index + 1 */
     size_t passed, failed;
+    size_t by_status[EVO_STATUS_COUNT];
     double fit_min, fit_max, t_max, idx_max;
-} series;
+    char *err; /* while reading */
+    size_t errlen;
+};
+typedef struct plot_series series;
 
 typedef struct axis {
     double lo, hi, step; /* data range shown and tick step */
@@ -54,6 +67,13 @@ typedef struct panel {
     double t_scale; /* seconds per time unit on the axis */
     const char *xlabel, *title;
 } panel;
+
+/* What one figure draws, worked out once. */
+typedef struct figure {
+    unsigned what;
+    size_t dot_stride, cross_stride;
+    double legend_top;
+} figure;
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -90,6 +110,7 @@ static void note(series *s, const point *pt)
     if (pt->island + 1 > s->islands) s->islands = pt->island + 1;
     s->passed += pt->passed;
     s->failed += !pt->passed;
+    s->by_status[pt->status]++;
     double hi = pt->passed && pt->fit > pt->best ? pt->fit : pt->best;
     double lo = pt->passed && pt->fit < 0 ? pt->fit : 0;
     if (hi > s->fit_max) s->fit_max = hi;
@@ -98,57 +119,68 @@ static void note(series *s, const point *pt)
     if (pt->idx > s->idx_max) s->idx_max = pt->idx;
 }
 
-static int add_line(series *s, const json_t *o)
+/* A status the log names, or PENDING (drawn as a failure) for one it does not. */
+static int status_of(const json_t *v)
 {
-    json_t *status = json_object_get(o, "status"), *island = json_object_get(o, "island");
+    int st = json_is_string(v) ? evo_status_from_name(json_string_value(v)) : -1;
+    return st < 0 || st >= EVO_STATUS_COUNT ? EVO_STATUS_PENDING : st;
+}
+
+static int add_line(void *user, const json_t *o, long lineno)
+{
+    (void)lineno;
+    series *s = user;
+    json_t *island = json_object_get(o, "island"), *id = json_object_get(o, "id");
     point pt = {
         .idx = num(o, "index"), .t = num(o, "t"), .fit = num(o, "fitness"), .best = num(o, "best")};
-    pt.passed = json_is_string(status) && strcmp(json_string_value(status), "PASSED") == 0;
+    pt.status = status_of(json_object_get(o, "status"));
+    pt.passed = pt.status == EVO_STATUS_PASSED;
     pt.island = json_is_integer(island) && json_integer_value(island) >= 0 &&
                         json_integer_value(island) < 1000
                     ? (int)json_integer_value(island)
                     : 0;
+    pt.id = json_is_integer(id) ? (long long)json_integer_value(id) : 0;
     if (!isfinite(pt.fit)) pt.fit = 0;
     if (!isfinite(pt.best)) pt.best = 0;
     note(s, &pt);
-    return push(s, &pt);
+    return push(s, &pt) == 0 ? 0 : (set_err(s->err, s->errlen, "out of memory"), -1);
 }
 
-/* A last line without '\n' is torn (a writer in the middle of a line) and skipped. */
-static int read_series(const char *path, series *s, char *err, size_t errlen)
+int plot_read(const char *jsonl_path, plot_series **out, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        set_err(err, errlen, "%s: %s", path, strerror(errno));
+    series *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s) {
+        set_err(err, errlen, "out of memory");
         return -1;
     }
-    char *buf = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    long lineno = 0;
-    int rc = 0;
-    while (rc == 0 && (len = getline(&buf, &cap, f)) > 0 && buf[len - 1] == '\n') {
-        lineno++;
-        if (len == 1) continue;
-        json_error_t je;
-        json_t *o = json_loadb(buf, (size_t)len, JSON_DECODE_ANY, &je);
-        if (!json_is_object(o)) {
-            set_err(err, errlen, "%s:%ld: not a JSON object: %s", path, lineno,
-                    o ? "found another JSON value" : je.text);
-            rc = -1;
-        } else if (add_line(s, o) != 0) {
-            set_err(err, errlen, "out of memory");
-            rc = -1;
-        }
-        json_decref(o);
-    }
-    free(buf);
-    fclose(f);
+    s->islands = 1;
+    s->err = err;
+    s->errlen = errlen;
+    int rc = jsonl_foreach(jsonl_path, add_line, s, err, errlen);
     if (rc == 0 && s->n == 0) {
-        set_err(err, errlen, "%s: no evaluations to plot", path);
+        set_err(err, errlen, "%s: no evaluations to plot", jsonl_path);
         rc = -1;
     }
-    return rc;
+    s->err = NULL;
+    if (rc != 0) {
+        plot_free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+void plot_free(plot_series *s)
+{
+    if (!s) return;
+    free(s->p);
+    free(s);
+}
+
+size_t plot_count(const plot_series *s)
+{
+    return s ? s->n : 0;
 }
 
 /* ---- axes ---- */
@@ -267,36 +299,81 @@ static int improves(const series *s, size_t i)
     return pt->passed && pt->fit >= pt->best && (i == 0 || pt->best > s->p[i - 1].best);
 }
 
+/* "#12, island 1, PASSED, fitness 0.8312, at 3m05s" for a tooltip. */
+static void hover_title(FILE *out, const point *pt)
+{
+    fprintf(out, "<title>#%lld, island %d, %s", pt->id, pt->island,
+            evo_status_name((evo_status)pt->status));
+    if (pt->passed) fprintf(out, ", fitness %.4g", pt->fit);
+    fprintf(out, ", evaluation %.0f at %.1f s</title>", pt->idx, pt->t);
+}
+
 /* Dots in commit order, so no island hides the others; the colour comes from a CSS class
  * (shorter than a fill on every circle). Dense plots get smaller, fainter dots. */
-static void draw_dots(FILE *out, const panel *pn, const series *s, size_t stride)
+static void draw_dots(FILE *out, const panel *pn, const series *s, const figure *f)
 {
-    size_t shown = s->passed / stride;
-    double r = shown < 2000 ? 2.5 : shown < 10000 ? 1.8 : 1.3;
+    int steps_only = !(f->what & PLOT_DOTS);
+    size_t shown = steps_only ? 0 : s->passed / f->dot_stride;
+    double r = steps_only ? 3.5 : shown < 2000 ? 2.5 : shown < 10000 ? 1.8 : 1.3;
     fprintf(out, "<g class=\"dots\" fill-opacity=\"%s\">\n", shown < 2000 ? "0.8" : "0.55");
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
         const point *pt = &s->p[i];
         if (!pt->passed) continue;
-        if (k++ % stride != 0 && !improves(s, i)) continue;
-        fprintf(out, "<circle class=\"i%d\" cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\"/>\n",
-                pt->island % 10, px_x(pn, pt), map(&pn->y, pt->fit), r);
+        int keep = improves(s, i) || (!steps_only && k % f->dot_stride == 0);
+        k++;
+        if (!keep) continue;
+        fprintf(out, "<circle class=\"i%d\" cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\"", pt->island % 10,
+                px_x(pn, pt), map(&pn->y, pt->fit), r);
+        if (f->what & PLOT_HOVER) {
+            fputc('>', out);
+            hover_title(out, pt);
+            fputs("</circle>\n", out);
+        } else {
+            fputs("/>\n", out);
+        }
     }
     fprintf(out, "</g>\n");
 }
 
-static void draw_crosses(FILE *out, const panel *pn, const series *s, size_t stride)
+/* Failures of one status (all of them for status < 0), thinned by the stride over all
+ * failures: one path, or one path each with a tooltip. */
+static void draw_cross_group(FILE *out, const panel *pn, const series *s, const figure *f,
+                             int status)
 {
-    if (s->failed == 0) return;
-    fprintf(out, "<path class=\"failed\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.2\" d=\"",
-            FAIL_COLOUR);
     double py = map(&pn->y, 0);
+    int hover = (f->what & PLOT_HOVER) != 0, open = 0;
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
-        if (s->p[i].passed || k++ % stride != 0) continue;
-        fprintf(out, "M%.1f %.1fl6 6m0 -6l-6 6", px_x(pn, &s->p[i]) - 3, py - 3);
+        const point *pt = &s->p[i];
+        if (pt->passed) continue;
+        int keep = k++ % f->cross_stride == 0 && (status < 0 || pt->status == status);
+        if (!keep) continue;
+        if (!open || hover) {
+            fprintf(out, "<path class=\"failed");
+            if (status >= 0) fprintf(out, " s%d", status);
+            fprintf(out, "\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.2\" d=\"", FAIL_COLOUR);
+            open = 1;
+        }
+        fprintf(out, "M%.1f %.1fl6 6m0 -6l-6 6", px_x(pn, pt) - 3, py - 3);
+        if (hover) {
+            fputs("\">", out);
+            hover_title(out, pt);
+            fputs("</path>\n", out);
+        }
     }
-    fprintf(out, "\"/>\n");
+    if (open && !hover) fprintf(out, "\"/>\n");
+}
+
+static void draw_crosses(FILE *out, const panel *pn, const series *s, const figure *f)
+{
+    if (s->failed == 0) return;
+    if (!(f->what & PLOT_BY_STATUS)) {
+        draw_cross_group(out, pn, s, f, -1);
+        return;
+    }
+    for (int st = 0; st < EVO_STATUS_COUNT; st++)
+        if (st != EVO_STATUS_PASSED && s->by_status[st]) draw_cross_group(out, pn, s, f, st);
 }
 
 /* Starts at the first PASSED candidate: before it there is no best to draw. */
@@ -316,52 +393,107 @@ static void draw_best(FILE *out, const panel *pn, const series *s)
     fprintf(out, "H%.1f\"/>\n", px_x(pn, &s->p[s->n - 1]));
 }
 
-static void draw_panel(FILE *out, const panel *pn, const series *s, size_t dot_stride,
-                       size_t cross_stride)
+static void draw_panel(FILE *out, const panel *pn, const series *s, const figure *f)
 {
     draw_frame(out, pn);
-    draw_dots(out, pn, s, dot_stride);
-    draw_crosses(out, pn, s, cross_stride);
-    draw_best(out, pn, s);
+    if (f->what & (PLOT_DOTS | PLOT_STEPS)) draw_dots(out, pn, s, f);
+    if (f->what & PLOT_FAILED) draw_crosses(out, pn, s, f);
+    if (f->what & PLOT_BEST) draw_best(out, pn, s);
 }
 
 /* Legend entries flow left to right, wrapping under the panels. */
-static void legend_slot(int k, double *x, double *y)
+static void legend_slot(const figure *f, int k, double *x, double *y)
 {
     *x = 80 + (k % LEGEND_PER_ROW) * 150.0;
-    *y = LEGEND_TOP + (k / LEGEND_PER_ROW) * 22.0;
+    *y = f->legend_top + (k / LEGEND_PER_ROW) * 22.0;
 }
 
-static void draw_legend(FILE *out, const series *s, size_t dot_stride)
+static void legend_best(FILE *out, const figure *f, int *k)
 {
     double x, y;
-    int k = 0;
-    fprintf(out, "<g class=\"legend\" font-size=\"12\" fill=\"#333\">\n");
-    legend_slot(k++, &x, &y);
+    if (!(f->what & PLOT_BEST)) return;
+    legend_slot(f, (*k)++, &x, &y);
     fprintf(out,
             "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
             "stroke-width=\"1.8\"/><text x=\"%.1f\" y=\"%.1f\">best so far</text>\n",
             x - 8, y, x + 8, y, BEST_COLOUR, x + 14, y + 4);
-    for (int isl = 0; isl < s->islands; isl++) {
-        legend_slot(k++, &x, &y);
+}
+
+static void legend_thinned(FILE *out, const figure *f, int k)
+{
+    double x, y;
+    if (f->dot_stride <= 1 || !(f->what & PLOT_DOTS)) return;
+    legend_slot(f, (k + LEGEND_PER_ROW - 1) / LEGEND_PER_ROW * LEGEND_PER_ROW, &x, &y);
+    fprintf(out,
+            "<text x=\"%.1f\" y=\"%.1f\" font-style=\"italic\">dots thinned: every "
+            "%zuth passed candidate, and every improvement</text>\n",
+            x - 8, y + 4, f->dot_stride);
+}
+
+static void draw_legend(FILE *out, const series *s, const figure *f)
+{
+    double x, y;
+    int k = 0;
+    fprintf(out, "<g class=\"legend%s\" font-size=\"12\" fill=\"#333\">\n",
+            f->what & PLOT_BY_STATUS ? " legend-island" : "");
+    legend_best(out, f, &k);
+    for (int isl = 0; isl < s->islands && (f->what & (PLOT_DOTS | PLOT_STEPS)); isl++) {
+        legend_slot(f, k++, &x, &y);
         fprintf(out,
                 "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>"
                 "<text x=\"%.1f\" y=\"%.1f\">island %d</text>\n",
                 x, y, palette[isl % 10], x + 14, y + 4, isl);
     }
-    legend_slot(k++, &x, &y);
-    fprintf(out,
-            "<path d=\"M%.1f %.1fl8 8m0 -8l-8 8\" stroke=\"%s\" stroke-width=\"1.5\"/>"
-            "<text x=\"%.1f\" y=\"%.1f\">failed (%zu)</text>\n",
-            x - 4, y - 4, FAIL_COLOUR, x + 14, y + 4, s->failed);
-    if (dot_stride > 1) {
-        legend_slot((k + LEGEND_PER_ROW - 1) / LEGEND_PER_ROW * LEGEND_PER_ROW, &x, &y);
+    if (f->what & PLOT_FAILED) {
+        legend_slot(f, k++, &x, &y);
         fprintf(out,
-                "<text x=\"%.1f\" y=\"%.1f\" font-style=\"italic\">dots thinned: every "
-                "%zuth passed candidate, and every improvement</text>\n",
-                x - 8, y + 4, dot_stride);
+                "<path d=\"M%.1f %.1fl8 8m0 -8l-8 8\" stroke=\"%s\" stroke-width=\"1.5\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\">failed (%zu)</text>\n",
+                x - 4, y - 4, FAIL_COLOUR, x + 14, y + 4, s->failed);
     }
+    legend_thinned(out, f, k);
     fprintf(out, "</g>\n");
+}
+
+/* The legend of the colouring by status: PASSED, then each failing status seen. */
+static void draw_status_legend(FILE *out, const series *s, const figure *f)
+{
+    double x, y;
+    int k = 0;
+    fprintf(out, "<g class=\"legend legend-status\" font-size=\"12\" fill=\"#333\">\n");
+    legend_best(out, f, &k);
+    if (s->passed) {
+        legend_slot(f, k++, &x, &y);
+        fprintf(out,
+                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\">PASSED (%zu)</text>\n",
+                x, y, status_colour[EVO_STATUS_PASSED], x + 14, y + 4, s->passed);
+    }
+    for (int st = 0; st < EVO_STATUS_COUNT; st++) {
+        if (st == EVO_STATUS_PASSED || !s->by_status[st]) continue;
+        legend_slot(f, k++, &x, &y);
+        fprintf(out,
+                "<path d=\"M%.1f %.1fl8 8m0 -8l-8 8\" stroke=\"%s\" stroke-width=\"1.5\"/>"
+                "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%s (%zu)</text>\n",
+                x - 4, y - 4, status_colour[st], x + 14, y + 4, evo_status_name((evo_status)st),
+                s->by_status[st]);
+    }
+    legend_thinned(out, f, k);
+    fprintf(out, "</g>\n");
+}
+
+static int legend_rows(const series *s, const figure *f)
+{
+    int entries = !!(f->what & PLOT_BEST) + !!(f->what & PLOT_FAILED);
+    if (f->what & (PLOT_DOTS | PLOT_STEPS)) entries += s->islands;
+    if (f->what & PLOT_BY_STATUS) {
+        int st_entries = !!(f->what & PLOT_BEST) + (s->passed > 0);
+        for (int st = 0; st < EVO_STATUS_COUNT; st++)
+            st_entries += st != EVO_STATUS_PASSED && s->by_status[st] > 0;
+        if (st_entries > entries) entries = st_entries;
+    }
+    int thinned = f->dot_stride > 1 && (f->what & PLOT_DOTS);
+    return (entries + LEGEND_PER_ROW - 1) / LEGEND_PER_ROW + thinned;
 }
 
 static void time_unit(double t_max, double *scale, const char **label)
@@ -378,34 +510,24 @@ static void time_unit(double t_max, double *scale, const char **label)
     }
 }
 
-static void draw(FILE *out, const series *s, const char *title)
+static void figure_style(FILE *out, unsigned what)
 {
-    size_t dot_stride = (s->passed + MAX_DOTS - 1) / MAX_DOTS;
-    size_t cross_stride = (s->failed + MAX_CROSSES - 1) / MAX_CROSSES;
-    dot_stride = dot_stride ? dot_stride : 1;
-    cross_stride = cross_stride ? cross_stride : 1;
-    axis fy = make_axis(s->fit_min, s->fit_max > s->fit_min ? s->fit_max * 1.04 : 1, 6, 0,
-                        PLOT_BOTTOM, PLOT_TOP);
-    panel left = {.x = make_axis(0, s->idx_max, 6, 1, 80, 560),
-                  .y = fy,
-                  .xlabel = "evaluation",
-                  .title = "fitness vs evaluations"};
-    panel right = {.y = fy, .time = 1, .title = "fitness vs wall time"};
-    time_unit(s->t_max, &right.t_scale, &right.xlabel);
-    right.x = make_axis(0, s->t_max / right.t_scale, 6, 0, 680, 1160);
-
-    /* Legend entries: best line, islands, failures, and a row for the thinning note. */
-    int rows = (s->islands + 2 + LEGEND_PER_ROW - 1) / LEGEND_PER_ROW + (dot_stride > 1);
-    int height = (int)LEGEND_TOP + rows * 22 + 4;
-    fprintf(out,
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-            "viewBox=\"0 0 %d %d\" font-family=\"Helvetica, Arial, sans-serif\">\n"
-            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n<style>",
-            SVG_W, height, SVG_W, height);
+    fprintf(out, "<style>");
     for (int i = 0; i < 10; i++)
         fprintf(out, ".i%d{fill:%s}", i, palette[i]);
+    if (what & PLOT_BY_STATUS) {
+        fprintf(out, "svg.by-status .dots circle{fill:%s}", status_colour[EVO_STATUS_PASSED]);
+        for (int st = 0; st < EVO_STATUS_COUNT; st++)
+            if (st != EVO_STATUS_PASSED)
+                fprintf(out, "svg.by-status .failed.s%d{stroke:%s}", st, status_colour[st]);
+        fprintf(out, "svg.by-status .legend-island,svg:not(.by-status) .legend-status"
+                     "{display:none}");
+    }
     fprintf(out, "</style>\n");
+}
+
+static void draw_header(FILE *out, const series *s, const char *title)
+{
     fprintf(out,
             "<text x=\"%d\" y=\"30\" text-anchor=\"middle\" font-size=\"18\" "
             "font-weight=\"bold\">",
@@ -424,21 +546,67 @@ static void draw(FILE *out, const series *s, const char *title)
         fprintf(out, "nothing passed yet, ");
     fprintf(out, "%zu passed, %zu failed, %d island%s</text>\n", s->passed, s->failed, s->islands,
             s->islands == 1 ? "" : "s");
-    draw_panel(out, &left, s, dot_stride, cross_stride);
-    draw_panel(out, &right, s, dot_stride, cross_stride);
-    draw_legend(out, s, dot_stride);
+}
+
+/* An id as given when it is plain letters, digits and '-' (anything else is left out). */
+static int plain_id(const char *id)
+{
+    if (!id || !*id) return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-'))
+            return 0;
+    return 1;
+}
+
+void plot_figure(FILE *out, const plot_series *s, const plot_options *o)
+{
+    figure f = {.what = o->what};
+    if (!(f.what & (PLOT_EVALS | PLOT_TIME))) f.what |= PLOT_EVALS;
+    f.dot_stride = (s->passed + MAX_DOTS - 1) / MAX_DOTS;
+    f.cross_stride = (s->failed + MAX_CROSSES - 1) / MAX_CROSSES;
+    f.dot_stride = f.dot_stride ? f.dot_stride : 1;
+    f.cross_stride = f.cross_stride ? f.cross_stride : 1;
+    double top = f.what & PLOT_HEADER ? 85.0 : 45.0, bottom = top + PANEL_H;
+    f.legend_top = bottom + 70;
+    axis fy =
+        make_axis(s->fit_min, s->fit_max > s->fit_min ? s->fit_max * 1.04 : 1, 6, 0, bottom, top);
+    int both = (f.what & PLOT_EVALS) && (f.what & PLOT_TIME);
+    panel evals = {.x = make_axis(0, s->idx_max, both ? 6 : 12, 1, 80, both ? 560 : 1160),
+                   .y = fy,
+                   .xlabel = "evaluation",
+                   .title = "fitness vs evaluations"};
+    panel time = {.y = fy, .time = 1, .title = "fitness vs wall time"};
+    time_unit(s->t_max, &time.t_scale, &time.xlabel);
+    time.x = make_axis(0, s->t_max / time.t_scale, both ? 6 : 12, 0, both ? 680 : 80, 1160);
+
+    int height = (int)f.legend_top + legend_rows(s, &f) * 22 + 4;
+    fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\"");
+    if (plain_id(o->id)) fprintf(out, " id=\"%s\"", o->id);
+    fprintf(out,
+            " class=\"plot\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+            "font-family=\"Helvetica, Arial, sans-serif\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+            SVG_W, height, SVG_W, height);
+    figure_style(out, f.what);
+    if (f.what & PLOT_HEADER) draw_header(out, s, o->title);
+    if (f.what & PLOT_EVALS) draw_panel(out, &evals, s, &f);
+    if (f.what & PLOT_TIME) draw_panel(out, &time, s, &f);
+    draw_legend(out, s, &f);
+    if (f.what & PLOT_BY_STATUS) draw_status_legend(out, s, &f);
     fprintf(out, "</svg>\n");
 }
 
 int plot_svg(const char *jsonl_path, const char *title, FILE *out, char *err, size_t errlen)
 {
-    series s = {.islands = 1};
-    if (read_series(jsonl_path, &s, err, errlen) != 0) {
-        free(s.p);
-        return -1;
-    }
-    draw(out, &s, title);
-    free(s.p);
+    series *s;
+    if (plot_read(jsonl_path, &s, err, errlen) != 0) return -1;
+    plot_options o = {.what = PLOT_EVALS | PLOT_TIME | PLOT_DOTS | PLOT_FAILED | PLOT_BEST |
+                              PLOT_HEADER,
+                      .title = title};
+    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    plot_figure(out, s, &o);
+    plot_free(s);
     if (fflush(out) != 0 || ferror(out)) {
         set_err(err, errlen, "writing SVG: %s", strerror(errno));
         return -1;
