@@ -307,8 +307,9 @@ typedef struct evo_candidate evo_candidate;
 int evo_run_open(evo_run **out, const char *run_dir);
 void evo_run_close(evo_run *r);
 const char *evo_run_errmsg(const evo_run *r);
-/* The run's status as JSON (counters, best, islands, operators, budgets); caller frees with
- * evo_free(). EVO_OK, or a code with evo_run_errmsg(r). */
+/* The run's status as JSON (counters, best, islands, operators, budgets, and "facts": what
+ * the evaluator told of itself once started, its device and ceilings, or null); caller frees
+ * with evo_free(). EVO_OK, or a code with evo_run_errmsg(r). */
 int evo_run_status_json(evo_run *r, char **out);
 /* Number of committed candidates; ids run from 1 to this number. -1 with evo_run_errmsg(r)
  * when the store cannot be read. */

@@ -255,6 +255,7 @@ int evo_run_status_json(evo_run *r, char **out)
     json_object_set_new(st, "run", meta_or_null(t, META_RUN));
     json_object_set_new(st, "config", meta_or_null(t, META_CONFIG));
     json_object_set(st, "counters", counters);
+    json_object_set_new(st, "facts", meta_or_null(t, META_FACTS));
     json_object_set_new(st, "islands", islands_summary(t));
     json_object_set_new(st, "archive", archive_summary(t));
     json_object_set_new(st, "operators", meta_or_null(t, META_BANDIT));

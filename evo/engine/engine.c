@@ -537,14 +537,18 @@ static int prepare_run(evo_engine *e)
     budget_apply(e);
 
     json_t *k = json_loads(e->constants_json, 0, NULL);
+    /* The device and ceilings of this session, for the reports read after the run. */
+    json_t *facts = json_loads(evo_engine_evaluator_facts(e), 0, NULL);
     int rc = store_begin(e->store, 1, &t);
     if (rc == EVO_OK) {
         e->c.sessions++;
         rc = store_meta_put(t, META_CONSTANTS, k);
+        if (rc == EVO_OK && json_object_size(facts) > 0) rc = store_meta_put(t, META_FACTS, facts);
         if (rc == EVO_OK) rc = persist_all(e, t);
         rc = rc == EVO_OK ? store_commit(t) : (store_abort(t), rc);
     }
     json_decref(k);
+    json_decref(facts);
     if (rc != EVO_OK) evo_engine_set_error(e, "%s", store_errmsg(e->store));
     return rc;
 }

@@ -29,6 +29,9 @@
  *   "config"           the configuration JSON with defaults
  *   "seeds"            [{"template":"gemm_mma","source_sha":"..."}] seed templates, in order
  *   "constants"        {"SMEM_LIMIT":232448,...} constants set by the evaluator
+ *   "facts"            what the evaluator knew once started (evo_evaluator.facts), as of the
+ *                      latest session: {"device","arch","sms","ceiling_gbps",
+ *                      "ceiling_tflops","task",...}; absent when it told nothing
  *   "state/counters"   {"evaluations":n,"cached":n,"failures":{"COMPILE_ERROR":n,..},
  *                       "best_id":id|-1,"best_fitness":f,"elapsed_s":s,"sessions":n,
  *                       "since_best":n,"seeds_done":n,"jobs_done":n,"dup_streak":n,
@@ -56,6 +59,7 @@
 #define META_CONFIG "config"
 #define META_SEEDS "seeds"
 #define META_CONSTANTS "constants"
+#define META_FACTS "facts"
 #define META_COUNTERS "state/counters"
 #define META_RNG "state/rng"
 #define META_ISLANDS "state/islands"
