@@ -5,6 +5,7 @@
  * worker and fails with EVO_ENOGPU and a message naming the missing device. The engine refuses
  * a run without seeds before it starts its evaluator, so reaching the device shows the seeds
  * were added. Also the README's example (run_config below), run the same way. */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,15 @@ static void test_configured_run(void)
     int rc = evo_engine_run(e);
     CHECK_MSG(rc == EVO_ENOGPU, "run returned %d (%s): %s", rc, evo_strerror(rc), evo_errmsg(e));
     CHECK_CONTAINS(evo_errmsg(e), "no CUDA device found");
+    /* Where no driver is installed, that is the reason given, not a driver "too old". */
+    void *h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (!h) {
+        CHECK_CONTAINS(evo_errmsg(e), "no CUDA device found: no NVIDIA driver is installed "
+                                      "(libcuda.so.1 not found)");
+        CHECK_MSG(strstr(evo_errmsg(e), "insufficient") == NULL, "%s", evo_errmsg(e));
+    } else {
+        dlclose(h);
+    }
     /* Not the refusal of a run without seeds, which comes before the evaluator starts. */
     CHECK_MSG(strstr(evo_errmsg(e), "no seed templates") == NULL, "%s", evo_errmsg(e));
     evo_engine_close(e);

@@ -3,7 +3,10 @@
  * hidden with CUDA_VISIBLE_DEVICES="" so this holds on GPU machines too), rejects unknown
  * requests by name, and the parent side reports EVO_ENOGPU from start(), keeps compile
  * errors and launch-plan errors as COMPILE_ERROR without a GPU, and names bad evaluator
- * settings precisely. */
+ * settings precisely. Where no NVIDIA driver is installed, both programs say so (not that the
+ * driver is too old, which the static runtime claims); with a driver library too old for the
+ * runtime (tests/fakes/libcuda_old.c on LD_LIBRARY_PATH) they say that, with both versions. */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +97,60 @@ static void test_sandbox(void)
     CHECK(ipc_recv(c.from_child, 10000, &h, &p, &n, err, sizeof err) == IPC_EOF);
     ipc_child_kill(&c, how, sizeof how);
     CHECK_MSG(!strcmp(how, "exit status 0"), "the sandbox ended with %s", how);
+}
+
+/* The error with which PROGRAM refuses init. */
+static char *init_error(const char *program)
+{
+    ipc_child c;
+    char err[512] = "", how[64] = "";
+    CHECK(ipc_spawn(program, &c, err, sizeof err) == 0);
+    json_t *r = ask(&c, json_pack("{s:s,s:s,s:i}", "op", "init", "task_dir",
+                                  EVO_SOURCE_DIR "/kernels/rmsnorm", "device", 0));
+    CHECK(json_is_false(json_object_get(r, "ok")));
+    const char *e = json_string_value(json_object_get(r, "error"));
+    char *out = strdup(e ? e : "");
+    json_decref(r);
+    ipc_child_kill(&c, how, sizeof how);
+    return out;
+}
+
+/* No driver: named as such. A driver too old: named as such, with both versions. */
+static void test_driver_messages(void)
+{
+    const char *programs[] = {WORKER, SANDBOX};
+    void *h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+    int driver = h != NULL;
+    if (h) dlclose(h);
+    for (int i = 0; i < 2; i++) {
+        char *e = init_error(programs[i]);
+        if (!driver) {
+            CHECK_CONTAINS(e, "no CUDA device found: no NVIDIA driver is installed "
+                              "(libcuda.so.1 not found)");
+            CHECK_MSG(strstr(e, "insufficient") == NULL, "%s", e);
+        } else {
+            printf("(this machine has libcuda.so.1: the no-driver message is not checked)\n");
+        }
+        free(e);
+    }
+    const char *was = getenv("LD_LIBRARY_PATH");
+    char *saved = was ? strdup(was) : NULL, path[4096];
+    snprintf(path, sizeof path, "%s%s%s", EVO_BUILD_DIR "/fake-old-driver", saved ? ":" : "",
+             saved ? saved : "");
+    setenv("LD_LIBRARY_PATH", path, 1);
+    for (int i = 0; i < 2; i++) {
+        char *e = init_error(programs[i]);
+        CHECK_CONTAINS(e, "no CUDA device found: CUDA driver version is insufficient for CUDA "
+                          "runtime version (the NVIDIA driver supports CUDA 11.4, evo's runtime "
+                          "is CUDA ");
+        CHECK_CONTAINS(e, "upgrade the driver)");
+        free(e);
+    }
+    if (saved)
+        setenv("LD_LIBRARY_PATH", saved, 1);
+    else
+        unsetenv("LD_LIBRARY_PATH");
+    free(saved);
 }
 
 static gpu_evaluator *open_eval(const char *extra, int want_rc, const char *want_err)
@@ -193,6 +250,7 @@ int main(void)
     }
     test_worker();
     test_sandbox();
+    test_driver_messages();
     test_evaluator();
     return CHECK_DONE();
 }

@@ -12,6 +12,7 @@
 #include "api.h"
 #include "config.h"
 #include "evo.h"
+#include "gpu_evaluator.h"
 #include "result.h"
 #include "section.h"
 
@@ -93,7 +94,8 @@ int evo_run_validate(evo_run *r, int64_t id, int trials, int iterations, char **
     }
     rc = ev.start(ev.user, NULL, 1);
     if (rc != EVO_OK) {
-        run_fail(r, rc, "%s", rc == EVO_ENOGPU ? "no CUDA device found" : evo_strerror(rc));
+        const char *why = gpu_evaluator_start_error(ev.user);
+        run_fail(r, rc, "%s", *why ? why : evo_strerror(rc));
         ev.destroy(ev.user);
         goto out;
     }

@@ -1,9 +1,11 @@
 /* cuda_error.c -- building verdicts and classifying CUDA errors (cuda_error.h). */
 #include "cuda_error.h"
 
+#include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 void cw_fail(cw_error *e, evo_status s, const char *fmt, ...)
 {
@@ -56,4 +58,30 @@ int cw_cuda_check(cw_error *e, cudaError_t rc, const char *what)
                 cudaGetErrorString(rc));
     if (sticky) e->sticky = 1;
     return -1;
+}
+
+void cw_no_device(cudaError_t rc, char *buf, size_t n)
+{
+    void *h = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (!h) {
+        const char *why = dlerror();
+        if (access("/proc/driver/nvidia/version", F_OK) != 0)
+            snprintf(buf, n, "no NVIDIA driver is installed (libcuda.so.1 not found)");
+        else /* a kernel module without its user-space library, or a broken one */
+            snprintf(buf, n, "the NVIDIA driver is loaded but its library cannot be: %s",
+                     why ? why : "libcuda.so.1 not found");
+        return;
+    }
+    dlclose(h);
+    if (rc == cudaErrorInsufficientDriver) {
+        int drv = 0, rt = 0;
+        cudaDriverGetVersion(&drv);
+        cudaRuntimeGetVersion(&rt);
+        snprintf(buf, n,
+                 "%s (the NVIDIA driver supports CUDA %d.%d, evo's runtime is CUDA %d.%d: "
+                 "upgrade the driver)",
+                 cudaGetErrorString(rc), drv / 1000, drv % 1000 / 10, rt / 1000, rt % 1000 / 10);
+        return;
+    }
+    snprintf(buf, n, "%s", cudaGetErrorString(rc));
 }

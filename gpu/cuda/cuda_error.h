@@ -22,4 +22,10 @@ int cw_cuda_check(cw_error *e, cudaError_t rc, const char *what);
 void cw_fail(cw_error *e, evo_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Put prefix in front of the message (truncating the end). */
 void cw_prefix(cw_error *e, const char *prefix);
+/* Why no CUDA device can be had after rc (from cudaGetDeviceCount), for "no CUDA device found:
+ * ...". The static runtime answers cudaErrorInsufficientDriver also when there is no driver at
+ * all: without libcuda.so.1 the reason is "no NVIDIA driver is installed (libcuda.so.1 not
+ * found)"; a driver too old for the runtime gets both versions; anything else the runtime's
+ * own string. */
+void cw_no_device(cudaError_t rc, char *buf, size_t n);
 #endif

@@ -46,7 +46,8 @@ struct gpu_evaluator {
     int64_t sms, l2_bytes, smem_optin;
     double ceiling_gbps, ceiling_tflops;
     char *description;
-    char *facts; /* JSON, built at start */
+    char *facts;            /* JSON, built at start */
+    char start_error[2048]; /* why the last start failed, "" if it did not */
     pthread_mutex_t base_lock;
     double *base_us;    /* baseline latency per task workload, 0 = not measured yet */
     evo_engine *engine; /* the run, which keeps compiled cubins too (from start) */
@@ -244,6 +245,10 @@ double gpu_evaluator_ceiling_tflops(const gpu_evaluator *g)
 {
     return g->ceiling_tflops;
 }
+const char *gpu_evaluator_start_error(const gpu_evaluator *g)
+{
+    return g->start_error;
+}
 
 static json_t *init_request(const gpu_evaluator *g, const gpu_device *d, int ceilings)
 {
@@ -346,6 +351,7 @@ static int ev_start(void *user, evo_engine *e, int concurrency)
         json_t *facts = NULL;
         int rc = device_start(g, &g->devs[i], i == 0, i == 0 ? &facts : NULL, msg, sizeof msg);
         if (rc != EVO_OK) {
+            snprintf(g->start_error, sizeof g->start_error, "%s", msg);
             if (e) evo_engine_set_error(e, "%s", msg);
             return rc;
         }

@@ -31,6 +31,9 @@ void gpu_evaluator_free(gpu_evaluator *g);
 /* The evo_evaluator table bound to g (start launches the workers and reports EVO_ENOGPU with
  * "no CUDA device found: ..." when there is none; evaluate; describe; stop). */
 evo_evaluator gpu_evaluator_table(gpu_evaluator *g);
+/* Why the last start failed ("" if it did not): the message start gives the engine, for a
+ * caller that starts the table without one (evo validate). */
+const char *gpu_evaluator_start_error(const gpu_evaluator *g);
 /* The loaded task (seeds, workloads, definition). */
 const evo_task *gpu_evaluator_task(const gpu_evaluator *g);
 /* Device facts after start: name, e.g. "NVIDIA H100 80GB HBM3", arch "sm_90a", and the

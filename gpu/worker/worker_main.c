@@ -50,7 +50,11 @@ static json_t *open_device(worker *w)
 {
     int count = 0;
     cudaError_t rc = cudaGetDeviceCount(&count);
-    if (rc != cudaSuccess) return ipc_refusal("no CUDA device found: %s", cudaGetErrorString(rc));
+    if (rc != cudaSuccess) {
+        char why[512];
+        cw_no_device(rc, why, sizeof why);
+        return ipc_refusal("no CUDA device found: %s", why);
+    }
     if (count == 0) return ipc_refusal("no CUDA device found: %s", "no devices");
     if (w->device < 0 || w->device >= count)
         return ipc_refusal("device %d is not present (this machine has %d)", w->device, count);
