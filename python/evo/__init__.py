@@ -17,7 +17,7 @@ from ._errors import (BusyError, ConfigError, EvoError, NoGPUError, NotFoundErro
                       RunInterrupted, SpaceError, Status, StopRun, StoreError)
 from ._errors import (OK, ERROR, ENOMEM, EIO, ECONFIG, ESPACE, ESTORE, EBUSY, ECOMPILE, ECUDA,
                       ENOGPU, ELLM, EBUDGET, EINTERRUPT, ENOTFOUND, EDUPLICATE, EINVAL)
-from ._engine import Config, Engine, Genome, Result, run_config, search
+from ._engine import Config, Duplicate, Engine, Genome, Mutation, Result, run_config, search
 from ._run import Candidate, Run
 
 __version__ = "0.1.0"

@@ -90,6 +90,35 @@ class Evaluator(ctypes.Structure):
 
 TYPES["const evo_evaluator *"] = _P(Evaluator)
 
+# struct evo_operator.
+OPERATOR_FIELDS = [
+    ("name", "const char *"),
+    ("parents", "int"),
+    ("user", "void *"),
+    ("mutate", ("int", ["void *", "evo_mutation *"])),
+    ("repair", ("int", ["void *", "evo_mutation *", "const evo_result *"])),
+    ("summarize", ("int", ["void *", "evo_mutation *", "const evo_result *", "const char *"])),
+    ("destroy", ("void", ["void *"])),
+]
+MUTATE_FN = _fn("int", "void *", "evo_mutation *")
+REPAIR_FN = _fn("int", "void *", "evo_mutation *", "const evo_result *")
+SUMMARIZE_FN = _fn("int", "void *", "evo_mutation *", "const evo_result *", "const char *")
+
+
+class Operator(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("parents", ctypes.c_int),
+        ("user", ctypes.c_void_p),
+        ("mutate", MUTATE_FN),
+        ("repair", REPAIR_FN),
+        ("summarize", SUMMARIZE_FN),
+        ("destroy", STOP_FN),
+    ]
+
+
+TYPES["const evo_operator *"] = _P(Operator)
+
 FUNCTIONS = [
     # evo_status.h
     ("evo_version", "const char *", []),
@@ -120,6 +149,24 @@ FUNCTIONS = [
     ("evo_result_add_artifact", "int", ["evo_result *", "const char *", "const char *"]),
     ("evo_result_status", "evo_status", ["const evo_result *"]),
     ("evo_result_fitness", "double", ["const evo_result *"]),
+    # mutations (a user operator's context)
+    ("evo_mutation_random", "uint32_t", ["evo_mutation *"]),
+    ("evo_mutation_uniform", "double", ["evo_mutation *"]),
+    ("evo_mutation_parent_count", "int", ["const evo_mutation *"]),
+    ("evo_mutation_parent", "const evo_genome *", ["const evo_mutation *", "int"]),
+    ("evo_mutation_parent_fitness", "double", ["const evo_mutation *", "int"]),
+    ("evo_mutation_parent_json", "const char *", ["const evo_mutation *", "int"]),
+    ("evo_mutation_task", "const char *", ["const evo_mutation *"]),
+    ("evo_mutation_island", "int", ["const evo_mutation *"]),
+    ("evo_mutation_options", "const char *", ["const evo_mutation *"]),
+    ("evo_mutation_emit", "int",
+     ["evo_mutation *", "const char *", "const char *", "const char *"]),
+    ("evo_mutation_child", "const evo_genome *", ["const evo_mutation *"]),
+    ("evo_mutation_seen", "int", ["const evo_mutation *", "const char *"]),
+    ("evo_mutation_fail", "void", ["evo_mutation *", "const char *", "..."]),
+    ("evo_mutation_errmsg", "const char *", ["const evo_mutation *"]),
+    ("evo_mutation_note", "void", ["evo_mutation *", "const char *", "const char *"]),
+    ("evo_mutation_set_insight", "void", ["evo_mutation *", "const char *"]),
     # engine
     ("evo_engine_open", "int", ["evo_engine **", "const char *", "const evo_config *"]),
     ("evo_engine_resume", "int", ["evo_engine **", "const char *"]),
@@ -130,6 +177,7 @@ FUNCTIONS = [
     ("evo_engine_run_dir", "const char *", ["const evo_engine *"]),
     ("evo_engine_add_seed", "int", ["evo_engine *", "const char *", "const char *"]),
     ("evo_engine_set_evaluator", "int", ["evo_engine *", "const evo_evaluator *"]),
+    ("evo_engine_add_operator", "int", ["evo_engine *", "const evo_operator *"]),
     ("evo_engine_set_constant", "int", ["evo_engine *", "const char *", "int64_t"]),
     ("evo_engine_run", "int", ["evo_engine *"]),
     ("evo_engine_interrupt", "void", ["evo_engine *", "int"]),

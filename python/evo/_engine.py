@@ -22,7 +22,7 @@ import threading
 import traceback
 
 from . import _capi
-from ._errors import OK, ERROR, EINVAL, Status, StopRun, error
+from ._errors import OK, ERROR, EDUPLICATE, EINVAL, ENOTFOUND, Status, StopRun, error
 
 _ERRLEN = 4096
 
@@ -98,9 +98,9 @@ class Genome:
     evaluator slot, in [0, concurrency), unique among calls in flight). A copy: usable after
     the callback."""
 
-    __slots__ = ("source", "template", "hash", "params", "param_text", "slot")
+    __slots__ = ("source", "template", "hash", "params", "param_text", "slot", "fitness")
 
-    def __init__(self, g, slot=None):
+    def __init__(self, g, slot=None, fitness=None):
         L = _capi.lib()
         self.source = _capi.text(L.evo_genome_source(g))
         self.template = _capi.text(L.evo_genome_template(g))
@@ -116,6 +116,7 @@ class Genome:
             except ValueError:
                 self.params[name] = value
         self.slot = slot
+        self.fitness = fitness
 
     def __getitem__(self, name):
         return self.params[name]
@@ -266,6 +267,128 @@ class _PyEvaluator:
             traceback.print_exc()
 
 
+class Duplicate(Exception):
+    """Raised by a Python operator when it could make no unseen child (EVO_EDUPLICATE)."""
+
+
+class Mutation:
+    """The context a Python operator works in (evo_mutation); valid only during the callback.
+    parents: Genome copies with .fitness; parent_records: their records as dicts; island,
+    task (the evaluator's description), options (the mutation knobs and the llm section)."""
+
+    def __init__(self, m):
+        L = _capi.lib()
+        self._m = m
+        n = L.evo_mutation_parent_count(m)
+        self.parents = [Genome(L.evo_mutation_parent(m, i),
+                               fitness=L.evo_mutation_parent_fitness(m, i)) for i in range(n)]
+        self.island = L.evo_mutation_island(m)
+
+    def _h(self):
+        if self._m is None:
+            raise RuntimeError("evo.Mutation used after its callback returned")
+        return self._m
+
+    @property
+    def parent_records(self):
+        L = _capi.lib()
+        return [json.loads(_capi.text(L.evo_mutation_parent_json(self._h(), i)))
+                for i in range(len(self.parents))]
+
+    @property
+    def task(self):
+        return _capi.text(_capi.lib().evo_mutation_task(self._h()))
+
+    @property
+    def options(self):
+        return json.loads(_capi.text(_capi.lib().evo_mutation_options(self._h())))
+
+    def random(self):
+        """A uniform 32-bit integer from the mutation's own PCG stream (reproducible)."""
+        return _capi.lib().evo_mutation_random(self._h())
+
+    def uniform(self):
+        """A uniform float in [0, 1) from the same stream."""
+        return _capi.lib().evo_mutation_uniform(self._h())
+
+    def emit(self, source, params=None, template=None):
+        """Emit the child: source (with its evo:params block) and params (a dict; None takes
+        the source's defaults, keeping the first parent's shared values). Returns the child's
+        Genome; raises SpaceError when the block or the assignment is invalid."""
+        L = _capi.lib()
+        rc = L.evo_mutation_emit(self._h(), _b(template), _b(source),
+                                 None if params is None else _b(json.dumps(params)))
+        if rc != OK:
+            raise error(rc, _capi.text(L.evo_mutation_errmsg(self._m)))
+        return Genome(L.evo_mutation_child(self._m))
+
+    def seen(self, hash):
+        """Whether a genome with this hash was evaluated already or is in flight."""
+        return bool(_capi.lib().evo_mutation_seen(self._h(), _b(hash)))
+
+    def note(self, name, text):
+        """A named text kept with the child (a plan, a prompt)."""
+        _capi.lib().evo_mutation_note(self._h(), _b(name), _b(text))
+
+    def set_insight(self, text):
+        """The lesson stored as this child's insight (in summarize)."""
+        _capi.lib().evo_mutation_set_insight(self._h(), _b(text))
+
+
+class _PyOperator:
+    """An evo_operator table over Python functions, holding its callbacks alive."""
+
+    def __init__(self, name, mutate, parents, repair, summarize):
+        self.name = _b(name)
+        self.mutate_fn, self.repair_fn, self.summarize_fn = mutate, repair, summarize
+        self.table = _capi.Operator()
+        self.table.name = self.name
+        self.table.parents = parents
+        self.table.mutate = self._mutate_cb = _capi.MUTATE_FN(self._mutate)
+        if repair:
+            self.table.repair = self._repair_cb = _capi.REPAIR_FN(self._repair)
+        if summarize:
+            self.table.summarize = self._summarize_cb = _capi.SUMMARIZE_FN(self._summarize)
+
+    def _call(self, m, fn, *args, missing_child=True):
+        mut = Mutation(m)
+        L = _capi.lib()
+        try:
+            try:
+                fn(mut, *args)
+            except Duplicate as exc:
+                if str(exc):
+                    L.evo_mutation_fail(m, b"%s", _b(str(exc)))
+                return EDUPLICATE
+            except BaseException as exc:  # recorded as an INVALID candidate with the reason
+                L.evo_mutation_fail(m, b"%s", _b(f"operator '{self.name.decode()}': " +
+                                                 _describe_exception(exc)))
+                return ERROR
+            if missing_child and not L.evo_mutation_child(m):
+                L.evo_mutation_fail(m, b"%s", _b(f"operator '{self.name.decode()}' emitted "
+                                                 "no child: call m.emit(source, params)"))
+                return ERROR
+            return OK
+        finally:
+            mut._m = None
+
+    def _mutate(self, user, m):
+        return self._call(m, self.mutate_fn)
+
+    def _repair(self, user, m, failed):
+        L = _capi.lib()
+        verdict = {"status": Status(L.evo_result_status(failed)),
+                   "fitness": L.evo_result_fitness(failed)}
+        rc = self._call(m, self.repair_fn, verdict)
+        return ENOTFOUND if rc == EDUPLICATE else rc
+
+    def _summarize(self, user, m, child, label):
+        L = _capi.lib()
+        verdict = {"status": Status(L.evo_result_status(child)),
+                   "fitness": L.evo_result_fitness(child)}
+        return self._call(m, self.summarize_fn, verdict, _capi.text(label), missing_child=False)
+
+
 class Engine:
     """One search in one run directory (evo_engine). Engine(run_dir, config) starts a new run
     from a Config, a config file's path, or a dict; Engine.resume(run_dir) continues one.
@@ -349,6 +472,20 @@ class Engine:
         rc = _capi.lib().evo_engine_set_evaluator(self._handle(), ctypes.byref(ev.table))
         self._check(rc)
         self._keep.append(ev)  # the engine copied the table; the callbacks must outlive it
+
+    def add_operator(self, name, mutate, *, parents=1, repair=None, summarize=None):
+        """A mutation operator written in Python, weighted by the config's operators.<name>
+        (default weight 1) and chosen by the bandit with the built-in ones: mutate(m) reads
+        m.parents and calls m.emit(source, params); raise evo.Duplicate when it can make
+        nothing new; any other exception records an INVALID candidate with its text.
+        Optional repair(m, verdict) emits a fixed child after a failure (raise Duplicate to
+        give up); summarize(m, verdict, label) may m.set_insight(). Called from the engine's
+        worker threads."""
+        if not callable(mutate):
+            raise TypeError("mutate must be callable: mutate(mutation)")
+        op = _PyOperator(name, mutate, parents, repair, summarize)
+        self._check(_capi.lib().evo_engine_add_operator(self._handle(), ctypes.byref(op.table)))
+        self._keep.append(op)
 
     def interrupt(self, hard=False):
         """Ask the run to stop (thread-safe; callable from an evaluator): soft finishes and
@@ -438,4 +575,5 @@ def search(config, run_dir, evaluate, seeds, **evaluator_options):
     return Run(run_dir)
 
 
-__all__ = ["Config", "Engine", "Genome", "Result", "run_config", "search", "EINVAL"]
+__all__ = ["Config", "Duplicate", "Engine", "Genome", "Mutation", "Result", "run_config",
+           "search"]

@@ -94,16 +94,24 @@ def test_every_bound_function_matches_the_header():
     assert not wrong, "\n".join(wrong)
 
 
-def test_evaluator_struct_matches_the_header():
-    fields = struct_fields(header(), "evo_evaluator")
+def check_struct(cname, table, structure):
+    fields = struct_fields(header(), cname)
     want = []
-    for name, t in _capi.EVALUATOR_FIELDS:
+    for name, t in table:
         if isinstance(t, tuple):
             want.append((name, (canon(t[0] + " x"), [canon(p + " x") for p in t[1]])))
         else:
             want.append((name, canon(t + " x")))
     assert fields == want
-    assert [f[0] for f in _capi.Evaluator._fields_] == [f[0] for f in fields]
+    assert [f[0] for f in structure._fields_] == [f[0] for f in fields]
+
+
+def test_evaluator_struct_matches_the_header():
+    check_struct("evo_evaluator", _capi.EVALUATOR_FIELDS, _capi.Evaluator)
+
+
+def test_operator_struct_matches_the_header():
+    check_struct("evo_operator", _capi.OPERATOR_FIELDS, _capi.Operator)
 
 
 def test_every_type_in_the_table_has_a_ctypes_type():
