@@ -193,6 +193,7 @@ static json_t *best_summary(evo_txn *t, const json_t *counters)
         json_object_set(o, keys[i], v ? v : json_null());
     }
     json_decref(rec);
+    api_order_workloads(o);
     return o;
 }
 
@@ -254,8 +255,8 @@ int evo_run_status_json(evo_run *r, char **out)
     json_t *st = json_object();
     json_object_set_new(st, "run", meta_or_null(t, META_RUN));
     json_object_set_new(st, "config", meta_or_null(t, META_CONFIG));
-    json_object_set(st, "counters", counters);
     json_object_set_new(st, "facts", meta_or_null(t, META_FACTS));
+    json_object_set(st, "counters", counters);
     json_object_set_new(st, "islands", islands_summary(t));
     json_object_set_new(st, "archive", archive_summary(t));
     json_object_set_new(st, "operators", meta_or_null(t, META_BANDIT));
@@ -270,6 +271,68 @@ int evo_run_status_json(evo_run *r, char **out)
     *out = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(st);
     return *out ? EVO_OK : run_fail(r, EVO_ENOMEM, "out of memory");
+}
+
+/* ---- workloads in the order of their axes ---- */
+
+/* Labels are "name=value" pairs of the task's var axes in declaration order, joined by ','
+ * ("batch_size=7,seq=3"): pairs compare in turn, values as numbers. A label of another shape
+ * falls back to strcmp. */
+int api_workload_cmp(const char *a, const char *b)
+{
+    const char *p = a, *q = b;
+    while (*p && *q) {
+        const char *ep = strchr(p, '='), *eq = strchr(q, '=');
+        if (!ep || !eq || ep - p != eq - q || strncmp(p, q, (size_t)(ep - p)) != 0) break;
+        char *endp, *endq;
+        long long vp = strtoll(ep + 1, &endp, 10), vq = strtoll(eq + 1, &endq, 10);
+        if (endp == ep + 1 || endq == eq + 1 || (*endp && *endp != ',') || (*endq && *endq != ','))
+            break;
+        if (vp != vq) return vp < vq ? -1 : 1;
+        p = *endp ? endp + 1 : endp;
+        q = *endq ? endq + 1 : endq;
+        if (!*p || !*q) return (*p != 0) - (*q != 0);
+    }
+    return strcmp(a, b);
+}
+
+static int key_cmp(const void *x, const void *y)
+{
+    return api_workload_cmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+void api_order_workloads(json_t *holder)
+{
+    json_t *w = json_object_get(holder, "workloads");
+    size_t n = json_object_size(w), i = 0;
+    if (!json_is_object(w) || n < 2) return;
+    const char **keys = malloc(n * sizeof *keys);
+    json_t *sorted = json_object();
+    if (!keys || !sorted) {
+        free(keys);
+        json_decref(sorted);
+        return;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(w, k, v) keys[i++] = k;
+    qsort(keys, n, sizeof *keys, key_cmp);
+    for (i = 0; i < n; i++)
+        json_object_set(sorted, keys[i], json_object_get(w, keys[i]));
+    free(keys);
+    json_object_set_new(holder, "workloads", sorted); /* frees w, whose keys we held */
+}
+
+char *api_order_workloads_text(char *text)
+{
+    json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+    if (!v) return text;
+    api_order_workloads(v);
+    char *ordered = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(v);
+    if (!ordered) return text;
+    free(text);
+    return ordered;
 }
 
 /* ---- candidates ---- */
@@ -288,6 +351,7 @@ static int make_candidate(evo_run *r, int64_t id, json_t *rec, evo_genome *genom
     int st = evo_status_from_name(json_string_value(json_object_get(rec, "status")));
     c->status = st < 0 ? EVO_STATUS_PENDING : (evo_status)st;
     c->fitness = json_number_value(json_object_get(rec, "fitness"));
+    api_order_workloads(rec);
     if (!(c->json = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
         evo_candidate_free(c);
         return run_fail(r, EVO_ENOMEM, "out of memory");
@@ -429,6 +493,6 @@ int evo_run_validation(evo_run *r, int64_t id, char **json)
         free(text);
         return run_fail(r, EVO_ENOTFOUND, "candidate %lld has not been validated", (long long)id);
     }
-    *json = text;
+    *json = api_order_workloads_text(text); /* verdicts kept before the order, too */
     return EVO_OK;
 }

@@ -70,7 +70,7 @@ static char *verdict_json(const evo_result *res, int64_t id, const evo_config *c
                                   (json_int_t)sec_int(ev, "warmup"), "fresh_pool", 1));
     char *out = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(v);
-    return out;
+    return api_order_workloads_text(out); /* keys sorted, workloads by their axes */
 }
 
 int evo_run_validate(evo_run *r, int64_t id, int trials, int iterations, char **verdict)

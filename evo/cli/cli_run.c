@@ -215,12 +215,17 @@ static void print_report(FILE *out, const char *run_dir, const char *facts_json)
     if (json_is_true(json_object_get(c, "finished")))
         fprintf(out, "stopped       : %s\n", json_string_value(json_object_get(c, "stop_reason")));
     json_t *facts = json_loads(facts_json, 0, NULL);
-    if (json_object_get(facts, "device"))
-        fprintf(out, "device        : %s (%s), ceilings %.0f GB/s copy, %.0f TFLOP/s cuBLAS\n",
-                json_string_value(json_object_get(facts, "device")),
-                json_string_value(json_object_get(facts, "arch")),
-                json_number_value(json_object_get(facts, "ceiling_gbps")),
-                json_number_value(json_object_get(facts, "ceiling_tflops")));
+    if (json_object_get(facts, "device")) {
+        /* Only the ceilings measured: a task with no matrix product has no cuBLAS figure. */
+        double gbps = json_number_value(json_object_get(facts, "ceiling_gbps"));
+        double tflops = json_number_value(json_object_get(facts, "ceiling_tflops"));
+        fprintf(out, "device        : %s (%s)", json_string_value(json_object_get(facts, "device")),
+                json_string_value(json_object_get(facts, "arch")));
+        if (gbps > 0) fprintf(out, ", ceilings %.0f GB/s copy", gbps);
+        if (tflops > 0)
+            fprintf(out, "%s %.0f TFLOP/s cuBLAS", gbps > 0 ? "," : ", ceilings", tflops);
+        fprintf(out, "\n");
+    }
     json_decref(facts);
     evo_candidate *best;
     if (evo_run_best(r, &best) != EVO_OK) {
@@ -237,18 +242,30 @@ static void print_report(FILE *out, const char *run_dir, const char *facts_json)
         fprintf(out, "parameters    :");
         for (int i = 0; i < evo_genome_param_count(g); i++)
             fprintf(out, " %s=%s", evo_genome_param_name(g, i), evo_genome_param_value(g, i));
-        fprintf(out, "\n%-24s %12s %12s %9s %8s %8s\n", "workload", "latency us", "baseline us",
-                "speedup", "frac bw", "frac fl");
+        /* The fractions of the ceilings only where some workload has them. */
         const char *wl;
         json_t *w;
+        int bw = 0, fl = 0;
         json_object_foreach(json_object_get(rec, "workloads"), wl, w)
         {
-            fprintf(out, "%-24s %12.2f %12.2f %8.2fx %8.2f %8.2f\n", wl,
+            bw |= json_is_number(json_object_get(w, "frac_bw"));
+            fl |= json_is_number(json_object_get(w, "frac_flops"));
+        }
+        fprintf(out, "\n%-24s %12s %12s %9s%s%s\n", "workload", "latency us", "baseline us",
+                "speedup", bw ? "  frac bw" : "", fl ? "  frac fl" : "");
+        json_object_foreach(json_object_get(rec, "workloads"), wl, w)
+        {
+            char fracs[64] = "";
+            if (bw)
+                snprintf(fracs, sizeof fracs, " %8.2f",
+                         json_number_value(json_object_get(w, "frac_bw")));
+            if (fl)
+                snprintf(fracs + strlen(fracs), sizeof fracs - strlen(fracs), " %8.2f",
+                         json_number_value(json_object_get(w, "frac_flops")));
+            fprintf(out, "%-24s %12.2f %12.2f %8.2fx%s\n", wl,
                     json_number_value(json_object_get(w, "latency_us")),
                     json_number_value(json_object_get(w, "baseline_us")),
-                    json_number_value(json_object_get(w, "speedup")),
-                    json_number_value(json_object_get(w, "frac_bw")),
-                    json_number_value(json_object_get(w, "frac_flops")));
+                    json_number_value(json_object_get(w, "speedup")), fracs);
         }
         fprintf(out, "source        : evo best %s --out best.cu\n", run_dir);
         json_decref(rec);
