@@ -119,6 +119,35 @@ class Operator(ctypes.Structure):
 
 TYPES["const evo_operator *"] = _P(Operator)
 
+# struct evo_progress, read by Engine.set_progress's callback.
+STATUS_COUNT = 12  # EVO_STATUS_COUNT; the tests check it against the header
+PROGRESS_FIELDS = [
+    ("evaluations", "int64_t"),
+    ("cached", "int64_t"),
+    ("failures", "int64_t [EVO_STATUS_COUNT]"),
+    ("best_fitness", "double"),
+    ("best_id", "int64_t"),
+    ("elapsed_s", "double"),
+    ("budget_s", "double"),
+    ("max_evaluations", "int64_t"),
+    ("llm_cost_usd", "double"),
+    ("llm_tokens", "int64_t"),
+    ("last_id", "int64_t"),
+    ("last_status", "evo_status"),
+    ("last_fitness", "double"),
+    ("done", "int"),
+]
+TYPES["int64_t [EVO_STATUS_COUNT]"] = ctypes.c_int64 * STATUS_COUNT
+
+
+class Progress(ctypes.Structure):
+    _fields_ = [(name, TYPES[t]) for name, t in PROGRESS_FIELDS]
+
+
+TYPES["const evo_progress *"] = _P(Progress)
+PROGRESS_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, _P(Progress))
+TYPES["evo_progress_fn"] = PROGRESS_FN
+
 FUNCTIONS = [
     # evo_status.h
     ("evo_version", "const char *", []),
@@ -179,6 +208,7 @@ FUNCTIONS = [
     ("evo_engine_set_evaluator", "int", ["evo_engine *", "const evo_evaluator *"]),
     ("evo_engine_add_operator", "int", ["evo_engine *", "const evo_operator *"]),
     ("evo_engine_set_constant", "int", ["evo_engine *", "const char *", "int64_t"]),
+    ("evo_engine_set_progress", "void", ["evo_engine *", "evo_progress_fn", "void *"]),
     ("evo_engine_run", "int", ["evo_engine *"]),
     ("evo_engine_interrupt", "void", ["evo_engine *", "int"]),
     ("evo_engine_configure", "int", ["evo_engine *"]),

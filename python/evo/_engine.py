@@ -398,6 +398,8 @@ class Engine:
         self._h = ctypes.c_void_p()
         self._keep = []  # everything C may still call or read: evaluators, their buffers
         self._thread = None
+        self._progress = None
+        self._progress_error = None
         L = _capi.lib()
         if _resume:
             rc = L.evo_engine_resume(ctypes.byref(self._h), _b(os.fspath(run_dir)))
@@ -487,6 +489,33 @@ class Engine:
         self._check(_capi.lib().evo_engine_add_operator(self._handle(), ctypes.byref(op.table)))
         self._keep.append(op)
 
+    def set_progress(self, fn):
+        """Call fn(progress) after every committed evaluation and once at the end (progress:
+        a dict of evo_progress's fields, failures by status name, done True on the last call),
+        on the thread that runs the search. An exception in fn stops the run softly and
+        run() raises it. None removes the callback."""
+        if fn is None:
+            _capi.lib().evo_engine_set_progress(self._handle(), _capi.PROGRESS_FN(), None)
+            self._progress = None
+            return
+        engine = self
+
+        def cb(user, p):
+            try:
+                c = p.contents
+                d = {name: getattr(c, name) for name, _ in _capi.PROGRESS_FIELDS}
+                d["failures"] = {Status(i).name: n for i, n in enumerate(c.failures) if n}
+                d["last_status"] = Status(c.last_status)
+                d["done"] = bool(c.done)
+                fn(d)
+            except BaseException as exc:
+                if engine._progress_error is None:
+                    engine._progress_error = exc
+                _capi.lib().evo_engine_interrupt(engine._h, 0)
+
+        self._progress = _capi.PROGRESS_FN(cb)  # kept alive as long as the engine may call it
+        _capi.lib().evo_engine_set_progress(self._handle(), self._progress, None)
+
     def interrupt(self, hard=False):
         """Ask the run to stop (thread-safe; callable from an evaluator): soft finishes and
         commits what is in flight, hard abandons it. run() then raises RunInterrupted."""
@@ -521,6 +550,9 @@ class Engine:
                 _capi.lib().evo_engine_interrupt(h, 1 if signals > 1 else 0)
         t.join()
         self._thread = None
+        perr, self._progress_error = self._progress_error, None
+        if perr is not None:
+            raise perr
         if signals:
             raise KeyboardInterrupt(f"evo: run interrupted; {self.errmsg or 'stopped'}")
         self._check(box["rc"])

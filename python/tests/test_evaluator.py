@@ -255,3 +255,37 @@ def test_engine_errors(tmp_path):
     with pytest.raises(evo.BusyError):
         with evo.Engine(str(tmp_path / "busy"), custom_config()):
             evo.Engine(str(tmp_path / "busy"), custom_config())
+
+
+def test_progress_reports_every_commit_and_can_stop_the_run(tmp_path):
+    seen = []
+    with evo.Engine(str(tmp_path / "a"), custom_config(concurrency=2)) as e:
+        e.set_evaluator(lambda g, r: 0.25 if g["A"] % 2 else r.fail("TIMEOUT", "slow"))
+        e.add_seed("s", SEED)
+        e.set_progress(lambda p: seen.append(p))
+        e.run()
+    # A call per message the engine took (the counters as they stand after the batch it came
+    # in), then the final one.
+    assert len(seen) - 1 >= 40 and max(p["last_id"] for p in seen) == 40
+    counts = [p["evaluations"] for p in seen]
+    assert counts == sorted(counts) and counts[-1] == 40
+    assert seen[-1]["done"] and not any(p["done"] for p in seen[:-1])
+    last = seen[-1]
+    assert last["failures"].get("TIMEOUT", 0) + last["failures"].get("PASSED", 0) >= 1
+    assert last["max_evaluations"] == 40 and last["best_fitness"] in (0.0, 0.25)
+
+    class Enough(Exception):
+        pass
+
+    def stop_at_5(p):
+        if p["evaluations"] >= 5:
+            raise Enough("five is enough")
+
+    with evo.Engine(str(tmp_path / "b"), custom_config(concurrency=2)) as e:
+        e.set_evaluator(lambda g, r: 0.5)
+        e.add_seed("s", SEED)
+        e.set_progress(stop_at_5)
+        with pytest.raises(Enough, match="five is enough"):
+            e.run()
+    with evo.Run(str(tmp_path / "b")) as run:
+        assert 5 <= len(run) <= 8  # what was in flight is committed too

@@ -66,6 +66,9 @@ def struct_fields(text, name):
         fp = re.match(r"(.+?)\(\s*\*\s*(\w+)\s*\)\s*\((.*)\)$", stmt)
         if fp:
             fields.append((fp.group(2), (canon(fp.group(1) + " x"), params_of(fp.group(3)))))
+        elif stmt.endswith("]"):  # an array: int64_t failures[EVO_STATUS_COUNT]
+            mm = re.match(r"(.+?)(\w+)\s*\[\s*([^\]]+?)\s*\]$", stmt)
+            fields.append((mm.group(2), canon(mm.group(1) + " x") + f" [{mm.group(3)}]"))
         else:
             mm = re.match(r"(.+?)(\w+)$", stmt)
             fields.append((mm.group(2), canon(mm.group(1) + " x")))
@@ -112,6 +115,11 @@ def test_evaluator_struct_matches_the_header():
 
 def test_operator_struct_matches_the_header():
     check_struct("evo_operator", _capi.OPERATOR_FIELDS, _capi.Operator)
+
+
+def test_progress_struct_matches_the_header():
+    check_struct("evo_progress", _capi.PROGRESS_FIELDS, _capi.Progress)
+    assert _capi.STATUS_COUNT == len(evo.Status)
 
 
 def test_every_type_in_the_table_has_a_ctypes_type():
