@@ -87,6 +87,11 @@ void evo_result_set_error(evo_result *r, const char *fmt, ...);
 /* A second value for the same key replaces the first; a value that is not finite is kept as
  * null. EVO_OK, EVO_EINVAL (key NULL or empty), or EVO_ENOMEM. */
 int evo_result_add_metric(evo_result *r, const char *workload, const char *key, double value);
+/* A named text beside the figures (workload NULL: the candidate's), e.g. the GPU evaluator's
+ * per-workload "baseline" ("trace:flashinfer_gdn_decode", "kernel"): what the figures are
+ * against. Kept as a string in the record and the fitness log; replaces an earlier value.
+ * EVO_OK, EVO_EINVAL (key or text NULL, key empty), or EVO_ENOMEM. */
+int evo_result_add_text(evo_result *r, const char *workload, const char *key, const char *text);
 /* A named text kept with the candidate (compile log, launch plan, prompts), trimmed to its
  * first 64 KiB. EVO_OK, EVO_EINVAL (name NULL or empty, text NULL), or EVO_ENOMEM. */
 int evo_result_add_artifact(evo_result *r, const char *name, const char *text);

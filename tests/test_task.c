@@ -435,8 +435,9 @@ static void test_bad_tasks(void)
                       "key 'tolerance.atol': expected a non-negative number");
     expect_task_error(TJ(", \"tolerance\": {\"required_ratio\": 1.5}"),
                       "key 'tolerance.required_ratio': 1.5 is above 1");
-    expect_task_error(TJ(", \"baseline\": {\"kind\": \"torch\"}"),
-                      "key 'baseline.kind': expected \"cublas\", \"kernel\" or \"none\"");
+    expect_task_error(
+        TJ(", \"baseline\": {\"kind\": \"torch\"}"),
+        "key 'baseline.kind': expected \"cublas\", \"kernel\", \"trace\" or \"none\"");
     expect_task_error(TJ(", \"seed\": []"), "key 'seed': unknown key");
     char want[1024];
     snprintf(want, sizeof want, "key 'seeds[0]': cannot read %s/nope.cu: No such file or directory",

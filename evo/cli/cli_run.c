@@ -195,6 +195,36 @@ static void config_text(const evo_config *cfg, const char *section, const char *
     json_decref(tree);
 }
 
+/* What the speedups are against (the evaluator's facts "baseline"): the task's own baseline,
+ * or a FlashInfer-Bench trace, with what it covers and where its latencies come from. */
+static void print_baseline(FILE *out, const json_t *facts)
+{
+    json_t *b = json_object_get(facts, "baseline");
+    const char *kind = json_string_value(json_object_get(b, "kind"));
+    if (!kind) return;
+    if (strcmp(kind, "trace")) {
+        fprintf(out, "baseline      : the task's %s baseline, timed by evo's harness\n", kind);
+        return;
+    }
+    fprintf(out,
+            "baseline      : %s from %s (measured on %s, %s), %lld of %lld workloads; its "
+            "latencies come from FlashInfer-Bench's harness (host-timed calls, launch "
+            "included), evo's from its own (device-timed kernels)\n",
+            json_string_value(json_object_get(b, "label")),
+            json_string_value(json_object_get(b, "path")),
+            json_string_value(json_object_get(b, "hardware")),
+            json_string_value(json_object_get(b, "timestamp")),
+            (long long)json_integer_value(json_object_get(b, "covered")),
+            (long long)json_integer_value(json_object_get(b, "workloads")));
+    if (json_is_true(json_object_get(b, "other_device")))
+        fprintf(out, "                ANOTHER GPU than this one (allow_other_device is set)\n");
+    if (json_integer_value(json_object_get(b, "fallback_count")) > 0)
+        fprintf(out, "                %lld fall back to the task's %s baseline: %s\n",
+                (long long)json_integer_value(json_object_get(b, "fallback_count")),
+                json_string_value(json_object_get(b, "fallback")),
+                json_string_value(json_object_get(b, "fallback_workloads")));
+}
+
 static void print_report(FILE *out, const char *run_dir, const char *facts_json)
 {
     evo_run *r;
@@ -226,6 +256,7 @@ static void print_report(FILE *out, const char *run_dir, const char *facts_json)
             fprintf(out, "%s %.0f TFLOP/s cuBLAS", gbps > 0 ? "," : ", ceilings", tflops);
         fprintf(out, "\n");
     }
+    print_baseline(out, facts);
     json_decref(facts);
     evo_candidate *best;
     if (evo_run_best(r, &best) != EVO_OK) {
@@ -255,6 +286,7 @@ static void print_report(FILE *out, const char *run_dir, const char *facts_json)
                 "speedup", bw ? "  frac bw" : "", fl ? "  frac fl" : "");
         json_object_foreach(json_object_get(rec, "workloads"), wl, w)
         {
+            const char *against = json_string_value(json_object_get(w, "baseline"));
             char fracs[64] = "";
             if (bw)
                 snprintf(fracs, sizeof fracs, " %8.2f",
@@ -262,10 +294,11 @@ static void print_report(FILE *out, const char *run_dir, const char *facts_json)
             if (fl)
                 snprintf(fracs + strlen(fracs), sizeof fracs - strlen(fracs), " %8.2f",
                          json_number_value(json_object_get(w, "frac_flops")));
-            fprintf(out, "%-24s %12.2f %12.2f %8.2fx%s\n", wl,
+            fprintf(out, "%-24s %12.2f %12.2f %8.2fx%s%s%s\n", wl,
                     json_number_value(json_object_get(w, "latency_us")),
                     json_number_value(json_object_get(w, "baseline_us")),
-                    json_number_value(json_object_get(w, "speedup")), fracs);
+                    json_number_value(json_object_get(w, "speedup")), fracs, against ? "  " : "",
+                    against ? against : "");
         }
         fprintf(out, "source        : evo best %s --out best.cu\n", run_dir);
         json_decref(rec);

@@ -192,7 +192,7 @@ static const struct {
 /* latency and speedup always; the fractions only when some workload has them. */
 static void workload_table(const json_t *workloads)
 {
-    int show[NFIGURES] = {1, 1, 1, 0, 0}, width = 8;
+    int show[NFIGURES] = {1, 1, 1, 0, 0}, width = 8, against = 0;
     const char *name;
     json_t *w;
     json_object_foreach((json_t *)workloads, name, w)
@@ -200,10 +200,12 @@ static void workload_table(const json_t *workloads)
         if ((int)strlen(name) > width) width = (int)strlen(name);
         for (size_t i = 0; i < NFIGURES; i++)
             show[i] |= json_is_number(json_object_get(w, figure_cols[i].key));
+        against |= json_is_string(json_object_get(w, "baseline"));
     }
     printf("\n  %-*s", width, "workload");
     for (size_t i = 0; i < NFIGURES; i++)
         if (show[i]) printf("  %11s", figure_cols[i].head);
+    if (against) printf("  against"); /* which baseline: "trace:<solution>", "kernel", ... */
     printf("\n");
     json_object_foreach((json_t *)workloads, name, w)
     {
@@ -215,6 +217,10 @@ static void workload_table(const json_t *workloads)
             if (json_is_number(v))
                 snprintf(cell, sizeof cell, figure_cols[i].fmt, json_number_value(v));
             printf("  %11s", cell);
+        }
+        if (against) {
+            const char *b = json_string_value(json_object_get(w, "baseline"));
+            printf("  %s", b ? b : "-");
         }
         printf("\n");
     }

@@ -425,6 +425,28 @@ const config_key config_schema_engine[] = {
      .allowed = "error|random",
      .doc = "Workload inputs stored as files (blobs) that are missing: fail, or use random "
             "inputs."},
+    {.path = "evaluator.baseline.kind",
+     .type = CT_STRING,
+     .def = "\"task\"",
+     .allowed = "task|trace",
+     .doc = "What speedups are against: the task's own baseline (task.json), or the latencies "
+            "of a FlashInfer-Bench trace file (e.g. FlashInfer's own kernels, written by "
+            "bench/fib_trace.py), with the task's baseline timed for the workloads it does "
+            "not cover."},
+    {.path = "evaluator.baseline.path",
+     .type = CT_STRING,
+     .def = "\"\"",
+     .doc = "The trace file (JSONL, FlashInfer-Bench's Trace schema) for kind trace, relative to "
+            "the config file's directory."},
+    {.path = "evaluator.baseline.solution",
+     .type = CT_STRING,
+     .def = "\"\"",
+     .doc = "The solution whose PASSED records count (\"\" = the trace's only one)."},
+    {.path = "evaluator.baseline.allow_other_device",
+     .type = CT_BOOL,
+     .def = "false",
+     .doc = "Accept a trace measured on another GPU than ours (environment.hardware); the "
+            "report then says so. Off: such a trace is refused with the reason."},
     {.path = "evaluator.options",
      .type = CT_OBJECT,
      .def = "{}",

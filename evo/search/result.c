@@ -178,6 +178,25 @@ int evo_result_add_metric(evo_result *r, const char *workload, const char *key, 
     return json_object_set_new(target, key, json_number_or_null(value)) == 0 ? EVO_OK : EVO_ENOMEM;
 }
 
+int evo_result_add_text(evo_result *r, const char *workload, const char *key, const char *text)
+{
+    if (!key || !*key || !text) return EVO_EINVAL;
+    json_t *target = r->metrics;
+    if (workload) {
+        target = json_object_get(r->workloads, workload);
+        if (!target) {
+            target = json_object();
+            if (!target || json_object_set_new(r->workloads, workload, target) != 0)
+                return EVO_ENOMEM;
+        }
+    }
+    char *clean = result_clean_text(text, 256);
+    if (!clean) return EVO_ENOMEM;
+    int rc = json_object_set_new(target, key, json_string(clean));
+    free(clean);
+    return rc == 0 ? EVO_OK : EVO_ENOMEM;
+}
+
 int evo_result_add_artifact(evo_result *r, const char *name, const char *text)
 {
     if (!name || !*name || !text) return EVO_EINVAL;

@@ -22,6 +22,7 @@
 #include "result.h"
 #include "section.h"
 #include "source_policy.h"
+#include "trace_baseline.h"
 #include "worker_link.h"
 
 #define INIT_TIMEOUT_S 300.0
@@ -49,8 +50,11 @@ struct gpu_evaluator {
     char *facts;            /* JSON, built at start */
     char start_error[2048]; /* why the last start failed, "" if it did not */
     pthread_mutex_t base_lock;
-    double *base_us;    /* baseline latency per task workload, 0 = not measured yet */
-    evo_engine *engine; /* the run, which keeps compiled cubins too (from start) */
+    double *base_us;            /* baseline latency per task workload, 0 = not measured yet */
+    task_trace_baseline *trace; /* a FlashInfer-Bench trace's latencies, or NULL */
+    int trace_allow_other;      /* accept a trace from another GPU */
+    char *trace_note;           /* what the trace covers, for the report (facts) */
+    evo_engine *engine;         /* the run, which keeps compiled cubins too (from start) */
 };
 
 static int find_workload(const evo_task *t, const char *name)
@@ -152,6 +156,87 @@ static int load_task(gpu_evaluator *g, const json_t *sec, const char *base, char
     return EVO_OK;
 }
 
+/* What workload wi's figures are against: the trace's label where it has a record, else the
+ * task's own baseline kind ("kernel", "cublas", "none"). */
+static const char *baseline_of(const gpu_evaluator *g, int wi)
+{
+    if (g->trace && wi >= 0 && wi < g->trace->nworkloads && g->trace->us[wi] > 0)
+        return g->trace->label;
+    return g->task->baseline_kind;
+}
+
+const char *gpu_evaluator_baseline(const gpu_evaluator *g, int wi)
+{
+    return baseline_of(g, wi);
+}
+
+/* A FlashInfer-Bench trace as the baseline (evaluator.baseline in the config, else the task's
+ * "trace" baseline): its latencies stand in for the timed baseline of the workloads it covers
+ * (they go to the worker as baselines already measured, so it never times those); the rest
+ * fall back to the task's baseline (listed once, in the facts the end-of-run report prints),
+ * and without one the run is refused. The device is checked at start, once the worker has
+ * named the GPU. */
+static int load_trace(gpu_evaluator *g, const json_t *sec, const char *base, char *err,
+                      size_t errlen)
+{
+    const evo_task *t = g->task;
+    const char *kind = sec_string(sec, "baseline.kind");
+    char *path = NULL;
+    const char *solution = t->trace_solution;
+    g->trace_allow_other = t->trace_allow_other_device;
+    if (!strcmp(kind, "trace")) {
+        const char *p = sec_string(sec, "baseline.path");
+        if (!*p)
+            return errbuf_set(err, errlen, EVO_ECONFIG,
+                              "evaluator.baseline.path: required when evaluator.baseline.kind is "
+                              "\"trace\" (a FlashInfer-Bench trace file, .jsonl)");
+        path = sec_path(base, p);
+        solution = sec_string(sec, "baseline.solution");
+        g->trace_allow_other = sec_bool(sec, "baseline.allow_other_device");
+    } else if (t->trace_path) {
+        path = strdup(t->trace_path);
+    } else {
+        return EVO_OK;
+    }
+    if (!path) return errbuf_set(err, errlen, EVO_ENOMEM, "out of memory");
+    char why[2048];
+    int rc = task_trace_baseline_load(path, t, solution, &g->trace, why, sizeof why);
+    free(path);
+    if (rc) return errbuf_set(err, errlen, EVO_ECONFIG, "evaluator.baseline: %s", why);
+    /* The selected workloads the trace leaves to the task's own baseline, listed once. */
+    char list[1024] = "";
+    size_t used = 0;
+    int missing = 0;
+    for (int i = 0; i < g->nsel; i++) {
+        int wi = g->sel[i];
+        if (g->trace->us[wi] > 0) {
+            g->base_us[wi] = g->trace->us[wi];
+            continue;
+        }
+        if (used < sizeof list - 64)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", missing ? ", " : "",
+                                     t->workloads[wi].label);
+        else if (!strstr(list, ", ..."))
+            used += (size_t)snprintf(list + used, sizeof list - used, ", ...");
+        missing++;
+    }
+    if (missing && !strcmp(t->baseline_kind, "none"))
+        return errbuf_set(err, errlen, EVO_ECONFIG,
+                          "evaluator.baseline: %s has no PASSED record of %s for %d of the %d "
+                          "workloads (%s), and task %s has no baseline of its own to time them "
+                          "against (give the trace baseline a fallback, or select only covered "
+                          "workloads with evaluator.workloads)",
+                          g->trace->path, g->trace->solution, missing, g->nsel, list, t->def.name);
+    json_t *note = json_pack(
+        "{s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:i,s:s,s:s,s:b}", "kind", "trace", "label", g->trace->label,
+        "path", g->trace->path, "hardware", g->trace->hardware, "timestamp", g->trace->timestamp,
+        "covered", g->nsel - missing, "workloads", g->nsel, "fallback_count", missing, "fallback",
+        t->baseline_kind, "fallback_workloads", list, "allow_other_device", g->trace_allow_other);
+    g->trace_note = note ? json_dumps(note, JSON_COMPACT) : NULL;
+    json_decref(note);
+    return EVO_OK;
+}
+
 int gpu_evaluator_new(const json_t *sec, const char *base, uint64_t seed, gpu_evaluator **out,
                       char *err, size_t errlen)
 {
@@ -187,6 +272,7 @@ int gpu_evaluator_new(const json_t *sec, const char *base, uint64_t seed, gpu_ev
     if (rc == EVO_OK) rc = select_workloads(g, sec, err, errlen);
     if (rc == EVO_OK && !(g->base_us = calloc((size_t)g->task->nworkloads + 1, sizeof *g->base_us)))
         rc = errbuf_set(err, errlen, EVO_ENOMEM, "out of memory");
+    if (rc == EVO_OK) rc = load_trace(g, sec, base, err, errlen);
     json_t *devs = sec_get(sec, "devices");
     g->ndev = json_is_array(devs) && json_array_size(devs) > 0 ? (int)json_array_size(devs) : 1;
     g->devs = calloc((size_t)g->ndev, sizeof *g->devs);
@@ -220,6 +306,8 @@ void gpu_evaluator_free(gpu_evaluator *g)
     free(g->description);
     free(g->facts);
     free(g->base_us);
+    task_trace_baseline_free(g->trace);
+    free(g->trace_note);
     pthread_mutex_destroy(&g->base_lock);
     if (g->task) task_free(g->task);
     free(g);
@@ -360,6 +448,14 @@ static int ev_start(void *user, evo_engine *e, int concurrency)
             json_decref(facts);
         }
     }
+    if (g->trace) {
+        char why[2048];
+        if (task_trace_device_check(g->trace, g->device_name, g->trace_allow_other, why,
+                                    sizeof why)) {
+            if (e) evo_engine_set_error(e, "evaluator.baseline: %s", why);
+            return EVO_ECONFIG;
+        }
+    }
     g->started = 1;
     free(g->facts);
     g->facts = NULL;
@@ -391,6 +487,13 @@ static const char *ev_facts(void *user)
             json_pack("{s:s,s:s,s:s,s:I,s:f,s:f,s:s}", "evaluator", "gpu", "device", g->device_name,
                       "arch", g->arch, "sms", (json_int_t)g->sms, "ceiling_gbps", g->ceiling_gbps,
                       "ceiling_tflops", g->ceiling_tflops, "task", g->task->def.name);
+        json_t *b = g->trace_note ? json_loads(g->trace_note, 0, NULL)
+                                  : json_pack("{s:s}", "kind", g->task->baseline_kind);
+        if (b && g->trace)
+            json_object_set_new(
+                b, "other_device",
+                json_boolean(task_trace_device_check(g->trace, g->device_name, 0, NULL, 0) != 0));
+        if (f && b) json_object_set_new(f, "baseline", b);
         g->facts = f ? json_dumps(f, JSON_COMPACT) : NULL;
         json_decref(f);
     }
@@ -458,6 +561,7 @@ static int take_verdict(gpu_evaluator *g, json_t *reply, evo_result *out)
             g->base_us[wi] = base;
             pthread_mutex_unlock(&g->base_lock);
         }
+        if (wi >= 0) evo_result_add_text(out, label, "baseline", baseline_of(g, wi));
         json_object_foreach(fig, key, v)
         {
             if (json_is_number(v))

@@ -42,6 +42,11 @@ const char *gpu_evaluator_device_name(const gpu_evaluator *g);
 const char *gpu_evaluator_arch(const gpu_evaluator *g);
 double gpu_evaluator_ceiling_gbps(const gpu_evaluator *g);
 double gpu_evaluator_ceiling_tflops(const gpu_evaluator *g);
+/* What task workload wi's figures are measured against, as each figure's "baseline" text
+ * records it: "trace:<solution>" where a FlashInfer-Bench trace (evaluator.baseline, or the
+ * task's "trace" baseline) has a record for it, else the task's own kind ("kernel",
+ * "cublas", "none"). */
+const char *gpu_evaluator_baseline(const gpu_evaluator *g, int wi);
 /* Compile every seed of the task at its defaults and at `samples` random valid points of its
  * space for arch, with no GPU. Prints one line per compile to out; returns the number of
  * failures. Used by `evo check`. */

@@ -56,6 +56,7 @@ void task_free(evo_task *t)
     task_definition_free(&t->def);
     task_workloads_free(t->workloads, t->nworkloads);
     free(t->baseline_source);
+    free(t->trace_path);
     free(t->bytes_expr);
     free(t->flops_expr);
     for (int i = 0; i < t->nseeds; i++)
@@ -166,45 +167,79 @@ static int parse_cost(const char *file, json_t *cost, evo_task *t, char *err, si
     return 0;
 }
 
-static int parse_baseline(const char *file, json_t *b, evo_task *t, char *err, size_t errlen)
+/* A baseline of kind cublas, kernel or none at key (`baseline`, or `baseline.fallback` of a
+ * trace baseline). */
+static int parse_plain_baseline(const char *file, const char *key, json_t *b, evo_task *t,
+                                char *err, size_t errlen)
 {
     static const char *const keys[] = {"kind", "source", NULL};
-    if (!b) {
+    if (!b || json_is_null(b)) {
         strcpy(t->baseline_kind, "none");
         return 0;
     }
     if (!json_is_object(b))
-        return errbuf_fail(err, errlen, "%s: key 'baseline': expected an object", file);
+        return errbuf_fail(err, errlen, "%s: key '%s': expected an object", file, key);
     const char *bad = task_unknown_key(b, keys);
-    if (bad) return errbuf_fail(err, errlen, "%s: key 'baseline.%s': unknown key", file, bad);
+    if (bad) return errbuf_fail(err, errlen, "%s: key '%s.%s': unknown key", file, key, bad);
     const char *kind = json_string_value(json_object_get(b, "kind"));
     const char *src = json_string_value(json_object_get(b, "source"));
     if (!kind || (strcmp(kind, "cublas") && strcmp(kind, "kernel") && strcmp(kind, "none")))
         return errbuf_fail(err, errlen,
-                           "%s: key 'baseline.kind': expected \"cublas\", \"kernel\" or "
-                           "\"none\"",
-                           file);
+                           "%s: key '%s.kind': expected \"cublas\", \"kernel\"%s or \"none\"", file,
+                           key, strcmp(key, "baseline") ? "" : ", \"trace\"");
     strcpy(t->baseline_kind, kind);
     if (strcmp(kind, "kernel")) {
         if (src)
             return errbuf_fail(err, errlen,
-                               "%s: key 'baseline.source': only a kernel baseline "
+                               "%s: key '%s.source': only a kernel baseline "
                                "has a source",
-                               file);
+                               file, key);
         char why[1536];
         if (!strcmp(kind, "cublas") && task_cublas_check(t, why, sizeof why))
-            return errbuf_fail(err, errlen, "%s: key 'baseline.kind': %s", file, why);
+            return errbuf_fail(err, errlen, "%s: key '%s.kind': %s", file, key, why);
         return 0;
     }
-    if (!src)
-        return errbuf_fail(err, errlen, "%s: key 'baseline.source': missing (a .cu file)", file);
+    char k[64];
+    snprintf(k, sizeof k, "%s.source", key);
+    if (!src) return errbuf_fail(err, errlen, "%s: key '%s': missing (a .cu file)", file, k);
     char path[1100];
-    if (task_file(file, "baseline.source", t, src, path, sizeof path, err, errlen)) return -1;
+    if (task_file(file, k, t, src, path, sizeof path, err, errlen)) return -1;
     t->baseline_source = file_read_text(path, 0, NULL);
     if (!t->baseline_source)
-        return errbuf_fail(err, errlen, "%s: key 'baseline.source': cannot read %s: %s", file, path,
+        return errbuf_fail(err, errlen, "%s: key '%s': cannot read %s: %s", file, k, path,
                            strerror(errno));
     return 0;
+}
+
+/* {"kind": "trace", "path", "solution", "allow_other_device", "fallback"}: the file is only
+ * named here (confined to the task folder); the evaluator reads it (trace_baseline.h). */
+static int parse_baseline(const char *file, json_t *b, evo_task *t, char *err, size_t errlen)
+{
+    static const char *const keys[] = {"kind",     "path", "solution", "allow_other_device",
+                                       "fallback", NULL};
+    const char *kind = json_string_value(json_object_get(b, "kind"));
+    if (!json_is_object(b) || !kind || strcmp(kind, "trace"))
+        return parse_plain_baseline(file, "baseline", b, t, err, errlen);
+    const char *bad = task_unknown_key(b, keys);
+    if (bad) return errbuf_fail(err, errlen, "%s: key 'baseline.%s': unknown key", file, bad);
+    const char *rel = json_string_value(json_object_get(b, "path"));
+    if (!rel)
+        return errbuf_fail(err, errlen,
+                           "%s: key 'baseline.path': missing (a FlashInfer-Bench trace, .jsonl)",
+                           file);
+    char path[1100];
+    if (task_file(file, "baseline.path", t, rel, path, sizeof path, err, errlen)) return -1;
+    json_t *sol = json_object_get(b, "solution"), *allow = json_object_get(b, "allow_other_device");
+    if (sol && (!json_is_string(sol) || task_copy_name(t->trace_solution, json_string_value(sol))))
+        return errbuf_fail(err, errlen, "%s: key 'baseline.solution': expected a solution name",
+                           file);
+    if (allow && !json_is_boolean(allow))
+        return errbuf_fail(err, errlen, "%s: key 'baseline.allow_other_device': expected a boolean",
+                           file);
+    t->trace_allow_other_device = json_is_true(allow);
+    if (!(t->trace_path = strdup(path))) return errbuf_fail(err, errlen, "out of memory");
+    return parse_plain_baseline(file, "baseline.fallback", json_object_get(b, "fallback"), t, err,
+                                errlen);
 }
 
 int task_seed_supports(const evo_task *t, int i, const char *arch)

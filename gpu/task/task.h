@@ -13,6 +13,15 @@
  *    "baseline": {"kind": "cublas"} | {"kind": "kernel", "source": "baseline.cu"}
  *                | {"kind": "none"} (the default),  cublas: only for C = A B^T
  *                                           (task_cublas_check); a kernel: with a launch plan
+ *                | {"kind": "trace", "path": "flashinfer.jsonl",   a FlashInfer-Bench trace:
+ *                   "solution": "flashinfer_gdn_decode",  its PASSED records' latency_ms
+ *                   "allow_other_device": false,  replace the timed baseline where they
+ *                   "fallback": {"kind": "kernel", "source": "baseline.cu"}}  cover a
+ *                                           workload (trace_baseline.h); the fallback (a
+ *                                           baseline of the kinds above, default none) times
+ *                                           the rest. solution: needed when the file holds
+ *                                           several; allow_other_device: accept a trace whose
+ *                                           environment.hardware is not our GPU's name
  *    "cost": {"bytes": "2*(M*K + N*K + M*N)", "flops": "2*M*N*K"},  expressions over axes
  *    "seeds": ["gemm_simt.cu", {"file": "gemm_wgmma.cu", "archs": ["sm_90a"]}],
  *    "defines": {"T": "__half"},            macros for every compile of this task
@@ -115,7 +124,14 @@ typedef struct evo_task {
     char reference[TASK_NAME];           /* host reference name */
     char baseline_kind[16];              /* "cublas", "kernel" or "none" */
     char *baseline_source;               /* kernel text for "kernel" baselines */
-    char *bytes_expr, *flops_expr;       /* cost model over axes */
+    /* A "trace" baseline (task.json; a config's evaluator.baseline replaces it): the trace
+     * file (below the task folder), the solution whose records count ("" = the file's only
+     * one), and whether a trace from another GPU is accepted. baseline_kind is then the
+     * fallback's kind, for the workloads the trace does not cover. */
+    char *trace_path;
+    char trace_solution[TASK_NAME];
+    int trace_allow_other_device;
+    char *bytes_expr, *flops_expr; /* cost model over axes */
     int nseeds;
     char (*seed_names)[TASK_NAME]; /* file stem, e.g. "gemm_mma" */
     char **seed_sources;
