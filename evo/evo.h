@@ -295,6 +295,23 @@ typedef struct evo_progress {
 typedef void (*evo_progress_fn)(void *user, const evo_progress *p);
 void evo_engine_set_progress(evo_engine *e, evo_progress_fn fn, void *user);
 
+/* Setup progress: the long steps before the search's first figures (the GPU evaluator's:
+ * "ceilings" at start, "compile" for the first NVRTC compile, "references and baseline" for
+ * the host references and baseline timing of the first evaluation), reported by the
+ * evaluator with evo_engine_report_setup as units done of a total. The engine adds the
+ * step's elapsed time and calls fn, from whichever thread reported, one call at a time; a
+ * program renders it (the evo command: a bar with an ETA on a terminal, plain lines off one). */
+typedef struct evo_setup_progress {
+    const char *step;      /* what is being done, e.g. "references and baseline" */
+    int64_t done, total;   /* units done of total (0 <= done <= total; total 0: unknown) */
+    double step_elapsed_s; /* since the step's first report */
+} evo_setup_progress;
+typedef void (*evo_setup_fn)(void *user, const evo_setup_progress *p);
+void evo_engine_set_setup_progress(evo_engine *e, evo_setup_fn fn, void *user);
+/* For evaluators: done of total units of step. Thread-safe; a no-op when e is NULL or no
+ * callback is set. A report with another step name, or done 0, starts the step's clock. */
+void evo_engine_report_setup(evo_engine *e, const char *step, int64_t done, int64_t total);
+
 /* Run until a stop condition holds. Returns EVO_OK at a stop condition, EVO_EINTERRUPT
  * after evo_engine_interrupt(), or an error code with evo_errmsg() set. */
 int evo_engine_run(evo_engine *e);

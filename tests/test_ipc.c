@@ -1,6 +1,7 @@
 /* test_ipc.c -- the pipe protocol between the GPU evaluator and evo-worker: framing round
  * trips with and without payloads, timeouts, a peer that goes away (no SIGPIPE), malformed
- * frames with their exact errors, and spawning, killing and finding the worker. */
+ * frames with their exact errors, and spawning, killing and finding the worker; progress
+ * ticks handed to the child's on_progress while the watchdog waits for the reply. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +51,53 @@ static void test_round_trip(void)
     close(p[0]);
     json_decref(h);
     json_decref(h2);
+}
+
+static char prog_step[4][64];
+static int64_t prog_done[4], prog_total[4];
+static int nprog;
+static void on_prog(void *user, const char *step, int64_t done, int64_t total)
+{
+    CHECK(user == (void *)prog_step);
+    if (nprog >= 4) return;
+    snprintf(prog_step[nprog], sizeof prog_step[nprog], "%s", step);
+    prog_done[nprog] = done;
+    prog_total[nprog++] = total;
+}
+
+static void test_progress_ticks(void)
+{
+    int p[2];
+    CHECK(pipe(p) == 0);
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    char err[256] = "", tail[64] = "";
+    ipc_tick(p[1], &lock, "busy");                                    /* no progress */
+    ipc_tick_progress(p[1], &lock, "references and baseline", 2, 15); /* progress */
+    json_t *r = json_pack("{s:b}", "ok", 1);
+    CHECK(ipc_send(p[1], r, NULL, 0, err, sizeof err) == IPC_OK);
+    json_decref(r);
+    ipc_child c = {.pid = -1, .to_child = -1, .from_child = p[0], .err_fd = -1};
+    json_t *reply = NULL;
+    /* Without a callback the ticks are skipped as before. */
+    CHECK(ipc_child_await(&c, 1, &reply, tail, sizeof tail, err, sizeof err) == IPC_OK);
+    CHECK(json_is_true(json_object_get(reply, "ok")));
+    json_decref(reply);
+    CHECK(nprog == 0);
+    ipc_tick_progress(p[1], &lock, "ceilings", 0, 1);
+    ipc_tick_progress(p[1], &lock, "ceilings", 1, 1);
+    r = json_pack("{s:b}", "ok", 1);
+    CHECK(ipc_send(p[1], r, NULL, 0, err, sizeof err) == IPC_OK);
+    json_decref(r);
+    c.on_progress = on_prog;
+    c.progress_user = prog_step;
+    CHECK(ipc_child_await(&c, 1, &reply, tail, sizeof tail, err, sizeof err) == IPC_OK);
+    CHECK(json_is_true(json_object_get(reply, "ok")));
+    json_decref(reply);
+    CHECK(nprog == 2);
+    CHECK(!strcmp(prog_step[0], "ceilings") && prog_done[0] == 0 && prog_total[0] == 1);
+    CHECK(!strcmp(prog_step[1], "ceilings") && prog_done[1] == 1 && prog_total[1] == 1);
+    close(p[0]);
+    close(p[1]);
 }
 
 static int recv_raw(const void *bytes, size_t len, char *err, size_t errlen)
@@ -161,6 +209,7 @@ static void test_worker_path(void)
 int main(void)
 {
     test_round_trip();
+    test_progress_ticks();
     test_malformed();
     test_dead_peer();
     test_spawn();

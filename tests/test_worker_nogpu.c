@@ -195,6 +195,17 @@ static const char BROKEN_BODY[] =
     "extern \"C\" __global__ void k(const __nv_bfloat16 *x, const __nv_bfloat16 *w,\n"
     "                               __nv_bfloat16 *y, int b, int h) { y[0] = x[0] + ; }\n";
 
+static int nsetup;
+static char setup_log[512];
+static void on_setup(void *user, const evo_setup_progress *p)
+{
+    (void)user;
+    nsetup++;
+    size_t n = strlen(setup_log);
+    snprintf(setup_log + n, sizeof setup_log - n, "%s %lld/%lld;", p->step, (long long)p->done,
+             (long long)p->total);
+}
+
 static void test_evaluator(void)
 {
     setenv("EVO_WORKER", WORKER, 1);
@@ -211,7 +222,22 @@ static void test_evaluator(void)
     CHECK(gpu_evaluator_task(g)->nworkloads == 15);
     CHECK(strcmp(gpu_evaluator_arch(g), "sm_90a") == 0);
     CHECK_CONTAINS(ev.describe(ev.user), "evo:launch");
-    CHECK(ev.start(ev.user, NULL, 1) == EVO_ENOGPU);
+    /* Started by an engine (of its own run), whose setup callback hears the first compile. */
+    char err[512];
+    evo_config *ecfg = NULL;
+    CHECK_MSG(evo_config_parse("{\"evaluator\": {\"kind\": \"synthetic\"}, "
+                               "\"store\": {\"sync\": \"none\"}}",
+                               "t.json", &ecfg, err, sizeof err) == EVO_OK,
+              "%s", err);
+    char dir[] = "/tmp/evo-test-nogpu-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    evo_engine *eng = NULL;
+    CHECK_MSG(evo_engine_open(&eng, dir, ecfg) == EVO_OK, "%s", evo_errmsg(eng));
+    evo_config_free(ecfg);
+    evo_engine_set_setup_progress(eng, on_setup, NULL);
+    CHECK(ev.start(ev.user, eng, 1) == EVO_ENOGPU);
+    CHECK_CONTAINS(evo_errmsg(eng), "no CUDA device found: ");
+    CHECK(nsetup == 0); /* the worker refused before the ceilings */
 
     int rc;
     /* A valid plan, then a kernel body NVRTC refuses: the compiler's log is the error. */
@@ -219,6 +245,9 @@ static void test_evaluator(void)
     CHECK(rc == EVO_OK && r->status == EVO_STATUS_COMPILE_ERROR);
     CHECK_CONTAINS(r->error, "error");
     result_free(r);
+    /* The first compile is a setup step: reported started and done, once. */
+    CHECK_MSG(nsetup == 2, "%d setup reports", nsetup);
+    CHECK(!strcmp(setup_log, "compile 0/1;compile 1/1;"));
 
     r = eval_src(&ev,
                  "/* evo:launch\n kernel nothere\n   grid 1\n   block 32\n   args\n*/\n"
@@ -236,8 +265,13 @@ static void test_evaluator(void)
     CHECK_CONTAINS(r->error, "cannot restart the worker: no CUDA device found: ");
     CHECK(json_number_value(json_object_get(r->metrics, "compile_ms")) >= 0);
     result_free(r);
+    CHECK_MSG(nsetup == 2, "later compiles are not setup: %s", setup_log);
     ev.stop(ev.user);
     gpu_evaluator_free(g);
+    evo_engine_close(eng);
+    char rm[128];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    CHECK(system(rm) == 0);
 }
 
 int main(void)

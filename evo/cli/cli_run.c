@@ -9,6 +9,7 @@
  * report), so `tail -f DIR/progress.log` follows a run whose terminal is gone. The first
  * SIGINT or SIGTERM stops after the evaluations in flight, a second aborts at once. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -150,10 +151,15 @@ static void log_signals(run_log *L)
     }
 }
 
+/* The views are drawn from the engine thread (the search) and from evaluating threads (setup
+ * steps): one at a time. */
+static pthread_mutex_t view_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void on_progress(void *user, const evo_progress *p)
 {
     run_log *L = user;
     log_signals(L);
+    pthread_mutex_lock(&view_mu);
     progress_update(L->term, p);
     if (progress_dead(L->term) && !L->term_dead_noted) {
         L->term_dead_noted = 1;
@@ -163,6 +169,18 @@ static void on_progress(void *user, const evo_progress *p)
                  strerror(progress_dead(L->term)));
     }
     progress_update(L->file, p);
+    pthread_mutex_unlock(&view_mu);
+}
+
+/* The evaluator's setup steps (ceilings, the first compile, references and baseline timing):
+ * a bar with an ETA on a terminal, plain lines in the log. */
+static void on_setup(void *user, const evo_setup_progress *p)
+{
+    run_log *L = user;
+    pthread_mutex_lock(&view_mu);
+    progress_setup(L->term, p);
+    progress_setup(L->file, p);
+    pthread_mutex_unlock(&view_mu);
 }
 
 static void log_close(run_log *L)
@@ -351,6 +369,7 @@ static int drive(evo_engine *e, int quiet, int fresh)
              (long)getpid());
     if (fresh) note(&L, "run directory %s", dir);
     evo_engine_set_progress(e, on_progress, &L);
+    evo_engine_set_setup_progress(e, on_setup, &L);
     if (L.f) signal_log_fd = fileno(L.f);
     signal_engine = e;
     if (signal_count > 0) evo_engine_interrupt(e, 0);

@@ -155,6 +155,10 @@ struct evo_engine {
     evo_pool *pool;
     evo_progress_fn progress;
     void *progress_user;
+    evo_setup_fn setup_progress; /* setup_progress.c */
+    void *setup_user;
+    char setup_step[64];
+    double setup_start;
     double session_start;            /* monotonic seconds at evo_engine_run start */
     double elapsed_base;             /* counters.elapsed_s at session start */
     volatile sig_atomic_t interrupt; /* 0 none, 1 soft, 2 hard */

@@ -219,6 +219,8 @@ int ipc_spawn(const char *path, ipc_child *c, char *err, size_t errlen)
     int req[2], rep[2], er[2];
     c->pid = -1;
     c->to_child = c->from_child = c->err_fd = -1;
+    c->on_progress = NULL;
+    c->progress_user = NULL;
     if (access(path, X_OK) != 0) {
         snprintf(err, errlen, "cannot run worker %s: %s", path, strerror(errno));
         return -1;
@@ -285,7 +287,13 @@ int ipc_child_await(ipc_child *c, double timeout_s, json_t **reply, char *tail, 
         free(p);
         ipc_child_drain_stderr(c, tail, tail_len);
         if (rc != IPC_OK) return rc;
+        const char *tick = json_string_value(json_object_get(*reply, "tick"));
         if (!json_object_get(*reply, "tick")) return IPC_OK;
+        json_t *total = json_object_get(*reply, "total");
+        if (tick && json_is_integer(total) && c->on_progress)
+            c->on_progress(c->progress_user, tick,
+                           json_integer_value(json_object_get(*reply, "done")),
+                           json_integer_value(total));
         json_decref(*reply);
         *reply = NULL;
     }
@@ -437,6 +445,19 @@ void ipc_tick(int fd, pthread_mutex_t *send_lock, const char *what)
     if (fd < 0) return;
     char err[256];
     json_t *t = json_pack("{s:s}", "tick", what);
+    pthread_mutex_lock(send_lock);
+    if (t) ipc_send(fd, t, NULL, 0, err, sizeof err);
+    pthread_mutex_unlock(send_lock);
+    json_decref(t);
+}
+
+void ipc_tick_progress(int fd, pthread_mutex_t *send_lock, const char *step, int64_t done,
+                       int64_t total)
+{
+    if (fd < 0) return;
+    char err[256];
+    json_t *t = json_pack("{s:s,s:I,s:I}", "tick", step, "done", (json_int_t)done, "total",
+                          (json_int_t)total);
     pthread_mutex_lock(send_lock);
     if (t) ipc_send(fd, t, NULL, 0, err, sizeof err);
     pthread_mutex_unlock(send_lock);

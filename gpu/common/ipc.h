@@ -33,6 +33,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define IPC_MAX_HEADER (64u << 20)
@@ -51,9 +52,15 @@ int ipc_recv(int fd, int timeout_ms, json_t **hdr, void **payload, size_t *n, ch
              size_t errlen);
 
 /* A spawned worker: its pid, the pipe ends the parent uses, and its stderr (non-blocking). */
+/* A tick that reports progress ({"tick": step, "done": n, "total": m}), for the parent's
+ * display. */
+typedef void (*ipc_progress_fn)(void *user, const char *step, int64_t done, int64_t total);
+
 typedef struct ipc_child {
     pid_t pid;
     int to_child, from_child, err_fd;
+    ipc_progress_fn on_progress; /* NULL after ipc_spawn; set it to hear progress ticks */
+    void *progress_user;
 } ipc_child;
 
 /* Start path as a child process with requests on its fd 3 and replies on its fd 4
@@ -67,7 +74,8 @@ void ipc_child_kill(ipc_child *c, char *how, size_t howlen);
  * the last tail_len - 1 bytes. */
 void ipc_child_drain_stderr(ipc_child *c, char *tail, size_t tail_len);
 /* The watchdog of a served child: wait for a reply that is not a tick, each tick restarting
- * the timeout_s clock; stderr is drained into tail meanwhile. IPC_OK with *reply set, else
+ * the timeout_s clock (a progress tick goes to c->on_progress); stderr is drained into tail
+ * meanwhile. IPC_OK with *reply set, else
  * ipc_recv's code (IPC_TIMEOUT: no word for timeout_s) with err. */
 int ipc_child_await(ipc_child *c, double timeout_s, json_t **reply, char *tail, size_t tail_len,
                     char *err, size_t errlen);
@@ -100,6 +108,10 @@ void ipc_serve_fds(int argc, char **argv, int *in, int *out);
 /* Tell the process at the other end of fd that this one is alive and what it does now:
  * {"tick": what}, sent under send_lock (the request loop and a heartbeat share the pipe). */
 void ipc_tick(int fd, pthread_mutex_t *send_lock, const char *what);
+/* The same with progress: {"tick": step, "done": done, "total": total}; ipc_child_await hands
+ * it to the child's on_progress. */
+void ipc_tick_progress(int fd, pthread_mutex_t *send_lock, const char *step, int64_t done,
+                       int64_t total);
 
 /* The request loop of a served process: each request goes to handler(user, op, req,
  * payload, n, &exit_now) and its reply (if any) back under send_lock; "quit" ends the loop.

@@ -49,6 +49,7 @@ struct gpu_evaluator {
     char *description;
     char *facts;            /* JSON, built at start */
     char start_error[2048]; /* why the last start failed, "" if it did not */
+    int compile_reported;   /* the first NVRTC compile was reported as a setup step */
     pthread_mutex_t base_lock;
     double *base_us;            /* baseline latency per task workload, 0 = not measured yet */
     task_trace_baseline *trace; /* a FlashInfer-Bench trace's latencies, or NULL */
@@ -429,11 +430,22 @@ static void build_description(gpu_evaluator *g)
     g->description = s;
 }
 
+/* A worker's setup progress (the ceilings, references and baseline timing), to the engine. */
+static void device_progress(void *user, const char *step, int64_t done, int64_t total)
+{
+    gpu_evaluator *g = user;
+    evo_engine_report_setup(g->engine, step, done, total);
+}
+
 static int ev_start(void *user, evo_engine *e, int concurrency)
 {
     gpu_evaluator *g = user;
     (void)concurrency;
     g->engine = e;
+    for (int i = 0; i < g->ndev; i++) {
+        g->devs[i].on_progress = device_progress;
+        g->devs[i].progress_user = g;
+    }
     char msg[2048];
     for (int i = 0; i < g->ndev; i++) {
         json_t *facts = NULL;
@@ -660,8 +672,12 @@ static int build(gpu_evaluator *g, const evo_genome *gen, nvrtc_output *o, evo_r
         o->cache_hit = 1;
         o->log = strdup("");
     } else {
+        /* The first compile takes NVRTC's start-up too: a setup step of its own. */
+        int first = !__atomic_exchange_n(&g->compile_reported, 1, __ATOMIC_SEQ_CST);
+        if (first) evo_engine_report_setup(g->engine, "compile", 0, 1);
         rc = nvrtc_compile(evo_genome_source(gen), name, g->arch, (const char *const *)opts, nopts,
                            g->cache_dir[0] ? g->cache_dir : NULL, g->max_source_bytes, o);
+        if (first) evo_engine_report_setup(g->engine, "compile", 1, 1);
         if (rc == EVO_OK && g->engine) evo_engine_save_blob(g->engine, blob_key, o->cubin, o->size);
     }
     task_options_free(opts, nopts);

@@ -33,6 +33,8 @@ int link_start(gpu_device *d, json_t *init_req, double timeout_s, json_t **facts
         return errbuf_set(msg, n, EVO_EIO, "%s", err);
     if (ipc_spawn(path, &d->child, err, sizeof err) != 0)
         return errbuf_set(msg, n, EVO_EIO, "%s", err);
+    d->child.on_progress = d->on_progress;
+    d->child.progress_user = d->progress_user;
     d->alive = 1;
     d->err_tail[0] = 0;
     int rc = ipc_send(d->child.to_child, init_req, NULL, 0, err, sizeof err);

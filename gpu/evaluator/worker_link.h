@@ -16,6 +16,8 @@ typedef struct gpu_device {
     ipc_child child;
     int alive;
     char err_tail[STDERR_TAIL];
+    ipc_progress_fn on_progress; /* the worker's setup progress ticks go here (or NULL) */
+    void *progress_user;
 } gpu_device;
 
 /* Start d's worker and send it init_req; the reply must come within timeout_s. EVO_OK with

@@ -97,6 +97,8 @@ static inline uint64_t hw_random64(worker *w)
 /* worker_heartbeat.c */
 /* Tell the engine the worker is alive and what it does now. */
 void hw_tick(worker *w, const char *what);
+/* A setup step's progress for the engine's display: done of total units of step. */
+void hw_progress(worker *w, const char *step, int64_t done, int64_t total);
 /* hw_busy(w, 1) begins a busy step, hw_busy(w, 0) ends it; steps nest. While any is open a
  * thread ticks every 250 ms (the engine's watchdog hears from a long step). */
 void hw_busy(worker *w, int busy);

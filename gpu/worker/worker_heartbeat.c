@@ -11,6 +11,11 @@ void hw_tick(worker *w, const char *what)
     ipc_tick(w->reply_fd, &w->send_lock, what);
 }
 
+void hw_progress(worker *w, const char *step, int64_t done, int64_t total)
+{
+    ipc_tick_progress(w->reply_fd, &w->send_lock, step, done, total);
+}
+
 void hw_busy(worker *w, int busy)
 {
     /* Busy steps nest (a request that builds references): only the outermost end stops it. */

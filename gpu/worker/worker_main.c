@@ -98,7 +98,11 @@ static json_t *handle_init(worker *w, json_t *req)
     w->ceiling_gbps = json_number_value(json_object_get(req, "ceiling_gbps"));
     w->ceiling_tflops = json_number_value(json_object_get(req, "ceiling_tflops"));
     if (json_is_true(json_object_get(req, "ceilings"))) w->ceiling_gbps = w->ceiling_tflops = 0;
+    /* The sandbox measures the ceilings as it starts when none are known yet. */
+    int measuring = w->ceiling_gbps <= 0;
+    if (measuring) hw_progress(w, "ceilings", 0, 1);
     if (hw_compare_init(w, &e) || hw_sandbox_ensure(w, &e)) return ipc_refusal("init: %s", e.msg);
+    if (measuring) hw_progress(w, "ceilings", 1, 1);
     return json_pack("{s:b,s:O,s:f,s:f}", "ok", 1, "device", w->device_facts, "ceiling_gbps",
                      w->ceiling_gbps, "ceiling_tflops", w->ceiling_tflops);
 }
@@ -179,9 +183,21 @@ static json_t *handle_eval(worker *w, json_t *req, const void *cubin, size_t n)
     if (load(w, 0, req, cubin, n, &e) == 0) {
         size_t i;
         json_t *v;
+        /* The first evaluation of a workload builds its references and times the baseline:
+         * the long part of setup, reported as workloads done of those that need it. */
+        int64_t setup = 0, setup_done = 0;
         json_array_foreach(json_object_get(req, "workloads"), i, v)
         {
             int wi = (int)json_integer_value(v);
+            setup += wi >= 0 && wi < w->task->nworkloads &&
+                     (!w->wl[wi].ready || !w->wl[wi].baseline_done);
+        }
+        if (setup) hw_progress(w, "references and baseline", 0, setup);
+        json_array_foreach(json_object_get(req, "workloads"), i, v)
+        {
+            int wi = (int)json_integer_value(v);
+            int needs_setup = wi >= 0 && wi < w->task->nworkloads &&
+                              (!w->wl[wi].ready || !w->wl[wi].baseline_done);
             if (wi < 0 || wi >= w->task->nworkloads) {
                 cw_fail(&e, EVO_STATUS_RUNTIME_ERROR, "eval: no workload %d", wi);
                 fatal = 1;
@@ -192,6 +208,7 @@ static json_t *handle_eval(worker *w, json_t *req, const void *cubin, size_t n)
             hw_figures f;
             double base = 0;
             int rc = hw_eval_workload(w, wi, &f, &base, &e);
+            if (needs_setup) hw_progress(w, "references and baseline", ++setup_done, setup);
             json_object_set_new(j, "status", json_string(evo_status_name(e.status)));
             if (rc == -2) fatal = 1;
             if (rc) break;

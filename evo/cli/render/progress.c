@@ -29,6 +29,7 @@ struct evo_progress_view {
     int drawn;         /* a tty line is on screen without its newline */
     int stamped;       /* lines start with a UTC time stamp (the run's log) */
     int dead;          /* errno of a failed write: the stream is gone, nothing more is written */
+    double last_setup; /* monotonic seconds of the last setup line, < 0 before the first */
 };
 
 /* Short failure names, in the order they are listed. */
@@ -138,6 +139,7 @@ evo_progress_view *progress_new(FILE *out, int is_tty, double interval_s)
     v->is_tty = is_tty;
     v->interval_s = interval_s > 0 ? interval_s : 10;
     v->last_print = -1;
+    v->last_setup = -1;
     return v;
 }
 
@@ -200,6 +202,64 @@ void progress_update(void *view, const evo_progress *p)
         fprintf(v->out, "%s\n", line);
     v->drawn = v->is_tty && !p->done;
     v->last_print = now;
+    check_stream(v);
+}
+
+void progress_format_setup(const evo_setup_progress *p, int bar_width, char *buf, size_t n)
+{
+    size_t len = 0;
+    char d[32];
+    if (!buf || n == 0) return;
+    buf[0] = '\0';
+    int64_t done = p->done, total = p->total;
+    add(buf, n, &len, "setup: %s", p->step ? p->step : "?");
+    if (total > 0) {
+        if (bar_width > 0) {
+            int full = (int)((double)bar_width * (double)done / (double)total);
+            add(buf, n, &len, " [");
+            for (int i = 0; i < bar_width; i++)
+                add(buf, n, &len, "%c", i < full ? '#' : '.');
+            add(buf, n, &len, "]");
+        }
+        add(buf, n, &len, " %lld/%lld", (long long)done, (long long)total);
+    } else {
+        add(buf, n, &len, " %lld done", (long long)done);
+    }
+    format_duration(p->step_elapsed_s, d, sizeof d);
+    add(buf, n, &len, " elapsed %s", d);
+    if (total > 0 && done > 0 && done < total) {
+        format_duration(p->step_elapsed_s / (double)done * (double)(total - done), d, sizeof d);
+        add(buf, n, &len, " left %s", d);
+    }
+}
+
+void progress_setup(void *view, const evo_setup_progress *p)
+{
+    evo_progress_view *v = view;
+    if (!v || !p || v->dead) return;
+    double now = now_s();
+    int edge = p->done == 0 || (p->total > 0 && p->done >= p->total);
+    /* A terminal redraws at most four times a second; elsewhere the step's first and last
+     * lines, and one every interval between. */
+    double gap = v->is_tty ? TTY_MIN_INTERVAL_S : v->interval_s;
+    if (!edge && v->last_setup >= 0 && now - v->last_setup < gap) return;
+    char line[512];
+    progress_format_setup(p, v->is_tty ? 20 : 0, line, sizeof line);
+    errno = 0;
+    if (v->is_tty) {
+        fit_terminal(v->out, line);
+        /* A finished step stays on screen; the next line starts below it. */
+        int finished = p->total > 0 && p->done >= p->total;
+        fprintf(v->out, "\r\033[K%s%s", line, finished ? "\n" : "");
+        v->drawn = !finished;
+    } else if (v->stamped) {
+        char stamp[32];
+        progress_stamp(stamp, sizeof stamp);
+        fprintf(v->out, "%s %s\n", stamp, line);
+    } else {
+        fprintf(v->out, "%s\n", line);
+    }
+    v->last_setup = now;
     check_stream(v);
 }
 

@@ -27,4 +27,13 @@ void progress_free(evo_progress_view *v);
  * failure counts that are zero (short names: compile runtime timeout numerical shape dtype
  * guard invalid), "cached" at 0, "llm $x.xx" without spending, "left" without a budget. */
 void progress_format(const evo_progress *p, double rate_per_min, char *buf, size_t n);
+/* The engine's setup-progress callback (evo_setup_fn) with the view. On a terminal the step's
+ * line is a bar redrawn in place (at most four times a second), left on screen when the step
+ * is done; off a terminal (a pipe, the run's log) a plain line at the step's start and end and
+ * one every `interval` seconds between, never a redraw. */
+void progress_setup(void *view, const evo_setup_progress *p);
+/* "setup: references and baseline [########............] 6/15 elapsed 12s left 18s": the bar
+ * bar_width cells wide (0: none, for plain lines); "left" once a unit is done and until the
+ * last; with total 0, "6 done". */
+void progress_format_setup(const evo_setup_progress *p, int bar_width, char *buf, size_t n);
 #endif
