@@ -432,6 +432,47 @@ static void test_run(void)
     CHECK(json_number_value(json_object_get(w7, "baseline_us")) == 11.0);
     CHECK(json_number_value(json_object_get(w170, "baseline_us")) == 50.0);
     json_decref(l);
+    /* evo status shows it per workload. */
+    char cmd[1400], out[16384] = "";
+    snprintf(cmd, sizeof cmd, "'%s' status '%s' 2>&1", EVO_BUILD_DIR "/evo", dir);
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = 0;
+    if (p) CHECK(pclose(p) == 0);
+    CHECK_CONTAINS(out, "  against\n");
+    const char *row = strstr(out, "batch_size=7 ");
+    CHECK_MSG(row && strstr(row, "  trace:flashinfer_rmsnorm\n"), "%s", out);
+    printf("%s", out);
+    CHECK_CONTAINS(out, "  kernel\n");
+}
+
+/* evo run's end-of-run report: what the baseline is, where its figures come from, another
+ * GPU's trace accepted and said, the fallbacks listed, each workload's baseline. */
+static void test_report(void)
+{
+    setenv("EVO_TRACE_FAKE_WORKER", "NVIDIA H200", 1);
+    const char *cfg = scratch_path("report.json");
+    FILE *f = fopen(cfg, "w");
+    fprintf(f,
+            "{\"evaluator\": {\"task\": \"%s\", \"cache_dir\": \"%s\", \"confirm_rounds\": 0, "
+            "\"baseline\": {\"kind\": \"trace\", \"path\": \"%s\", \"allow_other_device\": true}}, "
+            "\"stop\": {\"max_evaluations\": 1}}\n",
+            RMS, scratch_path("cache"), DATA "rmsnorm_h100.jsonl");
+    fclose(f);
+    char cmd[2400], out[32768] = "";
+    snprintf(cmd, sizeof cmd, "'%s' run '%s' --run-dir '%s' --quiet 2>&1", EVO_BUILD_DIR "/evo",
+             cfg, scratch_path("report-run"));
+    FILE *p = popen(cmd, "r");
+    size_t n = p ? fread(out, 1, sizeof out - 1, p) : 0;
+    out[n] = 0;
+    if (p) CHECK_MSG(pclose(p) == 0, "%s", out);
+    CHECK_CONTAINS(out, "baseline      : trace:flashinfer_rmsnorm from ");
+    CHECK_CONTAINS(out, "rmsnorm_h100.jsonl (measured on NVIDIA H100 80GB HBM3, "
+                        "2026-12-04T05:00:00), 1 of 15 workloads; its latencies come from "
+                        "FlashInfer-Bench's harness");
+    CHECK_CONTAINS(out, "ANOTHER GPU than this one (allow_other_device is set)");
+    CHECK_CONTAINS(out, "14 fall back to the task's kernel baseline: batch_size=1, batch_size=34,");
+    CHECK_CONTAINS(out, "2.40x  trace:flashinfer_rmsnorm\n");
 }
 
 int main(int argc, char **argv)
@@ -453,6 +494,7 @@ int main(int argc, char **argv)
     test_device("NVIDIA H100 80GB HBM3", "", EVO_ECONFIG);
     test_device("NVIDIA H100 80GB HBM3", ", \"allow_other_device\": true", EVO_OK);
     test_run();
+    test_report();
     int rc = CHECK_DONE();
     if (rc == 0) scratch_remove();
     return rc;
