@@ -53,45 +53,85 @@ static char *rendered_seed(void)
 static const export_info INFO = {"evo_gdn_decode_tuned_c7", "evo", "NVIDIA_H100",
                                  "2026-11-24T16:00:00Z", "cuda=13.0,torch=2.11"};
 
-static void test_binding(const evo_task *t, const evo_plan *p)
+static void test_binding(const evo_task *t, const evo_plan *p, const char *src)
 {
     char err[512] = "";
-    char *b = export_binding(t, p, "kernel.cu", err, sizeof err);
+    /* binding.cpp: the torch side, no kernel source in it (TorchBuilder compiles every .cu
+     * and .cpp source once: a source #included by another would be defined twice). */
+    char *b = export_binding(t, p, err, sizeof err);
     CHECK_MSG(b != NULL, "%s", err);
     if (!b) return;
-    CHECK_CONTAINS(b, "#include \"kernel.cu\"");
-    CHECK_CONTAINS(b, "void run(torch::Tensor q, torch::Tensor k, torch::Tensor v, "
-                      "c10::optional<torch::Tensor> state, torch::Tensor A_log, torch::Tensor a, "
-                      "torch::Tensor dt_bias, torch::Tensor b, double scale, torch::Tensor output, "
-                      "torch::Tensor new_state)");
-    CHECK_CONTAINS(b, "const int64_t batch_size = q.size(0);");
-    CHECK_CONTAINS(b, "const int64_t head_size = 128;");
-    CHECK_CONTAINS(b, "dim3 grid((unsigned)(evo_ceil_div(head_size, RPW * WARPS)), "
-                      "(unsigned)(batch_size * num_v_heads)), block((unsigned)(WARPS * 32));");
-    CHECK_CONTAINS(b, "gdn_decode_tuned<<<grid, block, smem, stream>>>(");
-    CHECK_CONTAINS(b, "state.has_value() ? reinterpret_cast<float *>(state->data_ptr()) : nullptr");
-    CHECK_CONTAINS(b, "reinterpret_cast<__nv_bfloat16 *>(output.data_ptr())");
-    CHECK_CONTAINS(b, "(float)scale");
-    CHECK_CONTAINS(b, "(int)batch_size");
+    CHECK(strstr(b, "kernel.cu") == NULL || strstr(b, "#include \"kernel") == NULL);
+    CHECK(strstr(b, "<<<") == NULL);
+    CHECK_CONTAINS(b, "#pragma GCC optimize(\"O2\")");
+    CHECK_CONTAINS(b, "void run(const torch::Tensor &q, const torch::Tensor &k, const "
+                      "torch::Tensor &v, const c10::optional<torch::Tensor> &state, const "
+                      "torch::Tensor &A_log, const torch::Tensor &a, const torch::Tensor "
+                      "&dt_bias, const torch::Tensor &b, double scale, const torch::Tensor "
+                      "&output, const torch::Tensor &new_state)");
+    CHECK_CONTAINS(b, "const int dev = q.is_cuda() ? (int)q.get_device() : -1;");
+    CHECK_CONTAINS(b, "evo_check(q, \"q\", torch::kBFloat16, 4, dev);");
+    CHECK_CONTAINS(b, "    if (state.has_value()) {\n        evo_check(*state, \"state\", "
+                      "torch::kFloat32, 4, dev);");
+    CHECK_CONTAINS(b, "const long long axes[");
+    CHECK_CONTAINS(b, "q.size(0)");
+    CHECK_CONTAINS(b, "evo_dim(new_state, \"new_state\", 0, axes[");
+    CHECK_CONTAINS(b, "state.has_value() ? state->data_ptr() : nullptr");
+    CHECK_CONTAINS(b, "c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(dev))");
+    CHECK_CONTAINS(b, "evo_plan_launch(dev, axes, tensors, scalars, workspaces, stream, &failed)");
     CHECK_CONTAINS(b, "PYBIND11_MODULE(TORCH_EXTENSION_NAME, m)");
+    /* Nothing asked of the device per call. */
+    CHECK(strstr(b, "cudaDeviceGetAttribute") == NULL && strstr(b, "cudaGetDevice(") == NULL &&
+          strstr(b, "cudaFuncSetAttribute") == NULL);
     free(b);
 
-    /* A kernel with `when` is launched under the same condition in the binding. */
-    const char *src = "/* evo:launch\n kernel few\n when batch_size <= 4\n grid batch_size\n"
-                      " block 32\n args output, new_state\n kernel many\n when batch_size > 4\n"
-                      " grid batch_size\n block 128\n args output, new_state\n*/\n"
+    /* kernel.cu: the one CUDA translation unit, over kernel.cuh, with no torch header. */
+    char *l = export_launcher(t, p, src, err, sizeof err);
+    CHECK_MSG(l != NULL, "%s", err);
+    if (!l) return;
+    CHECK_CONTAINS(l, "#undef __CUDA_NO_HALF_OPERATORS__\n");
+    CHECK_CONTAINS(l, "#undef __CUDA_NO_BFLOAT16_CONVERSIONS__\n");
+    CHECK_CONTAINS(l, "#include \"kernel.cuh\"");
+    CHECK(strstr(l, "torch") == NULL || strstr(l, "#include <torch") == NULL);
+    CHECK_CONTAINS(l, "const long long batch_size = axes[");
+    CHECK_CONTAINS(l, "dim3 grid((unsigned)(evo_ceil_div(head_size, RPW * WARPS)), "
+                      "(unsigned)(batch_size * num_v_heads)), block((unsigned)(WARPS * 32));");
+    CHECK_CONTAINS(l, "gdn_decode_tuned<<<grid, block, smem, stream>>>(");
+    CHECK_CONTAINS(l, "reinterpret_cast<float *>(tensors[3])");
+    CHECK_CONTAINS(l, "reinterpret_cast<__nv_bfloat16 *>(tensors[");
+    CHECK_CONTAINS(l, "(float)scalars[8]");
+    CHECK_CONTAINS(l, "(int)batch_size");
+    CHECK_CONTAINS(l, "extern \"C\" int evo_plan_launch(");
+    CHECK(strstr(l, "#error") == NULL);                 /* no sm_90a instruction in it */
+    CHECK(strstr(l, "cudaDeviceGetAttribute") == NULL); /* the plan names no device fact */
+    free(l);
+
+    /* A kernel with `when` is launched under the same condition; shared memory above 48 KiB
+     * is opted into once per device and kernel, device facts are asked once. */
+    const char *two = "/* evo:launch\n kernel few\n when batch_size <= 4\n grid batch_size\n"
+                      " block 32\n smem 64 * 1024\n args output, new_state\n kernel many\n"
+                      " when batch_size > 4\n grid SM_COUNT\n block 128\n args output, "
+                      "new_state\n*/\n"
                       "extern \"C\" __global__ void few(__nv_bfloat16 *o, float *s) {}\n"
-                      "extern \"C\" __global__ void many(__nv_bfloat16 *o, float *s) {}\n";
-    evo_plan *w = plan_parse(src, t, err, sizeof err);
+                      "extern \"C\" __global__ void many(__nv_bfloat16 *o, float *s) {}\n"
+                      "// wgmma.mma_async\n";
+    evo_plan *w = plan_parse(two, t, err, sizeof err);
     CHECK_MSG(w != NULL, "%s", err);
     if (!w) return;
-    b = export_binding(t, w, "kernel.cu", err, sizeof err);
-    CHECK_MSG(b != NULL, "%s", err);
-    if (b) {
-        CHECK_CONTAINS(b, "    if ((batch_size <= 4))\n    {\n        dim3 grid(");
-        CHECK_CONTAINS(b, "    if ((batch_size > 4))\n    {\n");
-        CHECK_CONTAINS(b, "few<<<grid, block, smem, stream>>>(");
-        free(b);
+    l = export_launcher(t, w, two, err, sizeof err);
+    CHECK_MSG(l != NULL, "%s", err);
+    if (l) {
+        CHECK_CONTAINS(l, "    if ((batch_size <= 4))\n    {\n        const dim3 grid(");
+        CHECK_CONTAINS(l, "    if ((batch_size > 4))\n    {\n");
+        CHECK_CONTAINS(l, "few<<<grid, block, smem, stream>>>(");
+        CHECK_CONTAINS(l, "evo_smem_optin(dev, 0, (const void *)few, smem)");
+        CHECK_CONTAINS(l, "static std::atomic<int> evo_smem_allowed[EVO_MAX_DEVICES][2];");
+        CHECK_CONTAINS(l, "if (f->ready.load(std::memory_order_acquire)) return f;");
+        CHECK_CONTAINS(l, "const evo_facts *f = evo_device_facts(dev);");
+        CHECK_CONTAINS(l, "#if defined(__CUDA_ARCH__) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)\n"
+                          "#error \"this candidate uses sm_90a instructions");
+        CHECK_CONTAINS(l, "TORCH_CUDA_ARCH_LIST=9.0a");
+        free(l);
     }
     plan_free(w);
 }
@@ -105,14 +145,28 @@ static void test_solution(const evo_task *t, const evo_plan *p, const char *src)
     CHECK_MSG(export_check_solution(s, err, sizeof err) == 0, "%s", err);
     json_t *spec = json_object_get(s, "spec");
     CHECK(!strcmp(json_string_value(json_object_get(spec, "language")), "cuda"));
-    CHECK(!strcmp(json_string_value(json_object_get(spec, "entry_point")), "binding.cu::run"));
+    CHECK(!strcmp(json_string_value(json_object_get(spec, "entry_point")), "binding.cpp::run"));
+    CHECK(json_array_size(json_object_get(spec, "dependencies")) == 0);
     CHECK(json_is_true(json_object_get(spec, "destination_passing_style")));
     CHECK(!strcmp(json_string_value(json_array_get(json_object_get(spec, "target_hardware"), 0)),
                   "NVIDIA_H100"));
     CHECK(!strcmp(json_string_value(json_object_get(s, "definition")),
                   "gdn_decode_qk4_v8_d128_k_last"));
     json_t *k = json_array_get(json_object_get(s, "sources"), 0);
+    CHECK(!strcmp(json_string_value(json_object_get(k, "path")), "kernel.cuh"));
     CHECK(!strcmp(json_string_value(json_object_get(k, "content")), src));
+    /* kernel.cu and binding.cpp: the two sources TorchBuilder compiles; only kernel.cu
+     * includes the candidate. */
+    json_t *srcs = json_object_get(s, "sources");
+    CHECK(json_array_size(srcs) == 3);
+    CHECK(
+        !strcmp(json_string_value(json_object_get(json_array_get(srcs, 1), "path")), "kernel.cu"));
+    CHECK(!strcmp(json_string_value(json_object_get(json_array_get(srcs, 2), "path")),
+                  "binding.cpp"));
+    CHECK_CONTAINS(json_string_value(json_object_get(json_array_get(srcs, 1), "content")),
+                   "#include \"kernel.cuh\"");
+    CHECK(!strstr(json_string_value(json_object_get(json_array_get(srcs, 2), "content")),
+                  "#include \"kernel"));
 
     /* Each rule, broken in a copy. */
     static const struct {
@@ -163,9 +217,9 @@ static void test_solution(const evo_task *t, const evo_plan *p, const char *src)
     json_decref(c);
     c = json_deep_copy(s);
     json_object_set_new(json_array_get(json_object_get(c, "sources"), 1), "path",
-                        json_string("../binding.cu"));
+                        json_string("../binding.cpp"));
     CHECK(export_check_solution(c, err, sizeof err) == -1);
-    CHECK_CONTAINS(err, "solution.sources[1]: key 'path': '../binding.cu' must be relative, "
+    CHECK_CONTAINS(err, "solution.sources[1]: key 'path': '../binding.cpp' must be relative, "
                         "without '..'");
     json_decref(c);
     json_decref(s);
@@ -386,7 +440,7 @@ int main(void)
     evo_plan *p = src ? plan_parse(src, t, err, sizeof err) : NULL;
     CHECK_MSG(p != NULL, "plan: %s", err);
     if (p) {
-        test_binding(t, p);
+        test_binding(t, p, src);
         test_solution(t, p, src);
         test_traces(t);
         test_absent_input(t);

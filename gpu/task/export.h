@@ -5,9 +5,17 @@
  *
  *   Solution {"name", "definition", "author", "description",
  *             "spec": {"language": "cuda", "target_hardware": [...], "entry_point":
- *                      "binding.cu::run", "dependencies": [...], "binding": "torch",
+ *                      "binding.cpp::run", "dependencies": [], "binding": "torch",
  *                      "destination_passing_style": true},
- *             "sources": [{"path": "kernel.cu", "content"}, {"path": "binding.cu", ...}]}
+ *             "sources": [{"path": "kernel.cuh", "content"}, {"path": "kernel.cu", ...},
+ *                         {"path": "binding.cpp", ...}]}
+ * FlashInfer-Bench's TorchBuilder compiles every .cu/.cpp source of a Solution and links them
+ * into one torch extension, with torch's default flags (nvcc for sm_90 unless
+ * TORCH_CUDA_ARCH_LIST says otherwise, host code unoptimised). So the candidate is a header
+ * (kernel.cuh, the rendered source) that exactly one translation unit includes: kernel.cu, no
+ * torch header in it, the plan's launches (evo_plan_launch) with the half/bfloat16 operators
+ * torch's flags take away given back, as NVRTC had them; binding.cpp holds the torch side (the
+ * pybind11 entry `run`, tensor checks, the current stream) and calls it.
  *   Trace    {"definition", "workload": {"uuid", "axes", "inputs"}, "solution",
  *             "evaluation": {"status", "environment": {"hardware", "libs"}, "timestamp",
  *                            "log", "correctness": {"max_relative_error",
@@ -37,12 +45,19 @@ typedef struct export_info {
     const char *libs;      /* "cuda=13.0" style, comma-separated; may be NULL */
 } export_info;
 
-/* The host binding: a torch-extension .cu file with `run(inputs..., outputs...)` in the
- * definition's order that derives every axis from the tensors, sizes the workspaces and
- * launches the plan's kernels in order on the current stream. kernel_file is the source it
- * #includes. Caller frees. NULL with err on a plan it cannot express. */
-char *export_binding(const evo_task *t, const evo_plan *p, const char *kernel_file, char *err,
-                     size_t errlen);
+/* kernel.cu: includes kernel.cuh (rendered: the candidate) and defines
+ * evo_plan_workspaces(dev, axes, counts) and evo_plan_launch(dev, axes, tensors, scalars,
+ * workspaces, stream, &failed), the plan's kernels in order on stream (grid, block and smem
+ * from the plan's expressions; cudaFuncSetAttribute only when a kernel needs more shared
+ * memory than it was allowed before; device facts asked once per device). Caller frees. */
+char *export_launcher(const evo_task *t, const evo_plan *p, const char *rendered, char *err,
+                      size_t errlen);
+
+/* binding.cpp: `run(inputs..., outputs...)` in the definition's order (pybind11, torch
+ * tensors): checks every tensor (CUDA, one device, dtype, rank, contiguous, each dim against
+ * its axis), derives the axes, allocates the workspaces and calls evo_plan_launch on the
+ * current stream. Caller frees. NULL with err on a plan it cannot express. */
+char *export_binding(const evo_task *t, const evo_plan *p, char *err, size_t errlen);
 
 /* The Solution object for a rendered source (parameters applied as #defines). */
 json_t *export_solution(const evo_task *t, const evo_plan *p, const char *rendered,
