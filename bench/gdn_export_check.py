@@ -22,7 +22,11 @@ def main():
         with open(os.path.join(tmp, f["path"]), "w") as out:
             out.write(f["content"])
     entry_file, fn = sol["spec"]["entry_point"].split("::")
-    mod = load(name="evo_export_check", sources=[os.path.join(tmp, entry_file)],
+    # every C/C++/CUDA source, as FlashInfer-Bench's TorchBuilder compiles them (kernel.cuh is
+    # included by kernel.cu; binding.cpp is the entry)
+    srcs = [os.path.join(tmp, f["path"]) for f in sol["sources"]
+            if os.path.splitext(f["path"])[1] in (".cu", ".cpp", ".cc", ".cxx", ".c")]
+    mod = load(name="evo_export_check", sources=srcs,
                extra_include_paths=[tmp], verbose=False,
                extra_cuda_cflags=["-gencode=arch=compute_90a,code=sm_90a", "-std=c++17"])
     scope = {}
