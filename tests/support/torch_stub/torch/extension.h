@@ -7,14 +7,28 @@
 #include <stdexcept>
 #include <string>
 
-namespace c10 {
+namespace c10
+{
 template <typename T> using optional = std::optional<T>;
 typedef int8_t DeviceIndex;
 enum class ScalarType {
-    Byte, Char, Short, Int, Long, Half, Float, Double, Bool, BFloat16,
-    Float8_e5m2, Float8_e4m3fn
+    Byte,
+    Char,
+    Short,
+    Int,
+    Long,
+    Half,
+    Float,
+    Double,
+    Bool,
+    BFloat16,
+    Float8_e5m2,
+    Float8_e4m3fn
 };
-inline std::ostream &operator<<(std::ostream &o, ScalarType t) { return o << "dtype#" << (int)t; }
+inline std::ostream &operator<<(std::ostream &o, ScalarType t)
+{
+    return o << "dtype#" << (int)t;
+}
 template <typename... A> inline std::string str(const A &...a)
 {
     std::ostringstream o;
@@ -23,19 +37,26 @@ template <typename... A> inline std::string str(const A &...a)
 }
 } // namespace c10
 
-#define TORCH_CHECK(cond, ...)                                                                    \
+#define TORCH_CHECK(cond, ...)                                                                     \
     do {                                                                                           \
         if (!(cond)) throw std::runtime_error(::c10::str(__VA_ARGS__));                            \
     } while (0)
 
-namespace at {
+namespace at
+{
 using c10::ScalarType;
 struct TensorOptions {
     ScalarType dtype_ = ScalarType::Float;
     int device_ = -1;
-    TensorOptions dtype(ScalarType t) const { TensorOptions o = *this; o.dtype_ = t; return o; }
+    TensorOptions dtype(ScalarType t) const
+    {
+        TensorOptions o = *this;
+        o.dtype_ = t;
+        return o;
+    }
 };
-class Tensor {
+class Tensor
+{
   public:
     bool is_cuda() const { return device_ >= 0; }
     int get_device() const { return device_; }
@@ -44,7 +65,13 @@ class Tensor {
     int64_t size(int64_t d) const { return sizes_[d < 0 ? d + ndim_ : d]; }
     bool is_contiguous() const { return true; }
     void *data_ptr() const { return data_; }
-    TensorOptions options() const { TensorOptions o; o.dtype_ = dtype_; o.device_ = device_; return o; }
+    TensorOptions options() const
+    {
+        TensorOptions o;
+        o.dtype_ = dtype_;
+        o.device_ = device_;
+        return o;
+    }
 
   private:
     void *data_ = nullptr;
@@ -52,12 +79,16 @@ class Tensor {
     ScalarType dtype_ = ScalarType::Float;
     int64_t ndim_ = 0, sizes_[8] = {0};
 };
-inline Tensor empty(std::initializer_list<int64_t>, const TensorOptions &) { return Tensor(); }
+inline Tensor empty(std::initializer_list<int64_t>, const TensorOptions &)
+{
+    return Tensor();
+}
 } // namespace at
 
-namespace torch {
-using at::Tensor;
+namespace torch
+{
 using at::empty;
+using at::Tensor;
 using c10::ScalarType;
 constexpr ScalarType kUInt8 = ScalarType::Byte, kInt8 = ScalarType::Char,
                      kInt16 = ScalarType::Short, kInt32 = ScalarType::Int,

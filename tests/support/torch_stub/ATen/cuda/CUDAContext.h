@@ -3,12 +3,14 @@
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
 #include <stdexcept>
-namespace at {
-namespace cuda {
+namespace at
+{
+namespace cuda
+{
 using c10::cuda::getCurrentCUDAStream;
 }
 } // namespace at
-#define C10_CUDA_KERNEL_LAUNCH_CHECK()                                                            \
+#define C10_CUDA_KERNEL_LAUNCH_CHECK()                                                             \
     do {                                                                                           \
         if (cudaGetLastError() != cudaSuccess) throw std::runtime_error("launch");                 \
     } while (0)

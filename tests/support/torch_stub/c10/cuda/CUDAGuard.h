@@ -1,8 +1,10 @@
 /* c10/cuda/CUDAGuard.h -- test stub (tests/support/torch_stub/README.md): not torch. */
 #pragma once
 #include <torch/extension.h>
-namespace c10 {
-namespace cuda {
+namespace c10
+{
+namespace cuda
+{
 struct CUDAGuard {
     explicit CUDAGuard(DeviceIndex) {}
 };
