@@ -194,10 +194,12 @@ static void test_fresh(const char *dir)
     CHECK(evo_run_open(&r, fresh) == EVO_OK);
     char *text = NULL;
     CHECK(evo_run_status_json(r, &text) == EVO_OK);
-    CHECK_MSG(text && strcmp(text,
-                             "{\"run\":null,\"config\":null,\"counters\":null,\"islands\":[],"
-                             "\"archive\":[],\"operators\":null,\"usage\":{},\"best\":null}") == 0,
-              "%s", text ? text : "(null)");
+    CHECK_MSG(
+        text &&
+            strcmp(text,
+                   "{\"run\":null,\"config\":null,\"facts\":null,\"counters\":null,\"islands\":[],"
+                   "\"archive\":[],\"operators\":null,\"usage\":{},\"best\":null}") == 0,
+        "%s", text ? text : "(null)");
     free(text);
     evo_candidate *c;
     CHECK(evo_run_best(r, &c) == EVO_ENOTFOUND);
