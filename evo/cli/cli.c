@@ -22,6 +22,7 @@ static void usage(FILE *out)
             "  evo log DIR [--csv]                the fitness log (JSON lines, or CSV)\n"
             "  evo plot DIR [-o FILE.svg]         fitness against evaluations and time, as SVG\n"
             "  evo trace DIR [CANDIDATE]          a candidate's lineage with plans and lessons\n"
+            "  evo report DIR [-o FILE.html]      the run as one self-contained HTML page\n"
             "  evo check [CONFIG | --kernels DIR] [--arch ARCH]... [--samples N]\n"
             "                                     compile every shipped seed kernel (or those of\n"
             "                                     CONFIG's task) with NVRTC\n"
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
         {"best", cli_best},     {"log", cli_log},           {"plot", cli_plot},
         {"check", cli_check},   {"trace", cli_trace},       {"llm-check", cli_llm_check},
         {"export", cli_export}, {"validate", cli_validate}, {"verify", cli_verify},
+        {"report", cli_report},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (strcmp(cmd, cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);

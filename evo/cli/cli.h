@@ -31,6 +31,10 @@ int cli_llm_check(int argc, char **argv); /* evo llm-check CONFIG */
 int cli_export(int argc, char **argv);    /* evo export DIR --flashinfer-bench OUT_DIR */
 int cli_validate(int argc, char **argv);  /* evo validate DIR [CANDIDATE] */
 int cli_verify(int argc, char **argv);    /* evo verify DIR [--json] */
+int cli_report(int argc, char **argv);    /* evo report DIR [-o FILE.html] */
+/* The lineage of candidate c (taken and freed) as a JSON array of records, seed first: its
+ * first parents (or the attempt a repair replaced) upwards, as `evo trace` prints it. */
+json_t *cli_lineage(evo_run *r, evo_candidate *c);
 /* "geomean 2.41x, min 0.98x, won 14 of 15": the speedups of a candidate's workloads (a JSON
  * object of per-workload figures), so one near-zero workload cannot hide behind the mean. */
 void cli_speedup_summary(const json_t *workloads, char *buf, size_t n);

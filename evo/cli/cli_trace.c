@@ -61,6 +61,25 @@ static void print_step(const json_t *rec)
     }
 }
 
+json_t *cli_lineage(evo_run *r, evo_candidate *c)
+{
+    /* Walk up through first parents (and the failed attempts a repair replaced). */
+    json_t *chain = json_array();
+    for (int depth = 0; c && depth < TRACE_MAX_DEPTH; depth++) {
+        json_t *rec = json_loads(evo_candidate_json(c), 0, NULL);
+        evo_candidate_free(c);
+        c = NULL;
+        if (!rec) break;
+        json_array_insert_new(chain, 0, rec);
+        json_t *up = json_object_get(rec, "repair_of");
+        if (!json_is_integer(up)) up = json_array_get(json_object_get(rec, "parents"), 0);
+        long long pid = json_integer_value(up);
+        if (pid > 0 && evo_run_candidate(r, pid, &c) != EVO_OK) c = NULL;
+    }
+    evo_candidate_free(c);
+    return chain;
+}
+
 int cli_trace(int argc, char **argv)
 {
     const char *dir = NULL, *cand = NULL;
@@ -98,19 +117,7 @@ int cli_trace(int argc, char **argv)
         evo_run_close(r);
         return want > 0 ? cli_exit_code(rc) : EXIT_ERROR;
     }
-    /* Walk up through first parents (and the failed attempts a repair replaced). */
-    json_t *chain = json_array();
-    for (int depth = 0; c && depth < TRACE_MAX_DEPTH; depth++) {
-        json_t *rec = json_loads(evo_candidate_json(c), 0, NULL);
-        evo_candidate_free(c);
-        c = NULL;
-        if (!rec) break;
-        json_array_insert_new(chain, 0, rec);
-        json_t *up = json_object_get(rec, "repair_of");
-        if (!json_is_integer(up)) up = json_array_get(json_object_get(rec, "parents"), 0);
-        long long pid = json_integer_value(up);
-        if (pid > 0 && evo_run_candidate(r, pid, &c) != EVO_OK) c = NULL;
-    }
+    json_t *chain = cli_lineage(r, c);
     printf("lineage of #%lld (%zu steps, seed first)\n\n",
            (long long)json_integer_value(
                json_object_get(json_array_get(chain, json_array_size(chain) - 1), "id")),

@@ -581,7 +581,7 @@ void plot_figure(FILE *out, const plot_series *s, const plot_options *o)
     time.x = make_axis(0, s->t_max / time.t_scale, both ? 6 : 12, 0, both ? 680 : 80, 1160);
 
     int height = (int)f.legend_top + legend_rows(s, &f) * 22 + 4;
-    fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\"");
+    fprintf(out, "<svg%s", f.what & PLOT_INLINE ? "" : " xmlns=\"http://www.w3.org/2000/svg\"");
     if (plain_id(o->id)) fprintf(out, " id=\"%s\"", o->id);
     fprintf(out,
             " class=\"plot\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "

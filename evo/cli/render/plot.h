@@ -31,9 +31,10 @@ size_t plot_count(const plot_series *s);
 #define PLOT_BEST 0x20   /* the best-so-far step line */
 #define PLOT_HEADER 0x40 /* a title line and a summary line above the panels */
 #define PLOT_BY_STATUS                                                                             \
-    0x80                 /* also a colouring by status, shown while the <svg> element has
+    0x80                  /* also a colouring by status, shown while the <svg> element has
                              * the class "by-status" (a page's script switches it) */
-#define PLOT_HOVER 0x100 /* a <title> (the browser's tooltip) on every dot and cross */
+#define PLOT_HOVER 0x100  /* a <title> (the browser's tooltip) on every dot and cross */
+#define PLOT_INLINE 0x200 /* no xmlns: an <svg> inside an HTML page needs none */
 
 typedef struct plot_options {
     unsigned what;     /* PLOT_* flags */
