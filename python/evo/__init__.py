@@ -22,6 +22,13 @@ from ._run import Candidate, Run
 
 __version__ = "0.1.0"
 
+__all__ = ["BusyError", "Candidate", "Config", "ConfigError", "Duplicate", "Engine", "EvoError",
+           "Genome", "Mutation", "NoGPUError", "NotFoundError", "Result", "Run",
+           "RunInterrupted", "SpaceError", "Status", "StopRun", "StoreError", "library_path",
+           "load_library", "run_config", "search", "version", "OK", "ERROR", "ENOMEM", "EIO",
+           "ECONFIG", "ESPACE", "ESTORE", "EBUSY", "ECOMPILE", "ECUDA", "ENOGPU", "ELLM",
+           "EBUDGET", "EINTERRUPT", "ENOTFOUND", "EDUPLICATE", "EINVAL"]
+
 
 def version():
     """libevo's version string (evo_version)."""

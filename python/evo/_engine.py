@@ -1,4 +1,4 @@
-"""_engine.py -- configurations, engines, and evaluators written in Python.
+"""_engine.py -- configurations, engines, and evaluators and operators written in Python.
 
 Threads. The engine calls evaluate() from its own worker threads, up to `concurrency` at
 once (evo/engine/pool.c), and start()/stop() on the thread that runs the search. ctypes
@@ -12,8 +12,10 @@ softly (evaluations in flight finish and are committed), a second hard; run() th
 KeyboardInterrupt with the store consistent and the run resumable.
 
 An exception raised by the evaluator fails that candidate (RUNTIME_ERROR, the traceback as its
-error); StopRun stops the run. Nothing raised in a callback reaches ctypes, which would print
-it and return 0, that is EVO_OK with no verdict."""
+error); StopRun stops the run. An operator's exception records an INVALID candidate. Nothing
+raised in a callback reaches ctypes, which would print it and return 0, that is EVO_OK with no
+verdict. Every ctypes callback object lives in the Engine (_keep, _progress) until it closes:
+the engine keeps only C pointers to them."""
 import ctypes
 import json
 import math
@@ -22,7 +24,7 @@ import threading
 import traceback
 
 from . import _capi
-from ._errors import OK, ERROR, EDUPLICATE, EINVAL, ENOTFOUND, Status, StopRun, error
+from ._errors import OK, ERROR, EDUPLICATE, ENOTFOUND, Status, StopRun, error
 
 _ERRLEN = 4096
 
@@ -71,9 +73,9 @@ class Config:
         return _capi.text(_capi.lib().evo_config_path(self._h))
 
     def close(self):
-        if self._h:
+        if getattr(self, "_h", None):
             _capi.lib().evo_config_free(self._h)
-            self._h = None
+        self._h = None
 
     __del__ = close
 
