@@ -20,6 +20,14 @@
 #   seeds            every GDN seed through tests/gpu_seeds at its defaults, and at
 #                    DECODE_POINTS / PREFILL_POINTS ("NAME=V,NAME=V" each)
 #   validate-export  `evo validate` of the main job's best, then the FlashInfer-Bench export
+#   fib-setup        the peers bundle (.whl/, ../shared/peers/README.md) into /tmp/site
+#   fib-trace        bench/fib_trace.py: FlashInfer's GDN decode under FlashInfer-Bench's own
+#                    Benchmark, the trace the vs-flashinfer config reads ($OUT/flashinfer_trace.jsonl,
+#                    also written to kernels/gdn_decode/ on the device)
+#   fib-validate     bench/fib/fib_validate.sh on the exports in $EXPORT (default
+#                    build-min/fib_export): decode, and prefill on PREFILL_N workloads (0 = skip)
+#   vs-flashinfer    `evo run configs/gdn_decode_vs_flashinfer.json` for VS_S seconds, its status,
+#                    report and the FlashInfer-Bench export of its best
 set -u
 OUT=${OUT:-/tmp/out}
 B=${B:-build-dev}
@@ -135,7 +143,55 @@ step_validate_export() {
   echo "export exit $?"; head -3 "$OUT/export.txt"
 }
 
-[ $# -gt 0 ] || { sed -n '2,24p' "$0"; exit 2; }
+step_fib_setup() {
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl > "$OUT/fib_setup.txt" 2>&1 &&
+    python3 "${PEERS:-build-min/peers}/unpack_stack.py" .whl /tmp/site >> "$OUT/fib_setup.txt" 2>&1
+  echo "fib-setup exit $?"; tail -2 "$OUT/fib_setup.txt"
+  export PYTHONPATH=/tmp/site
+}
+
+step_fib_trace() {
+  timeout 300 python3 bench/fib_trace.py --op decode --out "$OUT/flashinfer_trace.jsonl" \
+    > "$OUT/fib_trace.txt" 2>&1
+  echo "fib-trace exit $?"; tail -c 2500 "$OUT/fib_trace.txt"
+  cp "$OUT/flashinfer_trace.jsonl" kernels/gdn_decode/flashinfer_trace.jsonl 2>/dev/null
+}
+
+step_fib_validate() {
+  local e=${EXPORT:-build-min/fib_export}
+  FIB_DIAG=${FIB_DIAG:-8} timeout 300 bash bench/fib/fib_validate.sh "$e" > "$OUT/fib_decode.txt" 2>&1
+  echo "fib-validate decode exit $?"; tail -c 3500 "$OUT/fib_decode.txt"
+  if [ "${PREFILL_N:-0}" -gt 0 ]; then
+    FIB_DIAG=2 FIB_WORKLOADS=$PREFILL_N timeout 240 bash bench/fib/fib_validate.sh "$e" \
+      gdn_prefill_qk4_v8_d128_k_last > "$OUT/fib_prefill.txt" 2>&1
+    echo "fib-validate prefill exit $?"; tail -c 2500 "$OUT/fib_prefill.txt"
+  fi
+}
+
+step_vs_flashinfer() {
+  python3 - "${VS_S:-150}" > runs/vs.json << 'PY'
+import json, sys
+c = json.load(open("configs/gdn_decode_vs_flashinfer.json"))
+c["evaluator"]["task"] = "../kernels/gdn_decode"
+c["evaluator"]["baseline"]["path"] = "../kernels/gdn_decode/flashinfer_trace.jsonl"
+c["stop"]["max_wall_seconds"] = int(sys.argv[1])
+print(json.dumps(c))
+PY
+  rm -rf runs/vs
+  "./$B/evo" run runs/vs.json --run-dir runs/vs > "$OUT/vs_run.txt" 2>&1
+  echo "vs-flashinfer run exit $?"; tail -25 "$OUT/vs_run.txt"
+  "./$B/evo" status runs/vs > "$OUT/vs_status.txt" 2>&1
+  "./$B/evo" report runs/vs -o "$OUT/vs_report.html" > /dev/null 2>&1
+  "./$B/evo" log runs/vs > "$OUT/vs_fitness.jsonl" 2>&1
+  timeout 120 "./$B/evo" validate runs/vs > "$OUT/vs_validate.txt" 2>&1
+  echo "validate exit $?"; head -3 "$OUT/vs_validate.txt"
+  "./$B/evo" export runs/vs --flashinfer-bench "$OUT/vs_export" --hardware NVIDIA_H200 \
+    --libs cuda=13.0 > "$OUT/vs_export.txt" 2>&1
+  echo "export exit $?"; cat "$OUT/vs_export.txt"
+}
+
+[ $# -gt 0 ] || { sed -n '2,32p' "$0"; exit 2; }
 for s in "$@"; do
   f=step_${s//-/_}
   if ! declare -F "$f" > /dev/null; then
