@@ -26,6 +26,8 @@
 #                    also written to kernels/gdn_decode/ on the device)
 #   fib-validate     bench/fib/fib_validate.sh on the exports in $EXPORT (default
 #                    build-min/fib_export): decode, and prefill on PREFILL_N workloads (0 = skip)
+#   binding-floor    bench/fib/binding_floor.py: FlashInfer-Bench's per-call time for each way of
+#                    binding the exported decode kernel (no-ops, torch/pybind11, TVM-FFI)
 #   vs-flashinfer    `evo run configs/gdn_decode_vs_flashinfer.json` for VS_S seconds, its status,
 #                    report and the FlashInfer-Bench export of its best
 set -u
@@ -169,6 +171,15 @@ step_fib_validate() {
   fi
 }
 
+step_binding_floor() {
+  local e=${EXPORT:-build-min/fib_export} ds
+  ds=$(mktemp -d /tmp/fib_floor.XXXXXX)
+  python3 bench/fib/fib_dataset.py "$PWD" "$e" gdn_decode_qk4_v8_d128_k_last "$ds" 0 0 &&
+    FIB_CACHE_PATH=/tmp/fib_cache timeout 400 python3 bench/fib/binding_floor.py "$ds" \
+      gdn_decode_qk4_v8_d128_k_last 8 > "$OUT/binding_floor.txt" 2>&1
+  echo "binding-floor exit $?"; tail -c 4000 "$OUT/binding_floor.txt"
+}
+
 step_vs_flashinfer() {
   python3 - "${VS_S:-150}" > runs/vs.json << 'PY'
 import json, sys
@@ -191,7 +202,7 @@ PY
   echo "export exit $?"; cat "$OUT/vs_export.txt"
 }
 
-[ $# -gt 0 ] || { sed -n '2,32p' "$0"; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,34p' "$0"; exit 2; }
 for s in "$@"; do
   f=step_${s//-/_}
   if ! declare -F "$f" > /dev/null; then
