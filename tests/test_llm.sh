@@ -8,6 +8,7 @@
 set -u
 EVO=${EVO:?set EVO to the evo binary}
 cd "${EVO_SOURCE_DIR:-.}"
+. tests/support/loopback.sh
 command -v python3 >/dev/null 2>&1 || { echo "SKIPPED: python3 is needed for the loopback server"; exit 77; }
 
 if "$EVO" llm-check 2>&1 | grep -q "unknown command"; then
@@ -30,22 +31,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-export EVO_LOOPBACK_KEY="sk-sh-$RANDOM$RANDOM$RANDOM$RANDOM$RANDOM"
-python3 tests/llm_server.py --script tests/llm_loopback_script.json --lifetime 300 \
-    --key-env EVO_LOOPBACK_KEY > "$tmp/port" &
-srv=$!
-for _ in $(seq 100); do grep -q PORT "$tmp/port" 2>/dev/null && break; sleep 0.05; done
-port=$(awk '/PORT/ {print $2}' "$tmp/port")
-[ -n "$port" ] || { echo "FAILED: the loopback server did not start"; fail=1; exit 1; }
-
 # The shipped config, pointed at this server's port and the shipped prompts.
-python3 - "$tmp/cfg.json" "$port" "$PWD/configs/prompts" <<'PY'
-import json, sys
-cfg = json.load(open("configs/llm_loopback.json"))
-cfg["llm"]["models"][0]["base_url"] = "http://127.0.0.1:%s/v1" % sys.argv[2]
-cfg["llm"]["prompts_dir"] = sys.argv[3]
-json.dump(cfg, open(sys.argv[1], "w"), indent=1)
-PY
+loopback_start "$tmp" "$tmp/cfg.json" || { fail=1; exit 1; }
 
 # 1. llm-check: ok, then the exact reason for a wrong key.
 "$EVO" llm-check "$tmp/cfg.json" > "$tmp/check.out" 2>&1

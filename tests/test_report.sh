@@ -18,6 +18,7 @@ set -u
 EVO=${EVO:?set EVO to the evo binary}
 BUILD=${EVO_BUILD_DIR:?set EVO_BUILD_DIR to the build folder}
 cd "${EVO_SOURCE_DIR:-.}"
+. tests/support/loopback.sh
 command -v python3 > /dev/null 2>&1 || { echo "SKIPPED: python3 is needed for the runs"; exit 77; }
 
 fail=0
@@ -80,20 +81,7 @@ only_own_scripts() {
 }
 
 # ---- 1. an LLM run ----
-export EVO_LOOPBACK_KEY="sk-report-$RANDOM$RANDOM$RANDOM"
-python3 tests/llm_server.py --script tests/llm_loopback_script.json --lifetime 300 \
-    --key-env EVO_LOOPBACK_KEY > "$tmp/port" &
-srv=$!
-for _ in $(seq 100); do grep -q PORT "$tmp/port" 2> /dev/null && break; sleep 0.05; done
-port=$(awk '/PORT/ {print $2}' "$tmp/port")
-[ -n "$port" ] || { echo "FAILED: the loopback server did not start"; fail=1; exit 1; }
-python3 - "$tmp/llm.json" "$port" "$PWD/configs/prompts" << 'PY'
-import json, sys
-cfg = json.load(open("configs/llm_loopback.json"))
-cfg["llm"]["models"][0]["base_url"] = "http://127.0.0.1:%s/v1" % sys.argv[2]
-cfg["llm"]["prompts_dir"] = sys.argv[3]
-json.dump(cfg, open(sys.argv[1], "w"), indent=1)
-PY
+loopback_start "$tmp" "$tmp/llm.json" || { fail=1; exit 1; }
 "$EVO" run "$tmp/llm.json" --run-dir "$tmp/llm.run" > "$tmp/llm.out" 2>&1
 check "the LLM run exits 0" [ $? = 0 ]
 "$EVO" report "$tmp/llm.run" -o "$tmp/llm.html" > "$tmp/report.out" 2>&1

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "evo.h"
+#include "html.h"
 #include "jsonl.h"
 
 #define MAX_DOTS 20000   /* per panel */
@@ -226,28 +227,6 @@ static void tick_label(double v, double step, char *buf, size_t n)
 }
 
 /* ---- drawing ---- */
-
-static void xml_text(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\t') fputc(*s, out);
-        }
-    }
-}
 
 static void draw_frame(FILE *out, const panel *pn)
 {
@@ -533,7 +512,7 @@ static void draw_header(FILE *out, const series *s, const char *title)
             "font-weight=\"bold\">",
             SVG_W / 2);
     if (title)
-        xml_text(out, title);
+        html_text(out, title); /* SVG text escapes as HTML does */
     else
         fprintf(out, "evo: fitness over %zu evaluations", s->n);
     fprintf(out,
