@@ -27,7 +27,10 @@
 #   fib-validate     bench/fib/fib_validate.sh on the exports in $EXPORT (default
 #                    build-min/fib_export): decode, and prefill on PREFILL_N workloads (0 = skip)
 #   binding-floor    bench/fib/binding_floor.py: FlashInfer-Bench's per-call time for each way of
-#                    binding the exported decode kernel (no-ops, torch/pybind11, TVM-FFI)
+#                    binding the exported decode kernel (no-ops, TVM-FFI from $EXPORT, torch from
+#                    $EXPORT_TORCH, default build-min/fib_export_torch)
+#   binding-compare  bench/fib/binding_compare.py: the TVM-FFI and torch exports' outputs bit for
+#                    bit and against FlashInfer-Bench's reference, decode and prefill (CMP_N each)
 #   vs-flashinfer    `evo run configs/gdn_decode_vs_flashinfer.json` for VS_S seconds, its status,
 #                    report and the FlashInfer-Bench export of its best
 set -u
@@ -172,12 +175,24 @@ step_fib_validate() {
 }
 
 step_binding_floor() {
-  local e=${EXPORT:-build-min/fib_export} ds
+  local e=${EXPORT:-build-min/fib_export} t=${EXPORT_TORCH:-build-min/fib_export_torch} ds
   ds=$(mktemp -d /tmp/fib_floor.XXXXXX)
   python3 bench/fib/fib_dataset.py "$PWD" "$e" gdn_decode_qk4_v8_d128_k_last "$ds" 0 0 &&
-    FIB_CACHE_PATH=/tmp/fib_cache timeout 400 python3 bench/fib/binding_floor.py "$ds" \
+    FIB_CACHE_PATH=/tmp/fib_cache timeout 400 python3 bench/fib/binding_floor.py "$ds" "$t" \
       gdn_decode_qk4_v8_d128_k_last 8 > "$OUT/binding_floor.txt" 2>&1
   echo "binding-floor exit $?"; tail -c 4000 "$OUT/binding_floor.txt"
+}
+
+step_binding_compare() {
+  local e=${EXPORT:-build-min/fib_export} t=${EXPORT_TORCH:-build-min/fib_export_torch} ds def
+  for def in gdn_decode_qk4_v8_d128_k_last gdn_prefill_qk4_v8_d128_k_last; do
+    ds=$(mktemp -d /tmp/fib_cmp.XXXXXX)
+    python3 bench/fib/fib_dataset.py "$PWD" "$e" "$def" "$ds" 0 0 > /dev/null &&
+      FIB_CACHE_PATH=/tmp/fib_cache timeout 300 python3 bench/fib/binding_compare.py "$ds" "$t" \
+        "$def" "${CMP_N:-8}" >> "$OUT/binding_compare.txt" 2>&1
+    echo "binding-compare $def exit $?"
+  done
+  tail -c 5000 "$OUT/binding_compare.txt"
 }
 
 step_vs_flashinfer() {
@@ -202,7 +217,7 @@ PY
   echo "export exit $?"; cat "$OUT/vs_export.txt"
 }
 
-[ $# -gt 0 ] || { sed -n '2,34p' "$0"; exit 2; }
+[ $# -gt 0 ] || { sed -n '2,35p' "$0"; exit 2; }
 for s in "$@"; do
   f=step_${s//-/_}
   if ! declare -F "$f" > /dev/null; then

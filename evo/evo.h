@@ -429,11 +429,15 @@ int evo_llm_check(const evo_config *cfg, char **report, int *failures, char *err
 int evo_run_validate(evo_run *r, int64_t id, int trials, int iterations, char **verdict);
 /* `evo export`: candidate id (0: the best) as a FlashInfer-Bench Solution and Trace under
  * out_dir. The task comes from the run's configuration unless task_dir is given; hardware and
- * libs (may be NULL) go into the trace. Refuses (EVO_EINVAL, with the reason) a candidate that
- * has not passed evo_run_validate unless unvalidated is set. *summary (caller frees) says what
- * was written. A code with evo_run_errmsg(r) otherwise. */
+ * libs (may be NULL) go into the trace. flags: EVO_EXPORT_UNVALIDATED exports a candidate that
+ * has not passed evo_run_validate (refused otherwise, EVO_EINVAL with the reason);
+ * EVO_EXPORT_TORCH writes the torch (pybind11) binding instead of TVM-FFI's, FlashInfer-Bench's
+ * default and the cheaper per call. *summary (caller frees) says what was written. A code with
+ * evo_run_errmsg(r) otherwise. */
+#define EVO_EXPORT_UNVALIDATED 1
+#define EVO_EXPORT_TORCH 2
 int evo_run_export(evo_run *r, int64_t id, const char *out_dir, const char *task_dir,
-                   const char *hardware, const char *libs, int unvalidated, char **summary);
+                   const char *hardware, const char *libs, int flags, char **summary);
 
 #ifdef __cplusplus
 }

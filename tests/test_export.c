@@ -50,19 +50,21 @@ static char *rendered_seed(void)
     return out;
 }
 
-static const export_info INFO = {"evo_gdn_decode_tuned_c7", "evo", "NVIDIA_H100",
-                                 "2026-11-24T16:00:00Z", "cuda=13.0,torch=2.11"};
+static const export_info INFO = {
+    "evo_gdn_decode_tuned_c7", "evo", "NVIDIA_H100", "2026-11-24T16:00:00Z", "cuda=13.0,torch=2.11",
+    EXPORT_BINDING_TORCH};
 
 static void test_binding(const evo_task *t, const evo_plan *p, const char *src)
 {
     char err[512] = "";
-    /* binding.cpp: the torch side, no kernel source in it (TorchBuilder compiles every .cu
-     * and .cpp source once: a source #included by another would be defined twice). */
-    char *b = export_binding(t, p, err, sizeof err);
+    /* binding.cpp: the torch side, no kernel source in it (the builders compile every .cu
+     * and .cpp/.cc source once: a source #included by another would be defined twice). */
+    char *b = export_binding(t, p, EXPORT_BINDING_TORCH, err, sizeof err);
     CHECK_MSG(b != NULL, "%s", err);
     if (!b) return;
     CHECK(strstr(b, "kernel.cu") == NULL || strstr(b, "#include \"kernel") == NULL);
     CHECK(strstr(b, "<<<") == NULL);
+    CHECK_CONTAINS(b, "// binding.cpp -- host binding for FlashInfer-Bench (torch)");
     CHECK_CONTAINS(b, "#pragma GCC optimize(\"O2\")");
     CHECK_CONTAINS(b, "void run(const torch::Tensor &q, const torch::Tensor &k, const "
                       "torch::Tensor &v, const c10::optional<torch::Tensor> &state, const "
@@ -76,13 +78,44 @@ static void test_binding(const evo_task *t, const evo_plan *p, const char *src)
     CHECK_CONTAINS(b, "const long long axes[");
     CHECK_CONTAINS(b, "q.size(0)");
     CHECK_CONTAINS(b, "evo_dim(new_state, \"new_state\", 0, axes[");
-    CHECK_CONTAINS(b, "state.has_value() ? state->data_ptr() : nullptr");
-    CHECK_CONTAINS(b, "c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(dev))");
+    CHECK_CONTAINS(b, "state.has_value() ? evo_data(*state) : nullptr");
+    CHECK_CONTAINS(b, "c10::cuda::getCurrentCUDAStream(\n        "
+                      "static_cast<c10::DeviceIndex>(dev)).stream()");
     CHECK_CONTAINS(b, "evo_plan_launch(dev, axes, tensors, scalars, workspaces, stream, &failed)");
+    CHECK_CONTAINS(b, "TORCH_CHECK(e == 0, \"run: kernel \", what, \": \", evo_error_string(e));");
     CHECK_CONTAINS(b, "PYBIND11_MODULE(TORCH_EXTENSION_NAME, m)");
+    CHECK(strstr(b, "tvm") == NULL);
     /* Nothing asked of the device per call. */
     CHECK(strstr(b, "cudaDeviceGetAttribute") == NULL && strstr(b, "cudaGetDevice(") == NULL &&
           strstr(b, "cudaFuncSetAttribute") == NULL);
+    free(b);
+
+    /* binding.cc: TVM-FFI's form, the same checks on DLPack views; no CUDA or torch header
+     * (TVM-FFI compiles .cc without CUDA's include path). */
+    b = export_binding(t, p, EXPORT_BINDING_TVM_FFI, err, sizeof err);
+    CHECK_MSG(b != NULL, "%s", err);
+    if (!b) return;
+    CHECK_CONTAINS(b, "// binding.cc -- host binding for FlashInfer-Bench (tvm-ffi)");
+    CHECK(strstr(b, "#include <cuda") == NULL && strstr(b, "torch") == NULL);
+    CHECK(strstr(b, "<<<") == NULL && strstr(b, "#include \"kernel") == NULL);
+    CHECK_CONTAINS(b, "#include <tvm/ffi/function.h>");
+    CHECK_CONTAINS(b, "static void run_impl(TensorView q, TensorView k, TensorView v, "
+                      "Optional<TensorView> state, TensorView A_log, TensorView a, TensorView "
+                      "dt_bias, TensorView b, double scale, TensorView output, TensorView "
+                      "new_state)");
+    CHECK_CONTAINS(b, "const int dev = q.device().device_type == kDLCUDA ? "
+                      "(int)q.device().device_id : -1;");
+    CHECK_CONTAINS(b, "evo_check(q, \"q\", DLDataType{kDLBfloat, 16, 1}, 4, dev);");
+    CHECK_CONTAINS(b, "    if (state.has_value()) {\n        evo_check(*state, \"state\", "
+                      "DLDataType{kDLFloat, 32, 1}, 4, dev);");
+    CHECK_CONTAINS(b, "evo_dim(new_state, \"new_state\", 0, axes[");
+    CHECK_CONTAINS(b, "x.byte_offset()");
+    CHECK_CONTAINS(b, "state.has_value() ? evo_data(*state) : nullptr");
+    CHECK_CONTAINS(b, "void *const stream = TVMFFIEnvGetStream(kDLCUDA, dev);");
+    CHECK_CONTAINS(b, "evo_plan_launch(dev, axes, tensors, scalars, workspaces, stream, &failed)");
+    CHECK_CONTAINS(b, "TVM_FFI_THROW(RuntimeError) << \"run: kernel \" << what");
+    CHECK_CONTAINS(b, "TVM_FFI_DLL_EXPORT_TYPED_FUNC(run, run_impl);");
+    CHECK(strstr(b, "cudaDeviceGetAttribute") == NULL && strstr(b, "cudaFuncSetAttribute") == NULL);
     free(b);
 
     /* kernel.cu: the one CUDA translation unit, over kernel.cuh, with no torch header. */
@@ -102,6 +135,9 @@ static void test_binding(const evo_task *t, const evo_plan *p, const char *src)
     CHECK_CONTAINS(l, "(float)scalars[8]");
     CHECK_CONTAINS(l, "(int)batch_size");
     CHECK_CONTAINS(l, "extern \"C\" int evo_plan_launch(");
+    CHECK_CONTAINS(l, "static_cast<cudaStream_t>(stream)");
+    CHECK_CONTAINS(l, "if (e == cudaSuccess && cur != dev) e = cudaSetDevice(dev);");
+    CHECK_CONTAINS(l, "extern \"C\" const char *evo_error_string(int e)");
     CHECK(strstr(l, "#error") == NULL);                 /* no sm_90a instruction in it */
     CHECK(strstr(l, "cudaDeviceGetAttribute") == NULL); /* the plan names no device fact */
     free(l);
@@ -131,6 +167,7 @@ static void test_binding(const evo_task *t, const evo_plan *p, const char *src)
         CHECK_CONTAINS(l, "#if defined(__CUDA_ARCH__) && !defined(__CUDA_ARCH_FEAT_SM90_ALL)\n"
                           "#error \"this candidate uses sm_90a instructions");
         CHECK_CONTAINS(l, "TORCH_CUDA_ARCH_LIST=9.0a");
+        CHECK_CONTAINS(l, "TVM_FFI_CUDA_ARCH_LIST=9.0a");
         free(l);
     }
     plan_free(w);
@@ -155,6 +192,7 @@ static void test_solution(const evo_task *t, const evo_plan *p, const char *src)
     json_t *k = json_array_get(json_object_get(s, "sources"), 0);
     CHECK(!strcmp(json_string_value(json_object_get(k, "path")), "kernel.cuh"));
     CHECK(!strcmp(json_string_value(json_object_get(k, "content")), src));
+    CHECK(!strcmp(json_string_value(json_object_get(spec, "binding")), "torch"));
     /* kernel.cu and binding.cpp: the two sources TorchBuilder compiles; only kernel.cu
      * includes the candidate. */
     json_t *srcs = json_object_get(s, "sources");
@@ -167,6 +205,24 @@ static void test_solution(const evo_task *t, const evo_plan *p, const char *src)
                    "#include \"kernel.cuh\"");
     CHECK(!strstr(json_string_value(json_object_get(json_array_get(srcs, 2), "content")),
                   "#include \"kernel"));
+
+    /* The default form: TVM-FFI's binding.cc, FlashInfer-Bench's default builder. */
+    export_info tvm = INFO;
+    tvm.binding = EXPORT_BINDING_TVM_FFI;
+    json_t *v = export_solution(t, p, src, &tvm, err, sizeof err);
+    CHECK_MSG(v != NULL, "%s", err);
+    if (v) {
+        CHECK_MSG(export_check_solution(v, err, sizeof err) == 0, "%s", err);
+        json_t *vs = json_object_get(v, "spec");
+        CHECK(!strcmp(json_string_value(json_object_get(vs, "binding")), "tvm-ffi"));
+        CHECK(!strcmp(json_string_value(json_object_get(vs, "entry_point")), "binding.cc::run"));
+        json_t *vb = json_array_get(json_object_get(v, "sources"), 2);
+        CHECK(!strcmp(json_string_value(json_object_get(vb, "path")), "binding.cc"));
+        CHECK_CONTAINS(json_string_value(json_object_get(vb, "content")),
+                       "TVM_FFI_DLL_EXPORT_TYPED_FUNC(run, run_impl);");
+        CHECK_CONTAINS(json_string_value(json_object_get(v, "description")), "binding.cc (TVM-FFI");
+        json_decref(v);
+    }
 
     /* Each rule, broken in a copy. */
     static const struct {

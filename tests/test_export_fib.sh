@@ -57,9 +57,20 @@ if [ ! -f "$V/.fib_ok" ]; then
 fi
 echo "flashinfer-bench: $("$V/bin/python" -m pip show flashinfer-bench 2>/dev/null | grep -i '^version')" \
     "in $V"
+# apache-tvm-ffi, what FlashInfer-Bench's default builder (TVMFFIBuilder) builds with: the
+# default export form is built and loaded by it. Its absence skips that build, saying why.
+tvm=1 tvm_why=""
+if [ ! -f "$V/.tvm_ok" ]; then
+    if "$V/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+            "apache-tvm-ffi==0.1.15.post2" "typing-extensions>=4.5" > "$tmp/pip_tvm.log" 2>&1; then
+        touch "$V/.tvm_ok"
+    else
+        tvm=0 tvm_why="pip could not install apache-tvm-ffi==0.1.15.post2: $(grep -iE "error|could not" "$tmp/pip_tvm.log" | head -2)"
+    fi
+fi
 
 # ---- runs and exports, one per shipped task ----
-pairs=()
+pairs=() torch_pairs=()
 for tj in kernels/*/task.json; do
     task=$(dirname "$tj")
     name=$(basename "$task")
@@ -78,11 +89,14 @@ EOF
         EVO_WORKER="$PWD/tests/support/fib_fake_worker.py" "$EVO" validate "$tmp/$name.run" "$i" \
             >> "$tmp/$name.out" 2>&1 &&
         "$EVO" export "$tmp/$name.run" --candidate "$i" --flashinfer-bench "$tmp/$name.fib" \
-            --hardware NVIDIA_H200 --libs "cuda=13.0" >> "$tmp/$name.out" 2>&1 || ok=0
+            --hardware NVIDIA_H200 --libs "cuda=13.0" >> "$tmp/$name.out" 2>&1 &&
+        "$EVO" export "$tmp/$name.run" --candidate "$i" --flashinfer-bench "$tmp/$name.torch.fib" \
+            --hardware NVIDIA_H200 --libs "cuda=13.0" --binding torch >> "$tmp/$name.out" 2>&1 || ok=0
     done
-    check "$name: evo validate and evo export of candidates 1..$n" [ "$ok" = 1 ]
+    check "$name: evo validate and evo export (TVM-FFI and torch) of candidates 1..$n" [ "$ok" = 1 ]
     [ "$ok" = 1 ] || tail -5 "$tmp/$name.out"
     pairs+=("$tmp/$name.fib:$PWD/$task")
+    torch_pairs+=("$tmp/$name.torch.fib:$PWD/$task")
 done
 
 # ---- FlashInfer-Bench's loader and models, and its builder's compile ----
@@ -97,15 +111,53 @@ else
         compile=0 why="nvcc cannot compile here (a host C++ compiler? Debian: apt-get install g++): $(tail -1 "$tmp/probe.log")"
     fi
 fi
-"$V/bin/python" tests/support/fib_check.py "${pairs[@]}"
+check "the default export is TVM-FFI's binding.cc" \
+    grep -rq '"entry_point": "binding.cc::run"' "$tmp/gdn_decode.fib/solutions"
+check "--binding torch exports binding.cpp" \
+    grep -rq '"entry_point": "binding.cpp::run"' "$tmp/gdn_decode.torch.fib/solutions"
+"$EVO" export "$tmp/gdn_decode.run" --flashinfer-bench "$tmp/x.fib" --binding pybind > "$tmp/b.out" 2>&1
+check "--binding pybind is refused by name, exit 2" \
+    bash -c "[ $? = 2 ] && grep -q \"binding 'pybind': expected tvm-ffi or torch\" '$tmp/b.out'"
+"$V/bin/python" tests/support/fib_check.py "${pairs[@]}" "${torch_pairs[@]}"
 check "every export loads with FlashInfer-Bench's TraceSet and models" [ $? = 0 ]
 if [ "$compile" = 1 ]; then
-    "$V/bin/python" tests/support/fib_check.py --compile tests/support/torch_stub "${pairs[@]}"
-    check "every Solution builds as FlashInfer-Bench's TorchBuilder builds it" [ $? = 0 ]
+    "$V/bin/python" tests/support/fib_check.py --compile tests/support/torch_stub "${torch_pairs[@]}"
+    check "every torch Solution builds as FlashInfer-Bench's TorchBuilder builds it" [ $? = 0 ]
+    if [ "$tvm" = 1 ]; then
+        LD_LIBRARY_PATH="$cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+            "$V/bin/python" tests/support/fib_check.py --compile tests/support/torch_stub "${pairs[@]}"
+        check "every TVM-FFI Solution builds and loads with FlashInfer-Bench's TVMFFIBuilder" [ $? = 0 ]
+        # The control: a binding.cc that calls a function no source defines must fail to load.
+        # (That binding.cc has no CUDA header, which TVMFFIBuilder's .cc compile cannot find on
+        # a machine without CUDA in the system's include path, test_export checks; here
+        # /usr/local/include may hold CUDA's headers.)
+        for c in "undef:undefined symbol"; do
+            "$PY" - "$tmp/gdn_decode.fib" "$tmp/${c%%:*}.fib" "${c%%:*}" <<'PY'
+import glob, json, os, shutil, sys
+src, dst, kind = sys.argv[1:4]
+shutil.copytree(os.path.join(src, "traces"), os.path.join(dst, "traces"))
+for p in glob.glob(os.path.join(src, "solutions", "**", "*.json"), recursive=True):
+    s = json.load(open(p))
+    for f in s["sources"]:
+        if f["path"] == "binding.cc" and kind == "undef":
+            f["content"] = f["content"].replace("evo_plan_launch(", "evo_plan_launch_gone(")
+    out = os.path.join(dst, os.path.relpath(p, src))
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    json.dump(s, open(out, "w"))
+PY
+            LD_LIBRARY_PATH="$cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+                "$V/bin/python" tests/support/fib_check.py --compile tests/support/torch_stub \
+                --expect-link-error "${c#*:}" "$tmp/${c%%:*}.fib:$PWD/kernels/gdn_decode" | tail -3
+            check "the control ${c%%:*} fails TVMFFIBuilder's build or load: '${c#*:}'" \
+                [ "${PIPESTATUS[0]}" = 0 ]
+        done
+    else
+        echo "SKIPPED: the TVM-FFI build: $tvm_why"
+    fi
 
     # The control: the layout evo exported before (binding.cu #included kernel.cu, a source
     # TorchBuilder also compiles) must fail the same build.
-    "$PY" - "$tmp/gdn_decode.fib" "$tmp/old.fib" <<'PY'
+    "$PY" - "$tmp/gdn_decode.torch.fib" "$tmp/old.fib" <<'PY'
 import glob, json, os, shutil, sys
 src, dst = sys.argv[1:3]
 shutil.copytree(os.path.join(src, "traces"), os.path.join(dst, "traces"))
@@ -129,10 +181,14 @@ fi
 # ---- the GDN exports, for the GPU machine ----
 rm -rf "$B/fib_export"
 mkdir -p "$B/fib_export"
+rm -rf "$B/fib_export_torch"
+mkdir -p "$B/fib_export_torch"
 for name in gdn_decode gdn_prefill; do
     [ -d "$tmp/$name.fib" ] && cp -r "$tmp/$name.fib/." "$B/fib_export/"
+    [ -d "$tmp/$name.torch.fib" ] && cp -r "$tmp/$name.torch.fib/." "$B/fib_export_torch/"
 done
-echo "kept: $B/fib_export ($(find "$B/fib_export" -name '*.json' | wc -l) GDN Solutions)"
+echo "kept: $B/fib_export ($(find "$B/fib_export" -name '*.json' | wc -l) GDN Solutions, TVM-FFI)" \
+    "and $B/fib_export_torch (torch)"
 
 if [ "$fail" = 0 ] && [ "$compile" = 0 ]; then
     echo "SKIPPED: the schema checks passed; the TorchBuilder-style compile was not run: $why"

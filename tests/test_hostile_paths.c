@@ -301,7 +301,8 @@ static void test_export_names(void)
     char out[1024], escaped[1024], x[1100];
     snprintf(out, sizeof out, "%s/x/out", S);
     snprintf(escaped, sizeof escaped, "%s/escaped", S);
-    export_info info = {"evo_gdn_decode_tuned_c7", "evo", "H100", "2026-12-04T00:00:00Z", NULL};
+    export_info info = {"evo_gdn_decode_tuned_c7", "evo", "H100",
+                        "2026-12-04T00:00:00Z",    NULL,  EXPORT_BINDING_TVM_FFI};
     int n = 0;
     /* The plain export works, and lands under out. */
     CHECK_MSG(export_write(t, rec, src, &info, out, &n, err, sizeof err) == 0, "%s", err);

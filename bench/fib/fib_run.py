@@ -17,6 +17,23 @@ fib_us - graph_fib_us is what the binding and Python add; the target is fib_us <
 import json, os, statistics, sys, time
 
 
+def capture_graph(r, args, torch):
+    """(graph, its argument copies): r(*args) captured in a CUDA graph after 3 warm-up calls on a
+    side stream, as torch's documentation has it (bench/fib/binding_floor.py replays it too)."""
+    static = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            r(*static)
+    torch.cuda.current_stream().wait_stream(side)
+    torch.cuda.synchronize()
+    g = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(g):
+        r(*static)
+    return g, static
+
+
 def main():
     ds, defname, mode = sys.argv[1:4]
     ndiag = int(sys.argv[4]) if len(sys.argv) > 4 else 0
@@ -127,17 +144,7 @@ def diagnose(ds, defname, n):
                 r(*args)
             host = (time.perf_counter() - t) / 200 * 1e6
             torch.cuda.synchronize()
-            static = [a.clone() if isinstance(a, torch.Tensor) else a for a in args]
-            side = torch.cuda.Stream()
-            side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
-                for _ in range(3):
-                    r(*static)
-            torch.cuda.current_stream().wait_stream(side)
-            torch.cuda.synchronize()
-            g = torch.cuda.CUDAGraph()
-            with torch.cuda.graph(g):
-                r(*static)
+            g, static = capture_graph(r, args, torch)
             gf, gp = [], []
             for i in range(60):
                 flush.zero_()

@@ -71,7 +71,8 @@ static int validated(evo_run *r, int64_t id, char *why, size_t n)
 }
 
 static int write_candidate(evo_run *r, const evo_task *t, evo_candidate *c, const char *out_dir,
-                           const char *hardware, const char *libs_in, char **summary)
+                           const char *hardware, const char *libs_in, export_binding_kind binding,
+                           char **summary)
 {
     json_t *rec = json_loads(evo_candidate_json(c), 0, NULL);
     char *rendered = evo_candidate_render(c);
@@ -91,7 +92,7 @@ static int write_candidate(evo_run *r, const evo_task *t, evo_candidate *c, cons
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
     snprintf(libs, sizeof libs, "%s%sevo=%s", libs_in ? libs_in : "", libs_in ? "," : "",
              evo_version());
-    export_info info = {name, "evo", hardware ? hardware : "unrecorded", stamp, libs};
+    export_info info = {name, "evo", hardware ? hardware : "unrecorded", stamp, libs, binding};
     int n = 0;
     if (export_write(t, rec, rendered, &info, out_dir, &n, err, sizeof err)) {
         rc = run_fail(r, EVO_EIO, "%s", err);
@@ -113,7 +114,7 @@ out:
 }
 
 int evo_run_export(evo_run *r, int64_t id, const char *out_dir, const char *task_dir,
-                   const char *hardware, const char *libs, int unvalidated, char **summary)
+                   const char *hardware, const char *libs, int flags, char **summary)
 {
     *summary = NULL;
     evo_task *t = NULL;
@@ -123,7 +124,10 @@ int evo_run_export(evo_run *r, int64_t id, const char *out_dir, const char *task
     rc = id ? evo_run_candidate(r, id, &c) : evo_run_best(r, &c);
     if (rc == EVO_OK) {
         char why[512];
-        if (!unvalidated && !validated(r, evo_candidate_id(c), why, sizeof why))
+        if (flags & ~(EVO_EXPORT_UNVALIDATED | EVO_EXPORT_TORCH))
+            rc = run_fail(r, EVO_EINVAL, "export: unknown flags 0x%x", (unsigned)flags);
+        else if (!(flags & EVO_EXPORT_UNVALIDATED) &&
+                 !validated(r, evo_candidate_id(c), why, sizeof why))
             rc = run_fail(r, EVO_EINVAL,
                           "candidate %lld: %s; run `evo validate %s %lld` first (a stricter "
                           "re-evaluation on every "
@@ -131,7 +135,9 @@ int evo_run_export(evo_run *r, int64_t id, const char *out_dir, const char *task
                           (long long)evo_candidate_id(c), why, run_dir_of(r),
                           (long long)evo_candidate_id(c));
         else
-            rc = write_candidate(r, t, c, out_dir, hardware, libs, summary);
+            rc = write_candidate(
+                r, t, c, out_dir, hardware, libs,
+                flags & EVO_EXPORT_TORCH ? EXPORT_BINDING_TORCH : EXPORT_BINDING_TVM_FFI, summary);
         evo_candidate_free(c);
     }
     task_free(t);

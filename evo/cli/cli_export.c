@@ -1,5 +1,5 @@
 /* cli_export.c -- `evo export DIR --flashinfer-bench OUT_DIR [--candidate ID] [--task DIR]
- * [--hardware NAME] [--libs K=V,...] [--unvalidated]`: the best PASSED candidate of a run (or
+ * [--hardware NAME] [--libs K=V,...] [--binding tvm-ffi|torch] [--unvalidated]`: the best PASSED candidate of a run (or
  * the one named) as a FlashInfer-Bench Solution plus a Trace JSONL of its evaluated workloads,
  * once `evo validate` has passed it (evo_run_export). The task is found from the run's stored
  * configuration; --task overrides it.
@@ -17,10 +17,10 @@
 
 #define USAGE                                                                                      \
     "usage: evo export DIR --flashinfer-bench OUT_DIR [--candidate ID] [--task DIR] "              \
-    "[--hardware NAME] [--libs K=V,...] [--unvalidated]\n"
+    "[--hardware NAME] [--libs K=V,...] [--binding tvm-ffi|torch] [--unvalidated]\n"
 
 typedef struct export_args {
-    const char *dir, *out, *task, *hardware, *libs;
+    const char *dir, *out, *task, *hardware, *libs, *binding;
     long long candidate; /* 0 = best */
     int unvalidated;     /* export without a passing `evo validate` */
 } export_args;
@@ -37,6 +37,7 @@ static int parse(int argc, char **argv, export_args *a)
                             : !strcmp(s, "--task")           ? &a->task
                             : !strcmp(s, "--hardware")       ? &a->hardware
                             : !strcmp(s, "--libs")           ? &a->libs
+                            : !strcmp(s, "--binding")        ? &a->binding
                                                              : NULL;
         if (slot || !strcmp(s, "--candidate")) {
             if (!val) {
@@ -57,6 +58,11 @@ static int parse(int argc, char **argv, export_args *a)
         } else {
             a->dir = s;
         }
+    }
+    if (a->binding && strcmp(a->binding, "tvm-ffi") && strcmp(a->binding, "torch")) {
+        fprintf(stderr, "evo export: --binding '%s': expected tvm-ffi or torch\n" USAGE,
+                a->binding);
+        return EXIT_USAGE;
     }
     if (!a->dir || !a->out) {
         fprintf(stderr, "evo export: %s\n" USAGE,
@@ -80,7 +86,9 @@ int cli_export(int argc, char **argv)
         return code;
     }
     if (rc == EVO_OK)
-        rc = evo_run_export(r, a.candidate, a.out, a.task, a.hardware, a.libs, a.unvalidated,
+        rc = evo_run_export(r, a.candidate, a.out, a.task, a.hardware, a.libs,
+                            (a.unvalidated ? EVO_EXPORT_UNVALIDATED : 0) |
+                                (a.binding && !strcmp(a.binding, "torch") ? EVO_EXPORT_TORCH : 0),
                             &summary);
     if (rc == EVO_OK) {
         printf("%s\n", summary);

@@ -5,17 +5,20 @@
  *
  *   Solution {"name", "definition", "author", "description",
  *             "spec": {"language": "cuda", "target_hardware": [...], "entry_point":
- *                      "binding.cpp::run", "dependencies": [], "binding": "torch",
+ *                      "binding.cc::run", "dependencies": [], "binding": "tvm-ffi",
  *                      "destination_passing_style": true},
  *             "sources": [{"path": "kernel.cuh", "content"}, {"path": "kernel.cu", ...},
- *                         {"path": "binding.cpp", ...}]}
- * FlashInfer-Bench's TorchBuilder compiles every .cu/.cpp source of a Solution and links them
- * into one torch extension, with torch's default flags (nvcc for sm_90 unless
+ *                         {"path": "binding.cc", ...}]}
+ * (binding.cpp and "torch" for the torch form). FlashInfer-Bench's builders compile every
+ * .cu/.cc/.cpp source of a Solution and link them into one shared library: TVMFFIBuilder (its
+ * default) with nvcc for the device's arch (sm_90 unless TVM_FFI_CUDA_ARCH_LIST says otherwise)
+ * and g++ -O2 without CUDA's include path for .cc; TorchBuilder with torch's flags (sm_90 unless
  * TORCH_CUDA_ARCH_LIST says otherwise, host code unoptimised). So the candidate is a header
  * (kernel.cuh, the rendered source) that exactly one translation unit includes: kernel.cu, no
- * torch header in it, the plan's launches (evo_plan_launch) with the half/bfloat16 operators
- * torch's flags take away given back, as NVRTC had them; binding.cpp holds the torch side (the
- * pybind11 entry `run`, tensor checks, the current stream) and calls it.
+ * framework header in it, the plan's launches (evo_plan_launch) with the half/bfloat16
+ * operators torch's flags take away given back, as NVRTC had them; the binding holds the
+ * framework side (the entry `run`, tensor checks, the current stream) and calls it. The
+ * TVM-FFI form costs FlashInfer-Bench less host time per call (bench/NOTES.md, binding floor).
  *   Trace    {"definition", "workload": {"uuid", "axes", "inputs"}, "solution",
  *             "evaluation": {"status", "environment": {"hardware", "libs"}, "timestamp",
  *                            "log", "correctness": {"max_relative_error",
@@ -37,27 +40,39 @@
 #include "plan.h"
 #include "task.h"
 
+/* The two forms of host binding FlashInfer-Bench builds (spec.binding). */
+typedef enum export_binding_kind {
+    EXPORT_BINDING_TVM_FFI, /* binding.cc, "tvm-ffi": FlashInfer-Bench's default builder */
+    EXPORT_BINDING_TORCH,   /* binding.cpp, "torch": a pybind11 torch extension */
+} export_binding_kind;
+
 typedef struct export_info {
     const char *name;      /* solution name */
     const char *author;    /* "evo" */
     const char *hardware;  /* environment.hardware and spec.target_hardware[0] */
     const char *timestamp; /* ISO-8601 */
     const char *libs;      /* "cuda=13.0" style, comma-separated; may be NULL */
+    export_binding_kind binding;
 } export_info;
 
 /* kernel.cu: includes kernel.cuh (rendered: the candidate) and defines
- * evo_plan_workspaces(dev, axes, counts) and evo_plan_launch(dev, axes, tensors, scalars,
- * workspaces, stream, &failed), the plan's kernels in order on stream (grid, block and smem
- * from the plan's expressions; cudaFuncSetAttribute only when a kernel needs more shared
- * memory than it was allowed before; device facts asked once per device). Caller frees. */
+ * evo_plan_workspaces(dev, axes, counts), evo_plan_launch(dev, axes, tensors, scalars,
+ * workspaces, stream, &failed), the plan's kernels in order on stream with dev made current
+ * (grid, block and smem from the plan's expressions; cudaFuncSetAttribute only when a kernel
+ * needs more shared memory than it was allowed before; device facts asked once per device),
+ * and evo_error_string(e). Caller frees. */
 char *export_launcher(const evo_task *t, const evo_plan *p, const char *rendered, char *err,
                       size_t errlen);
 
-/* binding.cpp: `run(inputs..., outputs...)` in the definition's order (pybind11, torch
- * tensors): checks every tensor (CUDA, one device, dtype, rank, contiguous, each dim against
- * its axis), derives the axes, allocates the workspaces and calls evo_plan_launch on the
- * current stream. Caller frees. NULL with err on a plan it cannot express. */
-char *export_binding(const evo_task *t, const evo_plan *p, char *err, size_t errlen);
+/* The binding: `run(inputs..., outputs...)` in the definition's order (TVM-FFI TensorViews,
+ * or torch tensors through pybind11): checks every tensor (CUDA, one device, dtype, rank,
+ * contiguous, each dim against its axis), derives the axes, allocates the workspaces from the
+ * framework's allocator and calls evo_plan_launch on the current stream. Caller frees. NULL
+ * with err on a plan it cannot express. */
+char *export_binding(const evo_task *t, const evo_plan *p, export_binding_kind kind, char *err,
+                     size_t errlen);
+const char *export_binding_file(export_binding_kind kind); /* "binding.cc", "binding.cpp" */
+const char *export_binding_name(export_binding_kind kind); /* spec.binding: "tvm-ffi", "torch" */
 
 /* The Solution object for a rendered source (parameters applied as #defines). */
 json_t *export_solution(const evo_task *t, const evo_plan *p, const char *rendered,

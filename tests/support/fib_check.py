@@ -58,6 +58,10 @@ def import_fib():
     if spec is None or not spec.submodule_search_locations:
         sys.exit("fib_check: flashinfer_bench is not installed")
     root = list(spec.submodule_search_locations)[0]
+    # tvm_ffi looks for torch when it is imported; it must find none rather than the stand-in.
+    if importlib.util.find_spec("tvm_ffi") is not None and importlib.util.find_spec("torch") is None:
+        import tvm_ffi  # noqa: F401
+        import tvm_ffi.cpp  # noqa: F401
     for name in ("torch", "safetensors"):
         if importlib.util.find_spec(name) is None:
             sys.modules[name] = types.ModuleType(name)
@@ -145,6 +149,72 @@ def compile_solution(sol, defn, builder, write_sources, stub, work, nvcc, cxx, c
     return ok, log, srcs, build
 
 
+def tvm_build(sol, definition, arch, cache):
+    """FlashInfer-Bench's own TVMFFIBuilder.build (tvm_ffi.cpp.build: nvcc for .cu, g++ -O2 for
+    .cc, linked with libtvm_ffi and libcudart, then tvm_ffi.load_module and its signature
+    check), for arch (TVM_FFI_CUDA_ARCH_LIST) with its cache under cache: (runnable, None) or
+    (None, the error text)."""
+    from flashinfer_bench.compile.builders.tvm_ffi_builder import TVMFFIBuilder
+    os.environ["TVM_FFI_CUDA_ARCH_LIST"] = arch
+    os.environ["FIB_CACHE_PATH"] = cache
+    try:
+        return TVMFFIBuilder().build(definition, sol), None
+    except Exception as e:  # noqa: BLE001
+        cause = e.__cause__ if e.__cause__ is not None else e
+        return None, "%s: %s" % (e, cause)
+
+
+def check_tvm_ffi(s, definition, a, errors, work):
+    from flashinfer_bench.compile.builders.tvm_ffi_builder import TVMFFIBuilder
+    if not TVMFFIBuilder().can_build(s):
+        fail(errors, "%s: FlashInfer-Bench's registry would not give it to TVMFFIBuilder "
+             "(language %s, binding %s)" % (s.name, s.spec.language, s.spec.binding))
+    if not a.compile:
+        return
+    if importlib.util.find_spec("tvm_ffi") is None:
+        fail(errors, "%s: a TVM-FFI Solution, and tvm_ffi is not installed to build it" % s.name)
+        return
+    name = re.sub(r"[^0-9a-zA-Z_]", "_", s.name)
+    r, why = tvm_build(s, definition, "9.0a", os.path.join(work, "tvm90a", name))
+    if a.expect_link_error and r is None:
+        if a.expect_link_error not in why:
+            fail(errors, "%s: expected the TVM-FFI build to fail with '%s'; %s" % (
+                s.name, a.expect_link_error, why[-1500:]))
+        else:
+            print("ok: %s fails to build with TVMFFIBuilder: ...%s" % (
+                s.name, why[max(0, why.index(a.expect_link_error) - 80):][:240].replace("\n", " ")))
+        return
+    if r is None:
+        fail(errors, "%s: FlashInfer-Bench's TVMFFIBuilder did not build it:\n%s" % (s.name, why[-3000:]))
+        return
+    # tvm_ffi.load_module binds functions lazily: every symbol must resolve now, as a call would
+    # (in a fresh process: a second dlopen here would return the library already loaded).
+    binary = r.metadata.misc.get("binary", "?")
+    p = subprocess.run([sys.executable, "-c", "import ctypes, os, sys, tvm_ffi; "
+                        "ctypes.CDLL(sys.argv[1], mode=os.RTLD_NOW)", binary],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0:
+        why = "dlopen(RTLD_NOW): %s" % p.stdout.strip().splitlines()[-1:]
+        if a.expect_link_error and a.expect_link_error in why:
+            print("ok: %s fails to load: %s" % (s.name, why[:300]))
+        else:
+            fail(errors, "%s: built by TVMFFIBuilder, but %s" % (s.name, why))
+        return
+    if a.expect_link_error:
+        fail(errors, "%s: expected the TVM-FFI build or load to fail with '%s'; it built and "
+             "loaded" % (s.name, a.expect_link_error))
+        return
+    print("ok: %s: built and loaded by FlashInfer-Bench's TVMFFIBuilder (%s), signature checked, "
+          "every symbol bound" % (s.name, os.path.basename(binary)))
+    if "TVM_FFI_CUDA_ARCH_LIST=9.0a" in (s.description or ""):
+        r, why = tvm_build(s, definition, "9.0", os.path.join(work, "tvm90", name))
+        if r is not None or "TVM_FFI_CUDA_ARCH_LIST=9.0a" not in why:
+            fail(errors, "%s: built for sm_90 it should stop with the TVM_FFI_CUDA_ARCH_LIST=9.0a "
+                 "message; %s" % (s.name, "it built" if r is not None else why[-800:]))
+        else:
+            print("ok: %s: for sm_90 it stops with 'build with TVM_FFI_CUDA_ARCH_LIST=9.0a'" % s.name)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--compile", metavar="STUB_DIR")
@@ -152,6 +222,7 @@ def main():
     ap.add_argument("pairs", nargs="+", metavar="EXPORT_DIR:TASK_DIR")
     a = ap.parse_args()
     TraceSet, TorchBuilder, write_sources = import_fib()
+    from flashinfer_bench.data import SupportedBindings
     import flashinfer_bench.data.solution as fsol
     print("fib_check: flashinfer_bench from %s" % os.path.dirname(os.path.dirname(fsol.__file__)))
     cuda_home = os.environ.get("CUDA_HOME") or "/usr/local/cuda"
@@ -190,6 +261,9 @@ def main():
                 fail(errors, "%s: trace workload %s is not one of %s's" % (export_dir, t.workload.uuid, dname))
         for s in sols:
             nsol += 1
+            if s.spec.binding == SupportedBindings.TVM_FFI:
+                check_tvm_ffi(s, ts.definitions[dname], a, errors, work)
+                continue
             if not builder.can_build(s):
                 fail(errors, "%s: FlashInfer-Bench's registry would not give it to TorchBuilder "
                      "(language %s, binding %s)" % (s.name, s.spec.language, s.spec.binding))
