@@ -37,14 +37,10 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "export_binding.h"
+#include "export_launcher.h"
 #include "plan.h"
 #include "task.h"
-
-/* The two forms of host binding FlashInfer-Bench builds (spec.binding). */
-typedef enum export_binding_kind {
-    EXPORT_BINDING_TVM_FFI, /* binding.cc, "tvm-ffi": FlashInfer-Bench's default builder */
-    EXPORT_BINDING_TORCH,   /* binding.cpp, "torch": a pybind11 torch extension */
-} export_binding_kind;
 
 typedef struct export_info {
     const char *name;      /* solution name */
@@ -54,25 +50,6 @@ typedef struct export_info {
     const char *libs;      /* "cuda=13.0" style, comma-separated; may be NULL */
     export_binding_kind binding;
 } export_info;
-
-/* kernel.cu: includes kernel.cuh (rendered: the candidate) and defines
- * evo_plan_workspaces(dev, axes, counts), evo_plan_launch(dev, axes, tensors, scalars,
- * workspaces, stream, &failed), the plan's kernels in order on stream with dev made current
- * (grid, block and smem from the plan's expressions; cudaFuncSetAttribute only when a kernel
- * needs more shared memory than it was allowed before; device facts asked once per device),
- * and evo_error_string(e). Caller frees. */
-char *export_launcher(const evo_task *t, const evo_plan *p, const char *rendered, char *err,
-                      size_t errlen);
-
-/* The binding: `run(inputs..., outputs...)` in the definition's order (TVM-FFI TensorViews,
- * or torch tensors through pybind11): checks every tensor (CUDA, one device, dtype, rank,
- * contiguous, each dim against its axis), derives the axes, allocates the workspaces from the
- * framework's allocator and calls evo_plan_launch on the current stream. Caller frees. NULL
- * with err on a plan it cannot express. */
-char *export_binding(const evo_task *t, const evo_plan *p, export_binding_kind kind, char *err,
-                     size_t errlen);
-const char *export_binding_file(export_binding_kind kind); /* "binding.cc", "binding.cpp" */
-const char *export_binding_name(export_binding_kind kind); /* spec.binding: "tvm-ffi", "torch" */
 
 /* The Solution object for a rendered source (parameters applied as #defines). */
 json_t *export_solution(const evo_task *t, const evo_plan *p, const char *rendered,

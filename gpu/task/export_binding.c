@@ -6,8 +6,8 @@
  * axis), and the call goes to kernel.cu's evo_plan_launch on the caller's current stream. No
  * text in them comes from a model. The body is one generator; the forms differ only in the
  * spellings below (types, dtypes, stream, workspace allocation, errors, module). */
+#include "export_binding.h"
 #include "errbuf.h"
-#include "export.h"
 #include "export_text.h"
 
 #include <stdlib.h>

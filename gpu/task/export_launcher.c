@@ -3,8 +3,8 @@
  * are emitted as C++ with the plan's functions renamed into a small helper set, and each kernel
  * is launched with its arguments cast to the pointer types the definition's dtypes give. No
  * text in it comes from a model. */
+#include "export_launcher.h"
 #include "errbuf.h"
-#include "export.h"
 #include "export_text.h"
 
 #include <ctype.h>
