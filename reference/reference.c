@@ -12,16 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dsa.h"
 #include "gdn.h"
 
 /* Each reference lives in its own file (reference/<op>.c) with its table (ref_spec). To add
  * one, declare its table here (or include its header) and add it to SPECS. */
 extern const ref_spec ref_spec_gemm, ref_spec_rmsnorm;
 
-static const ref_spec *const SPECS[] = {&ref_spec_gemm, &ref_spec_rmsnorm, &ref_spec_gdn_decode,
-                                        &ref_spec_gdn_prefill};
+static const ref_spec *const SPECS[] = {
+    &ref_spec_gemm,        &ref_spec_rmsnorm,          &ref_spec_gdn_decode,
+    &ref_spec_gdn_prefill, &ref_spec_dsa_topk_indexer, &ref_spec_dsa_sparse_attention};
 
-static const char *const NAMES[] = {"gemm", "rmsnorm", "gdn_decode", "gdn_prefill", NULL};
+static const char *const NAMES[] = {"gemm",        "rmsnorm",          "gdn_decode",
+                                    "gdn_prefill", "dsa_topk_indexer", "dsa_sparse_attention",
+                                    NULL};
 
 const ref_spec *reference_spec(const char *name)
 {

@@ -155,7 +155,8 @@ static void test_gemm(void)
     int n = 0;
     for (; names[n]; n++)
         CHECK_MSG(reference_find(names[n]) != NULL, "%s", names[n]);
-    CHECK(n == 4 && reference_find("gdn_decode") && reference_find("gdn_prefill"));
+    CHECK(n == 6 && reference_find("gdn_decode") && reference_find("gdn_prefill") &&
+          reference_find("dsa_topk_indexer") && reference_find("dsa_sparse_attention"));
     evo_task t;
     task_workload w;
     /* A = [[1,2,3],[4,5,6]], B = [[1,0,1],[0,1,0.5]]: C = A B^T = [[4,3.5],[10,8]] */
